@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The ABI between the XLB data plane (bpf/) and userspace (user/, tests/):
+ * every map key and value, every enum and every limit, declared once.
+ * Nothing here may be redeclared elsewhere.
+ */
+#ifndef XLB_ABI_H
+#define XLB_ABI_H
+
+#include <linux/types.h>
+
+/* Address families as stored in maps: the values of AF_INET/AF_INET6. */
+#define XLB_AF_INET  2
+#define XLB_AF_INET6 10
+
+/* Default map sizes; the agent may change them before load. */
+#define XLB_MAX_VIPS          1024
+#define XLB_MAX_REALS         4096
+#define XLB_MAX_CPUS          256
+#define XLB_CT_SIZE_DEFAULT   262144 /* entries per CPU */
+#define XLB_RING_SIZE_DEFAULT 65537
+#define XLB_RING_SIZE_MAX     1048573 /* largest prime below 2^20 */
+
+/* Real id 0 is never allocated: a ring slot holding 0 means "no real". */
+#define XLB_REAL_NONE 0
+
+/* Outer header sizes for tunnel encapsulation. */
+#define XLB_IPV4_HDR_LEN 20
+#define XLB_IPV6_HDR_LEN 40
+
+/*
+ * An address as stored in maps: IPv4 in addr[0], the other words zero;
+ * IPv6 in all four words. Network byte order.
+ */
+struct xlb_addr {
+	__be32 addr[4];
+};
+
+/* vips: (address, port, protocol) -> struct xlb_vip_meta. Port 0 = any. */
+struct xlb_vip_key {
+	struct xlb_addr addr;
+	__be16 port;
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
+};
+
+enum xlb_vip_flags {
+	/* Hash the client address only: every port of a client, one real. */
+	XLB_VIP_F_SRC_HASH = 1 << 0,
+};
+
+struct xlb_vip_meta {
+	__u32 vip_id;    /* index into rings, vip_stats */
+	__u32 flags;     /* enum xlb_vip_flags */
+	__u32 ring_size; /* M of the ring published for vip_id */
+	__u32 pad;
+};
+
+/*
+ * vip_addrs: every address that carries at least one VIP, so that packets
+ * without ports (fragments, ICMP errors) can be told apart from traffic
+ * that is not ours. The value is the number of VIPs on the address.
+ */
+struct xlb_vip_addr_key {
+	struct xlb_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+
+enum xlb_real_flags {
+	/* Usable for new and existing flows. */
+	XLB_REAL_F_UP = 1 << 0,
+};
+
+/*
+ * reals: real id -> where to send. A conntrack entry is valid only while
+ * the real it names is up and still has the generation it was created
+ * with: a removed real's id may be reused, and the generation tells the
+ * old flows apart from the new owner's.
+ */
+struct xlb_real {
+	struct xlb_addr addr;
+	__u8 family;
+	__u8 flags; /* enum xlb_real_flags */
+	__u16 pad;
+	__u32 gen;
+};
+
+/*
+ * Conntrack: one LRU hash per CPU (ct_maps[cpu]). The VIP is named by id
+ * rather than address to keep the key small.
+ */
+struct xlb_flow_key {
+	struct xlb_addr saddr;
+	__u32 vip_id;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xlb_ct_entry {
+	__u32 real_id;
+	__u32 real_gen;
+};
+
+/* vip_stats[vip_id], real_stats[real_id]: per-CPU, summed by userspace. */
+struct xlb_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+/*
+ * Node-wide settings, one entry in the globals map.
+ * Tunnel outer source: base address with the bits in *_hostmask taken from
+ * the flow hash, so that the real's NIC spreads flows over its queues.
+ */
+enum xlb_global_flags {
+	/* Send every frame to gw_mac instead of asking bpf_fib_lookup. */
+	XLB_G_F_GW_MAC = 1 << 0,
+};
+
+struct xlb_globals {
+	__be32 tun_src_v4;
+	__be32 tun_v4_hostmask;
+	__be32 tun_src_v6[4];
+	__be32 tun_v6_hostmask; /* applied to the last word */
+	__u32 flags;            /* enum xlb_global_flags */
+	__u8 gw_mac[6];
+	__u16 pad;
+};
+
+/*
+ * Why a packet ended as it did: every verdict other than a forward has a
+ * reason, counted per CPU in reason_stats[reason]. X-macro so that names
+ * and values cannot drift apart.
+ */
+#define XLB_REASONS(X)                                                        \
+	X(FWD_TX, "forward_tx")                                               \
+	X(FWD_REDIRECT, "forward_redirect")                                   \
+	X(PASS_NOT_IP, "pass_not_ip")                                         \
+	X(PASS_NOT_VIP, "pass_not_vip")                                       \
+	X(PASS_ICMP_OTHER, "pass_icmp_other")                                 \
+	X(PASS_NO_NEIGH, "pass_no_neighbour")                                 \
+	X(PASS_IPV6_EXT, "pass_ipv6_ext_header")                              \
+	X(DROP_TRUNCATED, "drop_truncated")                                   \
+	X(DROP_BAD_HEADER, "drop_bad_header")                                 \
+	X(DROP_FRAGMENT, "drop_fragment")                                     \
+	X(DROP_TTL_ZERO, "drop_ttl_zero")                                     \
+	X(DROP_NO_REAL, "drop_no_real")                                       \
+	X(DROP_FRAG_NEEDED, "drop_frag_needed")                               \
+	X(DROP_NO_ROUTE, "drop_no_route")                                     \
+	X(DROP_ICMP_UNMATCHED, "drop_icmp_unmatched")                         \
+	X(DROP_INTERNAL, "drop_internal")
+
+enum xlb_reason {
+#define XLB_REASON_ENUM(id, name) XLB_R_##id,
+	XLB_REASONS(XLB_REASON_ENUM)
+#undef XLB_REASON_ENUM
+	XLB_R_MAX
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
+_Static_assert(sizeof(struct xlb_vip_meta) == 16, "xlb_vip_meta");
+_Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
+_Static_assert(sizeof(struct xlb_real) == 24, "xlb_real");
+_Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
+_Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
+_Static_assert(sizeof(struct xlb_counters) == 24, "xlb_counters");
+_Static_assert(sizeof(struct xlb_globals) == 48, "xlb_globals");
+#endif
+
+#endif /* XLB_ABI_H */

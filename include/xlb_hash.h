@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The flow hash, shared by the data plane and by userspace (tests and
+ * tools predict which ring slot and which outer source a flow gets).
+ * A Jenkins-style 3-word mix: cheap, no tables, good avalanche.
+ */
+#ifndef XLB_HASH_H
+#define XLB_HASH_H
+
+#include <linux/types.h>
+
+#ifdef __bpf__
+#define XLB_HASH_INLINE static __always_inline
+#else
+#define XLB_HASH_INLINE static inline
+#endif
+
+#define XLB_HASH_SEED 0x9e3779b9u
+
+XLB_HASH_INLINE __u32 xlb_rol32(__u32 w, unsigned int s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+/* Final mix of three words into c (lookup3's "final"). */
+#define XLB_HASH_FINAL(a, b, c)                                               \
+	do {                                                                  \
+		c ^= b;                                                       \
+		c -= xlb_rol32(b, 14);                                        \
+		a ^= c;                                                       \
+		a -= xlb_rol32(c, 11);                                        \
+		b ^= a;                                                       \
+		b -= xlb_rol32(a, 25);                                        \
+		c ^= b;                                                       \
+		c -= xlb_rol32(b, 16);                                        \
+		a ^= c;                                                       \
+		a -= xlb_rol32(c, 4);                                         \
+		b ^= a;                                                       \
+		b -= xlb_rol32(a, 14);                                        \
+		c ^= b;                                                       \
+		c -= xlb_rol32(b, 24);                                        \
+	} while (0)
+
+/*
+ * Hash of a client flow. saddr is the client address as stored in maps
+ * (IPv4 in word 0). ports is sport << 16 | dport in network order words;
+ * src_only leaves ports and protocol out (source-IP affinity).
+ */
+XLB_HASH_INLINE __u32 xlb_flow_hash(const __u32 saddr[4], __u32 ports,
+				    __u8 proto, int src_only)
+{
+	__u32 a = XLB_HASH_SEED + saddr[0];
+	__u32 b = XLB_HASH_SEED + saddr[1];
+	__u32 c = XLB_HASH_SEED + saddr[2];
+
+	XLB_HASH_FINAL(a, b, c);
+	a += saddr[3];
+	if (!src_only) {
+		b += ports;
+		c += proto;
+	}
+	XLB_HASH_FINAL(a, b, c);
+	return c;
+}
+
+#endif /* XLB_HASH_H */

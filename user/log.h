@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Logging for xlbd and lbctl: one place decides level and destination. */
+#ifndef XLB_LOG_H
+#define XLB_LOG_H
+
+#include <stdarg.h>
+
+enum xlb_log_level {
+	XLB_LOG_WARN = 0,
+	XLB_LOG_INFO,
+	XLB_LOG_DEBUG,
+};
+
+void xlb_log_set_level(enum xlb_log_level level);
+/* Prefix every line with "NAME: " (the program name). */
+void xlb_log_set_ident(const char *ident);
+/* Route libbpf and libxdp messages through xlb_log (warnings only, or
+ * everything at debug level). */
+void xlb_log_hook_libs(void);
+void xlb_log(enum xlb_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void xlb_vlog(enum xlb_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+#define pr_warn(fmt, ...)  xlb_log(XLB_LOG_WARN, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...)  xlb_log(XLB_LOG_INFO, fmt, ##__VA_ARGS__)
+#define pr_debug(fmt, ...) xlb_log(XLB_LOG_DEBUG, fmt, ##__VA_ARGS__)
+
+#endif /* XLB_LOG_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Userspace types shared by xlbd, lbctl and the tests: addresses,
+ * services (VIP = address + port + protocol), the configuration model.
+ * Functions return 0 or -errno; where a message helps the operator they
+ * fill err (never logging themselves: the caller logs once).
+ */
+#ifndef XLB_USER_H
+#define XLB_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "xlb_abi.h"
+
+#define XLB_VERSION             "0.1.0"
+#define XLB_DEFAULT_SOCKET      "/run/xlb/xlbd.sock"
+#define XLB_DEFAULT_PIN_PATH    "/sys/fs/bpf/xlb"
+#define XLB_DEFAULT_WEIGHT      100
+#define XLB_MAX_WEIGHT          65535
+#define XLB_MAX_INTERFACES      16
+#define XLB_CTL_MAX_REQUEST     65536 /* bytes, one JSON line */
+#define XLB_ERR_LEN             256
+
+_Static_assert(XLB_AF_INET == AF_INET, "AF_INET");
+_Static_assert(XLB_AF_INET6 == AF_INET6, "AF_INET6");
+
+/* An IPv4 or IPv6 address; family is AF_INET or AF_INET6. */
+struct xlb_ip {
+	int family;
+	struct xlb_addr a; /* as stored in maps: IPv4 in a.addr[0] */
+};
+
+/* A VIP's identity. port is host order; 0 matches any port. */
+struct xlb_service {
+	struct xlb_ip ip;
+	uint16_t port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+
+enum xlb_hash_mode {
+	XLB_HASH_MAGLEV = 0, /* 5-tuple */
+	XLB_HASH_SOURCE_IP,  /* client address only */
+};
+
+enum xlb_xdp_mode {
+	XLB_XDP_NATIVE = 0,
+	XLB_XDP_GENERIC,
+};
+
+/* Text forms, for buffers passed to the *_str functions. */
+#define XLB_IP_STRLEN      INET6_ADDRSTRLEN
+#define XLB_SERVICE_STRLEN (INET6_ADDRSTRLEN + 16)
+
+/* addr.c: parsing and printing. All parsers reject trailing garbage. */
+int xlb_ip_parse(const char *s, struct xlb_ip *ip);
+/* "ADDR/LEN"; a bare address is a host prefix. */
+int xlb_prefix_parse(const char *s, struct xlb_ip *ip, int *plen);
+/*
+ * "10.0.0.1:80/tcp", "[2001:db8::1]:443/udp"; ":0" or no port at all
+ * ("10.0.0.1/tcp") is the any-port VIP. Protocol is required.
+ */
+int xlb_service_parse(const char *s, struct xlb_service *svc);
+int xlb_mac_parse(const char *s, uint8_t mac[6]);
+const char *xlb_ip_str(const struct xlb_ip *ip, char *buf, size_t len);
+const char *xlb_service_str(const struct xlb_service *svc, char *buf,
+			    size_t len);
+const char *xlb_proto_str(uint8_t proto);
+bool xlb_ip_equal(const struct xlb_ip *a, const struct xlb_ip *b);
+bool xlb_service_equal(const struct xlb_service *a,
+		       const struct xlb_service *b);
+const char *xlb_hash_mode_str(enum xlb_hash_mode mode);
+int xlb_hash_mode_parse(const char *s, enum xlb_hash_mode *mode);
+
+/* The configuration model, filled by config.c and by lbctl requests. */
+struct xlb_real_spec {
+	struct xlb_ip ip;
+	uint32_t weight; /* 0..XLB_MAX_WEIGHT; 0 = no new flows */
+	int line;        /* where it was declared, 0 if not from a file */
+};
+
+struct xlb_vip_spec {
+	struct xlb_service svc;
+	enum xlb_hash_mode hash;
+	uint32_t table_size; /* a prime, <= XLB_RING_SIZE_MAX */
+	struct xlb_real_spec *reals;
+	size_t n_reals;
+	int line;
+};
+
+struct xlb_config {
+	char *interfaces[XLB_MAX_INTERFACES];
+	size_t n_interfaces;
+	enum xlb_xdp_mode xdp_mode;
+	char socket_path[108]; /* sizeof(sun_path) */
+	char pin_path[256];
+	uint32_t ct_size;   /* conntrack entries per CPU */
+	uint32_t max_vips;  /* vips map size */
+	uint32_t max_reals; /* reals map size */
+	struct xlb_ip tun_src_v4;
+	int tun_src_v4_plen;
+	struct xlb_ip tun_src_v6;
+	int tun_src_v6_plen;
+	bool has_gw_mac;
+	uint8_t gw_mac[6];
+	struct xlb_vip_spec *vips;
+	size_t n_vips;
+};
+
+/* Fill cfg with the defaults a file may override. */
+void xlb_config_defaults(struct xlb_config *cfg);
+/*
+ * Parse and validate a whole YAML document. On error returns -EINVAL and
+ * err reads "NAME:LINE: reason"; cfg is then left empty (freed).
+ */
+int xlb_config_parse(const char *text, size_t len, const char *name,
+		     struct xlb_config *cfg, char *err, size_t errlen);
+int xlb_config_load(const char *path, struct xlb_config *cfg, char *err,
+		    size_t errlen);
+void xlb_config_free(struct xlb_config *cfg);
+
+bool xlb_is_prime(uint32_t n);
+
+#endif /* XLB_USER_H */
