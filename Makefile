@@ -43,7 +43,7 @@ LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 UNIT_TESTS := test_maglev test_config test_lbctl
 unit_deps_test_maglev := maglev log
 unit_deps_test_config := config addr log maglev
-unit_deps_test_lbctl  := lbctl_cli addr log
+unit_deps_test_lbctl  := lbctl_cli control addr log maglev
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)
@@ -93,7 +93,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $$(patsubst %,$(BUILD)/user/%.o,$$(unit_de
 $(DP_BIN): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIBXLB) $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(XCFLAGS) -Itests/datapath -o $@ $(DP_SRCS) $(LIBXLB) \
+	$(Q)$(CC) $(XCFLAGS) -Wno-override-init -Itests/datapath -o $@ $(DP_SRCS) $(LIBXLB) \
 		$(LDLIBS) -lcriterion
 
 # The README's test command. Root is required (BPF, namespaces).

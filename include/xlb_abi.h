@@ -50,11 +50,16 @@ enum xlb_vip_flags {
 };
 
 struct xlb_vip_meta {
-	__u32 vip_id;    /* index into rings, vip_stats */
-	__u32 flags;     /* enum xlb_vip_flags */
-	__u32 ring_size; /* M of the ring published for vip_id */
-	__u32 pad;
+	__u32 vip_id; /* index into rings, vip_stats */
+	__u32 flags;  /* enum xlb_vip_flags */
 };
+
+/*
+ * rings[vip_id] is an array of M + 1 real ids: slot 0 holds M itself and
+ * slots 1..M the Maglev table, so that the size and the table are always
+ * published together by one map update.
+ */
+#define XLB_RING_SLOT_SIZE 0
 
 /*
  * vip_addrs: every address that carries at least one VIP, so that packets
@@ -133,9 +138,10 @@ struct xlb_globals {
 };
 
 /*
- * Why a packet ended as it did: every verdict other than a forward has a
- * reason, counted per CPU in reason_stats[reason]. X-macro so that names
- * and values cannot drift apart.
+ * Why a packet ended as it did, counted per CPU in reason_stats[reason].
+ * Forwards come first, then passes (XDP_PASS), then drops (XDP_DROP):
+ * the verdict follows from the reason. X-macro so that names and values
+ * cannot drift apart.
  */
 #define XLB_REASONS(X)                                                        \
 	X(FWD_TX, "forward_tx")                                               \
@@ -159,19 +165,40 @@ enum xlb_reason {
 #define XLB_REASON_ENUM(id, name) XLB_R_##id,
 	XLB_REASONS(XLB_REASON_ENUM)
 #undef XLB_REASON_ENUM
-	XLB_R_MAX
+	XLB_R_MAX,
+	XLB_R_FIRST_PASS = XLB_R_PASS_NOT_IP,
+	XLB_R_FIRST_DROP = XLB_R_DROP_TRUNCATED,
 };
+
+/* The decap program's counters: decap_stats[reason], per CPU. */
+#define XLB_DECAP_REASONS(X)                                                  \
+	X(DECAP_OK, "decapsulated")                                           \
+	X(DECAP_PASS_NOT_TUNNEL, "pass_not_tunnel")                           \
+	X(DECAP_PASS_NOT_LOCAL, "pass_not_local")                             \
+	X(DECAP_DROP_TRUNCATED, "drop_truncated")                             \
+	X(DECAP_DROP_BAD_HEADER, "drop_bad_header")                           \
+	X(DECAP_DROP_INTERNAL, "drop_internal")
+
+enum xlb_decap_reason {
+#define XLB_DECAP_ENUM(id, name) XLB_##id,
+	XLB_DECAP_REASONS(XLB_DECAP_ENUM)
+#undef XLB_DECAP_ENUM
+	XLB_DECAP_MAX,
+	XLB_DECAP_FIRST_DROP = XLB_DECAP_DROP_TRUNCATED,
+};
+
+#define XLB_DECAP_MAX_ADDRS 256
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
-_Static_assert(sizeof(struct xlb_vip_meta) == 16, "xlb_vip_meta");
+_Static_assert(sizeof(struct xlb_vip_meta) == 8, "xlb_vip_meta");
 _Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
 _Static_assert(sizeof(struct xlb_real) == 24, "xlb_real");
 _Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
 _Static_assert(sizeof(struct xlb_counters) == 24, "xlb_counters");
-_Static_assert(sizeof(struct xlb_globals) == 48, "xlb_globals");
+_Static_assert(sizeof(struct xlb_globals) == 40, "xlb_globals");
 #endif
 
 #endif /* XLB_ABI_H */

@@ -39,7 +39,10 @@ int xlb_real_set_weight(struct xlb_agent *agent,
 			const struct xlb_ip *real, uint32_t weight, char *err,
 			size_t errlen);
 
-/* Apply every VIP of a validated configuration. */
+/* Node-wide data plane settings (tunnel source, gateway MAC). */
+int xlb_agent_set_globals(struct xlb_agent *agent,
+			  const struct xlb_config *cfg);
+/* Set globals and add every VIP of a validated configuration. */
 int xlb_agent_apply_config(struct xlb_agent *agent,
 			   const struct xlb_config *cfg, char *err,
 			   size_t errlen);

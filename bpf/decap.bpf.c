@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * XLB decap: runs on a real. Strips the outer IPv4/IPv6 header of tunnel
+ * packets (IPIP, IPv6-in-IPv4, IPv4-in-IPv6, IP6IP6) addressed to one of
+ * this host's addresses and passes the inner packet to the stack, where
+ * the VIP on lo accepts it. Hosts need no IPIP driver.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xlb_abi.h"
+#include "parse.h"
+
+/* Outer destinations we accept: the host's own addresses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_DECAP_MAX_ADDRS);
+	__type(key, struct xlb_vip_addr_key);
+	__type(value, __u32);
+} decap_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_DECAP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} decap_stats SEC(".maps");
+
+/* Outer header: its length and the inner ethertype, or a reason. */
+static __always_inline int parse_outer(struct cursor *c, int l3,
+				       struct xlb_vip_addr_key *dst,
+				       __u16 *inner)
+{
+	struct ipv6hdr *ip6h = c->pos;
+	struct iphdr *iph = c->pos;
+	__u8 proto;
+	int hlen;
+
+	if (l3 == ETH_P_IP) {
+		if ((void *)(iph + 1) > c->end)
+			return -XLB_DECAP_DROP_TRUNCATED;
+		if (iph->protocol != IPPROTO_IPIP &&
+		    iph->protocol != IPPROTO_IPV6)
+			return -XLB_DECAP_PASS_NOT_TUNNEL;
+		if (iph->version != 4 || iph->ihl < 5)
+			return -XLB_DECAP_DROP_BAD_HEADER;
+		/* A fragment of a tunnel packet is left to the stack. */
+		if (iph->frag_off & bpf_htons(IPV4_FRAG_MASK))
+			return -XLB_DECAP_PASS_NOT_TUNNEL;
+		hlen = iph->ihl * 4;
+		proto = iph->protocol;
+		dst->addr.addr[0] = iph->daddr;
+		dst->family = XLB_AF_INET;
+	} else if (l3 == ETH_P_IPV6) {
+		if ((void *)(ip6h + 1) > c->end)
+			return -XLB_DECAP_DROP_TRUNCATED;
+		if (ip6h->nexthdr != IPPROTO_IPIP &&
+		    ip6h->nexthdr != IPPROTO_IPV6)
+			return -XLB_DECAP_PASS_NOT_TUNNEL;
+		hlen = sizeof(*ip6h);
+		proto = ip6h->nexthdr;
+		__builtin_memcpy(&dst->addr, &ip6h->daddr, sizeof(dst->addr));
+		dst->family = XLB_AF_INET6;
+	} else {
+		return -XLB_DECAP_PASS_NOT_TUNNEL;
+	}
+	*inner = proto == IPPROTO_IPIP ? ETH_P_IP : ETH_P_IPV6;
+	return hlen;
+}
+
+static __always_inline __u32 decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct cursor c = { .pos = data, .end = data_end };
+	struct xlb_vip_addr_key dst = {};
+	struct xlb_pkt p = {};
+	__be16 *type;
+	__u16 inner;
+	int l3, hlen;
+
+	l3 = parse_eth(&c, &p);
+	if (l3 < 0)
+		return XLB_DECAP_DROP_TRUNCATED;
+	hlen = parse_outer(&c, l3, &dst, &inner);
+	if (hlen < 0)
+		return -hlen;
+	if (!bpf_map_lookup_elem(&decap_addrs, &dst))
+		return XLB_DECAP_PASS_NOT_LOCAL;
+	if (hlen > 60 || c.pos + hlen + sizeof(struct iphdr) > c.end)
+		return XLB_DECAP_DROP_TRUNCATED;
+
+	/* Move the L2 header forward over the outer header, then drop the
+	 * bytes in front of it. */
+	if (p.vlan) {
+		if (data + hlen + sizeof(struct ethhdr) + 4 > data_end)
+			return XLB_DECAP_DROP_TRUNCATED;
+		__builtin_memmove(data + hlen, data, sizeof(struct ethhdr) + 4);
+	} else {
+		if (data + hlen + sizeof(struct ethhdr) > data_end)
+			return XLB_DECAP_DROP_TRUNCATED;
+		__builtin_memmove(data + hlen, data, sizeof(struct ethhdr));
+	}
+	if (bpf_xdp_adjust_head(ctx, hlen))
+		return XLB_DECAP_DROP_INTERNAL;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	type = data + p.l3_off - sizeof(*type);
+	if (p.l3_off > sizeof(struct ethhdr) + 4 ||
+	    (void *)(type + 1) > data_end)
+		return XLB_DECAP_DROP_INTERNAL;
+	*type = bpf_htons(inner);
+	return XLB_DECAP_OK;
+}
+
+SEC("xdp")
+int xlb_decap(struct xdp_md *ctx)
+{
+	__u32 reason = decap(ctx);
+	__u64 *n = bpf_map_lookup_elem(&decap_stats, &reason);
+
+	if (n)
+		*n += 1;
+	return reason < XLB_DECAP_FIRST_DROP ? XDP_PASS : XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * fib.h: the next hop towards a real, from the kernel's own routing and
+ * neighbour tables (bpf_fib_lookup), or a configured gateway MAC.
+ */
+#ifndef XLB_BPF_FIB_H
+#define XLB_BPF_FIB_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xlb_abi.h"
+
+#ifndef AF_INET
+#define AF_INET  2
+#define AF_INET6 10
+#endif
+
+struct xlb_nexthop {
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u32 ifindex;
+};
+
+/*
+ * Route the outer packet (src -> real, tot_len bytes). Returns 0 with nh
+ * filled, or a reason: no neighbour entry yet, too big for the egress
+ * MTU, or no usable route.
+ */
+static __always_inline int fib_nexthop(struct xdp_md *ctx,
+				       const struct xlb_real *real,
+				       const struct xlb_addr *src,
+				       __u32 tot_len, __u8 tos,
+				       struct xlb_nexthop *nh)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.tot_len = tot_len;
+	if (real->family == XLB_AF_INET) {
+		fib.family = AF_INET;
+		fib.tos = tos;
+		fib.ipv4_src = src->addr[0];
+		fib.ipv4_dst = real->addr.addr[0];
+	} else {
+		fib.family = AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, src->addr, sizeof(fib.ipv6_src));
+		__builtin_memcpy(fib.ipv6_dst, real->addr.addr,
+				 sizeof(fib.ipv6_dst));
+	}
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return -XLB_R_PASS_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return -XLB_R_DROP_FRAG_NEEDED;
+	default:
+		return -XLB_R_DROP_NO_ROUTE;
+	}
+	__builtin_memcpy(nh->smac, fib.smac, sizeof(nh->smac));
+	__builtin_memcpy(nh->dmac, fib.dmac, sizeof(nh->dmac));
+	nh->ifindex = fib.ifindex;
+	return 0;
+}
+
+#endif /* XLB_BPF_FIB_H */

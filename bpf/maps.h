@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* maps.h: every map of the balancer program. Sizes are defaults that the
+ * agent overrides with bpf_map__set_max_entries() before load. */
+#ifndef XLB_BPF_MAPS_H
+#define XLB_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xlb_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_vip_meta);
+} vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, struct xlb_vip_addr_key);
+	__type(value, __u32);
+} vip_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct xlb_real);
+} reals SEC(".maps");
+
+/*
+ * One Maglev ring per VIP. The agent builds a new inner array and swaps it
+ * into rings[vip_id] with one map update: a packet sees the old ring or
+ * the new one, never a mix. BPF_F_INNER_MAP lets every VIP have its own M.
+ */
+struct ring_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct ring_map);
+} rings SEC(".maps");
+
+/*
+ * Conntrack: one LRU hash per CPU, so the fast path never shares a bucket
+ * lock or an LRU list with another CPU. The agent creates the inner maps.
+ */
+/* Sizes, not types: clang emits only forward declarations for types met
+ * this deep inside a map-in-map definition, and libbpf needs sizes. */
+struct ct_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_CT_SIZE_DEFAULT);
+	__uint(key_size, sizeof(struct xlb_flow_key));
+	__uint(value_size, sizeof(struct xlb_ct_entry));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_MAX_CPUS);
+	__type(key, __u32);
+	__array(values, struct ct_map);
+} ct_maps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_counters);
+} vip_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct xlb_counters);
+} real_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_R_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} reason_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_globals);
+} globals SEC(".maps");
+
+#endif /* XLB_BPF_MAPS_H */

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * parse.h: header parsing. Each parse_* stage checks bounds, fills the
+ * packet descriptor, advances the cursor and returns the next protocol
+ * (>= 0) or a negative enum xlb_reason.
+ */
+#ifndef XLB_BPF_PARSE_H
+#define XLB_BPF_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <stdbool.h>
+
+#include "xlb_abi.h"
+
+#ifndef IP_DF
+#define IP_DF 0x4000
+#endif
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+#define IPV6_NEXTHDR_HOP      0
+#define IPV6_NEXTHDR_ROUTING  43
+#define IPV6_NEXTHDR_FRAGMENT 44
+#define IPV6_NEXTHDR_DEST     60
+#define IPV6_MAX_EXT_HDRS     4
+#define IPV4_FRAG_MASK        0x3fff /* MF and fragment offset */
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+/* What the later stages need to know about a packet. */
+struct xlb_pkt {
+	__u32 frame_len;  /* bytes in the frame as received */
+	__u32 l3_off;     /* Ethernet (+ VLAN) header length */
+	__u32 l3_len;     /* IP packet length, padding excluded */
+	__u8 family;      /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 proto;       /* L4 protocol of the balanced flow */
+	__u8 tos;         /* copied to the outer header */
+	__u8 ttl;         /* TTL or hop limit as received */
+	__u8 fragment;    /* IPv4 MF/offset set, or an IPv6 fragment header */
+	__u8 icmp_error;  /* the flow below was read from an ICMP quote */
+	__u8 vlan;        /* one 802.1Q/802.1ad tag present */
+	__u8 pad;
+	struct xlb_addr saddr; /* client address of the flow */
+	struct xlb_addr daddr; /* VIP address of the flow */
+	__be16 sport;          /* client port */
+	__be16 dport;          /* VIP port */
+};
+
+/* Ethernet and at most one VLAN tag; returns the L3 ethertype (host). */
+static __always_inline int parse_eth(struct cursor *c, struct xlb_pkt *p)
+{
+	struct ethhdr *eth = c->pos;
+	struct vlan_hdr {
+		__be16 tci;
+		__be16 proto;
+	} *vh;
+	__u16 proto;
+
+	if ((void *)(eth + 1) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	proto = bpf_ntohs(eth->h_proto);
+	c->pos = eth + 1;
+	p->l3_off = sizeof(*eth);
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+		vh = c->pos;
+		if ((void *)(vh + 1) > c->end)
+			return -XLB_R_DROP_TRUNCATED;
+		proto = bpf_ntohs(vh->proto);
+		c->pos = vh + 1;
+		p->l3_off += sizeof(*vh);
+		p->vlan = 1;
+	}
+	return proto;
+}
+
+/* IPv4 header with options; returns the L4 protocol. */
+static __always_inline int parse_ipv4(struct cursor *c, struct xlb_pkt *p)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hlen, tot;
+
+	if ((void *)(iph + 1) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return -XLB_R_DROP_BAD_HEADER;
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < hlen)
+		return -XLB_R_DROP_BAD_HEADER;
+	if (p->l3_off + tot > p->frame_len)
+		return -XLB_R_DROP_TRUNCATED;
+	if (c->pos + hlen > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	p->family = XLB_AF_INET;
+	p->l3_len = tot;
+	p->tos = iph->tos;
+	p->ttl = iph->ttl;
+	p->fragment = (iph->frag_off & bpf_htons(IPV4_FRAG_MASK)) != 0;
+	p->saddr.addr[0] = iph->saddr;
+	p->daddr.addr[0] = iph->daddr;
+	c->pos += hlen;
+	return iph->protocol;
+}
+
+/* IPv6 header and the extension headers we can skip; returns L4. */
+static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
+{
+	struct ipv6hdr *ip6h = c->pos;
+	struct ipv6_opt_hdr *oh;
+	__u32 tot, len;
+	int nexthdr, i;
+
+	if ((void *)(ip6h + 1) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	if (ip6h->version != 6)
+		return -XLB_R_DROP_BAD_HEADER;
+	tot = bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h);
+	if (p->l3_off + tot > p->frame_len)
+		return -XLB_R_DROP_TRUNCATED;
+	p->family = XLB_AF_INET6;
+	p->l3_len = tot;
+	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
+	p->ttl = ip6h->hop_limit;
+	__builtin_memcpy(&p->saddr, &ip6h->saddr, sizeof(p->saddr));
+	__builtin_memcpy(&p->daddr, &ip6h->daddr, sizeof(p->daddr));
+	nexthdr = ip6h->nexthdr;
+	c->pos = ip6h + 1;
+
+#pragma unroll
+	for (i = 0; i < IPV6_MAX_EXT_HDRS; i++) {
+		if (nexthdr == IPV6_NEXTHDR_FRAGMENT) {
+			p->fragment = 1;
+			return nexthdr;
+		}
+		if (nexthdr != IPV6_NEXTHDR_HOP &&
+		    nexthdr != IPV6_NEXTHDR_ROUTING &&
+		    nexthdr != IPV6_NEXTHDR_DEST)
+			return nexthdr;
+		oh = c->pos;
+		if ((void *)(oh + 1) > c->end)
+			return -XLB_R_DROP_TRUNCATED;
+		len = (oh->hdrlen + 1) * 8;
+		nexthdr = oh->nexthdr;
+		if (c->pos + len > c->end)
+			return -XLB_R_DROP_TRUNCATED;
+		c->pos += len;
+	}
+	/* More extension headers than we walk: not a flow we can balance. */
+	return -XLB_R_PASS_IPV6_EXT;
+}
+
+/* TCP or UDP ports of the flow. */
+static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
+				    int proto)
+{
+	struct tcphdr *th = c->pos;
+	struct udphdr *uh = c->pos;
+
+	if (proto == IPPROTO_TCP) {
+		if ((void *)(th + 1) > c->end)
+			return -XLB_R_DROP_TRUNCATED;
+		if (th->doff < 5)
+			return -XLB_R_DROP_BAD_HEADER;
+		p->sport = th->source;
+		p->dport = th->dest;
+	} else {
+		if ((void *)(uh + 1) > c->end)
+			return -XLB_R_DROP_TRUNCATED;
+		p->sport = uh->source;
+		p->dport = uh->dest;
+	}
+	p->proto = proto;
+	return 0;
+}
+
+/*
+ * The flow an ICMP error is about: the quoted packet went from the VIP to
+ * the client (a reply sent by a real), so the flow is the quote reversed.
+ * Returns 0 when the quote names a TCP/UDP flow, or a negative reason.
+ */
+static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
+{
+	struct icmphdr *icmp = c->pos;
+	struct iphdr *in;
+	__be16 *ports;
+	__u32 hlen;
+
+	if ((void *)(icmp + 1) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	if (icmp->type != ICMP_DEST_UNREACH && icmp->type != ICMP_TIME_EXCEEDED)
+		return -XLB_R_PASS_ICMP_OTHER;
+	in = (void *)(icmp + 1);
+	if ((void *)(in + 1) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	if (in->version != 4 || in->ihl < 5)
+		return -XLB_R_DROP_BAD_HEADER;
+	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
+		return -XLB_R_DROP_ICMP_UNMATCHED;
+	hlen = in->ihl * 4;
+	ports = (void *)in + hlen;
+	if ((void *)(ports + 2) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	p->icmp_error = 1;
+	p->proto = in->protocol;
+	p->saddr.addr[0] = in->daddr;
+	p->daddr.addr[0] = in->saddr;
+	p->sport = ports[1];
+	p->dport = ports[0];
+	return 0;
+}
+
+/* ICMPv6 destination unreachable / packet too big; as parse_icmp4. */
+static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
+{
+	struct icmp6hdr *icmp = c->pos;
+	struct ipv6hdr *in;
+	__be16 *ports;
+
+	if ((void *)(icmp + 1) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	if (icmp->icmp6_type != ICMPV6_DEST_UNREACH &&
+	    icmp->icmp6_type != ICMPV6_PKT_TOOBIG &&
+	    icmp->icmp6_type != ICMPV6_TIME_EXCEED)
+		return -XLB_R_PASS_ICMP_OTHER;
+	in = (void *)(icmp + 1);
+	ports = (void *)(in + 1);
+	if ((void *)(ports + 2) > c->end)
+		return -XLB_R_DROP_TRUNCATED;
+	if (in->version != 6)
+		return -XLB_R_DROP_BAD_HEADER;
+	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
+		return -XLB_R_DROP_ICMP_UNMATCHED;
+	p->icmp_error = 1;
+	p->proto = in->nexthdr;
+	__builtin_memcpy(&p->saddr, &in->daddr, sizeof(p->saddr));
+	__builtin_memcpy(&p->daddr, &in->saddr, sizeof(p->daddr));
+	p->sport = ports[1];
+	p->dport = ports[0];
+	return 0;
+}
+
+#endif /* XLB_BPF_PARSE_H */

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Data-path test harness; see harness.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+
+#include "harness.h"
+#include "xlb_hash.h"
+
+struct xlb_dp *h_dp;
+struct xlb_agent *h_agent;
+
+/* Run a shell command in the test's namespace; it must succeed. */
+static void sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
+}
+
+static void write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
+	fputs(val, f);
+	fclose(f);
+}
+
+/*
+ * Client side: xt0 (ingress, peer xt1). Real side: xt2 (peer xt3) with
+ * reals 10.1.0.2-6 and fd01::2-6 as permanent neighbours, 10.1.0.99 with
+ * no neighbour entry; one real (10.0.0.9) behind the ingress port.
+ */
+static void build_namespace(void)
+{
+	int i;
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s",
+		     strerror(errno));
+	write_file("/proc/sys/net/ipv4/ip_forward", "1");
+	write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	sh("ip link set lo up");
+	sh("ip link add xt0 address %s type veth peer name xt1", H_MAC_CLIENT);
+	sh("ip link add xt2 address %s type veth peer name xt3", H_MAC_REALS);
+	sh("ip link set xt0 up && ip link set xt1 up && ip link set xt2 up "
+	   "&& ip link set xt3 up");
+	sh("ip addr add 10.0.0.1/24 dev xt0 && ip addr add fd00::1/64 dev "
+	   "xt0 nodad");
+	sh("ip addr add 10.1.0.1/24 dev xt2 && ip addr add fd01::1/64 dev "
+	   "xt2 nodad");
+	for (i = 2; i <= 6; i++) {
+		sh("ip neigh replace 10.1.0.%d lladdr 02:00:00:00:01:%02d dev "
+		   "xt2 nud permanent",
+		   i, i);
+		sh("ip -6 neigh replace fd01::%d lladdr 02:00:00:00:01:%02d "
+		   "dev xt2 nud permanent",
+		   i, i);
+	}
+	sh("ip neigh replace 10.0.0.9 lladdr %s dev xt0 nud permanent",
+	   H_MAC_TXREAL);
+}
+
+void h_setup(void)
+{
+	struct xlb_dp_opts opts = {
+		.max_vips = 64,
+		.max_reals = 256,
+		.ct_size = 8192,
+	};
+	struct xlb_config cfg;
+	char err[XLB_ERR_LEN];
+	int ret;
+
+	build_namespace();
+	ret = xlb_dp_open(&opts, &h_dp, err, sizeof(err));
+	cr_assert_eq(ret, 0, "xlb_dp_open: %s", err);
+	cr_assert_eq(xlb_agent_new(h_dp, &h_agent), 0);
+	xlb_config_defaults(&cfg);
+	cr_assert_eq(xlb_agent_set_globals(h_agent, &cfg), 0);
+	xlb_config_free(&cfg);
+}
+
+void h_teardown(void)
+{
+	xlb_agent_free(h_agent);
+	xlb_dp_close(h_dp);
+	h_agent = NULL;
+	h_dp = NULL;
+}
+
+void h_run(const struct pkt *in, struct h_result *res)
+{
+	uint64_t before[XLB_R_MAX], after[XLB_R_MAX];
+	struct xdp_md ctx = {
+		.data_end = in->len,
+		.ingress_ifindex = if_nametoindex(H_IF_CLIENT),
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf,
+		    .data_size_in = in->len, .data_out = res->out,
+		    .data_size_out = sizeof(res->out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	int i, ret;
+
+	cr_assert_eq(xlb_dp_reasons(h_dp, before), 0);
+	ret = bpf_prog_test_run_opts(xlb_dp_prog_fd(h_dp), &opts);
+	cr_assert_eq(ret, 0, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	res->retval = opts.retval;
+	res->out_len = opts.data_size_out;
+	cr_assert_eq(xlb_dp_reasons(h_dp, after), 0);
+	res->n_reasons_moved = 0;
+	for (i = 0; i < XLB_R_MAX; i++) {
+		if (after[i] == before[i])
+			continue;
+		res->n_reasons_moved++;
+		res->reason = i;
+		cr_assert_eq(after[i] - before[i], 1,
+			     "reason %s moved by %llu", xlb_reason_names[i],
+			     (unsigned long long)(after[i] - before[i]));
+	}
+	cr_assert_eq(res->n_reasons_moved, 1,
+		     "exactly one reason counter must move, %d did",
+		     res->n_reasons_moved);
+}
+
+void h_run_on_cpu(const struct pkt *in, struct h_result *res, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0,
+		     "pin to CPU %d: %s", cpu, strerror(errno));
+	h_run(in, res);
+}
+
+static void parse_svc(const char *s, struct xlb_service *svc)
+{
+	cr_assert_eq(xlb_service_parse(s, svc), 0, "bad VIP %s", s);
+}
+
+static void parse_ip(const char *s, struct xlb_ip *ip)
+{
+	cr_assert_eq(xlb_ip_parse(s, ip), 0, "bad address %s", s);
+}
+
+void h_vip(const char *vip, enum xlb_hash_mode hash, uint32_t table_size)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+
+	parse_svc(vip, &svc);
+	cr_assert_eq(xlb_vip_add(h_agent, &svc, hash, table_size, err,
+				 sizeof(err)),
+		     0, "vip add %s: %s", vip, err);
+}
+
+void h_real(const char *vip, const char *real, uint32_t weight)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+
+	parse_svc(vip, &svc);
+	parse_ip(real, &ip);
+	cr_assert_eq(xlb_real_add(h_agent, &svc, &ip, weight, err,
+				  sizeof(err)),
+		     0, "real add %s %s: %s", vip, real, err);
+}
+
+void h_real_del(const char *vip, const char *real)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+
+	parse_svc(vip, &svc);
+	parse_ip(real, &ip);
+	cr_assert_eq(xlb_real_del(h_agent, &svc, &ip, err, sizeof(err)), 0,
+		     "real del %s %s: %s", vip, real, err);
+}
+
+void h_weight(const char *vip, const char *real, uint32_t weight)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+
+	parse_svc(vip, &svc);
+	parse_ip(real, &ip);
+	cr_assert_eq(xlb_real_set_weight(h_agent, &svc, &ip, weight, err,
+					 sizeof(err)),
+		     0, "real set %s %s: %s", vip, real, err);
+}
+
+/* Find a VIP (and optionally one real) in the agent's JSON view. */
+static json_t *find_json(const char *vip, const char *real)
+{
+	json_t *root = xlb_agent_vips_json(h_agent, true), *v, *r, *out;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(root, "vips"), i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "vip")), vip))
+			continue;
+		if (!real) {
+			out = json_incref(v);
+			json_decref(root);
+			return out;
+		}
+		json_array_foreach(json_object_get(v, "reals"), j, r)
+		{
+			if (!strcmp(json_string_value(
+					    json_object_get(r, "address")),
+				    real)) {
+				out = json_incref(r);
+				json_decref(root);
+				return out;
+			}
+		}
+	}
+	json_decref(root);
+	cr_assert_fail("no VIP %s real %s", vip, real ? real : "-");
+	return NULL;
+}
+
+static void json_counters(json_t *o, struct xlb_counters *c)
+{
+	c->packets = json_integer_value(json_object_get(o, "packets"));
+	c->bytes = json_integer_value(json_object_get(o, "bytes"));
+	c->new_flows = json_integer_value(json_object_get(o, "new_flows"));
+	json_decref(o);
+}
+
+void h_vip_counters(const char *vip, struct xlb_counters *c)
+{
+	json_counters(find_json(vip, NULL), c);
+}
+
+void h_real_counters(const char *vip, const char *real,
+		     struct xlb_counters *c)
+{
+	json_counters(find_json(vip, real), c);
+}
+
+uint32_t h_flow_hash(const char *client, uint16_t sport, uint16_t dport,
+		     uint8_t proto, bool src_only)
+{
+	struct xlb_ip ip;
+	uint32_t ports = ((uint32_t)htons(sport) << 16) | htons(dport);
+
+	parse_ip(client, &ip);
+	return xlb_flow_hash(ip.a.addr, ports, proto, src_only);
+}
+
+void h_tunnel_src(int real_family, const char *client, uint16_t sport,
+		  uint16_t dport, uint8_t proto, bool src_only, char *buf,
+		  size_t len)
+{
+	uint32_t h = htonl(h_flow_hash(client, sport, dport, proto, src_only));
+	struct xlb_config cfg;
+	struct xlb_ip ip;
+	uint32_t mask;
+
+	xlb_config_defaults(&cfg);
+	if (real_family == AF_INET) {
+		ip = cfg.tun_src_v4;
+		mask = htonl(0xffffffffu >> cfg.tun_src_v4_plen);
+		ip.a.addr[0] = (ip.a.addr[0] & ~mask) | (h & mask);
+	} else {
+		ip = cfg.tun_src_v6;
+		mask = htonl(0xffffffffu >> (cfg.tun_src_v6_plen - 96));
+		ip.a.addr[3] = (ip.a.addr[3] & ~mask) | (h & mask);
+	}
+	xlb_config_free(&cfg);
+	xlb_ip_str(&ip, buf, len);
+}
+
+const char *h_out_real(const struct h_result *res, char *buf, size_t len)
+{
+	struct pkt_info info;
+	char why[128];
+
+	cr_assert_eq(pkt_parse(res->out, res->out_len, &info, why,
+			       sizeof(why)),
+		     0, "output does not parse: %s", why);
+	cr_assert_geq(info.n_ip, 2, "output is not encapsulated");
+	snprintf(buf, len, "%s", info.ip[0].dst);
+	return buf;
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Flow behaviour through the real program: conntrack keeps a flow's real
+ * while the ring changes, a removed real is never used again, source-IP
+ * hashing pins a client, weights shape the spread, counters add up.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+#define VIP      "10.100.0.1:80/tcp"
+#define N_FLOWS  600
+#define MAX_REAL 8
+
+static const char *const reals[] = { "10.1.0.2", "10.1.0.3", "10.1.0.4",
+				     "10.1.0.5", "10.1.0.6" };
+
+/* Send one TCP packet of flow (client, sport) and return its real. */
+static int send_flow(const char *client, uint16_t sport, uint8_t flags,
+		     int cpu)
+{
+	struct pkt_spec spec = {
+		.family = AF_INET, .saddr = client, .daddr = "10.100.0.1",
+		.proto = IPPROTO_TCP, .sport = sport, .dport = 80,
+		.tcp_flags = flags,
+	};
+	struct h_result res;
+	char buf[XLB_IP_STRLEN];
+	struct pkt in;
+	size_t i;
+
+	cr_assert_eq(pkt_build(&in, &spec), 0);
+	if (cpu >= 0)
+		h_run_on_cpu(&in, &res, cpu);
+	else
+		h_run(&in, &res);
+	if (res.retval != XDP_REDIRECT)
+		return -(int)res.reason;
+	h_out_real(&res, buf, sizeof(buf));
+	for (i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+		if (!strcmp(buf, reals[i]))
+			return i;
+	cr_assert_fail("flow went to unknown real %s", buf);
+	return -1;
+}
+
+static const char *client_of(int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "192.0.2.%d", 1 + i % 200);
+	return buf;
+}
+
+TestSuite(flows, .init = h_setup, .fini = h_teardown);
+
+Test(flows, conntrack_keeps_real_when_ring_changes)
+{
+	int first[N_FLOWS], moved_new = 0, i, r;
+	char c[32];
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	for (i = 0; i < 3; i++)
+		h_real(VIP, reals[i], 100);
+	for (i = 0; i < N_FLOWS; i++) {
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, 0);
+		cr_assert_geq(first[i], 0);
+	}
+	/* Two more reals: the ring changes under every flow. */
+	h_real(VIP, reals[3], 100);
+	h_real(VIP, reals[4], 100);
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
+			      0);
+		cr_assert_eq(r, first[i], "flow %d moved from %s to %s", i,
+			     reals[first[i]], reals[r]);
+	}
+	/* New flows do reach the new reals. */
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 40000 + i, PKT_SYN,
+			      0);
+		moved_new += r >= 3;
+	}
+	cr_assert_gt(moved_new, N_FLOWS / 5,
+		     "only %d of %d new flows reached the two new reals",
+		     moved_new, N_FLOWS);
+}
+
+Test(flows, removed_real_is_never_used)
+{
+	int first[N_FLOWS], kept = 0, on_removed = 0, i, r;
+	char c[32];
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	for (i = 0; i < 3; i++)
+		h_real(VIP, reals[i], 100);
+	for (i = 0; i < N_FLOWS; i++) {
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, 0);
+		on_removed += first[i] == 2;
+	}
+	cr_assert_gt(on_removed, N_FLOWS / 5, "real 3 got %d flows",
+		     on_removed);
+	h_real_del(VIP, reals[2]);
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
+			      0);
+		cr_assert_neq(r, 2, "flow %d still sent to the removed real",
+			      i);
+		cr_assert_geq(r, 0);
+		kept += first[i] != 2 && r == first[i];
+	}
+	/* Flows of the other reals stayed where they were. */
+	cr_assert_eq(kept, N_FLOWS - on_removed);
+	/* The same address added back is a new real: no stale flows. */
+	for (i = 0; i < 50; i++)
+		cr_assert_neq(send_flow("198.51.100.7", 1000 + i, PKT_SYN, 0),
+			      2);
+}
+
+Test(flows, zero_weight_gets_no_new_flows_but_keeps_old)
+{
+	int first[N_FLOWS], i, r;
+	char c[32];
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	for (i = 0; i < 3; i++)
+		h_real(VIP, reals[i], 100);
+	for (i = 0; i < N_FLOWS; i++)
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, 0);
+	h_weight(VIP, reals[0], 0);
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
+			      0);
+		cr_assert_eq(r, first[i], "established flow %d moved", i);
+		r = send_flow(client_of(i, c, sizeof(c)), 30000 + i, PKT_SYN,
+			      0);
+		cr_assert_neq(r, 0, "new flow %d went to a weight-0 real", i);
+	}
+}
+
+Test(flows, source_ip_hash_pins_a_client)
+{
+	int seen[MAX_REAL] = { 0 }, distinct = 0, first, i, r;
+	char c[32];
+
+	h_vip(VIP, XLB_HASH_SOURCE_IP, 65537);
+	for (i = 0; i < 5; i++)
+		h_real(VIP, reals[i], 100);
+	first = send_flow("192.0.2.77", 1024, PKT_SYN, 0);
+	for (i = 1; i < 300; i++) {
+		r = send_flow("192.0.2.77", 1024 + i * 7, PKT_SYN, i % 2);
+		cr_assert_eq(r, first, "port %d of one client went to %s",
+			     1024 + i * 7, reals[r]);
+	}
+	for (i = 0; i < 200; i++)
+		seen[send_flow(client_of(i, c, sizeof(c)), 5555, PKT_SYN, 0)]++;
+	for (i = 0; i < 5; i++)
+		distinct += seen[i] > 0;
+	cr_assert_eq(distinct, 5, "200 clients reached only %d reals",
+		     distinct);
+}
+
+Test(flows, weights_shape_the_spread)
+{
+	int seen[MAX_REAL] = { 0 }, n = 3000, i;
+	char c[32];
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	h_real(VIP, reals[0], 100);
+	h_real(VIP, reals[1], 100);
+	h_real(VIP, reals[2], 200);
+	for (i = 0; i < n; i++)
+		seen[send_flow(client_of(i, c, sizeof(c)), 10000 + i, PKT_SYN,
+			       0)]++;
+	/* Expect 1/4, 1/4, 1/2 within 10 % of each share. */
+	cr_assert(seen[0] > n / 4 * 0.9 && seen[0] < n / 4 * 1.1, "%d",
+		  seen[0]);
+	cr_assert(seen[1] > n / 4 * 0.9 && seen[1] < n / 4 * 1.1, "%d",
+		  seen[1]);
+	cr_assert(seen[2] > n / 2 * 0.9 && seen[2] < n / 2 * 1.1, "%d",
+		  seen[2]);
+}
+
+Test(flows, counters_add_up)
+{
+	struct xlb_counters v, r0, r1;
+	char c[32];
+	int i, r, per_real[2] = { 0 };
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	h_real(VIP, reals[0], 100);
+	h_real(VIP, reals[1], 100);
+	for (i = 0; i < 100; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_SYN,
+			      0);
+		per_real[r]++;
+		send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK, 0);
+	}
+	h_vip_counters(VIP, &v);
+	h_real_counters(VIP, reals[0], &r0);
+	h_real_counters(VIP, reals[1], &r1);
+	cr_assert_eq(v.packets, 200);
+	cr_assert_eq(v.new_flows, 100);
+	cr_assert_eq(v.bytes, 200 * 54, "bytes %llu",
+		     (unsigned long long)v.bytes);
+	cr_assert_eq(r0.new_flows, per_real[0]);
+	cr_assert_eq(r1.new_flows, per_real[1]);
+	cr_assert_eq(r0.packets + r1.packets, 200);
+}
+
+Test(flows, each_cpu_tracks_its_own_flows)
+{
+	int a, b, i;
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	for (i = 0; i < 3; i++)
+		h_real(VIP, reals[i], 100);
+	/* The same flow seen on two CPUs is a new flow on each (per-CPU
+	 * tables), and both pick the same real from the shared ring. */
+	a = send_flow("192.0.2.200", 4242, PKT_SYN, 0);
+	b = send_flow("192.0.2.200", 4242, PKT_ACK, 1);
+	cr_assert_eq(a, b);
+	{
+		struct xlb_counters v;
+
+		h_vip_counters(VIP, &v);
+		cr_assert_eq(v.new_flows, 2);
+	}
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The real-side decap program: load it, tell it the host's addresses
+ * (tunnel packets to other addresses are left alone), attach it with
+ * libxdp; and detach it again. The attachment outlives the command.
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "decap.h"
+#include "decap.skel.h"
+
+#define DECAP_PROG_NAME "xlb_decap"
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* Every IPv4/IPv6 address of this host (this network namespace). */
+static int fill_addrs(int map_fd, char *err, size_t errlen)
+{
+	struct ifaddrs *ifa, *i;
+	uint32_t one = 1;
+	int n = 0;
+
+	if (getifaddrs(&ifa))
+		return fail(err, errlen, -errno, "getifaddrs: %s",
+			    strerror(errno));
+	for (i = ifa; i; i = i->ifa_next) {
+		struct xlb_vip_addr_key key = {};
+
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			struct sockaddr_in *sin = (void *)i->ifa_addr;
+
+			key.addr.addr[0] = sin->sin_addr.s_addr;
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (void *)i->ifa_addr;
+
+			memcpy(&key.addr, &sin6->sin6_addr, sizeof(key.addr));
+		} else {
+			continue;
+		}
+		key.family = i->ifa_addr->sa_family;
+		if (!bpf_map_update_elem(map_fd, &key, &one, BPF_ANY))
+			n++;
+	}
+	freeifaddrs(ifa);
+	if (!n)
+		return fail(err, errlen, -EADDRNOTAVAIL,
+			    "this host has no address to decapsulate for");
+	return 0;
+}
+
+/* Detach whatever libxdp finds on ifindex if it is our decap program. */
+static int detach_ours(int ifindex, const char *ifname, bool must_exist,
+		       char *err, size_t errlen)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *prog;
+	char msg[256];
+	int ret;
+
+	ret = libxdp_get_error(mp);
+	if (ret || !mp) {
+		if (!must_exist)
+			return 0;
+		return fail(err, errlen, -ENOENT,
+			    "no XDP program on %s", ifname);
+	}
+	prog = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
+					    : xdp_multiprog__next_prog(NULL, mp);
+	if (!prog || strcmp(xdp_program__name(prog), DECAP_PROG_NAME)) {
+		xdp_multiprog__close(mp);
+		return fail(err, errlen, -EBUSY,
+			    "%s runs another XDP program (%s); not touching it",
+			    ifname, prog ? xdp_program__name(prog) : "?");
+	}
+	ret = xdp_multiprog__detach(mp);
+	xdp_multiprog__close(mp);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		return fail(err, errlen, ret, "detaching from %s: %s", ifname,
+			    msg);
+	}
+	return 0;
+}
+
+int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode, char *err,
+		     size_t errlen)
+{
+	struct xdp_program *prog;
+	struct decap_bpf *skel;
+	char msg[256];
+	int ifindex, ret;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return fail(err, errlen, -ENODEV, "no interface %s", ifname);
+	/* Re-attaching replaces our own program (new addresses). */
+	ret = detach_ours(ifindex, ifname, false, err, errlen);
+	if (ret)
+		return ret;
+	skel = decap_bpf__open_and_load();
+	if (!skel)
+		return fail(err, errlen, -errno, "loading decap program: %s",
+			    strerror(errno));
+	ret = fill_addrs(bpf_map__fd(skel->maps.decap_addrs), err, errlen);
+	if (ret)
+		goto out_destroy;
+	prog = xdp_program__from_fd(bpf_program__fd(skel->progs.xlb_decap));
+	ret = libxdp_get_error(prog);
+	if (!ret) {
+		ret = xdp_program__attach(prog, ifindex,
+					  mode == XLB_XDP_GENERIC
+						  ? XDP_MODE_SKB
+						  : XDP_MODE_NATIVE,
+					  0);
+		xdp_program__close(prog);
+	}
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		fail(err, errlen, ret, "attaching decap to %s: %s", ifname,
+		     msg);
+	}
+out_destroy:
+	/* The kernel keeps the attached program and its maps alive. */
+	decap_bpf__destroy(skel);
+	return ret;
+}
+
+int xlb_decap_detach(const char *ifname, char *err, size_t errlen)
+{
+	int ifindex = if_nametoindex(ifname);
+
+	if (!ifindex)
+		return fail(err, errlen, -ENODEV, "no interface %s", ifname);
+	return detach_ours(ifindex, ifname, true, err, errlen);
+}

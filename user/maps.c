@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The balancer's program and maps: load through the skeleton, attach with
+ * libxdp, and every write to a map. Nothing else in userspace touches a
+ * BPF map.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "maps.h"
+#include "xlb.skel.h"
+
+struct xlb_dp_link {
+	int ifindex;
+	enum xdp_attach_mode mode;
+	struct xdp_program *prog;
+};
+
+struct xlb_dp {
+	struct xlb_bpf *skel;
+	int ncpus;
+	uint32_t max_vips;
+	uint32_t max_reals;
+	char *pin_path;
+	struct xlb_dp_link links[XLB_MAX_INTERFACES];
+	size_t n_links;
+	/* Scratch for ring publication: keys 0..M and values. */
+	uint32_t *ring_keys;
+	uint32_t *ring_vals;
+	uint32_t ring_cap;
+};
+
+const char *const xlb_reason_names[XLB_R_MAX] = {
+#define XLB_REASON_NAME(id, name) [XLB_R_##id] = name,
+	XLB_REASONS(XLB_REASON_NAME)
+#undef XLB_REASON_NAME
+};
+
+static int err_out(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Fill err and return ret (a negative errno). */
+static int err_out(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* Create one LRU conntrack table per possible CPU. */
+static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
+			    size_t errlen)
+{
+	int outer = bpf_map__fd(dp->skel->maps.ct_maps);
+	uint32_t cpu;
+	int fd, ret;
+
+	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
+		fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xlb_ct",
+				    sizeof(struct xlb_flow_key),
+				    sizeof(struct xlb_ct_entry), ct_size, NULL);
+		if (fd < 0)
+			return err_out(err, errlen, -errno,
+				       "creating conntrack table of %u entries "
+				       "for CPU %u: %s",
+				       ct_size, cpu, strerror(errno));
+		ret = bpf_map_update_elem(outer, &cpu, &fd, BPF_ANY);
+		close(fd);
+		if (ret)
+			return err_out(err, errlen, -errno,
+				       "installing conntrack table: %s",
+				       strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * Pin every map under pin_path so bpftool and a later agent can find
+ * them. Stale pins from an agent that died are replaced.
+ */
+static int pin_maps(struct xlb_dp *dp, const char *pin_path, char *err,
+		    size_t errlen)
+{
+	struct bpf_map *map;
+	char path[512];
+	int ret;
+
+	if (mkdir(pin_path, 0700) && errno != EEXIST)
+		return err_out(err, errlen, -errno, "mkdir %s: %s", pin_path,
+			       strerror(errno));
+	bpf_object__for_each_map(map, dp->skel->obj)
+	{
+		if (!bpf_map__is_internal(map)) {
+			snprintf(path, sizeof(path), "%s/%s", pin_path,
+				 bpf_map__name(map));
+			unlink(path);
+		}
+	}
+	ret = bpf_object__pin_maps(dp->skel->obj, pin_path);
+	if (ret)
+		return err_out(err, errlen, ret, "pinning maps under %s: %s",
+			       pin_path, strerror(-ret));
+	dp->pin_path = strdup(pin_path);
+	return dp->pin_path ? 0 : -ENOMEM;
+}
+
+int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out,
+		char *err, size_t errlen)
+{
+	struct xlb_bpf *skel;
+	struct xlb_dp *dp;
+	int ret;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->max_vips = opts->max_vips ? opts->max_vips : XLB_MAX_VIPS;
+	dp->max_reals = opts->max_reals ? opts->max_reals : XLB_MAX_REALS;
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus <= 0 || dp->ncpus > XLB_MAX_CPUS) {
+		ret = err_out(err, errlen, -EINVAL, "unsupported CPU count %d",
+			      dp->ncpus);
+		goto out_free;
+	}
+	skel = xlb_bpf__open();
+	if (!skel) {
+		ret = err_out(err, errlen, -errno, "opening the program: %s",
+			      strerror(errno));
+		goto out_free;
+	}
+	dp->skel = skel;
+	bpf_map__set_max_entries(skel->maps.vips, dp->max_vips);
+	bpf_map__set_max_entries(skel->maps.vip_addrs, dp->max_vips);
+	bpf_map__set_max_entries(skel->maps.rings, dp->max_vips);
+	bpf_map__set_max_entries(skel->maps.vip_stats, dp->max_vips);
+	bpf_map__set_max_entries(skel->maps.reals, dp->max_reals);
+	bpf_map__set_max_entries(skel->maps.real_stats, dp->max_reals);
+	bpf_map__set_max_entries(skel->maps.ct_maps, dp->ncpus);
+	ret = xlb_bpf__load(skel);
+	if (ret) {
+		ret = err_out(err, errlen, ret,
+			      "loading the program (verifier): %s",
+			      strerror(-ret));
+		goto out_destroy;
+	}
+	ret = create_ct_tables(dp, opts->ct_size ? opts->ct_size
+						 : XLB_CT_SIZE_DEFAULT,
+			       err, errlen);
+	if (ret)
+		goto out_destroy;
+	if (opts->pin_path) {
+		ret = pin_maps(dp, opts->pin_path, err, errlen);
+		if (ret)
+			goto out_destroy;
+	}
+	*out = dp;
+	return 0;
+
+out_destroy:
+	xlb_bpf__destroy(skel);
+out_free:
+	free(dp);
+	return ret;
+}
+
+void xlb_dp_close(struct xlb_dp *dp)
+{
+	if (!dp)
+		return;
+	xlb_dp_detach_all(dp);
+	if (dp->pin_path) {
+		bpf_object__unpin_maps(dp->skel->obj, dp->pin_path);
+		rmdir(dp->pin_path);
+		free(dp->pin_path);
+	}
+	xlb_bpf__destroy(dp->skel);
+	free(dp->ring_keys);
+	free(dp->ring_vals);
+	free(dp);
+}
+
+int xlb_dp_prog_fd(const struct xlb_dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.xlb_balancer);
+}
+
+uint32_t xlb_dp_max_vips(const struct xlb_dp *dp)
+{
+	return dp->max_vips;
+}
+
+uint32_t xlb_dp_max_reals(const struct xlb_dp *dp)
+{
+	return dp->max_reals;
+}
+
+int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
+		  enum xlb_xdp_mode mode, char *err, size_t errlen)
+{
+	struct xlb_dp_link *link;
+	char msg[256];
+	int ifindex, ret;
+
+	if (dp->n_links == XLB_MAX_INTERFACES)
+		return err_out(err, errlen, -ENOSPC, "too many interfaces");
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return err_out(err, errlen, -ENODEV, "no interface %s",
+			       ifname);
+	link = &dp->links[dp->n_links];
+	link->ifindex = ifindex;
+	link->mode = mode == XLB_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	link->prog = xdp_program__from_fd(xlb_dp_prog_fd(dp));
+	ret = libxdp_get_error(link->prog);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		return err_out(err, errlen, ret, "libxdp: %s", msg);
+	}
+	ret = xdp_program__attach(link->prog, ifindex, link->mode, 0);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		xdp_program__close(link->prog);
+		return err_out(err, errlen, ret,
+			       "attaching to %s in %s mode: %s", ifname,
+			       mode == XLB_XDP_GENERIC ? "generic" : "native",
+			       msg);
+	}
+	dp->n_links++;
+	return 0;
+}
+
+int xlb_dp_detach_all(struct xlb_dp *dp)
+{
+	int ret = 0, r;
+
+	while (dp->n_links) {
+		struct xlb_dp_link *link = &dp->links[--dp->n_links];
+
+		r = xdp_program__detach(link->prog, link->ifindex, link->mode,
+					0);
+		if (r && !ret)
+			ret = r;
+		xdp_program__close(link->prog);
+	}
+	return ret;
+}
+
+int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.globals), &zero, g,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_vip_put(struct xlb_dp *dp, const struct xlb_vip_key *key,
+		   const struct xlb_vip_meta *meta)
+{
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.vips), key, meta,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_vip_delete(struct xlb_dp *dp, const struct xlb_vip_key *key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.vips), key) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
+			int delta)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vip_addrs);
+	uint32_t n = 0;
+
+	if (bpf_map_lookup_elem(fd, key, &n) && errno != ENOENT)
+		return -errno;
+	if (delta < 0 && n <= (uint32_t)-delta) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	n += delta;
+	if (bpf_map_update_elem(fd, key, &n, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_real_put(struct xlb_dp *dp, uint32_t id, const struct xlb_real *r)
+{
+	if (id >= dp->max_reals)
+		return -ERANGE;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.reals), &id, r,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Make the scratch arrays hold m + 1 entries. */
+static int ring_scratch(struct xlb_dp *dp, uint32_t m)
+{
+	uint32_t *keys, *vals, i;
+
+	if (m + 1 <= dp->ring_cap)
+		return 0;
+	keys = realloc(dp->ring_keys, (m + 1) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	dp->ring_keys = keys;
+	vals = realloc(dp->ring_vals, (m + 1) * sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	dp->ring_vals = vals;
+	for (i = 0; i <= m; i++)
+		keys[i] = i;
+	dp->ring_cap = m + 1;
+	return 0;
+}
+
+int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id,
+			const uint32_t *ids, uint32_t m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	uint32_t count = m + 1;
+	int fd, ret;
+
+	if (!m || m > XLB_RING_SIZE_MAX || vip_id >= dp->max_vips)
+		return -EINVAL;
+	ret = ring_scratch(dp, m);
+	if (ret)
+		return ret;
+	dp->ring_vals[XLB_RING_SLOT_SIZE] = m;
+	memcpy(dp->ring_vals + 1, ids, m * sizeof(*ids));
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(uint32_t),
+			    sizeof(uint32_t), m + 1, &opts);
+	if (fd < 0)
+		return -errno;
+	ret = bpf_map_update_batch(fd, dp->ring_keys, dp->ring_vals, &count,
+				   NULL);
+	if (ret)
+		goto out_close;
+	/* The switch: packets see the old ring or this one, nothing else. */
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.rings), &vip_id,
+				&fd, BPF_ANY))
+		ret = -errno;
+out_close:
+	close(fd);
+	return ret;
+}
+
+int xlb_dp_ring_clear(struct xlb_dp *dp, uint32_t vip_id)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.rings), &vip_id) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Sum one entry of a per-CPU counters map. */
+static int sum_counters(struct xlb_dp *dp, struct bpf_map *map, uint32_t id,
+			struct xlb_counters *out)
+{
+	struct xlb_counters vals[XLB_MAX_CPUS];
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &id, vals))
+		return -errno;
+	for (i = 0; i < dp->ncpus; i++) {
+		out->packets += vals[i].packets;
+		out->bytes += vals[i].bytes;
+		out->new_flows += vals[i].new_flows;
+	}
+	return 0;
+}
+
+int xlb_dp_vip_counters(struct xlb_dp *dp, uint32_t vip_id,
+			struct xlb_counters *out)
+{
+	return sum_counters(dp, dp->skel->maps.vip_stats, vip_id, out);
+}
+
+int xlb_dp_real_counters(struct xlb_dp *dp, uint32_t real_id,
+			 struct xlb_counters *out)
+{
+	return sum_counters(dp, dp->skel->maps.real_stats, real_id, out);
+}
+
+int xlb_dp_counters_reset(struct xlb_dp *dp, bool real, uint32_t id)
+{
+	struct xlb_counters zero[XLB_MAX_CPUS];
+	struct bpf_map *map =
+		real ? dp->skel->maps.real_stats : dp->skel->maps.vip_stats;
+
+	memset(zero, 0, sizeof(zero));
+	if (bpf_map_update_elem(bpf_map__fd(map), &id, zero, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX])
+{
+	int fd = bpf_map__fd(dp->skel->maps.reason_stats);
+	uint64_t vals[XLB_MAX_CPUS];
+	uint32_t r;
+	int i;
+
+	for (r = 0; r < XLB_R_MAX; r++) {
+		out[r] = 0;
+		if (bpf_map_lookup_elem(fd, &r, vals))
+			return -errno;
+		for (i = 0; i < dp->ncpus; i++)
+			out[r] += vals[i];
+	}
+	return 0;
+}
+
+int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
+{
+	uint32_t id;
+	int fd;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.ct_maps), &cpu,
+				&id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}

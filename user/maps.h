@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.c: the balancer program and its maps. The only code that writes
+ * BPF maps; everything else goes through these functions.
+ */
+#ifndef XLB_MAPS_H
+#define XLB_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xlb.h"
+
+struct xlb_dp;
+
+struct xlb_dp_opts {
+	uint32_t max_vips;
+	uint32_t max_reals;
+	uint32_t ct_size;     /* conntrack entries per CPU */
+	const char *pin_path; /* NULL: nothing pinned (tests) */
+};
+
+/* Open, size and load the program, and create the per-CPU conntrack. */
+int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out,
+		char *err, size_t errlen);
+/* Detach from every interface, unpin (if pinned) and free. NULL is ok. */
+void xlb_dp_close(struct xlb_dp *dp);
+
+int xlb_dp_prog_fd(const struct xlb_dp *dp);
+uint32_t xlb_dp_max_vips(const struct xlb_dp *dp);
+uint32_t xlb_dp_max_reals(const struct xlb_dp *dp);
+
+/* Attach through libxdp (which attaches the program alone when the
+ * kernel refuses its dispatcher). */
+int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
+		  enum xlb_xdp_mode mode, char *err, size_t errlen);
+int xlb_dp_detach_all(struct xlb_dp *dp);
+
+int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g);
+int xlb_dp_vip_put(struct xlb_dp *dp, const struct xlb_vip_key *key,
+		   const struct xlb_vip_meta *meta);
+int xlb_dp_vip_delete(struct xlb_dp *dp, const struct xlb_vip_key *key);
+/* Count one more (delta 1) or one less (-1) VIP on an address. */
+int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
+			int delta);
+int xlb_dp_real_put(struct xlb_dp *dp, uint32_t id, const struct xlb_real *r);
+/*
+ * Publish a VIP's ring: ids[0..m-1] are real ids (XLB_REAL_NONE for an
+ * empty slot). A new inner map is filled and swapped in with one update.
+ */
+int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id,
+			const uint32_t *ids, uint32_t m);
+int xlb_dp_ring_clear(struct xlb_dp *dp, uint32_t vip_id);
+
+/* Counters summed over CPUs. */
+int xlb_dp_vip_counters(struct xlb_dp *dp, uint32_t vip_id,
+			struct xlb_counters *out);
+int xlb_dp_real_counters(struct xlb_dp *dp, uint32_t real_id,
+			 struct xlb_counters *out);
+/* Zero a VIP's or real's counters when its id is given to a new owner. */
+int xlb_dp_counters_reset(struct xlb_dp *dp, bool real, uint32_t id);
+int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX]);
+extern const char *const xlb_reason_names[XLB_R_MAX];
+
+/* Conntrack table of one CPU, for tests and listings: a new fd that the
+ * caller closes. */
+int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu);
+
+#endif /* XLB_MAPS_H */

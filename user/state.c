@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The agent's model of VIPs and reals, and the operations on it. Every
+ * operation checks everything first, then writes the maps in an order
+ * that never shows a packet a half-done change:
+ *  - a new real is written (up) before any ring names it;
+ *  - a removed real leaves the ring before it is marked down, so new
+ *    flows never meet it and its tracked flows are re-selected.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "agent.h"
+#include "maglev.h"
+#include "maps.h"
+
+struct real_ent {
+	struct xlb_ip ip;
+	uint32_t weight;
+	uint32_t id; /* key of reals/real_stats, owned by this (VIP, real) */
+};
+
+struct vip_ent {
+	bool used;
+	struct xlb_service svc;
+	enum xlb_hash_mode hash;
+	uint32_t table_size;
+	struct real_ent *reals;
+	size_t n_reals;
+	size_t cap;
+};
+
+struct xlb_agent {
+	struct xlb_dp *dp;
+	struct vip_ent *vips; /* indexed by VIP id */
+	uint32_t max_vips;
+	uint8_t *real_used; /* indexed by real id; id 0 is never used */
+	uint32_t max_reals;
+	uint32_t next_gen;
+	/* Scratch for ring builds. */
+	uint32_t *table;
+	uint32_t *ids;
+	uint32_t table_cap;
+};
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Fill err and return ret. */
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+int xlb_agent_new(struct xlb_dp *dp, struct xlb_agent **out)
+{
+	struct xlb_agent *agent = calloc(1, sizeof(*agent));
+
+	if (!agent)
+		return -ENOMEM;
+	agent->dp = dp;
+	agent->max_vips = xlb_dp_max_vips(dp);
+	agent->max_reals = xlb_dp_max_reals(dp);
+	agent->vips = calloc(agent->max_vips, sizeof(*agent->vips));
+	agent->real_used = calloc(agent->max_reals, 1);
+	if (!agent->vips || !agent->real_used) {
+		xlb_agent_free(agent);
+		return -ENOMEM;
+	}
+	agent->real_used[XLB_REAL_NONE] = 1;
+	*out = agent;
+	return 0;
+}
+
+void xlb_agent_free(struct xlb_agent *agent)
+{
+	uint32_t i;
+
+	if (!agent)
+		return;
+	for (i = 0; agent->vips && i < agent->max_vips; i++)
+		free(agent->vips[i].reals);
+	free(agent->vips);
+	free(agent->real_used);
+	free(agent->table);
+	free(agent->ids);
+	free(agent);
+}
+
+struct xlb_dp *xlb_agent_dp(struct xlb_agent *agent)
+{
+	return agent->dp;
+}
+
+static void vip_key(const struct xlb_service *svc, struct xlb_vip_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->addr = svc->ip.a;
+	key->port = htons(svc->port);
+	key->proto = svc->proto;
+	key->family = svc->ip.family;
+}
+
+static void vip_addr_key(const struct xlb_service *svc,
+			 struct xlb_vip_addr_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->addr = svc->ip.a;
+	key->family = svc->ip.family;
+}
+
+static struct vip_ent *find_vip(struct xlb_agent *agent,
+				const struct xlb_service *svc, uint32_t *id)
+{
+	uint32_t i;
+
+	for (i = 0; i < agent->max_vips; i++) {
+		if (agent->vips[i].used &&
+		    xlb_service_equal(&agent->vips[i].svc, svc)) {
+			if (id)
+				*id = i;
+			return &agent->vips[i];
+		}
+	}
+	return NULL;
+}
+
+static struct real_ent *find_real(struct vip_ent *vip,
+				  const struct xlb_ip *ip)
+{
+	size_t i;
+
+	for (i = 0; i < vip->n_reals; i++)
+		if (xlb_ip_equal(&vip->reals[i].ip, ip))
+			return &vip->reals[i];
+	return NULL;
+}
+
+/* Look the VIP up, or explain that it does not exist. */
+static struct vip_ent *need_vip(struct xlb_agent *agent,
+				const struct xlb_service *svc, uint32_t *id,
+				char *err, size_t errlen)
+{
+	char buf[XLB_SERVICE_STRLEN];
+	struct vip_ent *vip = find_vip(agent, svc, id);
+
+	if (!vip)
+		fail(err, errlen, -ENOENT, "no such VIP %s",
+		     xlb_service_str(svc, buf, sizeof(buf)));
+	return vip;
+}
+
+/* Build the VIP's Maglev table over its reals and publish it. */
+static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
+{
+	struct vip_ent *vip = &agent->vips[vip_id];
+	struct xlb_maglev_backend *b = NULL;
+	uint32_t m = vip->table_size, i;
+	int ret;
+
+	if (m > agent->table_cap) {
+		uint32_t *t = realloc(agent->table, m * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		agent->table = t;
+		t = realloc(agent->ids, m * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		agent->ids = t;
+		agent->table_cap = m;
+	}
+	if (vip->n_reals) {
+		b = calloc(vip->n_reals, sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+	}
+	for (i = 0; i < vip->n_reals; i++) {
+		/* The address is the identity: every node builds the same
+		 * table for the same reals, whatever ids they hold. */
+		b[i].key = &vip->reals[i].ip;
+		b[i].key_len = sizeof(vip->reals[i].ip);
+		b[i].weight = vip->reals[i].weight;
+	}
+	ret = xlb_maglev_build(b, vip->n_reals, m, agent->table);
+	free(b);
+	if (ret)
+		return ret;
+	for (i = 0; i < m; i++)
+		agent->ids[i] = agent->table[i] == XLB_MAGLEV_EMPTY
+					? XLB_REAL_NONE
+					: vip->reals[agent->table[i]].id;
+	return xlb_dp_ring_publish(agent->dp, vip_id, agent->ids, m);
+}
+
+static int validate_table_size(uint32_t m, char *err, size_t errlen)
+{
+	if (m < 3 || m > XLB_RING_SIZE_MAX || !xlb_is_prime(m))
+		return fail(err, errlen, -EINVAL,
+			    "table size %u is not a prime between 3 and %u", m,
+			    XLB_RING_SIZE_MAX);
+	return 0;
+}
+
+int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
+		enum xlb_hash_mode hash, uint32_t table_size, char *err,
+		size_t errlen)
+{
+	char buf[XLB_SERVICE_STRLEN];
+	struct xlb_vip_addr_key akey;
+	struct xlb_vip_meta meta = {};
+	struct xlb_vip_key key;
+	struct vip_ent *vip;
+	uint32_t id;
+	int ret;
+
+	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
+		return fail(err, errlen, -EINVAL, "protocol must be tcp or udp");
+	ret = validate_table_size(table_size, err, errlen);
+	if (ret)
+		return ret;
+	if (find_vip(agent, svc, NULL))
+		return fail(err, errlen, -EEXIST, "VIP %s already exists",
+			    xlb_service_str(svc, buf, sizeof(buf)));
+	for (id = 0; id < agent->max_vips && agent->vips[id].used; id++)
+		;
+	if (id == agent->max_vips)
+		return fail(err, errlen, -ENOSPC, "all %u VIP slots are used",
+			    agent->max_vips);
+
+	vip = &agent->vips[id];
+	memset(vip, 0, sizeof(*vip));
+	vip->svc = *svc;
+	vip->hash = hash;
+	vip->table_size = table_size;
+	/* Ring first (empty: drops with no_real), then the VIP appears. */
+	ret = publish_ring(agent, id);
+	if (ret)
+		goto out_fail;
+	ret = xlb_dp_counters_reset(agent->dp, false, id);
+	if (ret)
+		goto out_ring;
+	vip_addr_key(svc, &akey);
+	ret = xlb_dp_vip_addr_ref(agent->dp, &akey, 1);
+	if (ret)
+		goto out_ring;
+	vip_key(svc, &key);
+	meta.vip_id = id;
+	meta.flags = hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
+	ret = xlb_dp_vip_put(agent->dp, &key, &meta);
+	if (ret)
+		goto out_addr;
+	vip->used = true;
+	return 0;
+
+out_addr:
+	xlb_dp_vip_addr_ref(agent->dp, &akey, -1);
+out_ring:
+	xlb_dp_ring_clear(agent->dp, id);
+out_fail:
+	return fail(err, errlen, ret, "writing VIP %s to the data plane: %s",
+		    xlb_service_str(svc, buf, sizeof(buf)), strerror(-ret));
+}
+
+/* Mark a real id down in the data plane and give it back. */
+static void release_real(struct xlb_agent *agent, uint32_t id)
+{
+	struct xlb_real down = {};
+
+	xlb_dp_real_put(agent->dp, id, &down);
+	agent->real_used[id] = 0;
+}
+
+int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
+		char *err, size_t errlen)
+{
+	struct xlb_vip_addr_key akey;
+	struct xlb_vip_key key;
+	struct vip_ent *vip;
+	uint32_t id;
+	size_t i;
+	int ret;
+
+	vip = need_vip(agent, svc, &id, err, errlen);
+	if (!vip)
+		return -ENOENT;
+	vip_key(svc, &key);
+	ret = xlb_dp_vip_delete(agent->dp, &key);
+	if (ret)
+		return fail(err, errlen, ret, "deleting VIP: %s",
+			    strerror(-ret));
+	vip_addr_key(svc, &akey);
+	xlb_dp_vip_addr_ref(agent->dp, &akey, -1);
+	xlb_dp_ring_clear(agent->dp, id);
+	for (i = 0; i < vip->n_reals; i++)
+		release_real(agent, vip->reals[i].id);
+	free(vip->reals);
+	memset(vip, 0, sizeof(*vip));
+	return 0;
+}
+
+static int validate_weight(uint32_t weight, char *err, size_t errlen)
+{
+	if (weight > XLB_MAX_WEIGHT)
+		return fail(err, errlen, -EINVAL,
+			    "weight %u is out of range 0..%u", weight,
+			    XLB_MAX_WEIGHT);
+	return 0;
+}
+
+int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
+		 const struct xlb_ip *real, uint32_t weight, char *err,
+		 size_t errlen)
+{
+	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	struct xlb_real r = {};
+	struct vip_ent *vip;
+	struct real_ent *ent;
+	uint32_t vip_id, id;
+	int ret;
+
+	ret = validate_weight(weight, err, errlen);
+	if (ret)
+		return ret;
+	vip = need_vip(agent, svc, &vip_id, err, errlen);
+	if (!vip)
+		return -ENOENT;
+	if (real->family != AF_INET && real->family != AF_INET6)
+		return fail(err, errlen, -EINVAL, "bad real address family");
+	if (find_real(vip, real))
+		return fail(err, errlen, -EEXIST, "real %s already in VIP %s",
+			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
+			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+	for (id = 1; id < agent->max_reals && agent->real_used[id]; id++)
+		;
+	if (id == agent->max_reals)
+		return fail(err, errlen, -ENOSPC, "all %u real slots are used",
+			    agent->max_reals - 1);
+	if (vip->n_reals == vip->cap) {
+		size_t cap = vip->cap ? vip->cap * 2 : 8;
+		struct real_ent *n = realloc(vip->reals, cap * sizeof(*n));
+
+		if (!n)
+			return fail(err, errlen, -ENOMEM, "out of memory");
+		vip->reals = n;
+		vip->cap = cap;
+	}
+
+	/* The real exists (up) before any ring can name it. */
+	r.addr = real->a;
+	r.family = real->family;
+	r.flags = XLB_REAL_F_UP;
+	r.gen = ++agent->next_gen;
+	ret = xlb_dp_counters_reset(agent->dp, true, id);
+	if (!ret)
+		ret = xlb_dp_real_put(agent->dp, id, &r);
+	if (ret)
+		return fail(err, errlen, ret, "writing real: %s",
+			    strerror(-ret));
+	agent->real_used[id] = 1;
+	ent = &vip->reals[vip->n_reals++];
+	ent->ip = *real;
+	ent->weight = weight;
+	ent->id = id;
+	ret = publish_ring(agent, vip_id);
+	if (ret) {
+		vip->n_reals--;
+		release_real(agent, id);
+		return fail(err, errlen, ret, "publishing ring: %s",
+			    strerror(-ret));
+	}
+	return 0;
+}
+
+int xlb_real_del(struct xlb_agent *agent, const struct xlb_service *svc,
+		 const struct xlb_ip *real, char *err, size_t errlen)
+{
+	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	struct real_ent *ent, saved;
+	struct vip_ent *vip;
+	uint32_t vip_id;
+	int ret;
+
+	vip = need_vip(agent, svc, &vip_id, err, errlen);
+	if (!vip)
+		return -ENOENT;
+	ent = find_real(vip, real);
+	if (!ent)
+		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
+			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
+			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+	saved = *ent;
+	*ent = vip->reals[--vip->n_reals];
+	ret = publish_ring(agent, vip_id);
+	if (ret) {
+		/* Put it back where the ring still has it. */
+		vip->reals[vip->n_reals++] = *ent;
+		*ent = saved;
+		return fail(err, errlen, ret, "publishing ring: %s",
+			    strerror(-ret));
+	}
+	/* Now no ring names it: down, and its flows move elsewhere. */
+	release_real(agent, saved.id);
+	return 0;
+}
+
+int xlb_real_set_weight(struct xlb_agent *agent,
+			const struct xlb_service *svc,
+			const struct xlb_ip *real, uint32_t weight, char *err,
+			size_t errlen)
+{
+	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	struct real_ent *ent;
+	struct vip_ent *vip;
+	uint32_t vip_id, old;
+	int ret;
+
+	ret = validate_weight(weight, err, errlen);
+	if (ret)
+		return ret;
+	vip = need_vip(agent, svc, &vip_id, err, errlen);
+	if (!vip)
+		return -ENOENT;
+	ent = find_real(vip, real);
+	if (!ent)
+		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
+			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
+			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+	old = ent->weight;
+	ent->weight = weight;
+	ret = publish_ring(agent, vip_id);
+	if (ret) {
+		ent->weight = old;
+		return fail(err, errlen, ret, "publishing ring: %s",
+			    strerror(-ret));
+	}
+	return 0;
+}
+
+int xlb_agent_set_globals(struct xlb_agent *agent,
+			  const struct xlb_config *cfg)
+{
+	struct xlb_globals g = {};
+	int plen = cfg->tun_src_v4_plen;
+
+	g.tun_src_v4 = cfg->tun_src_v4.a.addr[0];
+	g.tun_v4_hostmask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
+	memcpy(g.tun_src_v6, cfg->tun_src_v6.a.addr, sizeof(g.tun_src_v6));
+	plen = cfg->tun_src_v6_plen - 96;
+	if (plen < 0)
+		plen = 0;
+	g.tun_v6_hostmask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
+	if (cfg->has_gw_mac) {
+		g.flags |= XLB_G_F_GW_MAC;
+		memcpy(g.gw_mac, cfg->gw_mac, sizeof(g.gw_mac));
+	}
+	return xlb_dp_set_globals(agent->dp, &g);
+}
+
+int xlb_agent_apply_config(struct xlb_agent *agent,
+			   const struct xlb_config *cfg, char *err,
+			   size_t errlen)
+{
+	char vbuf[XLB_SERVICE_STRLEN], msg[XLB_ERR_LEN];
+	const struct xlb_vip_spec *v;
+	size_t i, j;
+	int ret;
+
+	ret = xlb_agent_set_globals(agent, cfg);
+	if (ret)
+		return fail(err, errlen, ret, "writing globals: %s",
+			    strerror(-ret));
+	for (i = 0; i < cfg->n_vips; i++) {
+		v = &cfg->vips[i];
+		ret = xlb_vip_add(agent, &v->svc, v->hash, v->table_size, msg,
+				  sizeof(msg));
+		for (j = 0; !ret && j < v->n_reals; j++)
+			ret = xlb_real_add(agent, &v->svc, &v->reals[j].ip,
+					   v->reals[j].weight, msg,
+					   sizeof(msg));
+		if (ret)
+			return fail(err, errlen, ret, "VIP %s: %s",
+				    xlb_service_str(&v->svc, vbuf,
+						    sizeof(vbuf)),
+				    msg);
+	}
+	return 0;
+}
+
+/* Counters as JSON members of obj. */
+static void counters_json(json_t *obj, const struct xlb_counters *c)
+{
+	json_object_set_new(obj, "packets", json_integer(c->packets));
+	json_object_set_new(obj, "bytes", json_integer(c->bytes));
+	json_object_set_new(obj, "new_flows", json_integer(c->new_flows));
+}
+
+static json_t *real_json(struct xlb_agent *agent, const struct real_ent *r,
+			 bool with_counters)
+{
+	char buf[XLB_IP_STRLEN];
+	struct xlb_counters c;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "address",
+			    json_string(xlb_ip_str(&r->ip, buf, sizeof(buf))));
+	json_object_set_new(o, "id", json_integer(r->id));
+	json_object_set_new(o, "weight", json_integer(r->weight));
+	json_object_set_new(o, "state", json_string("up"));
+	if (with_counters && !xlb_dp_real_counters(agent->dp, r->id, &c))
+		counters_json(o, &c);
+	return o;
+}
+
+json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
+{
+	char buf[XLB_SERVICE_STRLEN];
+	json_t *vips = json_array(), *o, *reals;
+	struct xlb_counters c;
+	struct vip_ent *vip;
+	uint32_t id;
+	size_t i;
+
+	for (id = 0; id < agent->max_vips; id++) {
+		vip = &agent->vips[id];
+		if (!vip->used)
+			continue;
+		o = json_object();
+		json_object_set_new(
+			o, "vip",
+			json_string(xlb_service_str(&vip->svc, buf,
+						    sizeof(buf))));
+		json_object_set_new(o, "id", json_integer(id));
+		json_object_set_new(o, "hash",
+				    json_string(xlb_hash_mode_str(vip->hash)));
+		json_object_set_new(o, "table_size",
+				    json_integer(vip->table_size));
+		if (with_counters && !xlb_dp_vip_counters(agent->dp, id, &c))
+			counters_json(o, &c);
+		reals = json_array();
+		for (i = 0; i < vip->n_reals; i++)
+			json_array_append_new(
+				reals,
+				real_json(agent, &vip->reals[i],
+					  with_counters));
+		json_object_set_new(o, "reals", reals);
+		json_array_append_new(vips, o);
+	}
+	o = json_object();
+	json_object_set_new(o, "vips", vips);
+	return o;
+}
+
+json_t *xlb_agent_stats_json(struct xlb_agent *agent)
+{
+	uint64_t reasons[XLB_R_MAX];
+	json_t *o = xlb_agent_vips_json(agent, true), *r = json_object();
+	int i;
+
+	if (!xlb_dp_reasons(agent->dp, reasons))
+		for (i = 0; i < XLB_R_MAX; i++)
+			json_object_set_new(r, xlb_reason_names[i],
+					    json_integer(reasons[i]));
+	json_object_set_new(o, "reasons", r);
+	return o;
+}

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xlbd: the XLB agent. Loads the balancer, attaches it to the data
+ * interfaces, applies the configuration, and serves the control socket
+ * from one epoll loop until SIGTERM/SIGINT.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "agent.h"
+#include "control.h"
+#include "log.h"
+#include "loop.h"
+#include "maps.h"
+#include "xlb.h"
+
+/* Exit codes (documented in docs/XLBD.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2,
+	EXIT_CONFIG = 3,
+};
+
+struct xlbd {
+	int epfd;
+	bool stop;
+	struct xlb_event sig_ev;
+	struct xlb_agent *agent;
+	struct xlb_dp *dp;
+	struct xlb_control *ctl;
+};
+
+int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = ev };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
+}
+
+int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = ev };
+
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
+}
+
+int xlb_loop_del(int epfd, struct xlb_event *ev)
+{
+	return epoll_ctl(epfd, EPOLL_CTL_DEL, ev->fd, NULL) ? -errno : 0;
+}
+
+static struct xlbd daemon_state;
+
+static void on_signal(struct xlb_event *ev, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	while (read(ev->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			pr_info("signal %u: stopping", si.ssi_signo);
+			daemon_state.stop = true;
+			break;
+		case SIGHUP:
+			pr_warn("SIGHUP: configuration reload is not "
+				"supported yet; nothing changed");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Make sure a BPF filesystem is mounted where the pins go. */
+static int ensure_bpffs(const char *pin_path)
+{
+	const char *root = "/sys/fs/bpf";
+	struct statfs st;
+
+	if (strncmp(pin_path, root, strlen(root)))
+		return 0; /* the operator chose a path; it must be bpffs */
+	if (!statfs(root, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	/* Inside `ip netns exec` /sys is fresh and has no bpffs yet. */
+	if (mount("bpf", root, "bpf", 0, "mode=0700"))
+		return -errno;
+	pr_info("mounted bpffs at %s", root);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: xlbd [OPTIONS]\n"
+		"Run the XLB agent in the foreground.\n\n"
+		"  -c, --config FILE       YAML configuration (docs/CONFIG.md)\n"
+		"  -i, --interface IFNAME  attach to IFNAME (repeatable; adds to "
+		"the file's)\n"
+		"  -s, --socket PATH       control socket (default %s)\n"
+		"  -m, --xdp-mode MODE     native (default) or generic\n"
+		"  -p, --pin-path PATH     bpffs directory for maps (default "
+		"%s)\n"
+		"  -t, --check             validate the configuration and exit\n"
+		"  -v, --verbose           debug logging\n"
+		"  -V, --version           print the version\n"
+		"  -h, --help              this text\n",
+		XLB_DEFAULT_SOCKET, XLB_DEFAULT_PIN_PATH);
+}
+
+struct cli {
+	const char *config;
+	const char *ifnames[XLB_MAX_INTERFACES];
+	size_t n_ifnames;
+	const char *socket;
+	const char *pin_path;
+	int xdp_mode; /* -1: not given */
+	bool check;
+};
+
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "pin-path", required_argument, NULL, 'p' },
+		{ "check", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->xdp_mode = -1;
+	while ((c = getopt_long(argc, argv, "c:i:s:m:p:tvVh", opts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'c':
+			cli->config = optarg;
+			break;
+		case 'i':
+			if (cli->n_ifnames == XLB_MAX_INTERFACES) {
+				pr_warn("at most %d interfaces",
+					XLB_MAX_INTERFACES);
+				return -EINVAL;
+			}
+			cli->ifnames[cli->n_ifnames++] = optarg;
+			break;
+		case 's':
+			cli->socket = optarg;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native")) {
+				cli->xdp_mode = XLB_XDP_NATIVE;
+			} else if (!strcmp(optarg, "generic")) {
+				cli->xdp_mode = XLB_XDP_GENERIC;
+			} else {
+				pr_warn("--xdp-mode: '%s' is not native or "
+					"generic",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'p':
+			cli->pin_path = optarg;
+			break;
+		case 't':
+			cli->check = true;
+			break;
+		case 'v':
+			xlb_log_set_level(XLB_LOG_DEBUG);
+			break;
+		case 'V':
+			printf("xlbd %s\n", XLB_VERSION);
+			exit(EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		pr_warn("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The file's configuration with the command line on top. */
+static int build_config(const struct cli *cli, struct xlb_config *cfg)
+{
+	char err[XLB_ERR_LEN];
+	size_t i;
+	int ret;
+
+	if (cli->config) {
+		ret = xlb_config_load(cli->config, cfg, err, sizeof(err));
+		if (ret) {
+			pr_warn("%s", err);
+			return ret;
+		}
+	} else {
+		xlb_config_defaults(cfg);
+	}
+	for (i = 0; i < cli->n_ifnames; i++) {
+		if (cfg->n_interfaces == XLB_MAX_INTERFACES) {
+			pr_warn("at most %d interfaces", XLB_MAX_INTERFACES);
+			return -EINVAL;
+		}
+		cfg->interfaces[cfg->n_interfaces] = strdup(cli->ifnames[i]);
+		if (!cfg->interfaces[cfg->n_interfaces++])
+			return -ENOMEM;
+	}
+	if (cli->socket)
+		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s",
+			 cli->socket);
+	if (cli->pin_path)
+		snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
+			 cli->pin_path);
+	if (cli->xdp_mode >= 0)
+		cfg->xdp_mode = cli->xdp_mode;
+	return 0;
+}
+
+static int run(struct xlbd *d, const struct xlb_config *cfg)
+{
+	struct epoll_event events[16];
+	struct xlb_dp_opts opts = {
+		.max_vips = cfg->max_vips,
+		.max_reals = cfg->max_reals,
+		.ct_size = cfg->ct_size,
+		.pin_path = cfg->pin_path,
+	};
+	char err[XLB_ERR_LEN];
+	size_t i;
+	int n, ret;
+
+	ret = ensure_bpffs(cfg->pin_path);
+	if (ret) {
+		pr_warn("mounting bpffs: %s", strerror(-ret));
+		return ret;
+	}
+	ret = xlb_dp_open(&opts, &d->dp, err, sizeof(err));
+	if (ret) {
+		pr_warn("%s", err);
+		return ret;
+	}
+	ret = xlb_agent_new(d->dp, &d->agent);
+	if (ret)
+		goto out_dp;
+	ret = xlb_agent_apply_config(d->agent, cfg, err, sizeof(err));
+	if (ret) {
+		pr_warn("%s", err);
+		goto out_agent;
+	}
+	/* Attach last: the maps are complete before the first packet. */
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		ret = xlb_dp_attach(d->dp, cfg->interfaces[i], cfg->xdp_mode,
+				    err, sizeof(err));
+		if (ret) {
+			pr_warn("%s", err);
+			goto out_agent;
+		}
+		pr_info("attached to %s (%s mode)", cfg->interfaces[i],
+			cfg->xdp_mode == XLB_XDP_GENERIC ? "generic"
+							 : "native");
+	}
+	ret = xlb_control_open(cfg->socket_path, d->agent, d->epfd, &d->ctl);
+	if (ret) {
+		pr_warn("control socket %s: %s", cfg->socket_path,
+			strerror(-ret));
+		goto out_agent;
+	}
+	pr_info("ready: %zu VIP(s), control socket %s", cfg->n_vips,
+		cfg->socket_path);
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, events, 16, -1);
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			pr_warn("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; n > 0 && i < (size_t)n; i++) {
+			struct xlb_event *ev = events[i].data.ptr;
+
+			ev->handler(ev, events[i].events);
+		}
+	}
+	xlb_control_close(d->ctl);
+out_agent:
+	xlb_agent_free(d->agent);
+out_dp:
+	/* Detaches from every interface and removes the pins. */
+	xlb_dp_close(d->dp);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct xlbd *d = &daemon_state;
+	struct xlb_config cfg;
+	struct cli cli;
+	sigset_t mask;
+	int ret;
+
+	xlb_log_set_ident("xlbd");
+	xlb_log_hook_libs();
+	if (parse_cli(argc, argv, &cli))
+		return EXIT_USAGE;
+	memset(&cfg, 0, sizeof(cfg));
+	if (build_config(&cli, &cfg)) {
+		xlb_config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	if (cli.check) {
+		printf("%s: configuration ok (%zu VIPs)\n",
+		       cli.config ? cli.config : "(defaults)", cfg.n_vips);
+		xlb_config_free(&cfg);
+		return EXIT_OK;
+	}
+	if (!cfg.n_interfaces)
+		pr_warn("no interface given: the program is loaded but sees "
+			"no traffic (use --interface or interfaces:)");
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->sig_ev.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->sig_ev.handler = on_signal;
+	if (d->epfd < 0 || d->sig_ev.fd < 0 ||
+	    xlb_loop_add(d->epfd, &d->sig_ev, EPOLLIN)) {
+		pr_warn("event loop: %s", strerror(errno));
+		xlb_config_free(&cfg);
+		return EXIT_RUNTIME;
+	}
+	ret = run(d, &cfg);
+	close(d->sig_ev.fd);
+	close(d->epfd);
+	xlb_config_free(&cfg);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
