@@ -132,8 +132,8 @@ static __always_inline int encap_push(struct xdp_md *ctx,
 }
 
 /* Write the next hop's MACs into the (already moved) Ethernet header. */
-static __always_inline int encap_set_macs(struct xdp_md *ctx,
-					  const __u8 *smac, const __u8 *dmac)
+static __always_inline int encap_set_macs(struct xdp_md *ctx, const __u8 *smac,
+					  const __u8 *dmac)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;

@@ -12,7 +12,7 @@
 #include "xlb_abi.h"
 
 #ifndef AF_INET
-#define AF_INET  2
+#define AF_INET	 2
 #define AF_INET6 10
 #endif
 

@@ -17,8 +17,7 @@ static __always_inline bool lookup_vip_addr(const struct xlb_pkt *p)
 }
 
 /* The VIP for (address, port, protocol), falling back to the port-0 VIP. */
-static __always_inline struct xlb_vip_meta *
-lookup_vip(const struct xlb_pkt *p)
+static __always_inline struct xlb_vip_meta *lookup_vip(const struct xlb_pkt *p)
 {
 	struct xlb_vip_key key = {};
 	struct xlb_vip_meta *vip;

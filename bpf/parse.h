@@ -36,7 +36,7 @@
 #define IPV6_NEXTHDR_FRAGMENT 44
 #define IPV6_NEXTHDR_DEST     60
 #define IPV6_MAX_EXT_HDRS     4
-#define IPV4_FRAG_MASK        0x3fff /* MF and fragment offset */
+#define IPV4_FRAG_MASK	      0x3fff /* MF and fragment offset */
 
 struct cursor {
 	void *pos;
@@ -45,21 +45,21 @@ struct cursor {
 
 /* What the later stages need to know about a packet. */
 struct xlb_pkt {
-	__u32 frame_len;  /* bytes in the frame as received */
-	__u32 l3_off;     /* Ethernet (+ VLAN) header length */
-	__u32 l3_len;     /* IP packet length, padding excluded */
-	__u8 family;      /* XLB_AF_INET or XLB_AF_INET6 */
-	__u8 proto;       /* L4 protocol of the balanced flow */
-	__u8 tos;         /* copied to the outer header */
-	__u8 ttl;         /* TTL or hop limit as received */
-	__u8 fragment;    /* IPv4 MF/offset set, or an IPv6 fragment header */
-	__u8 icmp_error;  /* the flow below was read from an ICMP quote */
-	__u8 vlan;        /* one 802.1Q/802.1ad tag present */
+	__u32 frame_len; /* bytes in the frame as received */
+	__u32 l3_off;	 /* Ethernet (+ VLAN) header length */
+	__u32 l3_len;	 /* IP packet length, padding excluded */
+	__u8 family;	 /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 proto;	 /* L4 protocol of the balanced flow */
+	__u8 tos;	 /* copied to the outer header */
+	__u8 ttl;	 /* TTL or hop limit as received */
+	__u8 fragment;	 /* IPv4 MF/offset set, or an IPv6 fragment header */
+	__u8 icmp_error; /* the flow below was read from an ICMP quote */
+	__u8 vlan;	 /* one 802.1Q/802.1ad tag present */
 	__u8 pad;
 	struct xlb_addr saddr; /* client address of the flow */
 	struct xlb_addr daddr; /* VIP address of the flow */
-	__be16 sport;          /* client port */
-	__be16 dport;          /* VIP port */
+	__be16 sport;	       /* client port */
+	__be16 dport;	       /* VIP port */
 };
 
 /* Ethernet and at most one VLAN tag; returns the L3 ethertype (host). */
@@ -69,7 +69,7 @@ static __always_inline int parse_eth(struct cursor *c, struct xlb_pkt *p)
 	struct vlan_hdr {
 		__be16 tci;
 		__be16 proto;
-	} *vh;
+	} * vh;
 	__u16 proto;
 
 	if ((void *)(eth + 1) > c->end)

@@ -92,7 +92,8 @@ select_from_ring(__u32 vip_id, __u32 hash, __u32 *real_id)
 
 /* Remember the choice; a full LRU table evicts its oldest flow. */
 static __always_inline void ct_insert(void *ct, const struct xlb_flow_key *key,
-				      __u32 real_id, const struct xlb_real *real)
+				      __u32 real_id,
+				      const struct xlb_real *real)
 {
 	struct xlb_ct_entry e = {
 		.real_id = real_id,

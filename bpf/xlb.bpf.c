@@ -33,7 +33,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct cursor c = { .pos = data, .end = data_end };
+	struct cursor c = {.pos = data, .end = data_end};
 	int proto, l4;
 
 	p->frame_len = data_end - data;

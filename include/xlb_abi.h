@@ -14,9 +14,9 @@
 #define XLB_AF_INET6 10
 
 /* Default map sizes; the agent may change them before load. */
-#define XLB_MAX_VIPS          1024
-#define XLB_MAX_REALS         4096
-#define XLB_MAX_CPUS          256
+#define XLB_MAX_VIPS	      1024
+#define XLB_MAX_REALS	      4096
+#define XLB_MAX_CPUS	      256
 #define XLB_CT_SIZE_DEFAULT   262144 /* entries per CPU */
 #define XLB_RING_SIZE_DEFAULT 65537
 #define XLB_RING_SIZE_MAX     1048573 /* largest prime below 2^20 */
@@ -132,7 +132,7 @@ struct xlb_globals {
 	__be32 tun_v4_hostmask;
 	__be32 tun_src_v6[4];
 	__be32 tun_v6_hostmask; /* applied to the last word */
-	__u32 flags;            /* enum xlb_global_flags */
+	__u32 flags;		/* enum xlb_global_flags */
 	__u8 gw_mac[6];
 	__u16 pad;
 };
@@ -143,47 +143,47 @@ struct xlb_globals {
  * the verdict follows from the reason. X-macro so that names and values
  * cannot drift apart.
  */
-#define XLB_REASONS(X)                                                        \
-	X(FWD_TX, "forward_tx")                                               \
-	X(FWD_REDIRECT, "forward_redirect")                                   \
-	X(PASS_NOT_IP, "pass_not_ip")                                         \
-	X(PASS_NOT_VIP, "pass_not_vip")                                       \
-	X(PASS_ICMP_OTHER, "pass_icmp_other")                                 \
-	X(PASS_NO_NEIGH, "pass_no_neighbour")                                 \
-	X(PASS_IPV6_EXT, "pass_ipv6_ext_header")                              \
-	X(DROP_TRUNCATED, "drop_truncated")                                   \
-	X(DROP_BAD_HEADER, "drop_bad_header")                                 \
-	X(DROP_FRAGMENT, "drop_fragment")                                     \
-	X(DROP_TTL_ZERO, "drop_ttl_zero")                                     \
-	X(DROP_NO_REAL, "drop_no_real")                                       \
-	X(DROP_FRAG_NEEDED, "drop_frag_needed")                               \
-	X(DROP_NO_ROUTE, "drop_no_route")                                     \
-	X(DROP_ICMP_UNMATCHED, "drop_icmp_unmatched")                         \
+#define XLB_REASONS(X)                                \
+	X(FWD_TX, "forward_tx")                       \
+	X(FWD_REDIRECT, "forward_redirect")           \
+	X(PASS_NOT_IP, "pass_not_ip")                 \
+	X(PASS_NOT_VIP, "pass_not_vip")               \
+	X(PASS_ICMP_OTHER, "pass_icmp_other")         \
+	X(PASS_NO_NEIGH, "pass_no_neighbour")         \
+	X(PASS_IPV6_EXT, "pass_ipv6_ext_header")      \
+	X(DROP_TRUNCATED, "drop_truncated")           \
+	X(DROP_BAD_HEADER, "drop_bad_header")         \
+	X(DROP_FRAGMENT, "drop_fragment")             \
+	X(DROP_TTL_ZERO, "drop_ttl_zero")             \
+	X(DROP_NO_REAL, "drop_no_real")               \
+	X(DROP_FRAG_NEEDED, "drop_frag_needed")       \
+	X(DROP_NO_ROUTE, "drop_no_route")             \
+	X(DROP_ICMP_UNMATCHED, "drop_icmp_unmatched") \
 	X(DROP_INTERNAL, "drop_internal")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, name) XLB_R_##id,
 	XLB_REASONS(XLB_REASON_ENUM)
 #undef XLB_REASON_ENUM
-	XLB_R_MAX,
+		XLB_R_MAX,
 	XLB_R_FIRST_PASS = XLB_R_PASS_NOT_IP,
 	XLB_R_FIRST_DROP = XLB_R_DROP_TRUNCATED,
 };
 
 /* The decap program's counters: decap_stats[reason], per CPU. */
-#define XLB_DECAP_REASONS(X)                                                  \
-	X(DECAP_OK, "decapsulated")                                           \
-	X(DECAP_PASS_NOT_TUNNEL, "pass_not_tunnel")                           \
-	X(DECAP_PASS_NOT_LOCAL, "pass_not_local")                             \
-	X(DECAP_DROP_TRUNCATED, "drop_truncated")                             \
-	X(DECAP_DROP_BAD_HEADER, "drop_bad_header")                           \
+#define XLB_DECAP_REASONS(X)                        \
+	X(DECAP_OK, "decapsulated")                 \
+	X(DECAP_PASS_NOT_TUNNEL, "pass_not_tunnel") \
+	X(DECAP_PASS_NOT_LOCAL, "pass_not_local")   \
+	X(DECAP_DROP_TRUNCATED, "drop_truncated")   \
+	X(DECAP_DROP_BAD_HEADER, "drop_bad_header") \
 	X(DECAP_DROP_INTERNAL, "drop_internal")
 
 enum xlb_decap_reason {
 #define XLB_DECAP_ENUM(id, name) XLB_##id,
 	XLB_DECAP_REASONS(XLB_DECAP_ENUM)
 #undef XLB_DECAP_ENUM
-	XLB_DECAP_MAX,
+		XLB_DECAP_MAX,
 	XLB_DECAP_FIRST_DROP = XLB_DECAP_DROP_TRUNCATED,
 };
 

@@ -23,22 +23,22 @@ XLB_HASH_INLINE __u32 xlb_rol32(__u32 w, unsigned int s)
 }
 
 /* Final mix of three words into c (lookup3's "final"). */
-#define XLB_HASH_FINAL(a, b, c)                                               \
-	do {                                                                  \
-		c ^= b;                                                       \
-		c -= xlb_rol32(b, 14);                                        \
-		a ^= c;                                                       \
-		a -= xlb_rol32(c, 11);                                        \
-		b ^= a;                                                       \
-		b -= xlb_rol32(a, 25);                                        \
-		c ^= b;                                                       \
-		c -= xlb_rol32(b, 16);                                        \
-		a ^= c;                                                       \
-		a -= xlb_rol32(c, 4);                                         \
-		b ^= a;                                                       \
-		b -= xlb_rol32(a, 14);                                        \
-		c ^= b;                                                       \
-		c -= xlb_rol32(b, 24);                                        \
+#define XLB_HASH_FINAL(a, b, c)        \
+	do {                           \
+		c ^= b;                \
+		c -= xlb_rol32(b, 14); \
+		a ^= c;                \
+		a -= xlb_rol32(c, 11); \
+		b ^= a;                \
+		b -= xlb_rol32(a, 25); \
+		c ^= b;                \
+		c -= xlb_rol32(b, 16); \
+		a ^= c;                \
+		a -= xlb_rol32(c, 4);  \
+		b ^= a;                \
+		b -= xlb_rol32(a, 14); \
+		c ^= b;                \
+		c -= xlb_rol32(b, 24); \
 	} while (0)
 
 /*

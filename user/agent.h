@@ -34,8 +34,7 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 		 size_t errlen);
 int xlb_real_del(struct xlb_agent *agent, const struct xlb_service *svc,
 		 const struct xlb_ip *real, char *err, size_t errlen);
-int xlb_real_set_weight(struct xlb_agent *agent,
-			const struct xlb_service *svc,
+int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 			const struct xlb_ip *real, uint32_t weight, char *err,
 			size_t errlen);
 

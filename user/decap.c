@@ -17,6 +17,7 @@
 #include <xdp/libxdp.h>
 
 #include "decap.h"
+#include "log.h"
 #include "decap.skel.h"
 
 #define DECAP_PROG_NAME "xlb_decap"
@@ -86,11 +87,12 @@ static int detach_ours(int ifindex, const char *ifname, bool must_exist,
 	if (ret || !mp) {
 		if (!must_exist)
 			return 0;
-		return fail(err, errlen, -ENOENT,
-			    "no XDP program on %s", ifname);
+		return fail(err, errlen, -ENOENT, "no XDP program on %s",
+			    ifname);
 	}
-	prog = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
-					    : xdp_multiprog__next_prog(NULL, mp);
+	prog = xdp_multiprog__is_legacy(mp)
+		       ? xdp_multiprog__main_prog(mp)
+		       : xdp_multiprog__next_prog(NULL, mp);
 	if (!prog || strcmp(xdp_program__name(prog), DECAP_PROG_NAME)) {
 		xdp_multiprog__close(mp);
 		return fail(err, errlen, -EBUSY,
@@ -132,11 +134,13 @@ int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode, char *err,
 	prog = xdp_program__from_fd(bpf_program__fd(skel->progs.xlb_decap));
 	ret = libxdp_get_error(prog);
 	if (!ret) {
+		xlb_log_libs_quiet(true);
 		ret = xdp_program__attach(prog, ifindex,
 					  mode == XLB_XDP_GENERIC
 						  ? XDP_MODE_SKB
 						  : XDP_MODE_NATIVE,
 					  0);
+		xlb_log_libs_quiet(false);
 		xdp_program__close(prog);
 	}
 	if (ret) {

@@ -10,6 +10,12 @@
 
 static enum xlb_log_level log_level = XLB_LOG_INFO;
 static const char *log_ident = "xlb";
+static bool libs_quiet;
+
+void xlb_log_libs_quiet(bool quiet)
+{
+	libs_quiet = quiet;
+}
 
 void xlb_log_set_level(enum xlb_log_level level)
 {
@@ -47,7 +53,7 @@ void xlb_log(enum xlb_log_level level, const char *fmt, ...)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	if (level == LIBBPF_WARN)
+	if (level == LIBBPF_WARN && !libs_quiet)
 		xlb_vlog(XLB_LOG_WARN, fmt, ap);
 	else
 		xlb_vlog(XLB_LOG_DEBUG, fmt, ap);

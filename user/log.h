@@ -4,6 +4,7 @@
 #define XLB_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum xlb_log_level {
 	XLB_LOG_WARN = 0,
@@ -17,6 +18,12 @@ void xlb_log_set_ident(const char *ident);
 /* Route libbpf and libxdp messages through xlb_log (warnings only, or
  * everything at debug level). */
 void xlb_log_hook_libs(void);
+/*
+ * While quiet, library warnings are logged at debug level: libxdp tries
+ * its dispatcher first and libbpf warns when the kernel refuses it,
+ * although libxdp then attaches the program alone as intended.
+ */
+void xlb_log_libs_quiet(bool quiet);
 void xlb_log(enum xlb_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void xlb_vlog(enum xlb_log_level level, const char *fmt, va_list ap)

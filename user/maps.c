@@ -18,11 +18,13 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "log.h"
 #include "maps.h"
 #include "xlb.skel.h"
 
 struct xlb_dp_link {
 	int ifindex;
+	bool alone; /* attached without libxdp's dispatcher */
 	enum xdp_attach_mode mode;
 	struct xdp_program *prog;
 };
@@ -120,8 +122,8 @@ static int pin_maps(struct xlb_dp *dp, const char *pin_path, char *err,
 	return dp->pin_path ? 0 : -ENOMEM;
 }
 
-int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out,
-		char *err, size_t errlen)
+int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
+		size_t errlen)
 {
 	struct xlb_bpf *skel;
 	struct xlb_dp *dp;
@@ -159,9 +161,9 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out,
 			      strerror(-ret));
 		goto out_destroy;
 	}
-	ret = create_ct_tables(dp, opts->ct_size ? opts->ct_size
-						 : XLB_CT_SIZE_DEFAULT,
-			       err, errlen);
+	ret = create_ct_tables(
+		dp, opts->ct_size ? opts->ct_size : XLB_CT_SIZE_DEFAULT, err,
+		errlen);
 	if (ret)
 		goto out_destroy;
 	if (opts->pin_path) {
@@ -210,9 +212,10 @@ uint32_t xlb_dp_max_reals(const struct xlb_dp *dp)
 	return dp->max_reals;
 }
 
-int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
-		  enum xlb_xdp_mode mode, char *err, size_t errlen)
+int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
+		  char *err, size_t errlen)
 {
+	struct xdp_multiprog *mp;
 	struct xlb_dp_link *link;
 	char msg[256];
 	int ifindex, ret;
@@ -221,8 +224,7 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
 		return err_out(err, errlen, -ENOSPC, "too many interfaces");
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
-		return err_out(err, errlen, -ENODEV, "no interface %s",
-			       ifname);
+		return err_out(err, errlen, -ENODEV, "no interface %s", ifname);
 	link = &dp->links[dp->n_links];
 	link->ifindex = ifindex;
 	link->mode = mode == XLB_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
@@ -232,7 +234,9 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
 		libxdp_strerror(ret, msg, sizeof(msg));
 		return err_out(err, errlen, ret, "libxdp: %s", msg);
 	}
+	xlb_log_libs_quiet(true);
 	ret = xdp_program__attach(link->prog, ifindex, link->mode, 0);
+	xlb_log_libs_quiet(false);
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
 		xdp_program__close(link->prog);
@@ -241,8 +245,24 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
 			       mode == XLB_XDP_GENERIC ? "generic" : "native",
 			       msg);
 	}
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	link->alone = libxdp_get_error(mp) || !mp ||
+		      xdp_multiprog__is_legacy(mp);
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
 	dp->n_links++;
 	return 0;
+}
+
+bool xlb_dp_attached_alone(const struct xlb_dp *dp, const char *ifname)
+{
+	int ifindex = if_nametoindex(ifname);
+	size_t i;
+
+	for (i = 0; i < dp->n_links; i++)
+		if (dp->links[i].ifindex == ifindex)
+			return dp->links[i].alone;
+	return false;
 }
 
 int xlb_dp_detach_all(struct xlb_dp *dp)
@@ -338,8 +358,8 @@ static int ring_scratch(struct xlb_dp *dp, uint32_t m)
 	return 0;
 }
 
-int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id,
-			const uint32_t *ids, uint32_t m)
+int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id, const uint32_t *ids,
+			uint32_t m)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
 	uint32_t count = m + 1;
@@ -361,8 +381,8 @@ int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id,
 	if (ret)
 		goto out_close;
 	/* The switch: packets see the old ring or this one, nothing else. */
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.rings), &vip_id,
-				&fd, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.rings), &vip_id, &fd,
+				BPF_ANY))
 		ret = -errno;
 out_close:
 	close(fd);
@@ -410,8 +430,8 @@ int xlb_dp_real_counters(struct xlb_dp *dp, uint32_t real_id,
 int xlb_dp_counters_reset(struct xlb_dp *dp, bool real, uint32_t id)
 {
 	struct xlb_counters zero[XLB_MAX_CPUS];
-	struct bpf_map *map =
-		real ? dp->skel->maps.real_stats : dp->skel->maps.vip_stats;
+	struct bpf_map *map = real ? dp->skel->maps.real_stats
+				   : dp->skel->maps.vip_stats;
 
 	memset(zero, 0, sizeof(zero));
 	if (bpf_map_update_elem(bpf_map__fd(map), &id, zero, BPF_ANY))
@@ -441,8 +461,7 @@ int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
 	uint32_t id;
 	int fd;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.ct_maps), &cpu,
-				&id))
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.ct_maps), &cpu, &id))
 		return -errno;
 	fd = bpf_map_get_fd_by_id(id);
 	return fd < 0 ? -errno : fd;

@@ -22,8 +22,8 @@ struct xlb_dp_opts {
 };
 
 /* Open, size and load the program, and create the per-CPU conntrack. */
-int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out,
-		char *err, size_t errlen);
+int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
+		size_t errlen);
 /* Detach from every interface, unpin (if pinned) and free. NULL is ok. */
 void xlb_dp_close(struct xlb_dp *dp);
 
@@ -33,9 +33,11 @@ uint32_t xlb_dp_max_reals(const struct xlb_dp *dp);
 
 /* Attach through libxdp (which attaches the program alone when the
  * kernel refuses its dispatcher). */
-int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
-		  enum xlb_xdp_mode mode, char *err, size_t errlen);
+int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
+		  char *err, size_t errlen);
 int xlb_dp_detach_all(struct xlb_dp *dp);
+/* True when libxdp attached the program without its dispatcher. */
+bool xlb_dp_attached_alone(const struct xlb_dp *dp, const char *ifname);
 
 int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g);
 int xlb_dp_vip_put(struct xlb_dp *dp, const struct xlb_vip_key *key,
@@ -49,8 +51,8 @@ int xlb_dp_real_put(struct xlb_dp *dp, uint32_t id, const struct xlb_real *r);
  * Publish a VIP's ring: ids[0..m-1] are real ids (XLB_REAL_NONE for an
  * empty slot). A new inner map is filled and swapped in with one update.
  */
-int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id,
-			const uint32_t *ids, uint32_t m);
+int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id, const uint32_t *ids,
+			uint32_t m);
 int xlb_dp_ring_clear(struct xlb_dp *dp, uint32_t vip_id);
 
 /* Counters summed over CPUs. */

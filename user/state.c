@@ -136,8 +136,7 @@ static struct vip_ent *find_vip(struct xlb_agent *agent,
 	return NULL;
 }
 
-static struct real_ent *find_real(struct vip_ent *vip,
-				  const struct xlb_ip *ip)
+static struct real_ent *find_real(struct vip_ent *vip, const struct xlb_ip *ip)
 {
 	size_t i;
 
@@ -226,7 +225,8 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	int ret;
 
 	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
-		return fail(err, errlen, -EINVAL, "protocol must be tcp or udp");
+		return fail(err, errlen, -EINVAL,
+			    "protocol must be tcp or udp");
 	ret = validate_table_size(table_size, err, errlen);
 	if (ret)
 		return ret;
@@ -415,8 +415,7 @@ int xlb_real_del(struct xlb_agent *agent, const struct xlb_service *svc,
 	return 0;
 }
 
-int xlb_real_set_weight(struct xlb_agent *agent,
-			const struct xlb_service *svc,
+int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 			const struct xlb_ip *real, uint32_t weight, char *err,
 			size_t errlen)
 {
@@ -448,8 +447,7 @@ int xlb_real_set_weight(struct xlb_agent *agent,
 	return 0;
 }
 
-int xlb_agent_set_globals(struct xlb_agent *agent,
-			  const struct xlb_config *cfg)
+int xlb_agent_set_globals(struct xlb_agent *agent, const struct xlb_config *cfg)
 {
 	struct xlb_globals g = {};
 	int plen = cfg->tun_src_v4_plen;
@@ -490,10 +488,10 @@ int xlb_agent_apply_config(struct xlb_agent *agent,
 					   v->reals[j].weight, msg,
 					   sizeof(msg));
 		if (ret)
-			return fail(err, errlen, ret, "VIP %s: %s",
-				    xlb_service_str(&v->svc, vbuf,
-						    sizeof(vbuf)),
-				    msg);
+			return fail(
+				err, errlen, ret, "VIP %s: %s",
+				xlb_service_str(&v->svc, vbuf, sizeof(vbuf)),
+				msg);
 	}
 	return 0;
 }
@@ -537,10 +535,9 @@ json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
 		if (!vip->used)
 			continue;
 		o = json_object();
-		json_object_set_new(
-			o, "vip",
-			json_string(xlb_service_str(&vip->svc, buf,
-						    sizeof(buf))));
+		json_object_set_new(o, "vip",
+				    json_string(xlb_service_str(&vip->svc, buf,
+								sizeof(buf))));
 		json_object_set_new(o, "id", json_integer(id));
 		json_object_set_new(o, "hash",
 				    json_string(xlb_hash_mode_str(vip->hash)));
@@ -550,10 +547,9 @@ json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
 			counters_json(o, &c);
 		reals = json_array();
 		for (i = 0; i < vip->n_reals; i++)
-			json_array_append_new(
-				reals,
-				real_json(agent, &vip->reals[i],
-					  with_counters));
+			json_array_append_new(reals,
+					      real_json(agent, &vip->reals[i],
+							with_counters));
 		json_object_set_new(o, "reals", reals);
 		json_array_append_new(vips, o);
 	}

@@ -15,14 +15,14 @@
 
 #include "xlb_abi.h"
 
-#define XLB_VERSION             "0.1.0"
-#define XLB_DEFAULT_SOCKET      "/run/xlb/xlbd.sock"
-#define XLB_DEFAULT_PIN_PATH    "/sys/fs/bpf/xlb"
-#define XLB_DEFAULT_WEIGHT      100
-#define XLB_MAX_WEIGHT          65535
-#define XLB_MAX_INTERFACES      16
-#define XLB_CTL_MAX_REQUEST     65536 /* bytes, one JSON line */
-#define XLB_ERR_LEN             256
+#define XLB_VERSION	     "0.1.0"
+#define XLB_DEFAULT_SOCKET   "/run/xlb/xlbd.sock"
+#define XLB_DEFAULT_PIN_PATH "/sys/fs/bpf/xlb"
+#define XLB_DEFAULT_WEIGHT   100
+#define XLB_MAX_WEIGHT	     65535
+#define XLB_MAX_INTERFACES   16
+#define XLB_CTL_MAX_REQUEST  65536 /* bytes, one JSON line */
+#define XLB_ERR_LEN	     256
 
 _Static_assert(XLB_AF_INET == AF_INET, "AF_INET");
 _Static_assert(XLB_AF_INET6 == AF_INET6, "AF_INET6");
@@ -51,7 +51,7 @@ enum xlb_xdp_mode {
 };
 
 /* Text forms, for buffers passed to the *_str functions. */
-#define XLB_IP_STRLEN      INET6_ADDRSTRLEN
+#define XLB_IP_STRLEN	   INET6_ADDRSTRLEN
 #define XLB_SERVICE_STRLEN (INET6_ADDRSTRLEN + 16)
 
 /* addr.c: parsing and printing. All parsers reject trailing garbage. */
@@ -78,7 +78,7 @@ int xlb_hash_mode_parse(const char *s, enum xlb_hash_mode *mode);
 struct xlb_real_spec {
 	struct xlb_ip ip;
 	uint32_t weight; /* 0..XLB_MAX_WEIGHT; 0 = no new flows */
-	int line;        /* where it was declared, 0 if not from a file */
+	int line;	 /* where it was declared, 0 if not from a file */
 };
 
 struct xlb_vip_spec {

@@ -44,14 +44,14 @@ struct xlbd {
 
 int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
 {
-	struct epoll_event e = { .events = events, .data.ptr = ev };
+	struct epoll_event e = {.events = events, .data.ptr = ev};
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
 }
 
 int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
 {
-	struct epoll_event e = { .events = events, .data.ptr = ev };
+	struct epoll_event e = {.events = events, .data.ptr = ev};
 
 	return epoll_ctl(epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
 }
@@ -106,14 +106,17 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: xlbd [OPTIONS]\n"
 		"Run the XLB agent in the foreground.\n\n"
-		"  -c, --config FILE       YAML configuration (docs/CONFIG.md)\n"
-		"  -i, --interface IFNAME  attach to IFNAME (repeatable; adds to "
+		"  -c, --config FILE       YAML configuration "
+		"(docs/CONFIG.md)\n"
+		"  -i, --interface IFNAME  attach to IFNAME (repeatable; adds "
+		"to "
 		"the file's)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
 		"  -m, --xdp-mode MODE     native (default) or generic\n"
 		"  -p, --pin-path PATH     bpffs directory for maps (default "
 		"%s)\n"
-		"  -t, --check             validate the configuration and exit\n"
+		"  -t, --check             validate the configuration and "
+		"exit\n"
 		"  -v, --verbose           debug logging\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this text\n",
@@ -133,15 +136,15 @@ struct cli {
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "xdp-mode", required_argument, NULL, 'm' },
-		{ "pin-path", required_argument, NULL, 'p' },
-		{ "check", no_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
+		{"config", required_argument, NULL, 'c'},
+		{"interface", required_argument, NULL, 'i'},
+		{"socket", required_argument, NULL, 's'},
+		{"xdp-mode", required_argument, NULL, 'm'},
+		{"pin-path", required_argument, NULL, 'p'},
+		{"check", no_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	int c;
@@ -279,9 +282,12 @@ static int run(struct xlbd *d, const struct xlb_config *cfg)
 			pr_warn("%s", err);
 			goto out_agent;
 		}
-		pr_info("attached to %s (%s mode)", cfg->interfaces[i],
-			cfg->xdp_mode == XLB_XDP_GENERIC ? "generic"
-							 : "native");
+		pr_info("attached to %s (%s mode, %s)", cfg->interfaces[i],
+			cfg->xdp_mode == XLB_XDP_GENERIC ? "generic" : "native",
+			xlb_dp_attached_alone(d->dp, cfg->interfaces[i])
+				? "alone: the kernel refused libxdp's "
+				  "dispatcher"
+				: "through libxdp's dispatcher");
 	}
 	ret = xlb_control_open(cfg->socket_path, d->agent, d->epfd, &d->ctl);
 	if (ret) {

@@ -51,8 +51,7 @@ static void build_namespace(void)
 {
 	int i;
 
-	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s",
-		     strerror(errno));
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
 	write_file("/proc/sys/net/ipv4/ip_forward", "1");
 	write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
 	sh("ip link set lo up");
@@ -129,8 +128,8 @@ void h_run(const struct pkt *in, struct h_result *res)
 			continue;
 		res->n_reasons_moved++;
 		res->reason = i;
-		cr_assert_eq(after[i] - before[i], 1,
-			     "reason %s moved by %llu", xlb_reason_names[i],
+		cr_assert_eq(after[i] - before[i], 1, "reason %s moved by %llu",
+			     xlb_reason_names[i],
 			     (unsigned long long)(after[i] - before[i]));
 	}
 	cr_assert_eq(res->n_reasons_moved, 1,
@@ -165,9 +164,9 @@ void h_vip(const char *vip, enum xlb_hash_mode hash, uint32_t table_size)
 	char err[XLB_ERR_LEN];
 
 	parse_svc(vip, &svc);
-	cr_assert_eq(xlb_vip_add(h_agent, &svc, hash, table_size, err,
-				 sizeof(err)),
-		     0, "vip add %s: %s", vip, err);
+	cr_assert_eq(
+		xlb_vip_add(h_agent, &svc, hash, table_size, err, sizeof(err)),
+		0, "vip add %s: %s", vip, err);
 }
 
 void h_real(const char *vip, const char *real, uint32_t weight)
@@ -178,8 +177,7 @@ void h_real(const char *vip, const char *real, uint32_t weight)
 
 	parse_svc(vip, &svc);
 	parse_ip(real, &ip);
-	cr_assert_eq(xlb_real_add(h_agent, &svc, &ip, weight, err,
-				  sizeof(err)),
+	cr_assert_eq(xlb_real_add(h_agent, &svc, &ip, weight, err, sizeof(err)),
 		     0, "real add %s %s: %s", vip, real, err);
 }
 
@@ -252,8 +250,7 @@ void h_vip_counters(const char *vip, struct xlb_counters *c)
 	json_counters(find_json(vip, NULL), c);
 }
 
-void h_real_counters(const char *vip, const char *real,
-		     struct xlb_counters *c)
+void h_real_counters(const char *vip, const char *real, struct xlb_counters *c)
 {
 	json_counters(find_json(vip, real), c);
 }
@@ -296,8 +293,7 @@ const char *h_out_real(const struct h_result *res, char *buf, size_t len)
 	struct pkt_info info;
 	char why[128];
 
-	cr_assert_eq(pkt_parse(res->out, res->out_len, &info, why,
-			       sizeof(why)),
+	cr_assert_eq(pkt_parse(res->out, res->out_len, &info, why, sizeof(why)),
 		     0, "output does not parse: %s", why);
 	cr_assert_geq(info.n_ip, 2, "output is not encapsulated");
 	snprintf(buf, len, "%s", info.ip[0].dst);

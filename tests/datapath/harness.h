@@ -15,16 +15,16 @@
 #include "pkt.h"
 
 /* The lab inside each test's namespace. */
-#define H_IF_CLIENT   "xt0" /* ingress; 10.0.0.1/24, fd00::1/64 */
-#define H_IF_REALS    "xt2" /* 10.1.0.1/24, fd01::1/64 */
-#define H_MAC_CLIENT  "02:00:00:00:00:10" /* xt0 */
-#define H_MAC_REALS   "02:00:00:00:00:12" /* xt2 */
-#define H_MAC_REAL2   "02:00:00:00:01:02" /* 10.1.0.2 and fd01::2 */
-#define H_MAC_REAL3   "02:00:00:00:01:03" /* 10.1.0.3 and fd01::3 */
-#define H_MAC_REAL4   "02:00:00:00:01:04" /* 10.1.0.4 and fd01::4 */
-#define H_MAC_REAL5   "02:00:00:00:01:05" /* 10.1.0.5 and fd01::5 */
-#define H_MAC_REAL6   "02:00:00:00:01:06" /* 10.1.0.6 and fd01::6 */
-#define H_MAC_TXREAL  "02:00:00:00:00:09" /* 10.0.0.9, on the ingress side */
+#define H_IF_CLIENT  "xt0"		 /* ingress; 10.0.0.1/24, fd00::1/64 */
+#define H_IF_REALS   "xt2"		 /* 10.1.0.1/24, fd01::1/64 */
+#define H_MAC_CLIENT "02:00:00:00:00:10" /* xt0 */
+#define H_MAC_REALS  "02:00:00:00:00:12" /* xt2 */
+#define H_MAC_REAL2  "02:00:00:00:01:02" /* 10.1.0.2 and fd01::2 */
+#define H_MAC_REAL3  "02:00:00:00:01:03" /* 10.1.0.3 and fd01::3 */
+#define H_MAC_REAL4  "02:00:00:00:01:04" /* 10.1.0.4 and fd01::4 */
+#define H_MAC_REAL5  "02:00:00:00:01:05" /* 10.1.0.5 and fd01::5 */
+#define H_MAC_REAL6  "02:00:00:00:01:06" /* 10.1.0.6 and fd01::6 */
+#define H_MAC_TXREAL "02:00:00:00:00:09" /* 10.0.0.9, on the ingress side */
 
 struct h_result {
 	uint32_t retval;
@@ -55,8 +55,7 @@ void h_weight(const char *vip, const char *real, uint32_t weight);
 
 /* Counters of a VIP or of one of its reals, summed over CPUs. */
 void h_vip_counters(const char *vip, struct xlb_counters *c);
-void h_real_counters(const char *vip, const char *real,
-		     struct xlb_counters *c);
+void h_real_counters(const char *vip, const char *real, struct xlb_counters *c);
 
 /* The outer source address the program gives this flow (a string). */
 void h_tunnel_src(int real_family, const char *client, uint16_t sport,

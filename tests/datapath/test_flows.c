@@ -13,20 +13,23 @@
 
 #include "harness.h"
 
-#define VIP      "10.100.0.1:80/tcp"
-#define N_FLOWS  600
+#define VIP	 "10.100.0.1:80/tcp"
+#define N_FLOWS	 600
 #define MAX_REAL 8
 
-static const char *const reals[] = { "10.1.0.2", "10.1.0.3", "10.1.0.4",
-				     "10.1.0.5", "10.1.0.6" };
+static const char *const reals[] = {"10.1.0.2", "10.1.0.3", "10.1.0.4",
+				    "10.1.0.5", "10.1.0.6"};
 
 /* Send one TCP packet of flow (client, sport) and return its real. */
-static int send_flow(const char *client, uint16_t sport, uint8_t flags,
-		     int cpu)
+static int send_flow(const char *client, uint16_t sport, uint8_t flags, int cpu)
 {
 	struct pkt_spec spec = {
-		.family = AF_INET, .saddr = client, .daddr = "10.100.0.1",
-		.proto = IPPROTO_TCP, .sport = sport, .dport = 80,
+		.family = AF_INET,
+		.saddr = client,
+		.daddr = "10.100.0.1",
+		.proto = IPPROTO_TCP,
+		.sport = sport,
+		.dport = 80,
 		.tcp_flags = flags,
 	};
 	struct h_result res;
@@ -146,7 +149,7 @@ Test(flows, zero_weight_gets_no_new_flows_but_keeps_old)
 
 Test(flows, source_ip_hash_pins_a_client)
 {
-	int seen[MAX_REAL] = { 0 }, distinct = 0, first, i, r;
+	int seen[MAX_REAL] = {0}, distinct = 0, first, i, r;
 	char c[32];
 
 	h_vip(VIP, XLB_HASH_SOURCE_IP, 65537);
@@ -168,7 +171,7 @@ Test(flows, source_ip_hash_pins_a_client)
 
 Test(flows, weights_shape_the_spread)
 {
-	int seen[MAX_REAL] = { 0 }, n = 3000, i;
+	int seen[MAX_REAL] = {0}, n = 3000, i;
 	char c[32];
 
 	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
@@ -191,7 +194,7 @@ Test(flows, counters_add_up)
 {
 	struct xlb_counters v, r0, r1;
 	char c[32];
-	int i, r, per_real[2] = { 0 };
+	int i, r, per_real[2] = {0};
 
 	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
 	h_real(VIP, reals[0], 100);
