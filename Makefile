@@ -84,7 +84,7 @@ $(BUILD)/lbctl: $(LBCTL_OBJS) $(LIBXLB)
 	$(Q)$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/unit/%: tests/unit/%.c $$(patsubst %,$(BUILD)/user/%.o,$$(unit_deps_%)) $(USER_HDRS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $$(addprefix $(BUILD)/user/,$$(addsuffix .o,$$(unit_deps_$$*))) $(USER_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(XCFLAGS) -o $@ $< $(patsubst %,$(BUILD)/user/%.o,$(unit_deps_$*)) \

@@ -224,6 +224,14 @@ static int build_config(const struct cli *cli, struct xlb_config *cfg)
 		xlb_config_defaults(cfg);
 	}
 	for (i = 0; i < cli->n_ifnames; i++) {
+		size_t j;
+
+		/* Named in the file and on the command line: attach once. */
+		for (j = 0; j < cfg->n_interfaces; j++)
+			if (!strcmp(cfg->interfaces[j], cli->ifnames[i]))
+				break;
+		if (j < cfg->n_interfaces)
+			continue;
 		if (cfg->n_interfaces == XLB_MAX_INTERFACES) {
 			pr_warn("at most %d interfaces", XLB_MAX_INTERFACES);
 			return -EINVAL;

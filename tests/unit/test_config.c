@@ -1,0 +1,961 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of addr.c (parsing and printing of addresses, prefixes,
+ * services, MACs) and config.c (the YAML configuration file): valid files
+ * give the expected model, and every kind of error names the right line
+ * with the right reason.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xlb.h"
+
+#define NAME "t.yaml"
+
+/* Parse text that must be valid; fail the test with the message if not. */
+static void parse_ok(const char *text, struct xlb_config *cfg)
+{
+	char err[XLB_ERR_LEN] = "";
+	int ret;
+
+	ret = xlb_config_parse(text, strlen(text), NAME, cfg, err, sizeof(err));
+	cr_assert_eq(ret, 0, "parse failed: %s\n--- text:\n%s", err, text);
+	cr_assert_str_empty(err, "err set on success: %s", err);
+}
+
+/* Text of an address, for comparisons. */
+static const char *ip_text(const struct xlb_ip *ip)
+{
+	static char buf[XLB_IP_STRLEN];
+
+	return xlb_ip_str(ip, buf, sizeof(buf));
+}
+
+/* Text of a service, for comparisons. */
+static const char *svc_text(const struct xlb_service *svc)
+{
+	static char buf[XLB_SERVICE_STRLEN];
+
+	return xlb_service_str(svc, buf, sizeof(buf));
+}
+
+/* Every key set, off its default where it can be. */
+static const char full_example[] =
+	"# XLB node configuration\n"		/* 1 */
+	"interfaces: [eth0, eth1]\n"		/* 2 */
+	"xdp_mode: generic\n"			/* 3 */
+	"socket: /run/xlb/test.sock\n"		/* 4 */
+	"pin_path: /sys/fs/bpf/xlb-test\n"	/* 5 */
+	"conntrack_size: 131072\n"		/* 6 */
+	"max_vips: 64\n"			/* 7 */
+	"max_reals: 256\n"			/* 8 */
+	"tunnel_source:\n"			/* 9 */
+	"  ipv4: 172.20.0.0/16\n"		/* 10 */
+	"  ipv6: \"fc00:3::/112\"\n"		/* 11 */
+	"gateway_mac: \"02:00:00:AA:bb:01\"\n"	/* 12 */
+	"vips:\n"				/* 13 */
+	"  - vip: 10.0.0.10:80/tcp\n"		/* 14 */
+	"    hash: maglev\n"			/* 15 */
+	"    table_size: 65537\n"		/* 16 */
+	"    reals:\n"				/* 17 */
+	"      - address: 10.1.0.2\n"		/* 18 */
+	"        weight: 100\n"			/* 19 */
+	"      - address: 10.1.0.3\n"		/* 20 */
+	"        weight: 0\n"			/* 21 */
+	"      - 10.1.0.4\n"			/* 22 */
+	"  - vip: \"[2001:db8::10]:443/udp\"\n" /* 23 */
+	"    hash: source-ip\n"			/* 24 */
+	"    table_size: 251\n"			/* 25 */
+	"    reals:\n"				/* 26 */
+	"      - address: 2001:db8:1::2\n"	/* 27 */
+	"        weight: 65535\n"		/* 28 */
+	"      - 10.1.0.2\n"			/* 29 */
+	"  - vip: 10.0.0.11/udp\n";		/* 30 */
+
+Test(config, full_example)
+{
+	struct xlb_config cfg;
+	const struct xlb_vip_spec *v;
+	struct xlb_ip ip;
+
+	parse_ok(full_example, &cfg);
+	cr_assert_eq(cfg.n_interfaces, 2);
+	cr_expect_str_eq(cfg.interfaces[0], "eth0");
+	cr_expect_str_eq(cfg.interfaces[1], "eth1");
+	cr_expect_eq(cfg.xdp_mode, XLB_XDP_GENERIC);
+	cr_expect_str_eq(cfg.socket_path, "/run/xlb/test.sock");
+	cr_expect_str_eq(cfg.pin_path, "/sys/fs/bpf/xlb-test");
+	cr_expect_eq(cfg.ct_size, 131072);
+	cr_expect_eq(cfg.max_vips, 64);
+	cr_expect_eq(cfg.max_reals, 256);
+	cr_expect_eq(cfg.tun_src_v4.family, AF_INET);
+	cr_expect_str_eq(ip_text(&cfg.tun_src_v4), "172.20.0.0");
+	cr_expect_eq(cfg.tun_src_v4_plen, 16);
+	cr_expect_eq(cfg.tun_src_v6.family, AF_INET6);
+	cr_expect_str_eq(ip_text(&cfg.tun_src_v6), "fc00:3::");
+	cr_expect_eq(cfg.tun_src_v6_plen, 112);
+	cr_expect(cfg.has_gw_mac);
+	cr_expect_arr_eq(cfg.gw_mac, ((uint8_t[]){2, 0, 0, 0xaa, 0xbb, 1}), 6);
+
+	cr_assert_eq(cfg.n_vips, 3);
+	v = &cfg.vips[0];
+	cr_expect_str_eq(svc_text(&v->svc), "10.0.0.10:80/tcp");
+	cr_expect_eq(v->svc.port, 80);
+	cr_expect_eq(v->svc.proto, IPPROTO_TCP);
+	cr_expect_eq(v->hash, XLB_HASH_MAGLEV);
+	cr_expect_eq(v->table_size, 65537);
+	cr_expect_eq(v->line, 14);
+	cr_assert_eq(v->n_reals, 3);
+	cr_expect_str_eq(ip_text(&v->reals[0].ip), "10.1.0.2");
+	cr_expect_eq(v->reals[0].weight, 100);
+	cr_expect_eq(v->reals[0].line, 18);
+	cr_expect_str_eq(ip_text(&v->reals[1].ip), "10.1.0.3");
+	cr_expect_eq(v->reals[1].weight, 0);
+	cr_expect_eq(v->reals[1].line, 20);
+	cr_expect_str_eq(ip_text(&v->reals[2].ip), "10.1.0.4");
+	cr_expect_eq(v->reals[2].weight, XLB_DEFAULT_WEIGHT);
+	cr_expect_eq(v->reals[2].line, 22);
+
+	v = &cfg.vips[1];
+	cr_expect_str_eq(svc_text(&v->svc), "[2001:db8::10]:443/udp");
+	cr_expect_eq(v->svc.ip.family, AF_INET6);
+	cr_expect_eq(v->hash, XLB_HASH_SOURCE_IP);
+	cr_expect_eq(v->table_size, 251);
+	cr_expect_eq(v->line, 23);
+	cr_assert_eq(v->n_reals, 2);
+	cr_expect_eq(v->reals[0].ip.family, AF_INET6);
+	cr_expect_eq(v->reals[0].weight, 65535);
+	/* 6in4 the other way round: an IPv4 real under an IPv6 VIP. */
+	cr_expect_eq(v->reals[1].ip.family, AF_INET);
+	cr_expect_eq(v->reals[1].line, 29);
+
+	v = &cfg.vips[2];
+	cr_expect_str_eq(svc_text(&v->svc), "10.0.0.11:0/udp");
+	cr_expect_eq(v->table_size, XLB_RING_SIZE_DEFAULT);
+	cr_expect_eq(v->n_reals, 0);
+	cr_expect_null(v->reals);
+
+	cr_assert_eq(xlb_ip_parse("10.1.0.2", &ip), 0);
+	cr_expect(xlb_ip_equal(&cfg.vips[1].reals[1].ip, &ip));
+	xlb_config_free(&cfg);
+	cr_expect_eq(cfg.n_vips, 0);
+	cr_expect_null(cfg.vips);
+	cr_expect_eq(cfg.n_interfaces, 0);
+}
+
+/* The example shipped for the lab, when run from the top of the tree. */
+Test(config, lab_example)
+{
+	const char *path = "tools/lab/xlb-example.yaml";
+	char err[XLB_ERR_LEN];
+	struct xlb_config cfg;
+	int ret;
+
+	if (access(path, R_OK))
+		cr_assert_fail("%s not found: run the tests from the top of the tree", path);
+	ret = xlb_config_load(path, &cfg, err, sizeof(err));
+	cr_assert_eq(ret, 0, "%s", err);
+	cr_expect_eq(cfg.n_interfaces, 0);
+	cr_expect_eq(cfg.max_reals, 256);
+	cr_assert_eq(cfg.n_vips, 4);
+	cr_expect_str_eq(svc_text(&cfg.vips[2].svc), "[fd00:100::10]:80/tcp");
+	cr_expect_eq(cfg.vips[1].hash, XLB_HASH_SOURCE_IP);
+	cr_assert_eq(cfg.vips[0].n_reals, 3);
+	cr_expect_eq(cfg.vips[0].reals[2].weight, 50);
+	cr_assert_eq(cfg.vips[3].n_reals, 3);
+	cr_expect_eq(cfg.vips[3].reals[0].ip.family, AF_INET6);
+	cr_expect_eq(cfg.vips[3].reals[2].weight, 0);
+	xlb_config_free(&cfg);
+}
+
+/* The full example of docs/CONFIG.md parses, so the docs stay true. */
+Test(config, docs_example)
+{
+	const char *path = "docs/CONFIG.md", *start, *end;
+	char err[XLB_ERR_LEN], *text = NULL;
+	struct xlb_config cfg;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "r");
+	if (!f)
+		cr_assert_fail("%s not found: run the tests from the top of the tree", path);
+	cr_assert_eq(getdelim(&text, &len, '\0', f) > 0, true);
+	fclose(f);
+	start = strstr(text, "## Full example");
+	cr_assert_not_null(start);
+	start = strstr(start, "```yaml\n");
+	cr_assert_not_null(start);
+	start += strlen("```yaml\n");
+	end = strstr(start, "```");
+	cr_assert_not_null(end);
+
+	ret = xlb_config_parse(start, (size_t)(end - start), path, &cfg, err,
+			       sizeof(err));
+	cr_expect_eq(ret, 0, "%s", err);
+	cr_expect_eq(cfg.n_interfaces, 2);
+	cr_expect(cfg.has_gw_mac);
+	cr_expect_eq(cfg.n_vips, 3);
+	xlb_config_free(&cfg);
+	free(text);
+}
+
+/* Check that cfg holds exactly the defaults. */
+static void expect_defaults(const struct xlb_config *cfg, const char *what)
+{
+	cr_expect_eq(cfg->n_interfaces, 0, "%s", what);
+	cr_expect_eq(cfg->xdp_mode, XLB_XDP_NATIVE, "%s", what);
+	cr_expect_str_eq(cfg->socket_path, XLB_DEFAULT_SOCKET, "%s", what);
+	cr_expect_str_eq(cfg->pin_path, XLB_DEFAULT_PIN_PATH, "%s", what);
+	cr_expect_eq(cfg->ct_size, XLB_CT_SIZE_DEFAULT, "%s", what);
+	cr_expect_eq(cfg->max_vips, XLB_MAX_VIPS, "%s", what);
+	cr_expect_eq(cfg->max_reals, XLB_MAX_REALS, "%s", what);
+	cr_expect_eq(cfg->tun_src_v4.family, AF_INET, "%s", what);
+	cr_expect_str_eq(ip_text(&cfg->tun_src_v4), "172.16.0.0", "%s", what);
+	cr_expect_eq(cfg->tun_src_v4_plen, 16, "%s", what);
+	cr_expect_eq(cfg->tun_src_v6.family, AF_INET6, "%s", what);
+	cr_expect_str_eq(ip_text(&cfg->tun_src_v6), "fc00:2::", "%s", what);
+	cr_expect_eq(cfg->tun_src_v6_plen, 96, "%s", what);
+	cr_expect_not(cfg->has_gw_mac, "%s", what);
+	cr_expect_eq(cfg->n_vips, 0, "%s", what);
+	cr_expect_null(cfg->vips, "%s", what);
+}
+
+Test(config, defaults)
+{
+	static const char *const texts[] = {
+		"",
+		"# nothing but a comment\n",
+		"---\n",
+		"{}\n",
+		"~\n",
+		/* A null value means "not set": the default stays. */
+		"interfaces:\nxdp_mode: ~\nsocket: null\nvips:\n"
+		"tunnel_source:\ngateway_mac:\n",
+		"tunnel_source: {}\nvips: []\ninterfaces: []\n",
+	};
+	struct xlb_config cfg;
+	size_t i;
+
+	xlb_config_defaults(&cfg);
+	expect_defaults(&cfg, "xlb_config_defaults");
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		parse_ok(texts[i], &cfg);
+		expect_defaults(&cfg, texts[i]);
+		xlb_config_free(&cfg);
+	}
+	/* NULL text with length 0 is the empty file. */
+	cr_assert_eq(xlb_config_parse(NULL, 0, NAME, &cfg, NULL, 0), 0);
+	expect_defaults(&cfg, "NULL");
+	xlb_config_free(&cfg);
+	xlb_config_free(NULL);
+}
+
+Test(config, ipv6)
+{
+	struct xlb_config cfg;
+
+	parse_ok("vips:\n"
+		 "  - vip: '[2001:db8::1]:80/tcp'\n"
+		 "    reals: ['2001:db8:2::1', 10.1.0.1, '::ffff:10.1.0.2']\n"
+		 "  - vip: '[2001:db8::1]/tcp'\n"
+		 "  - vip: '[2001:db8::1]:80/udp'\n"
+		 "  - vip: 10.0.0.1:80/tcp\n"
+		 "    reals: [2001:db8:2::1]\n",
+		 &cfg);
+	cr_assert_eq(cfg.n_vips, 4);
+	cr_expect_str_eq(svc_text(&cfg.vips[0].svc), "[2001:db8::1]:80/tcp");
+	cr_assert_eq(cfg.vips[0].n_reals, 3);
+	cr_expect_str_eq(ip_text(&cfg.vips[0].reals[0].ip), "2001:db8:2::1");
+	cr_expect_eq(cfg.vips[0].reals[1].ip.family, AF_INET);
+	cr_expect_eq(cfg.vips[0].reals[2].ip.family, AF_INET6);
+	cr_expect_str_eq(svc_text(&cfg.vips[1].svc), "[2001:db8::1]:0/tcp");
+	cr_expect_eq(cfg.vips[2].svc.proto, IPPROTO_UDP);
+	/* 4in6: an IPv6 real under an IPv4 VIP. */
+	cr_assert_eq(cfg.vips[3].n_reals, 1);
+	cr_expect_eq(cfg.vips[3].reals[0].ip.family, AF_INET6);
+	xlb_config_free(&cfg);
+}
+
+Test(config, shorthand_reals)
+{
+	struct xlb_config cfg;
+	size_t i;
+
+	parse_ok("vips:\n"
+		 "- vip: 10.0.0.1:53/udp\n"
+		 "  reals:\n"
+		 "  - 10.1.0.1\n"
+		 "  - {address: 10.1.0.2, weight: 7}\n"
+		 "  - address: 10.1.0.3\n"
+		 "  - 10.1.0.4\n",
+		 &cfg);
+	cr_assert_eq(cfg.n_vips, 1);
+	cr_assert_eq(cfg.vips[0].n_reals, 4);
+	for (i = 0; i < 4; i++) {
+		const struct xlb_real_spec *r = &cfg.vips[0].reals[i];
+		char want[16];
+
+		snprintf(want, sizeof(want), "10.1.0.%zu", i + 1);
+		cr_expect_str_eq(ip_text(&r->ip), want);
+		cr_expect_eq(r->weight, i == 1 ? 7 : XLB_DEFAULT_WEIGHT,
+			     "real %zu", i);
+		cr_expect_eq(r->line, (int)i + 4, "real %zu", i);
+	}
+	xlb_config_free(&cfg);
+}
+
+Test(config, port_zero_vips)
+{
+	struct xlb_config cfg;
+
+	/* Port 0 and port 80, tcp and udp: four VIPs, no duplicate. */
+	parse_ok("vips:\n"
+		 "  - vip: 10.0.0.1/tcp\n"
+		 "  - vip: 10.0.0.1:80/tcp\n"
+		 "  - vip: 10.0.0.1:0/udp\n"
+		 "  - vip: 10.0.0.1:80/UDP\n",
+		 &cfg);
+	cr_assert_eq(cfg.n_vips, 4);
+	cr_expect_eq(cfg.vips[0].svc.port, 0);
+	cr_expect_eq(cfg.vips[0].svc.proto, IPPROTO_TCP);
+	cr_expect_eq(cfg.vips[1].svc.port, 80);
+	cr_expect_eq(cfg.vips[2].svc.port, 0);
+	cr_expect_eq(cfg.vips[2].svc.proto, IPPROTO_UDP);
+	cr_expect_str_eq(svc_text(&cfg.vips[3].svc), "10.0.0.1:80/udp");
+	xlb_config_free(&cfg);
+}
+
+Test(config, limits_reached_exactly)
+{
+	struct xlb_config cfg;
+
+	/* max_reals 4 leaves ids 1..3: three reals fit, over two VIPs. */
+	parse_ok("vips:\n"
+		 "  - vip: 10.0.0.1:80/tcp\n"
+		 "    reals: [10.1.0.1, 10.1.0.2]\n"
+		 "  - vip: 10.0.0.2:80/tcp\n"
+		 "    table_size: 3\n"
+		 "    reals: [10.1.0.1]\n"
+		 "max_vips: 2\n"
+		 "max_reals: 4\n",
+		 &cfg);
+	cr_expect_eq(cfg.n_vips, 2);
+	cr_expect_eq(cfg.max_vips, 2);
+	cr_expect_eq(cfg.max_reals, 4);
+	xlb_config_free(&cfg);
+
+	/* A ring of 3 holds 3 weighted reals; weight 0 needs no slot. */
+	parse_ok("vips:\n"
+		 "  - vip: 10.0.0.1:80/tcp\n"
+		 "    table_size: 3\n"
+		 "    reals: [10.1.0.1, 10.1.0.2, 10.1.0.3,\n"
+		 "            {address: 10.1.0.4, weight: 0}]\n",
+		 &cfg);
+	cr_expect_eq(cfg.vips[0].n_reals, 4);
+	xlb_config_free(&cfg);
+
+	/* Sixteen interfaces, names of up to fifteen characters. */
+	parse_ok("interfaces: [abcdefghijklm00, abcdefghijklm01, i2, i3, i4,"
+		 " i5, i6, i7, i8, i9, i10, i11, i12, i13, i14, i15]\n",
+		 &cfg);
+	cr_expect_eq(cfg.n_interfaces, XLB_MAX_INTERFACES);
+	cr_expect_str_eq(cfg.interfaces[15], "i15");
+	xlb_config_free(&cfg);
+}
+
+struct error_case {
+	const char *desc;
+	const char *text;
+	int line;
+	const char *reason; /* a substring of the message */
+};
+
+static const struct error_case error_cases[] = {
+	{"unknown top-level key", "xdp_mode: native\nfrobnicate: 1\n", 2,
+	 "unknown key 'frobnicate'"},
+	{"unknown key in a VIP",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    colour: red\n", 3,
+	 "unknown key 'colour' in a VIP"},
+	{"unknown key in a real",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        wieght: 5\n",
+	 5, "unknown key 'wieght' in a real"},
+	{"unknown key in tunnel_source", "tunnel_source:\n  ipv5: 1.0.0.0/8\n",
+	 2, "unknown key 'ipv5' in tunnel_source"},
+	{"vips is a mapping", "vips:\n  vip: 10.0.0.1:80/tcp\n", 2,
+	 "vips: expected a list, got a mapping"},
+	{"interfaces is a scalar", "interfaces: eth0\n", 1,
+	 "interfaces: expected a list, got a scalar"},
+	{"VIP entry is a list", "vips:\n  - [10.0.0.1:80/tcp]\n", 2,
+	 "expected a mapping for each VIP, got a list"},
+	{"tunnel_source is a list", "tunnel_source: [1.0.0.0/8]\n", 1,
+	 "tunnel_source: expected a mapping, got a list"},
+	{"top level is a list", "- vips\n- interfaces\n", 1,
+	 "expected a mapping of settings at the top level"},
+	{"weight is a mapping",
+	 "vips:\n - vip: 10.0.0.1:80/tcp\n   reals:\n"
+	 "   - address: 10.1.0.1\n     weight:\n       value: 5\n",
+	 6, "weight: expected an integer, got a mapping"},
+	{"bad IPv4 VIP", "vips:\n  - vip: 10.0.0.256:80/tcp\n", 2,
+	 "invalid VIP '10.0.0.256:80/tcp'"},
+	{"IPv6 VIP without brackets", "vips:\n  - vip: 2001:db8::1:80/tcp\n", 2,
+	 "invalid VIP"},
+	{"unquoted IPv6 VIP", "vips:\n  - vip: [2001:db8::1]:80/tcp\n", 2,
+	 "invalid YAML: did not find expected key (while parsing a block "
+	 "mapping at line 2); write IPv6 VIPs in quotes"},
+	{"unquoted IPv6 VIP, flow style",
+	 "vips: [{vip: 10.0.0.1/tcp},\n  {vip: [2001:db8::1]/tcp}]\n", 2,
+	 "write IPv6 VIPs in quotes"},
+	{"unquoted IPv6 VIP without protocol",
+	 "vips:\n  - vip: [2001:db8::1]\n", 2,
+	 "got a list (write IPv6 VIPs in quotes)"},
+	{"VIP without protocol", "vips:\n  - vip: 10.0.0.1:80\n", 2,
+	 "invalid VIP '10.0.0.1:80'"},
+	{"VIP port out of range", "\nvips:\n  - vip: 10.0.0.1:65536/tcp\n", 3,
+	 "invalid VIP"},
+	{"VIP with unknown protocol", "vips:\n  - vip: 10.0.0.1:80/sctp\n", 2,
+	 "invalid VIP"},
+	{"unspecified VIP", "vips:\n  - vip: 0.0.0.0:80/tcp\n", 2,
+	 "cannot be a VIP"},
+	{"VIP key missing", "vips:\n  - hash: maglev\n    table_size: 7\n", 2,
+	 "missing key 'vip' in a VIP"},
+	{"VIP key null", "vips:\n  - vip:\n", 2, "missing key 'vip'"},
+	{"bad real address",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n      - 10.1.0.1\n"
+	 "      - 10.1.0.x\n",
+	 5, "reals: invalid IP address '10.1.0.x'"},
+	{"real with a port",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n"
+	 "      - address: 10.1.0.1:80\n",
+	 4, "address: invalid IP address '10.1.0.1:80'"},
+	{"multicast real",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals: [ff02::1]\n", 3,
+	 "cannot be a real"},
+	{"real address missing",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n      - weight: 5\n", 4,
+	 "missing key 'address' in a real"},
+	{"real entry is a list",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n      - [10.1.0.1]\n", 4,
+	 "expected an address or a mapping, got a list"},
+	{"empty real entry",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n      -\n", 4,
+	 "reals: empty entry"},
+	{"weight out of range",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n\n        weight: 65536\n",
+	 6, "weight: 65536 is out of range 0..65535"},
+	{"weight in a flow mapping",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n"
+	 "      - 10.1.0.1\n      - {address: 10.1.0.2, weight: 70000}\n",
+	 5, "out of range 0..65535"},
+	{"weight not a number",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        weight: heavy\n",
+	 5, "weight: expected an integer, got 'heavy'"},
+	{"negative weight",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        weight: -1\n",
+	 5, "expected an integer, got '-1'"},
+	{"table_size not a prime",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    table_size: 65536\n", 3,
+	 "table_size: 65536 is not a prime"},
+	{"table_size too large (a prime)",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    table_size: 1048583\n", 3,
+	 "out of range 3..1048573"},
+	{"table_size too small",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    table_size: 2\n", 3,
+	 "out of range 3..1048573"},
+	{"more weighted reals than slots",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals: [10.1.0.1, 10.1.0.2,\n"
+	 "      10.1.0.3, 10.1.0.4]\n    table_size: 3\n",
+	 5, "table_size 3 is smaller than the number of reals"},
+	{"bad hash", "vips:\n  - vip: 10.0.0.1:80/tcp\n    hash: round-robin\n",
+	 3, "hash: expected maglev or source-ip, got 'round-robin'"},
+	{"duplicate VIP",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n  - vip: 10.0.0.2:80/tcp\n"
+	 "  - vip: 10.0.0.1:80/tcp\n",
+	 4, "duplicate VIP 10.0.0.1:80/tcp (first at line 2)"},
+	{"duplicate VIP spelt differently",
+	 "vips:\n  - vip: '[2001:db8::1]/udp'\n"
+	 "  - vip: '[2001:DB8:0::1]:0/UDP'\n",
+	 3, "duplicate VIP [2001:db8::1]:0/udp (first at line 2)"},
+	{"earliest of two duplicate VIPs",
+	 "vips:\n  - vip: 10.0.0.9:80/tcp\n  - vip: 10.0.0.1:80/tcp\n"
+	 "  - vip: 10.0.0.1:80/tcp\n  - vip: 10.0.0.9:80/tcp\n",
+	 4, "duplicate VIP 10.0.0.1:80/tcp (first at line 3)"},
+	{"duplicate real in one VIP",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n      - 10.1.0.2\n"
+	 "      - 10.1.0.3\n      - address: 10.1.0.2\n        weight: 5\n",
+	 6, "duplicate real 10.1.0.2 (first at line 4)"},
+	{"too many interfaces",
+	 "interfaces:\n - e0\n - e1\n - e2\n - e3\n - e4\n - e5\n - e6\n"
+	 " - e7\n - e8\n - e9\n - e10\n - e11\n - e12\n - e13\n - e14\n"
+	 " - e15\n - e16\n",
+	 18, "interfaces: too many, at most 16"},
+	{"interface name too long", "interfaces: [eth0,\n  abcdefghijklmnop]\n",
+	 2, "is longer than 15 characters"},
+	{"interface name with a slash", "interfaces: [eth/0]\n", 1,
+	 "'eth/0' is not a valid interface name"},
+	{"duplicate interface", "interfaces:\n  - eth0\n  - eth1\n  - eth0\n",
+	 4, "'eth0' is listed twice"},
+	{"NUL in an interface name", "interfaces: [\"eth\\0x\"]\n", 1,
+	 "NUL character"},
+	{"bad xdp_mode", "xdp_mode: turbo\n", 1,
+	 "xdp_mode: expected native or generic, got 'turbo'"},
+	{"relative socket", "socket: xlbd.sock\n", 1,
+	 "socket: 'xlbd.sock' is not an absolute path"},
+	{"conntrack_size too small", "conntrack_size: 1023\n", 1,
+	 "conntrack_size: 1023 is out of range 1024..16777216"},
+	{"conntrack_size overflowing", "conntrack_size: 99999999999999999999\n",
+	 1, "is out of range"},
+	{"max_reals 1 leaves no id", "max_reals: 1\n", 1,
+	 "out of range 2..1048576"},
+	{"bad gateway MAC", "gateway_mac: 02:00:00:00:00\n", 1,
+	 "gateway_mac: invalid MAC address '02:00:00:00:00'"},
+	{"multicast gateway MAC", "gateway_mac: '01:00:5e:00:00:01'\n", 1,
+	 "is not a unicast address"},
+	{"bad tunnel prefix", "tunnel_source:\n  ipv4: 172.16.0.0/33\n", 2,
+	 "tunnel_source.ipv4: invalid prefix '172.16.0.0/33'"},
+	{"IPv6 tunnel prefix too short",
+	 "tunnel_source:\n  ipv4: 172.16.0.0/16\n  ipv6: 'fc00:2::/64'\n", 3,
+	 "prefix length 64 is shorter than 96"},
+	{"IPv6 prefix as ipv4", "tunnel_source: {ipv4: 'fc00::/96'}\n", 1,
+	 "is not an IPv4 prefix"},
+	{"tunnel prefix with host bits",
+	 "tunnel_source:\n  ipv4: 172.16.1.0/16\n", 2,
+	 "'172.16.1.0/16' has host bits set"},
+	{"more VIPs than max_vips",
+	 "max_vips: 2\nvips:\n  - vip: 10.0.0.1:80/tcp\n"
+	 "  - vip: 10.0.0.2:80/tcp\n  - vip: 10.0.0.3:80/tcp\n",
+	 5, "too many VIPs: max_vips is 2"},
+	{"max_vips written after the VIPs",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n  - vip: 10.0.0.2:80/tcp\n"
+	 "max_vips: 1\n",
+	 3, "too many VIPs: max_vips is 1"},
+	{"more reals than max_reals - 1",
+	 "max_reals: 4\nvips:\n  - vip: 10.0.0.1:80/tcp\n"
+	 "    reals: [10.1.0.1, 10.1.0.2]\n  - vip: 10.0.0.2:80/tcp\n"
+	 "    reals:\n      - 10.1.0.1\n      - 10.1.0.3\n",
+	 8, "too many reals: at most 3"},
+	{"duplicate key", "xdp_mode: native\nsocket: /a\nxdp_mode: generic\n",
+	 3, "duplicate key 'xdp_mode'"},
+	{"duplicate key in a VIP",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals: []\n    reals: []\n", 4,
+	 "duplicate key 'reals'"},
+	{"non-scalar key", "? [a, b]\n: 1\n", 1, "keys must be scalars"},
+	{"two documents", "xdp_mode: native\n---\nxdp_mode: generic\n", 2,
+	 "only one YAML document is allowed"},
+	{"YAML: unclosed flow sequence",
+	 "xdp_mode: native\ninterfaces: [eth0, eth1\nsocket: /a\n", 3,
+	 "invalid YAML: did not find expected ',' or ']' (while parsing a "
+	 "flow sequence at line 2)"},
+	{"YAML: tab indentation", "vips:\n\t- vip: 10.0.0.1:80/tcp\n", 2,
+	 "invalid YAML: found character that cannot start any token"},
+	{"YAML: bad indentation",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n     hash: maglev\n", 3,
+	 "invalid YAML: mapping values are not allowed"},
+	{"YAML: undefined alias", "xdp_mode: native\nvips: *nowhere\n", 2,
+	 "invalid YAML: found undefined alias"},
+	{"YAML: invalid UTF-8", "xdp_mode: native\nsocket: \"/\xff\"\n", 2,
+	 "invalid YAML: invalid leading UTF-8 octet"},
+};
+
+Test(config, errors)
+{
+	char err[XLB_ERR_LEN], prefix[64];
+	struct xlb_config cfg;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
+		const struct error_case *t = &error_cases[i];
+
+		memset(err, 0, sizeof(err));
+		ret = xlb_config_parse(t->text, strlen(t->text), NAME, &cfg,
+				       err, sizeof(err));
+		cr_expect_eq(ret, -EINVAL, "%s: returned %d", t->desc, ret);
+		snprintf(prefix, sizeof(prefix), NAME ":%d: ", t->line);
+		cr_expect(!strncmp(err, prefix, strlen(prefix)),
+			  "%s: expected line %d, got \"%s\"", t->desc, t->line,
+			  err);
+		cr_expect(strstr(err, t->reason),
+			  "%s: expected \"%s\" in \"%s\"", t->desc, t->reason,
+			  err);
+		/* A failed parse leaves nothing behind. */
+		cr_expect_eq(cfg.n_vips, 0, "%s", t->desc);
+		cr_expect_null(cfg.vips, "%s", t->desc);
+		cr_expect_eq(cfg.n_interfaces, 0, "%s", t->desc);
+		cr_expect_null(cfg.interfaces[0], "%s", t->desc);
+	}
+	cr_expect_geq(i, 15);
+}
+
+Test(config, error_buffer_truncation)
+{
+	struct xlb_config cfg;
+	char err[14];
+
+	/* The message is cut to the buffer, NUL-terminated. */
+	memset(err, 'x', sizeof(err));
+	cr_assert_eq(
+		xlb_config_parse("foo: 1\n", 7, NAME, &cfg, err, sizeof(err)),
+		-EINVAL);
+	cr_expect_str_eq(err, NAME ":1: unk");
+	/* No buffer at all is allowed too. */
+	cr_expect_eq(xlb_config_parse("foo: 1\n", 7, NAME, &cfg, NULL, 0),
+		     -EINVAL);
+}
+
+Test(config, load)
+{
+	char path[] = "/tmp/xlb-test-config-XXXXXX";
+	const char *text = "vips:\n  - vip: 10.0.0.1:80/tcp\n"
+			   "    table_size: 100\n";
+	char err[XLB_ERR_LEN], want[XLB_ERR_LEN];
+	struct xlb_config cfg;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	fputs(full_example, f);
+	fclose(f);
+
+	cr_assert_eq(xlb_config_load(path, &cfg, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect_eq(cfg.n_vips, 3);
+	cr_expect_eq(cfg.vips[0].reals[2].line, 22);
+	xlb_config_free(&cfg);
+
+	/* Messages are named after the path. */
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	cr_expect_eq(xlb_config_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:3: table_size: 100 is not a prime",
+		 path);
+	cr_expect_str_eq(err, want);
+	cr_expect_eq(cfg.n_vips, 0);
+
+	unlink(path);
+	cr_expect_eq(xlb_config_load(path, &cfg, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
+	cr_expect_str_eq(err, want);
+	cr_expect_eq(cfg.n_vips, 0);
+
+	cr_expect_eq(xlb_config_load("/", &cfg, err, sizeof(err)), -EISDIR);
+	cr_expect_str_eq(err, "/: Is a directory");
+}
+
+/* Addresses ------------------------------------------------------------ */
+
+struct ip_case {
+	const char *in;
+	const char *out; /* canonical text; NULL: must be rejected */
+	int family;
+};
+
+static const struct ip_case ip_cases[] = {
+	{"10.0.0.1", "10.0.0.1", AF_INET},
+	{"0.0.0.0", "0.0.0.0", AF_INET},
+	{"255.255.255.255", "255.255.255.255", AF_INET},
+	{"2001:DB8:0:0:0:0:0:1", "2001:db8::1", AF_INET6},
+	{"::", "::", AF_INET6},
+	{"::ffff:10.0.0.1", "::ffff:10.0.0.1", AF_INET6},
+	{"fe80::1:0:0:1", "fe80::1:0:0:1", AF_INET6},
+	{"10.0.0.256", NULL, 0},
+	{"10.0.0", NULL, 0},
+	{"010.0.0.1", NULL, 0},
+	{"10.0.0.1 ", NULL, 0},
+	{" 10.0.0.1", NULL, 0},
+	{"10.0.0.1/32", NULL, 0},
+	{"2001:db8::1::2", NULL, 0},
+	{"[2001:db8::1]", NULL, 0},
+	{"fe80::1%eth0", NULL, 0},
+	{"", NULL, 0},
+	{"eth0", NULL, 0},
+};
+
+Test(addr, ip_parse_and_print)
+{
+	struct xlb_ip ip, again;
+	size_t i;
+
+	for (i = 0; i < sizeof(ip_cases) / sizeof(ip_cases[0]); i++) {
+		const struct ip_case *t = &ip_cases[i];
+		int ret;
+
+		memset(&ip, 0xa5, sizeof(ip));
+		ret = xlb_ip_parse(t->in, &ip);
+		if (!t->out) {
+			cr_expect_eq(ret, -EINVAL, "'%s' accepted", t->in);
+			/* Untouched on failure. */
+			cr_expect_eq(ip.family, (int)0xa5a5a5a5, "'%s'", t->in);
+			continue;
+		}
+		cr_expect_eq(ret, 0, "'%s' rejected", t->in);
+		cr_expect_eq(ip.family, t->family, "'%s'", t->in);
+		cr_expect_str_eq(ip_text(&ip), t->out, "'%s'", t->in);
+		cr_expect_eq(xlb_ip_parse(t->out, &again), 0, "'%s'", t->out);
+		cr_expect(xlb_ip_equal(&ip, &again), "'%s'", t->in);
+	}
+	cr_expect_eq(xlb_ip_parse(NULL, &ip), -EINVAL);
+}
+
+Test(addr, ip_storage_is_network_order)
+{
+	struct xlb_ip ip;
+
+	cr_assert_eq(xlb_ip_parse("10.1.2.3", &ip), 0);
+	cr_expect_eq(ip.a.addr[0], htonl(0x0a010203));
+	cr_expect_eq(ip.a.addr[1], 0);
+	cr_expect_eq(ip.a.addr[2], 0);
+	cr_expect_eq(ip.a.addr[3], 0);
+	cr_assert_eq(xlb_ip_parse("2001:db8::1:2", &ip), 0);
+	cr_expect_eq(ip.a.addr[0], htonl(0x20010db8));
+	cr_expect_eq(ip.a.addr[1], 0);
+	cr_expect_eq(ip.a.addr[2], 0);
+	cr_expect_eq(ip.a.addr[3], htonl(0x00010002));
+}
+
+Test(addr, ip_str_edges)
+{
+	struct xlb_ip ip;
+	char small[8];
+
+	cr_assert_eq(xlb_ip_parse("192.168.100.200", &ip), 0);
+	/* Too small a buffer gives "?", never a cut address. */
+	cr_expect_str_eq(xlb_ip_str(&ip, small, sizeof(small)), "?");
+	ip.family = 99;
+	cr_expect_str_eq(ip_text(&ip), "?");
+	cr_expect_str_eq(xlb_ip_str(NULL, small, sizeof(small)), "?");
+}
+
+Test(addr, ip_equal)
+{
+	struct xlb_ip a, b;
+
+	cr_assert_eq(xlb_ip_parse("10.0.0.1", &a), 0);
+	cr_assert_eq(xlb_ip_parse("10.0.0.1", &b), 0);
+	cr_expect(xlb_ip_equal(&a, &b));
+	cr_assert_eq(xlb_ip_parse("10.0.0.2", &b), 0);
+	cr_expect_not(xlb_ip_equal(&a, &b));
+	/* Same first word, other family. */
+	cr_assert_eq(xlb_ip_parse("a00:1::", &b), 0);
+	cr_expect_eq(a.a.addr[0], b.a.addr[0]);
+	cr_expect_not(xlb_ip_equal(&a, &b));
+	cr_assert_eq(xlb_ip_parse("::ffff:10.0.0.1", &b), 0);
+	cr_expect_not(xlb_ip_equal(&a, &b));
+}
+
+struct service_case {
+	const char *in;
+	const char *out; /* canonical text; NULL: must be rejected */
+	int family;
+	uint16_t port;
+	uint8_t proto;
+};
+
+static const struct service_case service_cases[] = {
+	{"10.0.0.1:80/tcp", "10.0.0.1:80/tcp", AF_INET, 80, IPPROTO_TCP},
+	{"10.0.0.1:65535/udp", "10.0.0.1:65535/udp", AF_INET, 65535,
+	 IPPROTO_UDP},
+	{"10.0.0.1/tcp", "10.0.0.1:0/tcp", AF_INET, 0, IPPROTO_TCP},
+	{"10.0.0.1:0/udp", "10.0.0.1:0/udp", AF_INET, 0, IPPROTO_UDP},
+	{"10.0.0.1:080/TCP", "10.0.0.1:80/tcp", AF_INET, 80, IPPROTO_TCP},
+	{"[2001:db8::1]:443/udp", "[2001:db8::1]:443/udp", AF_INET6, 443,
+	 IPPROTO_UDP},
+	{"[2001:DB8:0::1]/tcp", "[2001:db8::1]:0/tcp", AF_INET6, 0,
+	 IPPROTO_TCP},
+	{"[::]:1/Udp", "[::]:1/udp", AF_INET6, 1, IPPROTO_UDP},
+	{"[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535/tcp",
+	 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/tcp", AF_INET6, 65535,
+	 IPPROTO_TCP},
+	{"10.0.0.1:80", NULL},
+	{"10.0.0.1:80/", NULL},
+	{"10.0.0.1:80/sctp", NULL},
+	{"10.0.0.1:80/tcp ", NULL},
+	{"10.0.0.1:65536/tcp", NULL},
+	{"10.0.0.1:-1/tcp", NULL},
+	{"10.0.0.1:+80/tcp", NULL},
+	{"10.0.0.1:/tcp", NULL},
+	{"10.0.0.1:80:81/tcp", NULL},
+	{"10.0.0.1:8a/tcp", NULL},
+	{"10.0.0.1:80/tcp/udp", NULL},
+	{"2001:db8::1:80/tcp", NULL},
+	{"2001:db8::1/tcp", NULL},
+	{"[2001:db8::1:80/tcp", NULL},
+	{"2001:db8::1]:80/tcp", NULL},
+	{"[2001:db8::1]80/tcp", NULL},
+	{"[2001:db8::1]:/tcp", NULL},
+	{"[10.0.0.1]:80/tcp", NULL},
+	{"[]:80/tcp", NULL},
+	{":80/tcp", NULL},
+	{"/tcp", NULL},
+	{"", NULL},
+	{"tcp", NULL},
+	{"10.0.0.1:99999999999999999999/tcp", NULL},
+};
+
+Test(addr, service_parse_and_print)
+{
+	char buf[XLB_SERVICE_STRLEN];
+	struct xlb_service svc, again;
+	size_t i;
+
+	for (i = 0; i < sizeof(service_cases) / sizeof(service_cases[0]); i++) {
+		const struct service_case *t = &service_cases[i];
+		int ret;
+
+		memset(&svc, 0x5a, sizeof(svc));
+		ret = xlb_service_parse(t->in, &svc);
+		if (!t->out) {
+			cr_expect_eq(ret, -EINVAL, "'%s' accepted", t->in);
+			cr_expect_eq(svc.port, 0x5a5a, "'%s' touched", t->in);
+			continue;
+		}
+		cr_expect_eq(ret, 0, "'%s' rejected", t->in);
+		cr_expect_eq(svc.ip.family, t->family, "'%s'", t->in);
+		cr_expect_eq(svc.port, t->port, "'%s'", t->in);
+		cr_expect_eq(svc.proto, t->proto, "'%s'", t->in);
+		cr_expect_str_eq(xlb_service_str(&svc, buf, sizeof(buf)),
+				 t->out, "'%s'", t->in);
+		cr_expect_eq(xlb_service_parse(t->out, &again), 0, "'%s'",
+			     t->out);
+		cr_expect(xlb_service_equal(&svc, &again), "'%s'", t->in);
+	}
+	cr_expect_geq(i, 20);
+}
+
+Test(addr, service_equal)
+{
+	struct xlb_service a, b;
+
+	cr_assert_eq(xlb_service_parse("10.0.0.1:80/tcp", &a), 0);
+	cr_assert_eq(xlb_service_parse("10.0.0.1:80/udp", &b), 0);
+	cr_expect_not(xlb_service_equal(&a, &b));
+	cr_assert_eq(xlb_service_parse("10.0.0.1:81/tcp", &b), 0);
+	cr_expect_not(xlb_service_equal(&a, &b));
+	cr_assert_eq(xlb_service_parse("10.0.0.2:80/tcp", &b), 0);
+	cr_expect_not(xlb_service_equal(&a, &b));
+	cr_assert_eq(xlb_service_parse("10.0.0.1:80/TCP", &b), 0);
+	cr_expect(xlb_service_equal(&a, &b));
+}
+
+struct prefix_case {
+	const char *in;
+	const char *addr; /* NULL: must be rejected */
+	int plen;
+};
+
+static const struct prefix_case prefix_cases[] = {
+	{"172.16.0.0/16", "172.16.0.0", 16},
+	{"0.0.0.0/0", "0.0.0.0", 0},
+	{"10.0.0.1/32", "10.0.0.1", 32},
+	{"10.0.0.1", "10.0.0.1", 32},
+	{"fc00:2::/96", "fc00:2::", 96},
+	{"2001:db8::1", "2001:db8::1", 128},
+	{"::/128", "::", 128},
+	/* Host bits are kept: the config decides what to make of them. */
+	{"172.16.1.0/16", "172.16.1.0", 16},
+	{"10.0.0.0/33", NULL},
+	{"fc00::/129", NULL},
+	{"10.0.0.0/", NULL},
+	{"10.0.0.0/-1", NULL},
+	{"10.0.0.0/0024", NULL},
+	{"10.0.0.0/24/8", NULL},
+	{"10.0.0.0/24 ", NULL},
+	{"/24", NULL},
+	{"10.0.0/24", NULL},
+};
+
+Test(addr, prefix_parse)
+{
+	struct xlb_ip ip;
+	size_t i;
+	int plen;
+
+	for (i = 0; i < sizeof(prefix_cases) / sizeof(prefix_cases[0]); i++) {
+		const struct prefix_case *t = &prefix_cases[i];
+		int ret;
+
+		plen = -1;
+		ret = xlb_prefix_parse(t->in, &ip, &plen);
+		if (!t->addr) {
+			cr_expect_eq(ret, -EINVAL, "'%s' accepted", t->in);
+			cr_expect_eq(plen, -1, "'%s' touched plen", t->in);
+			continue;
+		}
+		cr_expect_eq(ret, 0, "'%s' rejected", t->in);
+		cr_expect_str_eq(ip_text(&ip), t->addr, "'%s'", t->in);
+		cr_expect_eq(plen, t->plen, "'%s'", t->in);
+	}
+}
+
+struct mac_case {
+	const char *in;
+	bool ok;
+	uint8_t mac[6];
+};
+
+static const struct mac_case mac_cases[] = {
+	{"02:00:00:00:00:01", true, {2, 0, 0, 0, 0, 1}},
+	{"ff:FF:fF:00:9a:Bc", true, {0xff, 0xff, 0xff, 0, 0x9a, 0xbc}},
+	{"02:00:00:00:00", false},
+	{"02:00:00:00:00:01:02", false},
+	{"02-00-00-00-00-01", false},
+	{"2:0:0:0:0:1", false},
+	{"02:00:00:00:00:0g", false},
+	{"02:00:00:00:00:01 ", false},
+	{"0200.0000.0001", false},
+	{"", false},
+};
+
+Test(addr, mac_parse)
+{
+	uint8_t mac[6];
+	size_t i;
+
+	for (i = 0; i < sizeof(mac_cases) / sizeof(mac_cases[0]); i++) {
+		const struct mac_case *t = &mac_cases[i];
+		int ret;
+
+		memset(mac, 0x77, sizeof(mac));
+		ret = xlb_mac_parse(t->in, mac);
+		if (!t->ok) {
+			cr_expect_eq(ret, -EINVAL, "'%s' accepted", t->in);
+			cr_expect_eq(mac[0], 0x77, "'%s' touched", t->in);
+			continue;
+		}
+		cr_expect_eq(ret, 0, "'%s' rejected", t->in);
+		cr_expect_arr_eq(mac, t->mac, 6, "'%s'", t->in);
+	}
+}
+
+Test(addr, names)
+{
+	enum xlb_hash_mode mode = XLB_HASH_SOURCE_IP;
+
+	cr_expect_str_eq(xlb_proto_str(IPPROTO_TCP), "tcp");
+	cr_expect_str_eq(xlb_proto_str(IPPROTO_UDP), "udp");
+	cr_expect_str_eq(xlb_proto_str(IPPROTO_ICMP), "unknown");
+	cr_expect_str_eq(xlb_hash_mode_str(XLB_HASH_MAGLEV), "maglev");
+	cr_expect_str_eq(xlb_hash_mode_str(XLB_HASH_SOURCE_IP), "source-ip");
+	cr_expect_eq(xlb_hash_mode_parse("maglev", &mode), 0);
+	cr_expect_eq(mode, XLB_HASH_MAGLEV);
+	cr_expect_eq(xlb_hash_mode_parse("source-ip", &mode), 0);
+	cr_expect_eq(mode, XLB_HASH_SOURCE_IP);
+	cr_expect_eq(xlb_hash_mode_parse("Maglev", &mode), -EINVAL);
+	cr_expect_eq(xlb_hash_mode_parse("source_ip", &mode), -EINVAL);
+	cr_expect_eq(mode, XLB_HASH_SOURCE_IP);
+}

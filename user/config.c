@@ -1,0 +1,1152 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The configuration file (docs/CONFIG.md). The YAML text is loaded whole
+ * with libyaml's document loader, so every node remembers the line it came
+ * from, and then walked with one table of keys per kind of mapping. All of
+ * it is validated before success is returned: the first problem ends the
+ * parse with "NAME:LINE: reason" and an empty configuration.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "xlb.h"
+
+/* What a file may ask for: local policy, not map layout. */
+#define CFG_CT_SIZE_MIN	    1024
+#define CFG_CT_SIZE_MAX	    (1U << 24)
+#define CFG_MAX_VIPS_MAX    65536
+#define CFG_MAX_REALS_MIN   2 /* id 0 is reserved: room for one real */
+#define CFG_MAX_REALS_MAX   (1U << 20)
+#define CFG_RING_SIZE_MIN   3
+#define CFG_TUN_V4_PLEN_MIN 8
+/* The data plane takes the IPv6 host bits from the last word only. */
+#define CFG_TUN_V6_PLEN_MIN 96
+#define CFG_FILE_MAX	    (16 << 20)
+/* How much of an offending value is quoted back in a message. */
+#define CFG_QUOTE "%.64s"
+
+struct cfg_ctx {
+	yaml_document_t *doc;
+	struct xlb_config *cfg;
+	const char *name;
+	char *err;
+	size_t errlen;
+	size_t total_reals;	/* over every VIP read so far */
+	size_t table_size_line; /* of the current VIP's table_size, or 0 */
+};
+
+/* One key of a mapping: its name and what reads its (non-null) value. */
+struct cfg_key {
+	const char *name;
+	int (*parse)(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		     void *obj);
+	bool required;
+};
+
+/* Format "NAME:LINE: reason" into the caller's buffer; return -EINVAL. */
+static int vfail_at(struct cfg_ctx *c, size_t line, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (!c->err || !c->errlen)
+		return -EINVAL;
+	n = snprintf(c->err, c->errlen, "%s:%zu: ", c->name, line);
+	if (n >= 0 && (size_t)n < c->errlen)
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	return -EINVAL;
+}
+
+/* Report a problem at a line number (1-based). */
+static int __attribute__((format(printf, 3, 4)))
+fail_at(struct cfg_ctx *c, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(c, line, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* The 1-based line a node starts on. */
+static size_t node_line(const yaml_node_t *node)
+{
+	return node->start_mark.line + 1;
+}
+
+/* Report a problem with a node, at the line where the node starts. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct cfg_ctx *c, const yaml_node_t *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(c, node_line(node), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Report an allocation failure; the line does not matter. */
+static int fail_nomem(struct cfg_ctx *c)
+{
+	if (c->err && c->errlen)
+		snprintf(c->err, c->errlen, "%s: out of memory", c->name);
+	return -ENOMEM;
+}
+
+/* Node of the document by index (items and pairs refer to nodes so). */
+static yaml_node_t *node_get(struct cfg_ctx *c, int index)
+{
+	return yaml_document_get_node(c->doc, index);
+}
+
+/* What a node is, for "expected X, got Y" messages. */
+static const char *node_kind(const yaml_node_t *node)
+{
+	switch (node->type) {
+	case YAML_SCALAR_NODE:
+		return "a scalar";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+/* A plain "", "~" or "null": YAML's null, which we read as "not set". */
+static bool node_is_null(const yaml_node_t *node)
+{
+	const char *s = NULL;
+
+	if (node->type != YAML_SCALAR_NODE ||
+	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = (const char *)node->data.scalar.value;
+	return !strcmp(s, "") || !strcmp(s, "~") || !strcmp(s, "null") ||
+	       !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+/* Number of items in a sequence node. */
+static size_t seq_len(const yaml_node_t *seq)
+{
+	return (size_t)(seq->data.sequence.items.top -
+			seq->data.sequence.items.start);
+}
+
+/* The i-th item of a sequence node. */
+static yaml_node_t *seq_item(struct cfg_ctx *c, const yaml_node_t *seq,
+			     size_t i)
+{
+	return node_get(c, seq->data.sequence.items.start[i]);
+}
+
+/*
+ * The text of a scalar node. "what" names what was expected instead when
+ * the node is a list or a mapping. A NUL inside the text (written "\0" in
+ * a quoted string) is refused: the text would silently end there.
+ */
+static int node_text(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		     const char *what, const char **text)
+{
+	const char *s = NULL;
+
+	if (node->type != YAML_SCALAR_NODE)
+		return fail(c, node, "%s: expected %s, got %s", key, what,
+			    node_kind(node));
+	s = (const char *)node->data.scalar.value;
+	if (strlen(s) != node->data.scalar.length)
+		return fail(c, node, "%s: NUL character in value", key);
+	*text = s;
+	return 0;
+}
+
+/* Read a decimal integer in min..max. */
+static int node_u32(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		    uint32_t min, uint32_t max, uint32_t *out)
+{
+	const char *s = NULL;
+	uint64_t v = 0;
+	size_t i;
+	int ret;
+
+	ret = node_text(c, key, node, "an integer", &s);
+	if (ret)
+		return ret;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return fail(c, node,
+				    "%s: expected an integer, got '" CFG_QUOTE
+				    "'",
+				    key, s);
+		/* Stop growing once too big: it stays too big. */
+		if (v <= UINT32_MAX)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (!i)
+		return fail(c, node, "%s: expected an integer, got ''", key);
+	if (v < min || v > max)
+		return fail(c, node, "%s: " CFG_QUOTE " is out of range %u..%u",
+			    key, s, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Walk a mapping: every key must be a string from keys[] and appear once.
+ * A null value leaves the setting at its default; a required key must
+ * have a non-null value. where names the mapping in messages (NULL for
+ * the top level).
+ */
+static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
+		    const struct cfg_key *keys, void *obj)
+{
+	unsigned int seen = 0, set = 0, i;
+	yaml_node_pair_t *pair;
+	int ret;
+
+	if (map->type != YAML_MAPPING_NODE) {
+		if (!where)
+			return fail(c, map,
+				    "expected a mapping of settings at the "
+				    "top level, got %s",
+				    node_kind(map));
+		return fail(c, map, "%s: expected a mapping, got %s", where,
+			    node_kind(map));
+	}
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *key = node_get(c, pair->key);
+		yaml_node_t *val = node_get(c, pair->value);
+		const char *name;
+
+		if (key->type != YAML_SCALAR_NODE)
+			return fail(c, key, "keys must be scalars, got %s",
+				    node_kind(key));
+		name = (const char *)key->data.scalar.value;
+		for (i = 0; keys[i].name; i++)
+			if (!strcmp(keys[i].name, name) &&
+			    strlen(name) == key->data.scalar.length)
+				break;
+		if (!keys[i].name && where)
+			return fail(c, key, "unknown key '" CFG_QUOTE "' in %s",
+				    name, where);
+		if (!keys[i].name)
+			return fail(c, key, "unknown key '" CFG_QUOTE "'",
+				    name);
+		if (seen & (1U << i))
+			return fail(c, key, "duplicate key '%s'", name);
+		seen |= 1U << i;
+		if (node_is_null(val))
+			continue;
+		set |= 1U << i;
+		ret = keys[i].parse(c, keys[i].name, val, obj);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; keys[i].name; i++)
+		if (keys[i].required && !(set & (1U << i)))
+			return fail(c, map, "missing key '%s' in %s",
+				    keys[i].name, where ? where : "the file");
+	return 0;
+}
+
+/* Order two addresses: family first, then bytes. */
+static int ip_cmp(const struct xlb_ip *a, const struct xlb_ip *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(&a->a, &b->a, sizeof(a->a));
+}
+
+/* qsort() order of real pointers: by address, then by place in the list. */
+static int real_ptr_cmp(const void *x, const void *y)
+{
+	const struct xlb_real_spec *a = *(const struct xlb_real_spec *const *)x;
+	const struct xlb_real_spec *b = *(const struct xlb_real_spec *const *)y;
+	int r = ip_cmp(&a->ip, &b->ip);
+
+	if (r)
+		return r;
+	return a < b ? -1 : a > b;
+}
+
+/* qsort() order of VIP pointers: by service, then by place in the list. */
+static int vip_ptr_cmp(const void *x, const void *y)
+{
+	const struct xlb_vip_spec *a = *(const struct xlb_vip_spec *const *)x;
+	const struct xlb_vip_spec *b = *(const struct xlb_vip_spec *const *)y;
+	int r = ip_cmp(&a->svc.ip, &b->svc.ip);
+
+	if (r)
+		return r;
+	if (a->svc.port != b->svc.port)
+		return a->svc.port < b->svc.port ? -1 : 1;
+	if (a->svc.proto != b->svc.proto)
+		return a->svc.proto < b->svc.proto ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Find the earliest real of a list that repeats one before it, in
+ * O(n log n): sorted by address and then by position, equal addresses
+ * form runs that start with their first occurrence.
+ */
+static int check_dup_reals(struct cfg_ctx *c, const struct xlb_real_spec *r,
+			   size_t n)
+{
+	const struct xlb_real_spec **p, *first = NULL, *dup = NULL, *run;
+	char ip[XLB_IP_STRLEN];
+	size_t i;
+
+	if (n < 2)
+		return 0;
+	p = calloc(n, sizeof(*p));
+	if (!p)
+		return fail_nomem(c);
+	for (i = 0; i < n; i++)
+		p[i] = &r[i];
+	qsort(p, n, sizeof(*p), real_ptr_cmp);
+	run = p[0];
+	for (i = 1; i < n; i++) {
+		if (!xlb_ip_equal(&p[i]->ip, &run->ip)) {
+			run = p[i];
+			continue;
+		}
+		if (!dup || p[i] < dup) {
+			dup = p[i];
+			first = run;
+		}
+	}
+	free(p);
+	if (!dup)
+		return 0;
+	return fail_at(c, (size_t)dup->line,
+		       "duplicate real %s (first at line %d)",
+		       xlb_ip_str(&dup->ip, ip, sizeof(ip)), first->line);
+}
+
+/* As check_dup_reals(), for the services of the VIP list. */
+static int check_dup_vips(struct cfg_ctx *c, const struct xlb_vip_spec *v,
+			  size_t n)
+{
+	const struct xlb_vip_spec **p, *first = NULL, *dup = NULL, *run;
+	char svc[XLB_SERVICE_STRLEN];
+	size_t i;
+
+	if (n < 2)
+		return 0;
+	p = calloc(n, sizeof(*p));
+	if (!p)
+		return fail_nomem(c);
+	for (i = 0; i < n; i++)
+		p[i] = &v[i];
+	qsort(p, n, sizeof(*p), vip_ptr_cmp);
+	run = p[0];
+	for (i = 1; i < n; i++) {
+		if (!xlb_service_equal(&p[i]->svc, &run->svc)) {
+			run = p[i];
+			continue;
+		}
+		if (!dup || p[i] < dup) {
+			dup = p[i];
+			first = run;
+		}
+	}
+	free(p);
+	if (!dup)
+		return 0;
+	return fail_at(
+		c, (size_t)dup->line, "duplicate VIP %s (first at line %d)",
+		xlb_service_str(&dup->svc, svc, sizeof(svc)), first->line);
+}
+
+/* An address that can carry traffic: not unspecified, multicast or
+ * the IPv4 broadcast address. */
+static bool ip_is_usable(const struct xlb_ip *ip)
+{
+	static const struct xlb_addr zero;
+	const uint8_t *b = (const uint8_t *)ip->a.addr;
+
+	if (!memcmp(&ip->a, &zero, sizeof(zero)))
+		return false;
+	if (ip->family == AF_INET)
+		return (b[0] & 0xf0) != 0xe0 && ip->a.addr[0] != 0xffffffff;
+	return b[0] != 0xff;
+}
+
+/* Whether any bit after the first plen bits of the address is set. */
+static bool prefix_has_host_bits(const struct xlb_ip *ip, int plen)
+{
+	const uint8_t *b = (const uint8_t *)ip->a.addr;
+	int bits = ip->family == AF_INET ? 32 : 128, i;
+
+	for (i = plen; i < bits; i++)
+		if (b[i / 8] & (0x80 >> (i % 8)))
+			return true;
+	return false;
+}
+
+/*
+ * Check an interface name the way the kernel does (dev_valid_name): not
+ * empty, shorter than IFNAMSIZ, not "." or "..", no '/', ':' or space.
+ */
+static int check_ifname(struct cfg_ctx *c, yaml_node_t *node, const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (!len)
+		return fail(c, node, "interfaces: empty interface name");
+	if (len >= IFNAMSIZ)
+		return fail(c, node,
+			    "interfaces: name '" CFG_QUOTE
+			    "' is longer than %d characters",
+			    s, IFNAMSIZ - 1);
+	for (i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= ' ' ||
+		    s[i] == 127)
+			break;
+	if (i < len || !strcmp(s, ".") || !strcmp(s, ".."))
+		return fail(c, node,
+			    "interfaces: '%s' is not a valid interface name",
+			    s);
+	return 0;
+}
+
+/* interfaces: a list of distinct interface names. */
+static int parse_interfaces(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct xlb_config *cfg = obj;
+	size_t i, j, n;
+	int ret;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val, "%s: expected a list, got %s", key,
+			    node_kind(val));
+	n = seq_len(val);
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+		const char *name;
+
+		if (node_is_null(item))
+			return fail(c, item, "%s: empty entry", key);
+		ret = node_text(c, key, item, "an interface name", &name);
+		if (ret)
+			return ret;
+		if (cfg->n_interfaces == XLB_MAX_INTERFACES)
+			return fail(c, item, "%s: too many, at most %d", key,
+				    XLB_MAX_INTERFACES);
+		ret = check_ifname(c, item, name);
+		if (ret)
+			return ret;
+		for (j = 0; j < cfg->n_interfaces; j++)
+			if (!strcmp(cfg->interfaces[j], name))
+				return fail(c, item, "%s: '%s' is listed twice",
+					    key, name);
+		cfg->interfaces[cfg->n_interfaces] = strdup(name);
+		if (!cfg->interfaces[cfg->n_interfaces])
+			return fail_nomem(c);
+		cfg->n_interfaces++;
+	}
+	return 0;
+}
+
+/* xdp_mode: native | generic. */
+static int parse_xdp_mode(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj)
+{
+	struct xlb_config *cfg = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "native or generic", &s);
+	if (ret)
+		return ret;
+	if (!strcmp(s, "native"))
+		cfg->xdp_mode = XLB_XDP_NATIVE;
+	else if (!strcmp(s, "generic"))
+		cfg->xdp_mode = XLB_XDP_GENERIC;
+	else
+		return fail(c, val,
+			    "%s: expected native or generic, got '" CFG_QUOTE
+			    "'",
+			    key, s);
+	return 0;
+}
+
+/* An absolute path that fits in a buffer of size bytes. */
+static int parse_path(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		      char *buf, size_t size)
+{
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "a path", &s);
+	if (ret)
+		return ret;
+	if (s[0] != '/')
+		return fail(c, val,
+			    "%s: '" CFG_QUOTE "' is not an absolute path", key,
+			    s);
+	if (strlen(s) >= size)
+		return fail(c, val, "%s: longer than %zu characters", key,
+			    size - 1);
+	strcpy(buf, s);
+	return 0;
+}
+
+/* socket: where xlbd listens for lbctl. */
+static int parse_socket(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return parse_path(c, key, val, cfg->socket_path,
+			  sizeof(cfg->socket_path));
+}
+
+/* pin_path: the bpffs directory holding the pinned maps. */
+static int parse_pin_path(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return parse_path(c, key, val, cfg->pin_path, sizeof(cfg->pin_path));
+}
+
+/* conntrack_size: entries per CPU. */
+static int parse_ct_size(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, CFG_CT_SIZE_MIN, CFG_CT_SIZE_MAX,
+			&cfg->ct_size);
+}
+
+/* max_vips: size of the vips map. */
+static int parse_max_vips(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, 1, CFG_MAX_VIPS_MAX, &cfg->max_vips);
+}
+
+/* max_reals: size of the reals map, id 0 included. */
+static int parse_max_reals(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, CFG_MAX_REALS_MIN, CFG_MAX_REALS_MAX,
+			&cfg->max_reals);
+}
+
+/*
+ * A tunnel source prefix of one family: long enough for the data plane's
+ * host mask, and without host bits (they come from the flow hash).
+ */
+static int parse_tun_prefix(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, int family, struct xlb_ip *ip,
+			    int *plen)
+{
+	int min = family == AF_INET ? CFG_TUN_V4_PLEN_MIN : CFG_TUN_V6_PLEN_MIN;
+	const char *fam = family == AF_INET ? "IPv4" : "IPv6";
+	struct xlb_ip p;
+	const char *s = NULL;
+	int ret, len;
+
+	ret = node_text(c, key, val, "a prefix", &s);
+	if (ret)
+		return ret;
+	if (xlb_prefix_parse(s, &p, &len))
+		return fail(c, val,
+			    "tunnel_source.%s: invalid prefix '" CFG_QUOTE "'",
+			    key, s);
+	if (p.family != family)
+		return fail(c, val,
+			    "tunnel_source.%s: '" CFG_QUOTE
+			    "' is not an %s prefix",
+			    key, s, fam);
+	if (len < min)
+		return fail(c, val,
+			    "tunnel_source.%s: prefix length %d is shorter "
+			    "than %d",
+			    key, len, min);
+	if (prefix_has_host_bits(&p, len))
+		return fail(c, val,
+			    "tunnel_source.%s: '" CFG_QUOTE
+			    "' has host bits set",
+			    key, s);
+	*ip = p;
+	*plen = len;
+	return 0;
+}
+
+/* tunnel_source.ipv4 */
+static int parse_tun_v4(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return parse_tun_prefix(c, key, val, AF_INET, &cfg->tun_src_v4,
+				&cfg->tun_src_v4_plen);
+}
+
+/* tunnel_source.ipv6 */
+static int parse_tun_v6(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return parse_tun_prefix(c, key, val, AF_INET6, &cfg->tun_src_v6,
+				&cfg->tun_src_v6_plen);
+}
+
+static const struct cfg_key tunnel_keys[] = {
+	{"ipv4", parse_tun_v4},
+	{"ipv6", parse_tun_v6},
+	{NULL},
+};
+
+/* tunnel_source: a mapping with ipv4 and/or ipv6. */
+static int parse_tunnel(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	return walk_map(c, val, key, tunnel_keys, obj);
+}
+
+/* gateway_mac: a unicast MAC every frame is sent to. */
+static int parse_gw_mac(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	static const uint8_t zero[6];
+	struct xlb_config *cfg = obj;
+	uint8_t mac[6];
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "a MAC address", &s);
+	if (ret)
+		return ret;
+	if (xlb_mac_parse(s, mac))
+		return fail(c, val,
+			    "%s: invalid MAC address '" CFG_QUOTE
+			    "' (expected xx:xx:xx:xx:xx:xx)",
+			    key, s);
+	if ((mac[0] & 1) || !memcmp(mac, zero, sizeof(zero)))
+		return fail(c, val, "%s: '%s' is not a unicast address", key,
+			    s);
+	memcpy(cfg->gw_mac, mac, sizeof(mac));
+	cfg->has_gw_mac = true;
+	return 0;
+}
+
+/* A real's address: any family, whatever the VIP's family (4in6, 6in4). */
+static int parse_real_ip(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 struct xlb_ip *ip)
+{
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "an address", &s);
+	if (ret)
+		return ret;
+	if (xlb_ip_parse(s, ip))
+		return fail(c, val, "%s: invalid IP address '" CFG_QUOTE "'",
+			    key, s);
+	if (!ip_is_usable(ip))
+		return fail(c, val,
+			    "%s: %s cannot be a real (unspecified, multicast "
+			    "or broadcast)",
+			    key, s);
+	return 0;
+}
+
+/* reals[].address */
+static int parse_real_address(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct xlb_real_spec *real = obj;
+
+	return parse_real_ip(c, key, val, &real->ip);
+}
+
+/* reals[].weight */
+static int parse_real_weight(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	struct xlb_real_spec *real = obj;
+
+	return node_u32(c, key, val, 0, XLB_MAX_WEIGHT, &real->weight);
+}
+
+static const struct cfg_key real_keys[] = {
+	{"address", parse_real_address, true},
+	{"weight", parse_real_weight},
+	{NULL},
+};
+
+/* One entry of reals: a bare address, or a mapping {address, weight}. */
+static int parse_real(struct cfg_ctx *c, const char *key, yaml_node_t *item,
+		      struct xlb_real_spec *real)
+{
+	real->weight = XLB_DEFAULT_WEIGHT;
+	real->line = (int)node_line(item);
+	if (node_is_null(item))
+		return fail(c, item, "%s: empty entry", key);
+	if (item->type == YAML_SCALAR_NODE)
+		return parse_real_ip(c, key, item, &real->ip);
+	if (item->type != YAML_MAPPING_NODE)
+		return fail(c, item,
+			    "%s: expected an address or a mapping, got %s", key,
+			    node_kind(item));
+	return walk_map(c, item, "a real", real_keys, real);
+}
+
+/*
+ * reals: every real of one VIP, distinct. The reals of all VIPs together
+ * must fit in the reals map, whose id 0 is reserved.
+ */
+static int parse_reals(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		       void *obj)
+{
+	size_t room = c->cfg->max_reals - 1 - c->total_reals, i, n;
+	struct xlb_vip_spec *vip = obj;
+	int ret;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val, "%s: expected a list, got %s", key,
+			    node_kind(val));
+	n = seq_len(val);
+	if (!n)
+		return 0;
+	/* Allocate no more than can be accepted. */
+	vip->reals = calloc(n < room ? n : room + 1, sizeof(*vip->reals));
+	if (!vip->reals)
+		return fail_nomem(c);
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+
+		if (i == room)
+			return fail(c, item,
+				    "too many reals: at most %u in all VIPs "
+				    "together (max_reals - 1)",
+				    c->cfg->max_reals - 1);
+		ret = parse_real(c, key, item, &vip->reals[i]);
+		if (ret)
+			return ret;
+		vip->n_reals++;
+	}
+	c->total_reals += n;
+	return check_dup_reals(c, vip->reals, vip->n_reals);
+}
+
+/* vips[].vip: the service, "ADDR[:PORT]/PROTO". */
+static int parse_vip_service(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+	const char *s = NULL;
+	int ret;
+
+	/* Unquoted, "[2001:db8::1]/tcp" reads as a list and then text. */
+	if (val->type == YAML_SEQUENCE_NODE)
+		return fail(c, val,
+			    "%s: expected ADDR[:PORT]/PROTO, got a list "
+			    "(write IPv6 VIPs in quotes)",
+			    key);
+	ret = node_text(c, key, val, "ADDR[:PORT]/PROTO", &s);
+	if (ret)
+		return ret;
+	if (xlb_service_parse(s, &vip->svc))
+		return fail(c, val,
+			    "%s: invalid VIP '" CFG_QUOTE
+			    "' (expected ADDR[:PORT]/tcp|udp, IPv6 in "
+			    "brackets)",
+			    key, s);
+	if (!ip_is_usable(&vip->svc.ip))
+		return fail(c, val,
+			    "%s: %s cannot be a VIP (unspecified, multicast "
+			    "or broadcast address)",
+			    key, s);
+	return 0;
+}
+
+/* vips[].hash: maglev | source-ip. */
+static int parse_vip_hash(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "maglev or source-ip", &s);
+	if (ret)
+		return ret;
+	if (xlb_hash_mode_parse(s, &vip->hash))
+		return fail(c, val,
+			    "%s: expected maglev or source-ip, got '" CFG_QUOTE
+			    "'",
+			    key, s);
+	return 0;
+}
+
+/* vips[].table_size: the Maglev ring size, a prime. */
+static int parse_vip_table_size(struct cfg_ctx *c, const char *key,
+				yaml_node_t *val, void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+	int ret;
+
+	ret = node_u32(c, key, val, CFG_RING_SIZE_MIN, XLB_RING_SIZE_MAX,
+		       &vip->table_size);
+	if (ret)
+		return ret;
+	if (!xlb_is_prime(vip->table_size))
+		return fail(c, val, "%s: %u is not a prime", key,
+			    vip->table_size);
+	c->table_size_line = node_line(val);
+	return 0;
+}
+
+static const struct cfg_key vip_keys[] = {
+	{"vip", parse_vip_service, true},
+	{"hash", parse_vip_hash},
+	{"table_size", parse_vip_table_size},
+	{"reals", parse_reals},
+	{NULL},
+};
+
+/*
+ * One entry of vips. Every real with a weight needs at least one slot of
+ * its own in the ring, so there cannot be more of them than slots.
+ */
+static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
+		     struct xlb_vip_spec *vip)
+{
+	size_t i, weighted = 0;
+	int ret;
+
+	vip->hash = XLB_HASH_MAGLEV;
+	vip->table_size = XLB_RING_SIZE_DEFAULT;
+	vip->line = (int)node_line(item);
+	c->table_size_line = 0;
+	ret = walk_map(c, item, "a VIP", vip_keys, vip);
+	if (ret)
+		return ret;
+	for (i = 0; i < vip->n_reals; i++)
+		weighted += vip->reals[i].weight > 0;
+	if (weighted > vip->table_size)
+		return fail_at(c,
+			       c->table_size_line ? c->table_size_line
+						  : (size_t)vip->line,
+			       "table_size %u is smaller than the number of "
+			       "reals with a weight (%zu)",
+			       vip->table_size, weighted);
+	return 0;
+}
+
+/* vips: a list of distinct VIPs, no more than max_vips. */
+static int parse_vips(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		      void *obj)
+{
+	struct xlb_config *cfg = obj;
+	size_t i, n;
+	int ret;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val, "%s: expected a list, got %s", key,
+			    node_kind(val));
+	n = seq_len(val);
+	if (!n)
+		return 0;
+	cfg->vips = calloc(n < cfg->max_vips ? n : cfg->max_vips,
+			   sizeof(*cfg->vips));
+	if (!cfg->vips)
+		return fail_nomem(c);
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+
+		if (i == cfg->max_vips)
+			return fail(c, item, "too many VIPs: max_vips is %u",
+				    cfg->max_vips);
+		if (item->type != YAML_MAPPING_NODE)
+			return fail(c, item,
+				    "%s: expected a mapping for each VIP, "
+				    "got %s",
+				    key, node_kind(item));
+		/* Count it first: its reals are freed with it on error. */
+		cfg->n_vips++;
+		ret = parse_vip(c, item, &cfg->vips[i]);
+		if (ret)
+			return ret;
+	}
+	return check_dup_vips(c, cfg->vips, cfg->n_vips);
+}
+
+static const struct cfg_key top_keys[] = {
+	{"interfaces", parse_interfaces},
+	{"xdp_mode", parse_xdp_mode},
+	{"socket", parse_socket},
+	{"pin_path", parse_pin_path},
+	{"conntrack_size", parse_ct_size},
+	{"max_vips", parse_max_vips},
+	{"max_reals", parse_max_reals},
+	{"tunnel_source", parse_tunnel},
+	{"gateway_mac", parse_gw_mac},
+	{"vips", parse_vips},
+	{NULL},
+};
+
+/*
+ * The top-level mapping. max_vips and max_reals are read first, wherever
+ * they are written, because they bound the lists read after them.
+ */
+static int parse_root(struct cfg_ctx *c, yaml_node_t *root)
+{
+	yaml_node_pair_t *pair;
+	int ret;
+
+	if (node_is_null(root))
+		return 0;
+	if (root->type == YAML_MAPPING_NODE) {
+		for (pair = root->data.mapping.pairs.start;
+		     pair < root->data.mapping.pairs.top; pair++) {
+			yaml_node_t *key = node_get(c, pair->key);
+			yaml_node_t *val = node_get(c, pair->value);
+			const char *name;
+
+			if (key->type != YAML_SCALAR_NODE || node_is_null(val))
+				continue;
+			name = (const char *)key->data.scalar.value;
+			if (!strcmp(name, "max_vips"))
+				ret = parse_max_vips(c, name, val, c->cfg);
+			else if (!strcmp(name, "max_reals"))
+				ret = parse_max_reals(c, name, val, c->cfg);
+			else
+				ret = 0;
+			if (ret)
+				return ret;
+		}
+	}
+	return walk_map(c, root, NULL, top_keys, c->cfg);
+}
+
+/*
+ * Whether a line (1-based) of the text has a '[' and then "]:" or "]/":
+ * the look of an unquoted IPv6 VIP, which YAML reads as a flow list.
+ */
+static bool line_has_bare_ipv6_vip(const char *text, size_t len, size_t line)
+{
+	const char *p = text, *end = text + len, *eol, *q;
+
+	if (!text)
+		return false;
+	for (; line > 1; line--) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (!p)
+			return false;
+		p++;
+	}
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	q = memchr(p, '[', (size_t)(eol - p));
+	for (; q && q + 1 < eol; q++)
+		if (q[0] == ']' && (q[1] == ':' || q[1] == '/'))
+			return true;
+	return false;
+}
+
+/*
+ * Report a libyaml error with its line. Reader errors (bad UTF-8) carry a
+ * byte offset rather than a position: count the lines up to it.
+ */
+static int fail_yaml(struct cfg_ctx *c, const yaml_parser_t *parser,
+		     const char *text, size_t len)
+{
+	const char *problem = parser->problem ? parser->problem : "error";
+	size_t line, ctx_line = parser->context_mark.line + 1, i;
+	const char *hint = "";
+
+	if (parser->error == YAML_MEMORY_ERROR)
+		return fail_nomem(c);
+	if (parser->error == YAML_READER_ERROR) {
+		line = 1;
+		for (i = 0; i < parser->problem_offset && i < len; i++)
+			line += text[i] == '\n';
+	} else {
+		line = parser->problem_mark.line + 1;
+	}
+	if (line_has_bare_ipv6_vip(text, len, line) ||
+	    (parser->context && line_has_bare_ipv6_vip(text, len, ctx_line)))
+		hint = "; write IPv6 VIPs in quotes";
+	if (parser->context)
+		return fail_at(c, line, "invalid YAML: %s (%s at line %zu)%s",
+			       problem, parser->context, ctx_line, hint);
+	return fail_at(c, line, "invalid YAML: %s%s", problem, hint);
+}
+
+/* Set every field to its default: what an empty file gives. */
+void xlb_config_defaults(struct xlb_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->xdp_mode = XLB_XDP_NATIVE;
+	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s",
+		 XLB_DEFAULT_SOCKET);
+	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
+		 XLB_DEFAULT_PIN_PATH);
+	cfg->ct_size = XLB_CT_SIZE_DEFAULT;
+	cfg->max_vips = XLB_MAX_VIPS;
+	cfg->max_reals = XLB_MAX_REALS;
+	xlb_prefix_parse("172.16.0.0/16", &cfg->tun_src_v4,
+			 &cfg->tun_src_v4_plen);
+	xlb_prefix_parse("fc00:2::/96", &cfg->tun_src_v6,
+			 &cfg->tun_src_v6_plen);
+}
+
+/*
+ * Parse one YAML document into cfg, which is overwritten (it must hold
+ * no allocations). A stream with a second document is refused rather than
+ * half read.
+ */
+int xlb_config_parse(const char *text, size_t len, const char *name,
+		     struct xlb_config *cfg, char *err, size_t errlen)
+{
+	struct cfg_ctx c = {
+		.cfg = cfg,
+		.name = name ? name : "config",
+		.err = err,
+		.errlen = errlen,
+	};
+	yaml_document_t doc, extra;
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg)
+		return -EINVAL;
+	xlb_config_defaults(cfg);
+	if (!text)
+		len = 0;
+	if (!yaml_parser_initialize(&parser))
+		return fail_nomem(&c);
+	yaml_parser_set_input_string(
+		&parser, (const unsigned char *)(text ? text : ""), len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		ret = fail_yaml(&c, &parser, text, len);
+		goto out_parser;
+	}
+	c.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root)
+		goto out_doc;
+
+	if (!yaml_parser_load(&parser, &extra)) {
+		ret = fail_yaml(&c, &parser, text, len);
+		goto out_doc;
+	}
+	if (yaml_document_get_root_node(&extra))
+		ret = fail_at(&c, extra.start_mark.line + 1,
+			      "only one YAML document is allowed");
+	yaml_document_delete(&extra);
+	if (!ret)
+		ret = parse_root(&c, root);
+out_doc:
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&parser);
+	if (ret)
+		xlb_config_free(cfg);
+	return ret;
+}
+
+/* Read a whole file into a NUL-terminated buffer the caller frees. */
+static int read_file(const char *path, char **out, size_t *out_len)
+{
+	size_t len = 0, size = 4096, n;
+	char *buf = NULL, *nbuf;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	for (;;) {
+		nbuf = realloc(buf, size + 1);
+		if (!nbuf) {
+			ret = -ENOMEM;
+			goto out_close;
+		}
+		buf = nbuf;
+		n = fread(buf + len, 1, size - len, f);
+		len += n;
+		if (len < size) {
+			if (ferror(f))
+				ret = errno ? -errno : -EIO;
+			break;
+		}
+		if (size >= CFG_FILE_MAX) {
+			ret = -EFBIG;
+			break;
+		}
+		size *= 2;
+	}
+out_close:
+	fclose(f);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+/* Read and parse the file at path; messages are named after path. */
+int xlb_config_load(const char *path, struct xlb_config *cfg, char *err,
+		    size_t errlen)
+{
+	size_t len = 0;
+	char *text = NULL;
+	int ret;
+
+	ret = read_file(path, &text, &len);
+	if (ret) {
+		xlb_config_defaults(cfg);
+		xlb_config_free(cfg);
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = xlb_config_parse(text, len, path, cfg, err, errlen);
+	free(text);
+	return ret;
+}
+
+/* Free what a parse allocated and leave cfg empty (all zero). */
+void xlb_config_free(struct xlb_config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->n_interfaces; i++)
+		free(cfg->interfaces[i]);
+	for (i = 0; i < cfg->n_vips; i++)
+		free(cfg->vips[i].reals);
+	free(cfg->vips);
+	memset(cfg, 0, sizeof(*cfg));
+}
