@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Run every XLB test suite and print one closing line, "N passed, N failed".
+# Called by `make test` (the README's test command and CI's). Needs root:
+# the data-path and end-to-end tests load BPF programs and make namespaces.
+set -u
+BUILD=${1:-build}
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run-all: the tests need root (BPF, network namespaces)" >&2
+	exit 2
+fi
+
+passed=0
+failed=0
+summary=()
+
+# Add a suite's counts. A suite that exits non-zero with no failure counted
+# (it crashed, or could not start) counts as one failure: nothing is
+# allowed to go quietly missing.
+tally() {
+	local name=$1 p=$2 f=$3 rc=$4
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	summary+=("$(printf '%-22s %5d passed %4d failed' "$name" "$p" "$f")")
+}
+
+# A criterion binary: read its "Synthesis" line.
+criterion_suite() {
+	local name=$1
+	shift
+	local log="$BUILD/tests/$name.log" rc line p f
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	grep -E '^\[(FAIL|----)\]' "$log" | head -40
+	line=$(grep 'Synthesis:' "$log" | tail -1)
+	echo "$line"
+	p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line")
+	f=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<<"$line")
+	tally "$name" "${p:-0}" "${f:-0}" "$rc"
+}
+
+echo "== format"
+if make -s check-format >"$BUILD/tests/format.log" 2>&1; then
+	tally format 1 0 0
+else
+	head -20 "$BUILD/tests/format.log"
+	tally format 0 1 1
+fi
+
+for t in "$BUILD"/tests/unit/test_*; do
+	criterion_suite "unit/$(basename "$t")" "$t" --jobs 2
+done
+criterion_suite datapath "$BUILD/tests/datapath/test_datapath" --jobs 2
+
+echo "== e2e"
+e2e_log="$BUILD/tests/e2e.log"
+tests/e2e/run.sh "$BUILD" 2>&1 | tee "$e2e_log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -1)
+tally e2e "${line%% passed*}" "$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$line")" "$rc"
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
