@@ -6,7 +6,7 @@ CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PREFIX    ?= /usr/local
-ARCH_INC  := /usr/include/$(shell $(CC) -dumpmachine)
+ARCH_INC  = /usr/include/$(shell $(CC) -dumpmachine)
 
 ifeq ($(V),1)
 Q :=
@@ -16,12 +16,14 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS      := libbpf libxdp libmnl jansson yaml-0.1
+PKGS      := libbpf libxdp jansson yaml-0.1
 CFLAGS    ?= -O2 -g
-XCFLAGS   := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+# Recursive (=): pkg-config runs only when something is compiled, so that
+# `make deps` works before the packages it installs are there.
+XCFLAGS   = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	     -Wno-missing-field-initializers \
-	     -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags $(PKGS))
-LDLIBS    := $(shell pkg-config --libs $(PKGS)) -lelf -lz
+	     -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC)
 
 BPF_PROGS := xlb decap
