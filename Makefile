@@ -50,7 +50,9 @@ UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)
 
-.PHONY: all clean deps test test-unit test-datapath test-e2e check-format \
+BENCH_NEXTHOP := $(BUILD)/bench/nexthop
+
+.PHONY: all clean deps test bench-nexthop test-unit test-datapath test-e2e check-format \
 	format demo install
 .DELETE_ON_ERROR:
 
@@ -97,6 +99,15 @@ $(DP_BIN): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIBXLB) $(SKELS)
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(XCFLAGS) -Wno-override-init -Itests/datapath -o $@ $(DP_SRCS) $(LIBXLB) \
 		$(LDLIBS) -lcriterion
+
+$(BENCH_NEXTHOP): tools/bench/nexthop.c $(LIBXLB) $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(XCFLAGS) -o $@ $< $(LIBXLB) $(LDLIBS)
+
+# bpf_fib_lookup against a configured gateway MAC, same run (root).
+bench-nexthop: $(BENCH_NEXTHOP)
+	$(Q)$(BENCH_NEXTHOP)
 
 # The README's test command. Root is required (BPF, namespaces).
 test: all $(UNIT_BINS) $(DP_BIN)
