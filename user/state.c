@@ -166,6 +166,10 @@ static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
 	struct vip_ent *vip = &agent->vips[vip_id];
 	struct xlb_maglev_backend *b = NULL;
 	uint32_t m = vip->table_size, i;
+	struct ring_key {
+		uint8_t family;
+		struct xlb_addr addr;
+	} __attribute__((packed)) *keys = NULL;
 	int ret;
 
 	if (m > agent->table_cap) {
@@ -182,18 +186,26 @@ static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
 	}
 	if (vip->n_reals) {
 		b = calloc(vip->n_reals, sizeof(*b));
-		if (!b)
+		keys = calloc(vip->n_reals, sizeof(*keys));
+		if (!b || !keys) {
+			free(b);
+			free(keys);
 			return -ENOMEM;
+		}
 	}
 	for (i = 0; i < vip->n_reals; i++) {
-		/* The address is the identity: every node builds the same
-		 * table for the same reals, whatever ids they hold. */
-		b[i].key = &vip->reals[i].ip;
-		b[i].key_len = sizeof(vip->reals[i].ip);
+		/* The address is the identity, as bytes in network order:
+		 * every node builds the same table for the same reals,
+		 * whatever ids they hold and whatever their byte order. */
+		keys[i].family = vip->reals[i].ip.family;
+		keys[i].addr = vip->reals[i].ip.a;
+		b[i].key = &keys[i];
+		b[i].key_len = sizeof(keys[i]);
 		b[i].weight = vip->reals[i].weight;
 	}
 	ret = xlb_maglev_build(b, vip->n_reals, m, agent->table);
 	free(b);
+	free(keys);
 	if (ret)
 		return ret;
 	for (i = 0; i < m; i++)
