@@ -106,8 +106,7 @@ static int pin_maps(struct xlb_dp *dp, const char *pin_path, char *err,
 	if (mkdir(pin_path, 0700) && errno != EEXIST)
 		return err_out(err, errlen, -errno, "mkdir %s: %s", pin_path,
 			       strerror(errno));
-	bpf_object__for_each_map(map, dp->skel->obj)
-	{
+	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (!bpf_map__is_internal(map)) {
 			snprintf(path, sizeof(path), "%s/%s", pin_path,
 				 bpf_map__name(map));

@@ -212,8 +212,7 @@ static json_t *find_json(const char *vip, const char *real)
 	json_t *root = xlb_agent_vips_json(h_agent, true), *v, *r, *out;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(root, "vips"), i, v)
-	{
+	json_array_foreach(json_object_get(root, "vips"), i, v) {
 		if (strcmp(json_string_value(json_object_get(v, "vip")), vip))
 			continue;
 		if (!real) {
@@ -221,8 +220,7 @@ static json_t *find_json(const char *vip, const char *real)
 			json_decref(root);
 			return out;
 		}
-		json_array_foreach(json_object_get(v, "reals"), j, r)
-		{
+		json_array_foreach(json_object_get(v, "reals"), j, r) {
 			if (!strcmp(json_string_value(
 					    json_object_get(r, "address")),
 				    real)) {

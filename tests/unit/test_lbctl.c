@@ -1,0 +1,1174 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of lbctl's command line (lbctl_cli.c): every valid command
+ * line gives exactly the expected request, every bad one a usage error
+ * naming the problem, help comes from the table, printers lay replies out
+ * in aligned columns. Then the control socket server (control.c) against
+ * a stub agent defined here: request validation and defaults, and the
+ * framing over a real socket driven by a small epoll loop (the loop and
+ * the agent are the daemon's; these stand-ins record what they are given).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "control.h"
+#include "lbctl_cli.h"
+#include "loop.h"
+#include "xlb.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_ARGV      12
+
+#define VIP4	      "10.0.0.10:80/tcp"
+#define VIP6	      "[2001:db8::10]:443/udp"
+
+/*
+ * Criterion runs each parameterized test in a fresh process and copies
+ * the parameter by value: pointers into the parent would dangle. So the
+ * parameter is an index into a static table.
+ */
+#define INDEX_PARAMS(table)                                                 \
+	do {                                                                \
+		static size_t idx[ARRAY_SIZE(table)];                       \
+		size_t i_;                                                  \
+                                                                            \
+		for (i_ = 0; i_ < ARRAY_SIZE(table); i_++)                  \
+			idx[i_] = i_;                                       \
+		return cr_make_param_array(size_t, idx, ARRAY_SIZE(table)); \
+	} while (0)
+
+/* ---- Command lines ----------------------------------------------------- */
+
+struct ok_case {
+	const char *desc;
+	const char *argv[MAX_ARGV]; /* after "lbctl", NULL-terminated */
+	const char *request;	    /* the JSON request expected */
+};
+
+static const struct ok_case ok_cases[] = {
+	{"vip add, defaults left to the daemon",
+	 {"vip", "add", VIP4},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\"}"},
+	{"vip add with hash and table size",
+	 {"vip", "add", VIP4, "--hash", "source-ip", "--table-size", "251"},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"hash\":\"source-ip\","
+	 "\"table_size\":251}"},
+	{"vip add, options first and in --opt=value form",
+	 {"vip", "add", "--table-size=65537", "--hash=maglev", VIP4},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"hash\":\"maglev\","
+	 "\"table_size\":65537}"},
+	{"vip add IPv6",
+	 {"vip", "add", VIP6},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP6 "\"}"},
+	{"vip add any port",
+	 {"vip", "add", "10.0.0.11/udp"},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"10.0.0.11/udp\"}"},
+	{"vip add largest table",
+	 {"vip", "add", VIP4, "--table-size", "1048573"},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"table_size\":1048573}"},
+	{"vip del",
+	 {"vip", "del", VIP4},
+	 "{\"cmd\":\"vip.del\",\"vip\":\"" VIP4 "\"}"},
+	{"vip list", {"vip", "list"}, "{\"cmd\":\"vip.list\"}"},
+	{"real add, default weight",
+	 {"real", "add", VIP4, "10.1.0.2"},
+	 "{\"cmd\":\"real.add\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\"}"},
+	{"real add weight 0",
+	 {"real", "add", VIP4, "10.1.0.2", "--weight", "0"},
+	 "{\"cmd\":\"real.add\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\","
+	 "\"weight\":0}"},
+	{"real add IPv6 real, largest weight",
+	 {"real", "add", "--weight", "65535", VIP6, "2001:db8:1::2"},
+	 "{\"cmd\":\"real.add\",\"vip\":\"" VIP6
+	 "\",\"real\":\"2001:db8:1::2\","
+	 "\"weight\":65535}"},
+	{"real del",
+	 {"real", "del", VIP4, "10.1.0.2"},
+	 "{\"cmd\":\"real.del\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\"}"},
+	{"real set",
+	 {"real", "set", VIP4, "10.1.0.2", "--weight", "5"},
+	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\","
+	 "\"weight\":5}"},
+	{"stats", {"stats"}, "{\"cmd\":\"stats\"}"},
+	{"ping", {"ping"}, "{\"cmd\":\"ping\"}"},
+	{"global options before the command",
+	 {"--socket", "/tmp/x.sock", "--json", "vip", "list"},
+	 "{\"cmd\":\"vip.list\"}"},
+	{"global options after the command",
+	 {"stats", "--json", "--socket=/tmp/x.sock"},
+	 "{\"cmd\":\"stats\"}"},
+	{"-- ends the options",
+	 {"real", "del", "--", VIP4, "10.1.0.2"},
+	 "{\"cmd\":\"real.del\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\"}"},
+	{"decap attach generic",
+	 {"decap", "attach", "eth0", "--generic"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth0\",\"generic\":true}"},
+	{"decap attach native",
+	 {"decap", "attach", "veth-r1"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"veth-r1\"}"},
+	{"decap detach",
+	 {"decap", "detach", "eth0"},
+	 "{\"cmd\":\"decap.detach\",\"ifname\":\"eth0\"}"},
+};
+
+struct bad_case {
+	const char *desc;
+	const char *argv[MAX_ARGV];
+	const char *want[2]; /* substrings the message must hold */
+};
+
+static const struct bad_case bad_cases[] = {
+	{"no command", {NULL}, {"missing command"}},
+	{"unknown command", {"frobnicate"}, {"unknown command", "frob"}},
+	{"unknown subcommand", {"vip", "show"}, {"unknown command", "vip show"}},
+	{"group without subcommand", {"vip"}, {"incomplete", "add, del, list"}},
+	{"vip add without VIP", {"vip", "add"}, {"missing argument VIP"}},
+	{"real add without REAL",
+	 {"real", "add", VIP4},
+	 {"missing argument REAL"}},
+	{"bad IPv4 octet",
+	 {"vip", "add", "10.0.0.300:80/tcp"},
+	 {"bad address", "10.0.0.300"}},
+	{"VIP without protocol",
+	 {"vip", "add", "10.0.0.10:80"},
+	 {"bad address", "PROTO"}},
+	{"VIP with a bad port",
+	 {"vip", "del", "10.0.0.10:65536/tcp"},
+	 {"bad address", "65536"}},
+	{"IPv6 VIP without brackets",
+	 {"vip", "add", "2001:db8::1:80/tcp"},
+	 {"brackets", "2001:db8::1:80/tcp"}},
+	{"real is not an address",
+	 {"real", "add", VIP4, "10.1.0"},
+	 {"REAL", "bad address"}},
+	{"real with a port",
+	 {"real", "del", VIP4, "10.1.0.2:80"},
+	 {"REAL", "bad address"}},
+	{"weight too large",
+	 {"real", "add", VIP4, "10.1.0.2", "--weight", "70000"},
+	 {"--weight", "70000"}},
+	{"weight not a number",
+	 {"real", "set", VIP4, "10.1.0.2", "--weight", "ten"},
+	 {"--weight", "not a number"}},
+	{"negative weight",
+	 {"real", "set", VIP4, "10.1.0.2", "--weight", "-1"},
+	 {"--weight", "not a number"}},
+	{"weight beyond 32 bits",
+	 {"real", "set", VIP4, "10.1.0.2", "--weight", "99999999999"},
+	 {"--weight", "out of range"}},
+	{"--weight without a value",
+	 {"real", "set", VIP4, "10.1.0.2", "--weight"},
+	 {"--weight", "needs a value"}},
+	{"--weight followed by an option",
+	 {"real", "add", VIP4, "10.1.0.2", "--weight", "--json"},
+	 {"--weight", "needs a value"}},
+	{"real set without --weight",
+	 {"real", "set", VIP4, "10.1.0.2"},
+	 {"missing option --weight"}},
+	{"table size not prime",
+	 {"vip", "add", VIP4, "--table-size", "65536"},
+	 {"--table-size", "65536 is not a prime (65521 and 65537 are)"}},
+	{"table size too large",
+	 {"vip", "add", VIP4, "--table-size", "2000003"},
+	 {"--table-size", "out of range 0..1048573"}},
+	{"unknown hash",
+	 {"vip", "add", VIP4, "--hash", "round-robin"},
+	 {"--hash", "round-robin"}},
+	{"unknown option",
+	 {"vip", "add", VIP4, "--frob"},
+	 {"unknown option '--frob'", "vip add"}},
+	{"another command's option",
+	 {"vip", "del", VIP4, "--hash", "maglev"},
+	 {"unknown option '--hash'", "vip del"}},
+	{"unknown short option", {"-x", "ping"}, {"unknown option '-x'"}},
+	{"extra argument",
+	 {"vip", "list", "all"},
+	 {"unexpected argument 'all'"}},
+	{"extra argument after the real",
+	 {"real", "del", VIP4, "10.1.0.2", "10.1.0.3"},
+	 {"unexpected argument '10.1.0.3'"}},
+	{"flag with a value", {"ping", "--json=yes"}, {"--json", "no value"}},
+	{"option given twice",
+	 {"real", "add", VIP4, "10.1.0.2", "--weight", "1", "--weight", "2"},
+	 {"--weight", "twice"}},
+	{"decap without interface",
+	 {"decap", "attach"},
+	 {"missing argument IFNAME"}},
+	{"interface name too long",
+	 {"decap", "detach", "averyveryverylongname"},
+	 {"interface name", "averyveryverylongname"}},
+	{"--socket without a value",
+	 {"vip", "list", "--socket"},
+	 {"--socket", "needs a value"}},
+	{"--socket path too long",
+	 {"--socket",
+	  "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
+	  "ping"},
+	 {"--socket", "too long"}},
+};
+
+/* argv for lbctl_parse: "lbctl" then the case's words. */
+static int make_argv(const char *const *words, char **argv)
+{
+	int argc = 0;
+
+	argv[argc++] = "lbctl";
+	while (words[argc - 1]) {
+		argv[argc] = (char *)words[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* Parse words; the usage error text goes to err. */
+static int parse_words(const char *const *words, struct lbctl_invocation *inv,
+		       char *err, size_t errlen)
+{
+	char *argv[MAX_ARGV + 2];
+	int argc = make_argv(words, argv);
+
+	return lbctl_parse(argc, argv, inv, err, errlen);
+}
+
+ParameterizedTestParameters(parse, valid)
+{
+	INDEX_PARAMS(ok_cases);
+}
+
+ParameterizedTest(size_t *idx, parse, valid)
+{
+	const struct ok_case *c = &ok_cases[*idx];
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN], *got;
+	json_error_t jerr;
+	json_t *want;
+	int ret;
+
+	ret = parse_words(c->argv, &inv, err, sizeof(err));
+	cr_assert_eq(ret, 0, "%s: parse failed: %s", c->desc, err);
+	cr_assert_eq(inv.action, LBCTL_RUN, "%s", c->desc);
+	want = json_loads(c->request, 0, &jerr);
+	cr_assert_not_null(want, "%s: bad expected JSON: %s", c->desc,
+			   jerr.text);
+	got = json_dumps(inv.request, JSON_COMPACT);
+	cr_expect(json_equal(inv.request, want), "%s: got %s, want %s", c->desc,
+		  got, c->request);
+	free(got);
+	json_decref(want);
+	lbctl_invocation_free(&inv);
+}
+
+ParameterizedTestParameters(parse, invalid)
+{
+	INDEX_PARAMS(bad_cases);
+}
+
+ParameterizedTest(size_t *idx, parse, invalid)
+{
+	const struct bad_case *c = &bad_cases[*idx];
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN];
+	size_t i;
+	int ret;
+
+	ret = parse_words(c->argv, &inv, err, sizeof(err));
+	cr_assert_eq(ret, -EINVAL, "%s: parse returned %d", c->desc, ret);
+	cr_assert_null(inv.request, "%s: a request was built", c->desc);
+	for (i = 0; i < ARRAY_SIZE(c->want) && c->want[i]; i++)
+		cr_expect(strstr(err, c->want[i]), "%s: '%s' lacks '%s'",
+			  c->desc, err, c->want[i]);
+	lbctl_invocation_free(&inv);
+}
+
+Test(parse, globals)
+{
+	const char *dflt[] = {"ping", NULL};
+	const char *set[] = {"--json", "ping", "--socket", "/tmp/x.sock", NULL};
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN];
+
+	cr_assert_eq(parse_words(dflt, &inv, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(inv.socket, XLB_DEFAULT_SOCKET);
+	cr_expect_not(inv.json);
+	cr_expect_not(inv.cmd->local);
+	lbctl_invocation_free(&inv);
+
+	cr_assert_eq(parse_words(set, &inv, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(inv.socket, "/tmp/x.sock");
+	cr_expect(inv.json);
+	lbctl_invocation_free(&inv);
+}
+
+Test(parse, decap_is_local)
+{
+	const char *words[] = {"decap", "detach", "eth0", NULL};
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN];
+
+	cr_assert_eq(parse_words(words, &inv, err, sizeof(err)), 0, "%s", err);
+	cr_expect(inv.cmd->local);
+	cr_expect_str_eq(inv.cmd->cmd, "decap.detach");
+	lbctl_invocation_free(&inv);
+}
+
+Test(parse, version)
+{
+	const char *words[] = {"--version", NULL};
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN];
+
+	cr_assert_eq(parse_words(words, &inv, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(inv.action, LBCTL_VERSION);
+	cr_expect_null(inv.request);
+}
+
+/* ---- Help -------------------------------------------------------------- */
+
+/* Run lbctl_help or lbctl_usage on words into a malloc'd string. */
+static char *help_text(const char *const *words, bool usage)
+{
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	parse_words(words, &inv, err, sizeof(err));
+	if (!usage)
+		cr_assert_eq(inv.action, LBCTL_HELP, "not help: %s", err);
+	f = open_memstream(&buf, &len);
+	cr_assert_not_null(f);
+	if (usage)
+		lbctl_usage(f, &inv);
+	else
+		lbctl_help(f, &inv);
+	fclose(f);
+	lbctl_invocation_free(&inv);
+	return buf;
+}
+
+Test(help, lists_every_command)
+{
+	const char *words[] = {"help", NULL};
+	const struct lbctl_cmd *cmds;
+	char name[64], *text;
+	size_t i, n;
+
+	text = help_text(words, false);
+	cmds = lbctl_commands(&n);
+	cr_assert_geq(n, 10);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "lbctl %s%s%s", cmds[i].words[0],
+			 cmds[i].words[1] ? " " : "",
+			 cmds[i].words[1] ? cmds[i].words[1] : "");
+		cr_expect(strstr(text, name), "help lacks '%s':\n%s", name,
+			  text);
+		cr_expect(strstr(text, cmds[i].summary), "help lacks '%s'",
+			  cmds[i].summary);
+	}
+	cr_expect(strstr(text, "--socket PATH"), "%s", text);
+	cr_expect(strstr(text, "-h, --help"), "%s", text);
+	cr_expect(strstr(text, "--version"), "%s", text);
+	free(text);
+}
+
+Test(help, short_flag_is_full_help)
+{
+	const char *words[] = {"-h", NULL};
+	char *text = help_text(words, false);
+
+	cr_expect(strstr(text, "lbctl decap detach IFNAME"), "%s", text);
+	free(text);
+}
+
+Test(help, group)
+{
+	const char *words[] = {"vip", "--help", NULL};
+	char *text = help_text(words, false);
+
+	cr_expect(strstr(text, "Usage: lbctl [OPTIONS] vip COMMAND"), "%s",
+		  text);
+	cr_expect(strstr(text, "lbctl vip add VIP"), "%s", text);
+	cr_expect(strstr(text, "lbctl vip del VIP"), "%s", text);
+	cr_expect(strstr(text, "lbctl vip list"), "%s", text);
+	cr_expect_null(strstr(text, "lbctl real"), "%s", text);
+	free(text);
+}
+
+Test(help, command_wins_over_missing_args)
+{
+	const char *words[] = {"vip", "add", "--help", NULL};
+	char *text = help_text(words, false);
+
+	cr_expect(strstr(text, "Usage: lbctl vip add VIP "
+			       "[--hash maglev|source-ip] [--table-size M]\n"),
+		  "%s", text);
+	cr_expect(strstr(text, "Arguments:\n  VIP"), "%s", text);
+	cr_expect(strstr(text, "a prime up to 1048573"), "%s", text);
+	free(text);
+}
+
+Test(help, help_word_names_a_command)
+{
+	const char *words[] = {"help", "real", "set", NULL};
+	char *text = help_text(words, false);
+
+	cr_expect(strstr(text, "Usage: lbctl real set VIP REAL --weight W\n"),
+		  "%s", text);
+	cr_expect(strstr(text, "  --weight W"), "%s", text);
+	free(text);
+}
+
+Test(help, usage_after_error)
+{
+	const char *words[] = {"real", "set", VIP4, "10.1.0.2", NULL};
+	char *text = help_text(words, true);
+
+	cr_expect_str_eq(text, "Usage: lbctl real set VIP REAL --weight W\n"
+			       "Run 'lbctl real set --help' for details.\n");
+	free(text);
+}
+
+Test(help, help_lines_fit_80_columns)
+{
+	const char *all[] = {"help", NULL};
+	const char *cmd[] = {"vip", "add", "-h", NULL};
+	char *texts[2], *line, *save;
+	size_t i;
+
+	texts[0] = help_text(all, false);
+	texts[1] = help_text(cmd, false);
+	for (i = 0; i < 2; i++) {
+		for (line = strtok_r(texts[i], "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			cr_expect_leq(strlen(line), 79, "too wide: '%s'", line);
+		free(texts[i]);
+	}
+}
+
+/* ---- Printers ---------------------------------------------------------- */
+
+/* Print reply as the command named by words would; malloc'd text. */
+static char *print_text(const char *const *words, const char *reply_text)
+{
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN], *buf = NULL;
+	json_error_t jerr;
+	json_t *reply;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(parse_words(words, &inv, err, sizeof(err)), 0, "%s", err);
+	reply = json_loads(reply_text, 0, &jerr);
+	cr_assert_not_null(reply, "%s", jerr.text);
+	f = open_memstream(&buf, &len);
+	lbctl_print_reply(f, &inv, reply);
+	fclose(f);
+	json_decref(reply);
+	lbctl_invocation_free(&inv);
+	return buf;
+}
+
+static const char vips_reply[] =
+	"{\"ok\":true,\"vips\":["
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"id\":1,\"hash\":\"maglev\","
+	"\"table_size\":65537,\"reals\":["
+	"{\"address\":\"10.1.0.2\",\"id\":1,\"weight\":100,\"state\":\"up\"},"
+	"{\"address\":\"10.1.0.3\",\"id\":2,\"weight\":0,\"state\":\"up\"}]},"
+	"{\"vip\":\"[2001:db8::10]:443/udp\",\"id\":2,\"hash\":\"source-ip\","
+	"\"table_size\":251,\"reals\":["
+	"{\"address\":\"2001:db8:1::2\",\"id\":3,\"weight\":7,"
+	"\"state\":\"up\"}]}]}";
+
+Test(print, vip_list)
+{
+	const char *words[] = {"vip", "list", NULL};
+	char *text = print_text(words, vips_reply);
+
+	cr_expect_str_eq(text,
+			 "VIP                     HASH         TABLE  REALS\n"
+			 "10.0.0.10:80/tcp        maglev       65537      2\n"
+			 "  -> 10.1.0.2           weight 100    up\n"
+			 "  -> 10.1.0.3           weight 0      up\n"
+			 "[2001:db8::10]:443/udp  source-ip      251      1\n"
+			 "  -> 2001:db8:1::2      weight 7      up\n");
+	free(text);
+}
+
+Test(print, vip_list_empty)
+{
+	const char *words[] = {"vip", "list", NULL};
+	char *text = print_text(words, "{\"ok\":true,\"vips\":[]}");
+
+	cr_expect_str_eq(text, "VIP  HASH         TABLE  REALS\n");
+	free(text);
+}
+
+Test(print, stats_skips_zero_reasons)
+{
+	const char *words[] = {"stats", NULL};
+	char *text = print_text(
+		words,
+		"{\"ok\":true,\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\","
+		"\"id\":1,\"hash\":\"maglev\",\"table_size\":65537,"
+		"\"packets\":1234567,\"bytes\":91355958,\"new_flows\":20,"
+		"\"reals\":[{\"address\":\"10.1.0.2\",\"id\":1,\"weight\":100,"
+		"\"state\":\"up\",\"packets\":6,\"bytes\":444,"
+		"\"new_flows\":1}]}],"
+		"\"reasons\":{\"forward_tx\":1234567,\"pass_not_vip\":3,"
+		"\"drop_truncated\":0}}");
+
+	cr_expect_str_eq(text,
+			 "VIP / REAL        PACKETS     BYTES  NEW FLOWS\n"
+			 "10.0.0.10:80/tcp  1234567  91355958         20\n"
+			 "  -> 10.1.0.2           6       444          1\n"
+			 "\n"
+			 "REASON        PACKETS\n"
+			 "forward_tx    1234567\n"
+			 "pass_not_vip        3\n");
+	free(text);
+}
+
+Test(print, json_is_the_raw_reply)
+{
+	const char *words[] = {"--json", "stats", NULL};
+	const char *reply = "{\"ok\":true,\"vips\":[],"
+			    "\"reasons\":{\"drop_truncated\":0}}";
+	json_t *want, *got;
+	char *text;
+
+	text = print_text(words, reply);
+	got = json_loads(text, 0, NULL);
+	want = json_loads(reply, 0, NULL);
+	cr_assert_not_null(got, "not JSON: %s", text);
+	cr_expect(json_equal(got, want), "%s", text);
+	cr_expect(strchr(text, '\n') != strrchr(text, '\n'), "not pretty");
+	json_decref(got);
+	json_decref(want);
+	free(text);
+}
+
+Test(print, ping)
+{
+	const char *words[] = {"ping", "--socket", "/tmp/x.sock", NULL};
+	char *text = print_text(words, "{\"ok\":true,\"version\":\"0.1.0\"}");
+
+	cr_expect_str_eq(text, "xlbd 0.1.0 answers on /tmp/x.sock\n");
+	free(text);
+}
+
+/* ---- The daemon's side, stubbed -------------------------------------- */
+
+static struct {
+	int calls;
+	const char *op;
+	struct xlb_service svc;
+	struct xlb_ip real;
+	enum xlb_hash_mode hash;
+	uint32_t table_size;
+	uint32_t weight;
+	bool with_counters;
+	int ret;	 /* what the next operation returns */
+	const char *msg; /* and the reason it gives */
+} stub;
+
+#define STUB_AGENT ((struct xlb_agent *)&stub)
+
+/* Record an operation and answer as the test asked. */
+static int stub_op(struct xlb_agent *agent, const char *op, char *err,
+		   size_t errlen)
+{
+	cr_assert_eq(agent, STUB_AGENT);
+	stub.calls++;
+	stub.op = op;
+	if (stub.msg)
+		snprintf(err, errlen, "%s", stub.msg);
+	return stub.ret;
+}
+
+int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
+		enum xlb_hash_mode hash, uint32_t table_size, char *err,
+		size_t errlen)
+{
+	stub.svc = *svc;
+	stub.hash = hash;
+	stub.table_size = table_size;
+	return stub_op(agent, "vip.add", err, errlen);
+}
+
+int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
+		char *err, size_t errlen)
+{
+	stub.svc = *svc;
+	return stub_op(agent, "vip.del", err, errlen);
+}
+
+int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
+		 const struct xlb_ip *real, uint32_t weight, char *err,
+		 size_t errlen)
+{
+	stub.svc = *svc;
+	stub.real = *real;
+	stub.weight = weight;
+	return stub_op(agent, "real.add", err, errlen);
+}
+
+int xlb_real_del(struct xlb_agent *agent, const struct xlb_service *svc,
+		 const struct xlb_ip *real, char *err, size_t errlen)
+{
+	stub.svc = *svc;
+	stub.real = *real;
+	return stub_op(agent, "real.del", err, errlen);
+}
+
+int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
+			const struct xlb_ip *real, uint32_t weight, char *err,
+			size_t errlen)
+{
+	stub.svc = *svc;
+	stub.real = *real;
+	stub.weight = weight;
+	return stub_op(agent, "real.set", err, errlen);
+}
+
+json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
+{
+	stub.with_counters = with_counters;
+	stub.calls++;
+	return json_pack("{s:[{s:s}]}", "vips", "vip", VIP4);
+}
+
+json_t *xlb_agent_stats_json(struct xlb_agent *agent)
+{
+	stub.calls++;
+	return json_pack("{s:[],s:{s:i}}", "vips", "reasons", "forward_tx", 3);
+}
+
+/* The daemon's loop functions, over a real epoll set. */
+int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
+{
+	struct epoll_event e = {.events = events, .data.ptr = ev};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
+}
+
+int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
+{
+	struct epoll_event e = {.events = events, .data.ptr = ev};
+
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
+}
+
+int xlb_loop_del(int epfd, struct xlb_event *ev)
+{
+	return epoll_ctl(epfd, EPOLL_CTL_DEL, ev->fd, NULL) ? -errno : 0;
+}
+
+/* ---- Dispatch ------------------------------------------------------------ */
+
+/* Dispatch request text; return the reply as compact text (static). */
+static const char *dispatch(const char *text)
+{
+	static char out[1024];
+	json_t *req, *reply;
+	json_error_t jerr;
+	char *s;
+
+	req = json_loads(text, JSON_DECODE_ANY, &jerr);
+	cr_assert_not_null(req, "%s: %s", text, jerr.text);
+	reply = xlb_control_dispatch(STUB_AGENT, req);
+	cr_assert_not_null(reply);
+	cr_assert(json_is_boolean(json_object_get(reply, "ok")));
+	s = json_dumps(reply, JSON_COMPACT);
+	snprintf(out, sizeof(out), "%s", s);
+	free(s);
+	json_decref(reply);
+	json_decref(req);
+	return out;
+}
+
+struct dispatch_case {
+	const char *desc;
+	const char *request;
+	const char *reply; /* exact, compact */
+	int calls;	   /* agent calls expected */
+};
+
+static const struct dispatch_case dispatch_cases[] = {
+	{"ping", "{\"cmd\":\"ping\"}",
+	 "{\"ok\":true,\"version\":\"" XLB_VERSION "\"}", 0},
+	{"not an object", "[1,2]",
+	 "{\"ok\":false,\"error\":\"request is not a JSON object\"}", 0},
+	{"no cmd", "{\"vip\":\"" VIP4 "\"}",
+	 "{\"ok\":false,\"error\":\"missing field 'cmd'\"}", 0},
+	{"cmd not a string", "{\"cmd\":7}",
+	 "{\"ok\":false,\"error\":\"field 'cmd' must be a string\"}", 0},
+	{"unknown cmd", "{\"cmd\":\"vip.frob\"}",
+	 "{\"ok\":false,\"error\":\"unknown command 'vip.frob'\"}", 0},
+	{"missing vip", "{\"cmd\":\"vip.add\"}",
+	 "{\"ok\":false,\"error\":\"missing field 'vip' for vip.add\"}", 0},
+	{"vip not a string", "{\"cmd\":\"vip.del\",\"vip\":1}",
+	 "{\"ok\":false,\"error\":\"field 'vip' must be a string\"}", 0},
+	{"unknown field",
+	 "{\"cmd\":\"real.add\",\"vip\":\"" VIP4 "\","
+	 "\"real\":\"10.1.0.2\",\"weigth\":3}",
+	 "{\"ok\":false,\"error\":\"unknown field 'weigth' for real.add\"}", 0},
+	{"weight as a string",
+	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
+	 "\"real\":\"10.1.0.2\",\"weight\":\"3\"}",
+	 "{\"ok\":false,\"error\":\"field 'weight' must be a non-negative "
+	 "integer\"}",
+	 0},
+	{"negative weight",
+	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
+	 "\"real\":\"10.1.0.2\",\"weight\":-1}",
+	 "{\"ok\":false,\"error\":\"field 'weight' must be a non-negative "
+	 "integer\"}",
+	 0},
+	{"weight too large",
+	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
+	 "\"real\":\"10.1.0.2\",\"weight\":70000}",
+	 "{\"ok\":false,\"error\":\"weight 70000 is out of range 0..65535\"}",
+	 0},
+	{"real.set needs weight",
+	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
+	 "\"real\":\"10.1.0.2\"}",
+	 "{\"ok\":false,\"error\":\"missing field 'weight' for real.set\"}", 0},
+	{"bad vip", "{\"cmd\":\"vip.del\",\"vip\":\"10.0.0.300:80/tcp\"}",
+	 "{\"ok\":false,\"error\":\"bad vip '10.0.0.300:80/tcp': expected "
+	 "ADDR:PORT/PROTO\"}",
+	 0},
+	{"bad real",
+	 "{\"cmd\":\"real.del\",\"vip\":\"" VIP4 "\","
+	 "\"real\":\"nope\"}",
+	 "{\"ok\":false,\"error\":\"bad real 'nope': expected an IP "
+	 "address\"}",
+	 0},
+	{"bad hash",
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\","
+	 "\"hash\":\"random\"}",
+	 "{\"ok\":false,\"error\":\"bad hash 'random': expected maglev or "
+	 "source-ip\"}",
+	 0},
+	{"table size not prime",
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\","
+	 "\"table_size\":65536}",
+	 "{\"ok\":false,\"error\":\"table_size 65536 is not a prime\"}", 0},
+	{"vip.list", "{\"cmd\":\"vip.list\"}",
+	 "{\"ok\":true,\"vips\":[{\"vip\":\"" VIP4 "\"}]}", 1},
+	{"stats", "{\"cmd\":\"stats\"}",
+	 "{\"ok\":true,\"vips\":[],\"reasons\":{\"forward_tx\":3}}", 1},
+};
+
+ParameterizedTestParameters(dispatch, table)
+{
+	INDEX_PARAMS(dispatch_cases);
+}
+
+ParameterizedTest(size_t *idx, dispatch, table)
+{
+	const struct dispatch_case *c = &dispatch_cases[*idx];
+	const char *got = dispatch(c->request);
+
+	cr_expect_str_eq(got, c->reply, "%s", c->desc);
+	cr_expect_eq(stub.calls, c->calls, "%s: %d agent calls", c->desc,
+		     stub.calls);
+}
+
+Test(dispatch, vip_add_defaults)
+{
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\"}"),
+			 "{\"ok\":true}");
+	cr_expect_str_eq(stub.op, "vip.add");
+	cr_expect_eq(stub.svc.ip.family, AF_INET);
+	cr_expect_eq(stub.svc.port, 80);
+	cr_expect_eq(stub.svc.proto, IPPROTO_TCP);
+	cr_expect_eq(stub.hash, XLB_HASH_MAGLEV);
+	cr_expect_eq(stub.table_size, XLB_RING_SIZE_DEFAULT);
+}
+
+Test(dispatch, vip_add_options)
+{
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.add\",\"vip\":\"" VIP6
+				  "\",\"hash\":\"source-ip\","
+				  "\"table_size\":251}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.svc.ip.family, AF_INET6);
+	cr_expect_eq(stub.svc.port, 443);
+	cr_expect_eq(stub.svc.proto, IPPROTO_UDP);
+	cr_expect_eq(stub.hash, XLB_HASH_SOURCE_IP);
+	cr_expect_eq(stub.table_size, 251);
+}
+
+Test(dispatch, real_add_default_weight)
+{
+	struct xlb_ip want;
+
+	cr_assert_str_eq(dispatch("{\"cmd\":\"real.add\",\"vip\":\"" VIP4
+				  "\",\"real\":\"10.1.0.2\"}"),
+			 "{\"ok\":true}");
+	cr_assert_eq(xlb_ip_parse("10.1.0.2", &want), 0);
+	cr_expect_str_eq(stub.op, "real.add");
+	cr_expect(xlb_ip_equal(&stub.real, &want));
+	cr_expect_eq(stub.weight, XLB_DEFAULT_WEIGHT);
+}
+
+Test(dispatch, real_set_weight)
+{
+	cr_assert_str_eq(dispatch("{\"cmd\":\"real.set\",\"vip\":\"" VIP4
+				  "\",\"real\":\"10.1.0.2\",\"weight\":0}"),
+			 "{\"ok\":true}");
+	cr_expect_str_eq(stub.op, "real.set");
+	cr_expect_eq(stub.weight, 0);
+}
+
+Test(dispatch, agent_refusal)
+{
+	stub.ret = -ENOENT;
+	stub.msg = "no such VIP 10.0.0.10:80/tcp";
+	cr_expect_str_eq(dispatch("{\"cmd\":\"vip.del\",\"vip\":\"" VIP4 "\"}"),
+			 "{\"ok\":false,\"error\":\"no such VIP "
+			 "10.0.0.10:80/tcp\"}");
+	stub.msg = NULL;
+	cr_expect_str_eq(dispatch("{\"cmd\":\"vip.del\",\"vip\":\"" VIP4 "\"}"),
+			 "{\"ok\":false,\"error\":\"No such file or "
+			 "directory\"}");
+}
+
+/* ---- Framing over a socket ------------------------------------------- */
+
+struct server {
+	char dir[32];
+	char path[64];
+	int epfd;
+	struct xlb_control *ctl;
+};
+
+/* A control socket in a fresh directory, one level below a temp dir. */
+static void server_open(struct server *s)
+{
+	int ret;
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/test_lbctl.XXXXXX");
+	cr_assert_not_null(mkdtemp(s->dir));
+	snprintf(s->path, sizeof(s->path), "%s/run/xlbd.sock", s->dir);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	cr_assert_geq(s->epfd, 0);
+	ret = xlb_control_open(s->path, STUB_AGENT, s->epfd, &s->ctl);
+	cr_assert_eq(ret, 0, "open: %s", strerror(-ret));
+}
+
+static void server_close(struct server *s)
+{
+	char run[48];
+
+	xlb_control_close(s->ctl);
+	close(s->epfd);
+	snprintf(run, sizeof(run), "%s/run", s->dir);
+	rmdir(run);
+	rmdir(s->dir);
+}
+
+/* Run the handlers of whatever is ready within ms milliseconds. */
+static void pump(struct server *s, int ms)
+{
+	struct epoll_event evs[8];
+	struct xlb_event *ev;
+	int i, n;
+
+	n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), ms);
+	for (i = 0; i < n; i++) {
+		ev = evs[i].data.ptr;
+		ev->handler(ev, evs[i].events);
+	}
+}
+
+static int client_connect(struct server *s)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0,
+		     "connect: %s", strerror(errno));
+	return fd;
+}
+
+/* Send all of buf, serving the server while the socket is full. */
+static void client_send(struct server *s, int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			cr_assert(errno == EAGAIN, "send: %s", strerror(errno));
+			pump(s, 10);
+			continue;
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
+/*
+ * Serve until the client has a whole line; return it without its '\n'
+ * (static), or NULL when the server closed the connection first.
+ * Bytes after the line stay in the client's pending buffer.
+ */
+static char pending[4096];
+static size_t pending_len;
+
+static const char *client_line(struct server *s, int fd)
+{
+	static char line[4096];
+	char *nl;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		nl = memchr(pending, '\n', pending_len);
+		if (nl) {
+			memcpy(line, pending, nl - pending);
+			line[nl - pending] = '\0';
+			pending_len -= nl - pending + 1;
+			memmove(pending, nl + 1, pending_len);
+			return line;
+		}
+		pump(s, 10);
+		n = recv(fd, pending + pending_len,
+			 sizeof(pending) - pending_len, 0);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return NULL;
+		if (n > 0)
+			pending_len += n;
+	}
+	cr_assert_fail("no reply within 2 s");
+	return NULL;
+}
+
+#define PING	   "{\"cmd\":\"ping\"}\n"
+#define PING_REPLY "{\"ok\":true,\"version\":\"" XLB_VERSION "\"}"
+
+Test(socket, modes_and_cleanup)
+{
+	struct server s;
+	struct stat st;
+	char run[48];
+
+	server_open(&s);
+	snprintf(run, sizeof(run), "%s/run", s.dir);
+	cr_assert_eq(stat(run, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0700, "dir mode %o", st.st_mode);
+	cr_assert_eq(stat(s.path, &st), 0);
+	cr_expect(S_ISSOCK(st.st_mode));
+	cr_expect_eq(st.st_mode & 07777, 0600, "socket mode %o", st.st_mode);
+	server_close(&s);
+	cr_expect_neq(stat(s.path, &st), 0, "socket left behind");
+}
+
+Test(socket, ping)
+{
+	struct server s;
+	int fd;
+
+	server_open(&s);
+	fd = client_connect(&s);
+	client_send(&s, fd, PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	close(fd);
+	server_close(&s);
+}
+
+Test(socket, pipelined_and_split_requests)
+{
+	static const char two[] = PING "{\"cmd\":\"vip.list\"}\n{\"cmd\":";
+	static const char rest[] = "\"stats\"}\n";
+	struct server s;
+	int fd;
+
+	server_open(&s);
+	fd = client_connect(&s);
+	client_send(&s, fd, two, strlen(two));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	cr_expect_str_eq(client_line(&s, fd),
+			 "{\"ok\":true,\"vips\":[{\"vip\":\"" VIP4 "\"}]}");
+	client_send(&s, fd, rest, strlen(rest));
+	cr_expect_str_eq(client_line(&s, fd),
+			 "{\"ok\":true,\"vips\":[],\"reasons\":"
+			 "{\"forward_tx\":3}}");
+	close(fd);
+	server_close(&s);
+}
+
+Test(socket, bad_json_keeps_the_connection)
+{
+	static const char bad[] = "{\"cmd\": \"ping\"\n";
+	const char *line;
+	struct server s;
+	int fd;
+
+	server_open(&s);
+	fd = client_connect(&s);
+	client_send(&s, fd, bad, strlen(bad));
+	line = client_line(&s, fd);
+	cr_assert_not_null(line);
+	cr_expect(strstr(line, "\"ok\":false"), "%s", line);
+	cr_expect(strstr(line, "invalid JSON"), "%s", line);
+	client_send(&s, fd, PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	close(fd);
+	server_close(&s);
+}
+
+Test(socket, oversized_request_closes)
+{
+	size_t len = XLB_CTL_MAX_REQUEST + 100;
+	char *big = malloc(len);
+	const char *line;
+	struct server s;
+	int fd;
+
+	cr_assert_not_null(big);
+	memset(big, ' ', len);
+	server_open(&s);
+	fd = client_connect(&s);
+	client_send(&s, fd, big, len);
+	line = client_line(&s, fd);
+	cr_assert_not_null(line);
+	cr_expect_str_eq(line, "{\"ok\":false,\"error\":\"request longer than "
+			       "65536 bytes\"}");
+	cr_expect_null(client_line(&s, fd), "connection still open");
+	free(big);
+	close(fd);
+	server_close(&s);
+}
+
+Test(socket, longest_request_is_accepted)
+{
+	size_t len = XLB_CTL_MAX_REQUEST + 1;
+	char *req = malloc(len);
+	struct server s;
+	int fd;
+
+	/* Exactly 65536 bytes of request, padded with blanks, then '\n'. */
+	cr_assert_not_null(req);
+	memset(req, ' ', len);
+	memcpy(req, PING, strlen(PING) - 1);
+	req[len - 1] = '\n';
+	server_open(&s);
+	fd = client_connect(&s);
+	client_send(&s, fd, req, len);
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	free(req);
+	close(fd);
+	server_close(&s);
+}
+
+Test(socket, client_limit)
+{
+	int fds[XLB_CTL_MAX_CLIENTS + 1];
+	const char *line;
+	struct server s;
+	int i, fd;
+
+	server_open(&s);
+	for (i = 0; i < XLB_CTL_MAX_CLIENTS; i++) {
+		fds[i] = client_connect(&s);
+		pump(&s, 10);
+	}
+	fd = client_connect(&s);
+	line = client_line(&s, fd);
+	cr_assert_not_null(line);
+	cr_expect_str_eq(line, "{\"ok\":false,\"error\":\"too many clients\"}");
+	close(fd);
+	/* One leaves: a newcomer is served again. */
+	close(fds[0]);
+	pump(&s, 10);
+	fds[0] = client_connect(&s);
+	client_send(&s, fds[0], PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fds[0]), PING_REPLY);
+	for (i = 0; i < XLB_CTL_MAX_CLIENTS; i++)
+		close(fds[i]);
+	server_close(&s);
+}
+
+Test(socket, live_socket_is_not_stolen)
+{
+	struct xlb_control *other;
+	struct server s;
+	int ret;
+
+	server_open(&s);
+	ret = xlb_control_open(s.path, STUB_AGENT, s.epfd, &other);
+	cr_expect_eq(ret, -EADDRINUSE, "got %d", ret);
+	server_close(&s);
+}
+
+/* Prepare s's directories, then put at s->path what a test wants. */
+static void server_prepare(struct server *s)
+{
+	char run[48];
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/test_lbctl.XXXXXX");
+	cr_assert_not_null(mkdtemp(s->dir));
+	snprintf(run, sizeof(run), "%s/run", s->dir);
+	cr_assert_eq(mkdir(run, 0700), 0);
+	snprintf(s->path, sizeof(s->path), "%s/xlbd.sock", run);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	cr_assert_geq(s->epfd, 0);
+}
+
+Test(socket, stale_socket_is_replaced)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct server s;
+	int fd, ret;
+
+	/* What a daemon that died leaves: a socket nobody listens on. */
+	server_prepare(&s);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s.path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	ret = xlb_control_open(s.path, STUB_AGENT, s.epfd, &s.ctl);
+	cr_assert_eq(ret, 0, "got %s", strerror(-ret));
+	fd = client_connect(&s);
+	client_send(&s, fd, PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	close(fd);
+	server_close(&s);
+}
+
+Test(socket, other_files_are_left_alone)
+{
+	struct xlb_control *ctl;
+	struct server s;
+	int fd, ret;
+
+	server_prepare(&s);
+	fd = open(s.path, O_CREAT | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	ret = xlb_control_open(s.path, STUB_AGENT, s.epfd, &ctl);
+	cr_expect_eq(ret, -EEXIST, "got %d", ret);
+	cr_expect_eq(access(s.path, F_OK), 0, "file removed");
+	unlink(s.path);
+	s.ctl = NULL;
+	server_close(&s);
+}

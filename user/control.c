@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The control socket server (docs/CONTROL.md). Each client has an input
+ * buffer that holds at most one request line and an output buffer that
+ * holds at most one reply: a client's next request is not read while its
+ * previous reply is still being written, so memory per client is bounded
+ * and replies come back in order. Every socket is non-blocking and driven
+ * by the daemon's epoll loop; nothing here blocks or logs.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "loop.h"
+#include "xlb.h"
+
+#define CTL_BACKLOG 16
+
+#define ctl_container_of(ptr, type, member) \
+	((type *)((char *)(ptr)-offsetof(type, member)))
+
+struct ctl_client {
+	struct xlb_event ev; /* fd and handler, registered in epfd */
+	struct xlb_control *ctl;
+	struct ctl_client *prev, *next;
+	uint32_t events; /* the EPOLL* bits currently asked for */
+	bool eof;	 /* the peer will send nothing more */
+	bool closing;	 /* close once the pending reply is written */
+	char *out;	 /* pending reply, NULL if none */
+	size_t out_len, out_off;
+	size_t in_len;
+	/* One line of at most XLB_CTL_MAX_REQUEST bytes and its '\n'. */
+	char in[XLB_CTL_MAX_REQUEST + 1];
+};
+
+struct xlb_control {
+	struct xlb_event ev; /* the listening socket */
+	struct xlb_agent *agent;
+	int epfd;
+	struct ctl_client *clients;
+	size_t n_clients;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* ---- Requests ---------------------------------------------------------- */
+
+enum ctl_field_type {
+	CTL_F_STRING,
+	CTL_F_UINT,
+};
+
+struct ctl_field {
+	const char *name;
+	enum ctl_field_type type;
+	bool required;
+};
+
+struct ctl_cmd {
+	const char *name;
+	const struct ctl_field *fields; /* ends with a NULL name */
+	/* Fill reply (already holding "ok": true) or err; 0 or -errno. */
+	int (*run)(struct xlb_agent *agent, json_t *req, json_t *reply,
+		   char *err, size_t errlen);
+};
+
+/* Format a one-line reason into err and return ret (a -errno). */
+__attribute__((format(printf, 4, 5))) static int
+ctl_fail(int ret, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* The VIP named by field key, which the field check found a string. */
+static int ctl_get_service(json_t *req, const char *key,
+			   struct xlb_service *svc, char *err, size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(req, key));
+
+	if (xlb_service_parse(s, svc))
+		return ctl_fail(-EINVAL, err, errlen,
+				"bad %s '%s': expected ADDR:PORT/PROTO", key,
+				s);
+	return 0;
+}
+
+/* The address named by field key, which the field check found a string. */
+static int ctl_get_ip(json_t *req, const char *key, struct xlb_ip *ip,
+		      char *err, size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(req, key));
+
+	if (xlb_ip_parse(s, ip))
+		return ctl_fail(-EINVAL, err, errlen,
+				"bad %s '%s': expected an IP address", key, s);
+	return 0;
+}
+
+/* An optional integer field in min..max, def when absent. */
+static int ctl_get_uint(json_t *req, const char *key, uint32_t def,
+			uint32_t min, uint32_t max, uint32_t *v, char *err,
+			size_t errlen)
+{
+	json_t *j = json_object_get(req, key);
+	json_int_t n;
+
+	if (!j) {
+		*v = def;
+		return 0;
+	}
+	n = json_integer_value(j);
+	if (n < min || n > max)
+		return ctl_fail(-ERANGE, err, errlen,
+				"%s %" JSON_INTEGER_FORMAT
+				" is out of range %u..%u",
+				key, n, min, max);
+	*v = (uint32_t)n;
+	return 0;
+}
+
+/* Merge a view object from the agent into reply; the view is consumed. */
+static int ctl_merge(json_t *reply, json_t *view, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (!view || json_object_update(reply, view))
+		ret = ctl_fail(-ENOMEM, err, errlen, "out of memory");
+	json_decref(view);
+	return ret;
+}
+
+/* ping: prove the daemon answers and say which version it is. */
+static int ctl_ping(struct xlb_agent *agent, json_t *req, json_t *reply,
+		    char *err, size_t errlen)
+{
+	if (json_object_set_new(reply, "version", json_string(XLB_VERSION)))
+		return ctl_fail(-ENOMEM, err, errlen, "out of memory");
+	return 0;
+}
+
+/* vip.add: vip, optional hash and table_size. */
+static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
+		       char *err, size_t errlen)
+{
+	enum xlb_hash_mode hash = XLB_HASH_MAGLEV;
+	struct xlb_service svc;
+	uint32_t table_size = 0;
+	const char *s;
+	int ret;
+
+	ret = ctl_get_service(req, "vip", &svc, err, errlen);
+	if (ret)
+		return ret;
+	s = json_string_value(json_object_get(req, "hash"));
+	if (s && xlb_hash_mode_parse(s, &hash))
+		return ctl_fail(-EINVAL, err, errlen,
+				"bad hash '%s': expected maglev or source-ip",
+				s);
+	ret = ctl_get_uint(req, "table_size", XLB_RING_SIZE_DEFAULT, 1,
+			   XLB_RING_SIZE_MAX, &table_size, err, errlen);
+	if (ret)
+		return ret;
+	if (!xlb_is_prime(table_size))
+		return ctl_fail(-EINVAL, err, errlen,
+				"table_size %u is not a prime", table_size);
+	return xlb_vip_add(agent, &svc, hash, table_size, err, errlen);
+}
+
+/* vip.del: vip. */
+static int ctl_vip_del(struct xlb_agent *agent, json_t *req, json_t *reply,
+		       char *err, size_t errlen)
+{
+	struct xlb_service svc;
+	int ret;
+
+	ret = ctl_get_service(req, "vip", &svc, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_vip_del(agent, &svc, err, errlen);
+}
+
+/* vip.list: every VIP and its reals, without counters. */
+static int ctl_vip_list(struct xlb_agent *agent, json_t *req, json_t *reply,
+			char *err, size_t errlen)
+{
+	return ctl_merge(reply, xlb_agent_vips_json(agent, false), err, errlen);
+}
+
+/* real.add, real.del, real.set: vip and real, then the weight. */
+static int ctl_real_parse(json_t *req, struct xlb_service *svc,
+			  struct xlb_ip *real, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = ctl_get_service(req, "vip", svc, err, errlen);
+	if (ret)
+		return ret;
+	return ctl_get_ip(req, "real", real, err, errlen);
+}
+
+/* real.add: vip, real, optional weight. */
+static int ctl_real_add(struct xlb_agent *agent, json_t *req, json_t *reply,
+			char *err, size_t errlen)
+{
+	struct xlb_service svc;
+	struct xlb_ip real;
+	uint32_t weight = 0;
+	int ret;
+
+	ret = ctl_real_parse(req, &svc, &real, err, errlen);
+	if (ret)
+		return ret;
+	ret = ctl_get_uint(req, "weight", XLB_DEFAULT_WEIGHT, 0, XLB_MAX_WEIGHT,
+			   &weight, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_real_add(agent, &svc, &real, weight, err, errlen);
+}
+
+/* real.del: vip, real. */
+static int ctl_real_del(struct xlb_agent *agent, json_t *req, json_t *reply,
+			char *err, size_t errlen)
+{
+	struct xlb_service svc;
+	struct xlb_ip real;
+	int ret;
+
+	ret = ctl_real_parse(req, &svc, &real, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_real_del(agent, &svc, &real, err, errlen);
+}
+
+/* real.set: vip, real, weight (required: the field check saw it). */
+static int ctl_real_set(struct xlb_agent *agent, json_t *req, json_t *reply,
+			char *err, size_t errlen)
+{
+	struct xlb_service svc;
+	struct xlb_ip real;
+	uint32_t weight = 0;
+	int ret;
+
+	ret = ctl_real_parse(req, &svc, &real, err, errlen);
+	if (ret)
+		return ret;
+	ret = ctl_get_uint(req, "weight", XLB_DEFAULT_WEIGHT, 0, XLB_MAX_WEIGHT,
+			   &weight, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_real_set_weight(agent, &svc, &real, weight, err, errlen);
+}
+
+/* stats: every VIP and real with counters, and the reasons. */
+static int ctl_stats(struct xlb_agent *agent, json_t *req, json_t *reply,
+		     char *err, size_t errlen)
+{
+	return ctl_merge(reply, xlb_agent_stats_json(agent), err, errlen);
+}
+
+static const struct ctl_field no_fields[] = {
+	{NULL},
+};
+
+static const struct ctl_field vip_fields[] = {
+	{"vip", CTL_F_STRING, true},
+	{NULL},
+};
+
+static const struct ctl_field vip_add_fields[] = {
+	{"vip", CTL_F_STRING, true},
+	{"hash", CTL_F_STRING, false},
+	{"table_size", CTL_F_UINT, false},
+	{NULL},
+};
+
+static const struct ctl_field real_fields[] = {
+	{"vip", CTL_F_STRING, true},
+	{"real", CTL_F_STRING, true},
+	{NULL},
+};
+
+static const struct ctl_field real_add_fields[] = {
+	{"vip", CTL_F_STRING, true},
+	{"real", CTL_F_STRING, true},
+	{"weight", CTL_F_UINT, false},
+	{NULL},
+};
+
+static const struct ctl_field real_set_fields[] = {
+	{"vip", CTL_F_STRING, true},
+	{"real", CTL_F_STRING, true},
+	{"weight", CTL_F_UINT, true},
+	{NULL},
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{"ping", no_fields, ctl_ping},
+	{"vip.add", vip_add_fields, ctl_vip_add},
+	{"vip.del", vip_fields, ctl_vip_del},
+	{"vip.list", no_fields, ctl_vip_list},
+	{"real.add", real_add_fields, ctl_real_add},
+	{"real.del", real_fields, ctl_real_del},
+	{"real.set", real_set_fields, ctl_real_set},
+	{"stats", no_fields, ctl_stats},
+};
+
+/*
+ * Check the request's fields against the command's table: no unknown
+ * field (a typo must not be silently ignored), every field of its type,
+ * every required field present.
+ */
+static int ctl_check_fields(const struct ctl_cmd *cmd, json_t *req, char *err,
+			    size_t errlen)
+{
+	const struct ctl_field *f;
+	const char *key;
+	json_t *val;
+	void *it;
+
+	for (it = json_object_iter(req); it;
+	     it = json_object_iter_next(req, it)) {
+		key = json_object_iter_key(it);
+		val = json_object_iter_value(it);
+		if (!strcmp(key, "cmd"))
+			continue;
+		for (f = cmd->fields; f->name; f++)
+			if (!strcmp(f->name, key))
+				break;
+		if (!f->name)
+			return ctl_fail(-EINVAL, err, errlen,
+					"unknown field '%s' for %s", key,
+					cmd->name);
+		if (f->type == CTL_F_STRING && !json_is_string(val))
+			return ctl_fail(-EINVAL, err, errlen,
+					"field '%s' must be a string", key);
+		if (f->type == CTL_F_UINT &&
+		    (!json_is_integer(val) || json_integer_value(val) < 0))
+			return ctl_fail(-EINVAL, err, errlen,
+					"field '%s' must be a non-negative "
+					"integer",
+					key);
+	}
+	for (f = cmd->fields; f->name; f++)
+		if (f->required && !json_object_get(req, f->name))
+			return ctl_fail(-EINVAL, err, errlen,
+					"missing field '%s' for %s", f->name,
+					cmd->name);
+	return 0;
+}
+
+/*
+ * {"ok": false, "error": msg}. msg may end inside a UTF-8 sequence where
+ * a buffer cut it, which jansson refuses: drop the partial character.
+ */
+static json_t *ctl_error_reply(const char *msg)
+{
+	size_t len = strlen(msg);
+	json_t *reply, *s = NULL;
+	int i;
+
+	for (i = 0; i < 4 && !s && len; i++, len--)
+		s = json_stringn(msg, len);
+	if (!s)
+		s = json_string("invalid request");
+	reply = json_object();
+	if (!reply || !s || json_object_set_new(reply, "ok", json_false()) ||
+	    json_object_set_new(reply, "error", s)) {
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+json_t *xlb_control_dispatch(struct xlb_agent *agent, json_t *req)
+{
+	const struct ctl_cmd *cmd = NULL;
+	char err[XLB_ERR_LEN] = "";
+	json_t *reply;
+	const char *name;
+	size_t i;
+	int ret;
+
+	if (!json_is_object(req))
+		return ctl_error_reply("request is not a JSON object");
+	if (!json_object_get(req, "cmd"))
+		return ctl_error_reply("missing field 'cmd'");
+	name = json_string_value(json_object_get(req, "cmd"));
+	if (!name)
+		return ctl_error_reply("field 'cmd' must be a string");
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (!strcmp(ctl_cmds[i].name, name))
+			cmd = &ctl_cmds[i];
+	if (!cmd) {
+		snprintf(err, sizeof(err), "unknown command '%s'", name);
+		return ctl_error_reply(err);
+	}
+	if (ctl_check_fields(cmd, req, err, sizeof(err)))
+		return ctl_error_reply(err);
+
+	reply = json_object();
+	if (!reply || json_object_set_new(reply, "ok", json_true())) {
+		json_decref(reply);
+		return NULL;
+	}
+	ret = cmd->run(agent, req, reply, err, sizeof(err));
+	if (ret) {
+		json_decref(reply);
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", strerror(-ret));
+		return ctl_error_reply(err);
+	}
+	return reply;
+}
+
+/* ---- Clients ----------------------------------------------------------- */
+
+/* Unregister, close and free a client. */
+static void ctl_client_free(struct ctl_client *c)
+{
+	struct xlb_control *ctl = c->ctl;
+
+	xlb_loop_del(ctl->epfd, &c->ev);
+	close(c->ev.fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ctl->n_clients--;
+	free(c->out);
+	free(c);
+}
+
+/* Serialise reply as one line into c's output buffer; consumes reply. */
+static int ctl_client_queue(struct ctl_client *c, json_t *reply)
+{
+	size_t len;
+	char *buf;
+
+	if (!reply)
+		return -ENOMEM;
+	len = json_dumpb(reply, NULL, 0, JSON_COMPACT);
+	buf = len ? malloc(len + 1) : NULL;
+	if (!buf || json_dumpb(reply, buf, len, JSON_COMPACT) != len) {
+		free(buf);
+		json_decref(reply);
+		return -ENOMEM;
+	}
+	json_decref(reply);
+	buf[len] = '\n';
+	c->out = buf;
+	c->out_len = len + 1;
+	c->out_off = 0;
+	return 0;
+}
+
+/* Write what the socket takes of the pending reply. */
+static int ctl_client_flush(struct ctl_client *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->ev.fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -errno;
+		}
+		c->out_off += n;
+	}
+	free(c->out);
+	c->out = NULL;
+	return 0;
+}
+
+/* Answer the request line in c->in[0..len) and drop it and its '\n'. */
+static int ctl_client_request(struct ctl_client *c, size_t len)
+{
+	char err[XLB_ERR_LEN];
+	json_error_t jerr;
+	json_t *req, *reply;
+
+	req = json_loadb(c->in, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (req) {
+		reply = xlb_control_dispatch(c->ctl->agent, req);
+		json_decref(req);
+	} else {
+		snprintf(err, sizeof(err), "invalid JSON: %s", jerr.text);
+		reply = ctl_error_reply(err);
+	}
+	c->in_len -= len + 1;
+	memmove(c->in, c->in + len + 1, c->in_len);
+	return ctl_client_queue(c, reply);
+}
+
+/*
+ * Move c as far as it can go: write the pending reply, answer the next
+ * complete line, refuse an oversized one, close at the end. Then ask
+ * epoll for what c waits on: writable while a reply is pending, readable
+ * otherwise. Returns -1 when c was freed.
+ */
+static int ctl_client_run(struct ctl_client *c)
+{
+	uint32_t want;
+	char *nl;
+	char msg[80];
+
+	for (;;) {
+		if (c->out) {
+			if (ctl_client_flush(c))
+				goto out_free;
+			if (c->out)
+				break;
+		}
+		if (c->closing)
+			goto out_free;
+		nl = memchr(c->in, '\n', c->in_len);
+		if (nl) {
+			if (ctl_client_request(c, nl - c->in))
+				goto out_free;
+			continue;
+		}
+		if (c->in_len == sizeof(c->in)) {
+			/* No newline within the limit: the stream cannot be
+			 * resynchronised, so answer once and hang up. */
+			snprintf(msg, sizeof(msg),
+				 "request longer than %d bytes",
+				 XLB_CTL_MAX_REQUEST);
+			c->in_len = 0;
+			c->closing = true;
+			if (ctl_client_queue(c, ctl_error_reply(msg)))
+				goto out_free;
+			continue;
+		}
+		/* A partial line at the end of the stream is no request. */
+		if (c->eof)
+			goto out_free;
+		break;
+	}
+	want = c->out ? EPOLLOUT : EPOLLIN;
+	if (want != c->events) {
+		if (xlb_loop_mod(c->ctl->epfd, &c->ev, want))
+			goto out_free;
+		c->events = want;
+	}
+	return 0;
+
+out_free:
+	ctl_client_free(c);
+	return -1;
+}
+
+/* epoll handler of a client: read what is there, then make progress. */
+static void ctl_client_handler(struct xlb_event *ev, uint32_t events)
+{
+	struct ctl_client *c = ctl_container_of(ev, struct ctl_client, ev);
+	ssize_t n;
+
+	if (!c->out && !c->eof && c->in_len < sizeof(c->in) &&
+	    (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		n = read(ev->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		if (n > 0) {
+			c->in_len += n;
+		} else if (n == 0) {
+			c->eof = true;
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			   errno != EINTR) {
+			ctl_client_free(c);
+			return;
+		}
+	}
+	ctl_client_run(c);
+}
+
+/* Tell a client over the limit why it is refused, without waiting. */
+static void ctl_refuse(int fd)
+{
+	static const char msg[] =
+		"{\"ok\":false,\"error\":\"too many clients\"}\n";
+	ssize_t n;
+
+	n = send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)n;
+	close(fd);
+}
+
+/* Take one accepted connection into the client list. */
+static int ctl_client_add(struct xlb_control *ctl, int fd)
+{
+	struct ctl_client *c;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ctl = ctl;
+	c->ev.fd = fd;
+	c->ev.handler = ctl_client_handler;
+	c->events = EPOLLIN;
+	ret = xlb_loop_add(ctl->epfd, &c->ev, c->events);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	c->next = ctl->clients;
+	if (c->next)
+		c->next->prev = c;
+	ctl->clients = c;
+	ctl->n_clients++;
+	return 0;
+}
+
+/* epoll handler of the listening socket: accept every pending client. */
+static void ctl_listen_handler(struct xlb_event *ev, uint32_t events)
+{
+	struct xlb_control *ctl = ctl_container_of(ev, struct xlb_control, ev);
+	int fd;
+
+	for (;;) {
+		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* EAGAIN: done. Anything else (EMFILE...): try
+			 * again on the next wake-up. */
+			return;
+		}
+		if (ctl->n_clients >= XLB_CTL_MAX_CLIENTS) {
+			ctl_refuse(fd);
+			continue;
+		}
+		if (ctl_client_add(ctl, fd))
+			close(fd);
+	}
+}
+
+/* ---- The listening socket ---------------------------------------------- */
+
+/* mkdir -p the directory holding path, new directories with mode 0700. */
+static int ctl_mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct xlb_control *)0)->path)];
+	char *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		if (p[-1] != '/') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(dir, 0700) && errno != EEXIST)
+				return -errno;
+			*p = c;
+		}
+		if (!*p)
+			return 0;
+	}
+}
+
+/*
+ * Remove a socket left by a daemon that died, but never one that a
+ * running daemon answers on, nor anything that is not a socket.
+ */
+static int ctl_remove_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, err;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) ? errno : 0;
+	close(fd);
+	if (!err || err == EAGAIN)
+		return -EADDRINUSE;
+	if (err != ECONNREFUSED)
+		return -err;
+	if (unlink(sa->sun_path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
+		     struct xlb_control **out)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct xlb_control *ctl;
+	int fd, ret;
+
+	if (!path[0])
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	ret = ctl_mkdir_parent(path);
+	if (ret)
+		return ret;
+	ret = ctl_remove_stale(&sa);
+	if (ret)
+		return ret;
+
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->agent = agent;
+	ctl->epfd = epfd;
+	memcpy(ctl->path, path, strlen(path) + 1);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = -errno;
+		goto out_close;
+	}
+	/* The directory is 0700 when we made it; the mode is what counts
+	 * when an operator points us at a shared one. */
+	if (chmod(path, 0600) || listen(fd, CTL_BACKLOG)) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	ctl->ev.fd = fd;
+	ctl->ev.handler = ctl_listen_handler;
+	ret = xlb_loop_add(epfd, &ctl->ev, EPOLLIN);
+	if (ret)
+		goto out_unlink;
+	*out = ctl;
+	return 0;
+
+out_unlink:
+	unlink(path);
+out_close:
+	close(fd);
+out_free:
+	free(ctl);
+	return ret;
+}
+
+void xlb_control_close(struct xlb_control *ctl)
+{
+	if (!ctl)
+		return;
+	while (ctl->clients)
+		ctl_client_free(ctl->clients);
+	xlb_loop_del(ctl->epfd, &ctl->ev);
+	close(ctl->ev.fd);
+	unlink(ctl->path);
+	free(ctl);
+}

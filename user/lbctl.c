@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * lbctl: parse the command line (lbctl_cli.c), run the command - one
+ * request line to xlbd's control socket and one reply line back, or a
+ * local action for the decap commands - print the reply and map the
+ * outcome to the exit codes of docs/LBCTL.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decap.h"
+#include "lbctl_cli.h"
+#include "log.h"
+#include "xlb.h"
+
+#define LBCTL_TIMEOUT_MS 5000
+#define LBCTL_MAX_REPLY	 (64u << 20) /* a stats reply of every VIP fits */
+
+/* ---- Local commands ---------------------------------------------------- */
+
+/* {"ok": true} or {"ok": false, "error": err} for a local action. */
+static json_t *local_reply(int ret, const char *err)
+{
+	if (!ret)
+		return json_pack("{s:b}", "ok", 1);
+	return json_pack("{s:b,s:s}", "ok", 0, "error",
+			 err[0] ? err : strerror(-ret));
+}
+
+/* decap.attach: {"ifname": IFNAME, "generic": true?} */
+static json_t *local_decap_attach(json_t *req)
+{
+	const char *ifname = json_string_value(json_object_get(req, "ifname"));
+	enum xlb_xdp_mode mode = json_is_true(json_object_get(req, "generic"))
+					 ? XLB_XDP_GENERIC
+					 : XLB_XDP_NATIVE;
+	char err[XLB_ERR_LEN] = "";
+
+	return local_reply(xlb_decap_attach(ifname, mode, err, sizeof(err)),
+			   err);
+}
+
+/* decap.detach: {"ifname": IFNAME} */
+static json_t *local_decap_detach(json_t *req)
+{
+	const char *ifname = json_string_value(json_object_get(req, "ifname"));
+	char err[XLB_ERR_LEN] = "";
+
+	return local_reply(xlb_decap_detach(ifname, err, sizeof(err)), err);
+}
+
+static const struct {
+	const char *cmd;
+	json_t *(*run)(json_t *req);
+} local_cmds[] = {
+	{"decap.attach", local_decap_attach},
+	{"decap.detach", local_decap_detach},
+};
+
+/* Run a local command's request; the reply has the daemon's shape. */
+static json_t *local_run(json_t *req)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	size_t i;
+
+	for (i = 0; i < sizeof(local_cmds) / sizeof(local_cmds[0]); i++)
+		if (!strcmp(local_cmds[i].cmd, cmd))
+			return local_cmds[i].run(req);
+	return json_pack("{s:b,s:s}", "ok", 0, "error",
+			 "no local implementation");
+}
+
+/* ---- The control socket ------------------------------------------------ */
+
+/* Milliseconds left until deadline, 0 when it has passed. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
+}
+
+/* Wait until fd is ready for events, or -ETIMEDOUT. */
+static int wait_fd(int fd, short events, const struct timespec *deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+	int n;
+
+	do {
+		n = poll(&pfd, 1, ms_left(deadline));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n ? 0 : -ETIMEDOUT;
+}
+
+/*
+ * Connect to path. The connect itself is bounded by SO_SNDTIMEO (a full
+ * backlog makes it wait); afterwards the socket is non-blocking and every
+ * wait goes through poll() against the deadline.
+ */
+static int ctl_connect(const char *path, int *fdp)
+{
+	struct timeval tv = {.tv_sec = LBCTL_TIMEOUT_MS / 1000};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, ret;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK)) {
+		ret = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT
+							      : -errno;
+		close(fd);
+		return ret;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* Write all of buf before the deadline. */
+static int ctl_send(int fd, const char *buf, size_t len,
+		    const struct timespec *deadline)
+{
+	ssize_t n;
+	int ret;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			ret = wait_fd(fd, POLLOUT, deadline);
+			if (ret)
+				return ret;
+			continue;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read one '\n'-terminated line before the deadline; *line is malloc'd. */
+static int ctl_recv_line(int fd, char **line, size_t *linelen,
+			 const struct timespec *deadline)
+{
+	size_t len = 0, cap = 4096;
+	char *buf, *nl = NULL, *tmp;
+	ssize_t n;
+	int ret;
+
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	while (!nl) {
+		if (len == cap) {
+			if (cap >= LBCTL_MAX_REPLY) {
+				ret = -EMSGSIZE;
+				goto out_free;
+			}
+			tmp = realloc(buf, cap * 2);
+			if (!tmp) {
+				ret = -ENOMEM;
+				goto out_free;
+			}
+			buf = tmp;
+			cap *= 2;
+		}
+		n = recv(fd, buf + len, cap - len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				ret = -errno;
+				goto out_free;
+			}
+			ret = wait_fd(fd, POLLIN, deadline);
+			if (ret)
+				goto out_free;
+			continue;
+		}
+		if (n == 0) {
+			ret = -ECONNRESET;
+			goto out_free;
+		}
+		nl = memchr(buf + len, '\n', n);
+		len += n;
+	}
+	*line = buf;
+	*linelen = nl - buf;
+	return 0;
+
+out_free:
+	free(buf);
+	return ret;
+}
+
+/*
+ * Send req to the daemon at path and read its reply. On failure err says
+ * what went wrong, for the operator.
+ */
+static int ctl_roundtrip(const char *path, json_t *req, json_t **reply,
+			 char *err, size_t errlen)
+{
+	struct timespec deadline;
+	char *out = NULL, *line = NULL;
+	size_t len, linelen = 0;
+	json_error_t jerr;
+	int fd = -1, ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += LBCTL_TIMEOUT_MS / 1000;
+
+	ret = ctl_connect(path, &fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot reach xlbd at %s: %s", path,
+			 strerror(-ret));
+		return ret;
+	}
+
+	len = json_dumpb(req, NULL, 0, JSON_COMPACT);
+	out = len ? malloc(len + 1) : NULL;
+	if (!out || json_dumpb(req, out, len, JSON_COMPACT) != len) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out_close;
+	}
+	out[len] = '\n';
+	ret = ctl_send(fd, out, len + 1, &deadline);
+	if (!ret)
+		ret = ctl_recv_line(fd, &line, &linelen, &deadline);
+	if (ret == -ETIMEDOUT) {
+		snprintf(err, errlen, "no answer from xlbd at %s within %d s",
+			 path, LBCTL_TIMEOUT_MS / 1000);
+		goto out_free;
+	}
+	if (ret) {
+		snprintf(err, errlen, "lost xlbd at %s: %s", path,
+			 strerror(-ret));
+		goto out_free;
+	}
+
+	*reply = json_loadb(line, linelen, 0, &jerr);
+	if (!*reply || !json_is_boolean(json_object_get(*reply, "ok"))) {
+		snprintf(err, errlen, "bad reply from xlbd at %s: %s", path,
+			 *reply ? "no \"ok\" field" : jerr.text);
+		json_decref(*reply);
+		*reply = NULL;
+		ret = -EPROTO;
+	}
+
+out_free:
+	free(line);
+out_close:
+	free(out);
+	close(fd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN];
+	json_t *reply = NULL;
+	int ret, code;
+
+	xlb_log_set_ident("lbctl");
+	ret = lbctl_parse(argc, argv, &inv, err, sizeof(err));
+	if (ret == -EINVAL) {
+		pr_warn("%s", err);
+		lbctl_usage(stderr, &inv);
+		code = LBCTL_EXIT_USAGE;
+		goto out;
+	}
+	if (ret) {
+		pr_warn("%s", strerror(-ret));
+		code = LBCTL_EXIT_FAILED;
+		goto out;
+	}
+	if (inv.action == LBCTL_HELP) {
+		lbctl_help(stdout, &inv);
+		code = LBCTL_EXIT_OK;
+		goto out;
+	}
+	if (inv.action == LBCTL_VERSION) {
+		printf("lbctl %s\n", XLB_VERSION);
+		code = LBCTL_EXIT_OK;
+		goto out;
+	}
+
+	if (inv.cmd->local) {
+		xlb_log_hook_libs();
+		reply = local_run(inv.request);
+		if (!reply) {
+			pr_warn("out of memory");
+			code = LBCTL_EXIT_FAILED;
+			goto out;
+		}
+	} else if (ctl_roundtrip(inv.socket, inv.request, &reply, err,
+				 sizeof(err))) {
+		pr_warn("%s", err);
+		code = LBCTL_EXIT_UNREACHABLE;
+		goto out;
+	}
+
+	if (inv.json)
+		lbctl_print_reply(stdout, &inv, reply);
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		pr_warn("error: %s",
+			json_string_value(json_object_get(reply, "error"))
+				?: "(no reason given)");
+		code = LBCTL_EXIT_FAILED;
+		goto out_reply;
+	}
+	if (!inv.json)
+		lbctl_print_reply(stdout, &inv, reply);
+	code = LBCTL_EXIT_OK;
+
+out_reply:
+	json_decref(reply);
+out:
+	lbctl_invocation_free(&inv);
+	if (fflush(stdout) && code == LBCTL_EXIT_OK)
+		code = LBCTL_EXIT_FAILED;
+	return code;
+}

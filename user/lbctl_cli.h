@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * lbctl's command line, table-driven: each command is a row naming its
+ * words, typed positional arguments and options, how to build its JSON
+ * request and how to print the reply. Parsing, validation, the request
+ * and the help text all come from the table, so they cannot disagree, and
+ * none of it needs a running daemon (tests/unit/test_lbctl.c drives it).
+ */
+#ifndef LBCTL_CLI_H
+#define LBCTL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* Exit codes, documented in docs/LBCTL.md. */
+enum lbctl_exit {
+	LBCTL_EXIT_OK = 0,
+	LBCTL_EXIT_FAILED = 1,	    /* the daemon or a local action refused */
+	LBCTL_EXIT_USAGE = 2,	    /* bad command line; nothing was sent */
+	LBCTL_EXIT_UNREACHABLE = 3, /* no (valid) answer from the socket */
+};
+
+#define LBCTL_MAX_WORDS 2 /* "vip add" */
+#define LBCTL_MAX_ARGS	2 /* positional arguments of one command */
+#define LBCTL_MAX_OPTS	4 /* options of one command, or global ones */
+
+enum lbctl_type {
+	LBCTL_T_FLAG,	 /* option without a value */
+	LBCTL_T_STRING,	 /* any non-empty text */
+	LBCTL_T_UINT,	 /* decimal 0..max, a prime if asked */
+	LBCTL_T_ENUM,	 /* one of choices */
+	LBCTL_T_SERVICE, /* a VIP: ADDR:PORT/PROTO, IPv6 in brackets */
+	LBCTL_T_IP,	 /* an IPv4 or IPv6 address */
+	LBCTL_T_IFNAME,	 /* a network interface name */
+	LBCTL_T_PATH,	 /* a Unix socket path (fits sun_path) */
+};
+
+/* A positional argument or an option of a command. */
+struct lbctl_param {
+	/* Argument: its metavariable ("VIP"). Option: "weight" for
+	 * --weight. A zeroed entry ends a table. */
+	const char *name;
+	char short_name; /* option: 'h' for -h; 0 if none */
+	enum lbctl_type type;
+	const char *metavar; /* option value in help ("W"); NULL for flags */
+	const char *key;     /* request field it fills; NULL for none */
+	const char *help;
+	const char *const *choices; /* LBCTL_T_ENUM: NULL-terminated */
+	uint32_t max;		    /* LBCTL_T_UINT: largest value */
+	bool prime;		    /* LBCTL_T_UINT: must be a prime */
+	bool required;		    /* option that must be given */
+};
+
+/* What the command line gave, by position in the command's tables. */
+struct lbctl_values {
+	const char *args[LBCTL_MAX_ARGS];
+	/* NULL when not given; for a flag, the word that set it. */
+	const char *opts[LBCTL_MAX_OPTS];
+};
+
+struct lbctl_invocation;
+
+struct lbctl_cmd {
+	const char *words[LBCTL_MAX_WORDS + 1]; /* NULL-terminated */
+	const char *cmd;			/* the request's "cmd" */
+	const char *summary;
+	const struct lbctl_param *args; /* ends with a zeroed entry */
+	const struct lbctl_param *opts; /* ends with a zeroed entry */
+	/* Run by lbctl itself (decap), not sent to the daemon. */
+	bool local;
+	/*
+	 * Build the request from validated values; NULL means the generic
+	 * builder: {"cmd": cmd} plus every given value under its key
+	 * (strings as given, numbers as integers, flags as true).
+	 * Returns 0 or -ENOMEM.
+	 */
+	int (*build)(const struct lbctl_cmd *cmd, const struct lbctl_values *v,
+		     json_t **req);
+	/* Print a successful reply for humans; NULL prints nothing. */
+	void (*print)(FILE *f, const struct lbctl_invocation *inv,
+		      json_t *reply);
+};
+
+enum lbctl_action {
+	LBCTL_RUN,     /* send request (or run it locally, cmd->local) */
+	LBCTL_HELP,    /* print lbctl_help() */
+	LBCTL_VERSION, /* print the version */
+};
+
+struct lbctl_invocation {
+	enum lbctl_action action;
+	/* The command named, when the words named a whole one. */
+	const struct lbctl_cmd *cmd;
+	/* The command words matched so far ("vip" for `lbctl vip --help`),
+	 * also set when parsing fails, to pick the usage to show. */
+	const char *words[LBCTL_MAX_WORDS];
+	size_t n_words;
+	const char *socket; /* --socket, or XLB_DEFAULT_SOCKET */
+	bool json;	    /* --json */
+	json_t *request;    /* LBCTL_RUN: owned by the invocation */
+};
+
+/*
+ * Parse and validate a command line. Returns 0 with inv filled; -EINVAL
+ * for a usage error, with err naming the problem (and inv->cmd/words set
+ * as far as they were recognised, for lbctl_usage()); -ENOMEM.
+ * Free with lbctl_invocation_free() in every case.
+ */
+int lbctl_parse(int argc, char **argv, struct lbctl_invocation *inv, char *err,
+		size_t errlen);
+void lbctl_invocation_free(struct lbctl_invocation *inv);
+
+/* Help for what inv names: one command, a group ("vip"), or all. */
+void lbctl_help(FILE *f, const struct lbctl_invocation *inv);
+/* The short usage lines shown after a usage error. */
+void lbctl_usage(FILE *f, const struct lbctl_invocation *inv);
+/* Print a successful reply: raw JSON with --json, else cmd->print. */
+void lbctl_print_reply(FILE *f, const struct lbctl_invocation *inv,
+		       json_t *reply);
+
+/* The command table, for tests and documentation. */
+const struct lbctl_cmd *lbctl_commands(size_t *n);
+
+#endif /* LBCTL_CLI_H */
