@@ -50,6 +50,7 @@ struct xlb_control {
 	int epfd;
 	struct ctl_client *clients;
 	size_t n_clients;
+	int spare_fd; /* given up to accept-and-close when out of fds */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -640,8 +641,20 @@ static void ctl_listen_handler(struct xlb_event *ev, uint32_t events)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			/* EAGAIN: done. Anything else (EMFILE...): try
-			 * again on the next wake-up. */
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    ctl->spare_fd >= 0) {
+				/* Out of descriptors: the pending connection
+				 * would wake us forever. Use the spare to take
+				 * it and close it at once. */
+				close(ctl->spare_fd);
+				fd = accept4(ev->fd, NULL, NULL, SOCK_CLOEXEC);
+				if (fd >= 0)
+					close(fd);
+				ctl->spare_fd =
+					open("/dev/null", O_RDONLY | O_CLOEXEC);
+				continue;
+			}
+			/* EAGAIN: done. */
 			return;
 		}
 		if (ctl->n_clients >= XLB_CTL_MAX_CLIENTS) {
@@ -714,6 +727,7 @@ int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct xlb_control *ctl;
+	mode_t old_mask;
 	int fd, ret;
 
 	if (!path[0])
@@ -734,6 +748,7 @@ int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
 		return -ENOMEM;
 	ctl->agent = agent;
 	ctl->epfd = epfd;
+	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	memcpy(ctl->path, path, strlen(path) + 1);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -741,10 +756,12 @@ int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
 		ret = -errno;
 		goto out_free;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		ret = -errno;
+	/* Created 0600 from the start: no moment where others may connect. */
+	old_mask = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old_mask);
+	if (ret)
 		goto out_close;
-	}
 	/* The directory is 0700 when we made it; the mode is what counts
 	 * when an operator points us at a shared one. */
 	if (chmod(path, 0600) || listen(fd, CTL_BACKLOG)) {
@@ -764,6 +781,8 @@ out_unlink:
 out_close:
 	close(fd);
 out_free:
+	if (ctl->spare_fd >= 0)
+		close(ctl->spare_fd);
 	free(ctl);
 	return ret;
 }
@@ -776,6 +795,8 @@ void xlb_control_close(struct xlb_control *ctl)
 		ctl_client_free(ctl->clients);
 	xlb_loop_del(ctl->epfd, &ctl->ev);
 	close(ctl->ev.fd);
+	if (ctl->spare_fd >= 0)
+		close(ctl->spare_fd);
 	unlink(ctl->path);
 	free(ctl);
 }
