@@ -55,7 +55,7 @@ struct xlb_pkt {
 	__u8 fragment;	 /* IPv4 MF/offset set, or an IPv6 fragment header */
 	__u8 icmp_error; /* the flow below was read from an ICMP quote */
 	__u8 vlan;	 /* one 802.1Q/802.1ad tag present */
-	__u8 pad;
+	__u8 tcp_syn;	 /* a TCP SYN: the only packet that may start a flow */
 	struct xlb_addr saddr; /* client address of the flow */
 	struct xlb_addr daddr; /* VIP address of the flow */
 	__be16 sport;	       /* client port */
@@ -179,6 +179,7 @@ static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
 			return -XLB_R_DROP_BAD_HEADER;
 		p->sport = th->source;
 		p->dport = th->dest;
+		p->tcp_syn = th->syn;
 	} else {
 		if ((void *)(uh + 1) > c->end)
 			return -XLB_R_DROP_TRUNCATED;

@@ -68,6 +68,60 @@ select_from_ct(void *ct, const struct xlb_flow_key *key, __u32 *real_id)
 	return real;
 }
 
+struct ct_scan {
+	struct xlb_flow_key key;
+	struct xlb_ct_entry entry;
+	__u32 self;
+	__u32 found;
+};
+
+/* bpf_loop callback: look for the flow in CPU cpu's table. */
+static long ct_scan_cpu(__u32 cpu, void *data)
+{
+	struct ct_scan *s = data;
+	struct xlb_ct_entry *e;
+	void *ct;
+
+	if (cpu == s->self)
+		return 0;
+	ct = bpf_map_lookup_elem(&ct_maps, &cpu);
+	if (!ct)
+		return 1; /* past the last CPU */
+	e = bpf_map_lookup_elem(ct, &s->key);
+	if (!e)
+		return 0;
+	s->entry = *e;
+	s->found = 1;
+	return 1;
+}
+
+/*
+ * A packet in the middle of a flow missed this CPU's table: the flow may
+ * have been tracked on another CPU (no RSS, a queue or IRQ affinity
+ * change, a packet steered elsewhere). Look there before choosing a real
+ * afresh, which after a ring change would move the flow and break it.
+ * Only mid-flow misses pay for this; a found entry is copied here.
+ */
+static __always_inline struct xlb_real *
+select_from_other_cpus(void *ct, const struct xlb_flow_key *key, __u32 *real_id)
+{
+	struct xlb_real *real;
+	struct ct_scan s = {};
+
+	s.key = *key;
+	s.self = bpf_get_smp_processor_id();
+	bpf_loop(XLB_MAX_CPUS, ct_scan_cpu, &s, 0);
+	if (!s.found)
+		return NULL;
+	real = lookup_real(s.entry.real_id);
+	if (!real || real->gen != s.entry.real_gen)
+		return NULL;
+	if (ct)
+		bpf_map_update_elem(ct, key, &s.entry, BPF_ANY);
+	*real_id = s.entry.real_id;
+	return real;
+}
+
 /* The real the VIP's ring gives this hash, or NULL (empty ring). */
 static __always_inline struct xlb_real *
 select_from_ring(__u32 vip_id, __u32 hash, __u32 *real_id)

@@ -94,6 +94,8 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 	ct = ct_table();
 	ct_key(&key, &p, vip->vip_id);
 	real = select_from_ct(ct, &key, &real_id);
+	if (!real && ((p.proto == IPPROTO_TCP && !p.tcp_syn) || p.icmp_error))
+		real = select_from_other_cpus(ct, &key, &real_id);
 	if (!real) {
 		real = select_from_ring(vip->vip_id, hash, &real_id);
 		if (!real)

@@ -217,22 +217,32 @@ Test(flows, counters_add_up)
 	cr_assert_eq(r0.packets + r1.packets, 200);
 }
 
-Test(flows, each_cpu_tracks_its_own_flows)
+Test(flows, flow_moving_to_another_cpu_keeps_its_real)
 {
-	int a, b, i;
+	struct xlb_counters v;
+	int first[200], moved = 0, i, r;
+	char c[32];
 
 	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		h_real(VIP, reals[i], 100);
-	/* The same flow seen on two CPUs is a new flow on each (per-CPU
-	 * tables), and both pick the same real from the shared ring. */
-	a = send_flow("192.0.2.200", 4242, PKT_SYN, 0);
-	b = send_flow("192.0.2.200", 4242, PKT_ACK, 1);
-	cr_assert_eq(a, b);
-	{
-		struct xlb_counters v;
-
-		h_vip_counters(VIP, &v);
-		cr_assert_eq(v.new_flows, 2);
+	for (i = 0; i < 200; i++)
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, 0);
+	/* The ring changes, then the flows show up on the other CPU, as
+	 * they do without RSS or after an IRQ affinity change. */
+	for (i = 2; i < 5; i++)
+		h_real(VIP, reals[i], 100);
+	for (i = 0; i < 200; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
+			      1);
+		cr_assert_eq(r, first[i], "flow %d moved on CPU 1", i);
 	}
+	h_vip_counters(VIP, &v);
+	cr_assert_eq(v.new_flows, 200, "adopted flows are not new flows");
+	/* A SYN is a new flow wherever it lands: no scan, ring choice. */
+	for (i = 0; i < 200; i++)
+		moved += send_flow(client_of(i, c, sizeof(c)), 30000 + i,
+				   PKT_SYN, 1) >= 2;
+	cr_assert_gt(moved, 40, "new flows reach the new reals (%d)", moved);
 }

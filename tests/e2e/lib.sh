@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# What every end-to-end test shares: a fresh lab of its own (namespaces
+# named xlbt<pid>-*), removed on any exit, and checks that print one line
+# each and let the test go on, so one run shows every broken number.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   e2e_begin "$@"           # BUILD_DIR; builds the lab, starts xlbd
+#   check "what" test ...    # any command; ok if it succeeds
+#   check_range "what" VALUE LO HI
+#   e2e_end                  # exit status: 1 if a check failed
+#
+# Variables set here are read by the tests.
+# shellcheck disable=SC2034
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tools/lab/lib.sh
+. "$E2E_DIR/../../tools/lab/lib.sh"
+
+E2E_FAILED=0
+SHOW="$LAB_ROOT/tools/lab/show.py"
+NCPU=$(nproc)
+
+VIP_TCP4="$LAB_VIP4:$LAB_TCP_PORT/tcp"
+VIP_UDP4="$LAB_VIP4:$LAB_UDP_PORT/udp"
+VIP_TCP6="[$LAB_VIP6]:$LAB_TCP_PORT/tcp"
+VIP_UDP6="[$LAB_VIP6]:$LAB_UDP_PORT/udp"
+
+e2e_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [[ $rc != 0 || $E2E_FAILED != 0 ]] && [[ -f $LAB_RUN/xlbd.log ]]
+	then
+		echo "--- last lines of xlbd's log:"
+		tail -n 20 "$LAB_RUN/xlbd.log" | sed 's/^/    /'
+	fi
+	lab_down
+	exit "$rc"
+}
+
+# A command that fails outside a check ends the test: say which.
+e2e_on_error() {
+	echo "  FAIL: line $1: '$2' exited $3"
+	E2E_FAILED=1
+}
+
+e2e_begin() {
+	[[ $# -ge 1 ]] || lab_die "usage: $0 BUILD_DIR"
+	[[ $(id -u) == 0 ]] || lab_die "needs root (namespaces, XDP)"
+	lab_init "xlbt$$" "$1"
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+	trap 'e2e_on_error $LINENO "$BASH_COMMAND" $?' ERR
+	lab_up ""
+}
+
+e2e_end() {
+	exit "$E2E_FAILED"
+}
+
+# check WHAT CMD...: one line, ok or FAIL; CMD's output only on failure.
+check() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		echo "  ok:   $what"
+	else
+		echo "  FAIL: $what"
+		[[ -z $out ]] || printf '%s\n' "$out" | sed 's/^/        /'
+		E2E_FAILED=1
+	fi
+}
+
+in_range() {
+	[[ $1 =~ ^[0-9]+$ ]] && (($1 >= $2 && $1 <= $3))
+}
+
+check_range() {
+	local what=$1 value=$2 lo=$3 hi=$4
+	check "$what: $value in [$lo, $hi]" in_range "$value" "$lo" "$hi"
+}
+
+check_eq() {
+	local what=$1 value=$2 want=$3
+	check "$what: $value == $want" test "$value" == "$want"
+}
+
+# jget FILE PATH [DEFAULT]: one value out of a JSON file.
+jget() {
+	"$LAB_PYTHON" "$SHOW" get "$@"
+}
+
+# jlen FILE PATH: how many items (keys) there are there.
+jlen() {
+	"$LAB_PYTHON" "$SHOW" len "$@"
+}
+
+# spread NAME ARGS...: run the client's spread mode, keep its JSON in
+# $LAB_RUN/NAME.json. Its exit status is ignored: the checks read the
+# counts.
+spread() {
+	local name=$1
+	shift
+	# A working lab answers 600 requests in about a second; a broken one
+	# must not eat the suite's time budget in timeouts.
+	lab_client spread --deadline 15 "$@" >"$LAB_RUN/$name.json" || true
+	echo "  ..    $name: $(cut -c1-160 "$LAB_RUN/$name.json")"
+}
+
+# stats NAME: `lbctl --json stats` into $LAB_RUN/NAME.json.
+stats() {
+	lab_lbctl --json stats >"$LAB_RUN/$1.json"
+}
+
+# check_spread NAME PCT REAL:WEIGHT[:PCT]...: every request answered, and
+# each real's count within PCT percent of its weight's share.
+check_spread() {
+	local name=$1 pct=$2 file=$LAB_RUN/$1.json total sum=0 spec f want n
+	shift 2
+	total=$(jget "$file" total)
+	check_eq "$name: all answered" "$(jget "$file" ok)" "$total"
+	for spec in "$@"; do
+		IFS=: read -ra f <<<"$spec"
+		sum=$((sum + f[1]))
+	done
+	for spec in "$@"; do
+		IFS=: read -ra f <<<"$spec"
+		f[2]=${f[2]:-$pct}
+		want=$((total * f[1] / sum))
+		n=$(jget "$file" "by_real.${f[0]}" 0)
+		check_range "$name: ${f[0]} (weight ${f[1]}) count" "$n" \
+			$((want * (100 - f[2]) / 100)) $((want * (100 + f[2]) / 100))
+	done
+}

@@ -1,0 +1,428 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# The XLB lab: network namespaces, veths, addresses, routes, xlbd, the
+# reals' decap programs and test servers. Sourced by tools/lab.sh and by
+# the end-to-end tests (tests/e2e/); not meant to be run.
+#
+#   client (eth0) ---- (eth0) xlb (r1) ---- (eth0) real1
+#                             xlb (r2) ---- (eth0) real2
+#                             xlb (r3) ---- (eth0) real3
+#
+# Every name a run creates starts with LAB_PREFIX (namespaces, run
+# directory), so that parallel runs do not collide and leftovers of a
+# crashed run can be found again. Call lab_init first.
+#
+# Variables set here are read by the scripts that source this file.
+# shellcheck disable=SC2034
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Addressing plan. Everything lives inside the lab's namespaces.
+LAB_VIP4=10.100.0.10
+LAB_VIP6=fd00:100::10
+LAB_CLIENT4=10.99.0.2
+LAB_CLIENT6=fd00:99::2
+LAB_XLB4=10.99.0.1
+LAB_XLB6=fd00:99::1
+LAB_TCP_PORT=80
+LAB_UDP_PORT=5353
+# Servers also listen here on every address: a port XLB has no VIP for.
+LAB_PLAIN_PORT=8080
+LAB_NREALS=3
+# The encapsulated packet is 20 (IPIP) or 40 (IP6IP6, 4in6) bytes longer
+# than what the client sent: the xlb<->real links carry a larger MTU,
+# like a data-centre underlay, so that full-size client frames still fit.
+# XDP on veth refuses MTUs above 3506.
+LAB_TUNNEL_MTU=1600
+# Receive queues of the xlb node's client-facing link, one per CPU (at
+# most 4), each served on a CPU of its own: see lab_pin_napi.
+LAB_QUEUES=$(nproc)
+((LAB_QUEUES <= 4)) || LAB_QUEUES=4
+
+real_addr4() { echo "10.98.$1.2"; }
+real_addr6() { echo "fd00:98:$1::2"; }
+xlb_addr4() { echo "10.98.$1.1"; }
+xlb_addr6() { echo "fd00:98:$1::1"; }
+
+# The system's Python when there is one: the helpers need only the
+# standard library, and a version manager's shim can cost a second or two
+# per call, which adds up over hundreds of calls.
+if [[ -x /usr/bin/python3 ]]; then
+	LAB_PYTHON=${LAB_PYTHON:-/usr/bin/python3}
+else
+	LAB_PYTHON=${LAB_PYTHON:-python3}
+fi
+
+lab_log() { printf '%s\n' "$*" >&2; }
+lab_die() {
+	lab_log "lab: $*"
+	exit 1
+}
+
+# lab_init PREFIX BUILD_DIR [FORWARDER]
+# FORWARDER is "xlb" (default) or "kernel": the latter replaces xlbd by
+# an ECMP route in the xlb namespace, to check the lab itself without XLB.
+lab_init() {
+	LAB_PREFIX=$1
+	# Absolute, since commands run from other directories; it need not
+	# exist for `down`.
+	LAB_BUILD=$(realpath -m "$2")
+	LAB_FORWARDER=${3:-xlb}
+	LAB_RUN=${TMPDIR:-/tmp}/$LAB_PREFIX
+	LAB_SOCK=$LAB_RUN/xlbd.sock
+	LAB_XDP_MODE=${LAB_XDP_MODE:-native}
+}
+
+# Namespace of a lab node: client, xlb, real1..realN.
+lab_ns() {
+	case $1 in
+	client) echo "$LAB_PREFIX-c" ;;
+	xlb) echo "$LAB_PREFIX-lb" ;;
+	real*) echo "$LAB_PREFIX-r${1#real}" ;;
+	*) lab_die "unknown node $1" ;;
+	esac
+}
+
+# lab_exec NODE CMD...: run CMD inside NODE's namespace.
+lab_exec() {
+	local ns
+	ns=$(lab_ns "$1")
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+lab_lbctl() {
+	"$LAB_BUILD/lbctl" --socket "$LAB_SOCK" "$@"
+}
+
+lab_client() {
+	lab_exec client "$LAB_PYTHON" "$LAB_ROOT/tools/xlb-client.py" "$@"
+}
+
+# lab_spawn NODE NAME CMD...: start CMD in the background inside NODE, in
+# a session of its own (so that it outlives `lab.sh up` and a terminal's
+# ^C does not reach it), logging to $LAB_RUN/NAME.log.
+lab_spawn() {
+	local node=$1 name=$2 ns
+	shift 2
+	ns=$(lab_ns "$node")
+	# No pid file: lab_down stops whatever runs in the lab's namespaces.
+	setsid ip netns exec "$ns" "$@" </dev/null \
+		>"$LAB_RUN/$name.log" 2>&1 &
+}
+
+# wait_until SECONDS CMD...: poll CMD every 0.1 s, bounded.
+wait_until() {
+	local tries=$(($1 * 10))
+	shift
+	while ((tries-- > 0)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Settings every node gets: answer at once on new addresses (no DAD), and
+# no reverse-path filter, since with DSR the reals see packets whose
+# source is only reachable through the xlb node.
+lab_node_sysctls() {
+	local node=$1
+	lab_exec "$node" sysctl -qw \
+		net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 \
+		net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.keep_addr_on_down=1
+}
+
+lab_if_sysctls() {
+	local node=$1 ifname=$2
+	lab_exec "$node" sysctl -qw \
+		"net.ipv4.conf.$ifname.rp_filter=0" \
+		"net.ipv6.conf.$ifname.accept_dad=0"
+}
+
+# lab_link NODE_A IF_A NODE_B IF_B MTU [QUEUES]: a veth pair between two
+# nodes. It is created inside NODE_A's namespace so the short interface
+# names never meet the host's.
+lab_link() {
+	local a=$1 ifa=$2 b=$3 ifb=$4 mtu=$5 q=${6:-1}
+	ip -n "$(lab_ns "$a")" link add "$ifa" mtu "$mtu" \
+		numtxqueues "$q" numrxqueues "$q" type veth \
+		peer name "$ifb" mtu "$mtu" numtxqueues "$q" numrxqueues "$q" \
+		netns "$(lab_ns "$b")"
+	lab_if_sysctls "$a" "$ifa"
+	lab_if_sysctls "$b" "$ifb"
+	ip -n "$(lab_ns "$a")" link set "$ifa" up
+	ip -n "$(lab_ns "$b")" link set "$ifb" up
+}
+
+lab_addr() {
+	local node=$1 ifname=$2 addr=$3 opt=()
+	# Belt and braces with accept_dad=0: usable at once, never tentative.
+	[[ $addr == *:* ]] && opt=(nodad)
+	ip -n "$(lab_ns "$node")" addr add "$addr" dev "$ifname" "${opt[@]}"
+}
+
+lab_route() {
+	local node=$1
+	shift
+	ip -n "$(lab_ns "$node")" route add "$@"
+}
+
+lab_nodes() {
+	local i
+	echo client xlb
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		echo "real$i"
+	done
+}
+
+lab_topology_up() {
+	local node i
+	mkdir -p "$LAB_RUN"
+	chmod 0700 "$LAB_RUN"
+	for node in $(lab_nodes); do
+		ip netns add "$(lab_ns "$node")"
+		ip -n "$(lab_ns "$node")" link set lo up
+		lab_node_sysctls "$node"
+	done
+
+	lab_link client eth0 xlb eth0 1500 "$LAB_QUEUES"
+	# The client computes its own checksums, as a host behind a NIC would
+	# be seen to: a veth otherwise passes half-done checksums, which XDP's
+	# encapsulation then carries to the real unfinished (docs/LAB.md).
+	lab_exec client ethtool -K eth0 tx off >/dev/null
+	lab_addr client eth0 "$LAB_CLIENT4/24"
+	lab_addr client eth0 "$LAB_CLIENT6/64"
+	lab_addr xlb eth0 "$LAB_XLB4/24"
+	lab_addr xlb eth0 "$LAB_XLB6/64"
+	# The client reaches the VIPs and the reals' own addresses (for the
+	# non-VIP checks) through the xlb node, nothing else.
+	lab_route client 10.100.0.0/24 via "$LAB_XLB4"
+	lab_route client 10.98.0.0/16 via "$LAB_XLB4"
+	lab_route client fd00:100::/64 via "$LAB_XLB6"
+	lab_route client fd00:98::/32 via "$LAB_XLB6"
+
+	# The xlb node routes the reals' replies back to the client (DSR).
+	lab_exec xlb sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1
+
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		lab_link xlb "r$i" "real$i" eth0 "$LAB_TUNNEL_MTU"
+		lab_addr xlb "r$i" "$(xlb_addr4 "$i")/24"
+		lab_addr xlb "r$i" "$(xlb_addr6 "$i")/64"
+		lab_addr "real$i" eth0 "$(real_addr4 "$i")/24"
+		lab_addr "real$i" eth0 "$(real_addr6 "$i")/64"
+		# The VIPs are local on every real; it answers from them.
+		lab_addr "real$i" lo "$LAB_VIP4/32"
+		lab_addr "real$i" lo "$LAB_VIP6/128"
+		lab_route "real$i" 10.99.0.0/24 via "$(xlb_addr4 "$i")"
+		lab_route "real$i" fd00:99::/64 via "$(xlb_addr6 "$i")"
+	done
+}
+
+# The kernel stand-in for xlbd: an L4-hashed ECMP route per VIP address,
+# weighted like the reals. The reals then see the plain client packet.
+lab_kernel_forwarder() {
+	local weights i hops4=() hops6=()
+	read -ra weights <<<"$1"
+	lab_exec xlb sysctl -qw net.ipv4.fib_multipath_hash_policy=1 \
+		net.ipv6.fib_multipath_hash_policy=1
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		hops4+=(nexthop via "$(real_addr4 "$i")" weight "${weights[i - 1]}")
+		hops6+=(nexthop via "$(real_addr6 "$i")" weight "${weights[i - 1]}")
+	done
+	lab_route xlb "$LAB_VIP4/32" "${hops4[@]}"
+	lab_route xlb "$LAB_VIP6/128" "${hops6[@]}"
+}
+
+# Both ends learn each other's MAC before traffic starts: XLB takes its
+# next hop from the neighbour table and passes a packet to the kernel
+# (which has no route for the VIP) while the entry does not exist yet.
+# This also checks every link, with the decap programs in place.
+lab_warm_neighbours() {
+	local i
+	lab_exec client ping -q -c1 -W2 "$LAB_XLB4" >/dev/null ||
+		lab_die "client cannot ping the xlb node"
+	lab_exec client ping -q -c1 -W2 "$LAB_XLB6" >/dev/null ||
+		lab_die "client cannot ping6 the xlb node"
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		lab_exec xlb ping -q -c1 -W2 "$(real_addr4 "$i")" >/dev/null ||
+			lab_die "xlb cannot ping real$i"
+		lab_exec xlb ping -q -c1 -W2 "$(real_addr6 "$i")" >/dev/null ||
+			lab_die "xlb cannot ping6 real$i"
+	done
+}
+
+lab_start_servers() {
+	local i
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		lab_spawn "real$i" "echo-real$i" "$LAB_PYTHON" \
+			"$LAB_ROOT/tools/xlb-echo.py" --name "real$i" \
+			--addr "$LAB_VIP4" --addr "$LAB_VIP6" \
+			--addr "$(real_addr4 "$i")" --addr "$(real_addr6 "$i")" \
+			--tcp-port "$LAB_TCP_PORT" --tcp-port "$LAB_PLAIN_PORT" \
+			--udp-port "$LAB_UDP_PORT"
+	done
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		wait_until 10 grep -q serving "$LAB_RUN/echo-real$i.log" ||
+			lab_die "server on real$i did not start:" \
+				"$(cat "$LAB_RUN/echo-real$i.log")"
+	done
+}
+
+lab_start_xlbd() {
+	[[ -x $LAB_BUILD/xlbd && -x $LAB_BUILD/lbctl ]] ||
+		lab_die "$LAB_BUILD/xlbd or lbctl missing: run make first"
+	lab_spawn xlb xlbd "$LAB_BUILD/xlbd" --interface eth0 \
+		--socket "$LAB_SOCK" --xdp-mode "$LAB_XDP_MODE" \
+		${LAB_XLBD_CONFIG:+--config "$LAB_XLBD_CONFIG"}
+	if ! wait_until 10 lab_lbctl ping; then
+		lab_log "xlbd did not answer on $LAB_SOCK; its log:"
+		cat "$LAB_RUN/xlbd.log" >&2
+		return 1
+	fi
+}
+
+# Pin the xlb link's receive queues to CPUs, like a NIC's RSS does.
+#
+# XLB's connection tracking is per CPU, which is sound on a NIC: RSS
+# hashes a flow to one queue and the queue's interrupt to one CPU, so a
+# flow's packets always meet the same table. A veth has no such thing:
+# XDP runs on whichever CPU the sender was on, so one connection's packets
+# land on both CPUs, and after a change of reals a packet that finds no
+# entry on its CPU is balanced anew, to another real (which resets the
+# connection). Threaded NAPI gives each queue a kernel thread that we pin
+# to a CPU; the sender picks the queue from the flow hash. Set
+# LAB_PIN_NAPI=0 to see the raw veth behaviour.
+# LAB_PINNED tells the tests whether it worked. Generic XDP runs before
+# any NAPI of the veth's own, so there is nothing to pin.
+lab_pin_napi() {
+	local node=$1 ifname=$2 before after pid cpu=0 ncpu
+	LAB_PINNED=0
+	[[ ${LAB_PIN_NAPI:-1} == 1 && $LAB_XDP_MODE == native ]] || return 0
+	ncpu=$(nproc)
+	napi_threads() {
+		ps -eo pid=,comm= | awk -v n="napi/$ifname-" \
+			'index($2, n) == 1 { print $1 }' | sort
+	}
+	# The threads are told apart from other labs' by appearing between
+	# the two listings: one lab at a time in between.
+	exec 9>"${TMPDIR:-/tmp}/xlb-lab-napi.lock"
+	flock 9
+	before=$(napi_threads)
+	lab_exec "$node" sh -c "echo 1 > /sys/class/net/$ifname/threaded" ||
+		lab_log "lab: no threaded NAPI on $node/$ifname; flows may" \
+			"meet more than one CPU"
+	after=$(napi_threads)
+	flock -u 9
+	exec 9>&-
+	for pid in $(comm -13 <(echo "$before") <(echo "$after")); do
+		taskset -pc $((cpu++ % ncpu)) "$pid" >/dev/null
+	done
+	if ((cpu == LAB_QUEUES)); then
+		LAB_PINNED=1
+	else
+		lab_log "lab: pinned $cpu NAPI threads on $node/$ifname," \
+			"expected $LAB_QUEUES"
+	fi
+}
+
+lab_decap_attach() {
+	local i flag=()
+	[[ $LAB_XDP_MODE == generic ]] && flag=(--generic)
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		lab_exec "real$i" "$LAB_BUILD/lbctl" decap attach eth0 \
+			"${flag[@]}" >/dev/null ||
+			lab_die "decap attach failed on real$i"
+	done
+}
+
+# lab_up [WEIGHTS]: the whole lab, with no VIP configured (xlb mode) or
+# with the ECMP stand-in weighted by WEIGHTS (kernel mode).
+lab_up() {
+	lab_topology_up
+	if [[ $LAB_FORWARDER == kernel ]]; then
+		lab_kernel_forwarder "${1:-100 100 100}"
+	else
+		lab_decap_attach
+		lab_start_xlbd
+		# xlbd's program brings the veth's NAPI instances to life.
+		lab_pin_napi xlb eth0
+	fi
+	lab_warm_neighbours
+	lab_start_servers
+}
+
+# lab_add_vip VIP HASH WEIGHTS FAMILY: a VIP and all reals, through lbctl.
+# FAMILY (4 or 6) chooses the reals' addresses, so "10.100.0.10:80/tcp"
+# with 6 is 4in6.
+lab_add_vip() {
+	local vip=$1 hash=$2 weights family=$4 i addr
+	read -ra weights <<<"$3"
+	lab_lbctl vip add "$vip" --hash "$hash" >/dev/null
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		addr=$(real_addr"$family" "$i")
+		lab_lbctl real add "$vip" "$addr" --weight "${weights[i - 1]}" \
+			>/dev/null
+	done
+}
+
+# Stop every process in a namespace, politely first: xlbd detaches its
+# program on SIGTERM. Only lab namespaces are ever passed here, and only
+# lab processes run in them.
+lab_kill_ns_pids() {
+	local ns=$1 pids tries=50
+	mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+	((${#pids[@]} > 0)) || return 0
+	kill -TERM "${pids[@]}" 2>/dev/null || true
+	while ((tries-- > 0)); do
+		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+		((${#pids[@]} > 0)) || return 0
+		sleep 0.1
+	done
+	kill -KILL "${pids[@]}" 2>/dev/null || true
+	sleep 0.2
+}
+
+lab_delete_ns() {
+	local ns=$1
+	lab_kill_ns_pids "$ns"
+	ip netns del "$ns" 2>/dev/null || true
+}
+
+# lab_down: stop xlbd first (so it detaches while its links exist), then
+# everything else, then the namespaces. Idempotent.
+lab_down() {
+	local node ns
+	ns=$(lab_ns xlb)
+	[[ -e /run/netns/$ns ]] && lab_kill_ns_pids "$ns"
+	for node in $(lab_nodes); do
+		ns=$(lab_ns "$node")
+		[[ -e /run/netns/$ns ]] && lab_delete_ns "$ns"
+	done
+	rm -rf "$LAB_RUN"
+}
+
+# lab_clean_stale PATTERN: remove leftovers of runs that are gone.
+#   lab_clean_stale lab   every "xlblab-*" namespace
+#   lab_clean_stale test  "xlbt<pid>-*" of test processes no longer alive
+lab_clean_stale() {
+	local ns owner
+	for ns in $(ip netns list | awk '{print $1}'); do
+		case $1:$ns in
+		lab:xlblab-*) ;;
+		test:xlbt[0-9]*-*)
+			owner=${ns%%-*}
+			owner=${owner#xlbt}
+			kill -0 "$owner" 2>/dev/null && continue
+			rm -rf "${TMPDIR:-/tmp}/xlbt$owner"
+			;;
+		*) continue ;;
+		esac
+		lab_log "removing stale namespace $ns"
+		lab_delete_ns "$ns"
+	done
+}
