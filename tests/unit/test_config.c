@@ -157,7 +157,9 @@ Test(config, lab_example)
 	int ret;
 
 	if (access(path, R_OK))
-		cr_assert_fail("%s not found: run the tests from the top of the tree", path);
+		cr_assert_fail(
+			"%s not found: run the tests from the top of the tree",
+			path);
 	ret = xlb_config_load(path, &cfg, err, sizeof(err));
 	cr_assert_eq(ret, 0, "%s", err);
 	cr_expect_eq(cfg.n_interfaces, 0);
@@ -185,7 +187,9 @@ Test(config, docs_example)
 
 	f = fopen(path, "r");
 	if (!f)
-		cr_assert_fail("%s not found: run the tests from the top of the tree", path);
+		cr_assert_fail(
+			"%s not found: run the tests from the top of the tree",
+			path);
 	cr_assert_eq(getdelim(&text, &len, '\0', f) > 0, true);
 	fclose(f);
 	start = strstr(text, "## Full example");

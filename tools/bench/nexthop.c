@@ -67,11 +67,11 @@ static size_t build_frame(uint8_t *buf)
 }
 
 /* Mean ns per packet over calls single-packet runs. */
-static double measure(int prog_fd, const uint8_t *frame, size_t len,
-		      int calls, int ifindex)
+static double measure(int prog_fd, const uint8_t *frame, size_t len, int calls,
+		      int ifindex)
 {
 	uint8_t out[256];
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+	struct xdp_md ctx = {.data_end = len, .ingress_ifindex = ifindex};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
 		    .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .ctx_in = &ctx,
@@ -106,8 +106,8 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 7;
 	int calls = argc > 2 ? atoi(argv[2]) : 200000;
-	struct xlb_dp_opts dopts = { .max_vips = 16, .max_reals = 64,
-				     .ct_size = 65536 };
+	struct xlb_dp_opts dopts = {
+		.max_vips = 16, .max_reals = 64, .ct_size = 65536};
 	double *fib, *gw, mf, mg;
 	struct xlb_agent *agent;
 	struct xlb_config cfg;
@@ -162,13 +162,12 @@ int main(int argc, char **argv)
 	for (r = 0; r < rounds; r++) {
 		cfg.has_gw_mac = false;
 		xlb_agent_set_globals(agent, &cfg);
-		fib[r] = measure(xlb_dp_prog_fd(dp), frame, len, calls,
-				 ifindex);
+		fib[r] =
+			measure(xlb_dp_prog_fd(dp), frame, len, calls, ifindex);
 		cfg.has_gw_mac = true;
 		memcpy(cfg.gw_mac, "\x02\x00\x00\x00\x01\x02", 6);
 		xlb_agent_set_globals(agent, &cfg);
-		gw[r] = measure(xlb_dp_prog_fd(dp), frame, len, calls,
-				ifindex);
+		gw[r] = measure(xlb_dp_prog_fd(dp), frame, len, calls, ifindex);
 	}
 	qsort(fib, rounds, sizeof(*fib), cmp_double);
 	qsort(gw, rounds, sizeof(*gw), cmp_double);
