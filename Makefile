@@ -33,6 +33,7 @@ BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/*.h)
 
 # Userspace library shared by xlbd, lbctl and the tests.
 LIB_NAMES := log addr maglev config maps state decap
+# One line per module added later, so that parallel work does not collide.
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)

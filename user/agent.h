@@ -38,6 +38,53 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 			const struct xlb_ip *real, uint32_t weight, char *err,
 			size_t errlen);
 
+/*
+ * A real's health as its checks see it: a real that is down leaves its
+ * VIP's ring and its tracked flows are re-selected; when it comes up it
+ * returns. The caller logs the transition once.
+ */
+int xlb_real_set_health(struct xlb_agent *agent, const struct xlb_service *svc,
+			const struct xlb_ip *real, bool up);
+/*
+ * Draining: no new flows (no ring slots), established flows continue.
+ * Undrain restores the real's share. A weight of 0 acts the same way.
+ */
+int xlb_real_set_drain(struct xlb_agent *agent, const struct xlb_service *svc,
+		       const struct xlb_ip *real, bool drain, char *err,
+		       size_t errlen);
+
+/*
+ * Health check of a VIP's reals, and a real's own override (NULL: back to
+ * the VIP's). Stored here; user/health.c runs them.
+ */
+int xlb_vip_set_check(struct xlb_agent *agent, const struct xlb_service *svc,
+		      const struct xlb_check_spec *check, char *err,
+		      size_t errlen);
+int xlb_real_set_check(struct xlb_agent *agent, const struct xlb_service *svc,
+		       const struct xlb_ip *real,
+		       const struct xlb_check_spec *check, char *err,
+		       size_t errlen);
+
+/* One real of one VIP, as the rest of the agent sees it. */
+struct xlb_real_view {
+	struct xlb_service svc;
+	struct xlb_ip ip;
+	uint32_t weight;
+	uint32_t id;
+	bool healthy;
+	bool draining;
+	struct xlb_check_spec check; /* effective: the real's or the VIP's */
+};
+
+/* Every real of every VIP; *out is malloc'd (free it), *n may be 0. */
+int xlb_agent_reals(struct xlb_agent *agent, struct xlb_real_view **out,
+		    size_t *n);
+
+/* Called after every change of VIPs, reals or checks (one hook). */
+typedef void (*xlb_agent_change_fn)(struct xlb_agent *agent, void *arg);
+void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,
+			 void *arg);
+
 /* Node-wide data plane settings (tunnel source, gateway MAC). */
 int xlb_agent_set_globals(struct xlb_agent *agent,
 			  const struct xlb_config *cfg);

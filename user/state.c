@@ -21,7 +21,11 @@
 struct real_ent {
 	struct xlb_ip ip;
 	uint32_t weight;
-	uint32_t id; /* key of reals/real_stats, owned by this (VIP, real) */
+	uint32_t id;   /* key of reals/real_stats, owned by this (VIP, real) */
+	bool down;     /* its health check says so */
+	bool draining; /* no new flows, established ones continue */
+	bool has_check;
+	struct xlb_check_spec check;
 };
 
 struct vip_ent {
@@ -29,6 +33,7 @@ struct vip_ent {
 	struct xlb_service svc;
 	enum xlb_hash_mode hash;
 	uint32_t table_size;
+	struct xlb_check_spec check;
 	struct real_ent *reals;
 	size_t n_reals;
 	size_t cap;
@@ -41,6 +46,8 @@ struct xlb_agent {
 	uint8_t *real_used; /* indexed by real id; id 0 is never used */
 	uint32_t max_reals;
 	uint32_t next_gen;
+	xlb_agent_change_fn on_change;
+	void *on_change_arg;
 	/* Scratch for ring builds. */
 	uint32_t *table;
 	uint32_t *ids;
@@ -49,6 +56,7 @@ struct xlb_agent {
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+static void changed(struct xlb_agent *agent);
 
 /* Fill err and return ret. */
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -201,7 +209,11 @@ static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
 		keys[i].addr = vip->reals[i].ip.a;
 		b[i].key = &keys[i];
 		b[i].key_len = sizeof(keys[i]);
-		b[i].weight = vip->reals[i].weight;
+		/* Down and draining reals keep their entry but get no
+		 * slot: no new flows. */
+		b[i].weight = vip->reals[i].down || vip->reals[i].draining
+				      ? 0
+				      : vip->reals[i].weight;
 	}
 	ret = xlb_maglev_build(b, vip->n_reals, m, agent->table);
 	free(b);
@@ -274,6 +286,7 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	if (ret)
 		goto out_addr;
 	vip->used = true;
+	changed(agent);
 	return 0;
 
 out_addr:
@@ -319,6 +332,7 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 		release_real(agent, vip->reals[i].id);
 	free(vip->reals);
 	memset(vip, 0, sizeof(*vip));
+	changed(agent);
 	return 0;
 }
 
@@ -382,6 +396,7 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 			    strerror(-ret));
 	agent->real_used[id] = 1;
 	ent = &vip->reals[vip->n_reals++];
+	memset(ent, 0, sizeof(*ent));
 	ent->ip = *real;
 	ent->weight = weight;
 	ent->id = id;
@@ -392,6 +407,7 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 		return fail(err, errlen, ret, "publishing ring: %s",
 			    strerror(-ret));
 	}
+	changed(agent);
 	return 0;
 }
 
@@ -424,6 +440,7 @@ int xlb_real_del(struct xlb_agent *agent, const struct xlb_service *svc,
 	}
 	/* Now no ring names it: down, and its flows move elsewhere. */
 	release_real(agent, saved.id);
+	changed(agent);
 	return 0;
 }
 
@@ -456,6 +473,7 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 		return fail(err, errlen, ret, "publishing ring: %s",
 			    strerror(-ret));
 	}
+	changed(agent);
 	return 0;
 }
 
@@ -495,10 +513,18 @@ int xlb_agent_apply_config(struct xlb_agent *agent,
 		v = &cfg->vips[i];
 		ret = xlb_vip_add(agent, &v->svc, v->hash, v->table_size, msg,
 				  sizeof(msg));
-		for (j = 0; !ret && j < v->n_reals; j++)
+		if (!ret)
+			ret = xlb_vip_set_check(agent, &v->svc, &v->check, msg,
+						sizeof(msg));
+		for (j = 0; !ret && j < v->n_reals; j++) {
 			ret = xlb_real_add(agent, &v->svc, &v->reals[j].ip,
 					   v->reals[j].weight, msg,
 					   sizeof(msg));
+			if (!ret && v->reals[j].has_check)
+				ret = xlb_real_set_check(
+					agent, &v->svc, &v->reals[j].ip,
+					&v->reals[j].check, msg, sizeof(msg));
+		}
 		if (ret)
 			return fail(
 				err, errlen, ret, "VIP %s: %s",
@@ -527,7 +553,10 @@ static json_t *real_json(struct xlb_agent *agent, const struct real_ent *r,
 			    json_string(xlb_ip_str(&r->ip, buf, sizeof(buf))));
 	json_object_set_new(o, "id", json_integer(r->id));
 	json_object_set_new(o, "weight", json_integer(r->weight));
-	json_object_set_new(o, "state", json_string("up"));
+	json_object_set_new(o, "state",
+			    json_string(r->down	      ? "down"
+					: r->draining ? "draining"
+						      : "up"));
 	if (with_counters && !xlb_dp_real_counters(agent->dp, r->id, &c))
 		counters_json(o, &c);
 	return o;
@@ -582,4 +611,177 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 					    json_integer(reasons[i]));
 	json_object_set_new(o, "reasons", r);
 	return o;
+}
+
+static void changed(struct xlb_agent *agent)
+{
+	if (agent->on_change)
+		agent->on_change(agent, agent->on_change_arg);
+}
+
+void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,
+			 void *arg)
+{
+	agent->on_change = fn;
+	agent->on_change_arg = arg;
+}
+
+/* Write reals[id] for a real that is (or is again) usable. */
+static int real_put_up(struct xlb_agent *agent, const struct real_ent *ent,
+		       uint32_t gen)
+{
+	struct xlb_real r = {};
+
+	r.addr = ent->ip.a;
+	r.family = ent->ip.family;
+	r.flags = XLB_REAL_F_UP;
+	r.gen = gen;
+	return xlb_dp_real_put(agent->dp, ent->id, &r);
+}
+
+int xlb_real_set_health(struct xlb_agent *agent, const struct xlb_service *svc,
+			const struct xlb_ip *real, bool up)
+{
+	struct real_ent *ent;
+	struct vip_ent *vip;
+	struct xlb_real down = {};
+	uint32_t vip_id;
+	int ret;
+
+	vip = find_vip(agent, svc, &vip_id);
+	if (!vip)
+		return -ENOENT;
+	ent = find_real(vip, real);
+	if (!ent)
+		return -ENOENT;
+	if (ent->down == !up)
+		return 0;
+	if (up) {
+		/* A new generation: entries made before it went down are
+		 * not trusted again; such flows are looked up or chosen
+		 * afresh. Up in reals first, then in the ring. */
+		ret = real_put_up(agent, ent, ++agent->next_gen);
+		if (ret)
+			return ret;
+		ent->down = false;
+		ret = publish_ring(agent, vip_id);
+		if (ret)
+			ent->down = true;
+		return ret;
+	}
+	/* Out of the ring first, then down: its flows move elsewhere. */
+	ent->down = true;
+	ret = publish_ring(agent, vip_id);
+	if (ret) {
+		ent->down = false;
+		return ret;
+	}
+	return xlb_dp_real_put(agent->dp, ent->id, &down);
+}
+
+int xlb_real_set_drain(struct xlb_agent *agent, const struct xlb_service *svc,
+		       const struct xlb_ip *real, bool drain, char *err,
+		       size_t errlen)
+{
+	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	struct real_ent *ent;
+	struct vip_ent *vip;
+	uint32_t vip_id;
+	int ret;
+
+	vip = need_vip(agent, svc, &vip_id, err, errlen);
+	if (!vip)
+		return -ENOENT;
+	ent = find_real(vip, real);
+	if (!ent)
+		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
+			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
+			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+	if (ent->draining == drain)
+		return 0;
+	ent->draining = drain;
+	ret = publish_ring(agent, vip_id);
+	if (ret) {
+		ent->draining = !drain;
+		return fail(err, errlen, ret, "publishing ring: %s",
+			    strerror(-ret));
+	}
+	changed(agent);
+	return 0;
+}
+
+int xlb_vip_set_check(struct xlb_agent *agent, const struct xlb_service *svc,
+		      const struct xlb_check_spec *check, char *err,
+		      size_t errlen)
+{
+	struct vip_ent *vip = need_vip(agent, svc, NULL, err, errlen);
+
+	if (!vip)
+		return -ENOENT;
+	vip->check = *check;
+	changed(agent);
+	return 0;
+}
+
+int xlb_real_set_check(struct xlb_agent *agent, const struct xlb_service *svc,
+		       const struct xlb_ip *real,
+		       const struct xlb_check_spec *check, char *err,
+		       size_t errlen)
+{
+	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	struct real_ent *ent;
+	struct vip_ent *vip;
+
+	vip = need_vip(agent, svc, NULL, err, errlen);
+	if (!vip)
+		return -ENOENT;
+	ent = find_real(vip, real);
+	if (!ent)
+		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
+			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
+			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+	ent->has_check = check != NULL;
+	if (check)
+		ent->check = *check;
+	changed(agent);
+	return 0;
+}
+
+int xlb_agent_reals(struct xlb_agent *agent, struct xlb_real_view **out,
+		    size_t *n)
+{
+	struct xlb_real_view *v = NULL, *nv;
+	size_t count = 0, cap = 0, i;
+	uint32_t id;
+
+	for (id = 0; id < agent->max_vips; id++) {
+		struct vip_ent *vip = &agent->vips[id];
+
+		if (!vip->used)
+			continue;
+		for (i = 0; i < vip->n_reals; i++) {
+			struct real_ent *r = &vip->reals[i];
+
+			if (count == cap) {
+				cap = cap ? cap * 2 : 16;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = nv;
+			}
+			v[count].svc = vip->svc;
+			v[count].ip = r->ip;
+			v[count].weight = r->weight;
+			v[count].id = r->id;
+			v[count].healthy = !r->down;
+			v[count].draining = r->draining;
+			v[count].check = r->has_check ? r->check : vip->check;
+			count++;
+		}
+	}
+	*out = v;
+	*n = count;
+	return 0;
 }

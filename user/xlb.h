@@ -23,6 +23,7 @@
 #define XLB_MAX_INTERFACES   16
 #define XLB_CTL_MAX_REQUEST  65536 /* bytes, one JSON line */
 #define XLB_ERR_LEN	     256
+#define XLB_DEFAULT_METRICS  "127.0.0.1:9617"
 
 _Static_assert(XLB_AF_INET == AF_INET, "AF_INET");
 _Static_assert(XLB_AF_INET6 == AF_INET6, "AF_INET6");
@@ -74,17 +75,47 @@ bool xlb_service_equal(const struct xlb_service *a,
 const char *xlb_hash_mode_str(enum xlb_hash_mode mode);
 int xlb_hash_mode_parse(const char *s, enum xlb_hash_mode *mode);
 
+/* Health checks (user/health.c). */
+enum xlb_check_type {
+	XLB_CHECK_NONE = 0, /* no check: the real is always up */
+	XLB_CHECK_TCP,	    /* TCP connect */
+	XLB_CHECK_HTTP,	    /* HTTP/1.1 GET, expected status codes */
+	XLB_CHECK_UDP,	    /* send a payload, expect a reply */
+};
+
+#define XLB_CHECK_MAX_CODES 8
+#define XLB_CHECK_TEXT_LEN  128
+
+struct xlb_check_spec {
+	enum xlb_check_type type;
+	uint32_t interval_ms; /* between the starts of two checks */
+	uint32_t timeout_ms;  /* < interval_ms */
+	uint32_t rise;	      /* successes in a row to come up */
+	uint32_t fall;	      /* failures in a row to go down */
+	struct xlb_ip addr;   /* family 0: the real's own address */
+	uint16_t port;	      /* 0: the VIP's port */
+	char http_path[XLB_CHECK_TEXT_LEN];	  /* default "/" */
+	char http_host[XLB_CHECK_TEXT_LEN];	  /* default: the address */
+	uint16_t http_codes[XLB_CHECK_MAX_CODES]; /* default {200} */
+	size_t n_http_codes;
+	char udp_send[XLB_CHECK_TEXT_LEN];   /* payload sent */
+	char udp_expect[XLB_CHECK_TEXT_LEN]; /* reply prefix; "" any reply */
+};
+
 /* The configuration model, filled by config.c and by lbctl requests. */
 struct xlb_real_spec {
 	struct xlb_ip ip;
 	uint32_t weight; /* 0..XLB_MAX_WEIGHT; 0 = no new flows */
-	int line;	 /* where it was declared, 0 if not from a file */
+	bool has_check;	 /* check overrides the VIP's */
+	struct xlb_check_spec check;
+	int line; /* where it was declared, 0 if not from a file */
 };
 
 struct xlb_vip_spec {
 	struct xlb_service svc;
 	enum xlb_hash_mode hash;
-	uint32_t table_size; /* a prime, <= XLB_RING_SIZE_MAX */
+	uint32_t table_size;	     /* a prime, <= XLB_RING_SIZE_MAX */
+	struct xlb_check_spec check; /* default check of its reals */
 	struct xlb_real_spec *reals;
 	size_t n_reals;
 	int line;
@@ -105,6 +136,8 @@ struct xlb_config {
 	int tun_src_v6_plen;
 	bool has_gw_mac;
 	uint8_t gw_mac[6];
+	char metrics_listen[64]; /* "ADDR:PORT"; "" = off */
+	char control_cpus[64];	 /* CPU list ("0-1,4"); "" = no pinning */
 	struct xlb_vip_spec *vips;
 	size_t n_vips;
 };
