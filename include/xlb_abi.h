@@ -77,18 +77,29 @@ enum xlb_real_flags {
 	XLB_REAL_F_UP = 1 << 0,
 };
 
+/* What the agent decided about a real; the data plane ignores it. */
+enum xlb_real_admin {
+	XLB_REAL_A_DRAINING = 1 << 0, /* no new flows */
+	XLB_REAL_A_DOWN = 1 << 1,     /* its health check failed */
+};
+
 /*
  * reals: real id -> where to send. A conntrack entry is valid only while
  * the real it names is up and still has the generation it was created
  * with: a removed real's id may be reused, and the generation tells the
- * old flows apart from the new owner's.
+ * old flows apart from the new owner's. vip_id, weight and admin let a
+ * restarted agent rebuild its model from the pinned maps; family 0 marks
+ * an unused id.
  */
 struct xlb_real {
 	struct xlb_addr addr;
 	__u8 family;
 	__u8 flags; /* enum xlb_real_flags */
-	__u16 pad;
+	__u8 admin; /* enum xlb_real_admin */
+	__u8 pad;
 	__u32 gen;
+	__u32 vip_id;
+	__u32 weight;
 };
 
 /*
@@ -194,7 +205,7 @@ _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
 _Static_assert(sizeof(struct xlb_vip_meta) == 8, "xlb_vip_meta");
 _Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
-_Static_assert(sizeof(struct xlb_real) == 24, "xlb_real");
+_Static_assert(sizeof(struct xlb_real) == 32, "xlb_real");
 _Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
 _Static_assert(sizeof(struct xlb_counters) == 24, "xlb_counters");

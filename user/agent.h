@@ -85,14 +85,47 @@ typedef void (*xlb_agent_change_fn)(struct xlb_agent *agent, void *arg);
 void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,
 			 void *arg);
 
+/*
+ * Rebuild the model from the maps an earlier agent left pinned (ids and
+ * generations kept, so tracked flows stay valid). Checks are not in the
+ * maps: reconcile with the configuration afterwards.
+ */
+int xlb_agent_adopt(struct xlb_agent *agent, size_t *n_vips, size_t *n_reals);
+
+struct xlb_reconcile_stats {
+	size_t vips_added, vips_removed, vips_changed;
+	size_t reals_added, reals_removed, reals_changed;
+	size_t checks_changed;
+};
+
+/*
+ * Make the running state exactly cfg (a validated configuration), doing
+ * only the differences: unchanged VIPs and reals keep their ids and
+ * flows; each changed VIP's ring is published once, at the end. Used at
+ * start (over an empty or adopted model) and for reloads.
+ */
+int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
+			struct xlb_reconcile_stats *st, char *err,
+			size_t errlen);
+
+/* What the daemon around the agent does for control requests. */
+struct xlb_agent_hooks {
+	/* Re-read the configuration; on success add details to reply,
+	 * on rejection fill err ("FILE:LINE: reason") and change nothing. */
+	int (*reload)(void *arg, json_t *reply, char *err, size_t errlen);
+	/* A full stop was asked for: withdraw, detach, unpin, exit. */
+	void (*shutdown)(void *arg);
+	void *arg;
+};
+
+void xlb_agent_set_hooks(struct xlb_agent *agent,
+			 const struct xlb_agent_hooks *hooks);
+/* NULL when none were set. */
+const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent);
+
 /* Node-wide data plane settings (tunnel source, gateway MAC). */
 int xlb_agent_set_globals(struct xlb_agent *agent,
 			  const struct xlb_config *cfg);
-/* Set globals and add every VIP of a validated configuration. */
-int xlb_agent_apply_config(struct xlb_agent *agent,
-			   const struct xlb_config *cfg, char *err,
-			   size_t errlen);
-
 /*
  * Read-side views, as JSON (the shapes are documented in docs/CONTROL.md):
  * {"vips": [...]} for vip.list and {"vips": [...], "reasons": {...}} for

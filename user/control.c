@@ -266,6 +266,57 @@ static int ctl_real_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return xlb_real_set_weight(agent, &svc, &real, weight, err, errlen);
 }
 
+/* real.drain / real.undrain: vip, real. */
+static int ctl_real_drain_set(struct xlb_agent *agent, json_t *req, bool drain,
+			      char *err, size_t errlen)
+{
+	struct xlb_service svc;
+	struct xlb_ip real;
+	int ret;
+
+	ret = ctl_real_parse(req, &svc, &real, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_real_set_drain(agent, &svc, &real, drain, err, errlen);
+}
+
+static int ctl_real_drain(struct xlb_agent *agent, json_t *req, json_t *reply,
+			  char *err, size_t errlen)
+{
+	return ctl_real_drain_set(agent, req, true, err, errlen);
+}
+
+static int ctl_real_undrain(struct xlb_agent *agent, json_t *req, json_t *reply,
+			    char *err, size_t errlen)
+{
+	return ctl_real_drain_set(agent, req, false, err, errlen);
+}
+
+/* reload: the daemon re-reads its configuration file (xlbd's hook). */
+static int ctl_reload(struct xlb_agent *agent, json_t *req, json_t *reply,
+		      char *err, size_t errlen)
+{
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+
+	if (!h || !h->reload)
+		return ctl_fail(-EOPNOTSUPP, err, errlen,
+				"this daemon has no reload");
+	return h->reload(h->arg, reply, err, errlen);
+}
+
+/* shutdown: a full stop (detach, unpin), after this reply is sent. */
+static int ctl_shutdown(struct xlb_agent *agent, json_t *req, json_t *reply,
+			char *err, size_t errlen)
+{
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+
+	if (!h || !h->shutdown)
+		return ctl_fail(-EOPNOTSUPP, err, errlen,
+				"this daemon has no shutdown");
+	h->shutdown(h->arg);
+	return 0;
+}
+
 /* stats: every VIP and real with counters, and the reasons. */
 static int ctl_stats(struct xlb_agent *agent, json_t *req, json_t *reply,
 		     char *err, size_t errlen)
@@ -318,6 +369,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"real.del", real_fields, ctl_real_del},
 	{"real.set", real_set_fields, ctl_real_set},
 	{"stats", no_fields, ctl_stats},
+	{"real.drain", real_fields, ctl_real_drain},
+	{"real.undrain", real_fields, ctl_real_undrain},
+	{"reload", no_fields, ctl_reload},
+	{"shutdown", no_fields, ctl_shutdown},
 };
 
 /*

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -26,7 +28,6 @@ struct xlb_dp_link {
 	int ifindex;
 	bool alone; /* attached without libxdp's dispatcher */
 	enum xdp_attach_mode mode;
-	struct xdp_program *prog;
 };
 
 struct xlb_dp {
@@ -35,6 +36,7 @@ struct xlb_dp {
 	uint32_t max_vips;
 	uint32_t max_reals;
 	char *pin_path;
+	bool adopted; /* the maps were pinned by an earlier agent */
 	struct xlb_dp_link links[XLB_MAX_INTERFACES];
 	size_t n_links;
 	/* Scratch for ring publication: keys 0..M and values. */
@@ -74,6 +76,11 @@ static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
 	int fd, ret;
 
 	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
+		uint32_t id;
+
+		/* Adopted maps keep their tables and the flows in them. */
+		if (!bpf_map_lookup_elem(outer, &cpu, &id))
+			continue;
 		fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xlb_ct",
 				    sizeof(struct xlb_flow_key),
 				    sizeof(struct xlb_ct_entry), ct_size, NULL);
@@ -93,11 +100,12 @@ static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
 }
 
 /*
- * Pin every map under pin_path so bpftool and a later agent can find
- * them. Stale pins from an agent that died are replaced.
+ * Give every map a pin under pin_path. libbpf then reuses a compatible
+ * map already pinned there (an earlier agent's: a restart adopts the
+ * data plane with its flows) and pins the ones it creates.
  */
-static int pin_maps(struct xlb_dp *dp, const char *pin_path, char *err,
-		    size_t errlen)
+static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
+			 size_t errlen)
 {
 	struct bpf_map *map;
 	char path[512];
@@ -106,17 +114,18 @@ static int pin_maps(struct xlb_dp *dp, const char *pin_path, char *err,
 	if (mkdir(pin_path, 0700) && errno != EEXIST)
 		return err_out(err, errlen, -errno, "mkdir %s: %s", pin_path,
 			       strerror(errno));
+	snprintf(path, sizeof(path), "%s/vips", pin_path);
+	dp->adopted = !access(path, F_OK);
 	bpf_object__for_each_map(map, dp->skel->obj) {
-		if (!bpf_map__is_internal(map)) {
-			snprintf(path, sizeof(path), "%s/%s", pin_path,
-				 bpf_map__name(map));
-			unlink(path);
-		}
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_path,
+			 bpf_map__name(map));
+		ret = bpf_map__set_pin_path(map, path);
+		if (ret)
+			return err_out(err, errlen, ret, "pin path %s: %s",
+				       path, strerror(-ret));
 	}
-	ret = bpf_object__pin_maps(dp->skel->obj, pin_path);
-	if (ret)
-		return err_out(err, errlen, ret, "pinning maps under %s: %s",
-			       pin_path, strerror(-ret));
 	dp->pin_path = strdup(pin_path);
 	return dp->pin_path ? 0 : -ENOMEM;
 }
@@ -153,43 +162,57 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	bpf_map__set_max_entries(skel->maps.reals, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.real_stats, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.ct_maps, dp->ncpus);
+	if (opts->pin_path) {
+		ret = set_pin_paths(dp, opts->pin_path, err, errlen);
+		if (ret)
+			goto out_destroy;
+	}
 	ret = xlb_bpf__load(skel);
 	if (ret) {
-		ret = err_out(err, errlen, ret,
-			      "loading the program (verifier): %s",
-			      strerror(-ret));
+		ret = err_out(
+			err, errlen, ret,
+			dp->adopted ? "loading the program over the maps "
+				      "pinned in %s failed (%s): are they "
+				      "from another version? `lbctl "
+				      "shutdown` or removing them starts "
+				      "afresh"
+				    : "loading the program (verifier): %s%s",
+			dp->adopted ? opts->pin_path : "", strerror(-ret));
 		goto out_destroy;
 	}
+	/* Adopted maps keep the sizes they were made with. */
+	dp->max_vips = bpf_map__max_entries(skel->maps.vips);
+	dp->max_reals = bpf_map__max_entries(skel->maps.reals);
 	ret = create_ct_tables(
 		dp, opts->ct_size ? opts->ct_size : XLB_CT_SIZE_DEFAULT, err,
 		errlen);
 	if (ret)
 		goto out_destroy;
-	if (opts->pin_path) {
-		ret = pin_maps(dp, opts->pin_path, err, errlen);
-		if (ret)
-			goto out_destroy;
-	}
 	*out = dp;
 	return 0;
 
 out_destroy:
 	xlb_bpf__destroy(skel);
+	free(dp->pin_path);
 out_free:
 	free(dp);
 	return ret;
 }
 
-void xlb_dp_close(struct xlb_dp *dp)
+void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 {
 	if (!dp)
 		return;
-	xlb_dp_detach_all(dp);
-	if (dp->pin_path) {
-		bpf_object__unpin_maps(dp->skel->obj, dp->pin_path);
-		rmdir(dp->pin_path);
-		free(dp->pin_path);
+	/* Without a full stop the program stays attached and the maps stay
+	 * pinned: the data plane forwards on while no agent runs. */
+	if (full_stop || !dp->pin_path) {
+		xlb_dp_detach_all(dp);
+		if (dp->pin_path) {
+			bpf_object__unpin_maps(dp->skel->obj, dp->pin_path);
+			rmdir(dp->pin_path);
+		}
 	}
+	free(dp->pin_path);
 	xlb_bpf__destroy(dp->skel);
 	free(dp->ring_keys);
 	free(dp->ring_vals);
@@ -211,13 +234,69 @@ uint32_t xlb_dp_max_reals(const struct xlb_dp *dp)
 	return dp->max_reals;
 }
 
+/* The XLB balancer already on ifindex, if any: its id and how attached. */
+static int find_ours(int ifindex, uint32_t *prog_id, bool *alone)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *prog = NULL;
+	int ret = -ENOENT;
+
+	if (libxdp_get_error(mp) || !mp)
+		return -ENOENT;
+	*alone = xdp_multiprog__is_legacy(mp);
+	if (*alone)
+		prog = xdp_multiprog__main_prog(mp);
+	else
+		for (prog = xdp_multiprog__next_prog(NULL, mp); prog;
+		     prog = xdp_multiprog__next_prog(prog, mp))
+			if (!strcmp(xdp_program__name(prog), "xlb_balancer"))
+				break;
+	if (prog && !strcmp(xdp_program__name(prog), "xlb_balancer")) {
+		*prog_id = xdp_program__id(prog);
+		ret = 0;
+	} else if (prog) {
+		ret = -EBUSY;
+	}
+	xdp_multiprog__close(mp);
+	return ret;
+}
+
+/*
+ * An earlier agent's balancer runs on ifindex: swap ours in with one
+ * atomic replace, so no packet meets an interface without a program.
+ * Under libxdp's dispatcher the running copy is kept (it shares our maps).
+ */
+static int take_over(struct xlb_dp *dp, struct xlb_dp_link *link,
+		     uint32_t old_id, bool alone)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	uint32_t flags = XDP_FLAGS_REPLACE;
+	int old_fd, ret;
+
+	link->alone = alone;
+	if (!alone)
+		return 0;
+	old_fd = bpf_prog_get_fd_by_id(old_id);
+	if (old_fd < 0)
+		return -errno;
+	opts.old_prog_fd = old_fd;
+	flags |= link->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE
+					    : XDP_FLAGS_DRV_MODE;
+	ret = bpf_xdp_attach(link->ifindex, xlb_dp_prog_fd(dp), flags, &opts);
+	close(old_fd);
+	return ret;
+}
+
 int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 		  char *err, size_t errlen)
 {
 	struct xdp_multiprog *mp;
+	struct xdp_program *prog;
 	struct xlb_dp_link *link;
+	uint32_t old_id;
 	char msg[256];
 	int ifindex, ret;
+	bool alone;
 
 	if (dp->n_links == XLB_MAX_INTERFACES)
 		return err_out(err, errlen, -ENOSPC, "too many interfaces");
@@ -227,18 +306,34 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 	link = &dp->links[dp->n_links];
 	link->ifindex = ifindex;
 	link->mode = mode == XLB_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
-	link->prog = xdp_program__from_fd(xlb_dp_prog_fd(dp));
-	ret = libxdp_get_error(link->prog);
+	ret = find_ours(ifindex, &old_id, &alone);
+	if (ret == -EBUSY)
+		return err_out(err, errlen, ret,
+			       "%s runs another XDP program; not replacing it",
+			       ifname);
+	if (!ret) {
+		ret = take_over(dp, link, old_id, alone);
+		if (ret)
+			return err_out(err, errlen, ret,
+				       "replacing the running program on %s: "
+				       "%s",
+				       ifname, strerror(-ret));
+		dp->n_links++;
+		return 0;
+	}
+
+	prog = xdp_program__from_fd(xlb_dp_prog_fd(dp));
+	ret = libxdp_get_error(prog);
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
 		return err_out(err, errlen, ret, "libxdp: %s", msg);
 	}
 	xlb_log_libs_quiet(true);
-	ret = xdp_program__attach(link->prog, ifindex, link->mode, 0);
+	ret = xdp_program__attach(prog, ifindex, link->mode, 0);
 	xlb_log_libs_quiet(false);
+	xdp_program__close(prog);
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
-		xdp_program__close(link->prog);
 		return err_out(err, errlen, ret,
 			       "attaching to %s in %s mode: %s", ifname,
 			       mode == XLB_XDP_GENERIC ? "generic" : "native",
@@ -270,13 +365,71 @@ int xlb_dp_detach_all(struct xlb_dp *dp)
 
 	while (dp->n_links) {
 		struct xlb_dp_link *link = &dp->links[--dp->n_links];
+		struct xdp_multiprog *mp;
+		uint32_t id;
+		bool alone;
 
-		r = xdp_program__detach(link->prog, link->ifindex, link->mode,
-					0);
+		/* Whoever attached it (we, or the agent we took over from),
+		 * detach what is ours and only that. */
+		if (find_ours(link->ifindex, &id, &alone))
+			continue;
+		mp = xdp_multiprog__get_from_ifindex(link->ifindex);
+		if (libxdp_get_error(mp) || !mp)
+			continue;
+		r = xdp_multiprog__detach(mp);
+		xdp_multiprog__close(mp);
 		if (r && !ret)
 			ret = r;
-		xdp_program__close(link->prog);
 	}
+	return ret;
+}
+
+bool xlb_dp_adopted(const struct xlb_dp *dp)
+{
+	return dp->adopted;
+}
+
+int xlb_dp_vips_dump(struct xlb_dp *dp, xlb_dp_vip_fn fn, void *arg)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vips);
+	struct xlb_vip_key key, next;
+	struct xlb_vip_meta meta;
+	void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &meta))
+			continue;
+		ret = fn(&key, &meta, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int xlb_dp_real_get(struct xlb_dp *dp, uint32_t id, struct xlb_real *r)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.reals), &id, r))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_ring_size(struct xlb_dp *dp, uint32_t vip_id, uint32_t *m)
+{
+	uint32_t inner_id, slot = XLB_RING_SLOT_SIZE;
+	int fd, ret = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.rings), &vip_id,
+				&inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &slot, m))
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 

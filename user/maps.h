@@ -24,15 +24,25 @@ struct xlb_dp_opts {
 /* Open, size and load the program, and create the per-CPU conntrack. */
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 		size_t errlen);
-/* Detach from every interface, unpin (if pinned) and free. NULL is ok. */
-void xlb_dp_close(struct xlb_dp *dp);
+/*
+ * Free the agent's handles. With full_stop (or when nothing was pinned)
+ * also detach from every interface and unpin; without it the program
+ * stays attached and the maps pinned, so the data plane keeps forwarding
+ * until the next agent adopts it. NULL is ok.
+ */
+void xlb_dp_close(struct xlb_dp *dp, bool full_stop);
+/* True when the maps were found pinned (an earlier agent's). */
+bool xlb_dp_adopted(const struct xlb_dp *dp);
 
 int xlb_dp_prog_fd(const struct xlb_dp *dp);
 uint32_t xlb_dp_max_vips(const struct xlb_dp *dp);
 uint32_t xlb_dp_max_reals(const struct xlb_dp *dp);
 
-/* Attach through libxdp (which attaches the program alone when the
- * kernel refuses its dispatcher). */
+/*
+ * Attach through libxdp (which attaches the program alone when the kernel
+ * refuses its dispatcher). If an earlier agent's balancer runs there, it
+ * is replaced atomically (or kept, under the dispatcher).
+ */
 int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 		  char *err, size_t errlen);
 int xlb_dp_detach_all(struct xlb_dp *dp);
@@ -54,6 +64,13 @@ int xlb_dp_real_put(struct xlb_dp *dp, uint32_t id, const struct xlb_real *r);
 int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id, const uint32_t *ids,
 			uint32_t m);
 int xlb_dp_ring_clear(struct xlb_dp *dp, uint32_t vip_id);
+
+/* Reading back the data plane, for an agent that adopts it. */
+typedef int (*xlb_dp_vip_fn)(const struct xlb_vip_key *key,
+			     const struct xlb_vip_meta *meta, void *arg);
+int xlb_dp_vips_dump(struct xlb_dp *dp, xlb_dp_vip_fn fn, void *arg);
+int xlb_dp_real_get(struct xlb_dp *dp, uint32_t id, struct xlb_real *r);
+int xlb_dp_ring_size(struct xlb_dp *dp, uint32_t vip_id, uint32_t *m);
 
 /* Counters summed over CPUs. */
 int xlb_dp_vip_counters(struct xlb_dp *dp, uint32_t vip_id,

@@ -22,6 +22,7 @@ struct real_ent {
 	struct xlb_ip ip;
 	uint32_t weight;
 	uint32_t id;   /* key of reals/real_stats, owned by this (VIP, real) */
+	uint32_t gen;  /* generation in reals[id] */
 	bool down;     /* its health check says so */
 	bool draining; /* no new flows, established ones continue */
 	bool has_check;
@@ -34,6 +35,7 @@ struct vip_ent {
 	enum xlb_hash_mode hash;
 	uint32_t table_size;
 	struct xlb_check_spec check;
+	bool dirty; /* ring to publish when the batch ends */
 	struct real_ent *reals;
 	size_t n_reals;
 	size_t cap;
@@ -48,6 +50,17 @@ struct xlb_agent {
 	uint32_t next_gen;
 	xlb_agent_change_fn on_change;
 	void *on_change_arg;
+	struct xlb_agent_hooks hooks;
+	bool has_hooks;
+	/*
+	 * Batch (reconcile): rings are published once per VIP at the end,
+	 * and removed reals are released only after that, keeping the
+	 * order "out of the ring, then down".
+	 */
+	bool batch;
+	bool batch_changed;
+	uint32_t *pending;
+	size_t n_pending;
 	/* Scratch for ring builds. */
 	uint32_t *table;
 	uint32_t *ids;
@@ -101,6 +114,7 @@ void xlb_agent_free(struct xlb_agent *agent)
 		free(agent->vips[i].reals);
 	free(agent->vips);
 	free(agent->real_used);
+	free(agent->pending);
 	free(agent->table);
 	free(agent->ids);
 	free(agent);
@@ -168,8 +182,20 @@ static struct vip_ent *need_vip(struct xlb_agent *agent,
 	return vip;
 }
 
-/* Build the VIP's Maglev table over its reals and publish it. */
+static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id);
+
+/* Publish the VIP's ring now, or at the end of the batch. */
 static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
+{
+	if (agent->batch) {
+		agent->vips[vip_id].dirty = true;
+		return 0;
+	}
+	return build_and_publish(agent, vip_id);
+}
+
+/* Build the VIP's Maglev table over its reals and publish it. */
+static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id)
 {
 	struct vip_ent *vip = &agent->vips[vip_id];
 	struct xlb_maglev_backend *b = NULL;
@@ -298,11 +324,37 @@ out_fail:
 		    xlb_service_str(svc, buf, sizeof(buf)), strerror(-ret));
 }
 
+/*
+ * Write reals[id] from the model: up unless its check failed (a draining
+ * real stays up: its flows continue), and what a restarted agent needs
+ * to rebuild the model.
+ */
+static int real_write(struct xlb_agent *agent, uint32_t vip_id,
+		      const struct real_ent *ent)
+{
+	struct xlb_real r = {};
+
+	r.addr = ent->ip.a;
+	r.family = ent->ip.family;
+	r.flags = ent->down ? 0 : XLB_REAL_F_UP;
+	r.admin = (ent->down ? XLB_REAL_A_DOWN : 0) |
+		  (ent->draining ? XLB_REAL_A_DRAINING : 0);
+	r.gen = ent->gen;
+	r.vip_id = vip_id;
+	r.weight = ent->weight;
+	return xlb_dp_real_put(agent->dp, ent->id, &r);
+}
+
 /* Mark a real id down in the data plane and give it back. */
 static void release_real(struct xlb_agent *agent, uint32_t id)
 {
 	struct xlb_real down = {};
 
+	if (agent->batch && agent->pending) {
+		/* Its VIP's ring still names it until the batch ends. */
+		agent->pending[agent->n_pending++] = id;
+		return;
+	}
 	xlb_dp_real_put(agent->dp, id, &down);
 	agent->real_used[id] = 0;
 }
@@ -350,7 +402,6 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 		 size_t errlen)
 {
 	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
-	struct xlb_real r = {};
 	struct vip_ent *vip;
 	struct real_ent *ent;
 	uint32_t vip_id, id;
@@ -384,22 +435,20 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	}
 
 	/* The real exists (up) before any ring can name it. */
-	r.addr = real->a;
-	r.family = real->family;
-	r.flags = XLB_REAL_F_UP;
-	r.gen = ++agent->next_gen;
-	ret = xlb_dp_counters_reset(agent->dp, true, id);
-	if (!ret)
-		ret = xlb_dp_real_put(agent->dp, id, &r);
-	if (ret)
-		return fail(err, errlen, ret, "writing real: %s",
-			    strerror(-ret));
-	agent->real_used[id] = 1;
-	ent = &vip->reals[vip->n_reals++];
+	ent = &vip->reals[vip->n_reals];
 	memset(ent, 0, sizeof(*ent));
 	ent->ip = *real;
 	ent->weight = weight;
 	ent->id = id;
+	ent->gen = ++agent->next_gen;
+	ret = xlb_dp_counters_reset(agent->dp, true, id);
+	if (!ret)
+		ret = real_write(agent, vip_id, ent);
+	if (ret)
+		return fail(err, errlen, ret, "writing real: %s",
+			    strerror(-ret));
+	agent->real_used[id] = 1;
+	vip->n_reals++;
 	ret = publish_ring(agent, vip_id);
 	if (ret) {
 		vip->n_reals--;
@@ -473,6 +522,7 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 		return fail(err, errlen, ret, "publishing ring: %s",
 			    strerror(-ret));
 	}
+	real_write(agent, vip_id, ent);
 	changed(agent);
 	return 0;
 }
@@ -494,44 +544,6 @@ int xlb_agent_set_globals(struct xlb_agent *agent, const struct xlb_config *cfg)
 		memcpy(g.gw_mac, cfg->gw_mac, sizeof(g.gw_mac));
 	}
 	return xlb_dp_set_globals(agent->dp, &g);
-}
-
-int xlb_agent_apply_config(struct xlb_agent *agent,
-			   const struct xlb_config *cfg, char *err,
-			   size_t errlen)
-{
-	char vbuf[XLB_SERVICE_STRLEN], msg[XLB_ERR_LEN];
-	const struct xlb_vip_spec *v;
-	size_t i, j;
-	int ret;
-
-	ret = xlb_agent_set_globals(agent, cfg);
-	if (ret)
-		return fail(err, errlen, ret, "writing globals: %s",
-			    strerror(-ret));
-	for (i = 0; i < cfg->n_vips; i++) {
-		v = &cfg->vips[i];
-		ret = xlb_vip_add(agent, &v->svc, v->hash, v->table_size, msg,
-				  sizeof(msg));
-		if (!ret)
-			ret = xlb_vip_set_check(agent, &v->svc, &v->check, msg,
-						sizeof(msg));
-		for (j = 0; !ret && j < v->n_reals; j++) {
-			ret = xlb_real_add(agent, &v->svc, &v->reals[j].ip,
-					   v->reals[j].weight, msg,
-					   sizeof(msg));
-			if (!ret && v->reals[j].has_check)
-				ret = xlb_real_set_check(
-					agent, &v->svc, &v->reals[j].ip,
-					&v->reals[j].check, msg, sizeof(msg));
-		}
-		if (ret)
-			return fail(
-				err, errlen, ret, "VIP %s: %s",
-				xlb_service_str(&v->svc, vbuf, sizeof(vbuf)),
-				msg);
-	}
-	return 0;
 }
 
 /* Counters as JSON members of obj. */
@@ -615,6 +627,10 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 
 static void changed(struct xlb_agent *agent)
 {
+	if (agent->batch) {
+		agent->batch_changed = true;
+		return;
+	}
 	if (agent->on_change)
 		agent->on_change(agent, agent->on_change_arg);
 }
@@ -626,25 +642,11 @@ void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,
 	agent->on_change_arg = arg;
 }
 
-/* Write reals[id] for a real that is (or is again) usable. */
-static int real_put_up(struct xlb_agent *agent, const struct real_ent *ent,
-		       uint32_t gen)
-{
-	struct xlb_real r = {};
-
-	r.addr = ent->ip.a;
-	r.family = ent->ip.family;
-	r.flags = XLB_REAL_F_UP;
-	r.gen = gen;
-	return xlb_dp_real_put(agent->dp, ent->id, &r);
-}
-
 int xlb_real_set_health(struct xlb_agent *agent, const struct xlb_service *svc,
 			const struct xlb_ip *real, bool up)
 {
 	struct real_ent *ent;
 	struct vip_ent *vip;
-	struct xlb_real down = {};
 	uint32_t vip_id;
 	int ret;
 
@@ -660,13 +662,15 @@ int xlb_real_set_health(struct xlb_agent *agent, const struct xlb_service *svc,
 		/* A new generation: entries made before it went down are
 		 * not trusted again; such flows are looked up or chosen
 		 * afresh. Up in reals first, then in the ring. */
-		ret = real_put_up(agent, ent, ++agent->next_gen);
-		if (ret)
-			return ret;
 		ent->down = false;
-		ret = publish_ring(agent, vip_id);
-		if (ret)
+		ent->gen = ++agent->next_gen;
+		ret = real_write(agent, vip_id, ent);
+		if (!ret)
+			ret = publish_ring(agent, vip_id);
+		if (ret) {
 			ent->down = true;
+			real_write(agent, vip_id, ent);
+		}
 		return ret;
 	}
 	/* Out of the ring first, then down: its flows move elsewhere. */
@@ -676,7 +680,7 @@ int xlb_real_set_health(struct xlb_agent *agent, const struct xlb_service *svc,
 		ent->down = false;
 		return ret;
 	}
-	return xlb_dp_real_put(agent->dp, ent->id, &down);
+	return real_write(agent, vip_id, ent);
 }
 
 int xlb_real_set_drain(struct xlb_agent *agent, const struct xlb_service *svc,
@@ -706,6 +710,7 @@ int xlb_real_set_drain(struct xlb_agent *agent, const struct xlb_service *svc,
 		return fail(err, errlen, ret, "publishing ring: %s",
 			    strerror(-ret));
 	}
+	real_write(agent, vip_id, ent);
 	changed(agent);
 	return 0;
 }
@@ -784,4 +789,301 @@ int xlb_agent_reals(struct xlb_agent *agent, struct xlb_real_view **out,
 	*out = v;
 	*n = count;
 	return 0;
+}
+
+/* Set a VIP's hash mode and table size; the ring is rebuilt. */
+static int vip_update(struct xlb_agent *agent, uint32_t vip_id,
+		      enum xlb_hash_mode hash, uint32_t table_size)
+{
+	struct vip_ent *vip = &agent->vips[vip_id];
+	struct xlb_vip_meta meta = {};
+	struct xlb_vip_key key;
+	int ret;
+
+	vip->hash = hash;
+	vip->table_size = table_size;
+	ret = publish_ring(agent, vip_id);
+	if (ret)
+		return ret;
+	vip_key(&vip->svc, &key);
+	meta.vip_id = vip_id;
+	meta.flags = hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
+	return xlb_dp_vip_put(agent->dp, &key, &meta);
+}
+
+struct adopt_ctx {
+	struct xlb_agent *agent;
+	size_t n_vips;
+};
+
+/* One VIP found in the vips map. */
+static int adopt_vip(const struct xlb_vip_key *key,
+		     const struct xlb_vip_meta *meta, void *arg)
+{
+	struct adopt_ctx *ctx = arg;
+	struct xlb_agent *agent = ctx->agent;
+	struct vip_ent *vip;
+	uint32_t m;
+
+	if (meta->vip_id >= agent->max_vips)
+		return 0;
+	vip = &agent->vips[meta->vip_id];
+	memset(vip, 0, sizeof(*vip));
+	vip->used = true;
+	vip->svc.ip.family = key->family;
+	vip->svc.ip.a = key->addr;
+	vip->svc.port = ntohs(key->port);
+	vip->svc.proto = key->proto;
+	vip->hash = meta->flags & XLB_VIP_F_SRC_HASH ? XLB_HASH_SOURCE_IP
+						     : XLB_HASH_MAGLEV;
+	vip->table_size = xlb_dp_ring_size(agent->dp, meta->vip_id, &m)
+				  ? XLB_RING_SIZE_DEFAULT
+				  : m;
+	ctx->n_vips++;
+	return 0;
+}
+
+int xlb_agent_adopt(struct xlb_agent *agent, size_t *n_vips, size_t *n_reals)
+{
+	struct adopt_ctx ctx = {.agent = agent};
+	struct real_ent *ent;
+	struct vip_ent *vip;
+	struct xlb_real r;
+	size_t count = 0;
+	uint32_t id;
+	int ret;
+
+	ret = xlb_dp_vips_dump(agent->dp, adopt_vip, &ctx);
+	if (ret)
+		return ret;
+	for (id = 1; id < agent->max_reals; id++) {
+		if (xlb_dp_real_get(agent->dp, id, &r) || !r.family)
+			continue;
+		vip = r.vip_id < agent->max_vips ? &agent->vips[r.vip_id]
+						 : NULL;
+		if (!vip || !vip->used) {
+			release_real(agent, id);
+			continue;
+		}
+		if (vip->n_reals == vip->cap) {
+			size_t cap = vip->cap ? vip->cap * 2 : 8;
+			struct real_ent *n =
+				realloc(vip->reals, cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			vip->reals = n;
+			vip->cap = cap;
+		}
+		ent = &vip->reals[vip->n_reals++];
+		memset(ent, 0, sizeof(*ent));
+		ent->ip.family = r.family;
+		ent->ip.a = r.addr;
+		ent->weight = r.weight;
+		ent->id = id;
+		/* Same generation: the flows tracked for it stay valid. */
+		ent->gen = r.gen;
+		ent->down = r.admin & XLB_REAL_A_DOWN;
+		ent->draining = r.admin & XLB_REAL_A_DRAINING;
+		agent->real_used[id] = 1;
+		if (r.gen > agent->next_gen)
+			agent->next_gen = r.gen;
+		count++;
+	}
+	*n_vips = ctx.n_vips;
+	*n_reals = count;
+	return 0;
+}
+
+static const struct xlb_vip_spec *cfg_vip(const struct xlb_config *cfg,
+					  const struct xlb_service *svc)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_vips; i++)
+		if (xlb_service_equal(&cfg->vips[i].svc, svc))
+			return &cfg->vips[i];
+	return NULL;
+}
+
+static const struct xlb_real_spec *spec_real(const struct xlb_vip_spec *v,
+					     const struct xlb_ip *ip)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_reals; i++)
+		if (xlb_ip_equal(&v->reals[i].ip, ip))
+			return &v->reals[i];
+	return NULL;
+}
+
+/* Would cfg fit in the maps once the running state is replaced by it? */
+static int check_capacity(struct xlb_agent *agent, const struct xlb_config *cfg,
+			  char *err, size_t errlen)
+{
+	size_t reals = 0, i;
+
+	if (cfg->n_vips > agent->max_vips)
+		return fail(err, errlen, -ENOSPC,
+			    "%zu VIPs do not fit the %u VIP slots", cfg->n_vips,
+			    agent->max_vips);
+	for (i = 0; i < cfg->n_vips; i++)
+		reals += cfg->vips[i].n_reals;
+	if (reals > agent->max_reals - 1)
+		return fail(err, errlen, -ENOSPC,
+			    "%zu reals do not fit the %u real slots", reals,
+			    agent->max_reals - 1);
+	return 0;
+}
+
+/* Make one existing VIP's reals and checks what v says. */
+static int reconcile_vip(struct xlb_agent *agent, uint32_t id,
+			 const struct xlb_vip_spec *v,
+			 struct xlb_reconcile_stats *st, char *err,
+			 size_t errlen)
+{
+	struct vip_ent *vip = &agent->vips[id];
+	const struct xlb_real_spec *rs;
+	struct real_ent *ent;
+	size_t i;
+	int ret;
+
+	if (vip->hash != v->hash || vip->table_size != v->table_size) {
+		ret = vip_update(agent, id, v->hash, v->table_size);
+		if (ret)
+			return fail(err, errlen, ret, "updating VIP: %s",
+				    strerror(-ret));
+		st->vips_changed++;
+	}
+	if (memcmp(&vip->check, &v->check, sizeof(v->check))) {
+		vip->check = v->check;
+		st->checks_changed++;
+	}
+	for (i = vip->n_reals; i-- > 0;) {
+		struct xlb_ip ip = vip->reals[i].ip;
+
+		if (spec_real(v, &ip))
+			continue;
+		ret = xlb_real_del(agent, &v->svc, &ip, err, errlen);
+		if (ret)
+			return ret;
+		st->reals_removed++;
+	}
+	for (i = 0; i < v->n_reals; i++) {
+		rs = &v->reals[i];
+		ent = find_real(vip, &rs->ip);
+		if (!ent) {
+			ret = xlb_real_add(agent, &v->svc, &rs->ip, rs->weight,
+					   err, errlen);
+			if (ret)
+				return ret;
+			ent = find_real(vip, &rs->ip);
+			st->reals_added++;
+		} else if (ent->weight != rs->weight) {
+			ret = xlb_real_set_weight(agent, &v->svc, &rs->ip,
+						  rs->weight, err, errlen);
+			if (ret)
+				return ret;
+			st->reals_changed++;
+		}
+		if (ent->has_check != rs->has_check ||
+		    (rs->has_check &&
+		     memcmp(&ent->check, &rs->check, sizeof(rs->check)))) {
+			ent->has_check = rs->has_check;
+			ent->check = rs->check;
+			st->checks_changed++;
+		}
+	}
+	return 0;
+}
+
+int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
+			struct xlb_reconcile_stats *st, char *err,
+			size_t errlen)
+{
+	char vbuf[XLB_SERVICE_STRLEN], msg[XLB_ERR_LEN];
+	const struct xlb_vip_spec *v;
+	uint32_t id, vip_id = 0;
+	size_t i;
+	int ret, r;
+
+	memset(st, 0, sizeof(*st));
+	ret = check_capacity(agent, cfg, err, errlen);
+	if (ret)
+		return ret;
+	ret = xlb_agent_set_globals(agent, cfg);
+	if (ret)
+		return fail(err, errlen, ret, "writing globals: %s",
+			    strerror(-ret));
+	agent->pending = calloc(agent->max_reals, sizeof(*agent->pending));
+	if (!agent->pending)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	agent->n_pending = 0;
+	agent->batch = true;
+	agent->batch_changed = false;
+
+	for (id = 0; !ret && id < agent->max_vips; id++) {
+		struct xlb_service svc = agent->vips[id].svc;
+
+		if (!agent->vips[id].used || cfg_vip(cfg, &svc))
+			continue;
+		ret = xlb_vip_del(agent, &svc, msg, sizeof(msg));
+		st->vips_removed++;
+	}
+	for (i = 0; !ret && i < cfg->n_vips; i++) {
+		v = &cfg->vips[i];
+		if (find_vip(agent, &v->svc, &vip_id)) {
+			ret = reconcile_vip(agent, vip_id, v, st, msg,
+					    sizeof(msg));
+			continue;
+		}
+		ret = xlb_vip_add(agent, &v->svc, v->hash, v->table_size, msg,
+				  sizeof(msg));
+		if (ret)
+			break;
+		st->vips_added++;
+		find_vip(agent, &v->svc, &vip_id);
+		agent->vips[vip_id].check = v->check;
+		ret = reconcile_vip(agent, vip_id, v, st, msg, sizeof(msg));
+	}
+	if (ret)
+		fail(err, errlen, ret, "VIP %s: %s",
+		     i < cfg->n_vips ? xlb_service_str(&cfg->vips[i].svc, vbuf,
+						       sizeof(vbuf))
+				     : "?",
+		     msg);
+
+	/* End of the batch: rings first, then the reals they dropped. */
+	agent->batch = false;
+	for (id = 0; id < agent->max_vips; id++) {
+		if (!agent->vips[id].dirty)
+			continue;
+		agent->vips[id].dirty = false;
+		if (!agent->vips[id].used)
+			continue;
+		r = build_and_publish(agent, id);
+		if (r && !ret)
+			ret = fail(err, errlen, r, "publishing ring: %s",
+				   strerror(-r));
+	}
+	for (i = 0; i < agent->n_pending; i++)
+		release_real(agent, agent->pending[i]);
+	free(agent->pending);
+	agent->pending = NULL;
+	agent->n_pending = 0;
+	if (agent->batch_changed || st->checks_changed)
+		changed(agent);
+	return ret;
+}
+
+void xlb_agent_set_hooks(struct xlb_agent *agent,
+			 const struct xlb_agent_hooks *hooks)
+{
+	agent->hooks = *hooks;
+	agent->has_hooks = true;
+}
+
+const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent)
+{
+	return agent->has_hooks ? &agent->hooks : NULL;
 }

@@ -33,14 +33,21 @@ enum {
 	EXIT_CONFIG = 3,
 };
 
+struct cli;
+
 struct xlbd {
 	int epfd;
 	bool stop;
+	bool full_stop; /* detach and unpin on the way out (lbctl shutdown) */
 	struct xlb_event sig_ev;
 	struct xlb_agent *agent;
 	struct xlb_dp *dp;
 	struct xlb_control *ctl;
+	const struct cli *cli;
+	struct xlb_config cfg; /* as running */
 };
+
+static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen);
 
 int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
 {
@@ -71,13 +78,22 @@ static void on_signal(struct xlb_event *ev, uint32_t events)
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			pr_info("signal %u: stopping", si.ssi_signo);
+			/* The agent stops; the data plane keeps forwarding
+			 * from its pinned maps until the next agent adopts
+			 * it. A full stop is `lbctl shutdown`. */
+			pr_info("signal %u: stopping the agent; the data plane "
+				"keeps running",
+				si.ssi_signo);
 			daemon_state.stop = true;
 			break;
-		case SIGHUP:
-			pr_warn("SIGHUP: configuration reload is not "
-				"supported yet; nothing changed");
+		case SIGHUP: {
+			char err[XLB_ERR_LEN];
+
+			if (reload(&daemon_state, NULL, err, sizeof(err)))
+				pr_warn("reload rejected, nothing changed: %s",
+					err);
 			break;
+		}
 		default:
 			break;
 		}
@@ -88,10 +104,21 @@ static void on_signal(struct xlb_event *ev, uint32_t events)
 static int ensure_bpffs(const char *pin_path)
 {
 	const char *root = "/sys/fs/bpf";
+	char parent[256], *slash;
 	struct statfs st;
 
-	if (strncmp(pin_path, root, strlen(root)))
-		return 0; /* the operator chose a path; it must be bpffs */
+	if (strncmp(pin_path, root, strlen(root))) {
+		/* The operator chose a path: its parent must be bpffs. */
+		snprintf(parent, sizeof(parent), "%s", pin_path);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		if (statfs(parent, &st) || st.f_type != BPF_FS_MAGIC) {
+			pr_warn("%s is not on a BPF filesystem", parent);
+			return -ENOTSUP;
+		}
+		return 0;
+	}
 	if (!statfs(root, &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
 	/* Inside `ip netns exec` /sys is fresh and has no bpffs yet. */
@@ -208,18 +235,16 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 }
 
 /* The file's configuration with the command line on top. */
-static int build_config(const struct cli *cli, struct xlb_config *cfg)
+static int build_config(const struct cli *cli, struct xlb_config *cfg,
+			char *err, size_t errlen)
 {
-	char err[XLB_ERR_LEN];
 	size_t i;
 	int ret;
 
 	if (cli->config) {
-		ret = xlb_config_load(cli->config, cfg, err, sizeof(err));
-		if (ret) {
-			pr_warn("%s", err);
+		ret = xlb_config_load(cli->config, cfg, err, errlen);
+		if (ret)
 			return ret;
-		}
 	} else {
 		xlb_config_defaults(cfg);
 	}
@@ -233,7 +258,8 @@ static int build_config(const struct cli *cli, struct xlb_config *cfg)
 		if (j < cfg->n_interfaces)
 			continue;
 		if (cfg->n_interfaces == XLB_MAX_INTERFACES) {
-			pr_warn("at most %d interfaces", XLB_MAX_INTERFACES);
+			snprintf(err, errlen, "at most %d interfaces",
+				 XLB_MAX_INTERFACES);
 			return -EINVAL;
 		}
 		cfg->interfaces[cfg->n_interfaces] = strdup(cli->ifnames[i]);
@@ -251,8 +277,124 @@ static int build_config(const struct cli *cli, struct xlb_config *cfg)
 	return 0;
 }
 
-static int run(struct xlbd *d, const struct xlb_config *cfg)
+/* Log what a reconcile did, once. */
+static void log_changes(const char *what, const struct xlb_reconcile_stats *st)
 {
+	pr_info("%s: VIPs +%zu -%zu ~%zu, reals +%zu -%zu ~%zu, checks ~%zu",
+		what, st->vips_added, st->vips_removed, st->vips_changed,
+		st->reals_added, st->reals_removed, st->reals_changed,
+		st->checks_changed);
+}
+
+/* Settings that shape the maps or the attachment: not reloadable. */
+static const char *restart_only_change(const struct xlb_config *a,
+				       const struct xlb_config *b)
+{
+	size_t i;
+
+	if (a->n_interfaces != b->n_interfaces)
+		return "interfaces";
+	for (i = 0; i < a->n_interfaces; i++)
+		if (strcmp(a->interfaces[i], b->interfaces[i]))
+			return "interfaces";
+	if (a->xdp_mode != b->xdp_mode)
+		return "xdp_mode";
+	if (strcmp(a->socket_path, b->socket_path))
+		return "socket";
+	if (strcmp(a->pin_path, b->pin_path))
+		return "pin_path";
+	if (a->ct_size != b->ct_size)
+		return "conntrack_size";
+	if (a->max_vips != b->max_vips)
+		return "max_vips";
+	if (a->max_reals != b->max_reals)
+		return "max_reals";
+	if (strcmp(a->metrics_listen, b->metrics_listen))
+		return "metrics";
+	if (strcmp(a->control_cpus, b->control_cpus))
+		return "control_cpus";
+	return NULL;
+}
+
+/*
+ * Reload (SIGHUP, lbctl reload): read and validate the whole file; on
+ * any error change nothing; else apply only the differences.
+ */
+static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
+{
+	struct xlb_reconcile_stats st;
+	struct xlb_config cfg;
+	const char *what;
+	int ret;
+
+	if (!d->cli->config) {
+		snprintf(err, errlen, "xlbd was started without --config");
+		return -EINVAL;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	ret = build_config(d->cli, &cfg, err, errlen);
+	if (ret)
+		goto out;
+	what = restart_only_change(&d->cfg, &cfg);
+	if (what) {
+		snprintf(err, errlen, "%s: changing '%s' needs a restart",
+			 d->cli->config, what);
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = xlb_agent_reconcile(d->agent, &cfg, &st, err, errlen);
+	if (ret)
+		goto out;
+	log_changes("reloaded", &st);
+	if (reply) {
+		json_t *c = json_object();
+
+		json_object_set_new(c, "vips_added",
+				    json_integer(st.vips_added));
+		json_object_set_new(c, "vips_removed",
+				    json_integer(st.vips_removed));
+		json_object_set_new(c, "vips_changed",
+				    json_integer(st.vips_changed));
+		json_object_set_new(c, "reals_added",
+				    json_integer(st.reals_added));
+		json_object_set_new(c, "reals_removed",
+				    json_integer(st.reals_removed));
+		json_object_set_new(c, "reals_changed",
+				    json_integer(st.reals_changed));
+		json_object_set_new(c, "checks_changed",
+				    json_integer(st.checks_changed));
+		json_object_set_new(reply, "changes", c);
+	}
+	xlb_config_free(&d->cfg);
+	d->cfg = cfg;
+	return 0;
+out:
+	xlb_config_free(&cfg);
+	return ret;
+}
+
+static int hook_reload(void *arg, json_t *reply, char *err, size_t errlen)
+{
+	return reload(arg, reply, err, errlen);
+}
+
+static void hook_shutdown(void *arg)
+{
+	struct xlbd *d = arg;
+
+	pr_info("shutdown requested: detaching and unpinning");
+	d->full_stop = true;
+	d->stop = true;
+}
+
+static int run(struct xlbd *d)
+{
+	const struct xlb_config *cfg = &d->cfg;
+	struct xlb_agent_hooks hooks = {
+		.reload = hook_reload,
+		.shutdown = hook_shutdown,
+		.arg = d,
+	};
 	struct epoll_event events[16];
 	struct xlb_dp_opts opts = {
 		.max_vips = cfg->max_vips,
@@ -260,13 +402,14 @@ static int run(struct xlbd *d, const struct xlb_config *cfg)
 		.ct_size = cfg->ct_size,
 		.pin_path = cfg->pin_path,
 	};
+	struct xlb_reconcile_stats st;
 	char err[XLB_ERR_LEN];
-	size_t i;
+	size_t i, n_vips, n_reals;
 	int n, ret;
 
 	ret = ensure_bpffs(cfg->pin_path);
 	if (ret) {
-		pr_warn("mounting bpffs: %s", strerror(-ret));
+		pr_warn("bpffs for %s: %s", cfg->pin_path, strerror(-ret));
 		return ret;
 	}
 	ret = xlb_dp_open(&opts, &d->dp, err, sizeof(err));
@@ -277,10 +420,32 @@ static int run(struct xlbd *d, const struct xlb_config *cfg)
 	ret = xlb_agent_new(d->dp, &d->agent);
 	if (ret)
 		goto out_dp;
-	ret = xlb_agent_apply_config(d->agent, cfg, err, sizeof(err));
-	if (ret) {
-		pr_warn("%s", err);
-		goto out_agent;
+	xlb_agent_set_hooks(d->agent, &hooks);
+	if (xlb_dp_adopted(d->dp)) {
+		ret = xlb_agent_adopt(d->agent, &n_vips, &n_reals);
+		if (ret) {
+			pr_warn("reading the pinned maps: %s", strerror(-ret));
+			goto out_agent;
+		}
+		pr_info("adopted the running data plane from %s: %zu VIPs, "
+			"%zu reals",
+			cfg->pin_path, n_vips, n_reals);
+	}
+	if (xlb_dp_adopted(d->dp) && !d->cli->config) {
+		/* Managed through lbctl alone: what runs is the state to
+		 * keep. With a file, the file is the truth. */
+		ret = xlb_agent_set_globals(d->agent, cfg);
+		if (ret) {
+			pr_warn("writing globals: %s", strerror(-ret));
+			goto out_agent;
+		}
+	} else {
+		ret = xlb_agent_reconcile(d->agent, cfg, &st, err, sizeof(err));
+		if (ret) {
+			pr_warn("%s", err);
+			goto out_agent;
+		}
+		log_changes("configured", &st);
 	}
 	/* Attach last: the maps are complete before the first packet. */
 	for (i = 0; i < cfg->n_interfaces; i++) {
@@ -323,15 +488,18 @@ static int run(struct xlbd *d, const struct xlb_config *cfg)
 out_agent:
 	xlb_agent_free(d->agent);
 out_dp:
-	/* Detaches from every interface and removes the pins. */
-	xlb_dp_close(d->dp);
+	/* A full stop detaches and unpins; otherwise the data plane runs
+	 * on for the next agent. */
+	xlb_dp_close(d->dp, d->full_stop);
+	if (d->full_stop)
+		pr_info("stopped: program detached, maps unpinned");
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct xlbd *d = &daemon_state;
-	struct xlb_config cfg;
+	char err[XLB_ERR_LEN];
 	struct cli cli;
 	sigset_t mask;
 	int ret;
@@ -340,18 +508,19 @@ int main(int argc, char **argv)
 	xlb_log_hook_libs();
 	if (parse_cli(argc, argv, &cli))
 		return EXIT_USAGE;
-	memset(&cfg, 0, sizeof(cfg));
-	if (build_config(&cli, &cfg)) {
-		xlb_config_free(&cfg);
+	d->cli = &cli;
+	if (build_config(&cli, &d->cfg, err, sizeof(err))) {
+		pr_warn("%s", err);
+		xlb_config_free(&d->cfg);
 		return EXIT_CONFIG;
 	}
 	if (cli.check) {
 		printf("%s: configuration ok (%zu VIPs)\n",
-		       cli.config ? cli.config : "(defaults)", cfg.n_vips);
-		xlb_config_free(&cfg);
+		       cli.config ? cli.config : "(defaults)", d->cfg.n_vips);
+		xlb_config_free(&d->cfg);
 		return EXIT_OK;
 	}
-	if (!cfg.n_interfaces)
+	if (!d->cfg.n_interfaces)
 		pr_warn("no interface given: the program is loaded but sees "
 			"no traffic (use --interface or interfaces:)");
 
@@ -367,12 +536,12 @@ int main(int argc, char **argv)
 	if (d->epfd < 0 || d->sig_ev.fd < 0 ||
 	    xlb_loop_add(d->epfd, &d->sig_ev, EPOLLIN)) {
 		pr_warn("event loop: %s", strerror(errno));
-		xlb_config_free(&cfg);
+		xlb_config_free(&d->cfg);
 		return EXIT_RUNTIME;
 	}
-	ret = run(d, &cfg);
+	ret = run(d);
 	close(d->sig_ev.fd);
 	close(d->epfd);
-	xlb_config_free(&cfg);
+	xlb_config_free(&d->cfg);
 	return ret ? EXIT_RUNTIME : EXIT_OK;
 }

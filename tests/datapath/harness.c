@@ -98,7 +98,7 @@ void h_setup(void)
 void h_teardown(void)
 {
 	xlb_agent_free(h_agent);
-	xlb_dp_close(h_dp);
+	xlb_dp_close(h_dp, true);
 	h_agent = NULL;
 	h_dp = NULL;
 }

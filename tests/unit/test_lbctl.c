@@ -1172,3 +1172,16 @@ Test(socket, other_files_are_left_alone)
 	s.ctl = NULL;
 	server_close(&s);
 }
+
+/* Stand-ins for the agent operations the server gained later. */
+int xlb_real_set_drain(struct xlb_agent *agent, const struct xlb_service *svc,
+		       const struct xlb_ip *real, bool drain, char *err,
+		       size_t errlen)
+{
+	return 0;
+}
+
+const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent)
+{
+	return NULL;
+}

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	printf("ratio fib/gateway (median): %.2f\n", mf / mg);
 	xlb_config_free(&cfg);
 	xlb_agent_free(agent);
-	xlb_dp_close(dp);
+	xlb_dp_close(dp, true);
 	free(fib);
 	free(gw);
 	return 0;

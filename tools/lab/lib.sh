@@ -71,6 +71,10 @@ lab_init() {
 	LAB_FORWARDER=${3:-xlb}
 	LAB_RUN=${TMPDIR:-/tmp}/$LAB_PREFIX
 	LAB_SOCK=$LAB_RUN/xlbd.sock
+	# Pins go to a bpffs mounted here, in the host's mount namespace: one
+	# mounted by xlbd inside `ip netns exec` would vanish with xlbd, and
+	# a restarted xlbd could not adopt the running data plane.
+	LAB_BPFFS=$LAB_RUN/bpffs
 	LAB_XDP_MODE=${LAB_XDP_MODE:-native}
 }
 
@@ -107,9 +111,11 @@ lab_spawn() {
 	local node=$1 name=$2 ns
 	shift 2
 	ns=$(lab_ns "$node")
-	# No pid file: lab_down stops whatever runs in the lab's namespaces.
+	# lab_down stops whatever runs in the lab's namespaces; the pid file
+	# is for tests that stop one process (ip netns exec execs it).
 	setsid ip netns exec "$ns" "$@" </dev/null \
 		>"$LAB_RUN/$name.log" 2>&1 &
+	echo $! >"$LAB_RUN/$name.pid"
 }
 
 # wait_until SECONDS CMD...: poll CMD every 0.1 s, bounded.
@@ -276,9 +282,15 @@ lab_start_servers() {
 lab_start_xlbd() {
 	[[ -x $LAB_BUILD/xlbd && -x $LAB_BUILD/lbctl ]] ||
 		lab_die "$LAB_BUILD/xlbd or lbctl missing: run make first"
+	if ! mountpoint -q "$LAB_BPFFS"; then
+		mkdir -p "$LAB_BPFFS"
+		mount -t bpf bpf "$LAB_BPFFS"
+	fi
+	# shellcheck disable=SC2086 # LAB_XLBD_ARGS is a list of words
 	lab_spawn xlb xlbd "$LAB_BUILD/xlbd" --interface eth0 \
 		--socket "$LAB_SOCK" --xdp-mode "$LAB_XDP_MODE" \
-		${LAB_XLBD_CONFIG:+--config "$LAB_XLBD_CONFIG"}
+		--pin-path "$LAB_BPFFS/xlb" \
+		${LAB_XLBD_CONFIG:+--config "$LAB_XLBD_CONFIG"} ${LAB_XLBD_ARGS:-}
 	if ! wait_until 10 lab_lbctl ping; then
 		lab_log "xlbd did not answer on $LAB_SOCK; its log:"
 		cat "$LAB_RUN/xlbd.log" >&2
@@ -398,12 +410,26 @@ lab_delete_ns() {
 lab_down() {
 	local node ns
 	ns=$(lab_ns xlb)
-	[[ -e /run/netns/$ns ]] && lab_kill_ns_pids "$ns"
+	if [[ -e /run/netns/$ns ]]; then
+		# A full stop: xlbd detaches and unpins (SIGTERM alone leaves
+		# the data plane running, as a restart wants).
+		if [[ -S $LAB_SOCK ]]; then
+			lab_lbctl shutdown >/dev/null 2>&1 || true
+		fi
+		lab_kill_ns_pids "$ns"
+	fi
 	for node in $(lab_nodes); do
 		ns=$(lab_ns "$node")
 		[[ -e /run/netns/$ns ]] && lab_delete_ns "$ns"
 	done
+	lab_umount_bpffs "$LAB_RUN"
 	rm -rf "$LAB_RUN"
+}
+
+# Unmount the lab's bpffs under a run directory, if mounted.
+lab_umount_bpffs() {
+	mountpoint -q "$1/bpffs" 2>/dev/null && umount "$1/bpffs"
+	return 0
 }
 
 # lab_clean_stale PATTERN: remove leftovers of runs that are gone.
@@ -418,6 +444,7 @@ lab_clean_stale() {
 			owner=${ns%%-*}
 			owner=${owner#xlbt}
 			kill -0 "$owner" 2>/dev/null && continue
+			lab_umount_bpffs "${TMPDIR:-/tmp}/xlbt$owner"
 			rm -rf "${TMPDIR:-/tmp}/xlbt$owner"
 			;;
 		*) continue ;;
