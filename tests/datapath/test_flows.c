@@ -246,3 +246,91 @@ Test(flows, flow_moving_to_another_cpu_keeps_its_real)
 				   PKT_SYN, 1) >= 2;
 	cr_assert_gt(moved, 40, "new flows reach the new reals (%d)", moved);
 }
+
+static void set_health(const char *vip, const char *real, bool up)
+{
+	struct xlb_service svc;
+	struct xlb_ip ip;
+
+	cr_assert_eq(xlb_service_parse(vip, &svc), 0);
+	cr_assert_eq(xlb_ip_parse(real, &ip), 0);
+	cr_assert_eq(xlb_real_set_health(h_agent, &svc, &ip, up), 0);
+}
+
+static void set_drain(const char *vip, const char *real, bool drain)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+
+	cr_assert_eq(xlb_service_parse(vip, &svc), 0);
+	cr_assert_eq(xlb_ip_parse(real, &ip), 0);
+	cr_assert_eq(
+		xlb_real_set_drain(h_agent, &svc, &ip, drain, err, sizeof(err)),
+		0, "%s", err);
+}
+
+Test(flows, down_real_loses_its_flows_and_gets_them_back_fresh)
+{
+	int first[N_FLOWS], on_down = 0, kept = 0, back = 0, i, r;
+	char c[32];
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	for (i = 0; i < 3; i++)
+		h_real(VIP, reals[i], 100);
+	for (i = 0; i < N_FLOWS; i++) {
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, 0);
+		on_down += first[i] == 1;
+	}
+	set_health(VIP, reals[1], false);
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
+			      0);
+		cr_assert_neq(r, 1, "flow %d sent to a real that is down", i);
+		kept += first[i] != 1 && r == first[i];
+	}
+	cr_assert_eq(kept, N_FLOWS - on_down,
+		     "flows of healthy reals must not move");
+	/* Back up: new flows reach it again. */
+	set_health(VIP, reals[1], true);
+	for (i = 0; i < N_FLOWS; i++)
+		back += send_flow(client_of(i, c, sizeof(c)), 40000 + i,
+				  PKT_SYN, 0) == 1;
+	cr_assert_gt(back, N_FLOWS / 5, "only %d new flows after up", back);
+}
+
+Test(flows, draining_real_keeps_flows_takes_no_new_ones)
+{
+	int first[N_FLOWS], on_drained = 0, i, r;
+	struct xlb_counters before, after;
+	char c[32];
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	for (i = 0; i < 3; i++)
+		h_real(VIP, reals[i], 100);
+	for (i = 0; i < N_FLOWS; i++) {
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, 0);
+		on_drained += first[i] == 2;
+	}
+	set_drain(VIP, reals[2], true);
+	h_real_counters(VIP, reals[2], &before);
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
+			      0);
+		cr_assert_eq(r, first[i], "established flow %d moved", i);
+		r = send_flow(client_of(i, c, sizeof(c)), 30000 + i, PKT_SYN,
+			      0);
+		cr_assert_neq(r, 2, "new flow %d went to a draining real", i);
+	}
+	h_real_counters(VIP, reals[2], &after);
+	cr_assert_eq(after.packets - before.packets, (uint64_t)on_drained,
+		     "the draining real still carries its own flows");
+	cr_assert_eq(after.new_flows, before.new_flows);
+	set_drain(VIP, reals[2], false);
+	for (i = 0, r = 0; i < N_FLOWS; i++)
+		r += send_flow(client_of(i, c, sizeof(c)), 50000 + i, PKT_SYN,
+			       0) == 2;
+	cr_assert_gt(r, N_FLOWS / 5, "undrained real gets new flows (%d)", r);
+}
