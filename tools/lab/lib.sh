@@ -262,20 +262,31 @@ lab_warm_neighbours() {
 	done
 }
 
+# lab_start_server I: the echo server of real I (started, not awaited).
+lab_start_server() {
+	local i=$1
+	lab_spawn "real$i" "echo-real$i" "$LAB_PYTHON" \
+		"$LAB_ROOT/tools/xlb-echo.py" --name "real$i" \
+		--addr "$LAB_VIP4" --addr "$LAB_VIP6" \
+		--addr "$(real_addr4 "$i")" --addr "$(real_addr6 "$i")" \
+		--tcp-port "$LAB_TCP_PORT" --tcp-port "$LAB_PLAIN_PORT" \
+		--udp-port "$LAB_UDP_PORT"
+}
+
+# lab_wait_server I: until real I's server says it is serving.
+lab_wait_server() {
+	wait_until 10 grep -q serving "$LAB_RUN/echo-real$1.log" ||
+		lab_die "server on real$1 did not start:" \
+			"$(cat "$LAB_RUN/echo-real$1.log")"
+}
+
 lab_start_servers() {
 	local i
 	for ((i = 1; i <= LAB_NREALS; i++)); do
-		lab_spawn "real$i" "echo-real$i" "$LAB_PYTHON" \
-			"$LAB_ROOT/tools/xlb-echo.py" --name "real$i" \
-			--addr "$LAB_VIP4" --addr "$LAB_VIP6" \
-			--addr "$(real_addr4 "$i")" --addr "$(real_addr6 "$i")" \
-			--tcp-port "$LAB_TCP_PORT" --tcp-port "$LAB_PLAIN_PORT" \
-			--udp-port "$LAB_UDP_PORT"
+		lab_start_server "$i"
 	done
 	for ((i = 1; i <= LAB_NREALS; i++)); do
-		wait_until 10 grep -q serving "$LAB_RUN/echo-real$i.log" ||
-			lab_die "server on real$i did not start:" \
-				"$(cat "$LAB_RUN/echo-real$i.log")"
+		lab_wait_server "$i"
 	done
 }
 
