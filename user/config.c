@@ -14,6 +14,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "health.h"
 #include "xlb.h"
 
 /* What a file may ask for: local policy, not map layout. */
@@ -27,6 +28,7 @@
 /* The data plane takes the IPv6 host bits from the last word only. */
 #define CFG_TUN_V6_PLEN_MIN 96
 #define CFG_FILE_MAX	    (16 << 20)
+#define CFG_MAX_CPU	    1023 /* CPU_SETSIZE - 1 */
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
 
@@ -36,8 +38,10 @@ struct cfg_ctx {
 	const char *name;
 	char *err;
 	size_t errlen;
-	size_t total_reals;	/* over every VIP read so far */
-	size_t table_size_line; /* of the current VIP's table_size, or 0 */
+	size_t total_reals;	  /* over every VIP read so far */
+	size_t table_size_line;	  /* of the current VIP's table_size, or 0 */
+	struct xlb_vip_spec *vip; /* being read: its reals' checks start
+				     from its check */
 };
 
 /* One key of a mapping: its name and what reads its (non-null) value. */
@@ -671,6 +675,433 @@ static int parse_real_ip(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
+/*
+ * Health checks. A VIP's `health` is the check of its reals; a real's
+ * `health` starts from its VIP's and changes the keys it sets. Values
+ * left out stay 0 in struct xlb_check_spec, which means the default.
+ */
+
+/* The keys of a health mapping, to remember where each was written. */
+enum {
+	CK_TYPE,
+	CK_INTERVAL,
+	CK_TIMEOUT,
+	CK_RISE,
+	CK_FALL,
+	CK_ADDRESS,
+	CK_PORT,
+	CK_PATH,
+	CK_HOST,
+	CK_CODES,
+	CK_SEND,
+	CK_EXPECT,
+	CK_MAX,
+};
+
+/* A health mapping being read. */
+struct check_parse {
+	struct xlb_check_spec spec;
+	bool in_real;	      /* a real's: may set an address */
+	size_t lines[CK_MAX]; /* where each key was written; 0: not here */
+};
+
+static const char *const check_type_names[] = {
+	[XLB_CHECK_NONE] = "none",
+	[XLB_CHECK_TCP] = "tcp",
+	[XLB_CHECK_HTTP] = "http",
+	[XLB_CHECK_UDP] = "udp",
+};
+
+/* A check type by name: none | tcp | http | udp. */
+static int check_type_text(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   enum xlb_check_type *type)
+{
+	const char *s = NULL;
+	size_t i;
+	int ret;
+
+	ret = node_text(c, key, val, "none, tcp, http or udp", &s);
+	if (ret)
+		return ret;
+	for (i = 0; i < sizeof(check_type_names) / sizeof(check_type_names[0]);
+	     i++) {
+		if (!strcmp(s, check_type_names[i])) {
+			*type = (enum xlb_check_type)i;
+			return 0;
+		}
+	}
+	return fail(c, val,
+		    "%s: expected none, tcp, http or udp, got '" CFG_QUOTE "'",
+		    key, s);
+}
+
+/* health.type */
+static int parse_check_type(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_TYPE] = node_line(val);
+	return check_type_text(c, key, val, &p->spec.type);
+}
+
+/* A duration in milliseconds, "500", "500ms" or "2s", within min..max. */
+static int node_ms(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		   uint32_t min, uint32_t max, uint32_t *out)
+{
+	const char *s = NULL, *unit;
+	uint64_t v = 0;
+	size_t i;
+	int ret;
+
+	ret = node_text(c, key, node, "a duration", &s);
+	if (ret)
+		return ret;
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
+		if (v <= UINT32_MAX)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+	unit = s + i;
+	if (!i || (*unit && strcmp(unit, "ms") && strcmp(unit, "s")))
+		return fail(c, node,
+			    "%s: expected a duration (500, 500ms or 2s), got "
+			    "'" CFG_QUOTE "'",
+			    key, s);
+	if (!strcmp(unit, "s"))
+		v *= 1000;
+	if (v < min || v > max)
+		return fail(c, node,
+			    "%s: " CFG_QUOTE " is out of range %u..%u ms", key,
+			    s, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* health.interval: between the starts of two checks. */
+static int parse_check_interval(struct cfg_ctx *c, const char *key,
+				yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_INTERVAL] = node_line(val);
+	return node_ms(c, key, val, XLB_CHECK_MIN_INTERVAL_MS,
+		       XLB_CHECK_MAX_INTERVAL_MS, &p->spec.interval_ms);
+}
+
+/* health.timeout: of one attempt; checked against the interval later. */
+static int parse_check_timeout(struct cfg_ctx *c, const char *key,
+			       yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_TIMEOUT] = node_line(val);
+	return node_ms(c, key, val, 1, XLB_CHECK_MAX_INTERVAL_MS - 1,
+		       &p->spec.timeout_ms);
+}
+
+/* health.rise */
+static int parse_check_rise(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_RISE] = node_line(val);
+	return node_u32(c, key, val, 1, XLB_CHECK_MAX_COUNT, &p->spec.rise);
+}
+
+/* health.fall */
+static int parse_check_fall(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_FALL] = node_line(val);
+	return node_u32(c, key, val, 1, XLB_CHECK_MAX_COUNT, &p->spec.fall);
+}
+
+/* health.address: a real's check may go elsewhere than the real. */
+static int parse_check_address(struct cfg_ctx *c, const char *key,
+			       yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+	const char *s = NULL;
+	int ret;
+
+	p->lines[CK_ADDRESS] = node_line(val);
+	if (!p->in_real)
+		return fail(c, val,
+			    "%s: only a real's health may set an address", key);
+	ret = node_text(c, key, val, "an address", &s);
+	if (ret)
+		return ret;
+	if (xlb_ip_parse(s, &p->spec.addr))
+		return fail(c, val, "%s: invalid IP address '" CFG_QUOTE "'",
+			    key, s);
+	if (!ip_is_usable(&p->spec.addr))
+		return fail(c, val,
+			    "%s: %s cannot be checked (unspecified, "
+			    "multicast or broadcast)",
+			    key, s);
+	return 0;
+}
+
+/* health.port */
+static int parse_check_port(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+	uint32_t port;
+	int ret;
+
+	p->lines[CK_PORT] = node_line(val);
+	ret = node_u32(c, key, val, 1, 65535, &port);
+	if (!ret)
+		p->spec.port = (uint16_t)port;
+	return ret;
+}
+
+/*
+ * A text of a check into a buffer of XLB_CHECK_TEXT_LEN. A token (path,
+ * host) goes into the request as it is: no spaces, no control characters.
+ */
+static int check_text(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		      bool token, char *buf)
+{
+	const char *s = NULL;
+	size_t i;
+	int ret;
+
+	ret = node_text(c, key, val, "a string", &s);
+	if (ret)
+		return ret;
+	if (strlen(s) >= XLB_CHECK_TEXT_LEN)
+		return fail(c, val, "%s: longer than %d characters", key,
+			    XLB_CHECK_TEXT_LEN - 1);
+	for (i = 0; token && s[i]; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return fail(c, val,
+				    "%s: '" CFG_QUOTE
+				    "' contains spaces or control characters",
+				    key, s);
+	if (token && !s[0])
+		return fail(c, val, "%s: empty", key);
+	strcpy(buf, s);
+	return 0;
+}
+
+/* health.path: what HTTP checks ask for. */
+static int parse_check_path(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+	int ret;
+
+	p->lines[CK_PATH] = node_line(val);
+	ret = check_text(c, key, val, true, p->spec.http_path);
+	if (!ret && p->spec.http_path[0] != '/')
+		return fail(c, val,
+			    "%s: '" CFG_QUOTE "' does not start with '/'", key,
+			    p->spec.http_path);
+	return ret;
+}
+
+/* health.host: the Host header of HTTP checks. */
+static int parse_check_host(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_HOST] = node_line(val);
+	return check_text(c, key, val, true, p->spec.http_host);
+}
+
+/* health.codes: the HTTP status codes that count as healthy. */
+static int parse_check_codes(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+	size_t i, j, n;
+	uint32_t code;
+	int ret;
+
+	p->lines[CK_CODES] = node_line(val);
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val, "%s: expected a list, got %s", key,
+			    node_kind(val));
+	n = seq_len(val);
+	if (!n)
+		return fail(c, val, "%s: empty list", key);
+	p->spec.n_http_codes = 0;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+
+		if (i == XLB_CHECK_MAX_CODES)
+			return fail(c, item, "%s: at most %d status codes", key,
+				    XLB_CHECK_MAX_CODES);
+		ret = node_u32(c, key, item, XLB_CHECK_MIN_HTTP_CODE,
+			       XLB_CHECK_MAX_HTTP_CODE, &code);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++)
+			if (p->spec.http_codes[j] == code)
+				return fail(c, item, "%s: %u is listed twice",
+					    key, code);
+		p->spec.http_codes[i] = (uint16_t)code;
+		p->spec.n_http_codes++;
+	}
+	return 0;
+}
+
+/* health.send: the payload of UDP checks. */
+static int parse_check_send(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_SEND] = node_line(val);
+	return check_text(c, key, val, false, p->spec.udp_send);
+}
+
+/* health.expect: how a UDP reply must start. */
+static int parse_check_expect(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct check_parse *p = obj;
+
+	p->lines[CK_EXPECT] = node_line(val);
+	return check_text(c, key, val, false, p->spec.udp_expect);
+}
+
+static const struct cfg_key check_keys[] = {
+	{"type", parse_check_type},
+	{"interval", parse_check_interval},
+	{"timeout", parse_check_timeout},
+	{"rise", parse_check_rise},
+	{"fall", parse_check_fall},
+	{"address", parse_check_address},
+	{"port", parse_check_port},
+	{"path", parse_check_path},
+	{"host", parse_check_host},
+	{"codes", parse_check_codes},
+	{"send", parse_check_send},
+	{"expect", parse_check_expect},
+	{NULL},
+};
+
+/*
+ * The rules of a health mapping as a whole, once every key is read: a
+ * type, settings that the type uses, a timeout shorter than the interval
+ * (defaults included), and a port when the VIP has none.
+ */
+static int check_finish(struct cfg_ctx *c, yaml_node_t *node,
+			struct check_parse *p)
+{
+	static const struct {
+		int key;
+		enum xlb_check_type type;
+		const char *name;
+	} only[] = {
+		{CK_PATH, XLB_CHECK_HTTP, "path"},
+		{CK_HOST, XLB_CHECK_HTTP, "host"},
+		{CK_CODES, XLB_CHECK_HTTP, "codes"},
+		{CK_SEND, XLB_CHECK_UDP, "send"},
+		{CK_EXPECT, XLB_CHECK_UDP, "expect"},
+	};
+	struct xlb_check_spec *s = &p->spec;
+	uint32_t interval;
+	size_t i, line;
+
+	if (!p->lines[CK_TYPE] && s->type == XLB_CHECK_NONE)
+		return fail(c, node, "missing key 'type' in health%s",
+			    p->in_real ? " (its VIP has no check)" : "");
+	if (s->type == XLB_CHECK_NONE) {
+		for (i = 0; i < CK_MAX; i++)
+			if (i != CK_TYPE && p->lines[i])
+				return fail_at(c, p->lines[i],
+					       "health: a check of type none "
+					       "takes no other settings");
+		memset(s, 0, sizeof(*s));
+		return 0;
+	}
+	for (i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+		if (p->lines[only[i].key] && s->type != only[i].type)
+			return fail_at(c, p->lines[only[i].key],
+				       "%s: only for %s checks, not %s",
+				       only[i].name,
+				       check_type_names[only[i].type],
+				       check_type_names[s->type]);
+	interval = s->interval_ms ? s->interval_ms
+				  : XLB_CHECK_DEFAULT_INTERVAL_MS;
+	if (s->timeout_ms && s->timeout_ms >= interval) {
+		line = p->lines[CK_INTERVAL] > p->lines[CK_TIMEOUT]
+			       ? p->lines[CK_INTERVAL]
+			       : p->lines[CK_TIMEOUT];
+		return fail_at(c, line,
+			       "health: timeout %u ms is not shorter than the "
+			       "interval %u ms",
+			       s->timeout_ms, interval);
+	}
+	if (c->vip->svc.ip.family && !c->vip->svc.port && !s->port)
+		return fail(c, node,
+			    "health: a check of an any-port VIP needs a port");
+	/* What another type left behind (a real's check changing its
+	 * VIP's type) means nothing here. */
+	if (s->type != XLB_CHECK_HTTP) {
+		memset(s->http_path, 0, sizeof(s->http_path));
+		memset(s->http_host, 0, sizeof(s->http_host));
+		memset(s->http_codes, 0, sizeof(s->http_codes));
+		s->n_http_codes = 0;
+	}
+	if (s->type != XLB_CHECK_UDP) {
+		memset(s->udp_send, 0, sizeof(s->udp_send));
+		memset(s->udp_expect, 0, sizeof(s->udp_expect));
+	}
+	return 0;
+}
+
+/*
+ * A health value: a type alone (`health: tcp`, `health: none`) or a
+ * mapping of settings. A real's starts from its VIP's check.
+ */
+static int parse_check(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		       bool in_real, struct xlb_check_spec *out)
+{
+	struct check_parse p;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.in_real = in_real;
+	if (in_real)
+		p.spec = c->vip->check;
+	if (val->type == YAML_SCALAR_NODE) {
+		p.lines[CK_TYPE] = node_line(val);
+		ret = check_type_text(c, key, val, &p.spec.type);
+	} else if (val->type == YAML_MAPPING_NODE) {
+		ret = walk_map(c, val, key, check_keys, &p);
+	} else {
+		return fail(c, val,
+			    "%s: expected a check type or a mapping, got %s",
+			    key, node_kind(val));
+	}
+	if (!ret)
+		ret = check_finish(c, val, &p);
+	if (!ret)
+		*out = p.spec;
+	return ret;
+}
+
+/* reals[].health: this real's own check. */
+static int parse_real_health(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	struct xlb_real_spec *real = obj;
+	int ret;
+
+	ret = parse_check(c, key, val, true, &real->check);
+	if (!ret)
+		real->has_check = true;
+	return ret;
+}
+
 /* reals[].address */
 static int parse_real_address(struct cfg_ctx *c, const char *key,
 			      yaml_node_t *val, void *obj)
@@ -692,6 +1123,7 @@ static int parse_real_weight(struct cfg_ctx *c, const char *key,
 static const struct cfg_key real_keys[] = {
 	{"address", parse_real_address, true},
 	{"weight", parse_real_weight},
+	{"health", parse_real_health},
 	{NULL},
 };
 
@@ -818,13 +1250,48 @@ static int parse_vip_table_size(struct cfg_ctx *c, const char *key,
 	return 0;
 }
 
+/* vips[].health: the check of the VIP's reals. */
+static int parse_vip_health(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+
+	return parse_check(c, key, val, false, &vip->check);
+}
+
 static const struct cfg_key vip_keys[] = {
-	{"vip", parse_vip_service, true},
-	{"hash", parse_vip_hash},
-	{"table_size", parse_vip_table_size},
-	{"reals", parse_reals},
-	{NULL},
+	{"vip", parse_vip_service, true},     {"hash", parse_vip_hash},
+	{"table_size", parse_vip_table_size}, {"reals", parse_reals},
+	{"health", parse_vip_health},	      {NULL},
 };
+
+/*
+ * Read one key of a mapping ahead of the others, if it is there with a
+ * value; walk_map() reads it again in its turn (same result) and reports
+ * what is wrong with the mapping itself.
+ */
+static int parse_early(struct cfg_ctx *c, yaml_node_t *map, const char *name,
+		       int (*parse)(struct cfg_ctx *c, const char *key,
+				    yaml_node_t *val, void *obj),
+		       void *obj)
+{
+	yaml_node_pair_t *pair;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return 0;
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *key = node_get(c, pair->key);
+		yaml_node_t *val = node_get(c, pair->value);
+
+		if (key->type != YAML_SCALAR_NODE ||
+		    strcmp((const char *)key->data.scalar.value, name) ||
+		    strlen(name) != key->data.scalar.length)
+			continue;
+		return node_is_null(val) ? 0 : parse(c, name, val, obj);
+	}
+	return 0;
+}
 
 /*
  * One entry of vips. Every real with a weight needs at least one slot of
@@ -840,7 +1307,14 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 	vip->table_size = XLB_RING_SIZE_DEFAULT;
 	vip->line = (int)node_line(item);
 	c->table_size_line = 0;
-	ret = walk_map(c, item, "a VIP", vip_keys, vip);
+	c->vip = vip;
+	/* The service and the VIP's check first, wherever they are
+	 * written: the checks of its reals start from them. */
+	ret = parse_early(c, item, "vip", parse_vip_service, vip);
+	if (!ret)
+		ret = parse_early(c, item, "health", parse_vip_health, vip);
+	if (!ret)
+		ret = walk_map(c, item, "a VIP", vip_keys, vip);
 	if (ret)
 		return ret;
 	for (i = 0; i < vip->n_reals; i++)
@@ -893,6 +1367,156 @@ static int parse_vips(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return check_dup_vips(c, cfg->vips, cfg->n_vips);
 }
 
+/* A port number written after an address: digits, 1..65535. */
+static bool port_text(const char *s, uint16_t *port)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i == 5)
+			return false;
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	}
+	if (!i || !v || v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+/* A multicast address, or the IPv4 broadcast address. */
+static bool ip_is_group(const struct xlb_ip *ip)
+{
+	const uint8_t *b = (const uint8_t *)ip->a.addr;
+
+	if (ip->family == AF_INET)
+		return (b[0] & 0xf0) == 0xe0 || ip->a.addr[0] == 0xffffffff;
+	return b[0] == 0xff;
+}
+
+/*
+ * metrics: where /metrics is served, "ADDR:PORT" with IPv6 in brackets,
+ * or off. Kept in the canonical text form of the address.
+ */
+static int parse_metrics(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 void *obj)
+{
+	struct xlb_config *cfg = obj;
+	const char *s = NULL, *colon, *a;
+	char addr[XLB_IP_STRLEN];
+	struct xlb_ip ip;
+	uint16_t port;
+	bool bracket;
+	size_t len;
+	int ret;
+
+	if (val->type == YAML_SEQUENCE_NODE)
+		return fail(c, val,
+			    "%s: expected ADDR:PORT or off, got a list (write "
+			    "IPv6 addresses in quotes: \"[::1]:9617\")",
+			    key);
+	ret = node_text(c, key, val, "ADDR:PORT or off", &s);
+	if (ret)
+		return ret;
+	if (!strcmp(s, "off")) {
+		cfg->metrics_listen[0] = '\0';
+		return 0;
+	}
+	colon = strrchr(s, ':');
+	if (!colon)
+		return fail(c, val,
+			    "%s: expected ADDR:PORT or off, got '" CFG_QUOTE
+			    "'",
+			    key, s);
+	a = s;
+	len = (size_t)(colon - s);
+	bracket = s[0] == '[';
+	if (bracket) {
+		/* "[v6]:port": the address between the brackets. */
+		len = len >= 3 && s[len - 1] == ']' ? len - 2 : 0;
+		a++;
+	}
+	if (len && len < sizeof(addr)) {
+		memcpy(addr, a, len);
+		addr[len] = '\0';
+	}
+	if (!len || len >= sizeof(addr) || xlb_ip_parse(addr, &ip) ||
+	    (ip.family == AF_INET6) != bracket)
+		return fail(c, val,
+			    "%s: invalid address in '" CFG_QUOTE
+			    "' (IPv6 in brackets: \"[::1]:9617\")",
+			    key, s);
+	if (!port_text(colon + 1, &port))
+		return fail(c, val,
+			    "%s: invalid port in '" CFG_QUOTE
+			    "' (expected 1..65535)",
+			    key, s);
+	if (ip_is_group(&ip))
+		return fail(c, val,
+			    "%s: %s is a multicast or broadcast address", key,
+			    addr);
+	xlb_ip_str(&ip, addr, sizeof(addr));
+	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen),
+		 bracket ? "[%s]:%u" : "%s:%u", addr, port);
+	return 0;
+}
+
+/* A CPU number of a CPU list: digits, 0..CFG_MAX_CPU. */
+static const char *cpu_number(const char *s, uint32_t *cpu)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (uint32_t)(s[i] - '0');
+		if (v > CFG_MAX_CPU)
+			return NULL;
+	}
+	*cpu = v;
+	return i ? s + i : NULL;
+}
+
+/*
+ * control_cpus: the CPUs xlbd's threads may run on, as a CPU list:
+ * "N" and "N-M" (N <= M) items separated by commas, CPUs 0..1023.
+ */
+static int parse_control_cpus(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct xlb_config *cfg = obj;
+	const char *s = NULL, *p;
+	uint32_t a, b;
+	int ret;
+
+	ret = node_text(c, key, val, "a CPU list like 0-1,4", &s);
+	if (ret)
+		return ret;
+	if (strlen(s) >= sizeof(cfg->control_cpus))
+		return fail(c, val, "%s: longer than %zu characters", key,
+			    sizeof(cfg->control_cpus) - 1);
+	for (p = s;; p++) {
+		p = cpu_number(p, &a);
+		b = a;
+		if (p && *p == '-')
+			p = cpu_number(p + 1, &b);
+		if (!p || (*p && *p != ','))
+			return fail(c, val,
+				    "%s: invalid CPU list '" CFG_QUOTE
+				    "' (expected CPUs 0..%d and ranges, like "
+				    "0-1,4)",
+				    key, s, CFG_MAX_CPU);
+		if (a > b)
+			return fail(c, val,
+				    "%s: range %u-%u in '" CFG_QUOTE
+				    "' runs backwards",
+				    key, a, b, s);
+		if (!*p)
+			break;
+	}
+	strcpy(cfg->control_cpus, s);
+	return 0;
+}
+
 static const struct cfg_key top_keys[] = {
 	{"interfaces", parse_interfaces},
 	{"xdp_mode", parse_xdp_mode},
@@ -903,6 +1527,8 @@ static const struct cfg_key top_keys[] = {
 	{"max_reals", parse_max_reals},
 	{"tunnel_source", parse_tunnel},
 	{"gateway_mac", parse_gw_mac},
+	{"metrics", parse_metrics},
+	{"control_cpus", parse_control_cpus},
 	{"vips", parse_vips},
 	{NULL},
 };
@@ -1012,6 +1638,8 @@ void xlb_config_defaults(struct xlb_config *cfg)
 			 &cfg->tun_src_v4_plen);
 	xlb_prefix_parse("fc00:2::/96", &cfg->tun_src_v6,
 			 &cfg->tun_src_v6_plen);
+	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s",
+		 XLB_DEFAULT_METRICS);
 }
 
 /*

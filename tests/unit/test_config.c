@@ -46,41 +46,62 @@ static const char *svc_text(const struct xlb_service *svc)
 
 /* Every key set, off its default where it can be. */
 static const char full_example[] =
-	"# XLB node configuration\n"		/* 1 */
-	"interfaces: [eth0, eth1]\n"		/* 2 */
-	"xdp_mode: generic\n"			/* 3 */
-	"socket: /run/xlb/test.sock\n"		/* 4 */
-	"pin_path: /sys/fs/bpf/xlb-test\n"	/* 5 */
-	"conntrack_size: 131072\n"		/* 6 */
-	"max_vips: 64\n"			/* 7 */
-	"max_reals: 256\n"			/* 8 */
-	"tunnel_source:\n"			/* 9 */
-	"  ipv4: 172.20.0.0/16\n"		/* 10 */
-	"  ipv6: \"fc00:3::/112\"\n"		/* 11 */
-	"gateway_mac: \"02:00:00:AA:bb:01\"\n"	/* 12 */
-	"vips:\n"				/* 13 */
-	"  - vip: 10.0.0.10:80/tcp\n"		/* 14 */
-	"    hash: maglev\n"			/* 15 */
-	"    table_size: 65537\n"		/* 16 */
-	"    reals:\n"				/* 17 */
-	"      - address: 10.1.0.2\n"		/* 18 */
-	"        weight: 100\n"			/* 19 */
-	"      - address: 10.1.0.3\n"		/* 20 */
-	"        weight: 0\n"			/* 21 */
-	"      - 10.1.0.4\n"			/* 22 */
-	"  - vip: \"[2001:db8::10]:443/udp\"\n" /* 23 */
-	"    hash: source-ip\n"			/* 24 */
-	"    table_size: 251\n"			/* 25 */
-	"    reals:\n"				/* 26 */
-	"      - address: 2001:db8:1::2\n"	/* 27 */
-	"        weight: 65535\n"		/* 28 */
-	"      - 10.1.0.2\n"			/* 29 */
-	"  - vip: 10.0.0.11/udp\n";		/* 30 */
+	"# XLB node configuration\n"		       /* 1 */
+	"interfaces: [eth0, eth1]\n"		       /* 2 */
+	"xdp_mode: generic\n"			       /* 3 */
+	"socket: /run/xlb/test.sock\n"		       /* 4 */
+	"pin_path: /sys/fs/bpf/xlb-test\n"	       /* 5 */
+	"conntrack_size: 131072\n"		       /* 6 */
+	"max_vips: 64\n"			       /* 7 */
+	"max_reals: 256\n"			       /* 8 */
+	"tunnel_source:\n"			       /* 9 */
+	"  ipv4: 172.20.0.0/16\n"		       /* 10 */
+	"  ipv6: \"fc00:3::/112\"\n"		       /* 11 */
+	"gateway_mac: \"02:00:00:AA:bb:01\"\n"	       /* 12 */
+	"metrics: \"[::1]:9618\"\n"		       /* 13 */
+	"control_cpus: 0-1,3\n"			       /* 14 */
+	"vips:\n"				       /* 15 */
+	"  - vip: 10.0.0.10:80/tcp\n"		       /* 16 */
+	"    hash: maglev\n"			       /* 17 */
+	"    table_size: 65537\n"		       /* 18 */
+	"    reals:\n"				       /* 19 */
+	"      - address: 10.1.0.2\n"		       /* 20 */
+	"        weight: 100\n"			       /* 21 */
+	"      - address: 10.1.0.3\n"		       /* 22 */
+	"        weight: 0\n"			       /* 23 */
+	"        health: {port: 8080, path: /ready}\n" /* 24 */
+	"      - 10.1.0.4\n"			       /* 25 */
+	"    health:\n"				       /* 26 */
+	"      type: http\n"			       /* 27 */
+	"      interval: 500ms\n"		       /* 28 */
+	"      timeout: 200\n"			       /* 29 */
+	"      rise: 3\n"			       /* 30 */
+	"      fall: 4\n"			       /* 31 */
+	"      path: /healthz\n"		       /* 32 */
+	"      host: www.example.com\n"		       /* 33 */
+	"      codes: [200, 204]\n"		       /* 34 */
+	"  - vip: \"[2001:db8::10]:443/udp\"\n"	       /* 35 */
+	"    hash: source-ip\n"			       /* 36 */
+	"    table_size: 251\n"			       /* 37 */
+	"    reals:\n"				       /* 38 */
+	"      - address: 2001:db8:1::2\n"	       /* 39 */
+	"        weight: 65535\n"		       /* 40 */
+	"        health: none\n"		       /* 41 */
+	"      - 10.1.0.2\n"			       /* 42 */
+	"    health: {type: tcp, port: 443}\n"	       /* 43 */
+	"  - vip: 10.0.0.11/udp\n"		       /* 44 */
+	"    health:\n"				       /* 45 */
+	"      type: udp\n"			       /* 46 */
+	"      port: 53\n"			       /* 47 */
+	"      send: ping\n"			       /* 48 */
+	"      expect: pong\n"			       /* 49 */
+	"      interval: 2s\n";			       /* 50 */
 
 Test(config, full_example)
 {
 	struct xlb_config cfg;
 	const struct xlb_vip_spec *v;
+	const struct xlb_check_spec *k;
 	struct xlb_ip ip;
 
 	parse_ok(full_example, &cfg);
@@ -101,6 +122,8 @@ Test(config, full_example)
 	cr_expect_eq(cfg.tun_src_v6_plen, 112);
 	cr_expect(cfg.has_gw_mac);
 	cr_expect_arr_eq(cfg.gw_mac, ((uint8_t[]){2, 0, 0, 0xaa, 0xbb, 1}), 6);
+	cr_expect_str_eq(cfg.metrics_listen, "[::1]:9618");
+	cr_expect_str_eq(cfg.control_cpus, "0-1,3");
 
 	cr_assert_eq(cfg.n_vips, 3);
 	v = &cfg.vips[0];
@@ -109,36 +132,71 @@ Test(config, full_example)
 	cr_expect_eq(v->svc.proto, IPPROTO_TCP);
 	cr_expect_eq(v->hash, XLB_HASH_MAGLEV);
 	cr_expect_eq(v->table_size, 65537);
-	cr_expect_eq(v->line, 14);
+	cr_expect_eq(v->line, 16);
+	k = &v->check;
+	cr_expect_eq(k->type, XLB_CHECK_HTTP);
+	cr_expect_eq(k->interval_ms, 500);
+	cr_expect_eq(k->timeout_ms, 200);
+	cr_expect_eq(k->rise, 3);
+	cr_expect_eq(k->fall, 4);
+	cr_expect_eq(k->addr.family, 0);
+	cr_expect_eq(k->port, 0);
+	cr_expect_str_eq(k->http_path, "/healthz");
+	cr_expect_str_eq(k->http_host, "www.example.com");
+	cr_assert_eq(k->n_http_codes, 2);
+	cr_expect_eq(k->http_codes[0], 200);
+	cr_expect_eq(k->http_codes[1], 204);
 	cr_assert_eq(v->n_reals, 3);
 	cr_expect_str_eq(ip_text(&v->reals[0].ip), "10.1.0.2");
 	cr_expect_eq(v->reals[0].weight, 100);
-	cr_expect_eq(v->reals[0].line, 18);
+	cr_expect_eq(v->reals[0].line, 20);
+	cr_expect_not(v->reals[0].has_check);
 	cr_expect_str_eq(ip_text(&v->reals[1].ip), "10.1.0.3");
 	cr_expect_eq(v->reals[1].weight, 0);
-	cr_expect_eq(v->reals[1].line, 20);
+	cr_expect_eq(v->reals[1].line, 22);
+	/* The VIP's check, written after the reals, with two changes. */
+	cr_expect(v->reals[1].has_check);
+	k = &v->reals[1].check;
+	cr_expect_eq(k->type, XLB_CHECK_HTTP);
+	cr_expect_eq(k->port, 8080);
+	cr_expect_str_eq(k->http_path, "/ready");
+	cr_expect_str_eq(k->http_host, "www.example.com");
+	cr_expect_eq(k->interval_ms, 500);
+	cr_expect_eq(k->n_http_codes, 2);
 	cr_expect_str_eq(ip_text(&v->reals[2].ip), "10.1.0.4");
 	cr_expect_eq(v->reals[2].weight, XLB_DEFAULT_WEIGHT);
-	cr_expect_eq(v->reals[2].line, 22);
+	cr_expect_eq(v->reals[2].line, 25);
 
 	v = &cfg.vips[1];
 	cr_expect_str_eq(svc_text(&v->svc), "[2001:db8::10]:443/udp");
 	cr_expect_eq(v->svc.ip.family, AF_INET6);
 	cr_expect_eq(v->hash, XLB_HASH_SOURCE_IP);
 	cr_expect_eq(v->table_size, 251);
-	cr_expect_eq(v->line, 23);
+	cr_expect_eq(v->line, 35);
+	cr_expect_eq(v->check.type, XLB_CHECK_TCP);
+	cr_expect_eq(v->check.port, 443);
 	cr_assert_eq(v->n_reals, 2);
 	cr_expect_eq(v->reals[0].ip.family, AF_INET6);
 	cr_expect_eq(v->reals[0].weight, 65535);
+	cr_expect(v->reals[0].has_check);
+	cr_expect_eq(v->reals[0].check.type, XLB_CHECK_NONE);
+	cr_expect_eq(v->reals[0].check.port, 0);
 	/* 6in4 the other way round: an IPv4 real under an IPv6 VIP. */
 	cr_expect_eq(v->reals[1].ip.family, AF_INET);
-	cr_expect_eq(v->reals[1].line, 29);
+	cr_expect_eq(v->reals[1].line, 42);
 
 	v = &cfg.vips[2];
 	cr_expect_str_eq(svc_text(&v->svc), "10.0.0.11:0/udp");
 	cr_expect_eq(v->table_size, XLB_RING_SIZE_DEFAULT);
 	cr_expect_eq(v->n_reals, 0);
 	cr_expect_null(v->reals);
+	k = &v->check;
+	cr_expect_eq(k->type, XLB_CHECK_UDP);
+	cr_expect_eq(k->port, 53);
+	cr_expect_eq(k->interval_ms, 2000);
+	cr_expect_eq(k->timeout_ms, 0, "left to its default");
+	cr_expect_str_eq(k->udp_send, "ping");
+	cr_expect_str_eq(k->udp_expect, "pong");
 
 	cr_assert_eq(xlb_ip_parse("10.1.0.2", &ip), 0);
 	cr_expect(xlb_ip_equal(&cfg.vips[1].reals[1].ip, &ip));
@@ -205,7 +263,14 @@ Test(config, docs_example)
 	cr_expect_eq(ret, 0, "%s", err);
 	cr_expect_eq(cfg.n_interfaces, 2);
 	cr_expect(cfg.has_gw_mac);
-	cr_expect_eq(cfg.n_vips, 3);
+	cr_expect_str_eq(cfg.metrics_listen, "127.0.0.1:9617");
+	cr_expect_str_eq(cfg.control_cpus, "0-1");
+	cr_assert_eq(cfg.n_vips, 3);
+	cr_expect_eq(cfg.vips[0].check.type, XLB_CHECK_HTTP);
+	cr_assert_eq(cfg.vips[0].n_reals, 3);
+	cr_expect(cfg.vips[0].reals[2].has_check);
+	cr_expect_eq(cfg.vips[0].reals[2].check.type, XLB_CHECK_NONE);
+	cr_expect_eq(cfg.vips[1].check.type, XLB_CHECK_UDP);
 	xlb_config_free(&cfg);
 	free(text);
 }
@@ -227,6 +292,8 @@ static void expect_defaults(const struct xlb_config *cfg, const char *what)
 	cr_expect_str_eq(ip_text(&cfg->tun_src_v6), "fc00:2::", "%s", what);
 	cr_expect_eq(cfg->tun_src_v6_plen, 96, "%s", what);
 	cr_expect_not(cfg->has_gw_mac, "%s", what);
+	cr_expect_str_eq(cfg->metrics_listen, XLB_DEFAULT_METRICS, "%s", what);
+	cr_expect_str_eq(cfg->control_cpus, "", "%s", what);
 	cr_expect_eq(cfg->n_vips, 0, "%s", what);
 	cr_expect_null(cfg->vips, "%s", what);
 }
@@ -241,7 +308,7 @@ Test(config, defaults)
 		"~\n",
 		/* A null value means "not set": the default stays. */
 		"interfaces:\nxdp_mode: ~\nsocket: null\nvips:\n"
-		"tunnel_source:\ngateway_mac:\n",
+		"tunnel_source:\ngateway_mac:\nmetrics:\ncontrol_cpus: ~\n",
 		"tunnel_source: {}\nvips: []\ninterfaces: []\n",
 	};
 	struct xlb_config cfg;
@@ -374,12 +441,162 @@ Test(config, limits_reached_exactly)
 	xlb_config_free(&cfg);
 }
 
+Test(config, health_checks)
+{
+	const struct xlb_real_spec *r;
+	const struct xlb_vip_spec *v;
+	struct xlb_config cfg;
+
+	parse_ok("vips:\n"
+		 "  - vip: 10.0.0.1:80/tcp\n"
+		 "    health: tcp\n"
+		 "    reals:\n"
+		 "      - 10.1.0.1\n"
+		 "      - address: 10.1.0.2\n"
+		 "        health: {type: http}\n"
+		 "      - address: 10.1.0.3\n"
+		 "        health: {address: 192.0.2.7, port: 9000, rise: 1,\n"
+		 "                 fall: 100}\n"
+		 "      - address: 10.1.0.4\n"
+		 "        health: {interval: 60s, timeout: 59999}\n"
+		 "      - address: 10.1.0.5\n"
+		 "        health:\n"
+		 "  - vip: 10.0.0.2:53/udp\n"
+		 "    health: {type: udp, send: '', expect: ''}\n"
+		 "  - vip: 10.0.0.3/tcp\n"
+		 "    reals:\n"
+		 "      - address: 10.1.0.1\n"
+		 "        health: {type: tcp, port: 22}\n"
+		 "  - vip: 10.0.0.4:80/tcp\n"
+		 "    health: {type: http, path: /, codes: [100, 599]}\n"
+		 "    reals:\n"
+		 "      - address: '2001:db8::1'\n"
+		 "        health: {type: tcp, address: '2001:db8::99'}\n"
+		 "      - address: 10.1.0.2\n"
+		 "        health: {type: none}\n",
+		 &cfg);
+	cr_assert_eq(cfg.n_vips, 4);
+	v = &cfg.vips[0];
+	cr_expect_eq(v->check.type, XLB_CHECK_TCP);
+	cr_expect_eq(v->check.interval_ms, 0, "0: the default");
+	cr_assert_eq(v->n_reals, 5);
+	cr_expect_not(v->reals[0].has_check, "no health: the VIP's check");
+	r = &v->reals[1];
+	cr_expect(r->has_check);
+	cr_expect_eq(r->check.type, XLB_CHECK_HTTP);
+	cr_expect_str_eq(r->check.http_path, "", "default path");
+	r = &v->reals[2];
+	cr_expect_eq(r->check.type, XLB_CHECK_TCP, "type from the VIP");
+	cr_expect_str_eq(ip_text(&r->check.addr), "192.0.2.7");
+	cr_expect_eq(r->check.port, 9000);
+	cr_expect_eq(r->check.rise, 1);
+	cr_expect_eq(r->check.fall, 100);
+	r = &v->reals[3];
+	cr_expect_eq(r->check.interval_ms, 60000);
+	cr_expect_eq(r->check.timeout_ms, 59999);
+	cr_expect_not(v->reals[4].has_check, "null health: not set");
+
+	v = &cfg.vips[1];
+	cr_expect_eq(v->check.type, XLB_CHECK_UDP);
+	cr_expect_str_eq(v->check.udp_send, "");
+	cr_expect_eq(v->check.port, 0, "the VIP's port");
+
+	v = &cfg.vips[2];
+	cr_expect_eq(v->check.type, XLB_CHECK_NONE);
+	cr_assert_eq(v->n_reals, 1);
+	cr_expect_eq(v->reals[0].check.type, XLB_CHECK_TCP);
+	cr_expect_eq(v->reals[0].check.port, 22);
+
+	v = &cfg.vips[3];
+	cr_expect_eq(v->check.n_http_codes, 2);
+	cr_expect_eq(v->check.http_codes[1], 599);
+	cr_assert_eq(v->n_reals, 2);
+	r = &v->reals[0];
+	cr_expect_eq(r->check.type, XLB_CHECK_TCP);
+	cr_expect_eq(r->check.addr.family, AF_INET6);
+	/* What only HTTP uses is not carried into a TCP check. */
+	cr_expect_str_eq(r->check.http_path, "");
+	cr_expect_eq(r->check.n_http_codes, 0);
+	r = &v->reals[1];
+	cr_expect(r->has_check);
+	cr_expect_eq(r->check.type, XLB_CHECK_NONE);
+	cr_expect_eq(r->check.n_http_codes, 0);
+	xlb_config_free(&cfg);
+}
+
+Test(config, health_durations)
+{
+	static const struct {
+		const char *text;
+		uint32_t ms;
+	} cases[] = {
+		{"10", 10},	  {"10ms", 10},	      {"1s", 1000},
+		{"1500", 1500},	  {"3600s", 3600000}, {"3600000ms", 3600000},
+		{"'250ms'", 250},
+	};
+	struct xlb_config cfg;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "vips:\n  - vip: 10.0.0.1:80/tcp\n"
+			 "    health: {type: tcp, interval: %s, timeout: 1}\n",
+			 cases[i].text);
+		parse_ok(text, &cfg);
+		cr_expect_eq(cfg.vips[0].check.interval_ms, cases[i].ms, "%s",
+			     cases[i].text);
+		cr_expect_eq(cfg.vips[0].check.timeout_ms, 1);
+		xlb_config_free(&cfg);
+	}
+}
+
+Test(config, metrics_and_control_cpus)
+{
+	static const struct {
+		const char *text;
+		const char *metrics; /* as stored */
+	} metrics[] = {
+		{"off", ""},
+		{"127.0.0.1:9617", "127.0.0.1:9617"},
+		{"0.0.0.0:80", "0.0.0.0:80"},
+		{"'10.0.0.1:09617'", "10.0.0.1:9617"},
+		{"'[::1]:9617'", "[::1]:9617"},
+		{"\"[::]:1\"", "[::]:1"},
+		{"'[2001:DB8:0::1]:65535'", "[2001:db8::1]:65535"},
+	};
+	static const char *const cpus[] = {
+		"0", "0-0", "0-1,3", "1023", "'1,2,3'", "0-1023", "7,0-3",
+	};
+	struct xlb_config cfg;
+	char text[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		snprintf(text, sizeof(text), "metrics: %s\n", metrics[i].text);
+		parse_ok(text, &cfg);
+		cr_expect_str_eq(cfg.metrics_listen, metrics[i].metrics);
+		xlb_config_free(&cfg);
+	}
+	for (i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
+		snprintf(text, sizeof(text), "control_cpus: %s\n", cpus[i]);
+		parse_ok(text, &cfg);
+		cr_expect_str_eq(cfg.control_cpus,
+				 cpus[i][0] == '\'' ? "1,2,3" : cpus[i]);
+		xlb_config_free(&cfg);
+	}
+}
+
 struct error_case {
 	const char *desc;
 	const char *text;
 	int line;
 	const char *reason; /* a substring of the message */
 };
+
+/* The start of a VIP whose health mapping begins on line 4. */
+#define HB  "vips:\n  - vip: 10.0.0.1:80/tcp\n    health:\n"
+#define A32 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static const struct error_case error_cases[] = {
 	{"unknown top-level key", "xdp_mode: native\nfrobnicate: 1\n", 2,
@@ -569,6 +786,147 @@ static const struct error_case error_cases[] = {
 	 "invalid YAML: found undefined alias"},
 	{"YAML: invalid UTF-8", "xdp_mode: native\nsocket: \"/\xff\"\n", 2,
 	 "invalid YAML: invalid leading UTF-8 octet"},
+
+	/* Health checks. */
+	{"unknown key in health", HB "      type: tcp\n      colour: red\n", 5,
+	 "unknown key 'colour' in health"},
+	{"bad check type", HB "      type: icmp\n", 4,
+	 "type: expected none, tcp, http or udp, got 'icmp'"},
+	{"bad check type, shorthand",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    health: ping\n", 3,
+	 "health: expected none, tcp, http or udp, got 'ping'"},
+	{"health is a list",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    health: [tcp]\n", 3,
+	 "health: expected a check type or a mapping, got a list"},
+	{"VIP health without a type", HB "      interval: 500\n", 4,
+	 "missing key 'type' in health"},
+	{"real health without a type, VIP without a check",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        health: {port: 81}\n",
+	 5, "missing key 'type' in health (its VIP has no check)"},
+	{"interval not a duration", HB "      type: tcp\n      interval: 2h\n",
+	 5, "interval: expected a duration (500, 500ms or 2s), got '2h'"},
+	{"negative interval", HB "      type: tcp\n      interval: -5\n", 5,
+	 "expected a duration"},
+	{"interval too short", HB "      type: tcp\n      interval: 5ms\n", 5,
+	 "interval: 5ms is out of range 10..3600000 ms"},
+	{"interval too long", HB "      type: tcp\n      interval: 3601s\n", 5,
+	 "interval: 3601s is out of range"},
+	{"timeout equal to the interval",
+	 HB "      type: tcp\n      interval: 1s\n      timeout: 1000\n", 6,
+	 "health: timeout 1000 ms is not shorter than the interval 1000 ms"},
+	{"timeout above the default interval",
+	 HB "      timeout: 3s\n      type: tcp\n", 4,
+	 "timeout 3000 ms is not shorter than the interval 2000 ms"},
+	{"real's interval under its VIP's timeout",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    health: {type: tcp, timeout: "
+	 "1s}\n"
+	 "    reals:\n      - address: 10.1.0.1\n        health:\n"
+	 "          interval: 500\n",
+	 7, "timeout 1000 ms is not shorter than the interval 500 ms"},
+	{"rise 0", HB "      type: tcp\n      rise: 0\n", 5,
+	 "rise: 0 is out of range 1..100"},
+	{"fall 101", HB "      type: tcp\n      fall: 101\n", 5,
+	 "fall: 101 is out of range 1..100"},
+	{"check of an any-port VIP without a port",
+	 "vips:\n  - vip: 10.0.0.1/tcp\n    health: tcp\n", 3,
+	 "health: a check of an any-port VIP needs a port"},
+	{"real's check of an any-port VIP without a port",
+	 "vips:\n  - vip: 10.0.0.1/udp\n    reals:\n      - address: 10.1.0.1\n"
+	 "        health:\n          type: udp\n",
+	 6, "needs a port"},
+	{"check port 0", HB "      type: tcp\n      port: 0\n", 5,
+	 "port: 0 is out of range 1..65535"},
+	{"check port 65536", HB "      type: tcp\n      port: 65536\n", 5,
+	 "port: 65536 is out of range 1..65535"},
+	{"relative path", HB "      type: http\n      path: healthz\n", 5,
+	 "path: 'healthz' does not start with '/'"},
+	{"path with a space", HB "      type: http\n      path: '/a b'\n", 5,
+	 "path: '/a b' contains spaces or control characters"},
+	{"path too long",
+	 HB "      type: http\n      path: /" A32 A32 A32 A32 "\n", 5,
+	 "path: longer than 127 characters"},
+	{"host with a space", HB "      type: http\n      host: 'a b'\n", 5,
+	 "host: 'a b' contains spaces"},
+	{"status code 600", HB "      type: http\n      codes: [200, 600]\n", 5,
+	 "codes: 600 is out of range 100..599"},
+	{"nine status codes",
+	 HB "      type: http\n      codes: [200, 201, 202, 203, 204, 205,\n"
+	    "        206, 207, 208]\n",
+	 6, "codes: at most 8 status codes"},
+	{"status code twice", HB "      type: http\n      codes: [200, 200]\n",
+	 5, "codes: 200 is listed twice"},
+	{"codes not a list", HB "      type: http\n      codes: 200\n", 5,
+	 "codes: expected a list, got a scalar"},
+	{"codes empty", HB "      type: http\n      codes: []\n", 5,
+	 "codes: empty list"},
+	{"path on a TCP check", HB "      type: tcp\n      path: /x\n", 5,
+	 "path: only for http checks, not tcp"},
+	{"send on an HTTP check", HB "      type: http\n      send: x\n", 5,
+	 "send: only for udp checks, not http"},
+	{"codes on a real of a UDP check",
+	 "vips:\n  - vip: 10.0.0.1:53/udp\n    health: udp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        health: {codes: [200]}\n",
+	 6, "codes: only for http checks, not udp"},
+	{"send too long",
+	 HB "      type: udp\n      send: " A32 A32 A32 A32 "\n", 5,
+	 "send: longer than 127 characters"},
+	{"address in a VIP's health",
+	 HB "      type: tcp\n      address: 10.9.9.9\n", 5,
+	 "address: only a real's health may set an address"},
+	{"bad check address",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    health: tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        health: {address: 10.9.9.x}\n",
+	 6, "address: invalid IP address '10.9.9.x'"},
+	{"multicast check address",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    health: tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        health:\n"
+	 "          address: 224.0.0.1\n",
+	 7, "224.0.0.1 cannot be checked"},
+	{"type none with settings", HB "      type: none\n      port: 80\n", 5,
+	 "health: a check of type none takes no other settings"},
+
+	/* metrics */
+	{"metrics with a name", "metrics: localhost:9617\n", 1,
+	 "metrics: invalid address in 'localhost:9617'"},
+	{"metrics without a port", "\nmetrics: 127.0.0.1\n", 2,
+	 "metrics: expected ADDR:PORT or off, got '127.0.0.1'"},
+	{"metrics port 0", "metrics: 127.0.0.1:0\n", 1,
+	 "metrics: invalid port in '127.0.0.1:0' (expected 1..65535)"},
+	{"metrics port too large", "metrics: 127.0.0.1:65536\n", 1,
+	 "invalid port"},
+	{"metrics IPv6 without brackets", "metrics: '::1:9617'\n", 1,
+	 "invalid address in '::1:9617' (IPv6 in brackets"},
+	{"metrics IPv4 in brackets", "metrics: '[127.0.0.1]:9617'\n", 1,
+	 "invalid address"},
+	{"metrics multicast", "metrics: 224.0.0.1:9617\n", 1,
+	 "224.0.0.1 is a multicast or broadcast address"},
+	{"metrics unquoted IPv6", "xdp_mode: native\nmetrics: [::1]:9617\n", 2,
+	 "invalid YAML"},
+	{"metrics as a list", "metrics:\n  - 127.0.0.1:9617\n", 2,
+	 "metrics: expected ADDR:PORT or off, got a list"},
+
+	/* control_cpus */
+	{"CPU range backwards", "control_cpus: 0,3-1\n", 1,
+	 "control_cpus: range 3-1 in '0,3-1' runs backwards"},
+	{"CPU 1024", "control_cpus: 1024\n", 1,
+	 "control_cpus: invalid CPU list '1024' (expected CPUs 0..1023"},
+	{"CPU list with an empty item", "control_cpus: 0,,1\n", 1,
+	 "invalid CPU list '0,,1'"},
+	{"CPU list ending in a comma", "control_cpus: '0-1,'\n", 1,
+	 "invalid CPU list"},
+	{"CPU range without an end", "control_cpus: 0-\n", 1,
+	 "invalid CPU list '0-'"},
+	{"CPU list with spaces", "control_cpus: 0, 1\n", 1,
+	 "invalid CPU list '0, 1'"},
+	{"CPU list of names", "control_cpus: all\n", 1,
+	 "invalid CPU list 'all'"},
+	{"CPU list as a YAML list", "control_cpus: [0, 1]\n", 1,
+	 "control_cpus: expected a CPU list like 0-1,4, got a list"},
+	{"CPU list too long",
+	 "control_cpus: 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
+	 "21,22,23,24\n",
+	 1, "control_cpus: longer than 63 characters"},
 };
 
 Test(config, errors)
@@ -637,7 +995,7 @@ Test(config, load)
 	cr_assert_eq(xlb_config_load(path, &cfg, err, sizeof(err)), 0, "%s",
 		     err);
 	cr_expect_eq(cfg.n_vips, 3);
-	cr_expect_eq(cfg.vips[0].reals[2].line, 22);
+	cr_expect_eq(cfg.vips[0].reals[2].line, 25);
 	xlb_config_free(&cfg);
 
 	/* Messages are named after the path. */
