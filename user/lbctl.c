@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * lbctl: parse the command line (lbctl_cli.c), run the command - one
- * request line to xlbd's control socket and one reply line back, or a
- * local action for the decap commands - print the reply and map the
+ * request line to xlbd's control socket and one reply line back (a few
+ * in turn for status, a sample every period for stats --rate/--watch),
+ * or a local action for the decap commands - print the reply and map the
  * outcome to the exit codes of docs/LBCTL.md.
  */
 #include <errno.h>
@@ -276,6 +277,160 @@ out_close:
 	return ret;
 }
 
+/*
+ * Send req to the daemon: one request, or each of an array of them in
+ * turn with the replies merged into one object (a refusal ends it).
+ * Returns an exit code; *reply is set whenever the daemon answered.
+ */
+static int ctl_request(const char *socket, json_t *req, json_t **reply)
+{
+	char err[XLB_ERR_LEN];
+	json_t *merged, *one;
+	size_t i;
+	int code;
+
+	*reply = NULL;
+	if (!json_is_array(req)) {
+		if (ctl_roundtrip(socket, req, reply, err, sizeof(err))) {
+			pr_warn("%s", err);
+			return LBCTL_EXIT_UNREACHABLE;
+		}
+		return json_is_true(json_object_get(*reply, "ok"))
+			       ? LBCTL_EXIT_OK
+			       : LBCTL_EXIT_FAILED;
+	}
+	merged = json_object();
+	if (!merged) {
+		pr_warn("out of memory");
+		return LBCTL_EXIT_FAILED;
+	}
+	for (i = 0; i < json_array_size(req); i++) {
+		code = ctl_request(socket, json_array_get(req, i), &one);
+		if (code != LBCTL_EXIT_OK) {
+			json_decref(merged);
+			*reply = one;
+			return code;
+		}
+		code = json_object_update(merged, one);
+		json_decref(one);
+		if (code) {
+			json_decref(merged);
+			pr_warn("out of memory");
+			return LBCTL_EXIT_FAILED;
+		}
+	}
+	*reply = merged;
+	return LBCTL_EXIT_OK;
+}
+
+/*
+ * Print a reply: with --json as it is, whatever its "ok"; else the
+ * table, or the daemon's reason for a refusal. Returns the exit code.
+ */
+static int report(const struct lbctl_invocation *inv, json_t *reply)
+{
+	if (inv->json)
+		lbctl_print_reply(stdout, inv, reply);
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		pr_warn("error: %s",
+			json_string_value(json_object_get(reply, "error"))
+				?: "(no reason given)");
+		return LBCTL_EXIT_FAILED;
+	}
+	if (!inv->json)
+		lbctl_print_reply(stdout, inv, reply);
+	return LBCTL_EXIT_OK;
+}
+
+/* Seconds from a to b. */
+static double ts_seconds(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Sleep until the monotonic time t (at once if it has passed). */
+static void sleep_until(const struct timespec *t)
+{
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) ==
+	       EINTR)
+		;
+}
+
+/* What watch(1) shows above each print: the period and the time. */
+static void watch_heading(const struct lbctl_invocation *inv)
+{
+	time_t now = time(NULL);
+	char when[64];
+	struct tm tm;
+
+	if (inv->json)
+		return;
+	if (isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+		 localtime_r(&now, &tm));
+	printf("Every %us: lbctl stats%s    %s\n\n", inv->watch_s,
+	       inv->rate ? " --rate" : "", when);
+}
+
+/*
+ * stats --rate and/or --watch: take a sample every period and print it,
+ * or with --rate the rates since the previous sample (so --rate alone
+ * takes two samples LBCTL_RATE_INTERVAL_S apart and prints once).
+ * Stops after --count prints, at the first failure, or when interrupted.
+ */
+static int run_sampling(const struct lbctl_invocation *inv)
+{
+	uint32_t period = inv->watch_s ?: LBCTL_RATE_INTERVAL_S, printed = 0;
+	struct timespec next, now, then;
+	json_t *prev = NULL, *cur, *rates;
+	int code;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		code = ctl_request(inv->socket, inv->request, &cur);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (code != LBCTL_EXIT_OK) {
+			if (cur)
+				code = report(inv, cur);
+			json_decref(cur);
+			break;
+		}
+		if (!inv->rate) {
+			if (inv->watch_s)
+				watch_heading(inv);
+			code = report(inv, cur);
+			printed++;
+		} else if (prev) {
+			rates = lbctl_stats_rates(prev, cur,
+						  ts_seconds(&then, &now));
+			if (!rates) {
+				pr_warn("out of memory");
+				json_decref(cur);
+				code = LBCTL_EXIT_FAILED;
+				break;
+			}
+			if (inv->watch_s)
+				watch_heading(inv);
+			code = report(inv, rates);
+			json_decref(rates);
+			printed++;
+		}
+		json_decref(prev);
+		prev = cur;
+		then = now;
+		fflush(stdout);
+		if (code != LBCTL_EXIT_OK || (!inv->watch_s && printed) ||
+		    (inv->count && printed >= inv->count))
+			break;
+		next.tv_sec += period;
+		sleep_until(&next);
+	}
+	json_decref(prev);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct lbctl_invocation inv;
@@ -296,15 +451,21 @@ int main(int argc, char **argv)
 		code = LBCTL_EXIT_FAILED;
 		goto out;
 	}
-	if (inv.action == LBCTL_HELP) {
+	switch (inv.action) {
+	case LBCTL_HELP:
 		lbctl_help(stdout, &inv);
 		code = LBCTL_EXIT_OK;
 		goto out;
-	}
-	if (inv.action == LBCTL_VERSION) {
+	case LBCTL_VERSION:
 		printf("lbctl %s\n", XLB_VERSION);
 		code = LBCTL_EXIT_OK;
 		goto out;
+	case LBCTL_COMMANDS:
+		lbctl_list_commands(stdout);
+		code = LBCTL_EXIT_OK;
+		goto out;
+	case LBCTL_RUN:
+		break;
 	}
 
 	if (inv.cmd->local) {
@@ -315,27 +476,14 @@ int main(int argc, char **argv)
 			code = LBCTL_EXIT_FAILED;
 			goto out;
 		}
-	} else if (ctl_roundtrip(inv.socket, inv.request, &reply, err,
-				 sizeof(err))) {
-		pr_warn("%s", err);
-		code = LBCTL_EXIT_UNREACHABLE;
-		goto out;
+		code = report(&inv, reply);
+	} else if (inv.rate || inv.watch_s) {
+		code = run_sampling(&inv);
+	} else {
+		code = ctl_request(inv.socket, inv.request, &reply);
+		if (reply)
+			code = report(&inv, reply);
 	}
-
-	if (inv.json)
-		lbctl_print_reply(stdout, &inv, reply);
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		pr_warn("error: %s",
-			json_string_value(json_object_get(reply, "error"))
-				?: "(no reason given)");
-		code = LBCTL_EXIT_FAILED;
-		goto out_reply;
-	}
-	if (!inv.json)
-		lbctl_print_reply(stdout, &inv, reply);
-	code = LBCTL_EXIT_OK;
-
-out_reply:
 	json_decref(reply);
 out:
 	lbctl_invocation_free(&inv);

@@ -34,6 +34,14 @@ static void print_stats(FILE *f, const struct lbctl_invocation *inv,
 			json_t *reply);
 static void print_ping(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply);
+static void print_status(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply);
+static void print_reload(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply);
+static int build_status(const struct lbctl_cmd *cmd,
+			const struct lbctl_values *v, json_t **req);
+static int stats_setup(struct lbctl_invocation *inv,
+		       const struct lbctl_values *v, char *err, size_t errlen);
 
 static const char *const hash_choices[] = {"maglev", "source-ip", NULL};
 
@@ -130,6 +138,51 @@ static const struct lbctl_param real_set_opts[] = {
 	{0},
 };
 
+/* In the order of the STATS_OPT_* indices. */
+enum {
+	STATS_OPT_RATE,
+	STATS_OPT_WATCH,
+	STATS_OPT_COUNT,
+};
+
+/* clang-format off */
+#define RATE_HELP                                                             \
+	"per-second rates instead of counters, from two samples "            \
+	STR(LBCTL_RATE_INTERVAL_S) " s apart (with --watch: over each "       \
+	"period): CPS (new flows), InPPS (packets) and InBPS (bytes) per "    \
+	"VIP and real, like ipvsadm -L --rate"
+
+#define WATCH_HELP                                                            \
+	"print again every SECONDS (1.." STR(LBCTL_WATCH_MAX_S) ", default "  \
+	STR(LBCTL_WATCH_DEFAULT_S) ") until interrupted, like watch"
+/* clang-format on */
+
+static const struct lbctl_param stats_opts[] = {
+	{
+		.name = "rate",
+		.type = LBCTL_T_FLAG,
+		.help = RATE_HELP,
+	},
+	{
+		.name = "watch",
+		.type = LBCTL_T_UINT,
+		.metavar = "[SECONDS]",
+		.min = 1,
+		.max = LBCTL_WATCH_MAX_S,
+		.dflt = STR(LBCTL_WATCH_DEFAULT_S),
+		.help = WATCH_HELP,
+	},
+	{
+		.name = "count",
+		.type = LBCTL_T_UINT,
+		.metavar = "N",
+		.min = 1,
+		.max = 1000000,
+		.help = "with --watch: stop after N prints (for scripts)",
+	},
+	{0},
+};
+
 static const struct lbctl_param decap_attach_opts[] = {
 	{
 		.name = "generic",
@@ -143,6 +196,7 @@ static const struct lbctl_param decap_attach_opts[] = {
 
 _Static_assert(ARRAY_SIZE(vip_real_args) - 1 <= LBCTL_MAX_ARGS, "args");
 _Static_assert(ARRAY_SIZE(vip_add_opts) - 1 <= LBCTL_MAX_OPTS, "opts");
+_Static_assert(ARRAY_SIZE(stats_opts) - 1 <= LBCTL_MAX_OPTS, "opts");
 
 static const struct lbctl_cmd commands[] = {
 	{
@@ -190,12 +244,38 @@ static const struct lbctl_cmd commands[] = {
 		.opts = real_set_opts,
 	},
 	{
-		.words = {"stats"},
-		.cmd = "stats",
-		.summary = "show counters per VIP and real, and why packets "
-			   "were passed or dropped",
+		.words = {"real", "drain"},
+		.cmd = "real.drain",
+		.summary = "send a real no new flows; its established flows "
+			   "stay on it",
+		.args = vip_real_args,
+		.opts = no_params,
+	},
+	{
+		.words = {"real", "undrain"},
+		.cmd = "real.undrain",
+		.summary = "give a drained real its share of new flows again",
+		.args = vip_real_args,
+		.opts = no_params,
+	},
+	{
+		.words = {"status"},
+		.cmd = "status",
+		.summary = "show the node: version, VIPs, and each real's "
+			   "state, weight and health",
 		.args = no_params,
 		.opts = no_params,
+		.build = build_status,
+		.print = print_status,
+	},
+	{
+		.words = {"stats"},
+		.cmd = "stats",
+		.summary = "show counters or rates per VIP and real, and what "
+			   "became of the packets",
+		.args = no_params,
+		.opts = stats_opts,
+		.setup = stats_setup,
 		.print = print_stats,
 	},
 	{
@@ -205,6 +285,23 @@ static const struct lbctl_cmd commands[] = {
 		.args = no_params,
 		.opts = no_params,
 		.print = print_ping,
+	},
+	{
+		.words = {"reload"},
+		.cmd = "reload",
+		.summary = "reread the configuration file and apply the "
+			   "difference (like SIGHUP)",
+		.args = no_params,
+		.opts = no_params,
+		.print = print_reload,
+	},
+	{
+		.words = {"shutdown"},
+		.cmd = "shutdown",
+		.summary = "stop xlbd for good: detach the program and remove "
+			   "its pins",
+		.args = no_params,
+		.opts = no_params,
 	},
 	{
 		.words = {"decap", "attach"},
@@ -231,6 +328,7 @@ enum {
 	GOPT_JSON,
 	GOPT_HELP,
 	GOPT_VERSION,
+	GOPT_COMMANDS,
 };
 
 /* In the order of the GOPT_* indices. */
@@ -257,6 +355,12 @@ static const struct lbctl_param global_opts[] = {
 		.name = "version",
 		.type = LBCTL_T_FLAG,
 		.help = "print lbctl's version",
+	},
+	{
+		.name = "commands",
+		.type = LBCTL_T_FLAG,
+		.help = "list every command with its arguments and options, "
+			"one a line, for shell completion",
 	},
 	{0},
 };
@@ -444,12 +548,15 @@ static void parse_option(struct parse *p, int argc, char **argv, int *i)
 		}
 		val = a;
 	} else if (!val) {
-		if (*i + 1 >= argc || is_option_word(argv[*i + 1])) {
+		if (*i + 1 < argc && !is_option_word(argv[*i + 1])) {
+			val = argv[++*i];
+		} else if (opt->dflt) {
+			val = opt->dflt;
+		} else {
 			parse_fail(p, "option --%s needs a value (%s)",
 				   opt->name, opt->metavar);
 			return;
 		}
-		val = argv[++*i];
 	}
 	if (vals[idx] && opt->type != LBCTL_T_FLAG) {
 		parse_fail(p, "option --%s given twice", opt->name);
@@ -574,9 +681,9 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 		ret = parse_u32(s, &n);
 		if (ret == -EINVAL)
 			parse_fail(p, "%s: '%s' is not a number", label, s);
-		else if (ret || n > prm->max)
-			parse_fail(p, "%s: '%s' is out of range 0..%u", label,
-				   s, prm->max);
+		else if (ret || n < prm->min || n > prm->max)
+			parse_fail(p, "%s: '%s' is out of range %u..%u", label,
+				   s, prm->min, prm->max);
 		else if (prm->prime && !xlb_is_prime(n))
 			fail_not_prime(p, label, n, prm->max);
 		break;
@@ -684,6 +791,31 @@ out_nomem:
 	return -ENOMEM;
 }
 
+/* status: ping for the version, stats for everything else. */
+static int build_status(const struct lbctl_cmd *cmd,
+			const struct lbctl_values *v, json_t **out)
+{
+	*out = json_pack("[{s:s},{s:s}]", "cmd", "ping", "cmd", "stats");
+	return *out ? 0 : -ENOMEM;
+}
+
+/* stats: --rate, --watch [SECONDS] and --count N (which needs --watch). */
+static int stats_setup(struct lbctl_invocation *inv,
+		       const struct lbctl_values *v, char *err, size_t errlen)
+{
+	inv->rate = v->opts[STATS_OPT_RATE] != NULL;
+	if (v->opts[STATS_OPT_WATCH])
+		parse_u32(v->opts[STATS_OPT_WATCH], &inv->watch_s);
+	if (v->opts[STATS_OPT_COUNT]) {
+		if (!inv->watch_s) {
+			snprintf(err, errlen, "--count needs --watch");
+			return -EINVAL;
+		}
+		parse_u32(v->opts[STATS_OPT_COUNT], &inv->count);
+	}
+	return 0;
+}
+
 int lbctl_parse(int argc, char **argv, struct lbctl_invocation *inv, char *err,
 		size_t errlen)
 {
@@ -692,7 +824,7 @@ int lbctl_parse(int argc, char **argv, struct lbctl_invocation *inv, char *err,
 	bool dashdash = false;
 	const char *a;
 	size_t i;
-	int ai;
+	int ai, ret;
 
 	memset(inv, 0, sizeof(*inv));
 	inv->socket = XLB_DEFAULT_SOCKET;
@@ -734,6 +866,10 @@ int lbctl_parse(int argc, char **argv, struct lbctl_invocation *inv, char *err,
 		inv->action = LBCTL_VERSION;
 		return 0;
 	}
+	if (p.gopts[GOPT_COMMANDS]) {
+		inv->action = LBCTL_COMMANDS;
+		return 0;
+	}
 	cmd = inv->cmd;
 	if (!cmd) {
 		if (inv->n_words)
@@ -753,6 +889,12 @@ int lbctl_parse(int argc, char **argv, struct lbctl_invocation *inv, char *err,
 	check_values(&p);
 	if (p.failed)
 		return -EINVAL;
+
+	if (cmd->setup) {
+		ret = cmd->setup(inv, &p.v, err, errlen);
+		if (ret)
+			return ret;
+	}
 
 	if (p.gopts[GOPT_SOCKET])
 		inv->socket = p.gopts[GOPT_SOCKET];
@@ -902,6 +1044,38 @@ void lbctl_help(FILE *f, const struct lbctl_invocation *inv)
 	fputs("\nRun 'lbctl COMMAND --help' for a command's arguments and "
 	      "options.\n",
 	      f);
+}
+
+/* Options of table t as lbctl --commands lists them. */
+static void list_options(FILE *f, const struct lbctl_param *t)
+{
+	const struct lbctl_param *o;
+
+	for (o = t; o->name; o++)
+		fprintf(f, "%s--%s%s%s", o == t ? "" : " ", o->name,
+			o->metavar ? "=" : "", o->metavar ? o->metavar : "");
+}
+
+void lbctl_list_commands(FILE *f)
+{
+	const struct lbctl_param *a;
+	size_t i;
+	char buf[64];
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		fprintf(f, "%s\t",
+			words_str(commands[i].words, cmd_n_words(&commands[i]),
+				  buf, sizeof(buf)));
+		for (a = commands[i].args; a->name; a++)
+			fprintf(f, "%s%s", a == commands[i].args ? "" : " ",
+				a->name);
+		fputc('\t', f);
+		list_options(f, commands[i].opts);
+		fputc('\n', f);
+	}
+	fputs("\t\t", f);
+	list_options(f, global_opts);
+	fputc('\n', f);
 }
 
 void lbctl_usage(FILE *f, const struct lbctl_invocation *inv)
@@ -1092,14 +1266,352 @@ static void print_ping(FILE *f, const struct lbctl_invocation *inv,
 		inv->socket);
 }
 
+/* Reals by state. */
+struct state_counts {
+	size_t reals, up, down, draining;
+};
+
+/* Count real under its state. */
+static void count_state(struct state_counts *c, json_t *real)
+{
+	const char *state = jstr(real, "state");
+
+	c->reals++;
+	c->up += !strcmp(state, "up");
+	c->down += !strcmp(state, "down");
+	c->draining += !strcmp(state, "draining");
+}
+
+/* Sum of the reasons whose name starts with prefix. */
+static long long reasons_sum(json_t *reasons, const char *prefix)
+{
+	long long sum = 0;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(reasons, k, v)
+		if (!strncmp(k, prefix, strlen(prefix)))
+			sum += json_integer_value(v);
+	return sum;
+}
+
+/* The last health check's duration, "-" when the reply has none. */
+static const char *check_str(json_t *real, char *buf, size_t len)
+{
+	json_t *lat = json_object_get(json_object_get(real, "health"),
+				      "latency_seconds");
+
+	if (!json_is_number(lat))
+		return "-";
+	snprintf(buf, len, "%.1f ms", json_number_value(lat) * 1000);
+	return buf;
+}
+
+/* Columns of the status table. */
+struct status_widths {
+	int name, state, weight, check, packets, flows;
+};
+
+/* status: a summary line per node, then VIPs and reals with state. */
+static void print_status(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply)
+{
+	json_t *vips = json_object_get(reply, "vips"), *vip, *real, *reals;
+	json_t *reasons = json_object_get(reply, "reasons");
+	struct status_widths w = {
+		.name = width_names(vips, width_str(0, "VIP / REAL")),
+		.state = width_str(0, "STATE"),
+		.weight = width_str(0, "WEIGHT"),
+		.check = width_str(0, "CHECK"),
+		.packets = width_str(0, "PACKETS"),
+		.flows = width_str(0, "NEW FLOWS"),
+	};
+	struct state_counts all = {0}, one;
+	char state[32], check[32];
+	size_t i, j;
+
+	json_array_foreach(vips, i, vip) {
+		one = (struct state_counts){0};
+		w.packets = width_int(w.packets, jint(vip, "packets"));
+		w.flows = width_int(w.flows, jint(vip, "new_flows"));
+		json_array_foreach(json_object_get(vip, "reals"), j, real) {
+			count_state(&one, real);
+			w.state = width_str(w.state, jstr(real, "state"));
+			w.weight = width_int(w.weight, jint(real, "weight"));
+			w.check = width_str(
+				w.check, check_str(real, check, sizeof(check)));
+			w.packets = width_int(w.packets, jint(real, "packets"));
+			w.flows = width_int(w.flows, jint(real, "new_flows"));
+		}
+		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
+		w.state = width_str(w.state, state);
+		all.reals += one.reals;
+		all.up += one.up;
+		all.down += one.down;
+		all.draining += one.draining;
+	}
+
+	fprintf(f,
+		"xlbd %s on %s: %zu VIP%s, %zu real%s (%zu up, %zu down, "
+		"%zu draining)\n",
+		jstr(reply, "version"), inv->socket, json_array_size(vips),
+		json_array_size(vips) == 1 ? "" : "s", all.reals,
+		all.reals == 1 ? "" : "s", all.up, all.down, all.draining);
+	fprintf(f, "packets: %lld forwarded, %lld passed, %lld dropped\n",
+		reasons_sum(reasons, "forward_"), reasons_sum(reasons, "pass_"),
+		reasons_sum(reasons, "drop_"));
+	if (!json_array_size(vips))
+		return;
+
+	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s\n", w.name, "VIP / REAL",
+		w.state, "STATE", w.weight, "WEIGHT", w.check, "CHECK",
+		w.packets, "PACKETS", w.flows, "NEW FLOWS");
+	json_array_foreach(vips, i, vip) {
+		one = (struct state_counts){0};
+		reals = json_object_get(vip, "reals");
+		json_array_foreach(reals, j, real)
+			count_state(&one, real);
+		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
+		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*lld  %*lld\n", w.name,
+			jstr(vip, "vip"), w.state, state, w.weight, "", w.check,
+			"", w.packets, jint(vip, "packets"), w.flows,
+			jint(vip, "new_flows"));
+		json_array_foreach(reals, j, real)
+			fprintf(f,
+				REAL_PREFIX "%-*s  %-*s  %*lld  %-*s  %*lld  "
+					    "%*lld\n",
+				w.name - (int)strlen(REAL_PREFIX),
+				jstr(real, "address"), w.state,
+				jstr(real, "state"), w.weight,
+				jint(real, "weight"), w.check,
+				check_str(real, check, sizeof(check)),
+				w.packets, jint(real, "packets"), w.flows,
+				jint(real, "new_flows"));
+	}
+}
+
+/* reload: what changed, as xlbd logs it. */
+static void print_reload(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply)
+{
+	json_t *c = json_object_get(reply, "changes");
+
+	if (!json_is_object(c)) {
+		fputs("reloaded\n", f);
+		return;
+	}
+	fprintf(f,
+		"reloaded: VIPs +%lld -%lld ~%lld, reals +%lld -%lld ~%lld, "
+		"checks ~%lld\n",
+		jint(c, "vips_added"), jint(c, "vips_removed"),
+		jint(c, "vips_changed"), jint(c, "reals_added"),
+		jint(c, "reals_removed"), jint(c, "reals_changed"),
+		jint(c, "checks_changed"));
+}
+
+/* ---- Rates ------------------------------------------------------------- */
+
+/* Each counter of a VIP or real, and the name of its rate. */
+static const char *const rate_keys[][2] = {
+	{"new_flows", "new_flows_per_second"},
+	{"packets", "packets_per_second"},
+	{"bytes", "bytes_per_second"},
+};
+
+/* (after - before) / seconds; a counter that went back gives 0. */
+static double rate_of(json_t *before, json_t *after, double seconds)
+{
+	json_int_t a = json_integer_value(before);
+	json_int_t b = json_integer_value(after);
+
+	if (!json_is_integer(after) || b < a || seconds <= 0)
+		return 0;
+	return (double)(b - a) / seconds;
+}
+
+/* The element of array arr whose member key is name, or NULL. */
+static json_t *find_named(json_t *arr, const char *key, const char *name)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(arr, i, o)
+		if (!strcmp(jstr(o, key), name))
+			return o;
+	return NULL;
+}
+
+/* {key: name, NAME_per_second: rate...} of a VIP or a real. */
+static json_t *object_rates(json_t *before, json_t *after, const char *key,
+			    double seconds)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	if (!o || json_object_set(o, key, json_object_get(after, key)))
+		goto out_nomem;
+	for (i = 0; i < ARRAY_SIZE(rate_keys); i++)
+		if (json_object_set_new(
+			    o, rate_keys[i][1],
+			    json_real(rate_of(
+				    json_object_get(before, rate_keys[i][0]),
+				    json_object_get(after, rate_keys[i][0]),
+				    seconds))))
+			goto out_nomem;
+	return o;
+
+out_nomem:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds)
+{
+	json_t *bvips = json_object_get(before, "vips"), *bvip, *vip, *real;
+	json_t *breasons = json_object_get(before, "reasons"), *v;
+	json_t *out, *vips, *reals, *reasons, *o;
+	const char *name;
+	size_t i, j;
+
+	out = json_pack("{s:b,s:f,s:[],s:{}}", "ok", 1, "interval_seconds",
+			seconds, "vips", "reasons");
+	if (!out)
+		return NULL;
+	vips = json_object_get(out, "vips");
+	reasons = json_object_get(out, "reasons");
+	json_array_foreach(json_object_get(after, "vips"), i, vip) {
+		name = json_string_value(json_object_get(vip, "vip"));
+		if (!name)
+			continue;
+		bvip = find_named(bvips, "vip", name);
+		o = object_rates(bvip, vip, "vip", seconds);
+		reals = json_array();
+		if (!o || !reals || json_object_set_new(o, "reals", reals) ||
+		    json_array_append_new(vips, o))
+			goto out_nomem;
+		json_array_foreach(json_object_get(vip, "reals"), j, real) {
+			name = json_string_value(
+				json_object_get(real, "address"));
+			if (!name)
+				continue;
+			if (json_array_append_new(
+				    reals,
+				    object_rates(
+					    find_named(json_object_get(bvip,
+								       "reals"),
+						       "address", name),
+					    real, "address", seconds)))
+				goto out_nomem;
+		}
+	}
+	json_object_foreach(json_object_get(after, "reasons"), name, v)
+		if (json_object_set_new(
+			    reasons, name,
+			    json_real(rate_of(json_object_get(breasons, name),
+					      v, seconds))))
+			goto out_nomem;
+	return out;
+
+out_nomem:
+	json_decref(out);
+	return NULL;
+}
+
+/* A rate as the tables show it. */
+static const char *rate_str(json_t *o, const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.1f", json_number_value(json_object_get(o, key)));
+	return buf;
+}
+
+/* Columns of the rates table. */
+struct rate_widths {
+	int name, cps, pps, bps;
+};
+
+/* Widen w for the rates of o (a VIP or a real). */
+static void rates_widen(struct rate_widths *w, json_t *o)
+{
+	char buf[32];
+
+	w->cps = width_str(w->cps,
+			   rate_str(o, rate_keys[0][1], buf, sizeof(buf)));
+	w->pps = width_str(w->pps,
+			   rate_str(o, rate_keys[1][1], buf, sizeof(buf)));
+	w->bps = width_str(w->bps,
+			   rate_str(o, rate_keys[2][1], buf, sizeof(buf)));
+}
+
+/* One row of the rates table. */
+static void rates_row(FILE *f, const struct rate_widths *w, const char *prefix,
+		      const char *name, json_t *o)
+{
+	char c[32], p[32], b[32];
+
+	fprintf(f, "%s%-*s  %*s  %*s  %*s\n", prefix,
+		w->name - (int)strlen(prefix), name, w->cps,
+		rate_str(o, rate_keys[0][1], c, sizeof(c)), w->pps,
+		rate_str(o, rate_keys[1][1], p, sizeof(p)), w->bps,
+		rate_str(o, rate_keys[2][1], b, sizeof(b)));
+}
+
+/* stats --rate: per-second rates per VIP and real, then the reasons'. */
+static void print_rates(FILE *f, const struct lbctl_invocation *inv,
+			json_t *rates)
+{
+	json_t *vips = json_object_get(rates, "vips"), *vip, *real, *v;
+	json_t *reasons = json_object_get(rates, "reasons");
+	struct rate_widths w = {
+		.name = width_names(vips, width_str(0, "VIP / REAL")),
+		.cps = width_str(0, "CPS"),
+		.pps = width_str(0, "InPPS"),
+		.bps = width_str(0, "InBPS"),
+	};
+	int wreason = width_str(0, "REASON"), wrate = width_str(0, "PER SEC");
+	const char *k;
+	char buf[32];
+	size_t i, j;
+
+	json_array_foreach(vips, i, vip) {
+		rates_widen(&w, vip);
+		json_array_foreach(json_object_get(vip, "reals"), j, real)
+			rates_widen(&w, real);
+	}
+	fprintf(f, "%-*s  %*s  %*s  %*s\n", w.name, "VIP / REAL", w.cps, "CPS",
+		w.pps, "InPPS", w.bps, "InBPS");
+	json_array_foreach(vips, i, vip) {
+		rates_row(f, &w, "", jstr(vip, "vip"), vip);
+		json_array_foreach(json_object_get(vip, "reals"), j, real)
+			rates_row(f, &w, REAL_PREFIX, jstr(real, "address"),
+				  real);
+	}
+
+	json_object_foreach(reasons, k, v) {
+		if (json_number_value(v) <= 0)
+			continue;
+		wreason = width_str(wreason, k);
+		snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
+		wrate = width_str(wrate, buf);
+	}
+	fprintf(f, "\n%-*s  %*s\n", wreason, "REASON", wrate, "PER SEC");
+	json_object_foreach(reasons, k, v)
+		if (json_number_value(v) > 0)
+			fprintf(f, "%-*s  %*.1f\n", wreason, k, wrate,
+				json_number_value(v));
+}
+
 void lbctl_print_reply(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply)
 {
 	if (inv->json) {
-		json_dumpf(reply, f, JSON_INDENT(2));
+		/* A stream of replies: one compact object a line. */
+		json_dumpf(reply, f,
+			   inv->watch_s ? JSON_COMPACT : JSON_INDENT(2));
 		fputc('\n', f);
 		return;
 	}
-	if (inv->cmd && inv->cmd->print)
+	if (inv->rate)
+		print_rates(f, inv, reply);
+	else if (inv->cmd && inv->cmd->print)
 		inv->cmd->print(f, inv, reply);
 }

@@ -26,7 +26,12 @@ enum lbctl_exit {
 
 #define LBCTL_MAX_WORDS 2 /* "vip add" */
 #define LBCTL_MAX_ARGS	2 /* positional arguments of one command */
-#define LBCTL_MAX_OPTS	4 /* options of one command, or global ones */
+#define LBCTL_MAX_OPTS	5 /* options of one command, or global ones */
+
+/* stats --rate samples this far apart; --watch refreshes this often. */
+#define LBCTL_RATE_INTERVAL_S 1
+#define LBCTL_WATCH_DEFAULT_S 2
+#define LBCTL_WATCH_MAX_S     3600
 
 enum lbctl_type {
 	LBCTL_T_FLAG,	 /* option without a value */
@@ -50,9 +55,15 @@ struct lbctl_param {
 	const char *key;     /* request field it fills; NULL for none */
 	const char *help;
 	const char *const *choices; /* LBCTL_T_ENUM: NULL-terminated */
+	uint32_t min;		    /* LBCTL_T_UINT: smallest value */
 	uint32_t max;		    /* LBCTL_T_UINT: largest value */
 	bool prime;		    /* LBCTL_T_UINT: must be a prime */
 	bool required;		    /* option that must be given */
+	/*
+	 * Option whose value may be left out: it is taken from "=VALUE" or
+	 * from the next word unless that is an option; else it is dflt.
+	 */
+	const char *dflt;
 };
 
 /* What the command line gave, by position in the command's tables. */
@@ -76,19 +87,29 @@ struct lbctl_cmd {
 	 * Build the request from validated values; NULL means the generic
 	 * builder: {"cmd": cmd} plus every given value under its key
 	 * (strings as given, numbers as integers, flags as true).
+	 * A command made of several requests builds an array of them: they
+	 * are sent in turn and their replies merged into one object.
 	 * Returns 0 or -ENOMEM.
 	 */
 	int (*build)(const struct lbctl_cmd *cmd, const struct lbctl_values *v,
 		     json_t **req);
+	/*
+	 * Check how the options combine and fill the invocation's sampling
+	 * fields (stats); NULL when there is nothing to check. Returns 0, or
+	 * -EINVAL with err set.
+	 */
+	int (*setup)(struct lbctl_invocation *inv, const struct lbctl_values *v,
+		     char *err, size_t errlen);
 	/* Print a successful reply for humans; NULL prints nothing. */
 	void (*print)(FILE *f, const struct lbctl_invocation *inv,
 		      json_t *reply);
 };
 
 enum lbctl_action {
-	LBCTL_RUN,     /* send request (or run it locally, cmd->local) */
-	LBCTL_HELP,    /* print lbctl_help() */
-	LBCTL_VERSION, /* print the version */
+	LBCTL_RUN,	/* send request (or run it locally, cmd->local) */
+	LBCTL_HELP,	/* print lbctl_help() */
+	LBCTL_VERSION,	/* print the version */
+	LBCTL_COMMANDS, /* print lbctl_list_commands(), for completion */
 };
 
 struct lbctl_invocation {
@@ -102,6 +123,14 @@ struct lbctl_invocation {
 	const char *socket; /* --socket, or XLB_DEFAULT_SOCKET */
 	bool json;	    /* --json */
 	json_t *request;    /* LBCTL_RUN: owned by the invocation */
+	/*
+	 * Sampling (stats): print per-second rates between two samples
+	 * (--rate), and/or refresh every watch_s seconds (--watch), count
+	 * times (--count; 0 = until interrupted).
+	 */
+	bool rate;
+	uint32_t watch_s;
+	uint32_t count;
 };
 
 /*
@@ -118,9 +147,30 @@ void lbctl_invocation_free(struct lbctl_invocation *inv);
 void lbctl_help(FILE *f, const struct lbctl_invocation *inv);
 /* The short usage lines shown after a usage error. */
 void lbctl_usage(FILE *f, const struct lbctl_invocation *inv);
-/* Print a successful reply: raw JSON with --json, else cmd->print. */
+/*
+ * Print a successful reply: raw JSON with --json (one compact line per
+ * reply with --watch), else cmd->print; with --rate, reply is what
+ * lbctl_stats_rates() made.
+ */
 void lbctl_print_reply(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply);
+
+/*
+ * The rates between two stats replies taken seconds apart, as a new
+ * reply object (docs/LBCTL.md, stats --rate): per VIP, real and reason.
+ * VIPs and reals are matched by name; one that is new in after counts
+ * from zero, a counter that went back (reset) gives 0. NULL when out of
+ * memory.
+ */
+json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds);
+
+/*
+ * Every command, one a line, for shell completion (lbctl --commands):
+ * "WORDS<TAB>ARGS<TAB>OPTIONS", options as --name (flag) or
+ * --name=METAVAR; a last line with empty WORDS and ARGS holds the global
+ * options.
+ */
+void lbctl_list_commands(FILE *f);
 
 /* The command table, for tests and documentation. */
 const struct lbctl_cmd *lbctl_commands(size_t *n);

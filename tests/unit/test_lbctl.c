@@ -102,7 +102,28 @@ static const struct ok_case ok_cases[] = {
 	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\","
 	 "\"weight\":5}"},
 	{"stats", {"stats"}, "{\"cmd\":\"stats\"}"},
+	{"stats --rate: the sampling options stay out of the request",
+	 {"stats", "--rate"},
+	 "{\"cmd\":\"stats\"}"},
+	{"stats --watch with a period and a count",
+	 {"stats", "--watch", "5", "--count", "3"},
+	 "{\"cmd\":\"stats\"}"},
+	{"stats --watch, default period, then --rate",
+	 {"stats", "--watch", "--rate"},
+	 "{\"cmd\":\"stats\"}"},
 	{"ping", {"ping"}, "{\"cmd\":\"ping\"}"},
+	{"status: ping, then stats, merged by lbctl",
+	 {"status"},
+	 "[{\"cmd\":\"ping\"},{\"cmd\":\"stats\"}]"},
+	{"real drain",
+	 {"real", "drain", VIP4, "10.1.0.2"},
+	 "{\"cmd\":\"real.drain\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\"}"},
+	{"real undrain, IPv6",
+	 {"real", "undrain", VIP6, "2001:db8:1::2"},
+	 "{\"cmd\":\"real.undrain\",\"vip\":\"" VIP6
+	 "\",\"real\":\"2001:db8:1::2\"}"},
+	{"reload", {"reload"}, "{\"cmd\":\"reload\"}"},
+	{"shutdown", {"shutdown"}, "{\"cmd\":\"shutdown\"}"},
 	{"global options before the command",
 	 {"--socket", "/tmp/x.sock", "--json", "vip", "list"},
 	 "{\"cmd\":\"vip.list\"}"},
@@ -212,6 +233,38 @@ static const struct bad_case bad_cases[] = {
 	{"--socket without a value",
 	 {"vip", "list", "--socket"},
 	 {"--socket", "needs a value"}},
+	{"--count without --watch",
+	 {"stats", "--count", "3"},
+	 {"--count needs --watch"}},
+	{"--count without a value",
+	 {"stats", "--watch", "--count"},
+	 {"--count", "needs a value"}},
+	{"--watch 0", {"stats", "--watch", "0"}, {"--watch", "range 1..3600"}},
+	{"--watch too long",
+	 {"stats", "--watch=3601"},
+	 {"--watch", "range 1..3600"}},
+	{"--watch not a number",
+	 {"stats", "--watch", "1.5"},
+	 {"--watch", "not a number"}},
+	{"--count 0",
+	 {"stats", "--watch", "--count", "0"},
+	 {"--count", "range 1..1000000"}},
+	{"--rate with a value", {"stats", "--rate=2"}, {"--rate", "no value"}},
+	{"--rate is for stats only",
+	 {"status", "--rate"},
+	 {"unknown option '--rate'", "status"}},
+	{"drain without REAL",
+	 {"real", "drain", VIP4},
+	 {"missing argument REAL"}},
+	{"undrain with a bad real",
+	 {"real", "undrain", VIP4, "10.1.0.2/32"},
+	 {"REAL", "bad address"}},
+	{"reload takes no argument",
+	 {"reload", "now"},
+	 {"unexpected argument 'now'"}},
+	{"shutdown takes no option",
+	 {"shutdown", "--weight", "1"},
+	 {"unknown option '--weight'", "shutdown"}},
 	{"--socket path too long",
 	 {"--socket",
 	  "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -336,6 +389,59 @@ Test(parse, version)
 	cr_expect_null(inv.request);
 }
 
+struct sampling_case {
+	const char *argv[MAX_ARGV];
+	bool rate;
+	uint32_t watch_s, count;
+	bool json;
+};
+
+static const struct sampling_case sampling_cases[] = {
+	{{"stats"}, false, 0, 0, false},
+	{{"stats", "--rate"}, true, 0, 0, false},
+	{{"stats", "--watch"}, false, LBCTL_WATCH_DEFAULT_S, 0, false},
+	{{"stats", "--watch", "--json"}, false, LBCTL_WATCH_DEFAULT_S, 0, true},
+	{{"stats", "--watch", "5", "--count", "3"}, false, 5, 3, false},
+	{{"--json", "stats", "--watch=7", "--rate", "--count=1"},
+	 true,
+	 7,
+	 1,
+	 true},
+	{{"stats", "--count", "2", "--watch", "1"}, false, 1, 2, false},
+	{{"stats", "--watch", "3600"}, false, 3600, 0, false},
+};
+
+Test(parse, sampling)
+{
+	const struct sampling_case *c;
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sampling_cases); i++) {
+		c = &sampling_cases[i];
+		cr_assert_eq(parse_words(c->argv, &inv, err, sizeof(err)), 0,
+			     "case %zu: %s", i, err);
+		cr_expect_eq(inv.rate, c->rate, "case %zu", i);
+		cr_expect_eq(inv.watch_s, c->watch_s, "case %zu: %u", i,
+			     inv.watch_s);
+		cr_expect_eq(inv.count, c->count, "case %zu: %u", i, inv.count);
+		cr_expect_eq(inv.json, c->json, "case %zu", i);
+		lbctl_invocation_free(&inv);
+	}
+}
+
+Test(parse, commands_flag)
+{
+	const char *words[] = {"--commands", NULL};
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN];
+
+	cr_assert_eq(parse_words(words, &inv, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(inv.action, LBCTL_COMMANDS);
+	cr_expect_null(inv.request);
+}
+
 /* ---- Help -------------------------------------------------------------- */
 
 /* Run lbctl_help or lbctl_usage on words into a malloc'd string. */
@@ -442,21 +548,78 @@ Test(help, usage_after_error)
 	free(text);
 }
 
+/* Check that every line of text fits 79 columns; frees text. */
+static void expect_narrow(char *text)
+{
+	char *line, *save;
+
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		cr_expect_leq(strlen(line), 79, "too wide: '%s'", line);
+	free(text);
+}
+
 Test(help, help_lines_fit_80_columns)
 {
 	const char *all[] = {"help", NULL};
-	const char *cmd[] = {"vip", "add", "-h", NULL};
-	char *texts[2], *line, *save;
-	size_t i;
+	const char *words[LBCTL_MAX_WORDS + 2];
+	const struct lbctl_cmd *cmds;
+	size_t i, j, n;
 
-	texts[0] = help_text(all, false);
-	texts[1] = help_text(cmd, false);
-	for (i = 0; i < 2; i++) {
-		for (line = strtok_r(texts[i], "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save))
-			cr_expect_leq(strlen(line), 79, "too wide: '%s'", line);
-		free(texts[i]);
+	expect_narrow(help_text(all, false));
+	/* Every command's own page, summary sentence included. */
+	cmds = lbctl_commands(&n);
+	for (i = 0; i < n; i++) {
+		for (j = 0; cmds[i].words[j]; j++)
+			words[j] = cmds[i].words[j];
+		words[j++] = "-h";
+		words[j] = NULL;
+		expect_narrow(help_text(words, false));
 	}
+}
+
+/* ---- lbctl --commands -------------------------------------------------- */
+
+Test(list, one_line_per_command)
+{
+	const struct lbctl_cmd *cmds;
+	char *text = NULL, *line, *save, want[64];
+	size_t i, n, len = 0;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	lbctl_list_commands(f);
+	fclose(f);
+	cr_expect(strstr(text, "vip add\tVIP\t--hash=maglev|source-ip "
+			       "--table-size=M\n"),
+		  "%s", text);
+	cr_expect(strstr(text, "\nreal drain\tVIP REAL\t\n"), "%s", text);
+	cr_expect(strstr(text, "\nstats\t\t--rate --watch=[SECONDS] "
+			       "--count=N\n"),
+		  "%s", text);
+	cr_expect(strstr(text, "\ndecap attach\tIFNAME\t--generic\n"), "%s",
+		  text);
+	/* The global options come last, without words or arguments. */
+	cr_expect(strstr(text, "\n\t\t--socket=PATH --json --help --version "
+			       "--commands\n"),
+		  "%s", text);
+	cr_expect_eq(text[len - 1], '\n');
+
+	/* The table's order, every command once. */
+	cmds = lbctl_commands(&n);
+	line = strtok_r(text, "\n", &save);
+	for (i = 0; i < n; i++, line = strtok_r(NULL, "\n", &save)) {
+		snprintf(want, sizeof(want), "%s%s%s\t", cmds[i].words[0],
+			 cmds[i].words[1] ? " " : "",
+			 cmds[i].words[1] ? cmds[i].words[1] : "");
+		cr_assert_not_null(line, "line %zu missing", i);
+		cr_expect_eq(strncmp(line, want, strlen(want)), 0,
+			     "line %zu: '%s', want '%s'", i, line, want);
+	}
+	cr_expect_not_null(line, "no global options line");
+	cr_expect_null(strtok_r(NULL, "\n", &save), "extra lines");
+	free(text);
 }
 
 /* ---- Printers ---------------------------------------------------------- */
@@ -558,6 +721,169 @@ Test(print, json_is_the_raw_reply)
 	cr_expect(strchr(text, '\n') != strrchr(text, '\n'), "not pretty");
 	json_decref(got);
 	json_decref(want);
+	free(text);
+}
+
+/* What lbctl status merges from ping and stats. */
+static const char status_reply[] =
+	"{\"ok\":true,\"version\":\"0.1.0\",\"vips\":["
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"packets\":10,\"bytes\":740,"
+	"\"new_flows\":2,\"reals\":["
+	"{\"address\":\"10.1.0.2\",\"weight\":100,\"state\":\"up\","
+	"\"packets\":6,\"new_flows\":1,"
+	"\"health\":{\"latency_seconds\":0.0025}},"
+	"{\"address\":\"10.1.0.3\",\"weight\":0,\"state\":\"draining\","
+	"\"packets\":4,\"new_flows\":1}]},"
+	"{\"vip\":\"[2001:db8::10]:443/udp\",\"packets\":0,\"new_flows\":0,"
+	"\"reals\":[{\"address\":\"2001:db8:1::2\",\"weight\":7,"
+	"\"state\":\"down\",\"packets\":0,\"new_flows\":0}]}],"
+	"\"reasons\":{\"forward_tx\":10,\"pass_not_vip\":3,"
+	"\"drop_no_real\":2,\"drop_truncated\":0}}";
+
+Test(print, status)
+{
+	const char *words[] = {"status", "--socket", "/tmp/x.sock", NULL};
+	char *text = print_text(words, status_reply);
+
+	cr_expect_str_eq(
+		text,
+		"xlbd 0.1.0 on /tmp/x.sock: 2 VIPs, 3 reals (1 up, 1 down, "
+		"1 draining)\n"
+		"packets: 10 forwarded, 3 passed, 2 dropped\n"
+		"\n"
+		"VIP / REAL              STATE     WEIGHT  CHECK   PACKETS  "
+		"NEW FLOWS\n"
+		"10.0.0.10:80/tcp        1/2 up                         10  "
+		"        2\n"
+		"  -> 10.1.0.2           up           100  2.5 ms        6  "
+		"        1\n"
+		"  -> 10.1.0.3           draining       0  -             4  "
+		"        1\n"
+		"[2001:db8::10]:443/udp  0/1 up                          0  "
+		"        0\n"
+		"  -> 2001:db8:1::2      down           7  -             0  "
+		"        0\n");
+	free(text);
+}
+
+Test(print, status_without_vips)
+{
+	const char *words[] = {"status", NULL};
+	char *text = print_text(words, "{\"ok\":true,\"version\":\"0.1.0\","
+				       "\"vips\":[],\"reasons\":{}}");
+
+	cr_expect_str_eq(text, "xlbd 0.1.0 on " XLB_DEFAULT_SOCKET
+			       ": 0 VIPs, 0 reals (0 up, 0 down, 0 draining)\n"
+			       "packets: 0 forwarded, 0 passed, 0 dropped\n");
+	free(text);
+}
+
+/* A replies' JSON text, parsed (asserting it parses). */
+static json_t *load(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+
+	cr_assert_not_null(j, "%s: %s", text, jerr.text);
+	return j;
+}
+
+static const char rates_before[] =
+	"{\"ok\":true,\"vips\":[{\"vip\":\"A\",\"packets\":10,\"bytes\":1000,"
+	"\"new_flows\":1,\"reals\":[{\"address\":\"r1\",\"packets\":10,"
+	"\"bytes\":1000,\"new_flows\":1}]}],"
+	"\"reasons\":{\"forward_tx\":10,\"drop_no_real\":5}}";
+
+/* r2 and B are new; drop_no_real went back (a reset). */
+static const char rates_after[] =
+	"{\"ok\":true,\"vips\":[{\"vip\":\"A\",\"packets\":30,\"bytes\":3000,"
+	"\"new_flows\":5,\"reals\":["
+	"{\"address\":\"r1\",\"packets\":20,\"bytes\":2000,\"new_flows\":3},"
+	"{\"address\":\"r2\",\"packets\":10,\"bytes\":1000,\"new_flows\":2}"
+	"]},{\"vip\":\"B\",\"packets\":4,\"bytes\":400,\"new_flows\":4,"
+	"\"reals\":[]}],\"reasons\":{\"forward_tx\":34,\"drop_no_real\":1}}";
+
+static const char rates_want[] =
+	"{\"ok\":true,\"interval_seconds\":2.0,\"vips\":["
+	"{\"vip\":\"A\",\"new_flows_per_second\":2.0,"
+	"\"packets_per_second\":10.0,\"bytes_per_second\":1000.0,\"reals\":["
+	"{\"address\":\"r1\",\"new_flows_per_second\":1.0,"
+	"\"packets_per_second\":5.0,\"bytes_per_second\":500.0},"
+	"{\"address\":\"r2\",\"new_flows_per_second\":1.0,"
+	"\"packets_per_second\":5.0,\"bytes_per_second\":500.0}]},"
+	"{\"vip\":\"B\",\"new_flows_per_second\":2.0,"
+	"\"packets_per_second\":2.0,\"bytes_per_second\":200.0,"
+	"\"reals\":[]}],"
+	"\"reasons\":{\"forward_tx\":12.0,\"drop_no_real\":0.0}}";
+
+Test(rates, between_two_samples)
+{
+	json_t *before = load(rates_before), *after = load(rates_after);
+	json_t *want = load(rates_want), *got;
+	char *s;
+
+	got = lbctl_stats_rates(before, after, 2.0);
+	cr_assert_not_null(got);
+	s = json_dumps(got, JSON_COMPACT);
+	cr_expect(json_equal(got, want), "got %s", s);
+	free(s);
+	json_decref(got);
+	json_decref(want);
+
+	/* No time passed: no rate rather than a division by zero. */
+	got = lbctl_stats_rates(before, after, 0);
+	cr_assert_not_null(got);
+	cr_expect_eq(json_real_value(json_object_get(
+			     json_array_get(json_object_get(got, "vips"), 0),
+			     "packets_per_second")),
+		     0.0);
+	json_decref(got);
+	json_decref(before);
+	json_decref(after);
+}
+
+Test(print, rates)
+{
+	const char *words[] = {"stats", "--rate", NULL};
+	char *text = print_text(words, rates_want);
+
+	cr_expect_str_eq(text, "VIP / REAL  CPS  InPPS   InBPS\n"
+			       "A           2.0   10.0  1000.0\n"
+			       "  -> r1     1.0    5.0   500.0\n"
+			       "  -> r2     1.0    5.0   500.0\n"
+			       "B           2.0    2.0   200.0\n"
+			       "\n"
+			       "REASON      PER SEC\n"
+			       "forward_tx     12.0\n");
+	free(text);
+}
+
+/* With --watch, --json is a stream: one compact object a line. */
+Test(print, json_watch_is_one_line)
+{
+	const char *words[] = {"--json", "stats", "--watch", NULL};
+	char *text = print_text(words, rates_before);
+
+	cr_expect_eq(strchr(text, '\n'), text + strlen(text) - 1, "%s", text);
+	cr_expect_eq(text[0], '{');
+	free(text);
+}
+
+Test(print, reload)
+{
+	const char *words[] = {"reload", NULL};
+	char *text = print_text(
+		words,
+		"{\"ok\":true,\"changes\":{\"vips_added\":1,"
+		"\"vips_removed\":0,\"vips_changed\":2,\"reals_added\":3,"
+		"\"reals_removed\":4,\"reals_changed\":5,"
+		"\"checks_changed\":6}}");
+
+	cr_expect_str_eq(text, "reloaded: VIPs +1 -0 ~2, reals +3 -4 ~5, "
+			       "checks ~6\n");
+	free(text);
+	text = print_text(words, "{\"ok\":true}");
+	cr_expect_str_eq(text, "reloaded\n");
 	free(text);
 }
 
