@@ -16,7 +16,8 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS      := libbpf libxdp jansson yaml-0.1
+PKGS      := libbpf libxdp jansson yaml-0.1 libmicrohttpd
+PKGS      += libsystemd
 CFLAGS    ?= -O2 -g
 # Recursive (=): pkg-config runs only when something is compiled, so that
 # `make deps` works before the packages it installs are there.
@@ -34,6 +35,10 @@ BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/*.h)
 # Userspace library shared by xlbd, lbctl and the tests.
 LIB_NAMES := log addr maglev config maps state decap
 # One line per module added later, so that parallel work does not collide.
+LIB_NAMES += sdnotify
+LIB_NAMES += affinity
+LIB_NAMES += health
+LIB_NAMES += metrics
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
@@ -43,17 +48,21 @@ LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 
 # Unit tests: each links only the objects it names, so that a test of one
 # module builds while another module is being worked on.
-UNIT_TESTS := test_maglev test_config test_lbctl
+UNIT_TESTS := test_maglev test_config test_lbctl test_health
 unit_deps_test_maglev := maglev log
 unit_deps_test_config := config addr log maglev
 unit_deps_test_lbctl  := lbctl_cli control addr log maglev
+unit_deps_test_health := health addr
+UNIT_TESTS += test_metrics
+unit_deps_test_metrics := metrics
+UNIT_TESTS += test_affinity test_sdnotify
+unit_deps_test_affinity := affinity
+unit_deps_test_sdnotify := sdnotify
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)
 
-BENCH_NEXTHOP := $(BUILD)/bench/nexthop
-
-.PHONY: all clean deps test bench-nexthop test-unit test-datapath test-e2e check-format \
+.PHONY: all clean deps test bench bench-nexthop test-unit test-datapath test-e2e check-format \
 	format demo install
 .DELETE_ON_ERROR:
 
@@ -101,14 +110,35 @@ $(DP_BIN): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIBXLB) $(SKELS)
 	$(Q)$(CC) $(XCFLAGS) -Wno-override-init -Itests/datapath -o $@ $(DP_SRCS) $(LIBXLB) \
 		$(LDLIBS) -lcriterion
 
-$(BENCH_NEXTHOP): tools/bench/nexthop.c $(LIBXLB) $(SKELS)
+# --- Benchmarks (tools/bench/, docs/PERFORMANCE.md) -------------------------
+# Bench-only BPF objects: never installed, never loaded by xlbd.
+BENCH_BPF   := bench_wrapper bench_baseline bench_gen bench_node bench_sink
+BENCH_OBJS  := $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BENCH_BPF))
+BENCH_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BENCH_BPF))
+BENCH_SRCS  := $(wildcard tools/bench/*.c)
+BENCH_BIN   := $(BUILD)/bench/xlb-bench
+
+$(BENCH_OBJS): BPF_CFLAGS += -Itools/bench
+$(BENCH_OBJS): tools/bench/bench_abi.h
+# The wrapper compiles the balancer's own source.
+$(BUILD)/bpf/bench_wrapper.bpf.o: bpf/xlb.bpf.c
+
+$(BENCH_BIN): $(BENCH_SRCS) $(wildcard tools/bench/*.h) $(LIBXLB) $(SKELS) \
+		$(BENCH_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(XCFLAGS) -o $@ $< $(LIBXLB) $(LDLIBS)
+	$(Q)$(CC) $(XCFLAGS) -Itools/bench -o $@ $(BENCH_SRCS) $(LIBXLB) \
+		$(LDLIBS) -lm -lpthread
+
+# Every figure of docs/PERFORMANCE.md, its baselines and plots (root,
+# under 10 minutes on 2 CPUs): build/bench/results.json, docs/plots/.
+bench: $(BENCH_BIN)
+	$(Q)tools/bench/run.sh $(BUILD)
 
 # bpf_fib_lookup against a configured gateway MAC, same run (root).
-bench-nexthop: $(BENCH_NEXTHOP)
-	$(Q)$(BENCH_NEXTHOP)
+bench-nexthop: $(BENCH_BIN)
+	$(Q)$(BENCH_BIN) nexthop
+# --- end of benchmarks -------------------------------------------------------
 
 # The README's test command. Root is required (BPF, namespaces).
 test: all $(UNIT_BINS) $(DP_BIN)
@@ -136,10 +166,76 @@ check-format:
 format:
 	$(Q)clang-format -i $(FORMAT_FILES)
 
+# `make install [PREFIX=/usr/local] [DESTDIR=/tmp/pkg]`, docs/OPERATIONS.md.
+# The unit goes under PREFIX as well: systemd reads both
+# /usr/local/lib/systemd/system and /usr/lib/systemd/system (set UNITDIR
+# for any other PREFIX). The configuration is never overwritten.
+SBINDIR    ?= $(PREFIX)/sbin
+XLBLIBDIR  ?= $(PREFIX)/lib/xlb
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+MANDIR     ?= $(PREFIX)/share/man
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+COMPLETION := tools/completion/lbctl.bash
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb
-	install -m 0755 $(BUILD)/xlbd $(BUILD)/lbctl $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xlb/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(XLBLIBDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/xlb
+	install -m 0755 $(BUILD)/xlbd $(BUILD)/lbctl dist/xlb-stop-hook \
+		$(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(XLBLIBDIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/xlbd.service.in >$(BUILD)/xlbd.service
+	install -m 0644 $(BUILD)/xlbd.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 man/xlbd.8 man/lbctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/xlb.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml"; \
+	else \
+		install -m 0640 dist/xlb.yaml $(DESTDIR)$(SYSCONFDIR)/xlb/; \
+	fi
+	if [ -f $(COMPLETION) ]; then \
+		install -d $(DESTDIR)$(COMPDIR) && \
+		install -m 0644 $(COMPLETION) $(DESTDIR)$(COMPDIR)/lbctl; \
+	fi
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- Fuzzing (tests/fuzz/run.sh, docs/OPERATIONS.md) ------------------------
+# libFuzzer harnesses built with clang, ASan and UBSan into build/fuzz/; the
+# modules they test are compiled again there with the same sanitizers.
+# `make fuzz` runs each harness for FUZZ_SECONDS on top of its committed
+# corpus; a crash or a leak fails and leaves its reproducer in build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 45
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer
+FUZZ_CFLAGS   = -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror \
+		-Wno-unused-parameter -Wno-missing-field-initializers \
+		-Iinclude -Iuser $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZERS      := fuzz_config fuzz_control
+fuzz_deps_fuzz_config  := config addr maglev log
+fuzz_deps_fuzz_control := control addr maglev log
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/%,$(FUZZERS))
+
+.PHONY: fuzz fuzz-build
+
+$(FUZZ_BUILD)/obj/%.o: user/%.c $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: tests/fuzz/%.c \
+		$$(addprefix $(FUZZ_BUILD)/obj/,$$(addsuffix .o,$$(fuzz_deps_$$*))) \
+		$(USER_HDRS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(patsubst %,$(FUZZ_BUILD)/obj/%.o,$(fuzz_deps_$*)) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)

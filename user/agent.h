@@ -80,6 +80,12 @@ struct xlb_real_view {
 int xlb_agent_reals(struct xlb_agent *agent, struct xlb_real_view **out,
 		    size_t *n);
 
+/* Adds what the daemon knows of a real (its checks) to its JSON view. */
+typedef void (*xlb_agent_real_json_fn)(void *arg, const struct xlb_service *svc,
+				       const struct xlb_ip *real, json_t *obj);
+void xlb_agent_on_real_json(struct xlb_agent *agent, xlb_agent_real_json_fn fn,
+			    void *arg);
+
 /* Called after every change of VIPs, reals or checks (one hook). */
 typedef void (*xlb_agent_change_fn)(struct xlb_agent *agent, void *arg);
 void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,

@@ -8,6 +8,7 @@
  *    flows never meet it and its tracked flows are re-selected.
  */
 #include <errno.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,10 @@ struct xlb_agent {
 	uint32_t next_gen;
 	xlb_agent_change_fn on_change;
 	void *on_change_arg;
+	xlb_agent_real_json_fn on_real_json;
+	void *on_real_json_arg;
+	uint64_t ring_builds;	/* rings published */
+	uint64_t ring_build_ns; /* time spent building and publishing them */
 	struct xlb_agent_hooks hooks;
 	bool has_hooks;
 	/*
@@ -194,8 +199,29 @@ static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
 	return build_and_publish(agent, vip_id);
 }
 
-/* Build the VIP's Maglev table over its reals and publish it. */
+static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id);
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Build and publish, counting rebuilds and their time for metrics. */
 static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id)
+{
+	uint64_t t0 = now_ns();
+	int ret = build_and_publish_timed(agent, vip_id);
+
+	agent->ring_builds++;
+	agent->ring_build_ns += now_ns() - t0;
+	return ret;
+}
+
+/* Build the VIP's Maglev table over its reals and publish it. */
+static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
 {
 	struct vip_ent *vip = &agent->vips[vip_id];
 	struct xlb_maglev_backend *b = NULL;
@@ -554,8 +580,8 @@ static void counters_json(json_t *obj, const struct xlb_counters *c)
 	json_object_set_new(obj, "new_flows", json_integer(c->new_flows));
 }
 
-static json_t *real_json(struct xlb_agent *agent, const struct real_ent *r,
-			 bool with_counters)
+static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
+			 const struct real_ent *r, bool with_counters)
 {
 	char buf[XLB_IP_STRLEN];
 	struct xlb_counters c;
@@ -571,6 +597,8 @@ static json_t *real_json(struct xlb_agent *agent, const struct real_ent *r,
 						      : "up"));
 	if (with_counters && !xlb_dp_real_counters(agent->dp, r->id, &c))
 		counters_json(o, &c);
+	if (agent->on_real_json)
+		agent->on_real_json(agent->on_real_json_arg, svc, &r->ip, o);
 	return o;
 }
 
@@ -600,9 +628,9 @@ json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
 			counters_json(o, &c);
 		reals = json_array();
 		for (i = 0; i < vip->n_reals; i++)
-			json_array_append_new(reals,
-					      real_json(agent, &vip->reals[i],
-							with_counters));
+			json_array_append_new(reals, real_json(agent, &vip->svc,
+							       &vip->reals[i],
+							       with_counters));
 		json_object_set_new(o, "reals", reals);
 		json_array_append_new(vips, o);
 	}
@@ -622,6 +650,11 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 			json_object_set_new(r, xlb_reason_names[i],
 					    json_integer(reasons[i]));
 	json_object_set_new(o, "reasons", r);
+	r = json_object();
+	json_object_set_new(r, "rebuilds", json_integer(agent->ring_builds));
+	json_object_set_new(r, "rebuild_seconds",
+			    json_real(agent->ring_build_ns / 1e9));
+	json_object_set_new(o, "rings", r);
 	return o;
 }
 
@@ -1086,4 +1119,11 @@ void xlb_agent_set_hooks(struct xlb_agent *agent,
 const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent)
 {
 	return agent->has_hooks ? &agent->hooks : NULL;
+}
+
+void xlb_agent_on_real_json(struct xlb_agent *agent, xlb_agent_real_json_fn fn,
+			    void *arg)
+{
+	agent->on_real_json = fn;
+	agent->on_real_json_arg = arg;
 }

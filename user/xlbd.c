@@ -4,6 +4,7 @@
  * interfaces, applies the configuration, and serves the control socket
  * from one epoll loop until SIGTERM/SIGINT.
  */
+#define _GNU_SOURCE /* cpu_set_t */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,8 +19,12 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include "affinity.h"
 #include "agent.h"
 #include "control.h"
+#include "health.h"
+#include "metrics.h"
+#include "sdnotify.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -43,6 +48,9 @@ struct xlbd {
 	struct xlb_agent *agent;
 	struct xlb_dp *dp;
 	struct xlb_control *ctl;
+	struct xlb_health *health;
+	struct xlb_metrics *metrics;
+	struct xlb_sd_watchdog *watchdog;
 	const struct cli *cli;
 	struct xlb_config cfg; /* as running */
 };
@@ -142,6 +150,8 @@ static void usage(FILE *f)
 		"  -m, --xdp-mode MODE     native (default) or generic\n"
 		"  -p, --pin-path PATH     bpffs directory for maps (default "
 		"%s)\n"
+		"  -M, --metrics ADDR:PORT serve /metrics there ('off' to "
+		"disable)\n"
 		"  -t, --check             validate the configuration and "
 		"exit\n"
 		"  -v, --verbose           debug logging\n"
@@ -156,6 +166,7 @@ struct cli {
 	size_t n_ifnames;
 	const char *socket;
 	const char *pin_path;
+	const char *metrics;
 	int xdp_mode; /* -1: not given */
 	bool check;
 };
@@ -168,6 +179,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{"socket", required_argument, NULL, 's'},
 		{"xdp-mode", required_argument, NULL, 'm'},
 		{"pin-path", required_argument, NULL, 'p'},
+		{"metrics", required_argument, NULL, 'M'},
 		{"check", no_argument, NULL, 't'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"version", no_argument, NULL, 'V'},
@@ -178,7 +190,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 
 	memset(cli, 0, sizeof(*cli));
 	cli->xdp_mode = -1;
-	while ((c = getopt_long(argc, argv, "c:i:s:m:p:tvVh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:i:s:m:p:M:tvVh", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -209,6 +221,9 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case 'p':
 			cli->pin_path = optarg;
+			break;
+		case 'M':
+			cli->metrics = optarg;
 			break;
 		case 't':
 			cli->check = true;
@@ -274,6 +289,9 @@ static int build_config(const struct cli *cli, struct xlb_config *cfg,
 			 cli->pin_path);
 	if (cli->xdp_mode >= 0)
 		cfg->xdp_mode = cli->xdp_mode;
+	if (cli->metrics)
+		snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s",
+			 strcmp(cli->metrics, "off") ? cli->metrics : "");
 	return 0;
 }
 
@@ -342,7 +360,9 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 		ret = -EINVAL;
 		goto out;
 	}
+	xlb_sd_reloading();
 	ret = xlb_agent_reconcile(d->agent, &cfg, &st, err, errlen);
+	xlb_sd_ready(NULL);
 	if (ret)
 		goto out;
 	log_changes("reloaded", &st);
@@ -370,6 +390,117 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 	return 0;
 out:
 	xlb_config_free(&cfg);
+	return ret;
+}
+
+/* A check changed a real's state: apply it and say so, once. */
+static void on_health(void *arg, const struct xlb_service *svc,
+		      const struct xlb_ip *real, bool up, const char *reason)
+{
+	char vbuf[XLB_SERVICE_STRLEN], rbuf[XLB_IP_STRLEN];
+	struct xlbd *d = arg;
+	int ret;
+
+	ret = xlb_real_set_health(d->agent, svc, real, up);
+	xlb_log(up ? XLB_LOG_INFO : XLB_LOG_WARN, "real %s of %s is %s: %s",
+		xlb_ip_str(real, rbuf, sizeof(rbuf)),
+		xlb_service_str(svc, vbuf, sizeof(vbuf)), up ? "up" : "down",
+		reason);
+	if (ret)
+		pr_warn("marking it %s failed: %s", up ? "up" : "down",
+			strerror(-ret));
+}
+
+/*
+ * The checks follow the agent's reals (change hook). A real's state is
+ * what its checks say: a new or restarted check starts up, and a real
+ * with no check is always up.
+ */
+static void sync_health(struct xlb_agent *agent, void *arg)
+{
+	struct xlb_health_target *t = NULL;
+	struct xlb_health_status st;
+	struct xlb_real_view *v;
+	struct xlbd *d = arg;
+	size_t n, i;
+	int ret;
+
+	if (!d->health)
+		return;
+	ret = xlb_agent_reals(agent, &v, &n);
+	if (ret) {
+		pr_warn("health checks: %s", strerror(-ret));
+		return;
+	}
+	if (n) {
+		t = calloc(n, sizeof(*t));
+		if (!t) {
+			free(v);
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		t[i].svc = v[i].svc;
+		t[i].real = v[i].ip;
+		t[i].check = v[i].check;
+	}
+	ret = xlb_health_sync(d->health, t, n);
+	if (ret)
+		pr_warn("health checks: %s", strerror(-ret));
+	for (i = 0; !ret && i < n; i++) {
+		bool up = v[i].check.type == XLB_CHECK_NONE ||
+			  xlb_health_get(d->health, &v[i].svc, &v[i].ip, &st) ||
+			  st.up;
+
+		if (up != v[i].healthy)
+			xlb_real_set_health(agent, &v[i].svc, &v[i].ip, up);
+	}
+	free(t);
+	free(v);
+}
+
+/* A real's checks in its JSON view (lbctl status, /metrics). */
+static void real_health_json(void *arg, const struct xlb_service *svc,
+			     const struct xlb_ip *real, json_t *obj)
+{
+	struct xlb_health_status st;
+	struct xlbd *d = arg;
+	json_t *h;
+
+	if (!d->health || xlb_health_get(d->health, svc, real, &st) ||
+	    st.type == XLB_CHECK_NONE)
+		return;
+	h = json_object();
+	json_object_set_new(h, "type",
+			    json_string(xlb_health_type_str(st.type)));
+	json_object_set_new(h, "up", json_boolean(st.up));
+	json_object_set_new(h, "checks", json_integer(st.checks));
+	json_object_set_new(h, "failed", json_integer(st.failures));
+	json_object_set_new(h, "skipped", json_integer(st.skipped));
+	json_object_set_new(h, "transitions", json_integer(st.transitions));
+	if (st.has_last) {
+		json_object_set_new(h, "latency_seconds",
+				    json_real(st.last_latency_us / 1e6));
+		json_object_set_new(h, "last", json_string(st.last_reason));
+	}
+	json_object_set_new(obj, "health", h);
+}
+
+/* CPUs for the agent, away from those serving NIC queues. */
+static int apply_control_cpus(const char *list)
+{
+	cpu_set_t set;
+	int ret;
+
+	if (!list[0])
+		return 0;
+	ret = xlb_cpulist_parse(list, &set);
+	if (!ret)
+		ret = xlb_affinity_apply(&set);
+	if (ret)
+		pr_warn("control_cpus '%s': %s", list, strerror(-ret));
+	else
+		pr_info("agent confined to CPUs %s", list);
 	return ret;
 }
 
@@ -407,6 +538,9 @@ static int run(struct xlbd *d)
 	size_t i, n_vips, n_reals;
 	int n, ret;
 
+	ret = apply_control_cpus(cfg->control_cpus);
+	if (ret)
+		return ret;
 	ret = ensure_bpffs(cfg->pin_path);
 	if (ret) {
 		pr_warn("bpffs for %s: %s", cfg->pin_path, strerror(-ret));
@@ -421,6 +555,13 @@ static int run(struct xlbd *d)
 	if (ret)
 		goto out_dp;
 	xlb_agent_set_hooks(d->agent, &hooks);
+	ret = xlb_health_new(d->epfd, on_health, d, &d->health);
+	if (ret) {
+		pr_warn("health checks: %s", strerror(-ret));
+		goto out_agent;
+	}
+	xlb_agent_on_change(d->agent, sync_health, d);
+	xlb_agent_on_real_json(d->agent, real_health_json, d);
 	if (xlb_dp_adopted(d->dp)) {
 		ret = xlb_agent_adopt(d->agent, &n_vips, &n_reals);
 		if (ret) {
@@ -462,14 +603,29 @@ static int run(struct xlbd *d)
 				  "dispatcher"
 				: "through libxdp's dispatcher");
 	}
+	sync_health(d->agent, d);
 	ret = xlb_control_open(cfg->socket_path, d->agent, d->epfd, &d->ctl);
 	if (ret) {
 		pr_warn("control socket %s: %s", cfg->socket_path,
 			strerror(-ret));
 		goto out_agent;
 	}
+	if (cfg->metrics_listen[0]) {
+		ret = xlb_metrics_open(cfg->metrics_listen, d->agent, d->epfd,
+				       &d->metrics);
+		if (ret) {
+			pr_warn("metrics on %s: %s", cfg->metrics_listen,
+				strerror(-ret));
+			goto out_ctl;
+		}
+		pr_info("metrics on http://%s/metrics", cfg->metrics_listen);
+	}
+	ret = xlb_sd_watchdog_start(d->epfd, &d->watchdog);
+	if (ret)
+		pr_warn("systemd watchdog: %s", strerror(-ret));
 	pr_info("ready: %zu VIP(s), control socket %s", cfg->n_vips,
 		cfg->socket_path);
+	xlb_sd_ready("forwarding");
 
 	while (!d->stop) {
 		n = epoll_wait(d->epfd, events, 16, -1);
@@ -484,8 +640,13 @@ static int run(struct xlbd *d)
 			ev->handler(ev, events[i].events);
 		}
 	}
+	xlb_sd_stopping();
+	xlb_sd_watchdog_stop(d->watchdog);
+	xlb_metrics_close(d->metrics);
+out_ctl:
 	xlb_control_close(d->ctl);
 out_agent:
+	xlb_health_free(d->health);
 	xlb_agent_free(d->agent);
 out_dp:
 	/* A full stop detaches and unpins; otherwise the data plane runs
