@@ -608,6 +608,53 @@ int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX])
 	return 0;
 }
 
+#define CT_BATCH 4096
+
+int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
+{
+	struct xlb_flow_key *keys;
+	struct xlb_ct_entry *vals;
+	uint32_t cpu, count, i;
+	int fd, ret = 0;
+
+	keys = calloc(CT_BATCH, sizeof(*keys));
+	vals = calloc(CT_BATCH, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
+		struct xlb_flow_key in, out_key;
+		void *in_batch = NULL;
+		bool done = false;
+
+		fd = xlb_dp_ct_fd(dp, cpu);
+		if (fd < 0)
+			continue;
+		while (!done) {
+			count = CT_BATCH;
+			ret = bpf_map_lookup_batch(fd, in_batch, &out_key, keys,
+						   vals, &count, NULL);
+			if (ret && errno != ENOENT) {
+				ret = -errno;
+				close(fd);
+				goto out;
+			}
+			done = ret != 0;
+			ret = 0;
+			for (i = 0; i < count; i++)
+				fn(&keys[i], &vals[i], arg);
+			in = out_key;
+			in_batch = &in;
+		}
+		close(fd);
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
 int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
 {
 	uint32_t id;
@@ -617,4 +664,12 @@ int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
 		return -errno;
 	fd = bpf_map_get_fd_by_id(id);
 	return fd < 0 ? -errno : fd;
+}
+
+int xlb_dp_map_fd(struct xlb_dp *dp, const char *name)
+{
+	struct bpf_map *map;
+
+	map = bpf_object__find_map_by_name(dp->skel->obj, name);
+	return map ? bpf_map__fd(map) : -ENOENT;
 }

@@ -72,6 +72,11 @@ int xlb_dp_vips_dump(struct xlb_dp *dp, xlb_dp_vip_fn fn, void *arg);
 int xlb_dp_real_get(struct xlb_dp *dp, uint32_t id, struct xlb_real *r);
 int xlb_dp_ring_size(struct xlb_dp *dp, uint32_t vip_id, uint32_t *m);
 
+/* Every conntrack entry of every CPU, in batches (for counting). */
+typedef void (*xlb_dp_ct_fn)(const struct xlb_flow_key *key,
+			     const struct xlb_ct_entry *e, void *arg);
+int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg);
+
 /* Counters summed over CPUs. */
 int xlb_dp_vip_counters(struct xlb_dp *dp, uint32_t vip_id,
 			struct xlb_counters *out);
@@ -85,5 +90,10 @@ extern const char *const xlb_reason_names[XLB_R_MAX];
 /* Conntrack table of one CPU, for tests and listings: a new fd that the
  * caller closes. */
 int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu);
+
+/* The fd of one of the program's maps, by name (the program's own, not a
+ * new one: do not close it), or -ENOENT. For benchmarks that load a
+ * program of their own over the balancer's maps (bpf_map__reuse_fd). */
+int xlb_dp_map_fd(struct xlb_dp *dp, const char *name);
 
 #endif /* XLB_MAPS_H */

@@ -84,6 +84,10 @@ static const struct field_family vip_families[] = {
 	 "new_flows"},
 	{{"xlb_vip_sessions", "gauge", "Tracked flows of the VIP."},
 	 "sessions"},
+	{{"xlb_vip_healthy_reals", "gauge",
+	  "Reals taking new flows (up, not draining, weight above 0); 0 "
+	  "means new flows to the VIP are dropped."},
+	 "healthy_reals"},
 };
 
 static const struct field_family real_families[] = {

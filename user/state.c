@@ -572,6 +572,53 @@ int xlb_agent_set_globals(struct xlb_agent *agent, const struct xlb_config *cfg)
 	return xlb_dp_set_globals(agent->dp, &g);
 }
 
+struct ct_census {
+	struct xlb_agent *agent;
+	uint32_t *gen;	 /* current generation by real id, 0 = unused */
+	uint64_t *count; /* valid tracked flows by real id */
+};
+
+static void census_one(const struct xlb_flow_key *key,
+		       const struct xlb_ct_entry *e, void *arg)
+{
+	struct ct_census *c = arg;
+
+	if (e->real_id < c->agent->max_reals && c->gen[e->real_id] &&
+	    c->gen[e->real_id] == e->real_gen)
+		c->count[e->real_id]++;
+}
+
+/*
+ * Tracked flows by real id: conntrack entries (on any CPU) that still
+ * name a live real of the same generation. Entries carry no timestamp,
+ * so a flow counts until the LRU evicts it; it is a count of flows the
+ * node would keep on their real, not of flows seen lately.
+ */
+static uint64_t *count_sessions(struct xlb_agent *agent)
+{
+	struct ct_census c = {.agent = agent};
+	uint32_t id;
+	size_t i;
+
+	c.gen = calloc(agent->max_reals, sizeof(*c.gen));
+	c.count = calloc(agent->max_reals, sizeof(*c.count));
+	if (!c.gen || !c.count)
+		goto fail;
+	for (id = 0; id < agent->max_vips; id++)
+		for (i = 0; agent->vips[id].used && i < agent->vips[id].n_reals;
+		     i++)
+			c.gen[agent->vips[id].reals[i].id] =
+				agent->vips[id].reals[i].gen;
+	if (xlb_dp_ct_foreach(agent->dp, census_one, &c))
+		goto fail;
+	free(c.gen);
+	return c.count;
+fail:
+	free(c.gen);
+	free(c.count);
+	return NULL;
+}
+
 /* Counters as JSON members of obj. */
 static void counters_json(json_t *obj, const struct xlb_counters *c)
 {
@@ -581,7 +628,8 @@ static void counters_json(json_t *obj, const struct xlb_counters *c)
 }
 
 static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
-			 const struct real_ent *r, bool with_counters)
+			 const struct real_ent *r, bool with_counters,
+			 const uint64_t *sessions)
 {
 	char buf[XLB_IP_STRLEN];
 	struct xlb_counters c;
@@ -597,6 +645,9 @@ static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
 						      : "up"));
 	if (with_counters && !xlb_dp_real_counters(agent->dp, r->id, &c))
 		counters_json(o, &c);
+	if (sessions)
+		json_object_set_new(o, "sessions",
+				    json_integer(sessions[r->id]));
 	if (agent->on_real_json)
 		agent->on_real_json(agent->on_real_json_arg, svc, &r->ip, o);
 	return o;
@@ -604,12 +655,14 @@ static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
 
 json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
 {
+	uint64_t *sessions = with_counters ? count_sessions(agent) : NULL;
 	char buf[XLB_SERVICE_STRLEN];
 	json_t *vips = json_array(), *o, *reals;
 	struct xlb_counters c;
 	struct vip_ent *vip;
+	size_t i, healthy;
+	uint64_t vip_sessions;
 	uint32_t id;
-	size_t i;
 
 	for (id = 0; id < agent->max_vips; id++) {
 		vip = &agent->vips[id];
@@ -627,13 +680,31 @@ json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
 		if (with_counters && !xlb_dp_vip_counters(agent->dp, id, &c))
 			counters_json(o, &c);
 		reals = json_array();
-		for (i = 0; i < vip->n_reals; i++)
+		healthy = 0;
+		vip_sessions = 0;
+		for (i = 0; i < vip->n_reals; i++) {
+			const struct real_ent *r = &vip->reals[i];
+
+			/* Takes new flows: up, not draining, weight > 0. */
+			healthy += !r->down && !r->draining && r->weight;
+			if (sessions)
+				vip_sessions += sessions[r->id];
 			json_array_append_new(reals, real_json(agent, &vip->svc,
-							       &vip->reals[i],
-							       with_counters));
+							       r, with_counters,
+							       sessions));
+		}
+		/* "down": nothing can take a new flow; the cluster work
+		 * withdraws such a VIP's route. */
+		json_object_set_new(o, "state",
+				    json_string(healthy ? "up" : "down"));
+		json_object_set_new(o, "healthy_reals", json_integer(healthy));
+		if (sessions)
+			json_object_set_new(o, "sessions",
+					    json_integer(vip_sessions));
 		json_object_set_new(o, "reals", reals);
 		json_array_append_new(vips, o);
 	}
+	free(sessions);
 	o = json_object();
 	json_object_set_new(o, "vips", vips);
 	return o;

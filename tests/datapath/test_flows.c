@@ -334,3 +334,49 @@ Test(flows, draining_real_keeps_flows_takes_no_new_ones)
 			       0) == 2;
 	cr_assert_gt(r, N_FLOWS / 5, "undrained real gets new flows (%d)", r);
 }
+
+/* The VIP's view: tracked sessions and state, from the agent's JSON. */
+static json_t *vip_view(void)
+{
+	json_t *root = xlb_agent_vips_json(h_agent, true), *v;
+
+	v = json_incref(json_array_get(json_object_get(root, "vips"), 0));
+	json_decref(root);
+	cr_assert_not_null(v);
+	return v;
+}
+
+Test(flows, sessions_and_vip_state)
+{
+	json_t *v;
+	char c[32];
+	int i;
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	v = vip_view();
+	cr_assert_str_eq(json_string_value(json_object_get(v, "state")), "down",
+			 "a VIP without reals is down");
+	json_decref(v);
+	h_real(VIP, reals[0], 100);
+	h_real(VIP, reals[1], 100);
+	for (i = 0; i < 100; i++)
+		send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_SYN,
+			  i % 2);
+	v = vip_view();
+	cr_assert_str_eq(json_string_value(json_object_get(v, "state")), "up");
+	cr_assert_eq(json_integer_value(json_object_get(v, "healthy_reals")),
+		     2);
+	cr_assert_eq(json_integer_value(json_object_get(v, "sessions")), 100,
+		     "100 flows over two CPUs are 100 tracked sessions");
+	json_decref(v);
+	/* A removed real's flows no longer count; drain leaves one up. */
+	h_real_del(VIP, reals[1]);
+	v = vip_view();
+	cr_assert_lt(json_integer_value(json_object_get(v, "sessions")), 100);
+	json_decref(v);
+	set_drain(VIP, reals[0], true);
+	v = vip_view();
+	cr_assert_str_eq(json_string_value(json_object_get(v, "state")), "down",
+			 "only a draining real left: no new flows");
+	json_decref(v);
+}
