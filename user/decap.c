@@ -22,21 +22,6 @@
 
 #define DECAP_PROG_NAME "xlb_decap"
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* Every IPv4/IPv6 address of this host (this network namespace). */
 static int fill_addrs(int map_fd, char *err, size_t errlen)
 {
@@ -45,8 +30,8 @@ static int fill_addrs(int map_fd, char *err, size_t errlen)
 	int n = 0;
 
 	if (getifaddrs(&ifa))
-		return fail(err, errlen, -errno, "getifaddrs: %s",
-			    strerror(errno));
+		return xlb_errf(err, errlen, -errno, "getifaddrs: %s",
+				strerror(errno));
 	for (i = ifa; i; i = i->ifa_next) {
 		struct xlb_vip_addr_key key = {};
 
@@ -69,8 +54,8 @@ static int fill_addrs(int map_fd, char *err, size_t errlen)
 	}
 	freeifaddrs(ifa);
 	if (!n)
-		return fail(err, errlen, -EADDRNOTAVAIL,
-			    "this host has no address to decapsulate for");
+		return xlb_errf(err, errlen, -EADDRNOTAVAIL,
+				"this host has no address to decapsulate for");
 	return 0;
 }
 
@@ -87,24 +72,25 @@ static int detach_ours(int ifindex, const char *ifname, bool must_exist,
 	if (ret || !mp) {
 		if (!must_exist)
 			return 0;
-		return fail(err, errlen, -ENOENT, "no XDP program on %s",
-			    ifname);
+		return xlb_errf(err, errlen, -ENOENT, "no XDP program on %s",
+				ifname);
 	}
 	prog = xdp_multiprog__is_legacy(mp)
 		       ? xdp_multiprog__main_prog(mp)
 		       : xdp_multiprog__next_prog(NULL, mp);
 	if (!prog || strcmp(xdp_program__name(prog), DECAP_PROG_NAME)) {
 		xdp_multiprog__close(mp);
-		return fail(err, errlen, -EBUSY,
-			    "%s runs another XDP program (%s); not touching it",
-			    ifname, prog ? xdp_program__name(prog) : "?");
+		return xlb_errf(
+			err, errlen, -EBUSY,
+			"%s runs another XDP program (%s); not touching it",
+			ifname, prog ? xdp_program__name(prog) : "?");
 	}
 	ret = xdp_multiprog__detach(mp);
 	xdp_multiprog__close(mp);
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
-		return fail(err, errlen, ret, "detaching from %s: %s", ifname,
-			    msg);
+		return xlb_errf(err, errlen, ret, "detaching from %s: %s",
+				ifname, msg);
 	}
 	return 0;
 }
@@ -119,15 +105,16 @@ int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode, char *err,
 
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
-		return fail(err, errlen, -ENODEV, "no interface %s", ifname);
+		return xlb_errf(err, errlen, -ENODEV, "no interface %s",
+				ifname);
 	/* Re-attaching replaces our own program (new addresses). */
 	ret = detach_ours(ifindex, ifname, false, err, errlen);
 	if (ret)
 		return ret;
 	skel = decap_bpf__open_and_load();
 	if (!skel)
-		return fail(err, errlen, -errno, "loading decap program: %s",
-			    strerror(errno));
+		return xlb_errf(err, errlen, -errno,
+				"loading decap program: %s", strerror(errno));
 	ret = fill_addrs(bpf_map__fd(skel->maps.decap_addrs), err, errlen);
 	if (ret)
 		goto out_destroy;
@@ -145,8 +132,8 @@ int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode, char *err,
 	}
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
-		fail(err, errlen, ret, "attaching decap to %s: %s", ifname,
-		     msg);
+		xlb_errf(err, errlen, ret, "attaching decap to %s: %s", ifname,
+			 msg);
 	}
 out_destroy:
 	/* The kernel keeps the attached program and its maps alive. */
@@ -159,6 +146,7 @@ int xlb_decap_detach(const char *ifname, char *err, size_t errlen)
 	int ifindex = if_nametoindex(ifname);
 
 	if (!ifindex)
-		return fail(err, errlen, -ENODEV, "no interface %s", ifname);
+		return xlb_errf(err, errlen, -ENODEV, "no interface %s",
+				ifname);
 	return detach_ours(ifindex, ifname, true, err, errlen);
 }

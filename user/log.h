@@ -29,6 +29,13 @@ void xlb_log(enum xlb_log_level level, const char *fmt, ...)
 void xlb_vlog(enum xlb_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/*
+ * How library code reports a failure: fill err (when given) with the
+ * reason and return ret, for the caller to log once.
+ */
+int xlb_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #define pr_warn(fmt, ...)  xlb_log(XLB_LOG_WARN, fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...)  xlb_log(XLB_LOG_INFO, fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...) xlb_log(XLB_LOG_DEBUG, fmt, ##__VA_ARGS__)

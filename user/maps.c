@@ -51,22 +51,6 @@ const char *const xlb_reason_names[XLB_R_MAX] = {
 #undef XLB_REASON_NAME
 };
 
-static int err_out(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Fill err and return ret (a negative errno). */
-static int err_out(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* Create one LRU conntrack table per possible CPU. */
 static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
 			    size_t errlen)
@@ -85,16 +69,17 @@ static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
 				    sizeof(struct xlb_flow_key),
 				    sizeof(struct xlb_ct_entry), ct_size, NULL);
 		if (fd < 0)
-			return err_out(err, errlen, -errno,
-				       "creating conntrack table of %u entries "
-				       "for CPU %u: %s",
-				       ct_size, cpu, strerror(errno));
+			return xlb_errf(
+				err, errlen, -errno,
+				"creating conntrack table of %u entries "
+				"for CPU %u: %s",
+				ct_size, cpu, strerror(errno));
 		ret = bpf_map_update_elem(outer, &cpu, &fd, BPF_ANY);
 		close(fd);
 		if (ret)
-			return err_out(err, errlen, -errno,
-				       "installing conntrack table: %s",
-				       strerror(errno));
+			return xlb_errf(err, errlen, -errno,
+					"installing conntrack table: %s",
+					strerror(errno));
 	}
 	return 0;
 }
@@ -112,8 +97,8 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 	int ret;
 
 	if (mkdir(pin_path, 0700) && errno != EEXIST)
-		return err_out(err, errlen, -errno, "mkdir %s: %s", pin_path,
-			       strerror(errno));
+		return xlb_errf(err, errlen, -errno, "mkdir %s: %s", pin_path,
+				strerror(errno));
 	snprintf(path, sizeof(path), "%s/vips", pin_path);
 	dp->adopted = !access(path, F_OK);
 	bpf_object__for_each_map(map, dp->skel->obj) {
@@ -123,8 +108,8 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 			 bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, path);
 		if (ret)
-			return err_out(err, errlen, ret, "pin path %s: %s",
-				       path, strerror(-ret));
+			return xlb_errf(err, errlen, ret, "pin path %s: %s",
+					path, strerror(-ret));
 	}
 	dp->pin_path = strdup(pin_path);
 	return dp->pin_path ? 0 : -ENOMEM;
@@ -144,14 +129,14 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	dp->max_reals = opts->max_reals ? opts->max_reals : XLB_MAX_REALS;
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0 || dp->ncpus > XLB_MAX_CPUS) {
-		ret = err_out(err, errlen, -EINVAL, "unsupported CPU count %d",
-			      dp->ncpus);
+		ret = xlb_errf(err, errlen, -EINVAL, "unsupported CPU count %d",
+			       dp->ncpus);
 		goto out_free;
 	}
 	skel = xlb_bpf__open();
 	if (!skel) {
-		ret = err_out(err, errlen, -errno, "opening the program: %s",
-			      strerror(errno));
+		ret = xlb_errf(err, errlen, -errno, "opening the program: %s",
+			       strerror(errno));
 		goto out_free;
 	}
 	dp->skel = skel;
@@ -169,7 +154,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	}
 	ret = xlb_bpf__load(skel);
 	if (ret) {
-		ret = err_out(
+		ret = xlb_errf(
 			err, errlen, ret,
 			dp->adopted ? "loading the program over the maps "
 				      "pinned in %s failed (%s): are they "
@@ -299,25 +284,26 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 	bool alone;
 
 	if (dp->n_links == XLB_MAX_INTERFACES)
-		return err_out(err, errlen, -ENOSPC, "too many interfaces");
+		return xlb_errf(err, errlen, -ENOSPC, "too many interfaces");
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
-		return err_out(err, errlen, -ENODEV, "no interface %s", ifname);
+		return xlb_errf(err, errlen, -ENODEV, "no interface %s",
+				ifname);
 	link = &dp->links[dp->n_links];
 	link->ifindex = ifindex;
 	link->mode = mode == XLB_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	ret = find_ours(ifindex, &old_id, &alone);
 	if (ret == -EBUSY)
-		return err_out(err, errlen, ret,
-			       "%s runs another XDP program; not replacing it",
-			       ifname);
+		return xlb_errf(err, errlen, ret,
+				"%s runs another XDP program; not replacing it",
+				ifname);
 	if (!ret) {
 		ret = take_over(dp, link, old_id, alone);
 		if (ret)
-			return err_out(err, errlen, ret,
-				       "replacing the running program on %s: "
-				       "%s",
-				       ifname, strerror(-ret));
+			return xlb_errf(err, errlen, ret,
+					"replacing the running program on %s: "
+					"%s",
+					ifname, strerror(-ret));
 		dp->n_links++;
 		return 0;
 	}
@@ -326,7 +312,7 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 	ret = libxdp_get_error(prog);
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
-		return err_out(err, errlen, ret, "libxdp: %s", msg);
+		return xlb_errf(err, errlen, ret, "libxdp: %s", msg);
 	}
 	xlb_log_libs_quiet(true);
 	ret = xdp_program__attach(prog, ifindex, link->mode, 0);
@@ -334,10 +320,10 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 	xdp_program__close(prog);
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
-		return err_out(err, errlen, ret,
-			       "attaching to %s in %s mode: %s", ifname,
-			       mode == XLB_XDP_GENERIC ? "generic" : "native",
-			       msg);
+		return xlb_errf(err, errlen, ret,
+				"attaching to %s in %s mode: %s", ifname,
+				mode == XLB_XDP_GENERIC ? "generic" : "native",
+				msg);
 	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	link->alone = libxdp_get_error(mp) || !mp ||

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include "agent.h"
+#include "log.h"
 #include "maglev.h"
 #include "maps.h"
 
@@ -72,22 +73,7 @@ struct xlb_agent {
 	uint32_t table_cap;
 };
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 static void changed(struct xlb_agent *agent);
-
-/* Fill err and return ret. */
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 int xlb_agent_new(struct xlb_dp *dp, struct xlb_agent **out)
 {
@@ -182,9 +168,31 @@ static struct vip_ent *need_vip(struct xlb_agent *agent,
 	struct vip_ent *vip = find_vip(agent, svc, id);
 
 	if (!vip)
-		fail(err, errlen, -ENOENT, "no such VIP %s",
-		     xlb_service_str(svc, buf, sizeof(buf)));
+		xlb_errf(err, errlen, -ENOENT, "no such VIP %s",
+			 xlb_service_str(svc, buf, sizeof(buf)));
 	return vip;
+}
+
+/* Look the real up in the VIP, or explain what is missing. */
+static struct real_ent *need_real(struct xlb_agent *agent,
+				  const struct xlb_service *svc,
+				  const struct xlb_ip *real,
+				  struct vip_ent **vip_out, uint32_t *vip_id,
+				  char *err, size_t errlen)
+{
+	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	struct vip_ent *vip = need_vip(agent, svc, vip_id, err, errlen);
+	struct real_ent *ent;
+
+	if (!vip)
+		return NULL;
+	ent = find_real(vip, real);
+	if (!ent)
+		xlb_errf(err, errlen, -ENOENT, "real %s is not in VIP %s",
+			 xlb_ip_str(real, rbuf, sizeof(rbuf)),
+			 xlb_service_str(svc, vbuf, sizeof(vbuf)));
+	*vip_out = vip;
+	return ent;
 }
 
 static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id);
@@ -282,9 +290,9 @@ static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
 static int validate_table_size(uint32_t m, char *err, size_t errlen)
 {
 	if (m < 3 || m > XLB_RING_SIZE_MAX || !xlb_is_prime(m))
-		return fail(err, errlen, -EINVAL,
-			    "table size %u is not a prime between 3 and %u", m,
-			    XLB_RING_SIZE_MAX);
+		return xlb_errf(err, errlen, -EINVAL,
+				"table size %u is not a prime between 3 and %u",
+				m, XLB_RING_SIZE_MAX);
 	return 0;
 }
 
@@ -301,19 +309,19 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	int ret;
 
 	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
-		return fail(err, errlen, -EINVAL,
-			    "protocol must be tcp or udp");
+		return xlb_errf(err, errlen, -EINVAL,
+				"protocol must be tcp or udp");
 	ret = validate_table_size(table_size, err, errlen);
 	if (ret)
 		return ret;
 	if (find_vip(agent, svc, NULL))
-		return fail(err, errlen, -EEXIST, "VIP %s already exists",
-			    xlb_service_str(svc, buf, sizeof(buf)));
+		return xlb_errf(err, errlen, -EEXIST, "VIP %s already exists",
+				xlb_service_str(svc, buf, sizeof(buf)));
 	for (id = 0; id < agent->max_vips && agent->vips[id].used; id++)
 		;
 	if (id == agent->max_vips)
-		return fail(err, errlen, -ENOSPC, "all %u VIP slots are used",
-			    agent->max_vips);
+		return xlb_errf(err, errlen, -ENOSPC,
+				"all %u VIP slots are used", agent->max_vips);
 
 	vip = &agent->vips[id];
 	memset(vip, 0, sizeof(*vip));
@@ -346,8 +354,9 @@ out_addr:
 out_ring:
 	xlb_dp_ring_clear(agent->dp, id);
 out_fail:
-	return fail(err, errlen, ret, "writing VIP %s to the data plane: %s",
-		    xlb_service_str(svc, buf, sizeof(buf)), strerror(-ret));
+	return xlb_errf(err, errlen, ret,
+			"writing VIP %s to the data plane: %s",
+			xlb_service_str(svc, buf, sizeof(buf)), strerror(-ret));
 }
 
 /*
@@ -401,8 +410,8 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 	vip_key(svc, &key);
 	ret = xlb_dp_vip_delete(agent->dp, &key);
 	if (ret)
-		return fail(err, errlen, ret, "deleting VIP: %s",
-			    strerror(-ret));
+		return xlb_errf(err, errlen, ret, "deleting VIP: %s",
+				strerror(-ret));
 	vip_addr_key(svc, &akey);
 	xlb_dp_vip_addr_ref(agent->dp, &akey, -1);
 	xlb_dp_ring_clear(agent->dp, id);
@@ -417,9 +426,9 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 static int validate_weight(uint32_t weight, char *err, size_t errlen)
 {
 	if (weight > XLB_MAX_WEIGHT)
-		return fail(err, errlen, -EINVAL,
-			    "weight %u is out of range 0..%u", weight,
-			    XLB_MAX_WEIGHT);
+		return xlb_errf(err, errlen, -EINVAL,
+				"weight %u is out of range 0..%u", weight,
+				XLB_MAX_WEIGHT);
 	return 0;
 }
 
@@ -440,22 +449,25 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	if (!vip)
 		return -ENOENT;
 	if (real->family != AF_INET && real->family != AF_INET6)
-		return fail(err, errlen, -EINVAL, "bad real address family");
+		return xlb_errf(err, errlen, -EINVAL,
+				"bad real address family");
 	if (find_real(vip, real))
-		return fail(err, errlen, -EEXIST, "real %s already in VIP %s",
-			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
-			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+		return xlb_errf(err, errlen, -EEXIST,
+				"real %s already in VIP %s",
+				xlb_ip_str(real, rbuf, sizeof(rbuf)),
+				xlb_service_str(svc, vbuf, sizeof(vbuf)));
 	for (id = 1; id < agent->max_reals && agent->real_used[id]; id++)
 		;
 	if (id == agent->max_reals)
-		return fail(err, errlen, -ENOSPC, "all %u real slots are used",
-			    agent->max_reals - 1);
+		return xlb_errf(err, errlen, -ENOSPC,
+				"all %u real slots are used",
+				agent->max_reals - 1);
 	if (vip->n_reals == vip->cap) {
 		size_t cap = vip->cap ? vip->cap * 2 : 8;
 		struct real_ent *n = realloc(vip->reals, cap * sizeof(*n));
 
 		if (!n)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 		vip->reals = n;
 		vip->cap = cap;
 	}
@@ -471,16 +483,16 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	if (!ret)
 		ret = real_write(agent, vip_id, ent);
 	if (ret)
-		return fail(err, errlen, ret, "writing real: %s",
-			    strerror(-ret));
+		return xlb_errf(err, errlen, ret, "writing real: %s",
+				strerror(-ret));
 	agent->real_used[id] = 1;
 	vip->n_reals++;
 	ret = publish_ring(agent, vip_id);
 	if (ret) {
 		vip->n_reals--;
 		release_real(agent, id);
-		return fail(err, errlen, ret, "publishing ring: %s",
-			    strerror(-ret));
+		return xlb_errf(err, errlen, ret, "publishing ring: %s",
+				strerror(-ret));
 	}
 	changed(agent);
 	return 0;
@@ -489,20 +501,14 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 int xlb_real_del(struct xlb_agent *agent, const struct xlb_service *svc,
 		 const struct xlb_ip *real, char *err, size_t errlen)
 {
-	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
 	struct real_ent *ent, saved;
 	struct vip_ent *vip;
 	uint32_t vip_id;
 	int ret;
 
-	vip = need_vip(agent, svc, &vip_id, err, errlen);
-	if (!vip)
-		return -ENOENT;
-	ent = find_real(vip, real);
+	ent = need_real(agent, svc, real, &vip, &vip_id, err, errlen);
 	if (!ent)
-		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
-			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
-			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+		return -ENOENT;
 	saved = *ent;
 	*ent = vip->reals[--vip->n_reals];
 	ret = publish_ring(agent, vip_id);
@@ -510,8 +516,8 @@ int xlb_real_del(struct xlb_agent *agent, const struct xlb_service *svc,
 		/* Put it back where the ring still has it. */
 		vip->reals[vip->n_reals++] = *ent;
 		*ent = saved;
-		return fail(err, errlen, ret, "publishing ring: %s",
-			    strerror(-ret));
+		return xlb_errf(err, errlen, ret, "publishing ring: %s",
+				strerror(-ret));
 	}
 	/* Now no ring names it: down, and its flows move elsewhere. */
 	release_real(agent, saved.id);
@@ -523,7 +529,6 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 			const struct xlb_ip *real, uint32_t weight, char *err,
 			size_t errlen)
 {
-	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
 	struct real_ent *ent;
 	struct vip_ent *vip;
 	uint32_t vip_id, old;
@@ -532,21 +537,16 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 	ret = validate_weight(weight, err, errlen);
 	if (ret)
 		return ret;
-	vip = need_vip(agent, svc, &vip_id, err, errlen);
-	if (!vip)
-		return -ENOENT;
-	ent = find_real(vip, real);
+	ent = need_real(agent, svc, real, &vip, &vip_id, err, errlen);
 	if (!ent)
-		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
-			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
-			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+		return -ENOENT;
 	old = ent->weight;
 	ent->weight = weight;
 	ret = publish_ring(agent, vip_id);
 	if (ret) {
 		ent->weight = old;
-		return fail(err, errlen, ret, "publishing ring: %s",
-			    strerror(-ret));
+		return xlb_errf(err, errlen, ret, "publishing ring: %s",
+				strerror(-ret));
 	}
 	real_write(agent, vip_id, ent);
 	changed(agent);
@@ -791,28 +791,22 @@ int xlb_real_set_drain(struct xlb_agent *agent, const struct xlb_service *svc,
 		       const struct xlb_ip *real, bool drain, char *err,
 		       size_t errlen)
 {
-	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
 	struct real_ent *ent;
 	struct vip_ent *vip;
 	uint32_t vip_id;
 	int ret;
 
-	vip = need_vip(agent, svc, &vip_id, err, errlen);
-	if (!vip)
-		return -ENOENT;
-	ent = find_real(vip, real);
+	ent = need_real(agent, svc, real, &vip, &vip_id, err, errlen);
 	if (!ent)
-		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
-			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
-			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+		return -ENOENT;
 	if (ent->draining == drain)
 		return 0;
 	ent->draining = drain;
 	ret = publish_ring(agent, vip_id);
 	if (ret) {
 		ent->draining = !drain;
-		return fail(err, errlen, ret, "publishing ring: %s",
-			    strerror(-ret));
+		return xlb_errf(err, errlen, ret, "publishing ring: %s",
+				strerror(-ret));
 	}
 	real_write(agent, vip_id, ent);
 	changed(agent);
@@ -837,18 +831,12 @@ int xlb_real_set_check(struct xlb_agent *agent, const struct xlb_service *svc,
 		       const struct xlb_check_spec *check, char *err,
 		       size_t errlen)
 {
-	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
 	struct real_ent *ent;
 	struct vip_ent *vip;
 
-	vip = need_vip(agent, svc, NULL, err, errlen);
-	if (!vip)
-		return -ENOENT;
-	ent = find_real(vip, real);
+	ent = need_real(agent, svc, real, &vip, NULL, err, errlen);
 	if (!ent)
-		return fail(err, errlen, -ENOENT, "real %s is not in VIP %s",
-			    xlb_ip_str(real, rbuf, sizeof(rbuf)),
-			    xlb_service_str(svc, vbuf, sizeof(vbuf)));
+		return -ENOENT;
 	ent->has_check = check != NULL;
 	if (check)
 		ent->check = *check;
@@ -1028,15 +1016,15 @@ static int check_capacity(struct xlb_agent *agent, const struct xlb_config *cfg,
 	size_t reals = 0, i;
 
 	if (cfg->n_vips > agent->max_vips)
-		return fail(err, errlen, -ENOSPC,
-			    "%zu VIPs do not fit the %u VIP slots", cfg->n_vips,
-			    agent->max_vips);
+		return xlb_errf(err, errlen, -ENOSPC,
+				"%zu VIPs do not fit the %u VIP slots",
+				cfg->n_vips, agent->max_vips);
 	for (i = 0; i < cfg->n_vips; i++)
 		reals += cfg->vips[i].n_reals;
 	if (reals > agent->max_reals - 1)
-		return fail(err, errlen, -ENOSPC,
-			    "%zu reals do not fit the %u real slots", reals,
-			    agent->max_reals - 1);
+		return xlb_errf(err, errlen, -ENOSPC,
+				"%zu reals do not fit the %u real slots", reals,
+				agent->max_reals - 1);
 	return 0;
 }
 
@@ -1055,8 +1043,8 @@ static int reconcile_vip(struct xlb_agent *agent, uint32_t id,
 	if (vip->hash != v->hash || vip->table_size != v->table_size) {
 		ret = vip_update(agent, id, v->hash, v->table_size);
 		if (ret)
-			return fail(err, errlen, ret, "updating VIP: %s",
-				    strerror(-ret));
+			return xlb_errf(err, errlen, ret, "updating VIP: %s",
+					strerror(-ret));
 		st->vips_changed++;
 	}
 	if (memcmp(&vip->check, &v->check, sizeof(v->check))) {
@@ -1117,11 +1105,11 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		return ret;
 	ret = xlb_agent_set_globals(agent, cfg);
 	if (ret)
-		return fail(err, errlen, ret, "writing globals: %s",
-			    strerror(-ret));
+		return xlb_errf(err, errlen, ret, "writing globals: %s",
+				strerror(-ret));
 	agent->pending = calloc(agent->max_reals, sizeof(*agent->pending));
 	if (!agent->pending)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
 	agent->n_pending = 0;
 	agent->batch = true;
 	agent->batch_changed = false;
@@ -1151,11 +1139,11 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		ret = reconcile_vip(agent, vip_id, v, st, msg, sizeof(msg));
 	}
 	if (ret)
-		fail(err, errlen, ret, "VIP %s: %s",
-		     i < cfg->n_vips ? xlb_service_str(&cfg->vips[i].svc, vbuf,
-						       sizeof(vbuf))
-				     : "?",
-		     msg);
+		xlb_errf(err, errlen, ret, "VIP %s: %s",
+			 i < cfg->n_vips ? xlb_service_str(&cfg->vips[i].svc,
+							   vbuf, sizeof(vbuf))
+					 : "?",
+			 msg);
 
 	/* End of the batch: rings first, then the reals they dropped. */
 	agent->batch = false;
@@ -1167,8 +1155,8 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 			continue;
 		r = build_and_publish(agent, id);
 		if (r && !ret)
-			ret = fail(err, errlen, r, "publishing ring: %s",
-				   strerror(-r));
+			ret = xlb_errf(err, errlen, r, "publishing ring: %s",
+				       strerror(-r));
 	}
 	for (i = 0; i < agent->n_pending; i++)
 		release_real(agent, agent->pending[i]);
