@@ -58,6 +58,23 @@ for t in "$BUILD"/tests/unit/test_*; do
 done
 criterion_suite datapath "$BUILD/tests/datapath/test_datapath" --jobs 2
 
+# The fuzzers, a bounded run (docs/OPERATIONS.md): one count per harness
+# from run.sh's PASS/FAIL lines; a build that fails counts once.
+echo "== fuzz"
+fuzz_log="$BUILD/tests/fuzz.log"
+make -s BUILD="$BUILD" FUZZ_SECONDS="${FUZZ_SECONDS:-45}" fuzz 2>&1 |
+	tee "$fuzz_log"
+rc=${PIPESTATUS[0]}
+fuzz_lines=$(grep -cE '^(PASS|FAIL) fuzz_' "$fuzz_log")
+while read -r verdict name _; do
+	if [ "$verdict" = PASS ]; then
+		tally "fuzz/${name%:}" 1 0 0
+	else
+		tally "fuzz/${name%:}" 0 1 1
+	fi
+done < <(grep -E '^(PASS|FAIL) fuzz_' "$fuzz_log")
+[ "$fuzz_lines" -gt 0 ] || tally fuzz 0 1 "$rc"
+
 echo "== e2e"
 e2e_log="$BUILD/tests/e2e.log"
 tests/e2e/run.sh "$BUILD" 2>&1 | tee "$e2e_log"

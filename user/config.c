@@ -55,6 +55,7 @@ struct cfg_key {
 /* Format "NAME:LINE: reason" into the caller's buffer; return -EINVAL. */
 static int vfail_at(struct cfg_ctx *c, size_t line, const char *fmt, va_list ap)
 {
+	char *p;
 	int n;
 
 	if (!c->err || !c->errlen)
@@ -62,6 +63,11 @@ static int vfail_at(struct cfg_ctx *c, size_t line, const char *fmt, va_list ap)
 	n = snprintf(c->err, c->errlen, "%s:%zu: ", c->name, line);
 	if (n >= 0 && (size_t)n < c->errlen)
 		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	/* One line, whatever a quoted value held: control bytes from the
+	 * file (a newline inside a quoted string) become '?'. */
+	for (p = c->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 

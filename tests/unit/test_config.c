@@ -1321,3 +1321,18 @@ Test(addr, names)
 	cr_expect_eq(xlb_hash_mode_parse("source_ip", &mode), -EINVAL);
 	cr_expect_eq(mode, XLB_HASH_SOURCE_IP);
 }
+
+/* Found by fuzzing: a quoted value with a newline must not break the
+ * one-line "FILE:LINE: reason" form of an error. */
+Test(config, error_is_one_line)
+{
+	const char text[] = "interfaces: [eth0, \"a\\n\\nb\"]\n";
+	char err[XLB_ERR_LEN];
+	struct xlb_config cfg;
+
+	cr_assert_eq(xlb_config_parse(text, strlen(text), "t.yaml", &cfg, err,
+				      sizeof(err)),
+		     -EINVAL);
+	cr_assert_null(strchr(err, '\n'), "multi-line error: %s", err);
+	cr_assert(!strncmp(err, "t.yaml:1: ", 10), "%s", err);
+}
