@@ -33,7 +33,7 @@ SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/*.h)
 
 # Userspace library shared by xlbd, lbctl and the tests.
-LIB_NAMES := log addr maglev config maps state decap
+LIB_NAMES := log addr maglev config maps state decap loop
 # One line per module added later, so that parallel work does not collide.
 LIB_NAMES += sdnotify
 LIB_NAMES += affinity
@@ -51,13 +51,13 @@ LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 UNIT_TESTS := test_maglev test_config test_lbctl test_health
 unit_deps_test_maglev := maglev log
 unit_deps_test_config := config addr log maglev
-unit_deps_test_lbctl  := lbctl_cli control addr log maglev
-unit_deps_test_health := health addr
+unit_deps_test_lbctl  := lbctl_cli control addr log maglev loop
+unit_deps_test_health := health addr loop
 UNIT_TESTS += test_metrics
-unit_deps_test_metrics := metrics
+unit_deps_test_metrics := metrics loop
 UNIT_TESTS += test_affinity test_sdnotify
 unit_deps_test_affinity := affinity
-unit_deps_test_sdnotify := sdnotify
+unit_deps_test_sdnotify := sdnotify loop
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)
@@ -218,7 +218,7 @@ FUZZ_CFLAGS   = -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror \
 		-Iinclude -Iuser $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZERS      := fuzz_config fuzz_control
 fuzz_deps_fuzz_config  := config addr maglev log
-fuzz_deps_fuzz_control := control addr maglev log
+fuzz_deps_fuzz_control := control addr maglev log loop
 FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/%,$(FUZZERS))
 
 .PHONY: fuzz fuzz-build

@@ -57,25 +57,6 @@ struct xlbd {
 
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen);
 
-int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_del(int epfd, struct xlb_event *ev)
-{
-	return epoll_ctl(epfd, EPOLL_CTL_DEL, ev->fd, NULL) ? -errno : 0;
-}
-
 static struct xlbd daemon_state;
 
 static void on_signal(struct xlb_event *ev, uint32_t events)

@@ -269,22 +269,6 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 	return view;
 }
 
-/* The event loop is never reached from dispatch. */
-int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	return -ENOSYS;
-}
-
-int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	return -ENOSYS;
-}
-
-int xlb_loop_del(int epfd, struct xlb_event *ev)
-{
-	return -ENOSYS;
-}
-
 /* ---- The request path --------------------------------------------------- */
 
 /*

@@ -33,26 +33,6 @@
 /* How late a detection may be beyond fall x interval + timeout. */
 #define SLACK_MS 150
 
-/* The daemon's loop helpers (xlbd.c defines them for xlbd). */
-int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_del(int epfd, struct xlb_event *ev)
-{
-	return epoll_ctl(epfd, EPOLL_CTL_DEL, ev->fd, NULL) ? -errno : 0;
-}
-
 /* Milliseconds on the monotonic clock. */
 static double now_ms(void)
 {

@@ -41,25 +41,6 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 	return json_deep_copy(stub.stats);
 }
 
-int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_del(int epfd, struct xlb_event *ev)
-{
-	return epoll_ctl(epfd, EPOLL_CTL_DEL, ev->fd, NULL) ? -errno : 0;
-}
-
 /* ---- Rendering --------------------------------------------------------- */
 
 /* Render the JSON text; return the exposition text (malloc'd). */

@@ -19,26 +19,6 @@
 #include "loop.h"
 #include "sdnotify.h"
 
-/* The daemon's loop helpers (xlbd.c), as this test needs them. */
-int xlb_loop_add(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_mod(int epfd, struct xlb_event *ev, uint32_t events)
-{
-	struct epoll_event e = {.events = events, .data.ptr = ev};
-
-	return epoll_ctl(epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
-}
-
-int xlb_loop_del(int epfd, struct xlb_event *ev)
-{
-	return epoll_ctl(epfd, EPOLL_CTL_DEL, ev->fd, NULL) ? -errno : 0;
-}
-
 /* ---- The stand-in manager --------------------------------------------- */
 
 static char dir[] = "/tmp/xlb-sdnotify-XXXXXX";
