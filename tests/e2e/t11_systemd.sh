@@ -31,6 +31,10 @@ ROOT=$T/root   # DESTDIR of the install under test
 SDR=/run/$ID   # the manager's XDG_RUNTIME_DIR: outside /tmp (PrivateTmp)
 NS=$ID-sd
 PINS=/sys/fs/bpf/$ID
+# libxdp makes /sys/fs/bpf/xdp (its lock directory) when xlbd attaches on
+# the host's bpffs; remove it afterwards if this test made it.
+XDP_LOCKDIR=/sys/fs/bpf/xdp
+XDP_LOCKDIR_WAS=$([[ -d $XDP_LOCKDIR ]] && echo 1 || echo 0)
 CG=$ID-systemd
 CG_DIRS=()
 MGR_PID=
@@ -60,6 +64,9 @@ cleanup() {
 	done
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$PINS" 2>/dev/null || true
+	if [[ $XDP_LOCKDIR_WAS == 0 ]]; then
+		rmdir "$XDP_LOCKDIR" 2>/dev/null || true
+	fi
 	rm -rf "$T" "$SDR"
 	exit "$rc"
 }
