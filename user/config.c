@@ -6,6 +6,7 @@
  * it is validated before success is returned: the first problem ends the
  * parse with "NAME:LINE: reason" and an empty configuration.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -275,23 +276,17 @@ static int ip_cmp(const struct xlb_ip *a, const struct xlb_ip *b)
 	return memcmp(&a->a, &b->a, sizeof(a->a));
 }
 
-/* qsort() order of real pointers: by address, then by place in the list. */
-static int real_ptr_cmp(const void *x, const void *y)
+/* Key orders for find_dup(): a real by address, a VIP by service. */
+static int real_key_cmp(const void *x, const void *y)
 {
-	const struct xlb_real_spec *a = *(const struct xlb_real_spec *const *)x;
-	const struct xlb_real_spec *b = *(const struct xlb_real_spec *const *)y;
-	int r = ip_cmp(&a->ip, &b->ip);
+	const struct xlb_real_spec *a = x, *b = y;
 
-	if (r)
-		return r;
-	return a < b ? -1 : a > b;
+	return ip_cmp(&a->ip, &b->ip);
 }
 
-/* qsort() order of VIP pointers: by service, then by place in the list. */
-static int vip_ptr_cmp(const void *x, const void *y)
+static int vip_key_cmp(const void *x, const void *y)
 {
-	const struct xlb_vip_spec *a = *(const struct xlb_vip_spec *const *)x;
-	const struct xlb_vip_spec *b = *(const struct xlb_vip_spec *const *)y;
+	const struct xlb_vip_spec *a = x, *b = y;
 	int r = ip_cmp(&a->svc.ip, &b->svc.ip);
 
 	if (r)
@@ -300,78 +295,96 @@ static int vip_ptr_cmp(const void *x, const void *y)
 		return a->svc.port < b->svc.port ? -1 : 1;
 	if (a->svc.proto != b->svc.proto)
 		return a->svc.proto < b->svc.proto ? -1 : 1;
+	return 0;
+}
+
+struct dup_order {
+	int (*key_cmp)(const void *a, const void *b);
+};
+
+/* qsort_r() order of element pointers: by key, then by place. */
+static int dup_ptr_cmp(const void *x, const void *y, void *arg)
+{
+	const void *a = *(const void *const *)x, *b = *(const void *const *)y;
+	const struct dup_order *o = arg;
+	int r = o->key_cmp(a, b);
+
+	if (r)
+		return r;
 	return a < b ? -1 : a > b;
 }
 
 /*
- * Find the earliest real of a list that repeats one before it, in
- * O(n log n): sorted by address and then by position, equal addresses
- * form runs that start with their first occurrence.
+ * The earliest element of an array that repeats one before it (*dup) and
+ * the element it repeats (*first), in O(n log n): sorted by key and then
+ * by position, equal keys form runs that start with their first
+ * occurrence. *dup is NULL when every key is unique.
  */
-static int check_dup_reals(struct cfg_ctx *c, const struct xlb_real_spec *r,
-			   size_t n)
+static int find_dup(struct cfg_ctx *c, const void *base, size_t n, size_t size,
+		    int (*key_cmp)(const void *, const void *),
+		    const void **dup, const void **first)
 {
-	const struct xlb_real_spec **p, *first = NULL, *dup = NULL, *run;
-	char ip[XLB_IP_STRLEN];
+	struct dup_order o = {.key_cmp = key_cmp};
+	const void **p, *run;
 	size_t i;
 
+	*dup = NULL;
 	if (n < 2)
 		return 0;
 	p = calloc(n, sizeof(*p));
 	if (!p)
 		return fail_nomem(c);
 	for (i = 0; i < n; i++)
-		p[i] = &r[i];
-	qsort(p, n, sizeof(*p), real_ptr_cmp);
+		p[i] = (const char *)base + i * size;
+	qsort_r(p, n, sizeof(*p), dup_ptr_cmp, &o);
 	run = p[0];
 	for (i = 1; i < n; i++) {
-		if (!xlb_ip_equal(&p[i]->ip, &run->ip)) {
+		if (key_cmp(p[i], run)) {
 			run = p[i];
 			continue;
 		}
-		if (!dup || p[i] < dup) {
-			dup = p[i];
-			first = run;
+		if (!*dup || p[i] < *dup) {
+			*dup = p[i];
+			*first = run;
 		}
 	}
 	free(p);
-	if (!dup)
-		return 0;
+	return 0;
+}
+
+/* A real listed twice in one VIP. */
+static int check_dup_reals(struct cfg_ctx *c, const struct xlb_real_spec *r,
+			   size_t n)
+{
+	const struct xlb_real_spec *dup, *first;
+	const void *d, *f;
+	char ip[XLB_IP_STRLEN];
+	int ret;
+
+	ret = find_dup(c, r, n, sizeof(*r), real_key_cmp, &d, &f);
+	if (ret || !d)
+		return ret;
+	dup = d;
+	first = f;
 	return fail_at(c, (size_t)dup->line,
 		       "duplicate real %s (first at line %d)",
 		       xlb_ip_str(&dup->ip, ip, sizeof(ip)), first->line);
 }
 
-/* As check_dup_reals(), for the services of the VIP list. */
+/* A VIP (address, port, protocol) listed twice. */
 static int check_dup_vips(struct cfg_ctx *c, const struct xlb_vip_spec *v,
 			  size_t n)
 {
-	const struct xlb_vip_spec **p, *first = NULL, *dup = NULL, *run;
+	const struct xlb_vip_spec *dup, *first;
+	const void *d, *f;
 	char svc[XLB_SERVICE_STRLEN];
-	size_t i;
+	int ret;
 
-	if (n < 2)
-		return 0;
-	p = calloc(n, sizeof(*p));
-	if (!p)
-		return fail_nomem(c);
-	for (i = 0; i < n; i++)
-		p[i] = &v[i];
-	qsort(p, n, sizeof(*p), vip_ptr_cmp);
-	run = p[0];
-	for (i = 1; i < n; i++) {
-		if (!xlb_service_equal(&p[i]->svc, &run->svc)) {
-			run = p[i];
-			continue;
-		}
-		if (!dup || p[i] < dup) {
-			dup = p[i];
-			first = run;
-		}
-	}
-	free(p);
-	if (!dup)
-		return 0;
+	ret = find_dup(c, v, n, sizeof(*v), vip_key_cmp, &d, &f);
+	if (ret || !d)
+		return ret;
+	dup = d;
+	first = f;
 	return fail_at(
 		c, (size_t)dup->line, "duplicate VIP %s (first at line %d)",
 		xlb_service_str(&dup->svc, svc, sizeof(svc)), first->line);
