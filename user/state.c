@@ -133,6 +133,19 @@ static void vip_addr_key(const struct xlb_service *svc,
 	key->family = svc->ip.family;
 }
 
+/* Write vips[] for the VIP with this id: its id and hash mode. */
+static int vip_put(struct xlb_agent *agent, const struct xlb_service *svc,
+		   uint32_t id, enum xlb_hash_mode hash)
+{
+	struct xlb_vip_meta meta = {};
+	struct xlb_vip_key key;
+
+	vip_key(svc, &key);
+	meta.vip_id = id;
+	meta.flags = hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
+	return xlb_dp_vip_put(agent->dp, &key, &meta);
+}
+
 static struct vip_ent *find_vip(struct xlb_agent *agent,
 				const struct xlb_service *svc, uint32_t *id)
 {
@@ -302,8 +315,6 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 {
 	char buf[XLB_SERVICE_STRLEN];
 	struct xlb_vip_addr_key akey;
-	struct xlb_vip_meta meta = {};
-	struct xlb_vip_key key;
 	struct vip_ent *vip;
 	uint32_t id;
 	int ret;
@@ -339,10 +350,7 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	ret = xlb_dp_vip_addr_ref(agent->dp, &akey, 1);
 	if (ret)
 		goto out_ring;
-	vip_key(svc, &key);
-	meta.vip_id = id;
-	meta.flags = hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
-	ret = xlb_dp_vip_put(agent->dp, &key, &meta);
+	ret = vip_put(agent, svc, id, hash);
 	if (ret)
 		goto out_addr;
 	vip->used = true;
@@ -888,8 +896,6 @@ static int vip_update(struct xlb_agent *agent, uint32_t vip_id,
 		      enum xlb_hash_mode hash, uint32_t table_size)
 {
 	struct vip_ent *vip = &agent->vips[vip_id];
-	struct xlb_vip_meta meta = {};
-	struct xlb_vip_key key;
 	int ret;
 
 	vip->hash = hash;
@@ -897,10 +903,7 @@ static int vip_update(struct xlb_agent *agent, uint32_t vip_id,
 	ret = publish_ring(agent, vip_id);
 	if (ret)
 		return ret;
-	vip_key(&vip->svc, &key);
-	meta.vip_id = vip_id;
-	meta.flags = hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
-	return xlb_dp_vip_put(agent->dp, &key, &meta);
+	return vip_put(agent, &vip->svc, vip_id, hash);
 }
 
 struct adopt_ctx {

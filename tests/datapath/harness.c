@@ -206,6 +206,30 @@ void h_weight(const char *vip, const char *real, uint32_t weight)
 		     0, "real set %s %s: %s", vip, real, err);
 }
 
+void h_health(const char *vip, const char *real, bool up)
+{
+	struct xlb_service svc;
+	struct xlb_ip ip;
+
+	parse_svc(vip, &svc);
+	parse_ip(real, &ip);
+	cr_assert_eq(xlb_real_set_health(h_agent, &svc, &ip, up), 0,
+		     "health %s %s", vip, real);
+}
+
+void h_drain(const char *vip, const char *real, bool drain)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+
+	parse_svc(vip, &svc);
+	parse_ip(real, &ip);
+	cr_assert_eq(
+		xlb_real_set_drain(h_agent, &svc, &ip, drain, err, sizeof(err)),
+		0, "drain %s %s: %s", vip, real, err);
+}
+
 /* Find a VIP (and optionally one real) in the agent's JSON view. */
 static json_t *find_json(const char *vip, const char *real)
 {

@@ -52,6 +52,8 @@ void h_vip(const char *vip, enum xlb_hash_mode hash, uint32_t table_size);
 void h_real(const char *vip, const char *real, uint32_t weight);
 void h_real_del(const char *vip, const char *real);
 void h_weight(const char *vip, const char *real, uint32_t weight);
+void h_health(const char *vip, const char *real, bool up);
+void h_drain(const char *vip, const char *real, bool drain);
 
 /* Counters of a VIP or of one of its reals, summed over CPUs. */
 void h_vip_counters(const char *vip, struct xlb_counters *c);

@@ -247,29 +247,6 @@ Test(flows, flow_moving_to_another_cpu_keeps_its_real)
 	cr_assert_gt(moved, 40, "new flows reach the new reals (%d)", moved);
 }
 
-static void set_health(const char *vip, const char *real, bool up)
-{
-	struct xlb_service svc;
-	struct xlb_ip ip;
-
-	cr_assert_eq(xlb_service_parse(vip, &svc), 0);
-	cr_assert_eq(xlb_ip_parse(real, &ip), 0);
-	cr_assert_eq(xlb_real_set_health(h_agent, &svc, &ip, up), 0);
-}
-
-static void set_drain(const char *vip, const char *real, bool drain)
-{
-	struct xlb_service svc;
-	char err[XLB_ERR_LEN];
-	struct xlb_ip ip;
-
-	cr_assert_eq(xlb_service_parse(vip, &svc), 0);
-	cr_assert_eq(xlb_ip_parse(real, &ip), 0);
-	cr_assert_eq(
-		xlb_real_set_drain(h_agent, &svc, &ip, drain, err, sizeof(err)),
-		0, "%s", err);
-}
-
 Test(flows, down_real_loses_its_flows_and_gets_them_back_fresh)
 {
 	int first[N_FLOWS], on_down = 0, kept = 0, back = 0, i, r;
@@ -283,7 +260,7 @@ Test(flows, down_real_loses_its_flows_and_gets_them_back_fresh)
 				     PKT_SYN, 0);
 		on_down += first[i] == 1;
 	}
-	set_health(VIP, reals[1], false);
+	h_health(VIP, reals[1], false);
 	for (i = 0; i < N_FLOWS; i++) {
 		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
 			      0);
@@ -293,7 +270,7 @@ Test(flows, down_real_loses_its_flows_and_gets_them_back_fresh)
 	cr_assert_eq(kept, N_FLOWS - on_down,
 		     "flows of healthy reals must not move");
 	/* Back up: new flows reach it again. */
-	set_health(VIP, reals[1], true);
+	h_health(VIP, reals[1], true);
 	for (i = 0; i < N_FLOWS; i++)
 		back += send_flow(client_of(i, c, sizeof(c)), 40000 + i,
 				  PKT_SYN, 0) == 1;
@@ -314,7 +291,7 @@ Test(flows, draining_real_keeps_flows_takes_no_new_ones)
 				     PKT_SYN, 0);
 		on_drained += first[i] == 2;
 	}
-	set_drain(VIP, reals[2], true);
+	h_drain(VIP, reals[2], true);
 	h_real_counters(VIP, reals[2], &before);
 	for (i = 0; i < N_FLOWS; i++) {
 		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
@@ -328,7 +305,7 @@ Test(flows, draining_real_keeps_flows_takes_no_new_ones)
 	cr_assert_eq(after.packets - before.packets, (uint64_t)on_drained,
 		     "the draining real still carries its own flows");
 	cr_assert_eq(after.new_flows, before.new_flows);
-	set_drain(VIP, reals[2], false);
+	h_drain(VIP, reals[2], false);
 	for (i = 0, r = 0; i < N_FLOWS; i++)
 		r += send_flow(client_of(i, c, sizeof(c)), 50000 + i, PKT_SYN,
 			       0) == 2;
@@ -374,7 +351,7 @@ Test(flows, sessions_and_vip_state)
 	v = vip_view();
 	cr_assert_lt(json_integer_value(json_object_get(v, "sessions")), 100);
 	json_decref(v);
-	set_drain(VIP, reals[0], true);
+	h_drain(VIP, reals[0], true);
 	v = vip_view();
 	cr_assert_str_eq(json_string_value(json_object_get(v, "state")), "down",
 			 "only a draining real left: no new flows");
