@@ -347,25 +347,18 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	log_changes("reloaded", &st);
-	if (reply) {
-		json_t *c = json_object();
-
-		json_object_set_new(c, "vips_added",
-				    json_integer(st.vips_added));
-		json_object_set_new(c, "vips_removed",
-				    json_integer(st.vips_removed));
-		json_object_set_new(c, "vips_changed",
-				    json_integer(st.vips_changed));
-		json_object_set_new(c, "reals_added",
-				    json_integer(st.reals_added));
-		json_object_set_new(c, "reals_removed",
-				    json_integer(st.reals_removed));
-		json_object_set_new(c, "reals_changed",
-				    json_integer(st.reals_changed));
-		json_object_set_new(c, "checks_changed",
-				    json_integer(st.checks_changed));
-		json_object_set_new(reply, "changes", c);
-	}
+	if (reply)
+		json_object_set_new(
+			reply, "changes",
+			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				  "vips_added", (json_int_t)st.vips_added,
+				  "vips_removed", (json_int_t)st.vips_removed,
+				  "vips_changed", (json_int_t)st.vips_changed,
+				  "reals_added", (json_int_t)st.reals_added,
+				  "reals_removed", (json_int_t)st.reals_removed,
+				  "reals_changed", (json_int_t)st.reals_changed,
+				  "checks_changed",
+				  (json_int_t)st.checks_changed));
 	xlb_config_free(&d->cfg);
 	d->cfg = cfg;
 	return 0;
