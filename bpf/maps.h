@@ -98,4 +98,51 @@ struct {
 	__type(value, struct xlb_globals);
 } globals SEC(".maps");
 
+/*
+ * FULLNAT sessions, shared by all CPUs (the reply of a flow arrives on
+ * any CPU). Plain hashes, not LRU: evicting a live session would free
+ * its tuple for another flow. Expired sessions are reclaimed by xlbd's
+ * sweep and, for a tuple a new flow wants, by the allocating CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_NAT_SESSIONS_DEFAULT);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_nat_fwd);
+} nat_fwd SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_NAT_SESSIONS_DEFAULT);
+	__type(key, struct xlb_nat_key);
+	__type(value, struct xlb_nat_rev);
+} nat_rev SEC(".maps");
+
+/* The local pools: IPv4 in slots 0.., IPv6 from XLB_NAT_MAX_LADDRS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * XLB_NAT_MAX_LADDRS);
+	__type(key, __u32);
+	__type(value, struct xlb_nat_laddr);
+} nat_laddrs SEC(".maps");
+
+/* Where each CPU's next port search starts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} nat_cursor SEC(".maps");
+
+/*
+ * The interfaces the balancer is attached to, by ifindex: redirects to
+ * them go through the devmap (bulk transmit). The agent fills it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_ports SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

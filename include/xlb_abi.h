@@ -47,11 +47,14 @@ struct xlb_vip_key {
 enum xlb_vip_flags {
 	/* Hash the client address only: every port of a client, one real. */
 	XLB_VIP_F_SRC_HASH = 1 << 0,
+	/* FULLNAT: rewrite to local address:port -> real instead of a tunnel. */
+	XLB_VIP_F_FULLNAT = 1 << 1,
 };
 
 struct xlb_vip_meta {
 	__u32 vip_id; /* index into rings, vip_stats */
-	__u32 flags;  /* enum xlb_vip_flags */
+	__u16 flags;  /* enum xlb_vip_flags */
+	__u16 mss;    /* clamp the TCP MSS option of SYNs to this; 0 = off */
 };
 
 /*
@@ -62,10 +65,13 @@ struct xlb_vip_meta {
 #define XLB_RING_SLOT_SIZE 0
 
 /*
- * vip_addrs: every address that carries at least one VIP, so that packets
+ * vip_addrs: every address the balancer answers for, so that packets
  * without ports (fragments, ICMP errors) can be told apart from traffic
- * that is not ours. The value is the number of VIPs on the address.
+ * that is not ours. The value is the number of VIPs on the address, or
+ * XLB_ADDR_F_LOCAL for a FULLNAT local address (replies from reals come
+ * to it). An address is never both.
  */
+#define XLB_ADDR_F_LOCAL (1u << 31)
 struct xlb_vip_addr_key {
 	struct xlb_addr addr;
 	__u8 family;
@@ -121,11 +127,74 @@ struct xlb_ct_entry {
 	__u32 real_gen;
 };
 
+/*
+ * FULLNAT. A client flow (client:cport -> VIP:vport) is sent as
+ * local:lport -> real:vport, and the real's reply (real:vport ->
+ * local:lport) is sent back as VIP:vport -> client:cport. Both
+ * directions live in maps shared by all CPUs, because the reply arrives
+ * on whichever CPU the NIC's hash picks:
+ *
+ *   nat_fwd: struct xlb_flow_key (as conntrack) -> struct xlb_nat_fwd
+ *   nat_rev: struct xlb_nat_key (the reply)     -> struct xlb_nat_rev
+ *
+ * Local ports are split between CPUs (CPU c owns nat_port_min +
+ * c * nat_port_span .. + nat_port_span - 1), so a CPU allocates a
+ * translated tuple with one BPF_NOEXIST insert into nat_rev and no other
+ * CPU can race for it. See docs/FULLNAT.md.
+ */
+#define XLB_NAT_MAX_LADDRS 32	     /* per family */
+#define XLB_NAT_SESSIONS_DEFAULT 262144 /* nat_fwd and nat_rev entries */
+#define XLB_NAT_PORT_MIN_DEFAULT 1024
+#define XLB_NAT_PORT_MAX_DEFAULT 65535
+#define XLB_NAT_TRIES 64 /* (local, port) candidates tried per new flow */
+
+/* nat_laddrs[family_index * XLB_NAT_MAX_LADDRS + i]: the local pool. */
+struct xlb_nat_laddr {
+	struct xlb_addr addr;
+};
+
+enum xlb_nat_state {
+	XLB_NAT_S_REPLIED = 1 << 0,    /* the real has answered */
+	XLB_NAT_S_FIN_CLIENT = 1 << 1, /* TCP FIN from the client */
+	XLB_NAT_S_FIN_REAL = 1 << 2,   /* TCP FIN from the real */
+	XLB_NAT_S_RST = 1 << 3,	       /* TCP RST either way */
+};
+
+struct xlb_nat_fwd {
+	struct xlb_addr laddr; /* translated source */
+	__be16 lport;
+	__u8 state; /* enum xlb_nat_state */
+	__u8 pad;
+	__u32 real_id;
+	__u32 real_gen;
+	__u32 cpu;	 /* whose port range lport is in */
+	__u64 last_seen; /* bpf_ktime_get_coarse_ns(), either direction */
+};
+
+struct xlb_nat_key {
+	struct xlb_addr raddr; /* the real: the reply's source */
+	struct xlb_addr laddr; /* local address: the reply's destination */
+	__be16 rport;
+	__be16 lport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xlb_nat_rev {
+	struct xlb_flow_key flow; /* the client side: key of nat_fwd */
+	__u16 mss;		  /* the VIP's MSS clamp, for the SYN-ACK */
+	__u16 pad;
+	struct xlb_addr vaddr; /* the VIP's address */
+};
+
 /* vip_stats[vip_id], real_stats[real_id]: per-CPU, summed by userspace. */
 struct xlb_counters {
-	__u64 packets;
+	__u64 packets; /* client -> real */
 	__u64 bytes;
 	__u64 new_flows;
+	__u64 reply_packets; /* real -> client, FULLNAT only */
+	__u64 reply_bytes;
 };
 
 /*
@@ -146,6 +215,16 @@ struct xlb_globals {
 	__u32 flags;		/* enum xlb_global_flags */
 	__u8 gw_mac[6];
 	__u16 pad;
+	/* FULLNAT: local pool sizes ([0] IPv4, [1] IPv6), port split,
+	 * idle timeouts in seconds (an expired tuple may be reused). */
+	__u8 nat_laddrs[2];
+	__u16 nat_port_min;
+	__u16 nat_port_span; /* ports per CPU */
+	__u16 pad2;
+	__u32 nat_tcp_s;	 /* TCP after the real answered */
+	__u32 nat_tcp_syn_s;	 /* TCP the real has not answered yet */
+	__u32 nat_tcp_closing_s; /* FIN both ways, or RST */
+	__u32 nat_udp_s;
 };
 
 /*
@@ -162,6 +241,7 @@ struct xlb_globals {
 	X(PASS_ICMP_OTHER, "pass_icmp_other")         \
 	X(PASS_NO_NEIGH, "pass_no_neighbour")         \
 	X(PASS_IPV6_EXT, "pass_ipv6_ext_header")      \
+	X(PASS_NAT_NO_SESSION, "pass_nat_no_session") \
 	X(DROP_TRUNCATED, "drop_truncated")           \
 	X(DROP_BAD_HEADER, "drop_bad_header")         \
 	X(DROP_FRAGMENT, "drop_fragment")             \
@@ -170,6 +250,9 @@ struct xlb_globals {
 	X(DROP_FRAG_NEEDED, "drop_frag_needed")       \
 	X(DROP_NO_ROUTE, "drop_no_route")             \
 	X(DROP_ICMP_UNMATCHED, "drop_icmp_unmatched") \
+	X(DROP_NAT_NO_PORT, "drop_nat_no_port")       \
+	X(DROP_NAT_TABLE_FULL, "drop_nat_table_full") \
+	X(DROP_NAT_FAMILY, "drop_nat_family")         \
 	X(DROP_INTERNAL, "drop_internal")
 
 enum xlb_reason {
@@ -208,8 +291,11 @@ _Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
 _Static_assert(sizeof(struct xlb_real) == 32, "xlb_real");
 _Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
-_Static_assert(sizeof(struct xlb_counters) == 24, "xlb_counters");
-_Static_assert(sizeof(struct xlb_globals) == 40, "xlb_globals");
+_Static_assert(sizeof(struct xlb_counters) == 40, "xlb_counters");
+_Static_assert(sizeof(struct xlb_globals) == 64, "xlb_globals");
+_Static_assert(sizeof(struct xlb_nat_fwd) == 40, "xlb_nat_fwd");
+_Static_assert(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key");
+_Static_assert(sizeof(struct xlb_nat_rev) == 48, "xlb_nat_rev");
 #endif
 
 #endif /* XLB_ABI_H */

@@ -29,6 +29,24 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 		size_t errlen);
 int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 		char *err, size_t errlen);
+/*
+ * Forwarding mode and MSS clamp of a VIP (a new VIP is tunnel, no clamp).
+ * FULLNAT needs every real of the VIP's family and a local address of
+ * that family; a VIP that changes mode keeps its reals, its tracked
+ * flows of the old mode end.
+ */
+int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
+		     size_t errlen);
+/*
+ * The FULLNAT local address pool. Removing an address that live
+ * sessions use is allowed: those sessions end (their replies are then
+ * passed to the kernel, pass_nat_no_session).
+ */
+int xlb_laddr_add(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen);
+int xlb_laddr_del(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen);
 int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 		 const struct xlb_ip *real, uint32_t weight, char *err,
 		 size_t errlen);

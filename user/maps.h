@@ -18,6 +18,7 @@ struct xlb_dp_opts {
 	uint32_t max_vips;
 	uint32_t max_reals;
 	uint32_t ct_size;     /* conntrack entries per CPU */
+	uint32_t nat_sessions; /* FULLNAT sessions (0: the default) */
 	const char *pin_path; /* NULL: nothing pinned (tests) */
 };
 
@@ -86,6 +87,40 @@ int xlb_dp_real_counters(struct xlb_dp *dp, uint32_t real_id,
 int xlb_dp_counters_reset(struct xlb_dp *dp, bool real, uint32_t id);
 int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX]);
 extern const char *const xlb_reason_names[XLB_R_MAX];
+
+/*
+ * FULLNAT. The local pool of one family (XLB_AF_INET or XLB_AF_INET6):
+ * slots 0..n-1 of that family in nat_laddrs, and each address marked
+ * XLB_ADDR_F_LOCAL in vip_addrs. The pool size the data plane uses is
+ * globals.nat_laddrs[], written by xlb_dp_set_globals().
+ */
+int xlb_dp_nat_laddr_put(struct xlb_dp *dp, int family, uint32_t slot,
+			 const struct xlb_addr *addr);
+int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
+			  bool local);
+
+/* Every FULLNAT session (the nat_fwd entries), in batches. */
+typedef void (*xlb_dp_nat_fn)(const struct xlb_flow_key *key,
+			      const struct xlb_nat_fwd *e, void *arg);
+int xlb_dp_nat_foreach(struct xlb_dp *dp, xlb_dp_nat_fn fn, void *arg);
+/* The reverse entry of a session, or -ENOENT. */
+int xlb_dp_nat_rev_get(struct xlb_dp *dp, const struct xlb_nat_key *key,
+		       struct xlb_nat_rev *out);
+
+struct xlb_nat_gc_stats {
+	size_t scanned;	 /* nat_fwd entries looked at */
+	size_t expired;	 /* sessions removed, both directions */
+	size_t orphans;	 /* nat_rev entries without their nat_fwd */
+	size_t live;	 /* sessions left */
+};
+
+/*
+ * Remove every session idle for longer than its timeout (g's nat_*_s,
+ * by state) at now_ns (CLOCK_MONOTONIC, as bpf_ktime_get_coarse_ns),
+ * both directions, and reverse entries whose session is gone.
+ */
+int xlb_dp_nat_gc(struct xlb_dp *dp, const struct xlb_globals *g,
+		  uint64_t now_ns, struct xlb_nat_gc_stats *st);
 
 /* Conntrack table of one CPU, for tests and listings: a new fd that the
  * caller closes. */

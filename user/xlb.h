@@ -46,6 +46,12 @@ enum xlb_hash_mode {
 	XLB_HASH_SOURCE_IP,  /* client address only */
 };
 
+/* How a VIP's packets reach its reals. */
+enum xlb_fwd_mode {
+	XLB_MODE_TUNNEL = 0, /* encapsulate; the real answers the client */
+	XLB_MODE_FULLNAT,    /* translate both ways; replies come back */
+};
+
 enum xlb_xdp_mode {
 	XLB_XDP_NATIVE = 0,
 	XLB_XDP_GENERIC,
@@ -74,6 +80,8 @@ bool xlb_service_equal(const struct xlb_service *a,
 		       const struct xlb_service *b);
 const char *xlb_hash_mode_str(enum xlb_hash_mode mode);
 int xlb_hash_mode_parse(const char *s, enum xlb_hash_mode *mode);
+const char *xlb_fwd_mode_str(enum xlb_fwd_mode mode);
+int xlb_fwd_mode_parse(const char *s, enum xlb_fwd_mode *mode);
 
 /* Health checks (user/health.c). */
 enum xlb_check_type {
@@ -114,11 +122,25 @@ struct xlb_real_spec {
 struct xlb_vip_spec {
 	struct xlb_service svc;
 	enum xlb_hash_mode hash;
+	enum xlb_fwd_mode mode;
+	uint16_t mss; /* TCP MSS clamp on SYN and SYN-ACK; 0 = off */
 	uint32_t table_size;	     /* a prime, <= XLB_RING_SIZE_MAX */
 	struct xlb_check_spec check; /* default check of its reals */
 	struct xlb_real_spec *reals;
 	size_t n_reals;
 	int line;
+};
+
+/* FULLNAT settings of the node (the "fullnat:" section). */
+#define XLB_NAT_MAX_LADDRS_TOTAL (2 * XLB_NAT_MAX_LADDRS)
+
+struct xlb_nat_config {
+	struct xlb_ip laddrs[XLB_NAT_MAX_LADDRS_TOTAL]; /* the local pool */
+	size_t n_laddrs;
+	uint16_t port_min, port_max; /* split evenly between CPUs */
+	uint32_t sessions;	     /* nat_fwd / nat_rev size */
+	uint32_t tcp_s, tcp_syn_s, tcp_closing_s, udp_s; /* idle timeouts */
+	uint32_t gc_interval_ms; /* how often xlbd reclaims expired ones */
 };
 
 struct xlb_config {
@@ -138,6 +160,7 @@ struct xlb_config {
 	uint8_t gw_mac[6];
 	char metrics_listen[64]; /* "ADDR:PORT"; "" = off */
 	char control_cpus[64];	 /* CPU list ("0-1,4"); "" = no pinning */
+	struct xlb_nat_config nat;
 	struct xlb_vip_spec *vips;
 	size_t n_vips;
 };
