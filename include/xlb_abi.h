@@ -142,11 +142,11 @@ struct xlb_ct_entry {
  * translated tuple with one BPF_NOEXIST insert into nat_rev and no other
  * CPU can race for it. See docs/FULLNAT.md.
  */
-#define XLB_NAT_MAX_LADDRS 32	     /* per family */
+#define XLB_NAT_MAX_LADDRS	 32	/* per family */
 #define XLB_NAT_SESSIONS_DEFAULT 262144 /* nat_fwd and nat_rev entries */
 #define XLB_NAT_PORT_MIN_DEFAULT 1024
 #define XLB_NAT_PORT_MAX_DEFAULT 65535
-#define XLB_NAT_TRIES 64 /* (local, port) candidates tried per new flow */
+#define XLB_NAT_TRIES		 64 /* (local, port) candidates tried per new flow */
 
 /* nat_laddrs[family_index * XLB_NAT_MAX_LADDRS + i]: the local pool. */
 struct xlb_nat_laddr {

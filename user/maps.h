@@ -17,9 +17,9 @@ struct xlb_dp;
 struct xlb_dp_opts {
 	uint32_t max_vips;
 	uint32_t max_reals;
-	uint32_t ct_size;     /* conntrack entries per CPU */
+	uint32_t ct_size;      /* conntrack entries per CPU */
 	uint32_t nat_sessions; /* FULLNAT sessions (0: the default) */
-	const char *pin_path; /* NULL: nothing pinned (tests) */
+	const char *pin_path;  /* NULL: nothing pinned (tests) */
 };
 
 /* Open, size and load the program, and create the per-CPU conntrack. */
@@ -108,10 +108,10 @@ int xlb_dp_nat_rev_get(struct xlb_dp *dp, const struct xlb_nat_key *key,
 		       struct xlb_nat_rev *out);
 
 struct xlb_nat_gc_stats {
-	size_t scanned;	 /* nat_fwd entries looked at */
-	size_t expired;	 /* sessions removed, both directions */
-	size_t orphans;	 /* nat_rev entries without their nat_fwd */
-	size_t live;	 /* sessions left */
+	size_t scanned; /* nat_fwd entries looked at */
+	size_t expired; /* sessions removed, both directions */
+	size_t orphans; /* nat_rev entries without their nat_fwd */
+	size_t live;	/* sessions left */
 };
 
 /*

@@ -123,8 +123,8 @@ struct xlb_vip_spec {
 	struct xlb_service svc;
 	enum xlb_hash_mode hash;
 	enum xlb_fwd_mode mode;
-	uint16_t mss; /* TCP MSS clamp on SYN and SYN-ACK; 0 = off */
-	uint32_t table_size;	     /* a prime, <= XLB_RING_SIZE_MAX */
+	uint16_t mss;	     /* TCP MSS clamp on SYN and SYN-ACK; 0 = off */
+	uint32_t table_size; /* a prime, <= XLB_RING_SIZE_MAX */
 	struct xlb_check_spec check; /* default check of its reals */
 	struct xlb_real_spec *reals;
 	size_t n_reals;
