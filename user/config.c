@@ -41,8 +41,6 @@
 #define CFG_NAT_TCP_SYN_S    30
 #define CFG_NAT_TCP_CLOSE_S  10
 #define CFG_NAT_UDP_S	     60
-/* The smallest MSS a host must accept (RFC 1122 for IPv4: 536). */
-#define CFG_MSS_MIN 536
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
 
@@ -1321,7 +1319,7 @@ static int parse_vip_mss(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	uint32_t mss;
 	int ret;
 
-	ret = node_u32(c, key, val, CFG_MSS_MIN, 65535, &mss);
+	ret = node_u32(c, key, val, XLB_MSS_MIN, 65535, &mss);
 	if (ret)
 		return ret;
 	vip->mss = (uint16_t)mss;

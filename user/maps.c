@@ -225,6 +225,11 @@ uint32_t xlb_dp_max_reals(const struct xlb_dp *dp)
 	return dp->max_reals;
 }
 
+int xlb_dp_ncpus(const struct xlb_dp *dp)
+{
+	return dp->ncpus;
+}
+
 uint32_t xlb_dp_nat_sessions(const struct xlb_dp *dp)
 {
 	return dp->nat_sessions;
@@ -945,8 +950,14 @@ static int key_list_add(struct key_list *l, const void *key)
 
 struct nat_gc {
 	struct xlb_dp *dp;
+	/* Which sessions go: expired ones (sweeps) or those matching
+	 * (flushes). */
+	bool (*drop)(const struct nat_gc *c, const struct xlb_flow_key *k,
+		     const struct xlb_nat_fwd *e);
 	const struct xlb_globals *g;
 	uint64_t now;
+	const struct xlb_ip *laddr; /* flush: sessions of this address */
+	int64_t vip_id;		    /* flush: sessions of this VIP, or -1 */
 	int fwd_fd, rev_fd;
 	struct key_list expired; /* struct xlb_flow_key */
 	struct key_list orphans; /* struct xlb_nat_key, to check again */
@@ -995,7 +1006,7 @@ static int gc_fwd_batch(const void *keys, const void *vals, uint32_t n,
 
 	c->st->scanned += n;
 	for (i = 0; i < n; i++) {
-		if (!nat_expired(&k[i], &v[i], c->g, c->now))
+		if (!c->drop(c, &k[i], &v[i]))
 			continue;
 		ret = key_list_add(&c->expired, &k[i]);
 		if (ret)
@@ -1030,8 +1041,7 @@ static void gc_expire(struct nat_gc *c, const struct xlb_flow_key *k)
 	struct xlb_nat_fwd e;
 
 	/* A packet may have refreshed it since the walk saw it. */
-	if (bpf_map_lookup_elem(c->fwd_fd, k, &e) ||
-	    !nat_expired(k, &e, c->g, c->now))
+	if (bpf_map_lookup_elem(c->fwd_fd, k, &e) || !c->drop(c, k, &e))
 		return;
 	if (bpf_map_delete_elem(c->fwd_fd, k))
 		return;
@@ -1044,11 +1054,73 @@ static void gc_expire(struct nat_gc *c, const struct xlb_flow_key *k)
 		bpf_map_delete_elem(c->rev_fd, &rk);
 }
 
+static bool drop_expired(const struct nat_gc *c, const struct xlb_flow_key *k,
+			 const struct xlb_nat_fwd *e)
+{
+	return nat_expired(k, e, c->g, c->now);
+}
+
+static bool drop_matching(const struct nat_gc *c, const struct xlb_flow_key *k,
+			  const struct xlb_nat_fwd *e)
+{
+	if (c->vip_id >= 0)
+		return k->vip_id == (uint32_t)c->vip_id;
+	return k->family == c->laddr->family &&
+	       !memcmp(&e->laddr, &c->laddr->a, sizeof(e->laddr));
+}
+
+/* Remove the sessions c->drop picks, both ways. */
+static int nat_remove(struct nat_gc *c, size_t *n)
+{
+	size_t i;
+	int ret;
+
+	c->fwd_fd = bpf_map__fd(c->dp->skel->maps.nat_fwd);
+	c->rev_fd = bpf_map__fd(c->dp->skel->maps.nat_rev);
+	c->expired.size = sizeof(struct xlb_flow_key);
+	ret = map_walk(c->fwd_fd, sizeof(struct xlb_flow_key),
+		       sizeof(struct xlb_nat_fwd), gc_fwd_batch, c);
+	for (i = 0; !ret && i < c->expired.n; i++)
+		gc_expire(c, (const struct xlb_flow_key *)c->expired.keys + i);
+	free(c->expired.keys);
+	*n = c->st->expired;
+	return ret;
+}
+
+int xlb_dp_nat_flush_laddr(struct xlb_dp *dp, const struct xlb_ip *laddr,
+			   size_t *n)
+{
+	struct xlb_nat_gc_stats st = {};
+	struct nat_gc c = {
+		.dp = dp,
+		.drop = drop_matching,
+		.laddr = laddr,
+		.vip_id = -1,
+		.st = &st,
+	};
+
+	return nat_remove(&c, n);
+}
+
+int xlb_dp_nat_flush_vip(struct xlb_dp *dp, uint32_t vip_id, size_t *n)
+{
+	struct xlb_nat_gc_stats st = {};
+	struct nat_gc c = {
+		.dp = dp,
+		.drop = drop_matching,
+		.vip_id = vip_id,
+		.st = &st,
+	};
+
+	return nat_remove(&c, n);
+}
+
 int xlb_dp_nat_gc(struct xlb_dp *dp, const struct xlb_globals *g,
 		  uint64_t now_ns, struct xlb_nat_gc_stats *st)
 {
 	struct nat_gc c = {
 		.dp = dp,
+		.drop = drop_expired,
 		.g = g,
 		.now = now_ns,
 		.fwd_fd = bpf_map__fd(dp->skel->maps.nat_fwd),

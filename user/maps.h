@@ -38,6 +38,8 @@ bool xlb_dp_adopted(const struct xlb_dp *dp);
 int xlb_dp_prog_fd(const struct xlb_dp *dp);
 uint32_t xlb_dp_max_vips(const struct xlb_dp *dp);
 uint32_t xlb_dp_max_reals(const struct xlb_dp *dp);
+/* Possible CPUs: the port range is split between them. */
+int xlb_dp_ncpus(const struct xlb_dp *dp);
 /* Size of nat_fwd and nat_rev (an adopted table keeps its own). */
 uint32_t xlb_dp_nat_sessions(const struct xlb_dp *dp);
 
@@ -135,6 +137,14 @@ struct xlb_nat_gc_stats {
  */
 int xlb_dp_nat_gc(struct xlb_dp *dp, const struct xlb_globals *g,
 		  uint64_t now_ns, struct xlb_nat_gc_stats *st);
+
+/*
+ * End sessions at once, both ways: those of one local address (leaving
+ * the pool), or of one VIP (leaving fullnat mode). *n: how many.
+ */
+int xlb_dp_nat_flush_laddr(struct xlb_dp *dp, const struct xlb_ip *laddr,
+			   size_t *n);
+int xlb_dp_nat_flush_vip(struct xlb_dp *dp, uint32_t vip_id, size_t *n);
 
 /* Conntrack table of one CPU, for tests and listings: a new fd that the
  * caller closes. */
