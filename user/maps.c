@@ -85,6 +85,43 @@ static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
 	return 0;
 }
 
+/* Reuse a pinned devmap, if there is one, before load. */
+static int adopt_devmap(struct xlb_dp *dp, struct bpf_map *map,
+			const char *pin_path, char *err, size_t errlen)
+{
+	char path[512];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT
+			       ? 0
+			       : xlb_errf(err, errlen, -errno, "opening %s: %s",
+					  path, strerror(errno));
+	ret = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	if (ret)
+		return xlb_errf(err, errlen, ret, "reusing %s: %s", path,
+				strerror(-ret));
+	return 0;
+}
+
+/* Pin the devmap after load when it was not adopted. */
+static int pin_devmap(struct xlb_dp *dp, char *err, size_t errlen)
+{
+	struct bpf_map *map = dp->skel->maps.tx_ports;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dp->pin_path, bpf_map__name(map));
+	if (!access(path, F_OK))
+		return 0;
+	if (bpf_obj_pin(bpf_map__fd(map), path))
+		return xlb_errf(err, errlen, -errno, "pinning %s: %s", path,
+				strerror(errno));
+	return 0;
+}
+
 /*
  * Give every map a pin under pin_path. libbpf then reuses a compatible
  * map already pinned there (an earlier agent's: a restart adopts the
@@ -105,6 +142,15 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
+		/* The kernel adds BPF_F_RDONLY_PROG to every devmap, which
+		 * libbpf's check of a pinned map then calls a mismatch:
+		 * tx_ports is adopted and pinned by hand (pin_devmap). */
+		if (map == dp->skel->maps.tx_ports) {
+			ret = adopt_devmap(dp, map, pin_path, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/%s", pin_path,
 			 bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, path);
@@ -142,7 +188,9 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	}
 	dp->skel = skel;
 	bpf_map__set_max_entries(skel->maps.vips, dp->max_vips);
-	bpf_map__set_max_entries(skel->maps.vip_addrs, dp->max_vips);
+	/* VIP addresses and the local pool share vip_addrs. */
+	bpf_map__set_max_entries(skel->maps.vip_addrs,
+				 dp->max_vips + 2 * XLB_NAT_MAX_LADDRS);
 	bpf_map__set_max_entries(skel->maps.rings, dp->max_vips);
 	bpf_map__set_max_entries(skel->maps.vip_stats, dp->max_vips);
 	bpf_map__set_max_entries(skel->maps.reals, dp->max_reals);
@@ -169,6 +217,11 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 				    : "loading the program (verifier): %s%s",
 			dp->adopted ? opts->pin_path : "", strerror(-ret));
 		goto out_destroy;
+	}
+	if (dp->pin_path) {
+		ret = pin_devmap(dp, err, errlen);
+		if (ret)
+			goto out_destroy;
 	}
 	/* Adopted maps keep the sizes they were made with. */
 	dp->max_vips = bpf_map__max_entries(skel->maps.vips);
