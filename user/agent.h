@@ -39,6 +39,10 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
 		     size_t errlen);
+/* A VIP's forwarding mode and MSS clamp. */
+int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
+		     size_t errlen);
 /*
  * The FULLNAT local address pool. Removing an address that live
  * sessions use is allowed: those sessions end (their replies are then

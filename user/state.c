@@ -906,6 +906,19 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 	return 0;
 }
 
+int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
+		     size_t errlen)
+{
+	struct vip_ent *vip = need_vip(agent, svc, NULL, err, errlen);
+
+	if (!vip)
+		return -ENOENT;
+	*mode = vip->mode;
+	*mss = vip->mss;
+	return 0;
+}
+
 int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now,
 		     struct xlb_nat_gc_stats *st)
 {

@@ -115,8 +115,7 @@ static struct xlb_vip_meta vip_meta(const char *s)
 	};
 	struct xlb_vip_meta m;
 
-	cr_assert_eq(bpf_map_lookup_elem(xlb_dp_map_fd(dp, "vips"), &k, &m),
-		     0);
+	cr_assert_eq(bpf_map_lookup_elem(xlb_dp_map_fd(dp, "vips"), &k, &m), 0);
 	return m;
 }
 
@@ -124,17 +123,17 @@ static void laddr_add(const char *s)
 {
 	struct xlb_ip a = ip(s);
 
-	cr_assert_eq(xlb_laddr_add(agent, &a, err, sizeof(err)), 0, "%s: %s",
-		     s, err);
+	cr_assert_eq(xlb_laddr_add(agent, &a, err, sizeof(err)), 0, "%s: %s", s,
+		     err);
 }
 
 static void vip_add(const char *s)
 {
 	struct xlb_service v = svc(s);
 
-	cr_assert_eq(xlb_vip_add(agent, &v, XLB_HASH_MAGLEV, 251, err,
-				 sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(
+		xlb_vip_add(agent, &v, XLB_HASH_MAGLEV, 251, err, sizeof(err)),
+		0, "%s", err);
 }
 
 static int real_add(const char *v, const char *r)
@@ -263,9 +262,9 @@ Test(nat_agent, local_address_is_never_a_vip)
 	cr_expect_eq(addr_value("10.0.0.10"), 1);
 
 	laddr_add("10.97.0.1");
-	cr_expect_eq(xlb_vip_add(agent, &v, XLB_HASH_MAGLEV, 251, err,
-				 sizeof(err)),
-		     -EEXIST);
+	cr_expect_eq(
+		xlb_vip_add(agent, &v, XLB_HASH_MAGLEV, 251, err, sizeof(err)),
+		-EEXIST);
 	cr_expect_str_eq(err, "10.97.0.1 is a FULLNAT local address; it "
 			      "cannot also be a VIP");
 	cr_expect_eq(addr_value("10.97.0.1"), XLB_ADDR_F_LOCAL);
@@ -379,8 +378,7 @@ Test(nat_agent, views)
 	fn = json_object_get(o, "fullnat");
 	cr_assert(json_is_object(fn));
 	cr_expect_eq(json_integer_value(json_object_get(fn, "sessions")), 0);
-	cr_expect_eq(json_integer_value(json_object_get(fn, "port_min")),
-		     1024);
+	cr_expect_eq(json_integer_value(json_object_get(fn, "port_min")), 1024);
 	cr_expect_eq(json_integer_value(json_object_get(fn, "ports_per_cpu")),
 		     (65535 - 1024 + 1) / xlb_dp_ncpus(dp));
 	cr_expect_str_eq(
@@ -693,8 +691,8 @@ Test(nat_agent, reconcile)
 	cr_assert_eq(xlb_config_parse(text1, strlen(text1), "t", &cfg, err,
 				      sizeof(err)),
 		     0, "%s", err);
-	cr_assert_eq(xlb_agent_reconcile(agent, &cfg, &st, err, sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(xlb_agent_reconcile(agent, &cfg, &st, err, sizeof(err)), 0,
+		     "%s", err);
 	xlb_config_free(&cfg);
 	cr_expect_eq(st.laddrs_added, 2);
 	g = globals();
@@ -708,8 +706,8 @@ Test(nat_agent, reconcile)
 	cr_assert_eq(xlb_config_parse(text2, strlen(text2), "t", &cfg, err,
 				      sizeof(err)),
 		     0, "%s", err);
-	cr_assert_eq(xlb_agent_reconcile(agent, &cfg, &st, err, sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(xlb_agent_reconcile(agent, &cfg, &st, err, sizeof(err)), 0,
+		     "%s", err);
 	xlb_config_free(&cfg);
 	cr_expect_eq(st.laddrs_added, 1);
 	cr_expect_eq(st.laddrs_removed, 1);
