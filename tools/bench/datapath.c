@@ -52,6 +52,10 @@
 #define DP_LIVE_FLOWS  1000000
 
 #define DP_VIP	       "10.100.0.1:80/tcp"
+#define DP_NAT_VIP     "10.100.0.2:80/tcp" /* FULLNAT */
+#define DP_NAT_VIP_ADDR 0x0a640002
+#define DP_NAT_LOCAL   "10.7.0.1"
+#define DP_NAT_LOCAL_ADDR 0x0a070001
 #define DP_VIP_ADDR    0x0a640001 /* 10.100.0.1 */
 #define DP_VIP_PORT    80
 #define DP_REAL_FIRST  0x0a010002 /* 10.1.0.2 */
@@ -69,6 +73,7 @@ enum dp_table {
 	DP_LIVE, /* DP_LIVE_FLOWS established flows */
 	DP_FULL, /* every entry taken */
 	DP_GW,	 /* next hop from a configured gateway MAC */
+	DP_NAT,	 /* a FULLNAT VIP with one established session */
 	DP_NTABLES,
 };
 
@@ -76,6 +81,7 @@ struct dp_lb {
 	struct bench_lb lb;
 	struct bench_wrapper_bpf *wrap;
 	uint32_t ct_size;
+	uint32_t vip_id; /* whose new flows the checks count */
 };
 
 struct dp_case {
@@ -88,7 +94,11 @@ struct dp_case {
 	enum xlb_reason reason;
 	bool new_flow; /* each packet must start a flow */
 	double target; /* method (b): ratio to the baseline, 0 = none */
-	uint32_t pos;  /* next flow number */
+	/* A reply from a real: source, ports (host order); 0 = a client's
+	 * packet. Set once the session exists (setup()). */
+	uint32_t saddr;
+	uint16_t sport, dport;
+	uint32_t pos; /* next flow number */
 	double a[32], b[32];
 };
 
@@ -107,7 +117,15 @@ static struct dp_case cases[] = {
 	 DP_BASE_LIVE, DP_LIVE_FLOWS, XLB_R_FWD_REDIRECT, false, 0},
 	{"new flows into a full table", DP_FULL, TH_SYN, DP_VIP_ADDR,
 	 DP_BASE_FULL, 0, XLB_R_FWD_REDIRECT, true, 0},
+	{"established FULLNAT request", DP_NAT, TH_ACK, DP_NAT_VIP_ADDR, 0, 0,
+	 XLB_R_FWD_REDIRECT, false, 0},
+	/* The reply leaves through the ingress port here (the client's
+	 * route is there): XDP_TX. */
+	{"established FULLNAT reply", DP_NAT, TH_ACK, DP_NAT_LOCAL_ADDR, 0, 0,
+	 XLB_R_FWD_TX, false, 0},
 };
+
+#define DP_CASE_NAT_REPLY (sizeof(cases) / sizeof(cases[0]) - 1)
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -133,6 +151,11 @@ static size_t case_frame(const struct dp_case *c, uint8_t *buf)
 		.len = DP_FRAME_LEN,
 	};
 
+	if (c->saddr) {
+		p.saddr = c->saddr;
+		p.sport = c->sport;
+		p.dport = c->dport;
+	}
 	return bench_pkt_build(&p, buf);
 }
 
@@ -181,7 +204,7 @@ static int snap(struct dp_lb *d, struct dp_snap *s)
 
 	ret = xlb_dp_reasons(d->lb.dp, s->reasons);
 	if (!ret)
-		ret = xlb_dp_vip_counters(d->lb.dp, 0, &c);
+		ret = xlb_dp_vip_counters(d->lb.dp, d->vip_id, &c);
 	s->new_flows = c.new_flows;
 	return ret;
 }
@@ -226,10 +249,76 @@ static int prefill(struct dp_bench *b, struct dp_lb *d, uint32_t base,
 	return 0;
 }
 
+/* The FULLNAT session's reply tuple, found in the session table. */
+struct nat_found {
+	uint32_t real_id;
+	uint16_t lport;
+	int n;
+};
+
+static void nat_found_fn(const struct xlb_flow_key *key,
+			 const struct xlb_nat_fwd *e, void *arg)
+{
+	struct nat_found *f = arg;
+
+	f->real_id = e->real_id;
+	f->lport = ntohs(e->lport);
+	f->n++;
+}
+
+/*
+ * The FULLNAT instance: a fullnat VIP, a local address, a route back to
+ * the client; one SYN makes the established session whose request and
+ * reply the two FULLNAT cases send.
+ */
+static int nat_setup(struct dp_bench *b)
+{
+	struct dp_lb *d = &b->lbs[DP_NAT];
+	struct dp_case syn = {.tcp_flags = TH_SYN, .daddr = DP_NAT_VIP_ADDR};
+	struct dp_case *reply = &cases[DP_CASE_NAT_REPLY];
+	uint8_t frame[BENCH_FRAME_MAX];
+	struct nat_found found = {};
+	struct xlb_service svc;
+	struct xlb_real real;
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+	size_t len;
+	int ret;
+
+	if (bench_sh("ip neigh replace 10.0.0.9 lladdr 02:00:00:00:00:09 dev "
+		     "xb0 nud permanent && ip route add 192.0.2.0/24 via "
+		     "10.0.0.9"))
+		return bench_fail("datapath", "route to the client");
+	if (xlb_service_parse(DP_NAT_VIP, &svc) ||
+	    xlb_ip_parse(DP_NAT_LOCAL, &ip))
+		return bench_fail("datapath", "bad FULLNAT VIP");
+	ret = xlb_laddr_add(d->lb.agent, &ip, err, sizeof(err));
+	if (!ret)
+		ret = bench_lb_vip(&d->lb, DP_NAT_VIP, DP_REAL_FIRST, DP_NREALS,
+				   err, sizeof(err));
+	if (!ret)
+		ret = xlb_vip_set_mode(d->lb.agent, &svc, XLB_MODE_FULLNAT, 0,
+				       err, sizeof(err));
+	if (ret)
+		return bench_fail("datapath", "FULLNAT VIP: %s", err);
+	d->vip_id = 1; /* the second VIP of the instance */
+	len = case_frame(&syn, frame);
+	run_single(b->ifindex, xlb_dp_prog_fd(d->lb.dp), frame, len, 1, NULL);
+	if (xlb_dp_nat_foreach(d->lb.dp, nat_found_fn, &found) ||
+	    found.n != 1 || xlb_dp_real_get(d->lb.dp, found.real_id, &real))
+		return bench_fail("datapath", "no FULLNAT session (%d)",
+				  found.n);
+	reply->saddr = ntohl(real.addr.addr[0]);
+	reply->sport = DP_VIP_PORT;
+	reply->dport = found.lport;
+	return 0;
+}
+
 static int setup(struct dp_bench *b)
 {
 	static const uint32_t ct[DP_NTABLES] = {DP_CT_MAIN, DP_CT_BIG,
-						DP_CT_BIG, DP_CT_SMALL};
+						DP_CT_BIG, DP_CT_SMALL,
+						DP_CT_SMALL};
 	struct xlb_config cfg;
 	char err[XLB_ERR_LEN];
 	int i, ret;
@@ -289,7 +378,7 @@ static int setup(struct dp_bench *b)
 	    prefill(b, &b->lbs[DP_FULL], DP_BASE_FILL,
 		    DP_CT_BIG + DP_CT_BIG / 8))
 		return bench_fail("datapath", "filling conntrack failed");
-	return 0;
+	return nat_setup(b);
 }
 
 static void teardown(struct dp_bench *b)
@@ -454,10 +543,6 @@ int bench_datapath(const struct bench_opts *o)
 	for (i = 0; i < NCASES; i++)
 		emit(&b, "(b)", cases[i].name, cases[i].b, base_b,
 		     cases[i].target, NULL);
-	bench_emit_unmeasured(o, "datapath", "(b) established FULLNAT request",
-			      "FULLNAT is not built yet");
-	bench_emit_unmeasured(o, "datapath", "(b) established FULLNAT reply",
-			      "FULLNAT is not built yet");
 	snprintf(note[0], sizeof(note[0]),
 		 "per run: noop wrapper - min(empty); %.2f ns (min - min) "
 		 "subtracted from the fixed-frame cases",
