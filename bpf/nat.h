@@ -16,7 +16,7 @@
 #include "tcp.h"
 #include "xmit.h"
 
-#define XLB_EEXIST 17
+#define XLB_EEXIST	 17
 #define XLB_NSEC_PER_SEC 1000000000ULL
 /* last_seen is written at most this often: the two directions of a flow
  * run on different CPUs and would otherwise bounce its cache line. */
@@ -25,8 +25,8 @@
 /* nat_request / nat_reply: "translate as nat_scratch.x says, send". */
 #define XLB_NAT_SEND XLB_R_MAX
 
-#define XLB_TCP_FIN 0x01
-#define XLB_TCP_RST 0x04
+#define XLB_TCP_FIN  0x01
+#define XLB_TCP_RST  0x04
 
 static __always_inline bool addr_eq(const struct xlb_addr *a,
 				    const struct xlb_addr *b)
@@ -125,8 +125,8 @@ static __always_inline bool nat_tuple_free(const struct xlb_nat_key *rk,
 	if (!addr_eq(&f->laddr, &rk->laddr) || f->lport != rk->lport)
 		return true;
 	real = bpf_map_lookup_elem(&reals, &f->real_id);
-	if (real && real->gen == f->real_gen &&
-	    (real->flags & XLB_REAL_F_UP) && addr_eq(&real->addr, &rk->raddr)) {
+	if (real && real->gen == f->real_gen && (real->flags & XLB_REAL_F_UP) &&
+	    addr_eq(&real->addr, &rk->raddr)) {
 		g = bpf_map_lookup_elem(&globals, &zero);
 		if (!g)
 			return false;
@@ -496,9 +496,9 @@ static __always_inline void nat_release(const struct xlb_flow_key *key,
  * reason. Not inlined: each path gets a stack frame of its own.
  */
 static __noinline __u32 nat_request(const struct xlb_pkt *p,
-				     const struct xlb_vip_meta *vip,
-				     const struct xlb_globals *g, __u32 hash,
-				     struct nat_scratch *s)
+				    const struct xlb_vip_meta *vip,
+				    const struct xlb_globals *g, __u32 hash,
+				    struct nat_scratch *s)
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct xlb_flow_key *key = &s->rv.flow;
@@ -582,7 +582,7 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
  * Returns XLB_NAT_SEND with nat_scratch.x filled, or the reason.
  */
 static __noinline __u32 nat_reply(const struct xlb_pkt *p,
-				   struct nat_scratch *s)
+				  struct nat_scratch *s)
 {
 	struct xlb_nat_key *rk = &s->rk;
 	struct xlb_flow_key *fk;

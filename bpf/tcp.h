@@ -10,11 +10,11 @@
 #include "csum.h"
 #include "parse.h"
 
-#define XLB_TCPOPT_EOL 0
-#define XLB_TCPOPT_NOP 1
-#define XLB_TCPOPT_MSS 2
-#define XLB_TCP_MAX_OPTS 12 /* options walked before giving up */
-#define XLB_L4_OFF_MAX 1024 /* deeper headers are not rewritten */
+#define XLB_TCPOPT_EOL	 0
+#define XLB_TCPOPT_NOP	 1
+#define XLB_TCPOPT_MSS	 2
+#define XLB_TCP_MAX_OPTS 12   /* options walked before giving up */
+#define XLB_L4_OFF_MAX	 1024 /* deeper headers are not rewritten */
 
 /*
  * Lower the MSS option of the TCP segment at l4_off to mss if it is

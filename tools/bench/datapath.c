@@ -42,30 +42,30 @@
 #include "bench_baseline.skel.h"
 #include "bench_wrapper.skel.h"
 
-#define DP_REPEAT      100000
-#define DP_CALLS       20000
-#define DP_FRAME_LEN   64
-#define DP_NREALS      10
-#define DP_CT_MAIN     (1u << 21) /* never fills: new flows, unknown ACKs */
-#define DP_CT_BIG      (1u << 20)
-#define DP_CT_SMALL    65536
-#define DP_LIVE_FLOWS  1000000
+#define DP_REPEAT	  100000
+#define DP_CALLS	  20000
+#define DP_FRAME_LEN	  64
+#define DP_NREALS	  10
+#define DP_CT_MAIN	  (1u << 21) /* never fills: new flows, unknown ACKs */
+#define DP_CT_BIG	  (1u << 20)
+#define DP_CT_SMALL	  65536
+#define DP_LIVE_FLOWS	  1000000
 
-#define DP_VIP	       "10.100.0.1:80/tcp"
-#define DP_NAT_VIP     "10.100.0.2:80/tcp" /* FULLNAT */
-#define DP_NAT_VIP_ADDR 0x0a640002
-#define DP_NAT_LOCAL   "10.7.0.1"
+#define DP_VIP		  "10.100.0.1:80/tcp"
+#define DP_NAT_VIP	  "10.100.0.2:80/tcp" /* FULLNAT */
+#define DP_NAT_VIP_ADDR	  0x0a640002
+#define DP_NAT_LOCAL	  "10.7.0.1"
 #define DP_NAT_LOCAL_ADDR 0x0a070001
-#define DP_VIP_ADDR    0x0a640001 /* 10.100.0.1 */
-#define DP_VIP_PORT    80
-#define DP_REAL_FIRST  0x0a010002 /* 10.1.0.2 */
-#define DP_NONVIP_ADDR 0x0a000063 /* 10.0.0.99: no VIP there */
-#define DP_CLIENT      0xc000020a /* 192.0.2.10, the established flow */
-#define DP_BASE_NEW    0x64400000 /* 100.64.0.0: new flows */
-#define DP_BASE_UNK    0x64600000 /* 100.96.0.0: unknown ACKs */
-#define DP_BASE_LIVE   0xc6120000 /* 198.18.0.0: the 1M live flows */
-#define DP_BASE_FILL   0x64800000 /* 100.128.0.0: what fills a table */
-#define DP_BASE_FULL   0x64a00000 /* 100.160.0.0: new flows, full table */
+#define DP_VIP_ADDR	  0x0a640001 /* 10.100.0.1 */
+#define DP_VIP_PORT	  80
+#define DP_REAL_FIRST	  0x0a010002 /* 10.1.0.2 */
+#define DP_NONVIP_ADDR	  0x0a000063 /* 10.0.0.99: no VIP there */
+#define DP_CLIENT	  0xc000020a /* 192.0.2.10, the established flow */
+#define DP_BASE_NEW	  0x64400000 /* 100.64.0.0: new flows */
+#define DP_BASE_UNK	  0x64600000 /* 100.96.0.0: unknown ACKs */
+#define DP_BASE_LIVE	  0xc6120000 /* 198.18.0.0: the 1M live flows */
+#define DP_BASE_FILL	  0x64800000 /* 100.128.0.0: what fills a table */
+#define DP_BASE_FULL	  0x64a00000 /* 100.160.0.0: new flows, full table */
 
 /* The balancer instances: one per conntrack situation. */
 enum dp_table {
@@ -127,7 +127,7 @@ static struct dp_case cases[] = {
 
 #define DP_CASE_NAT_REPLY (sizeof(cases) / sizeof(cases[0]) - 1)
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define NCASES		  (sizeof(cases) / sizeof(cases[0]))
 
 struct dp_bench {
 	const struct bench_opts *o;
@@ -316,9 +316,8 @@ static int nat_setup(struct dp_bench *b)
 
 static int setup(struct dp_bench *b)
 {
-	static const uint32_t ct[DP_NTABLES] = {DP_CT_MAIN, DP_CT_BIG,
-						DP_CT_BIG, DP_CT_SMALL,
-						DP_CT_SMALL};
+	static const uint32_t ct[DP_NTABLES] = {
+		DP_CT_MAIN, DP_CT_BIG, DP_CT_BIG, DP_CT_SMALL, DP_CT_SMALL};
 	struct xlb_config cfg;
 	char err[XLB_ERR_LEN];
 	int i, ret;
