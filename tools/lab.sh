@@ -16,11 +16,18 @@ set -euo pipefail
 . "$(dirname "$0")/lab/lib.sh"
 
 PREFIX=xlblab
-# What `up` and `demo` configure: three VIPs over the three reals.
+# The lab's reals serve tunnel and FULLNAT VIPs alike unless LAB_MODE
+# says otherwise (tunnel or fullnat, see tools/lab/lib.sh).
+LAB_MODE=${LAB_MODE:-mixed}
+# What `up` and `demo` configure: three tunnel VIPs and three FULLNAT
+# VIPs over the three reals.
 WEIGHTS=${LAB_WEIGHTS:-100 100 200}
 VIP_TCP4="$LAB_VIP4:$LAB_TCP_PORT/tcp"
 VIP_UDP4="$LAB_VIP4:$LAB_UDP_PORT/udp"
 VIP_TCP6="[$LAB_VIP6]:$LAB_TCP_PORT/tcp"
+NAT_TCP4="$LAB_NAT_VIP4:$LAB_TCP_PORT/tcp"
+NAT_UDP4="$LAB_NAT_VIP4:$LAB_UDP_PORT/udp"
+NAT_TCP6="[$LAB_NAT_VIP6]:$LAB_TCP_PORT/tcp"
 SHOW="$LAB_ROOT/tools/lab/show.py"
 
 usage() {
@@ -38,6 +45,7 @@ load_state() {
 	if [[ -f $LAB_RUN/state ]]; then
 		# shellcheck disable=SC1091
 		. "$LAB_RUN/state"
+		LAB_MODE=$STATE_MODE
 		lab_init "$PREFIX" "$STATE_BUILD" "$STATE_FORWARDER"
 	fi
 }
@@ -60,12 +68,17 @@ cmd_up() {
 	# A half-built lab is worse than none.
 	trap 'lab_log "lab: up failed, cleaning up"; lab_down' ERR
 	lab_up "$WEIGHTS"
-	printf 'STATE_BUILD=%q\nSTATE_FORWARDER=%q\n' "$LAB_BUILD" \
-		"$LAB_FORWARDER" >"$LAB_RUN/state"
-	if [[ $LAB_FORWARDER == xlb ]]; then
+	printf 'STATE_BUILD=%q\nSTATE_FORWARDER=%q\nSTATE_MODE=%q\n' \
+		"$LAB_BUILD" "$LAB_FORWARDER" "$LAB_MODE" >"$LAB_RUN/state"
+	if [[ $LAB_FORWARDER == xlb ]] && lab_tunnel; then
 		lab_add_vip "$VIP_TCP4" maglev "$WEIGHTS" 4
 		lab_add_vip "$VIP_UDP4" maglev "$WEIGHTS" 4
 		lab_add_vip "$VIP_TCP6" maglev "$WEIGHTS" 6
+	fi
+	if [[ $LAB_FORWARDER == xlb ]] && lab_fullnat; then
+		lab_add_vip "$NAT_TCP4" maglev "$WEIGHTS" 4 --mode fullnat
+		lab_add_vip "$NAT_UDP4" maglev "$WEIGHTS" 4 --mode fullnat
+		lab_add_vip "$NAT_TCP6" maglev "$WEIGHTS" 6 --mode fullnat
 	fi
 	trap - ERR
 }
@@ -85,7 +98,8 @@ cmd_status() {
 	ip netns list | grep -E "^($PREFIX|xlbt[0-9]+)-" | sed 's/^/  /' ||
 		echo "  (none)"
 	[[ -f $LAB_RUN/state ]] || return 0
-	echo "forwarder: $LAB_FORWARDER, build: $LAB_BUILD, run dir: $LAB_RUN"
+	echo "forwarder: $LAB_FORWARDER, mode: $LAB_MODE, build: $LAB_BUILD," \
+		"run dir: $LAB_RUN"
 	if [[ $LAB_FORWARDER == xlb ]]; then
 		lab_lbctl vip list
 	fi
