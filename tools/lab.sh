@@ -127,12 +127,15 @@ One client, one XLB node and three reals, each in a network namespace:
    client ----------- xlb ----------+---- real2  weight ${w[1]}
    $LAB_CLIENT4          $LAB_XLB4     +---- real3  weight ${w[2]}
 
-xlbd runs XDP on the xlb node's client-facing link. For each new flow it
-picks a real (Maglev hashing, in proportion to the weights) and tunnels the
-packet to it (IPIP, or IP6IP6 for IPv6). The real's XDP decap program
-unwraps it, and the real answers the client directly from the VIP on its
-loopback (direct server return). Every server answers with its own name,
-so the client can count who served it.
+xlbd runs XDP on the xlb node's links. For each new flow it picks a real
+(Maglev hashing, in proportion to the weights). A tunnel VIP ($LAB_VIP4)
+tunnels the packet to it (IPIP, or IP6IP6 for IPv6): the real's XDP decap
+program unwraps it, and the real answers the client directly from the VIP
+on its loopback (direct server return). A FULLNAT VIP ($LAB_NAT_VIP4)
+rewrites both addresses instead: the real gets a packet from one of XLB's
+local addresses ($LAB_LADDRS4) to its own address, and
+answers XLB, which translates the reply back to VIP -> client. Every
+server answers with its own name, so the client can count who served it.
 EOF
 	printf '\n-- Building the lab (namespaces %s-*) ...\n' "$PREFIX"
 	trap 'printf "\n-- Removing the lab\n"; lab_down' EXIT
@@ -152,22 +155,43 @@ EOF
 		udp4 --udp --port "$LAB_UDP_PORT" --count 300
 	demo_batch "300 TCP connections over IPv6 to $VIP_TCP6" \
 		tcp6 --v6 --port "$LAB_TCP_PORT" --count 300
+	if lab_fullnat; then
+		demo_batch "300 TCP connections to the FULLNAT VIP $NAT_TCP4" \
+			nat-tcp4 --vip "$LAB_NAT_VIP4" --port "$LAB_TCP_PORT" \
+			--peer --count 300
+		demo_batch "300 UDP requests to the FULLNAT VIP $NAT_UDP4" \
+			nat-udp4 --vip "$LAB_NAT_VIP4" --udp \
+			--port "$LAB_UDP_PORT" --peer --count 300
+		demo_batch "300 TCP connections over IPv6 to the FULLNAT VIP $NAT_TCP6" \
+			nat-tcp6 --vip "$LAB_NAT_VIP6" --port "$LAB_TCP_PORT" \
+			--peer --count 300
+	fi
 	[[ $LAB_FORWARDER == xlb ]] || return 0
 
+	if lab_fullnat; then
+		printf '\n-- FULLNAT sessions, a few of them (lbctl sessions --vip %s)\n' \
+			"$NAT_TCP4"
+		lab_lbctl sessions --vip "$NAT_TCP4" | head -n 6 | sed 's/^/    /'
+	fi
 	printf '\n-- What XLB counted (lbctl stats)\n'
 	lab_lbctl stats | sed 's/^/    /'
 	cat <<EOF
 
-Each real got about its weight's share of new flows. XLB sees only the
-client's side of each flow, as the replies go from the real straight back
-to the client: about 6 packets per TCP connection (SYN, ACK, request,
-ACKs and FIN) and 1 per UDP request. forward_redirect counts the packets
-tunnelled to a real; pass_not_ip and pass_not_vip count what XLB handed to
-the kernel untouched (ARP, neighbour discovery, ...).
+Each real got about its weight's share of new flows. For a tunnel VIP,
+XLB sees only the client's side of each flow, as the replies go from the
+real straight back to the client: about 6 packets per TCP connection
+(SYN, ACK, request, ACKs and FIN) and 1 per UDP request. A FULLNAT VIP
+sees both sides, and its servers saw only XLB's local addresses, never
+the client. forward_redirect counts the packets sent on to a real or back
+to the client; pass_not_ip and pass_not_vip count what XLB handed to the
+kernel untouched (ARP, neighbour discovery, the tunnel reals' replies on
+their way through the node, ...).
 
 To keep the lab up and try it yourself (docs/LAB.md):
     tools/lab.sh up
     tools/lab.sh exec client python3 tools/xlb-client.py spread --count 100
+    tools/lab.sh exec client curl -s http://$LAB_NAT_VIP4/peer
+    tools/lab.sh lbctl sessions --vip $NAT_TCP4
     tools/lab.sh lbctl real set $VIP_TCP4 $(real_addr4 1) --weight 0
     tools/lab.sh down
 EOF
