@@ -23,6 +23,8 @@ import time
 
 DEFAULT_VIP4 = "10.100.0.10"
 DEFAULT_VIP6 = "fd00:100::10"
+# Linux's SO_NO_CHECK: send UDP over IPv4 with no checksum (zero).
+SO_NO_CHECK = getattr(socket, "SO_NO_CHECK", 11)
 
 
 def family_of(addr):
@@ -42,21 +44,23 @@ def read_line(sock, limit=256):
     return buf.decode("ascii", "replace").strip()
 
 
-def new_socket(vip, udp, src, timeout):
+def new_socket(vip, udp, src, timeout, no_checksum=False):
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     sock = socket.socket(family_of(vip), kind)
     sock.settimeout(timeout)
+    if no_checksum:
+        sock.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
     if src:
         # Port 0: the kernel still picks a fresh source port.
         sock.bind((src, 0))
     return sock
 
 
-def one_request(vip, port, udp, src, timeout, peer=False):
+def one_request(vip, port, udp, src, timeout, peer=False, no_checksum=False):
     """Ask once. Returns (real, source port, the address the real saw, or
     None without peer); raises on any failure."""
     request = b"peer\n" if peer else b"who\n"
-    with new_socket(vip, udp, src, timeout) as sock:
+    with new_socket(vip, udp, src, timeout, no_checksum) as sock:
         sock.connect((vip, port))
         sport = sock.getsockname()[1]
         if udp:
@@ -96,7 +100,8 @@ def cmd_spread(args):
         else:
             try:
                 real, sport, peer = one_request(vip, args.port, args.udp,
-                                                src, args.timeout, args.peer)
+                                                src, args.timeout, args.peer,
+                                                args.no_checksum)
                 err = None
             except (OSError, ValueError) as exc:
                 err, real, sport, peer = error_name(exc), None, None, None
@@ -212,6 +217,9 @@ def main():
                     "used in turn")
     sp.add_argument("--deadline", type=float, default=60.0,
                     help="seconds after which the rest count as failed")
+    sp.add_argument("--no-checksum", action="store_true",
+                    help="UDP over IPv4: send datagrams with a zero "
+                    "checksum (none)")
     sp.add_argument("--peer", action="store_true",
                     help="ask each server which address the request came "
                     "from; count them in by_peer")
@@ -226,6 +234,9 @@ def main():
                     "here, one a line")
 
     args = ap.parse_args()
+    if args.cmd == "spread" and args.no_checksum and \
+            (not args.udp or args.v6 or ":" in (args.vip or "")):
+        ap.error("--no-checksum is for UDP over IPv4")
     if args.cmd == "spread":
         res = cmd_spread(args)
         bad = res["failed"] > 0

@@ -4,7 +4,8 @@
 # UDP through FULLNAT, IPv4 and IPv6: every datagram is translated on the
 # way to the real and its answer on the way back. Each request asks the
 # server which address it came from: only local addresses, and the
-# servers' logs agree. XLB counts one packet each way per request.
+# servers' logs agree. A datagram with no checksum stays valid. XLB
+# counts one packet each way per request.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -41,13 +42,26 @@ sys.exit(0 if set(peers) <= set(sys.argv[2:]) else peers)' \
 check_peers "UDP over FULLNAT" udp $LAB_LADDRS4 $LAB_LADDRS6
 check_eq "datagrams the servers logged" "$(peer_count udp)" $((2 * N))
 
+# UDP over IPv4 with no checksum (zero) must stay valid: were it updated
+# like a real checksum, the reals would count checksum errors.
+spread nocsum --vip "$LAB_NAT_VIP4" --udp --port "$LAB_UDP_PORT" \
+	--no-checksum --count 100
+check_eq "zero-checksum requests answered" \
+	"$(jget "$LAB_RUN/nocsum.json" ok)" 100
+for i in 1 2 3; do
+	check_eq "real$i: UDP checksum errors" "$(lab_exec "real$i" nstat -az \
+		UdpInCsumErrors | awk '$1 == "UdpInCsumErrors" { print $2 }')" 0
+done
+
 stats stats
 S=$LAB_RUN/stats.json
+want=$((N + 100))
 for vip in "$NAT_UDP4" "$NAT_UDP6"; do
 	check_eq "$vip packets towards the reals" \
-		"$(jget "$S" "vips[vip=$vip].packets")" "$N"
+		"$(jget "$S" "vips[vip=$vip].packets")" "$want"
 	check_eq "$vip replies back to the client" \
-		"$(jget "$S" "vips[vip=$vip].reply_packets" 0)" "$N"
+		"$(jget "$S" "vips[vip=$vip].reply_packets" 0)" "$want"
+	want=$N
 done
 check_no_drops "$S"
 
