@@ -46,6 +46,7 @@ load_state() {
 		# shellcheck disable=SC1091
 		. "$LAB_RUN/state"
 		LAB_MODE=$STATE_MODE
+		LAB_PMTU_ROUTERS=$STATE_PMTU_ROUTERS
 		lab_init "$PREFIX" "$STATE_BUILD" "$STATE_FORWARDER"
 	fi
 }
@@ -70,6 +71,8 @@ cmd_up() {
 	lab_up "$WEIGHTS"
 	printf 'STATE_BUILD=%q\nSTATE_FORWARDER=%q\nSTATE_MODE=%q\n' \
 		"$LAB_BUILD" "$LAB_FORWARDER" "$LAB_MODE" >"$LAB_RUN/state"
+	printf 'STATE_PMTU_ROUTERS=%q\n' "${LAB_PMTU_ROUTERS:-0}" \
+		>>"$LAB_RUN/state"
 	if [[ $LAB_FORWARDER == xlb ]] && lab_tunnel; then
 		lab_add_vip "$VIP_TCP4" maglev "$WEIGHTS" 4
 		lab_add_vip "$VIP_UDP4" maglev "$WEIGHTS" 4

@@ -11,14 +11,15 @@ A TCP connection may carry any number of lines, so one server serves both
 short connections (one line, close) and long-lived ones (a line every
 few ms for minutes). Every connection gets its own thread.
 
-A TCP connection whose first line is an HTTP request (GET or HEAD) is
-served as HTTP/1.1 instead, for load clients such as wrk or curl; the
+A TCP connection whose first line is an HTTP request (GET, HEAD or POST)
+is served as HTTP/1.1 instead, for load clients such as wrk or curl; the
 body is one line:
   /         "NAME"
   /peer     "NAME ADDR", as above
   /mss      "NAME MSS": the connection's TCP_MAXSEG, the segment size this
             server sends with (lowered by an MSS clamp on the way)
   /bytes/N  N bytes (at most 16 MiB), for large responses
+  POST      "NAME N": the N bytes of the request's body were received
 Keep-alive unless the client says "Connection: close" (or speaks 1.0).
 
 With --log-peers, every TCP connection and UDP datagram adds a line
@@ -33,7 +34,7 @@ import socketserver
 import sys
 import threading
 
-HTTP_METHODS = (b"GET ", b"HEAD ")
+HTTP_METHODS = (b"GET ", b"HEAD ", b"POST ")
 HTTP_MAX_BYTES = 16 << 20
 LOG_LOCK = threading.Lock()
 
@@ -96,14 +97,27 @@ class TCPHandler(socketserver.StreamRequestHandler):
                 return
             method, path, version = words
             close = version != "HTTP/1.1"
+            length = 0
             for hdr in self.rfile:
                 if hdr in (b"\r\n", b"\n"):
                     break
                 key, _, value = hdr.decode("ascii", "replace").partition(":")
-                if key.strip().lower() == "connection":
-                    close = value.strip().lower() != "keep-alive"
-            status, body = http_body(self.server.name, path, self.request,
-                                     self.client_address[0])
+                key, value = key.strip().lower(), value.strip().lower()
+                if key == "connection":
+                    close = value != "keep-alive"
+                elif key == "content-length" and value.isdigit():
+                    length = int(value)
+            if method == "POST":
+                got = 0
+                while got < length:
+                    chunk = self.rfile.read(min(length - got, 65536))
+                    if not chunk:
+                        return
+                    got += len(chunk)
+                status, body = "200 OK", f"{self.server.name} {got}\n".encode()
+            else:
+                status, body = http_body(self.server.name, path,
+                                         self.request, self.client_address[0])
             head = (f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\n"
                     f"Content-Length: {len(body)}\r\n"
                     f"Connection: {'close' if close else 'keep-alive'}"

@@ -58,6 +58,12 @@ LAB_LADDRS4="10.97.0.1 10.97.0.2"
 LAB_LADDRS6="fd00:97::1"
 LAB_LADDR_NET4=10.97.0.0/24
 LAB_LADDR_NET6=fd00:97::/64
+# LAB_PMTU_ROUTERS=1: real1 sits behind two routers, rta and rtb, whose
+# link between them has a smaller MTU than every other link on the way,
+# so that neither end knows the path's MTU: the routers' "fragmentation
+# needed" / "packet too big" errors are what path MTU discovery learns
+# from (see lab_pmtu_path).
+LAB_PMTU_MTU=1400
 
 real_addr4() { echo "10.98.$1.2"; }
 real_addr6() { echo "fd00:98:$1::2"; }
@@ -125,6 +131,7 @@ lab_ns() {
 	client) echo "$LAB_PREFIX-c" ;;
 	xlb) echo "$LAB_PREFIX-lb" ;;
 	real*) echo "$LAB_PREFIX-r${1#real}" ;;
+	rta | rtb) echo "$LAB_PREFIX-$1" ;;
 	*) lab_die "unknown node $1" ;;
 	esac
 }
@@ -224,6 +231,9 @@ lab_nodes() {
 	for ((i = 1; i <= LAB_NREALS; i++)); do
 		echo "real$i"
 	done
+	if [[ ${LAB_PMTU_ROUTERS:-0} == 1 ]]; then
+		echo rta rtb
+	fi
 }
 
 lab_topology_up() {
@@ -265,9 +275,13 @@ lab_topology_up() {
 	fi
 
 	for ((i = 1; i <= LAB_NREALS; i++)); do
-		lab_link xlb "r$i" "real$i" eth0 "$LAB_TUNNEL_MTU"
-		lab_addr xlb "r$i" "$(xlb_addr4 "$i")/24"
-		lab_addr xlb "r$i" "$(xlb_addr6 "$i")/64"
+		if ((i == 1)) && [[ ${LAB_PMTU_ROUTERS:-0} == 1 ]]; then
+			lab_pmtu_path
+		else
+			lab_link xlb "r$i" "real$i" eth0 "$LAB_TUNNEL_MTU"
+			lab_addr xlb "r$i" "$(xlb_addr4 "$i")/24"
+			lab_addr xlb "r$i" "$(xlb_addr6 "$i")/64"
+		fi
 		lab_addr "real$i" eth0 "$(real_addr4 "$i")/24"
 		lab_addr "real$i" eth0 "$(real_addr6 "$i")/64"
 		if lab_tunnel; then
@@ -280,10 +294,58 @@ lab_topology_up() {
 		if lab_fullnat; then
 			lab_fullnat_real "$i"
 		fi
+		if ((i == 1)) && [[ ${LAB_PMTU_ROUTERS:-0} == 1 ]]; then
+			lab_route real1 10.95.0.0/16 via "$(xlb_addr4 1)"
+			lab_route real1 fd00:95::/32 via "$(xlb_addr6 1)"
+		fi
 	done
 	if lab_fullnat; then
 		lab_accept_local
 	fi
+}
+
+# real1 behind two routers (LAB_PMTU_ROUTERS=1):
+#
+#   xlb r1 ---- eth0 rta eth1 ---- eth0 rtb eth1 ---- eth0 real1
+#   10.95.1.1   10.95.1.2  10.95.2.1  10.95.2.2  10.98.1.1  10.98.1.2
+#   fd00:95:1::1/2         fd00:95:2::1/2        fd00:98:1::1/2
+#        MTU 1600                1400                 1600
+#
+# real1 keeps its address and its next hop (10.98.1.1, now rtb). The
+# ends of the path see 1600 or 1500 bytes on their own links; only the
+# routers' errors tell them about the 1400 in the middle. rta's eth0
+# gets frames XDP redirects from the xlb node, so GRO is on there.
+lab_pmtu_path() {
+	local r
+	lab_link xlb r1 rta eth0 "$LAB_TUNNEL_MTU"
+	lab_link rta eth1 rtb eth0 "$LAB_PMTU_MTU"
+	lab_link rtb eth1 real1 eth0 "$LAB_TUNNEL_MTU"
+	lab_exec rta ethtool -K eth0 gro on >/dev/null
+	lab_addr xlb r1 10.95.1.1/24
+	lab_addr xlb r1 fd00:95:1::1/64
+	lab_addr rta eth0 10.95.1.2/24
+	lab_addr rta eth0 fd00:95:1::2/64
+	lab_addr rta eth1 10.95.2.1/24
+	lab_addr rta eth1 fd00:95:2::1/64
+	lab_addr rtb eth0 10.95.2.2/24
+	lab_addr rtb eth0 fd00:95:2::2/64
+	lab_addr rtb eth1 "$(xlb_addr4 1)/24"
+	lab_addr rtb eth1 "$(xlb_addr6 1)/64"
+	for r in rta rtb; do
+		lab_exec "$r" sysctl -qw net.ipv4.ip_forward=1 \
+			net.ipv6.conf.all.forwarding=1
+	done
+	lab_route xlb 10.98.1.0/24 via 10.95.1.2
+	lab_route xlb fd00:98:1::/64 via fd00:95:1::2
+	lab_route rta 10.98.1.0/24 via 10.95.2.2
+	lab_route rta fd00:98:1::/64 via fd00:95:2::2
+	lab_route rta "$LAB_LADDR_NET4" via 10.95.1.1
+	lab_route rta "$LAB_LADDR_NET6" via fd00:95:1::1
+	lab_route rtb "$LAB_LADDR_NET4" via 10.95.2.1
+	lab_route rtb "$LAB_LADDR_NET6" via fd00:95:2::1
+	# The routers' own links, so that the xlb node's pings reach real1.
+	lab_route rtb 10.95.1.0/24 via 10.95.2.1
+	lab_route rtb fd00:95:1::/64 via fd00:95:2::1
 }
 
 # The xlb node's local addresses (its SNAT pool), on lo like VIPs.
@@ -338,8 +400,11 @@ lab_kernel_forwarder() {
 		hops4+=(nexthop via "$(real_addr4 "$i")" weight "${weights[i - 1]}")
 		hops6+=(nexthop via "$(real_addr6 "$i")" weight "${weights[i - 1]}")
 	done
-	lab_route xlb "$LAB_VIP4/32" "${hops4[@]}"
-	lab_route xlb "$LAB_VIP6/128" "${hops6[@]}"
+	# Tunnel VIPs only where the reals hold them.
+	if lab_tunnel; then
+		lab_route xlb "$LAB_VIP4/32" "${hops4[@]}"
+		lab_route xlb "$LAB_VIP6/128" "${hops6[@]}"
+	fi
 	if lab_fullnat; then
 		lab_kernel_fullnat "${weights[@]}"
 	fi
