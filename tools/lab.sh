@@ -174,7 +174,10 @@ EOF
 	if lab_fullnat; then
 		printf '\n-- FULLNAT sessions, a few of them (lbctl sessions --vip %s)\n' \
 			"$NAT_TCP4"
-		lab_lbctl sessions --vip "$NAT_TCP4" | head -n 6 | sed 's/^/    /'
+		# Through a file: head must not cut lbctl's output off mid-way.
+		lab_lbctl sessions --vip "$NAT_TCP4" >"$LAB_RUN/sessions.txt"
+		head -n 6 "$LAB_RUN/sessions.txt" | sed 's/^/    /'
+		printf '    ... %d lines\n' "$(wc -l <"$LAB_RUN/sessions.txt")"
 	fi
 	printf '\n-- What XLB counted (lbctl stats)\n'
 	lab_lbctl stats | sed 's/^/    /'
