@@ -16,11 +16,18 @@ set -euo pipefail
 . "$(dirname "$0")/lab/lib.sh"
 
 PREFIX=xlblab
-# What `up` and `demo` configure: three VIPs over the three reals.
+# The lab's reals serve tunnel and FULLNAT VIPs alike unless LAB_MODE
+# says otherwise (tunnel or fullnat, see tools/lab/lib.sh).
+LAB_MODE=${LAB_MODE:-mixed}
+# What `up` and `demo` configure: three tunnel VIPs and three FULLNAT
+# VIPs over the three reals.
 WEIGHTS=${LAB_WEIGHTS:-100 100 200}
 VIP_TCP4="$LAB_VIP4:$LAB_TCP_PORT/tcp"
 VIP_UDP4="$LAB_VIP4:$LAB_UDP_PORT/udp"
 VIP_TCP6="[$LAB_VIP6]:$LAB_TCP_PORT/tcp"
+NAT_TCP4="$LAB_NAT_VIP4:$LAB_TCP_PORT/tcp"
+NAT_UDP4="$LAB_NAT_VIP4:$LAB_UDP_PORT/udp"
+NAT_TCP6="[$LAB_NAT_VIP6]:$LAB_TCP_PORT/tcp"
 SHOW="$LAB_ROOT/tools/lab/show.py"
 
 usage() {
@@ -38,6 +45,8 @@ load_state() {
 	if [[ -f $LAB_RUN/state ]]; then
 		# shellcheck disable=SC1091
 		. "$LAB_RUN/state"
+		LAB_MODE=$STATE_MODE
+		LAB_PMTU_ROUTERS=$STATE_PMTU_ROUTERS
 		lab_init "$PREFIX" "$STATE_BUILD" "$STATE_FORWARDER"
 	fi
 }
@@ -60,12 +69,19 @@ cmd_up() {
 	# A half-built lab is worse than none.
 	trap 'lab_log "lab: up failed, cleaning up"; lab_down' ERR
 	lab_up "$WEIGHTS"
-	printf 'STATE_BUILD=%q\nSTATE_FORWARDER=%q\n' "$LAB_BUILD" \
-		"$LAB_FORWARDER" >"$LAB_RUN/state"
-	if [[ $LAB_FORWARDER == xlb ]]; then
+	printf 'STATE_BUILD=%q\nSTATE_FORWARDER=%q\nSTATE_MODE=%q\n' \
+		"$LAB_BUILD" "$LAB_FORWARDER" "$LAB_MODE" >"$LAB_RUN/state"
+	printf 'STATE_PMTU_ROUTERS=%q\n' "${LAB_PMTU_ROUTERS:-0}" \
+		>>"$LAB_RUN/state"
+	if [[ $LAB_FORWARDER == xlb ]] && lab_tunnel; then
 		lab_add_vip "$VIP_TCP4" maglev "$WEIGHTS" 4
 		lab_add_vip "$VIP_UDP4" maglev "$WEIGHTS" 4
 		lab_add_vip "$VIP_TCP6" maglev "$WEIGHTS" 6
+	fi
+	if [[ $LAB_FORWARDER == xlb ]] && lab_fullnat; then
+		lab_add_vip "$NAT_TCP4" maglev "$WEIGHTS" 4 --mode fullnat
+		lab_add_vip "$NAT_UDP4" maglev "$WEIGHTS" 4 --mode fullnat
+		lab_add_vip "$NAT_TCP6" maglev "$WEIGHTS" 6 --mode fullnat
 	fi
 	trap - ERR
 }
@@ -85,7 +101,8 @@ cmd_status() {
 	ip netns list | grep -E "^($PREFIX|xlbt[0-9]+)-" | sed 's/^/  /' ||
 		echo "  (none)"
 	[[ -f $LAB_RUN/state ]] || return 0
-	echo "forwarder: $LAB_FORWARDER, build: $LAB_BUILD, run dir: $LAB_RUN"
+	echo "forwarder: $LAB_FORWARDER, mode: $LAB_MODE, build: $LAB_BUILD," \
+		"run dir: $LAB_RUN"
 	if [[ $LAB_FORWARDER == xlb ]]; then
 		lab_lbctl vip list
 	fi
@@ -113,12 +130,15 @@ One client, one XLB node and three reals, each in a network namespace:
    client ----------- xlb ----------+---- real2  weight ${w[1]}
    $LAB_CLIENT4          $LAB_XLB4     +---- real3  weight ${w[2]}
 
-xlbd runs XDP on the xlb node's client-facing link. For each new flow it
-picks a real (Maglev hashing, in proportion to the weights) and tunnels the
-packet to it (IPIP, or IP6IP6 for IPv6). The real's XDP decap program
-unwraps it, and the real answers the client directly from the VIP on its
-loopback (direct server return). Every server answers with its own name,
-so the client can count who served it.
+xlbd runs XDP on the xlb node's links. For each new flow it picks a real
+(Maglev hashing, in proportion to the weights). A tunnel VIP ($LAB_VIP4)
+tunnels the packet to it (IPIP, or IP6IP6 for IPv6): the real's XDP decap
+program unwraps it, and the real answers the client directly from the VIP
+on its loopback (direct server return). A FULLNAT VIP ($LAB_NAT_VIP4)
+rewrites both addresses instead: the real gets a packet from one of XLB's
+local addresses ($LAB_LADDRS4) to its own address, and
+answers XLB, which translates the reply back to VIP -> client. Every
+server answers with its own name, so the client can count who served it.
 EOF
 	printf '\n-- Building the lab (namespaces %s-*) ...\n' "$PREFIX"
 	trap 'printf "\n-- Removing the lab\n"; lab_down' EXIT
@@ -138,22 +158,46 @@ EOF
 		udp4 --udp --port "$LAB_UDP_PORT" --count 300
 	demo_batch "300 TCP connections over IPv6 to $VIP_TCP6" \
 		tcp6 --v6 --port "$LAB_TCP_PORT" --count 300
+	if lab_fullnat; then
+		demo_batch "300 TCP connections to the FULLNAT VIP $NAT_TCP4" \
+			nat-tcp4 --vip "$LAB_NAT_VIP4" --port "$LAB_TCP_PORT" \
+			--peer --count 300
+		demo_batch "300 UDP requests to the FULLNAT VIP $NAT_UDP4" \
+			nat-udp4 --vip "$LAB_NAT_VIP4" --udp \
+			--port "$LAB_UDP_PORT" --peer --count 300
+		demo_batch "300 TCP connections over IPv6 to the FULLNAT VIP $NAT_TCP6" \
+			nat-tcp6 --vip "$LAB_NAT_VIP6" --port "$LAB_TCP_PORT" \
+			--peer --count 300
+	fi
 	[[ $LAB_FORWARDER == xlb ]] || return 0
 
+	if lab_fullnat; then
+		printf '\n-- FULLNAT sessions, a few of them (lbctl sessions --vip %s)\n' \
+			"$NAT_TCP4"
+		# Through a file: head must not cut lbctl's output off mid-way.
+		lab_lbctl sessions --vip "$NAT_TCP4" >"$LAB_RUN/sessions.txt"
+		head -n 6 "$LAB_RUN/sessions.txt" | sed 's/^/    /'
+		printf '    ... %d lines\n' "$(wc -l <"$LAB_RUN/sessions.txt")"
+	fi
 	printf '\n-- What XLB counted (lbctl stats)\n'
 	lab_lbctl stats | sed 's/^/    /'
 	cat <<EOF
 
-Each real got about its weight's share of new flows. XLB sees only the
-client's side of each flow, as the replies go from the real straight back
-to the client: about 6 packets per TCP connection (SYN, ACK, request,
-ACKs and FIN) and 1 per UDP request. forward_redirect counts the packets
-tunnelled to a real; pass_not_ip and pass_not_vip count what XLB handed to
-the kernel untouched (ARP, neighbour discovery, ...).
+Each real got about its weight's share of new flows. For a tunnel VIP,
+XLB sees only the client's side of each flow, as the replies go from the
+real straight back to the client: about 6 packets per TCP connection
+(SYN, ACK, request, ACKs and FIN) and 1 per UDP request. A FULLNAT VIP
+sees both sides, and its servers saw only XLB's local addresses, never
+the client. forward_redirect counts the packets sent on to a real or back
+to the client; pass_not_ip and pass_not_vip count what XLB handed to the
+kernel untouched (ARP, neighbour discovery, the tunnel reals' replies on
+their way through the node, ...).
 
 To keep the lab up and try it yourself (docs/LAB.md):
     tools/lab.sh up
     tools/lab.sh exec client python3 tools/xlb-client.py spread --count 100
+    tools/lab.sh exec client curl -s http://$LAB_NAT_VIP4/peer
+    tools/lab.sh lbctl sessions --vip $NAT_TCP4
     tools/lab.sh lbctl real set $VIP_TCP4 $(real_addr4 1) --weight 0
     tools/lab.sh down
 EOF

@@ -3,7 +3,8 @@
 """XLB lab test client: counts which real answers, prints JSON.
 
   spread  N short requests, each from a new source port (TCP: one
-          connection per request; UDP: one socket per request).
+          connection per request; UDP: one socket per request). With
+          --peer, also counts the client address each server saw.
   long    K TCP connections kept open, each sending "ping N" every
           INTERVAL seconds; reports the real of each and every error.
 
@@ -22,6 +23,8 @@ import time
 
 DEFAULT_VIP4 = "10.100.0.10"
 DEFAULT_VIP6 = "fd00:100::10"
+# Linux's SO_NO_CHECK: send UDP over IPv4 with no checksum (zero).
+SO_NO_CHECK = getattr(socket, "SO_NO_CHECK", 11)
 
 
 def family_of(addr):
@@ -41,30 +44,35 @@ def read_line(sock, limit=256):
     return buf.decode("ascii", "replace").strip()
 
 
-def new_socket(vip, udp, src, timeout):
+def new_socket(vip, udp, src, timeout, no_checksum=False):
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     sock = socket.socket(family_of(vip), kind)
     sock.settimeout(timeout)
+    if no_checksum:
+        sock.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
     if src:
         # Port 0: the kernel still picks a fresh source port.
         sock.bind((src, 0))
     return sock
 
 
-def one_request(vip, port, udp, src, timeout):
-    """Ask once. Returns (real, source port); raises on any failure."""
-    with new_socket(vip, udp, src, timeout) as sock:
+def one_request(vip, port, udp, src, timeout, peer=False, no_checksum=False):
+    """Ask once. Returns (real, source port, the address the real saw, or
+    None without peer); raises on any failure."""
+    request = b"peer\n" if peer else b"who\n"
+    with new_socket(vip, udp, src, timeout, no_checksum) as sock:
         sock.connect((vip, port))
         sport = sock.getsockname()[1]
         if udp:
-            sock.send(b"who\n")
+            sock.send(request)
             reply = sock.recv(256).decode("ascii", "replace").strip()
         else:
-            sock.sendall(b"who\n")
+            sock.sendall(request)
             reply = read_line(sock)
-        if not reply or " " in reply:
+        words = reply.split()
+        if len(words) != (2 if peer else 1):
             raise ValueError(f"unexpected reply {reply!r}")
-        return reply, sport
+        return words[0], sport, words[1] if peer else None
 
 
 def error_name(exc):
@@ -82,19 +90,21 @@ def cmd_spread(args):
            "tcp", "total": args.count, "ok": 0, "failed": 0, "by_real": {},
            "errors": {}}
     by_src = {}
+    by_peer = {}
     sports = set()
 
     def work(i):
         src = srcs[i % len(srcs)]
         if time.monotonic() > deadline:
-            err, real, sport = "deadline", None, None
+            err, real, sport, peer = "deadline", None, None, None
         else:
             try:
-                real, sport = one_request(vip, args.port, args.udp, src,
-                                          args.timeout)
+                real, sport, peer = one_request(vip, args.port, args.udp,
+                                                src, args.timeout, args.peer,
+                                                args.no_checksum)
                 err = None
             except (OSError, ValueError) as exc:
-                err, real, sport = error_name(exc), None, None
+                err, real, sport, peer = error_name(exc), None, None, None
         with lock:
             if err:
                 res["failed"] += 1
@@ -103,6 +113,8 @@ def cmd_spread(args):
             res["ok"] += 1
             res["by_real"][real] = res["by_real"].get(real, 0) + 1
             sports.add(sport)
+            if peer:
+                by_peer[peer] = by_peer.get(peer, 0) + 1
             if src:
                 reals = by_src.setdefault(src, {})
                 reals[real] = reals.get(real, 0) + 1
@@ -113,6 +125,8 @@ def cmd_spread(args):
     res["source_ports"] = len(sports)
     if args.src:
         res["by_src"] = by_src
+    if args.peer:
+        res["by_peer"] = dict(sorted(by_peer.items()))
     return res
 
 
@@ -203,6 +217,12 @@ def main():
                     "used in turn")
     sp.add_argument("--deadline", type=float, default=60.0,
                     help="seconds after which the rest count as failed")
+    sp.add_argument("--no-checksum", action="store_true",
+                    help="UDP over IPv4: send datagrams with a zero "
+                    "checksum (none)")
+    sp.add_argument("--peer", action="store_true",
+                    help="ask each server which address the request came "
+                    "from; count them in by_peer")
 
     lp = sub.add_parser("long", parents=[common],
                         help="long-lived TCP connections")
@@ -214,6 +234,9 @@ def main():
                     "here, one a line")
 
     args = ap.parse_args()
+    if args.cmd == "spread" and args.no_checksum and \
+            (not args.udp or args.v6 or ":" in (args.vip or "")):
+        ap.error("--no-checksum is for UDP over IPv4")
     if args.cmd == "spread":
         res = cmd_spread(args)
         bad = res["failed"] > 0

@@ -4,10 +4,26 @@
 
 Line protocol, the same over TCP and UDP (one datagram = one line):
   "ping N"  -> "NAME N"
+  "peer"    -> "NAME ADDR": the address the request came from, as the
+               server sees it (a FULLNAT real sees XLB's local address)
   anything else -> "NAME"
 A TCP connection may carry any number of lines, so one server serves both
 short connections (one line, close) and long-lived ones (a line every
 few ms for minutes). Every connection gets its own thread.
+
+A TCP connection whose first line is an HTTP request (GET, HEAD or POST)
+is served as HTTP/1.1 instead, for load clients such as wrk or curl; the
+body is one line:
+  /         "NAME"
+  /peer     "NAME ADDR", as above
+  /mss      "NAME MSS": the connection's TCP_MAXSEG, the segment size this
+            server sends with (lowered by an MSS clamp on the way)
+  /bytes/N  N bytes (at most 16 MiB), for large responses
+  POST      "NAME N": the N bytes of the request's body were received
+Keep-alive unless the client says "Connection: close" (or speaks 1.0).
+
+With --log-peers, every TCP connection and UDP datagram adds a line
+"peer tcp|udp ADDR PORT" to standard error: the server's access log.
 
 Python 3 standard library only.
 """
@@ -18,13 +34,41 @@ import socketserver
 import sys
 import threading
 
+HTTP_METHODS = (b"GET ", b"HEAD ", b"POST ")
+HTTP_MAX_BYTES = 16 << 20
+LOG_LOCK = threading.Lock()
 
-def answer(name, line):
+
+def answer(name, line, peer):
     """The reply to one request line (without the newline)."""
     words = line.split()
     if len(words) == 2 and words[0] == "ping":
         return f"{name} {words[1]}"
+    if words == ["peer"]:
+        return f"{name} {peer}"
     return name
+
+
+def log_peer(server, proto, client_address):
+    if server.log_peers:
+        with LOG_LOCK:
+            print(f"peer {proto} {client_address[0]} {client_address[1]}",
+                  file=sys.stderr, flush=True)
+
+
+def http_body(name, path, conn, peer):
+    """(status, body) for one HTTP request path."""
+    if path == "/":
+        return "200 OK", f"{name}\n".encode()
+    if path == "/peer":
+        return "200 OK", f"{name} {peer}\n".encode()
+    if path == "/mss":
+        mss = conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+        return "200 OK", f"{name} {mss}\n".encode()
+    if path.startswith("/bytes/") and path[7:].isdigit() \
+            and int(path[7:]) <= HTTP_MAX_BYTES:
+        return "200 OK", b"x" * int(path[7:])
+    return "404 Not Found", f"{name}: no {path}\n".encode()
 
 
 class TCPHandler(socketserver.StreamRequestHandler):
@@ -32,21 +76,67 @@ class TCPHandler(socketserver.StreamRequestHandler):
     timeout = 120
 
     def handle(self):
+        log_peer(self.server, "tcp", self.client_address)
+        peer = self.client_address[0]
         try:
             for raw in self.rfile:
+                if raw.startswith(HTTP_METHODS):
+                    self.http(raw)
+                    return
                 line = raw.decode("ascii", "replace").strip()
-                reply = answer(self.server.name, line) + "\n"
+                reply = answer(self.server.name, line, peer) + "\n"
                 self.wfile.write(reply.encode())
         except (ConnectionError, socket.timeout):
             pass
+
+    def http(self, raw):
+        """Serve HTTP/1.1 requests until the client closes or asks to."""
+        while raw:
+            words = raw.decode("ascii", "replace").split()
+            if len(words) != 3:
+                return
+            method, path, version = words
+            close = version != "HTTP/1.1"
+            length = 0
+            for hdr in self.rfile:
+                if hdr in (b"\r\n", b"\n"):
+                    break
+                key, _, value = hdr.decode("ascii", "replace").partition(":")
+                key, value = key.strip().lower(), value.strip().lower()
+                if key == "connection":
+                    close = value != "keep-alive"
+                elif key == "content-length" and value.isdigit():
+                    length = int(value)
+            if method == "POST":
+                got = 0
+                while got < length:
+                    chunk = self.rfile.read(min(length - got, 65536))
+                    if not chunk:
+                        return
+                    got += len(chunk)
+                status, body = "200 OK", f"{self.server.name} {got}\n".encode()
+            else:
+                status, body = http_body(self.server.name, path,
+                                         self.request, self.client_address[0])
+            head = (f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\n"
+                    f"Content-Length: {len(body)}\r\n"
+                    f"Connection: {'close' if close else 'keep-alive'}"
+                    "\r\n\r\n").encode()
+            # One write: headers and body leave in as few segments as
+            # the path allows.
+            self.wfile.write(head if method == "HEAD" else head + body)
+            if close:
+                return
+            raw = self.rfile.readline()
 
 
 class UDPHandler(socketserver.BaseRequestHandler):
     def handle(self):
         data, sock = self.request
+        log_peer(self.server, "udp", self.client_address)
         line = data.decode("ascii", "replace").strip()
-        sock.sendto((answer(self.server.name, line) + "\n").encode(),
-                    self.client_address)
+        reply = answer(self.server.name, line, self.client_address[0])
+        sock.sendto((reply + "\n").encode(), self.client_address)
 
 
 class TCPServer(socketserver.ThreadingTCPServer):
@@ -62,7 +152,7 @@ class UDPServer(socketserver.UDPServer):
     allow_reuse_address = True
 
 
-def make_server(cls, handler, addr, port, name):
+def make_server(cls, handler, addr, port, name, log_peers):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     # socketserver takes the family from the class, so derive one per use.
     server_cls = type(cls.__name__, (cls,), {"address_family": family})
@@ -73,6 +163,7 @@ def make_server(cls, handler, addr, port, name):
     if cls is TCPServer:
         server.server_activate()
     server.name = name
+    server.log_peers = log_peers
     return server
 
 
@@ -85,16 +176,18 @@ def main():
                          "from the VIP")
     ap.add_argument("--tcp-port", type=int, action="append", default=[])
     ap.add_argument("--udp-port", type=int, action="append", default=[])
+    ap.add_argument("--log-peers", action="store_true",
+                    help="log every client address and port to stderr")
     args = ap.parse_args()
 
     servers = []
     for addr in args.addr:
         for port in args.tcp_port:
             servers.append(make_server(TCPServer, TCPHandler, addr, port,
-                                       args.name))
+                                       args.name, args.log_peers))
         for port in args.udp_port:
             servers.append(make_server(UDPServer, UDPHandler, addr, port,
-                                       args.name))
+                                       args.name, args.log_peers))
     if not servers:
         ap.error("nothing to serve: give --tcp-port or --udp-port")
 

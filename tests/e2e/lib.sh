@@ -133,3 +133,71 @@ check_spread() {
 			$((want * (100 - f[2]) / 100)) $((want * (100 + f[2]) / 100))
 	done
 }
+
+# FULLNAT ------------------------------------------------------------------
+# A test of FULLNAT VIPs sets LAB_MODE=fullnat before e2e_begin: the reals
+# then know nothing of XLB, and the xlb node is two-armed with the local
+# address pool (tools/lab/lib.sh).
+NAT_TCP4="$LAB_NAT_VIP4:$LAB_TCP_PORT/tcp"
+NAT_UDP4="$LAB_NAT_VIP4:$LAB_UDP_PORT/udp"
+NAT_TCP6="[$LAB_NAT_VIP6]:$LAB_TCP_PORT/tcp"
+NAT_UDP6="[$LAB_NAT_VIP6]:$LAB_UDP_PORT/udp"
+
+# wrk_run NAME URL SECONDS [CONNECTIONS]: wrk on the client, one new
+# TCP connection per HTTP request (Connection: close); its JSON summary
+# (tests/e2e/wrk-json.lua) in $LAB_RUN/NAME.json.
+wrk_run() {
+	local name=$1 url=$2 secs=$3 conns=${4:-16}
+	lab_exec client wrk -t 2 -c "$conns" -d "${secs}s" --timeout 2s \
+		-H "Connection: close" -s "$E2E_DIR/wrk-json.lua" "$url" \
+		>"$LAB_RUN/$name.out" 2>&1 || true
+	grep '^{' "$LAB_RUN/$name.out" | tail -n 1 >"$LAB_RUN/$name.json" ||
+		echo '{}' >"$LAB_RUN/$name.json"
+	echo "  ..    $name: $(cut -c1-300 "$LAB_RUN/$name.json")"
+}
+
+# check_wrk NAME MIN_REQUESTS: at least that many requests, no error of
+# any kind.
+check_wrk() {
+	local f=$LAB_RUN/$1.json k
+	check_range "$1: requests (each a new connection)" \
+		"$(jget "$f" requests 0)" "$2" 10000000
+	for k in connect_errors read_errors write_errors status_errors \
+		timeouts; do
+		check_eq "$1: $k" "$(jget "$f" "$k" missing)" 0
+	done
+}
+
+# check_peers WHAT PROTO ADDRESS...: the reals' servers logged clients
+# of PROTO (tcp or udp), and every one of them was one of ADDRESS.
+check_peers() {
+	local what=$1 proto=$2 n addr others=""
+	shift 2
+	while read -r n addr; do
+		[[ " $* " == *" $addr "* ]] || others+=" $addr($n)"
+	done < <(lab_peers "$proto")
+	echo "  ..    $what: servers saw $(lab_peers "$proto" | tr '\n' ' ')"
+	check "$what: the servers saw clients" test -n "$(lab_peers "$proto")"
+	check "$what: the servers saw only $*" test -z "$others"
+}
+
+# peer_count PROTO: how many connections (tcp) or datagrams (udp) the
+# reals' servers logged.
+peer_count() {
+	lab_peers "$1" | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# reason STATS_FILE NAME: one reason counter, 0 when absent.
+reason() {
+	jget "$1" "reasons.$2" 0
+}
+
+# check_no_drops STATS_FILE: no packet dropped for any reason.
+check_no_drops() {
+	local drops
+	drops=$("$LAB_PYTHON" -c 'import json, sys
+r = json.load(open(sys.argv[1]))["reasons"]
+print(" ".join(f"{k}={v}" for k, v in r.items()
+               if k.startswith("drop_") and v))' "$1")
+	check "no packet dropped${drops:+ ($drops)}" test -z "$drops"
+}

@@ -9,6 +9,16 @@
 #                             xlb (r2) ---- (eth0) real2
 #                             xlb (r3) ---- (eth0) real3
 #
+# LAB_MODE says what the reals and the xlb node are made for:
+#   tunnel   (default) reals hold the VIPs on lo and run XLB's decap
+#            program; xlbd runs on the client-facing eth0 only.
+#   fullnat  reals know nothing of XLB (no VIP, no decap, no route to the
+#            clients), only a route to XLB's local addresses; the xlb node
+#            is two-armed: xlbd runs on eth0 and on r1..rN, which the
+#            reals' replies come back through.
+#   mixed    both at once, for the demo: tunnel reals, and a two-armed
+#            node with a local address pool for FULLNAT VIPs.
+#
 # Every name a run creates starts with LAB_PREFIX (namespaces, run
 # directory), so that parallel runs do not collide and leftovers of a
 # crashed run can be found again. Call lab_init first.
@@ -39,6 +49,21 @@ LAB_TUNNEL_MTU=1600
 # most 4), each served on a CPU of its own: see lab_pin_napi.
 LAB_QUEUES=$(nproc)
 ((LAB_QUEUES <= 4)) || LAB_QUEUES=4
+# FULLNAT: the VIPs the lab uses in fullnat mode (not held by any real),
+# and the xlb node's local address pool, on its lo. The reals route the
+# pool to the xlb node, and see nothing else of the clients' side.
+LAB_NAT_VIP4=10.100.0.20
+LAB_NAT_VIP6=fd00:100::20
+LAB_LADDRS4="10.97.0.1 10.97.0.2"
+LAB_LADDRS6="fd00:97::1"
+LAB_LADDR_NET4=10.97.0.0/24
+LAB_LADDR_NET6=fd00:97::/64
+# LAB_PMTU_ROUTERS=1: real1 sits behind two routers, rta and rtb, whose
+# link between them has a smaller MTU than every other link on the way,
+# so that neither end knows the path's MTU: the routers' "fragmentation
+# needed" / "packet too big" errors are what path MTU discovery learns
+# from (see lab_pmtu_path).
+LAB_PMTU_MTU=1400
 
 real_addr4() { echo "10.98.$1.2"; }
 real_addr6() { echo "fd00:98:$1::2"; }
@@ -76,6 +101,28 @@ lab_init() {
 	# a restarted xlbd could not adopt the running data plane.
 	LAB_BPFFS=$LAB_RUN/bpffs
 	LAB_XDP_MODE=${LAB_XDP_MODE:-native}
+	LAB_MODE=${LAB_MODE:-tunnel}
+	case $LAB_MODE in
+	tunnel | fullnat | mixed) ;;
+	*) lab_die "LAB_MODE is tunnel, fullnat or mixed, not $LAB_MODE" ;;
+	esac
+}
+
+# True when the lab has FULLNAT reals, local addresses and a two-armed node.
+lab_fullnat() { [[ $LAB_MODE != tunnel ]]; }
+# True when the reals are set up for tunnel VIPs (VIPs on lo, decap).
+lab_tunnel() { [[ $LAB_MODE != fullnat ]]; }
+
+# The interfaces xlbd attaches to: the client side, and in FULLNAT modes
+# the real side too, where the replies come back.
+lab_xlb_ifaces() {
+	local i
+	echo eth0
+	if lab_fullnat; then
+		for ((i = 1; i <= LAB_NREALS; i++)); do
+			echo "r$i"
+		done
+	fi
 }
 
 # Namespace of a lab node: client, xlb, real1..realN.
@@ -84,6 +131,7 @@ lab_ns() {
 	client) echo "$LAB_PREFIX-c" ;;
 	xlb) echo "$LAB_PREFIX-lb" ;;
 	real*) echo "$LAB_PREFIX-r${1#real}" ;;
+	rta | rtb) echo "$LAB_PREFIX-$1" ;;
 	*) lab_die "unknown node $1" ;;
 	esac
 }
@@ -183,6 +231,9 @@ lab_nodes() {
 	for ((i = 1; i <= LAB_NREALS; i++)); do
 		echo "real$i"
 	done
+	if [[ ${LAB_PMTU_ROUTERS:-0} == 1 ]]; then
+		echo rta rtb
+	fi
 }
 
 lab_topology_up() {
@@ -200,6 +251,11 @@ lab_topology_up() {
 	# be seen to: a veth otherwise passes half-done checksums, which XDP's
 	# encapsulation then carries to the real unfinished (docs/LAB.md).
 	lab_exec client ethtool -K eth0 tx off >/dev/null
+	# FULLNAT replies reach the client redirected by XDP on the xlb node:
+	# a veth delivers a redirected frame only to a peer with XDP or GRO.
+	if lab_fullnat; then
+		lab_exec client ethtool -K eth0 gro on >/dev/null
+	fi
 	lab_addr client eth0 "$LAB_CLIENT4/24"
 	lab_addr client eth0 "$LAB_CLIENT6/64"
 	lab_addr xlb eth0 "$LAB_XLB4/24"
@@ -214,19 +270,123 @@ lab_topology_up() {
 	# The xlb node routes the reals' replies back to the client (DSR).
 	lab_exec xlb sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1
+	if lab_fullnat; then
+		lab_local_pool
+	fi
 
 	for ((i = 1; i <= LAB_NREALS; i++)); do
-		lab_link xlb "r$i" "real$i" eth0 "$LAB_TUNNEL_MTU"
-		lab_addr xlb "r$i" "$(xlb_addr4 "$i")/24"
-		lab_addr xlb "r$i" "$(xlb_addr6 "$i")/64"
+		if ((i == 1)) && [[ ${LAB_PMTU_ROUTERS:-0} == 1 ]]; then
+			lab_pmtu_path
+		else
+			lab_link xlb "r$i" "real$i" eth0 "$LAB_TUNNEL_MTU"
+			lab_addr xlb "r$i" "$(xlb_addr4 "$i")/24"
+			lab_addr xlb "r$i" "$(xlb_addr6 "$i")/64"
+		fi
 		lab_addr "real$i" eth0 "$(real_addr4 "$i")/24"
 		lab_addr "real$i" eth0 "$(real_addr6 "$i")/64"
-		# The VIPs are local on every real; it answers from them.
-		lab_addr "real$i" lo "$LAB_VIP4/32"
-		lab_addr "real$i" lo "$LAB_VIP6/128"
-		lab_route "real$i" 10.99.0.0/24 via "$(xlb_addr4 "$i")"
-		lab_route "real$i" fd00:99::/64 via "$(xlb_addr6 "$i")"
+		if lab_tunnel; then
+			# The VIPs are local on every real; it answers from them.
+			lab_addr "real$i" lo "$LAB_VIP4/32"
+			lab_addr "real$i" lo "$LAB_VIP6/128"
+			lab_route "real$i" 10.99.0.0/24 via "$(xlb_addr4 "$i")"
+			lab_route "real$i" fd00:99::/64 via "$(xlb_addr6 "$i")"
+		fi
+		if lab_fullnat; then
+			lab_fullnat_real "$i"
+		fi
+		if ((i == 1)) && [[ ${LAB_PMTU_ROUTERS:-0} == 1 ]]; then
+			lab_route real1 10.95.0.0/16 via "$(xlb_addr4 1)"
+			lab_route real1 fd00:95::/32 via "$(xlb_addr6 1)"
+		fi
 	done
+	if lab_fullnat; then
+		lab_accept_local
+	fi
+}
+
+# real1 behind two routers (LAB_PMTU_ROUTERS=1):
+#
+#   xlb r1 ---- eth0 rta eth1 ---- eth0 rtb eth1 ---- eth0 real1
+#   10.95.1.1   10.95.1.2  10.95.2.1  10.95.2.2  10.98.1.1  10.98.1.2
+#   fd00:95:1::1/2         fd00:95:2::1/2        fd00:98:1::1/2
+#        MTU 1600                1400                 1600
+#
+# real1 keeps its address and its next hop (10.98.1.1, now rtb). The
+# ends of the path see 1600 or 1500 bytes on their own links; only the
+# routers' errors tell them about the 1400 in the middle. rta's eth0
+# gets frames XDP redirects from the xlb node, so GRO is on there.
+lab_pmtu_path() {
+	local r
+	lab_link xlb r1 rta eth0 "$LAB_TUNNEL_MTU"
+	lab_link rta eth1 rtb eth0 "$LAB_PMTU_MTU"
+	lab_link rtb eth1 real1 eth0 "$LAB_TUNNEL_MTU"
+	lab_exec rta ethtool -K eth0 gro on >/dev/null
+	lab_addr xlb r1 10.95.1.1/24
+	lab_addr xlb r1 fd00:95:1::1/64
+	lab_addr rta eth0 10.95.1.2/24
+	lab_addr rta eth0 fd00:95:1::2/64
+	lab_addr rta eth1 10.95.2.1/24
+	lab_addr rta eth1 fd00:95:2::1/64
+	lab_addr rtb eth0 10.95.2.2/24
+	lab_addr rtb eth0 fd00:95:2::2/64
+	lab_addr rtb eth1 "$(xlb_addr4 1)/24"
+	lab_addr rtb eth1 "$(xlb_addr6 1)/64"
+	for r in rta rtb; do
+		lab_exec "$r" sysctl -qw net.ipv4.ip_forward=1 \
+			net.ipv6.conf.all.forwarding=1
+	done
+	lab_route xlb 10.98.1.0/24 via 10.95.1.2
+	lab_route xlb fd00:98:1::/64 via fd00:95:1::2
+	lab_route rta 10.98.1.0/24 via 10.95.2.2
+	lab_route rta fd00:98:1::/64 via fd00:95:2::2
+	lab_route rta "$LAB_LADDR_NET4" via 10.95.1.1
+	lab_route rta "$LAB_LADDR_NET6" via fd00:95:1::1
+	lab_route rtb "$LAB_LADDR_NET4" via 10.95.2.1
+	lab_route rtb "$LAB_LADDR_NET6" via fd00:95:2::1
+	# The routers' own links, so that the xlb node's pings reach real1.
+	lab_route rtb 10.95.1.0/24 via 10.95.2.1
+	lab_route rtb fd00:95:1::/64 via fd00:95:2::1
+}
+
+# The xlb node's local addresses (its SNAT pool), on lo like VIPs.
+lab_local_pool() {
+	local a
+	for a in $LAB_LADDRS4; do
+		lab_addr xlb lo "$a/32"
+	done
+	for a in $LAB_LADDRS6; do
+		lab_addr xlb lo "$a/128"
+	done
+}
+
+# lab_fullnat_real I: what a real needs for FULLNAT VIPs, which is only a
+# route back to the local addresses. XDP on the xlb node translates the
+# real's replies and sends them on as they are, so the real computes its
+# own checksums (as the client does). A real with no XDP program of its
+# own (fullnat mode) turns GRO on, to accept the frames XDP redirects to
+# it.
+lab_fullnat_real() {
+	local i=$1
+	lab_route "real$i" "$LAB_LADDR_NET4" via "$(xlb_addr4 "$i")"
+	lab_route "real$i" "$LAB_LADDR_NET6" via "$(xlb_addr6 "$i")"
+	lab_exec "real$i" ethtool -K eth0 tx off >/dev/null
+	if ! lab_tunnel; then
+		lab_exec "real$i" ethtool -K eth0 gro on >/dev/null
+	fi
+}
+
+# A packet XLB translated but hands to the kernel (no neighbour entry for
+# the next hop yet) has a local address of this node as its source;
+# Linux drops such a packet as a martian unless accept_local is on for the
+# interface it came in on. xlbd sets it too (docs/FULLNAT.md);
+# LAB_ACCEPT_LOCAL=0 leaves it to xlbd.
+lab_accept_local() {
+	local ifname sets=()
+	[[ ${LAB_ACCEPT_LOCAL:-1} == 1 ]] || return 0
+	for ifname in $(lab_xlb_ifaces); do
+		sets+=("net.ipv4.conf.$ifname.accept_local=1")
+	done
+	lab_exec xlb sysctl -qw "${sets[@]}"
 }
 
 # The kernel stand-in for xlbd: an L4-hashed ECMP route per VIP address,
@@ -240,8 +400,48 @@ lab_kernel_forwarder() {
 		hops4+=(nexthop via "$(real_addr4 "$i")" weight "${weights[i - 1]}")
 		hops6+=(nexthop via "$(real_addr6 "$i")" weight "${weights[i - 1]}")
 	done
-	lab_route xlb "$LAB_VIP4/32" "${hops4[@]}"
-	lab_route xlb "$LAB_VIP6/128" "${hops6[@]}"
+	# Tunnel VIPs only where the reals hold them.
+	if lab_tunnel; then
+		lab_route xlb "$LAB_VIP4/32" "${hops4[@]}"
+		lab_route xlb "$LAB_VIP6/128" "${hops6[@]}"
+	fi
+	if lab_fullnat; then
+		lab_kernel_fullnat "${weights[@]}"
+	fi
+}
+
+# The kernel stand-in for FULLNAT VIPs: nftables DNAT to a real picked at
+# random by weight, and SNAT to the local addresses, so the reals see
+# what they see behind XLB.
+lab_kernel_fullnat() {
+	local w=("$@") i lo=0 map4=() map6=() laddrs4 laddr6
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		map4+=("$lo-$((lo + w[i - 1] - 1)) : $(real_addr4 "$i")")
+		map6+=("$lo-$((lo + w[i - 1] - 1)) : $(real_addr6 "$i")")
+		lo=$((lo + w[i - 1]))
+	done
+	laddrs4=${LAB_LADDRS4// /-}
+	laddr6=${LAB_LADDRS6%% *}
+	lab_exec xlb nft -f - <<EOF
+table inet lab_fullnat {
+	chain pre {
+		type nat hook prerouting priority dstnat
+		ip daddr $LAB_NAT_VIP4 dnat ip to numgen random mod $lo map { $(
+		IFS=,
+		echo "${map4[*]}"
+	) }
+		ip6 daddr $LAB_NAT_VIP6 dnat ip6 to numgen random mod $lo map { $(
+		IFS=,
+		echo "${map6[*]}"
+	) }
+	}
+	chain post {
+		type nat hook postrouting priority srcnat
+		ct status dnat meta nfproto ipv4 snat ip to $laddrs4
+		ct status dnat meta nfproto ipv6 snat ip6 to $laddr6
+	}
+}
+EOF
 }
 
 # Both ends learn each other's MAC before traffic starts: XLB takes its
@@ -263,14 +463,32 @@ lab_warm_neighbours() {
 }
 
 # lab_start_server I: the echo server of real I (started, not awaited).
+# It listens on the VIPs where the real holds them (tunnel), and on the
+# real's own addresses, which FULLNAT VIPs reach it at; with FULLNAT it
+# logs every client it sees (lab_peers).
 lab_start_server() {
-	local i=$1
+	local i=$1 opt=()
+	if lab_tunnel; then
+		opt+=(--addr "$LAB_VIP4" --addr "$LAB_VIP6")
+	fi
+	if lab_fullnat; then
+		opt+=(--log-peers)
+	fi
 	lab_spawn "real$i" "echo-real$i" "$LAB_PYTHON" \
-		"$LAB_ROOT/tools/xlb-echo.py" --name "real$i" \
-		--addr "$LAB_VIP4" --addr "$LAB_VIP6" \
+		"$LAB_ROOT/tools/xlb-echo.py" --name "real$i" "${opt[@]}" \
 		--addr "$(real_addr4 "$i")" --addr "$(real_addr6 "$i")" \
 		--tcp-port "$LAB_TCP_PORT" --tcp-port "$LAB_PLAIN_PORT" \
 		--udp-port "$LAB_UDP_PORT"
+}
+
+# lab_peers [tcp|udp]: "COUNT ADDRESS" for every client address the
+# reals' servers logged, most frequent first.
+lab_peers() {
+	local i
+	for ((i = 1; i <= LAB_NREALS; i++)); do
+		awk -v p="${1:-}" '$1 == "peer" && (p == "" || $2 == p) {
+			print $3 }' "$LAB_RUN/echo-real$i.log"
+	done | sort | uniq -c | sort -rn | awk '{ print $1, $2 }'
 }
 
 # lab_wait_server I: until real I's server says it is serving.
@@ -297,8 +515,12 @@ lab_start_xlbd() {
 		mkdir -p "$LAB_BPFFS"
 		mount -t bpf bpf "$LAB_BPFFS"
 	fi
+	local ifname ifs=()
+	for ifname in $(lab_xlb_ifaces); do
+		ifs+=(--interface "$ifname")
+	done
 	# shellcheck disable=SC2086 # LAB_XLBD_ARGS is a list of words
-	lab_spawn xlb xlbd "$LAB_BUILD/xlbd" --interface eth0 \
+	lab_spawn xlb xlbd "$LAB_BUILD/xlbd" "${ifs[@]}" \
 		--socket "$LAB_SOCK" --xdp-mode "$LAB_XDP_MODE" \
 		--pin-path "$LAB_BPFFS/xlb" \
 		${LAB_XLBD_CONFIG:+--config "$LAB_XLBD_CONFIG"} ${LAB_XLBD_ARGS:-}
@@ -370,22 +592,37 @@ lab_up() {
 	if [[ $LAB_FORWARDER == kernel ]]; then
 		lab_kernel_forwarder "${1:-100 100 100}"
 	else
-		lab_decap_attach
+		if lab_tunnel; then
+			lab_decap_attach
+		fi
 		lab_start_xlbd
 		# xlbd's program brings the veth's NAPI instances to life.
 		lab_pin_napi xlb eth0
+		if lab_fullnat; then
+			lab_add_laddrs
+		fi
 	fi
 	lab_warm_neighbours
 	lab_start_servers
 }
 
-# lab_add_vip VIP HASH WEIGHTS FAMILY: a VIP and all reals, through lbctl.
-# FAMILY (4 or 6) chooses the reals' addresses, so "10.100.0.10:80/tcp"
-# with 6 is 4in6.
+# lab_add_laddrs: the local address pool, through lbctl.
+lab_add_laddrs() {
+	local a
+	for a in $LAB_LADDRS4 $LAB_LADDRS6; do
+		lab_lbctl laddr add "$a" >/dev/null
+	done
+}
+
+# lab_add_vip VIP HASH WEIGHTS FAMILY [VIP-ADD-OPTION...]: a VIP and all
+# reals, through lbctl. FAMILY (4 or 6) chooses the reals' addresses, so
+# "10.100.0.10:80/tcp" with 6 is 4in6. The options go to `lbctl vip add`,
+# e.g. --mode fullnat --mss 1400.
 lab_add_vip() {
 	local vip=$1 hash=$2 weights family=$4 i addr
 	read -ra weights <<<"$3"
-	lab_lbctl vip add "$vip" --hash "$hash" >/dev/null
+	shift 4
+	lab_lbctl vip add "$vip" --hash "$hash" "$@" >/dev/null
 	for ((i = 1; i <= LAB_NREALS; i++)); do
 		addr=$(real_addr"$family" "$i")
 		lab_lbctl real add "$vip" "$addr" --weight "${weights[i - 1]}" \

@@ -94,6 +94,9 @@ def cmd_bars(args):
     failed = f", {res['failed']} FAILED {res.get('errors')}" \
         if res["failed"] else ""
     print(f"    {res['ok']} of {res['total']} answered{failed}")
+    if "by_peer" in res:
+        peers = ", ".join(f"{p} ({n})" for p, n in res["by_peer"].items())
+        print(f"    the servers saw the client as: {peers or 'nothing'}")
     return 0
 
 
