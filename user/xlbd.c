@@ -634,7 +634,7 @@ static void accept_local_sync(struct xlbd *d, bool restore)
 	if (off)
 		pr_info("%s net.ipv4.conf.IFACE.accept_local on %s (FULLNAT "
 			"local addresses %s)",
-			want ? "set" : "restored", names,
+			want ? "accept_local=1:" : "restored", names,
 			want ? "in use" : "gone");
 }
 

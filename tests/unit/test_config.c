@@ -265,7 +265,11 @@ Test(config, docs_example)
 	cr_expect(cfg.has_gw_mac);
 	cr_expect_str_eq(cfg.metrics_listen, "127.0.0.1:9617");
 	cr_expect_str_eq(cfg.control_cpus, "0-1");
-	cr_assert_eq(cfg.n_vips, 3);
+	cr_assert_eq(cfg.n_vips, 4);
+	cr_expect_eq(cfg.nat.n_laddrs, 2);
+	cr_expect_eq(cfg.nat.gc_interval_ms, 1000);
+	cr_expect_eq(cfg.vips[3].mode, XLB_MODE_FULLNAT);
+	cr_expect_eq(cfg.vips[3].mss, 1400);
 	cr_expect_eq(cfg.vips[0].check.type, XLB_CHECK_HTTP);
 	cr_assert_eq(cfg.vips[0].n_reals, 3);
 	cr_expect(cfg.vips[0].reals[2].has_check);

@@ -42,14 +42,23 @@ _lbctl_metavar() {
 	echo "?"
 }
 
-# Values for an option's METAVAR: choices ("a|b"), files for PATH.
+# Values for an option's METAVAR: choices ("a|b"), files for PATH, the
+# daemon's VIPs for VIP (sessions --vip).
 _lbctl_values() {
 	local metavar=$1 cur=$2
 	case $metavar in
 	PATH) compgen -f -- "$cur" ;;
+	VIP) compgen -W "$(_lbctl_daemon_names "$_lbctl_bin" "$_lbctl_socket" "")" -- "$cur" ;;
 	\[*\]) ;;
 	*"|"*) compgen -W "${metavar//|/ }" -- "$cur" ;;
 	esac
+}
+
+# The daemon's FULLNAT local addresses (laddr del).
+_lbctl_daemon_laddrs() {
+	local bin=$1 socket=$2 args=()
+	[[ -n $socket ]] && args=(--socket "$socket")
+	"$bin" "${args[@]}" laddr list 2>/dev/null | awk 'NR > 1 { print $1 }'
 }
 
 # VIPs, or with a VIP the reals of that VIP, from the daemon.
@@ -98,6 +107,8 @@ _lbctl() {
 	done
 
 	COMPREPLY=()
+	_lbctl_bin=$bin
+	_lbctl_socket=$socket
 	# A value: --opt=VALUE, or the word after an option that takes one.
 	if [[ $cur == --*=* ]]; then
 		metavar=$(_lbctl_metavar "${cur%%=*}" "${specs[@]}")
@@ -136,6 +147,8 @@ _lbctl() {
 		VIP) mapfile -t COMPREPLY < <(compgen -W "$(_lbctl_daemon_names "$bin" "$socket" "")" -- "$cur") ;;
 		REAL) mapfile -t COMPREPLY < <(compgen -W "$(_lbctl_daemon_names "$bin" "$socket" "${typed[${#typed[@]} - 1]}")" -- "$cur") ;;
 		IFNAME) mapfile -t COMPREPLY < <(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur") ;;
+		ADDR) [[ $cmd == "laddr del" ]] &&
+			mapfile -t COMPREPLY < <(compgen -W "$(_lbctl_daemon_laddrs "$bin" "$socket")" -- "$cur") ;;
 		esac
 	fi
 
