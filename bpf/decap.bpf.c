@@ -77,7 +77,7 @@ static __always_inline __u32 decap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct cursor c = {.pos = data, .end = data_end};
+	struct cursor c = {.start = data, .pos = data, .end = data_end};
 	struct xlb_vip_addr_key dst = {};
 	struct xlb_pkt p = {};
 	__be16 *type;

@@ -23,13 +23,13 @@ struct xlb_nexthop {
 };
 
 /*
- * Route the outer packet (src -> real, tot_len bytes). Returns 0 with nh
- * filled, or a reason: no neighbour entry yet, too big for the egress
- * MTU, or no usable route.
+ * Route a packet src -> dst of tot_len bytes. Returns 0 with nh filled,
+ * or a reason: no neighbour entry yet, too big for the egress MTU, or no
+ * usable route.
  */
-static __always_inline int fib_nexthop(struct xdp_md *ctx,
-				       const struct xlb_real *real,
+static __always_inline int fib_nexthop(struct xdp_md *ctx, __u8 family,
 				       const struct xlb_addr *src,
+				       const struct xlb_addr *dst,
 				       __u32 tot_len, __u8 tos,
 				       struct xlb_nexthop *nh)
 {
@@ -38,16 +38,15 @@ static __always_inline int fib_nexthop(struct xdp_md *ctx,
 
 	fib.ifindex = ctx->ingress_ifindex;
 	fib.tot_len = tot_len;
-	if (real->family == XLB_AF_INET) {
+	if (family == XLB_AF_INET) {
 		fib.family = AF_INET;
 		fib.tos = tos;
 		fib.ipv4_src = src->addr[0];
-		fib.ipv4_dst = real->addr.addr[0];
+		fib.ipv4_dst = dst->addr[0];
 	} else {
 		fib.family = AF_INET6;
 		__builtin_memcpy(fib.ipv6_src, src->addr, sizeof(fib.ipv6_src));
-		__builtin_memcpy(fib.ipv6_dst, real->addr.addr,
-				 sizeof(fib.ipv6_dst));
+		__builtin_memcpy(fib.ipv6_dst, dst->addr, sizeof(fib.ipv6_dst));
 	}
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	switch (rc) {

@@ -6,14 +6,22 @@
 #include "maps.h"
 #include "parse.h"
 
-/* Does the packet's destination carry any VIP? (one hash lookup) */
-static __always_inline bool lookup_vip_addr(const struct xlb_pkt *p)
+/*
+ * Is the packet's destination ours: an address with VIPs, or a FULLNAT
+ * local address (then p->local is set)? One hash lookup.
+ */
+static __always_inline bool lookup_vip_addr(struct xlb_pkt *p)
 {
 	struct xlb_vip_addr_key key = {};
+	__u32 *v;
 
 	key.addr = p->daddr;
 	key.family = p->family;
-	return bpf_map_lookup_elem(&vip_addrs, &key) != NULL;
+	v = bpf_map_lookup_elem(&vip_addrs, &key);
+	if (!v)
+		return false;
+	p->local = (*v & XLB_ADDR_F_LOCAL) != 0;
+	return true;
 }
 
 /* The VIP for (address, port, protocol), falling back to the port-0 VIP. */

@@ -134,6 +134,35 @@ struct {
 	__type(value, __u32);
 } nat_cursor SEC(".maps");
 
+/* What a FULLNAT packet becomes (nat.h). */
+struct nat_xlat {
+	struct xlb_addr src;
+	struct xlb_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u16 mss; /* clamp a SYN's MSS option to this; 0 = no */
+	__u8 pad[2];
+};
+
+/*
+ * Scratch space of the FULLNAT paths (nat.h): the session being made and
+ * the translation to apply. In a map rather than on the stack, which the
+ * paths would push over its limit; per CPU, and XDP never nests on a CPU.
+ */
+struct nat_scratch {
+	struct xlb_nat_key rk; /* the reverse entry being placed */
+	struct xlb_nat_rev rv;
+	struct xlb_nat_fwd fwd; /* the forward entry of a new session */
+	struct nat_xlat x;	/* filled by nat_request / nat_reply */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat_scratch);
+} nat_scratch SEC(".maps");
+
 /*
  * The interfaces the balancer is attached to, by ifindex: redirects to
  * them go through the devmap (bulk transmit). The agent fills it.

@@ -39,6 +39,7 @@
 #define IPV4_FRAG_MASK	      0x3fff /* MF and fragment offset */
 
 struct cursor {
+	void *start;
 	void *pos;
 	void *end;
 };
@@ -56,6 +57,10 @@ struct xlb_pkt {
 	__u8 icmp_error; /* the flow below was read from an ICMP quote */
 	__u8 vlan;	 /* one 802.1Q/802.1ad tag present */
 	__u8 tcp_syn;	 /* a TCP SYN: the only packet that may start a flow */
+	__u8 tcp_flags;	 /* byte 13 of the TCP header (FIN, SYN, RST, ...) */
+	__u8 local;	 /* sent to a FULLNAT local address (a reply) */
+	__u16 l4_off;	 /* TCP/UDP/ICMP header, from the frame's start */
+	__u16 inner_l4_off;    /* ICMP error: the quoted ports */
 	struct xlb_addr saddr; /* client address of the flow */
 	struct xlb_addr daddr; /* VIP address of the flow */
 	__be16 sport;	       /* client port */
@@ -172,6 +177,7 @@ static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
 	struct tcphdr *th = c->pos;
 	struct udphdr *uh = c->pos;
 
+	p->l4_off = c->pos - c->start;
 	if (proto == IPPROTO_TCP) {
 		if ((void *)(th + 1) > c->end)
 			return -XLB_R_DROP_TRUNCATED;
@@ -180,6 +186,7 @@ static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
 		p->sport = th->source;
 		p->dport = th->dest;
 		p->tcp_syn = th->syn;
+		p->tcp_flags = ((__u8 *)th)[13];
 	} else {
 		if ((void *)(uh + 1) > c->end)
 			return -XLB_R_DROP_TRUNCATED;
@@ -204,6 +211,7 @@ static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
 
 	if ((void *)(icmp + 1) > c->end)
 		return -XLB_R_DROP_TRUNCATED;
+	p->l4_off = c->pos - c->start;
 	if (icmp->type != ICMP_DEST_UNREACH && icmp->type != ICMP_TIME_EXCEEDED)
 		return -XLB_R_PASS_ICMP_OTHER;
 	in = (void *)(icmp + 1);
@@ -218,6 +226,7 @@ static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
 	if ((void *)(ports + 2) > c->end)
 		return -XLB_R_DROP_TRUNCATED;
 	p->icmp_error = 1;
+	p->inner_l4_off = (void *)ports - c->start;
 	p->proto = in->protocol;
 	p->saddr.addr[0] = in->daddr;
 	p->daddr.addr[0] = in->saddr;
@@ -235,6 +244,7 @@ static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
 
 	if ((void *)(icmp + 1) > c->end)
 		return -XLB_R_DROP_TRUNCATED;
+	p->l4_off = c->pos - c->start;
 	if (icmp->icmp6_type != ICMPV6_DEST_UNREACH &&
 	    icmp->icmp6_type != ICMPV6_PKT_TOOBIG &&
 	    icmp->icmp6_type != ICMPV6_TIME_EXCEED)
@@ -248,6 +258,7 @@ static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
 		return -XLB_R_DROP_ICMP_UNMATCHED;
 	p->icmp_error = 1;
+	p->inner_l4_off = (void *)ports - c->start;
 	p->proto = in->nexthdr;
 	__builtin_memcpy(&p->saddr, &in->daddr, sizeof(p->saddr));
 	__builtin_memcpy(&p->daddr, &in->saddr, sizeof(p->daddr));

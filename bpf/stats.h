@@ -28,4 +28,15 @@ static __always_inline void count_traffic(void *map, __u32 id, __u32 bytes,
 	c->new_flows += new_flow;
 }
 
+/* A FULLNAT reply (real -> client) of a VIP or a real. */
+static __always_inline void count_reply(void *map, __u32 id, __u32 bytes)
+{
+	struct xlb_counters *c = bpf_map_lookup_elem(map, &id);
+
+	if (!c)
+		return;
+	c->reply_packets++;
+	c->reply_bytes += bytes;
+}
+
 #endif /* XLB_BPF_STATS_H */

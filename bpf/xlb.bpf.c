@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * XLB balancer: XDP entry point. Reads as the packet path: parse, is it
- * ours, pick a real, encapsulate, send. Every packet ends with exactly
- * one enum xlb_reason, which decides the verdict and is counted.
+ * ours, pick a real, encapsulate (tunnel) or translate (FULLNAT, both
+ * directions: nat.h), send. Every packet ends with exactly one enum
+ * xlb_reason, which decides the verdict and is counted.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -14,7 +15,10 @@
 #include "select.h"
 #include "encap.h"
 #include "fib.h"
+#include "nat.h"
 #include "stats.h"
+#include "tcp.h"
+#include "xmit.h"
 
 /* The verdict a reason stands for (see the ordering in xlb_abi.h). */
 static __always_inline int reason_verdict(__u32 reason)
@@ -33,7 +37,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct cursor c = {.pos = data, .end = data_end};
+	struct cursor c = {.start = data, .pos = data, .end = data_end};
 	int proto, l4;
 
 	p->frame_len = data_end - data;
@@ -64,86 +68,103 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 	return -XLB_R_PASS_NOT_VIP;
 }
 
-/* Everything after parsing; returns the packet's reason (>= 0). */
-static __always_inline __u32 process(struct xdp_md *ctx)
+/*
+ * Tunnel mode: conntrack or the ring picks the real, the packet is
+ * encapsulated towards it. Its own frame, like the FULLNAT paths, so
+ * that no path's stack adds to another's.
+ */
+static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
+				       const struct xlb_pkt *p,
+				       const struct xlb_vip_meta *vip,
+				       const struct xlb_globals *g, __u32 hash)
 {
 	struct xlb_flow_key key = {};
 	struct xlb_nexthop nh = {};
-	struct xlb_pkt p = {};
-	struct xlb_vip_meta *vip;
-	struct xlb_globals *g;
 	struct xlb_real *real;
 	struct xlb_addr src;
-	__u32 zero = 0, real_id = 0, hash, reason;
+	__u32 real_id = 0, reason;
 	bool new_flow = false;
 	void *ct;
 	int ret;
 
-	ret = parse_packet(ctx, &p);
-	if (ret < 0)
-		return -ret;
-	vip = lookup_vip(&p);
-	if (!vip)
-		return p.icmp_error ? XLB_R_DROP_ICMP_UNMATCHED
-				    : XLB_R_PASS_NOT_VIP;
-	g = bpf_map_lookup_elem(&globals, &zero);
-	if (!g)
-		return XLB_R_DROP_INTERNAL;
-
-	hash = flow_hash(&p, vip->flags);
 	ct = ct_table();
-	ct_key(&key, &p, vip->vip_id);
+	ct_key(&key, p, vip->vip_id);
 	real = select_from_ct(ct, &key, &real_id);
-	if (!real && ((p.proto == IPPROTO_TCP && !p.tcp_syn) || p.icmp_error))
+	if (!real &&
+	    ((p->proto == IPPROTO_TCP && !p->tcp_syn) || p->icmp_error))
 		real = select_from_other_cpus(ct, &key, &real_id);
 	if (!real) {
 		real = select_from_ring(vip->vip_id, hash, &real_id);
 		if (!real)
 			return XLB_R_DROP_NO_REAL;
 		/* An ICMP error does not start a flow. */
-		if (!p.icmp_error) {
+		if (!p->icmp_error) {
 			ct_insert(ct, &key, real_id, real);
 			new_flow = true;
 		}
 	}
-	count_traffic(&vip_stats, vip->vip_id, p.frame_len, new_flow);
-	count_traffic(&real_stats, real_id, p.frame_len, new_flow);
+	count_traffic(&vip_stats, vip->vip_id, p->frame_len, new_flow);
+	count_traffic(&real_stats, real_id, p->frame_len, new_flow);
 
 	encap_source(&src, real->family, g, hash);
-	if (g->flags & XLB_G_F_GW_MAC) {
-		/* Send back out of the ingress port to the gateway, from the
-		 * address the frame was sent to. */
-		struct ethhdr *eth = (void *)(long)ctx->data;
-
-		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
-			return XLB_R_DROP_TRUNCATED;
-		__builtin_memcpy(nh.smac, eth->h_dest, ETH_ALEN);
-		__builtin_memcpy(nh.dmac, g->gw_mac, ETH_ALEN);
-		nh.ifindex = ctx->ingress_ifindex;
-		reason = 0;
-	} else {
-		ret = fib_nexthop(ctx, real, &src,
-				  p.l3_len + encap_len(real->family), p.tos,
-				  &nh);
-		reason = ret < 0 ? -ret : 0;
-		/* Without a neighbour entry the encapsulated packet goes to
-		 * the kernel, which resolves the neighbour and forwards it. */
-		if (reason && reason != XLB_R_PASS_NO_NEIGH)
-			return reason;
-	}
-	ret = encap_push(ctx, &p, real, &src, hash);
+	reason = route(ctx, g, real->family, &src, &real->addr,
+		       p->l3_len + encap_len(real->family), p->tos, &nh);
+	/* Without a neighbour entry the encapsulated packet goes to the
+	 * kernel, which resolves the neighbour and forwards it. */
+	if (reason && reason != XLB_R_PASS_NO_NEIGH)
+		return reason;
+	/* The SYN-ACK does not pass here: only the client's MSS. */
+	if (vip->mss && p->tcp_syn && !p->icmp_error)
+		tcp_clamp_mss(ctx, p->l4_off, vip->mss);
+	ret = encap_push(ctx, p, real, &src, hash);
 	if (ret < 0)
 		return -ret;
 	if (reason)
 		return reason;
-	ret = encap_set_macs(ctx, nh.smac, nh.dmac);
+	return transmit(ctx, &nh);
+}
+
+/* Everything after parsing; returns the packet's reason (>= 0). */
+static __always_inline __u32 process(struct xdp_md *ctx)
+{
+	struct nat_scratch *s;
+	struct xlb_pkt p = {};
+	struct xlb_vip_meta *vip;
+	struct xlb_globals *g;
+	__u32 zero = 0, hash, reason;
+	int ret;
+
+	ret = parse_packet(ctx, &p);
 	if (ret < 0)
 		return -ret;
-	if (nh.ifindex == ctx->ingress_ifindex)
-		return XLB_R_FWD_TX;
-	if (bpf_redirect(nh.ifindex, 0) != XDP_REDIRECT)
+	g = bpf_map_lookup_elem(&globals, &zero);
+	if (!g)
 		return XLB_R_DROP_INTERNAL;
-	return XLB_R_FWD_REDIRECT;
+	/* FULLNAT: the session's part and the packet's part are separate
+	 * calls so that their stacks do not add up. */
+	s = nat_scratch_get();
+	if (!s)
+		return XLB_R_DROP_INTERNAL;
+	if (p.local) {
+		/* A reply (or an ICMP error) to a local address. */
+		reason = nat_check(ctx, &p);
+		if (!reason)
+			reason = nat_reply(&p, s);
+	} else {
+		vip = lookup_vip(&p);
+		if (!vip)
+			return p.icmp_error ? XLB_R_DROP_ICMP_UNMATCHED
+					    : XLB_R_PASS_NOT_VIP;
+		hash = flow_hash(&p, vip->flags);
+		if (!(vip->flags & XLB_VIP_F_FULLNAT))
+			return tunnel_forward(ctx, &p, vip, g, hash);
+		reason = nat_check(ctx, &p);
+		if (!reason)
+			reason = nat_request(&p, vip, g, hash, s);
+	}
+	if (reason != XLB_NAT_SEND)
+		return reason;
+	return nat_send(ctx, &p, g, &s->x);
 }
 
 SEC("xdp")

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xmit.h: the last steps of every forwarded packet, tunnel or FULLNAT:
+ * find the next hop, write the MACs, send (XDP_TX back out of the port it
+ * came in on, or a redirect through the tx_ports devmap).
+ */
+#ifndef XLB_BPF_XMIT_H
+#define XLB_BPF_XMIT_H
+
+#include "encap.h"
+#include "fib.h"
+#include "maps.h"
+
+/*
+ * The next hop for a packet src -> dst (tot_len bytes): the configured
+ * gateway out of the ingress port, or the kernel's route and neighbour.
+ * Call before the L2 header moves. 0 or a reason.
+ */
+static __always_inline __u32 route(struct xdp_md *ctx,
+				   const struct xlb_globals *g, __u8 family,
+				   const struct xlb_addr *src,
+				   const struct xlb_addr *dst, __u32 tot_len,
+				   __u8 tos, struct xlb_nexthop *nh)
+{
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	int ret;
+
+	if (g->flags & XLB_G_F_GW_MAC) {
+		/* From the address the frame was sent to, to the gateway. */
+		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+			return XLB_R_DROP_TRUNCATED;
+		__builtin_memcpy(nh->smac, eth->h_dest, ETH_ALEN);
+		__builtin_memcpy(nh->dmac, g->gw_mac, ETH_ALEN);
+		nh->ifindex = ctx->ingress_ifindex;
+		return 0;
+	}
+	ret = fib_nexthop(ctx, family, src, dst, tot_len, tos, nh);
+	return ret < 0 ? -ret : 0;
+}
+
+/* Write the next hop's MACs and send the frame. Returns the reason. */
+static __always_inline __u32 transmit(struct xdp_md *ctx,
+				      const struct xlb_nexthop *nh)
+{
+	int ret;
+
+	ret = encap_set_macs(ctx, nh->smac, nh->dmac);
+	if (ret < 0)
+		return -ret;
+	if (nh->ifindex == ctx->ingress_ifindex)
+		return XLB_R_FWD_TX;
+	/* The devmap batches transmits; an interface the agent did not
+	 * attach to (not in it) still works through a plain redirect. */
+	if (bpf_redirect_map(&tx_ports, nh->ifindex, 0) == XDP_REDIRECT)
+		return XLB_R_FWD_REDIRECT;
+	if (bpf_redirect(nh->ifindex, 0) != XDP_REDIRECT)
+		return XLB_R_DROP_INTERNAL;
+	return XLB_R_FWD_REDIRECT;
+}
+
+#endif /* XLB_BPF_XMIT_H */
