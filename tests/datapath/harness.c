@@ -100,7 +100,7 @@ static void setup(uint32_t nat_sessions)
 
 void h_setup(void)
 {
-	setup(0);
+	setup(8192);
 }
 
 /* A devmap entry for ifname, as xlbd makes for each interface. */
@@ -130,7 +130,7 @@ void h_nat_setup_sized(uint32_t nat_sessions)
 
 void h_nat_setup(void)
 {
-	h_nat_setup_sized(0);
+	h_nat_setup_sized(8192);
 }
 
 void h_nat_config(uint16_t port_min, uint16_t port_max)
