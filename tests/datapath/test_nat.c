@@ -1727,3 +1727,138 @@ Test(nat_flows, counters_both_ways)
 		cr_assert_eq(rc[i].reply_bytes, per_real[i] * b.len);
 	}
 }
+
+/* ---- Shapes: any port, options, extension headers, fragments ----------- */
+
+/* An any-port VIP: the real's port is the one the client asked for. */
+Test(nat, any_port_vip_keeps_the_port)
+{
+	struct pkt_spec syn = REQ4(.daddr = "10.100.0.4", .dport = 8080), back;
+	uint16_t lport;
+
+	fullnat_vip("10.100.0.4:0/tcp", REAL4, 0);
+	lport = fwd_ok(&syn, NULL, 0, LOCAL4, REAL4, &to_real2, "syn :8080");
+	back = reply_to(&syn, REAL4, LOCAL4, lport, PKT_SYN | PKT_ACK);
+	cr_assert_eq(back.sport, 8080);
+	rev_ok(&back, NULL, 1, H_IF_REALS, "10.100.0.4", CLIENT4, 40000,
+	       &to_client, "syn-ack from :8080");
+	back.sport = 8081;
+	expect_ends_spec(&back, 1, H_IF_REALS, XDP_PASS,
+			 XLB_R_PASS_NAT_NO_SESSION, "from another port");
+}
+
+/* No neighbour entry for the real yet: translated, then to the kernel. */
+Test(nat, real_without_neighbour_passed_translated)
+{
+	static const struct hop to_kernel = {XDP_PASS, XLB_R_PASS_NO_NEIGH,
+					     NULL, NULL};
+	struct pkt_spec syn = REQ4(.daddr = "10.100.0.5");
+	uint16_t lport;
+
+	fullnat_vip("10.100.0.5:80/tcp", "10.1.0.99", 0);
+	lport = fwd_ok(&syn, NULL, 0, LOCAL4, "10.1.0.99", &to_kernel,
+		       "syn to a real without neighbour");
+	assert_session("10.100.0.5:80/tcp", CLIENT4, 40000, LOCAL4, lport,
+		       "10.1.0.99", 0, NULL);
+}
+
+/* IPv4 options are carried (the header checksum covers them), and an
+ * ICMP error quoting such a packet is read past them. */
+Test(nat, ipv4_options_kept_and_quoted)
+{
+	struct pkt_spec syn = REQ4(.ip_opts = {1, 1, 1, 0}, .ip_opts_len = 4);
+	struct pkt_spec back, sent, err, q, want;
+	uint16_t lport;
+
+	lport = fwd_ok(&syn, NULL, 0, LOCAL4, REAL4, &to_real2,
+		       "syn with options");
+	back = reply_to(&syn, REAL4, LOCAL4, lport, PKT_SYN | PKT_ACK);
+	back.ip_opts[0] = 1;
+	back.ip_opts_len = 1;
+	rev_ok(&back, NULL, 1, H_IF_REALS, VIP4, CLIENT4, 40000, &to_client,
+	       "syn-ack with options");
+
+	sent = REQ4(.saddr = LOCAL4, .daddr = REAL4, .sport = lport,
+		    .tcp_flags = PKT_ACK, .seq = 1001, .payload_len = 1400,
+		    .ip_opts = {1, 1, 1, 0}, .ip_opts_len = 4);
+	err = (struct pkt_spec){
+		.smac = H_MAC_REAL3,
+		.dmac = H_MAC_REALS,
+		.family = AF_INET,
+		.saddr = "10.1.0.254",
+		.daddr = LOCAL4,
+		.proto = IPPROTO_ICMP,
+		.icmp_type = ICMP_DEST_UNREACH,
+		.icmp_code = ICMP_FRAG_NEEDED,
+		.mtu = 1300,
+		.quote = &sent,
+	};
+	q = sent;
+	q.saddr = CLIENT4;
+	q.daddr = VIP4;
+	q.sport = 40000;
+	want = err;
+	want.saddr = VIP4;
+	want.daddr = CLIENT4;
+	want.quote = &q;
+	want.smac = to_client.smac;
+	want.dmac = to_client.dmac;
+	icmp_ok(&err, &want, 1, H_IF_REALS, &to_client,
+		"quote with ip options");
+}
+
+/* IPv6 extension headers before TCP are walked both ways. */
+Test(nat, ipv6_extension_headers_walked)
+{
+	struct pkt_spec syn = REQ6(.ext = {.type = PKT_EXT_DSTOPTS, .len = 16});
+	struct pkt_spec back;
+	uint16_t lport;
+
+	lport = fwd_ok(&syn, NULL, 0, LOCAL6, REAL6, &to_real2,
+		       "syn behind destination options");
+	back = reply_to(&syn, REAL6, LOCAL6, lport, PKT_SYN | PKT_ACK);
+	back.ext.type = PKT_EXT_HOPOPTS;
+	rev_ok(&back, NULL, 1, H_IF_REALS, VIP6, CLIENT6, 40000, &to_client,
+	       "syn-ack behind hop-by-hop options");
+}
+
+/* Fragments of fullnat flows are dropped, both ways. */
+Test(nat, fragments_dropped)
+{
+	struct pkt_spec syn = REQ4(), s;
+	uint16_t lport;
+
+	s = REQ4(.mf = true, .payload_len = 64);
+	expect_ends_spec(&s, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_FRAGMENT,
+			 "first fragment to a fullnat VIP");
+	lport = fwd_ok(&syn, NULL, 0, LOCAL4, REAL4, &to_real2, "syn");
+	s = reply_to(&syn, REAL4, LOCAL4, lport, PKT_ACK);
+	s.frag_off = 185;
+	s.payload_len = 64;
+	expect_ends_spec(&s, 1, H_IF_REALS, XDP_DROP, XLB_R_DROP_FRAGMENT,
+			 "later fragment of a reply");
+	s = reply_to(&syn, REAL6, LOCAL6, 2000, PKT_ACK);
+	s.family = AF_INET6;
+	s.ext = (struct pkt_ext6){.type = PKT_EXT_FRAGMENT, .more = true};
+	expect_ends_spec(&s, 1, H_IF_REALS, XDP_DROP, XLB_R_DROP_FRAGMENT,
+			 "v6 fragment to a local address");
+}
+
+/* A real of the other family (written behind the agent's back, which
+ * refuses it) is not translated to. */
+Test(nat, real_of_other_family_dropped)
+{
+	uint32_t id = h_real_id(TCP4_SVC, REAL4);
+	struct pkt_spec syn = REQ4();
+	struct xlb_real r;
+	struct xlb_ip ip;
+
+	cr_assert_eq(xlb_dp_real_get(h_dp, id, &r), 0);
+	cr_assert_eq(xlb_ip_parse(REAL6, &ip), 0);
+	r.addr = ip.a;
+	r.family = XLB_AF_INET6;
+	cr_assert_eq(xlb_dp_real_put(h_dp, id, &r), 0);
+	expect_ends_spec(&syn, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_FAMILY,
+			 "v4 flow to a v6 real");
+	cr_assert_eq(h_nat_count(), 0);
+}
