@@ -1862,3 +1862,118 @@ Test(nat, real_of_other_family_dropped)
 			 "v4 flow to a v6 real");
 	cr_assert_eq(h_nat_count(), 0);
 }
+
+/* A tuple whose forward entry is gone, or names another tuple, is
+ * reclaimed by the next new flow that needs it. */
+Test(nat_ports, stale_tuples_reclaimed)
+{
+	struct xlb_nat_rev rev;
+	struct xlb_nat_fwd e;
+	uint16_t a, b;
+
+	a = try_flow(CLIENT4, 1001, 0);
+	b = try_flow(CLIENT4, 1002, 0);
+	cr_assert(a && b);
+	h_nat_del_fwd(TCP4_SVC, CLIENT4, 1001);
+	cr_assert_eq(try_flow(CLIENT4, 1003, 0), a,
+		     "a tuple without its session was not reclaimed");
+	assert_session(TCP4_SVC, CLIENT4, 1003, LOCAL4, a, REAL4, 0, NULL);
+
+	/* 1002's session now claims another port: its tuple is stale. */
+	e = session(TCP4_SVC, CLIENT4, 1002);
+	e.lport = htons(12345);
+	h_nat_put(TCP4_SVC, CLIENT4, 1002, &e);
+	cr_assert_eq(try_flow(CLIENT4, 1004, 0), b,
+		     "a tuple whose session points elsewhere was kept");
+	assert_session(TCP4_SVC, CLIENT4, 1004, LOCAL4, b, REAL4, 0, NULL);
+	cr_assert_eq(rev_get(IPPROTO_TCP, REAL4, 80, LOCAL4, b, &rev), 0);
+	cr_assert_eq(try_flow(CLIENT4, 1005, 0), 0, "live tuples taken");
+}
+
+/* A quoted UDP datagram without checksum keeps none. */
+Test(nat, icmp_quote_of_udp_without_checksum)
+{
+	struct pkt_spec req = UREQ4(.payload_len = 40, .udp_csum_zero = true);
+	struct pkt_spec sent, err, q, want;
+	uint16_t lport;
+
+	lport = fwd_ok(&req, NULL, 0, LOCAL4, REAL4, &to_real2, "request");
+	sent = UREQ4(.saddr = VIP4, .daddr = CLIENT4, .sport = 53,
+		     .dport = 40000, .payload_len = 60, .udp_csum_zero = true);
+	err = (struct pkt_spec){
+		.family = AF_INET,
+		.saddr = CLIENT4,
+		.daddr = VIP4,
+		.proto = IPPROTO_ICMP,
+		.icmp_type = ICMP_DEST_UNREACH,
+		.icmp_code = ICMP_PORT_UNREACH,
+		.quote = &sent,
+	};
+	q = sent;
+	q.saddr = REAL4;
+	q.daddr = LOCAL4;
+	q.dport = lport;
+	want = err;
+	want.saddr = LOCAL4;
+	want.daddr = REAL4;
+	want.quote = &q;
+	want.smac = to_real2.smac;
+	want.dmac = to_real2.dmac;
+	icmp_ok(&err, &want, 0, H_IF_CLIENT, &to_real2,
+		"quote without udp checksum");
+}
+
+/* A draining real keeps its sessions and takes no new ones. */
+Test(nat_flows, draining_real_keeps_sessions)
+{
+	int first[N_FLOWS], i, r;
+	uint16_t lport[N_FLOWS], l;
+	char c[32];
+
+	flow_vip(XLB_HASH_MAGLEV, 3);
+	for (i = 0; i < N_FLOWS; i++)
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, 0, &lport[i]);
+	h_drain(FLOW_SVC, reals[2], true);
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK, 1,
+			      &l);
+		cr_assert_eq(r, first[i], "established flow %d moved", i);
+		cr_assert_eq(l, lport[i]);
+		r = send_flow(client_of(i, c, sizeof(c)), 30000 + i, PKT_SYN, 0,
+			      NULL);
+		cr_assert_neq(r, 2, "new flow %d went to a draining real", i);
+	}
+}
+
+/* New flows start at the flow hash in the pool: both addresses used. */
+Test(nat_flows, flows_spread_over_the_pool)
+{
+	struct pkt_spec spec;
+	struct pkt_info info;
+	struct h_result res;
+	int n[2] = {0}, i;
+	struct pkt in;
+	char c[32];
+
+	h_laddr(LOCAL4B);
+	flow_vip(XLB_HASH_MAGLEV, 1);
+	for (i = 0; i < 200; i++) {
+		spec = REQ4(.saddr = client_of(i, c, sizeof(c)),
+			    .daddr = FLOW_VIP, .sport = 20000 + i);
+		build(&in, &spec);
+		h_run_if(&in, &res, i % 2, H_IF_CLIENT);
+		assert_sent(&res, &to_real2, "new flow");
+		cr_assert_eq(pkt_parse(res.out, res.out_len, &info, NULL, 0),
+			     0);
+		if (!strcmp(info.ip[0].src, LOCAL4))
+			n[0]++;
+		else if (!strcmp(info.ip[0].src, LOCAL4B))
+			n[1]++;
+		else
+			cr_assert_fail("source %s is not in the pool",
+				       info.ip[0].src);
+	}
+	cr_assert(n[0] > 50 && n[1] > 50, "%d and %d flows per address", n[0],
+		  n[1]);
+}
