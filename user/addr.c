@@ -290,3 +290,29 @@ int xlb_hash_mode_parse(const char *s, enum xlb_hash_mode *mode)
 		return -EINVAL;
 	return 0;
 }
+
+/* Name of a forwarding mode as written in the config and on the socket. */
+const char *xlb_fwd_mode_str(enum xlb_fwd_mode mode)
+{
+	switch (mode) {
+	case XLB_MODE_TUNNEL:
+		return "tunnel";
+	case XLB_MODE_FULLNAT:
+		return "fullnat";
+	}
+	return "unknown";
+}
+
+/* Parse "tunnel" or "fullnat" (exact spelling). */
+int xlb_fwd_mode_parse(const char *s, enum xlb_fwd_mode *mode)
+{
+	if (!s || !mode)
+		return -EINVAL;
+	if (!strcmp(s, "tunnel"))
+		*mode = XLB_MODE_TUNNEL;
+	else if (!strcmp(s, "fullnat"))
+		*mode = XLB_MODE_FULLNAT;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "maps.h"
 #include "xlb.h"
 
 struct xlb_agent;
@@ -37,6 +38,10 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
  */
 int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
+		     size_t errlen);
+/* A VIP's forwarding mode and MSS clamp. */
+int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
 		     size_t errlen);
 /*
  * The FULLNAT local address pool. Removing an address that live
@@ -120,6 +125,7 @@ struct xlb_reconcile_stats {
 	size_t vips_added, vips_removed, vips_changed;
 	size_t reals_added, reals_removed, reals_changed;
 	size_t checks_changed;
+	size_t laddrs_added, laddrs_removed; /* FULLNAT local pool */
 };
 
 /*
@@ -157,5 +163,35 @@ int xlb_agent_set_globals(struct xlb_agent *agent,
  */
 json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters);
 json_t *xlb_agent_stats_json(struct xlb_agent *agent);
+
+/* FULLNAT local addresses in the pool (both families). */
+size_t xlb_agent_laddr_count(struct xlb_agent *agent);
+/* {"local_addresses": [{"address", "family", "sessions"}...]} */
+json_t *xlb_agent_laddrs_json(struct xlb_agent *agent);
+/*
+ * {"sessions": [...], "total": N, "truncated": bool}: FULLNAT sessions,
+ * of one VIP when vip is not NULL, at most limit of them (0: all).
+ * Shape in docs/CONTROL.md.
+ */
+json_t *xlb_agent_sessions_json(struct xlb_agent *agent,
+				const struct xlb_service *vip, size_t limit);
+
+/* What the session sweeps did since the agent started. */
+struct xlb_agent_gc_totals {
+	uint64_t sweeps;
+	uint64_t expired;
+	uint64_t orphans;
+	uint64_t last_scanned;	   /* sessions looked at by the last sweep */
+	uint64_t last_duration_ns; /* how long it took */
+	uint64_t last_ns;	   /* when it ran (CLOCK_MONOTONIC) */
+};
+
+/*
+ * One sweep of the FULLNAT sessions (xlb_dp_nat_gc with the globals as
+ * written) at now_ns (CLOCK_MONOTONIC); totals kept for the stats view.
+ */
+int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now_ns,
+		     struct xlb_nat_gc_stats *st);
+const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent);
 
 #endif /* XLB_AGENT_H */

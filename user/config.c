@@ -30,6 +30,17 @@
 #define CFG_TUN_V6_PLEN_MIN 96
 #define CFG_FILE_MAX	    (16 << 20)
 #define CFG_MAX_CPU	    1023 /* CPU_SETSIZE - 1 */
+/* FULLNAT: session table size, idle timeouts, sweep period. */
+#define CFG_NAT_SESSIONS_MIN 1024
+#define CFG_NAT_SESSIONS_MAX (1U << 24)
+#define CFG_NAT_TIMEOUT_MAX  604800 /* a week, in seconds */
+#define CFG_NAT_GC_MIN_MS    100
+#define CFG_NAT_GC_MAX_MS    60000
+#define CFG_NAT_GC_DEFAULT   1000
+#define CFG_NAT_TCP_S	     900
+#define CFG_NAT_TCP_SYN_S    30
+#define CFG_NAT_TCP_CLOSE_S  10
+#define CFG_NAT_UDP_S	     60
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
 
@@ -43,6 +54,9 @@ struct cfg_ctx {
 	size_t table_size_line;	  /* of the current VIP's table_size, or 0 */
 	struct xlb_vip_spec *vip; /* being read: its reals' checks start
 				     from its check */
+	size_t mss_line;	  /* of the current VIP's mss, or 0 */
+	/* Where each of cfg->nat.laddrs was written. */
+	size_t laddr_lines[XLB_NAT_MAX_LADDRS_TOTAL];
 };
 
 /* One key of a mapping: its name and what reads its (non-null) value. */
@@ -1278,10 +1292,50 @@ static int parse_vip_health(struct cfg_ctx *c, const char *key,
 	return parse_check(c, key, val, false, &vip->check);
 }
 
+/* vips[].mode: tunnel | fullnat. */
+static int parse_vip_mode(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "tunnel or fullnat", &s);
+	if (ret)
+		return ret;
+	if (xlb_fwd_mode_parse(s, &vip->mode))
+		return fail(c, val,
+			    "%s: expected tunnel or fullnat, got '" CFG_QUOTE
+			    "'",
+			    key, s);
+	return 0;
+}
+
+/* vips[].mss: clamp the MSS option of SYNs and SYN-ACKs; TCP only. */
+static int parse_vip_mss(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+	uint32_t mss;
+	int ret;
+
+	ret = node_u32(c, key, val, XLB_MSS_MIN, 65535, &mss);
+	if (ret)
+		return ret;
+	vip->mss = (uint16_t)mss;
+	c->mss_line = node_line(val);
+	return 0;
+}
+
 static const struct cfg_key vip_keys[] = {
-	{"vip", parse_vip_service, true},     {"hash", parse_vip_hash},
-	{"table_size", parse_vip_table_size}, {"reals", parse_reals},
-	{"health", parse_vip_health},	      {NULL},
+	{"vip", parse_vip_service, true},
+	{"hash", parse_vip_hash},
+	{"table_size", parse_vip_table_size},
+	{"reals", parse_reals},
+	{"health", parse_vip_health},
+	{"mode", parse_vip_mode},
+	{"mss", parse_vip_mss},
+	{NULL},
 };
 
 /*
@@ -1326,6 +1380,7 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 	vip->table_size = XLB_RING_SIZE_DEFAULT;
 	vip->line = (int)node_line(item);
 	c->table_size_line = 0;
+	c->mss_line = 0;
 	c->vip = vip;
 	/* The service and the VIP's check first, wherever they are
 	 * written: the checks of its reals start from them. */
@@ -1345,6 +1400,9 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 			       "table_size %u is smaller than the number of "
 			       "reals with a weight (%zu)",
 			       vip->table_size, weighted);
+	if (vip->mss && vip->svc.proto != IPPROTO_TCP)
+		return fail_at(c, c->mss_line,
+			       "mss: only TCP VIPs have an MSS to clamp");
 	return 0;
 }
 
@@ -1536,6 +1594,256 @@ static int parse_control_cpus(struct cfg_ctx *c, const char *key,
 	return 0;
 }
 
+/* A family's name in messages. */
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* Addresses of one family in the local pool. */
+static size_t laddrs_of(const struct xlb_nat_config *nat, int family)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nat->n_laddrs; i++)
+		n += nat->laddrs[i].family == family;
+	return n;
+}
+
+/*
+ * fullnat.local_addresses: the node's SNAT pool, IPv4 and IPv6, distinct,
+ * at most XLB_NAT_MAX_LADDRS of each family.
+ */
+static int parse_nat_laddrs(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct xlb_nat_config *nat = obj;
+	char buf[XLB_IP_STRLEN];
+	struct xlb_ip ip;
+	const char *s = NULL;
+	size_t i, j, n;
+	int ret;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val,
+			    "%s: expected a list of addresses, got %s (write "
+			    "IPv6 addresses in quotes)",
+			    key, node_kind(val));
+	n = seq_len(val);
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+
+		if (node_is_null(item))
+			return fail(c, item, "%s: empty entry", key);
+		ret = node_text(c, key, item, "an address", &s);
+		if (ret)
+			return ret;
+		if (xlb_ip_parse(s, &ip))
+			return fail(c, item,
+				    "%s: invalid IP address '" CFG_QUOTE "'",
+				    key, s);
+		if (!ip_is_usable(&ip))
+			return fail(c, item,
+				    "%s: %s cannot be a local address "
+				    "(unspecified, multicast or broadcast)",
+				    key, s);
+		for (j = 0; j < nat->n_laddrs; j++)
+			if (xlb_ip_equal(&nat->laddrs[j], &ip))
+				return fail(c, item,
+					    "%s: %s is listed twice (first at "
+					    "line %zu)",
+					    key,
+					    xlb_ip_str(&ip, buf, sizeof(buf)),
+					    c->laddr_lines[j]);
+		if (laddrs_of(nat, ip.family) == XLB_NAT_MAX_LADDRS)
+			return fail(c, item, "%s: at most %d %s addresses", key,
+				    XLB_NAT_MAX_LADDRS, family_name(ip.family));
+		c->laddr_lines[nat->n_laddrs] = node_line(item);
+		nat->laddrs[nat->n_laddrs++] = ip;
+	}
+	return 0;
+}
+
+/* A port of a range: digits, 1..65535. */
+static const char *range_port(const char *s, uint32_t *port)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (uint32_t)(s[i] - '0');
+		if (v > 65535)
+			return NULL;
+	}
+	*port = v;
+	return i && v ? s + i : NULL;
+}
+
+/* fullnat.ports: "MIN-MAX", the local ports split between the CPUs. */
+static int parse_nat_ports(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct xlb_nat_config *nat = obj;
+	const char *s = NULL, *p;
+	uint32_t lo = 0, hi = 0;
+	int ret;
+
+	ret = node_text(c, key, val, "a port range MIN-MAX", &s);
+	if (ret)
+		return ret;
+	p = range_port(s, &lo);
+	if (p && *p == '-')
+		p = range_port(p + 1, &hi);
+	else
+		p = NULL;
+	if (!p || *p)
+		return fail(c, val,
+			    "%s: expected a port range MIN-MAX within "
+			    "1..65535, got '" CFG_QUOTE "'",
+			    key, s);
+	if (lo > hi)
+		return fail(c, val, "%s: range %u-%u runs backwards", key, lo,
+			    hi);
+	nat->port_min = (uint16_t)lo;
+	nat->port_max = (uint16_t)hi;
+	return 0;
+}
+
+/* fullnat.sessions: the size of nat_fwd and nat_rev. */
+static int parse_nat_sessions(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct xlb_nat_config *nat = obj;
+
+	return node_u32(c, key, val, CFG_NAT_SESSIONS_MIN, CFG_NAT_SESSIONS_MAX,
+			&nat->sessions);
+}
+
+/* An idle timeout in seconds. */
+static int nat_timeout(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		       uint32_t *out)
+{
+	return node_u32(c, key, val, 1, CFG_NAT_TIMEOUT_MAX, out);
+}
+
+static int parse_nat_tcp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 void *obj)
+{
+	return nat_timeout(c, key, val, &((struct xlb_nat_config *)obj)->tcp_s);
+}
+
+static int parse_nat_tcp_syn(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	return nat_timeout(c, key, val,
+			   &((struct xlb_nat_config *)obj)->tcp_syn_s);
+}
+
+static int parse_nat_tcp_closing(struct cfg_ctx *c, const char *key,
+				 yaml_node_t *val, void *obj)
+{
+	return nat_timeout(c, key, val,
+			   &((struct xlb_nat_config *)obj)->tcp_closing_s);
+}
+
+static int parse_nat_udp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 void *obj)
+{
+	return nat_timeout(c, key, val, &((struct xlb_nat_config *)obj)->udp_s);
+}
+
+static const struct cfg_key nat_timeout_keys[] = {
+	{"tcp", parse_nat_tcp},
+	{"tcp_syn", parse_nat_tcp_syn},
+	{"tcp_closing", parse_nat_tcp_closing},
+	{"udp", parse_nat_udp},
+	{NULL},
+};
+
+/* fullnat.timeouts: idle seconds by state. */
+static int parse_nat_timeouts(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	return walk_map(c, val, "fullnat.timeouts", nat_timeout_keys, obj);
+}
+
+/* fullnat.gc_interval_ms: how often xlbd sweeps expired sessions. */
+static int parse_nat_gc(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	struct xlb_nat_config *nat = obj;
+
+	return node_u32(c, key, val, CFG_NAT_GC_MIN_MS, CFG_NAT_GC_MAX_MS,
+			&nat->gc_interval_ms);
+}
+
+static const struct cfg_key nat_keys[] = {
+	{"local_addresses", parse_nat_laddrs}, {"ports", parse_nat_ports},
+	{"sessions", parse_nat_sessions},      {"timeouts", parse_nat_timeouts},
+	{"gc_interval_ms", parse_nat_gc},      {NULL},
+};
+
+/* fullnat: the node's FULLNAT settings (docs/FULLNAT.md). */
+static int parse_fullnat(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return walk_map(c, val, key, nat_keys, &cfg->nat);
+}
+
+/*
+ * The rules between VIPs and the local pool, once the whole file is
+ * read (either may come first): a fullnat VIP's reals have its family
+ * and the pool has an address of it; no local address is a VIP's.
+ */
+static int check_fullnat(struct cfg_ctx *c)
+{
+	const struct xlb_config *cfg = c->cfg;
+	char a[XLB_IP_STRLEN], b[XLB_SERVICE_STRLEN];
+	const struct xlb_vip_spec *v;
+	const struct xlb_real_spec *r;
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_vips; i++) {
+		v = &cfg->vips[i];
+		if (v->mode != XLB_MODE_FULLNAT)
+			continue;
+		for (j = 0; j < v->n_reals; j++) {
+			r = &v->reals[j];
+			if (r->ip.family != v->svc.ip.family)
+				return fail_at(
+					c, (size_t)r->line,
+					"real %s: the reals of fullnat VIP %s "
+					"must be %s like it",
+					xlb_ip_str(&r->ip, a, sizeof(a)),
+					xlb_service_str(&v->svc, b, sizeof(b)),
+					family_name(v->svc.ip.family));
+		}
+		if (!laddrs_of(&cfg->nat, v->svc.ip.family))
+			return fail_at(c, (size_t)v->line,
+				       "VIP %s is fullnat, but "
+				       "fullnat.local_addresses has no %s "
+				       "address",
+				       xlb_service_str(&v->svc, b, sizeof(b)),
+				       family_name(v->svc.ip.family));
+	}
+	for (i = 0; i < cfg->nat.n_laddrs; i++)
+		for (j = 0; j < cfg->n_vips; j++)
+			if (xlb_ip_equal(&cfg->nat.laddrs[i],
+					 &cfg->vips[j].svc.ip))
+				return fail_at(
+					c, c->laddr_lines[i],
+					"local address %s is also the address "
+					"of VIP %s (line %d)",
+					xlb_ip_str(&cfg->nat.laddrs[i], a,
+						   sizeof(a)),
+					xlb_service_str(&cfg->vips[j].svc, b,
+							sizeof(b)),
+					cfg->vips[j].line);
+	return 0;
+}
+
 static const struct cfg_key top_keys[] = {
 	{"interfaces", parse_interfaces},
 	{"xdp_mode", parse_xdp_mode},
@@ -1548,6 +1856,7 @@ static const struct cfg_key top_keys[] = {
 	{"gateway_mac", parse_gw_mac},
 	{"metrics", parse_metrics},
 	{"control_cpus", parse_control_cpus},
+	{"fullnat", parse_fullnat},
 	{"vips", parse_vips},
 	{NULL},
 };
@@ -1583,7 +1892,8 @@ static int parse_root(struct cfg_ctx *c, yaml_node_t *root)
 				return ret;
 		}
 	}
-	return walk_map(c, root, NULL, top_keys, c->cfg);
+	ret = walk_map(c, root, NULL, top_keys, c->cfg);
+	return ret ? ret : check_fullnat(c);
 }
 
 /*
@@ -1659,6 +1969,14 @@ void xlb_config_defaults(struct xlb_config *cfg)
 			 &cfg->tun_src_v6_plen);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s",
 		 XLB_DEFAULT_METRICS);
+	cfg->nat.port_min = XLB_NAT_PORT_MIN_DEFAULT;
+	cfg->nat.port_max = XLB_NAT_PORT_MAX_DEFAULT;
+	cfg->nat.sessions = XLB_NAT_SESSIONS_DEFAULT;
+	cfg->nat.tcp_s = CFG_NAT_TCP_S;
+	cfg->nat.tcp_syn_s = CFG_NAT_TCP_SYN_S;
+	cfg->nat.tcp_closing_s = CFG_NAT_TCP_CLOSE_S;
+	cfg->nat.udp_s = CFG_NAT_UDP_S;
+	cfg->nat.gc_interval_ms = CFG_NAT_GC_DEFAULT;
 }
 
 /*

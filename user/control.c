@@ -154,17 +154,59 @@ static int ctl_ping(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return 0;
 }
 
-/* vip.add: vip, optional hash and table_size. */
+/* Sessions listed at most, unless the request asks for fewer. */
+#define CTL_SESSIONS_LIMIT     1000
+#define CTL_SESSIONS_LIMIT_MAX 1000000
+
+/* The optional mode field; *mode unchanged when absent. */
+static int ctl_get_mode(json_t *req, enum xlb_fwd_mode *mode, char *err,
+			size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(req, "mode"));
+
+	if (s && xlb_fwd_mode_parse(s, mode))
+		return ctl_fail(-EINVAL, err, errlen,
+				"bad mode '%s': expected tunnel or fullnat", s);
+	return 0;
+}
+
+/* The optional mss field: 0 (off) or XLB_MSS_MIN..65535. */
+static int ctl_get_mss(json_t *req, uint16_t def, uint16_t *mss, char *err,
+		       size_t errlen)
+{
+	uint32_t v = 0;
+	int ret;
+
+	ret = ctl_get_uint(req, "mss", def, 0, 65535, &v, err, errlen);
+	if (ret)
+		return ret;
+	if (v && v < XLB_MSS_MIN)
+		return ctl_fail(-ERANGE, err, errlen,
+				"mss %u is out of range %u..65535 (0: off)", v,
+				XLB_MSS_MIN);
+	*mss = (uint16_t)v;
+	return 0;
+}
+
+/* vip.add: vip, optional hash, table_size, mode and mss. */
 static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 		       char *err, size_t errlen)
 {
 	enum xlb_hash_mode hash = XLB_HASH_MAGLEV;
+	enum xlb_fwd_mode mode = XLB_MODE_TUNNEL;
 	struct xlb_service svc;
 	uint32_t table_size = 0;
+	char msg[XLB_ERR_LEN];
+	uint16_t mss = 0;
 	const char *s;
 	int ret;
 
 	ret = ctl_get_service(req, "vip", &svc, err, errlen);
+	if (ret)
+		return ret;
+	ret = ctl_get_mode(req, &mode, err, errlen);
+	if (!ret)
+		ret = ctl_get_mss(req, 0, &mss, err, errlen);
 	if (ret)
 		return ret;
 	s = json_string_value(json_object_get(req, "hash"));
@@ -179,7 +221,97 @@ static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	if (!xlb_is_prime(table_size))
 		return ctl_fail(-EINVAL, err, errlen,
 				"table_size %u is not a prime", table_size);
-	return xlb_vip_add(agent, &svc, hash, table_size, err, errlen);
+	ret = xlb_vip_add(agent, &svc, hash, table_size, err, errlen);
+	if (ret || (mode == XLB_MODE_TUNNEL && !mss))
+		return ret;
+	ret = xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
+	if (ret)
+		/* All or nothing: the VIP has no reals yet, no traffic. */
+		xlb_vip_del(agent, &svc, msg, sizeof(msg));
+	return ret;
+}
+
+/* vip.set: vip, then mode and/or mss; what is left out stays. */
+static int ctl_vip_set(struct xlb_agent *agent, json_t *req, json_t *reply,
+		       char *err, size_t errlen)
+{
+	struct xlb_service svc;
+	enum xlb_fwd_mode mode;
+	uint16_t mss;
+	int ret;
+
+	ret = ctl_get_service(req, "vip", &svc, err, errlen);
+	if (ret)
+		return ret;
+	if (!json_object_get(req, "mode") && !json_object_get(req, "mss"))
+		return ctl_fail(-EINVAL, err, errlen,
+				"vip.set needs mode or mss");
+	ret = xlb_vip_get_mode(agent, &svc, &mode, &mss, err, errlen);
+	if (!ret)
+		ret = ctl_get_mode(req, &mode, err, errlen);
+	if (!ret)
+		ret = ctl_get_mss(req, mss, &mss, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
+}
+
+/* laddr.add, laddr.del: address. */
+static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
+			 char *err, size_t errlen)
+{
+	struct xlb_ip ip;
+	int ret;
+
+	ret = ctl_get_ip(req, "address", &ip, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_laddr_add(agent, &ip, err, errlen);
+}
+
+static int ctl_laddr_del(struct xlb_agent *agent, json_t *req, json_t *reply,
+			 char *err, size_t errlen)
+{
+	struct xlb_ip ip;
+	int ret;
+
+	ret = ctl_get_ip(req, "address", &ip, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_laddr_del(agent, &ip, err, errlen);
+}
+
+/* laddr.list: the local pool with each address's sessions. */
+static int ctl_laddr_list(struct xlb_agent *agent, json_t *req, json_t *reply,
+			  char *err, size_t errlen)
+{
+	return ctl_merge(reply, xlb_agent_laddrs_json(agent), err, errlen);
+}
+
+/* sessions: optional vip and limit. */
+static int ctl_sessions(struct xlb_agent *agent, json_t *req, json_t *reply,
+			char *err, size_t errlen)
+{
+	struct xlb_service svc;
+	uint32_t limit = 0;
+	json_t *view;
+	int ret;
+
+	if (json_object_get(req, "vip")) {
+		ret = ctl_get_service(req, "vip", &svc, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = ctl_get_uint(req, "limit", CTL_SESSIONS_LIMIT, 1,
+			   CTL_SESSIONS_LIMIT_MAX, &limit, err, errlen);
+	if (ret)
+		return ret;
+	view = xlb_agent_sessions_json(
+		agent, json_object_get(req, "vip") ? &svc : NULL, limit);
+	if (!view && json_object_get(req, "vip"))
+		return ctl_fail(-ENOENT, err, errlen, "no such VIP %s",
+				json_string_value(json_object_get(req, "vip")));
+	return ctl_merge(reply, view, err, errlen);
 }
 
 /* vip.del: vip. */
@@ -334,9 +466,26 @@ static const struct ctl_field vip_fields[] = {
 };
 
 static const struct ctl_field vip_add_fields[] = {
+	{"vip", CTL_F_STRING, true},	   {"hash", CTL_F_STRING, false},
+	{"table_size", CTL_F_UINT, false}, {"mode", CTL_F_STRING, false},
+	{"mss", CTL_F_UINT, false},	   {NULL},
+};
+
+static const struct ctl_field vip_set_fields[] = {
 	{"vip", CTL_F_STRING, true},
-	{"hash", CTL_F_STRING, false},
-	{"table_size", CTL_F_UINT, false},
+	{"mode", CTL_F_STRING, false},
+	{"mss", CTL_F_UINT, false},
+	{NULL},
+};
+
+static const struct ctl_field laddr_fields[] = {
+	{"address", CTL_F_STRING, true},
+	{NULL},
+};
+
+static const struct ctl_field sessions_fields[] = {
+	{"vip", CTL_F_STRING, false},
+	{"limit", CTL_F_UINT, false},
 	{NULL},
 };
 
@@ -373,6 +522,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"real.undrain", real_fields, ctl_real_undrain},
 	{"reload", no_fields, ctl_reload},
 	{"shutdown", no_fields, ctl_shutdown},
+	{"vip.set", vip_set_fields, ctl_vip_set},
+	{"laddr.add", laddr_fields, ctl_laddr_add},
+	{"laddr.del", laddr_fields, ctl_laddr_del},
+	{"laddr.list", no_fields, ctl_laddr_list},
+	{"sessions", sessions_fields, ctl_sessions},
 };
 
 /*

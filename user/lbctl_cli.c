@@ -38,12 +38,20 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply);
 static void print_reload(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply);
+static void print_laddrs(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply);
+static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
+			   json_t *reply);
+static int vip_set_setup(struct lbctl_invocation *inv,
+			 const struct lbctl_values *v, char *err,
+			 size_t errlen);
 static int build_status(const struct lbctl_cmd *cmd,
 			const struct lbctl_values *v, json_t **req);
 static int stats_setup(struct lbctl_invocation *inv,
 		       const struct lbctl_values *v, char *err, size_t errlen);
 
 static const char *const hash_choices[] = {"maglev", "source-ip", NULL};
+static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
 
 #define ARG_VIP                                                            \
 	{                                                                  \
@@ -72,6 +80,24 @@ static const char *const hash_choices[] = {"maglev", "source-ip", NULL};
 	"share of new flows relative to the VIP's other reals; 0 keeps the "  \
 	"real but sends it no new flows; 0.." STR(XLB_MAX_WEIGHT)
 /* clang-format on */
+
+#define MSS_HELP                                                              \
+	"clamp the MSS option of the client's SYN (and, in fullnat mode, of " \
+	"the real's SYN-ACK) to N; " STR(XLB_MSS_MIN) "..65535, 0 turns it "  \
+						      "off; TCP VIPs only"
+
+#define OPT_MODE(help_text)                                   \
+	{                                                     \
+		.name = "mode", .type = LBCTL_T_ENUM,         \
+		.metavar = "tunnel|fullnat", .key = "mode",   \
+		.choices = mode_choices, .help = (help_text), \
+	}
+
+#define OPT_MSS                                                      \
+	{                                                            \
+		.name = "mss", .type = LBCTL_T_UINT, .metavar = "N", \
+		.key = "mss", .max = 65535, .help = MSS_HELP,        \
+	}
 
 #define OPT_WEIGHT(req)                                                    \
 	{                                                                  \
@@ -124,6 +150,56 @@ static const struct lbctl_param vip_add_opts[] = {
 		.max = XLB_RING_SIZE_MAX,
 		.prime = true,
 		.help = TABLE_SIZE_HELP,
+	},
+	OPT_MODE("tunnel encapsulates to the real, which answers the client "
+		 "itself; fullnat translates both ways (the real needs "
+		 "nothing, a local address is needed: lbctl laddr add); "
+		 "default tunnel"),
+	OPT_MSS,
+	{0},
+};
+
+/* In the order of the VIP_SET_OPT_* indices. */
+enum {
+	VIP_SET_OPT_MODE,
+	VIP_SET_OPT_MSS,
+};
+
+static const struct lbctl_param vip_set_opts[] = {
+	OPT_MODE("the forwarding mode; the VIP keeps its reals, its flows of "
+		 "the old mode end"),
+	OPT_MSS,
+	{0},
+};
+
+static const struct lbctl_param laddr_args[] = {
+	{
+		.name = "ADDR",
+		.type = LBCTL_T_IP,
+		.key = "address",
+		.help = "an IPv4 or IPv6 local (SNAT) address of this node, "
+			"routed to it by the reals, used by nothing else",
+	},
+	{0},
+};
+
+static const struct lbctl_param sessions_opts[] = {
+	{
+		.name = "vip",
+		.type = LBCTL_T_SERVICE,
+		.metavar = "VIP",
+		.key = "vip",
+		.help = "only the sessions of this VIP (ADDR:PORT/PROTO)",
+	},
+	{
+		.name = "limit",
+		.type = LBCTL_T_UINT,
+		.metavar = "N",
+		.key = "limit",
+		.min = 1,
+		.max = 1000000,
+		.help = "list at most N sessions (the daemon's default: 1000); "
+			"the total is always shown",
 	},
 	{0},
 };
@@ -222,6 +298,14 @@ static const struct lbctl_cmd commands[] = {
 		.print = print_vips,
 	},
 	{
+		.words = {"vip", "set"},
+		.cmd = "vip.set",
+		.summary = "change a VIP's forwarding mode or MSS clamp",
+		.args = vip_args,
+		.opts = vip_set_opts,
+		.setup = vip_set_setup,
+	},
+	{
 		.words = {"real", "add"},
 		.cmd = "real.add",
 		.summary = REAL_ADD_SUMMARY,
@@ -302,6 +386,38 @@ static const struct lbctl_cmd commands[] = {
 			   "its pins",
 		.args = no_params,
 		.opts = no_params,
+	},
+	{
+		.words = {"laddr", "add"},
+		.cmd = "laddr.add",
+		.summary = "add a local address to the FULLNAT pool",
+		.args = laddr_args,
+		.opts = no_params,
+	},
+	{
+		.words = {"laddr", "del"},
+		.cmd = "laddr.del",
+		.summary = "remove a local address from the pool; its sessions "
+			   "end",
+		.args = laddr_args,
+		.opts = no_params,
+	},
+	{
+		.words = {"laddr", "list"},
+		.cmd = "laddr.list",
+		.summary = "list the local addresses and their sessions",
+		.args = no_params,
+		.opts = no_params,
+		.print = print_laddrs,
+	},
+	{
+		.words = {"sessions"},
+		.cmd = "sessions",
+		.summary = "list FULLNAT sessions: translation, state, idle "
+			   "time",
+		.args = no_params,
+		.opts = sessions_opts,
+		.print = print_sessions,
 	},
 	{
 		.words = {"decap", "attach"},
@@ -799,6 +915,17 @@ static int build_status(const struct lbctl_cmd *cmd,
 	return *out ? 0 : -ENOMEM;
 }
 
+/* vip set: at least one of --mode and --mss. */
+static int vip_set_setup(struct lbctl_invocation *inv,
+			 const struct lbctl_values *v, char *err, size_t errlen)
+{
+	if (!v->opts[VIP_SET_OPT_MODE] && !v->opts[VIP_SET_OPT_MSS]) {
+		snprintf(err, errlen, "vip set needs --mode or --mss");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* stats: --rate, --watch [SECONDS] and --count N (which needs --watch). */
 static int stats_setup(struct lbctl_invocation *inv,
 		       const struct lbctl_values *v, char *err, size_t errlen)
@@ -968,21 +1095,36 @@ static const char *opt_label(const struct lbctl_param *o, char *buf, size_t len)
 	return buf;
 }
 
-/* "lbctl vip add VIP [--hash maglev|source-ip] [--table-size M]" */
-static void print_cmd_usage(FILE *f, const struct lbctl_cmd *c)
+/*
+ * "lbctl vip add VIP [--hash maglev|source-ip] [--table-size M] ...",
+ * from column col on, options wrapped at HELP_WIDTH onto lines indented
+ * under the first argument.
+ */
+static void print_cmd_usage(FILE *f, int col, const struct lbctl_cmd *c)
 {
 	const struct lbctl_param *o;
+	char tok[96];
+	int indent, n;
 	size_t i;
 
-	fputs("lbctl", f);
+	col += fprintf(f, "lbctl");
 	for (i = 0; i < cmd_n_words(c); i++)
-		fprintf(f, " %s", c->words[i]);
+		col += fprintf(f, " %s", c->words[i]);
+	indent = col + 1;
 	for (i = 0; c->args[i].name; i++)
-		fprintf(f, " %s", c->args[i].name);
-	for (o = c->opts; o->name; o++)
-		fprintf(f, " %s--%s%s%s%s", o->required ? "" : "[", o->name,
-			o->metavar ? " " : "", o->metavar ? o->metavar : "",
-			o->required ? "" : "]");
+		col += fprintf(f, " %s", c->args[i].name);
+	for (o = c->opts; o->name; o++) {
+		n = snprintf(
+			tok, sizeof(tok), "%s--%s%s%s%s",
+			o->required ? "" : "[", o->name, o->metavar ? " " : "",
+			o->metavar ? o->metavar : "", o->required ? "" : "]");
+		if (col + 1 + n > HELP_WIDTH) {
+			fprintf(f, "\n%*s%s", indent, "", tok);
+			col = indent + n;
+		} else {
+			col += fprintf(f, " %s", tok);
+		}
+	}
 	fputc('\n', f);
 }
 
@@ -1006,7 +1148,7 @@ void lbctl_help(FILE *f, const struct lbctl_invocation *inv)
 
 	if (c) {
 		fputs("Usage: ", f);
-		print_cmd_usage(f, c);
+		print_cmd_usage(f, 7, c);
 		/* Summaries read as list items; here they are a sentence. */
 		fprintf(f, "\n%c%s.\n", toupper((unsigned char)c->summary[0]),
 			c->summary + 1);
@@ -1037,7 +1179,7 @@ void lbctl_help(FILE *f, const struct lbctl_invocation *inv)
 		if (!cmd_has_prefix(&commands[i], inv->words, inv->n_words))
 			continue;
 		fputs("  ", f);
-		print_cmd_usage(f, &commands[i]);
+		print_cmd_usage(f, 2, &commands[i]);
 		print_wrapped(f, 0, 8, commands[i].summary);
 	}
 	print_global_help(f);
@@ -1090,7 +1232,7 @@ void lbctl_usage(FILE *f, const struct lbctl_invocation *inv)
 					       inv->n_words))
 			continue;
 		fputs(prefix, f);
-		print_cmd_usage(f, &commands[i]);
+		print_cmd_usage(f, (int)strlen(prefix), &commands[i]);
 		prefix = "       ";
 	}
 	if (inv->cmd || inv->n_words)
@@ -1161,16 +1303,21 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 	json_t *vips = json_object_get(reply, "vips"), *vip, *reals, *real;
 	int wname = width_names(vips, width_str(0, "VIP"));
 	int wreal = wname - (int)strlen(REAL_PREFIX);
+	char mss[16];
 	size_t i, j;
 
-	fprintf(f, "%-*s  %-9s  %7s  %5s\n", wname, "VIP", "HASH", "TABLE",
-		"REALS");
+	fprintf(f, "%-*s  %-9s  %-7s  %5s  %7s  %5s\n", wname, "VIP", "HASH",
+		"MODE", "MSS", "TABLE", "REALS");
 	for (i = 0; i < json_array_size(vips); i++) {
 		vip = json_array_get(vips, i);
 		reals = json_object_get(vip, "reals");
-		fprintf(f, "%-*s  %-9s  %7lld  %5zu\n", wname, jstr(vip, "vip"),
-			jstr(vip, "hash"), jint(vip, "table_size"),
-			json_array_size(reals));
+		if (jint(vip, "mss"))
+			snprintf(mss, sizeof(mss), "%lld", jint(vip, "mss"));
+		else
+			snprintf(mss, sizeof(mss), "-");
+		fprintf(f, "%-*s  %-9s  %-7s  %5s  %7lld  %5zu\n", wname,
+			jstr(vip, "vip"), jstr(vip, "hash"), jstr(vip, "mode"),
+			mss, jint(vip, "table_size"), json_array_size(reals));
 		for (j = 0; j < json_array_size(reals); j++) {
 			real = json_array_get(reals, j);
 			fprintf(f, REAL_PREFIX "%-*s  weight %-5lld  %s\n",
@@ -1201,6 +1348,104 @@ static void stats_row(FILE *f, const struct stats_widths *w, const char *prefix,
 		w->name - (int)strlen(prefix), name, w->packets,
 		jint(o, "packets"), w->bytes, jint(o, "bytes"), w->flows,
 		jint(o, "new_flows"));
+}
+
+/* Local addresses and their sessions, as a table. */
+static void print_laddr_table(FILE *f, json_t *laddrs)
+{
+	int wa = width_str(0, "LOCAL ADDRESS"), ws = width_str(0, "SESSIONS");
+	json_t *l;
+	size_t i;
+
+	json_array_foreach(laddrs, i, l) {
+		wa = width_str(wa, jstr(l, "address"));
+		ws = width_int(ws, jint(l, "sessions"));
+	}
+	fprintf(f, "%-*s  %*s\n", wa, "LOCAL ADDRESS", ws, "SESSIONS");
+	json_array_foreach(laddrs, i, l)
+		fprintf(f, "%-*s  %*lld\n", wa, jstr(l, "address"), ws,
+			jint(l, "sessions"));
+}
+
+/*
+ * stats: the FULLNAT block, when the node has a local pool or sessions:
+ * active sessions, the port split, the sweeps, each local address.
+ */
+static void print_fullnat(FILE *f, json_t *fn)
+{
+	json_t *laddrs = json_object_get(fn, "local_addresses");
+	json_t *gc = json_object_get(fn, "gc");
+
+	if (!json_is_object(fn) ||
+	    (!json_array_size(laddrs) && !jint(fn, "entries")))
+		return;
+	fprintf(f,
+		"\nFULLNAT: %lld active sessions (%lld entries of %lld), "
+		"ports %lld-%lld, %lld per CPU on %lld CPUs\n",
+		jint(fn, "sessions"), jint(fn, "entries"),
+		jint(fn, "table_size"), jint(fn, "port_min"),
+		jint(fn, "port_max"), jint(fn, "ports_per_cpu"),
+		jint(fn, "cpus"));
+	fprintf(f, "sweeps: %lld, %lld sessions expired, %lld orphans\n",
+		jint(gc, "sweeps"), jint(gc, "expired"), jint(gc, "orphans"));
+	if (json_array_size(laddrs)) {
+		fputc('\n', f);
+		print_laddr_table(f, laddrs);
+	}
+}
+
+/* laddr list */
+static void print_laddrs(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply)
+{
+	print_laddr_table(f, json_object_get(reply, "local_addresses"));
+}
+
+/* Columns of the sessions table, in order. */
+static const char *const session_cols[][2] = {
+	{"proto", "PROTO"}, {"client", "CLIENT"}, {"vip", "VIP"},
+	{"local", "LOCAL"}, {"real", "REAL"},	  {"state", "STATE"},
+};
+
+/* sessions: one line per session, then how many there are. */
+static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
+			   json_t *reply)
+{
+	json_t *list = json_object_get(reply, "sessions"), *o, *v;
+	int w[ARRAY_SIZE(session_cols)], widle = width_str(0, "IDLE");
+	const char *cell;
+	size_t i, c;
+
+	for (c = 0; c < ARRAY_SIZE(session_cols); c++)
+		w[c] = width_str(0, session_cols[c][1]);
+	json_array_foreach(list, i, o) {
+		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
+			v = json_object_get(o, session_cols[c][0]);
+			w[c] = width_str(w[c], json_is_string(v)
+						       ? json_string_value(v)
+						       : "-");
+		}
+		widle = width_int(widle, jint(o, "idle_seconds"));
+	}
+	for (c = 0; c < ARRAY_SIZE(session_cols); c++)
+		fprintf(f, "%-*s  ", w[c], session_cols[c][1]);
+	fprintf(f, "%*s\n", widle, "IDLE");
+	json_array_foreach(list, i, o) {
+		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
+			v = json_object_get(o, session_cols[c][0]);
+			cell = json_is_string(v) ? json_string_value(v) : "-";
+			fprintf(f, "%-*s  ", w[c], cell);
+		}
+		fprintf(f, "%*lld\n", widle, jint(o, "idle_seconds"));
+	}
+	if (json_is_true(json_object_get(reply, "truncated")))
+		fprintf(f,
+			"(%zu of %lld sessions shown: --limit N shows "
+			"more)\n",
+			json_array_size(list), jint(reply, "total"));
+	else
+		fprintf(f, "%lld session%s\n", jint(reply, "total"),
+			jint(reply, "total") == 1 ? "" : "s");
 }
 
 /* stats: counters per VIP and real, then the non-zero reasons. */
@@ -1256,6 +1501,7 @@ static void print_stats(FILE *f, const struct lbctl_invocation *inv,
 			fprintf(f, "%-*s  %*lld\n", wreason,
 				json_object_iter_key(it), wcount, count);
 	}
+	print_fullnat(f, json_object_get(reply, "fullnat"));
 }
 
 /* ping: the daemon's version and where it answered. */

@@ -35,6 +35,7 @@ struct xlb_dp {
 	int ncpus;
 	uint32_t max_vips;
 	uint32_t max_reals;
+	uint32_t nat_sessions; /* nat_fwd and nat_rev size */
 	char *pin_path;
 	bool adopted; /* the maps were pinned by an earlier agent */
 	struct xlb_dp_link links[XLB_MAX_INTERFACES];
@@ -84,6 +85,43 @@ static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
 	return 0;
 }
 
+/* Reuse a pinned devmap, if there is one, before load. */
+static int adopt_devmap(struct xlb_dp *dp, struct bpf_map *map,
+			const char *pin_path, char *err, size_t errlen)
+{
+	char path[512];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT
+			       ? 0
+			       : xlb_errf(err, errlen, -errno, "opening %s: %s",
+					  path, strerror(errno));
+	ret = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	if (ret)
+		return xlb_errf(err, errlen, ret, "reusing %s: %s", path,
+				strerror(-ret));
+	return 0;
+}
+
+/* Pin the devmap after load when it was not adopted. */
+static int pin_devmap(struct xlb_dp *dp, char *err, size_t errlen)
+{
+	struct bpf_map *map = dp->skel->maps.tx_ports;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dp->pin_path, bpf_map__name(map));
+	if (!access(path, F_OK))
+		return 0;
+	if (bpf_obj_pin(bpf_map__fd(map), path))
+		return xlb_errf(err, errlen, -errno, "pinning %s: %s", path,
+				strerror(errno));
+	return 0;
+}
+
 /*
  * Give every map a pin under pin_path. libbpf then reuses a compatible
  * map already pinned there (an earlier agent's: a restart adopts the
@@ -104,6 +142,15 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
+		/* The kernel adds BPF_F_RDONLY_PROG to every devmap, which
+		 * libbpf's check of a pinned map then calls a mismatch:
+		 * tx_ports is adopted and pinned by hand (pin_devmap). */
+		if (map == dp->skel->maps.tx_ports) {
+			ret = adopt_devmap(dp, map, pin_path, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/%s", pin_path,
 			 bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, path);
@@ -141,12 +188,18 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	}
 	dp->skel = skel;
 	bpf_map__set_max_entries(skel->maps.vips, dp->max_vips);
-	bpf_map__set_max_entries(skel->maps.vip_addrs, dp->max_vips);
+	/* VIP addresses and the local pool share vip_addrs. */
+	bpf_map__set_max_entries(skel->maps.vip_addrs,
+				 dp->max_vips + 2 * XLB_NAT_MAX_LADDRS);
 	bpf_map__set_max_entries(skel->maps.rings, dp->max_vips);
 	bpf_map__set_max_entries(skel->maps.vip_stats, dp->max_vips);
 	bpf_map__set_max_entries(skel->maps.reals, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.real_stats, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.ct_maps, dp->ncpus);
+	dp->nat_sessions = opts->nat_sessions ? opts->nat_sessions
+					      : XLB_NAT_SESSIONS_DEFAULT;
+	bpf_map__set_max_entries(skel->maps.nat_fwd, dp->nat_sessions);
+	bpf_map__set_max_entries(skel->maps.nat_rev, dp->nat_sessions);
 	if (opts->pin_path) {
 		ret = set_pin_paths(dp, opts->pin_path, err, errlen);
 		if (ret)
@@ -165,9 +218,15 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 			dp->adopted ? opts->pin_path : "", strerror(-ret));
 		goto out_destroy;
 	}
+	if (dp->pin_path) {
+		ret = pin_devmap(dp, err, errlen);
+		if (ret)
+			goto out_destroy;
+	}
 	/* Adopted maps keep the sizes they were made with. */
 	dp->max_vips = bpf_map__max_entries(skel->maps.vips);
 	dp->max_reals = bpf_map__max_entries(skel->maps.reals);
+	dp->nat_sessions = bpf_map__max_entries(skel->maps.nat_fwd);
 	ret = create_ct_tables(
 		dp, opts->ct_size ? opts->ct_size : XLB_CT_SIZE_DEFAULT, err,
 		errlen);
@@ -217,6 +276,51 @@ uint32_t xlb_dp_max_vips(const struct xlb_dp *dp)
 uint32_t xlb_dp_max_reals(const struct xlb_dp *dp)
 {
 	return dp->max_reals;
+}
+
+int xlb_dp_ncpus(const struct xlb_dp *dp)
+{
+	return dp->ncpus;
+}
+
+uint32_t xlb_dp_nat_sessions(const struct xlb_dp *dp)
+{
+	return dp->nat_sessions;
+}
+
+/* Redirects to an interface go through tx_ports: key and value ifindex. */
+static int tx_port_set(struct xlb_dp *dp, uint32_t ifindex, bool on)
+{
+	int fd = bpf_map__fd(dp->skel->maps.tx_ports);
+
+	if (on)
+		return bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY)
+			       ? -errno
+			       : 0;
+	if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_tx_ports_prune(struct xlb_dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.tx_ports);
+	uint32_t key, next, stale[64];
+	size_t n = 0, i, l;
+	void *prev = NULL;
+
+	while (n < 64 && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		for (l = 0; l < dp->n_links; l++)
+			if ((uint32_t)dp->links[l].ifindex == key)
+				break;
+		if (l == dp->n_links)
+			stale[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		tx_port_set(dp, stale[i], false);
+	return 0;
 }
 
 /* The XLB balancer already on ifindex, if any: its id and how attached. */
@@ -304,9 +408,19 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 					"replacing the running program on %s: "
 					"%s",
 					ifname, strerror(-ret));
+		ret = tx_port_set(dp, ifindex, true);
+		if (ret)
+			return xlb_errf(err, errlen, ret,
+					"adding %s to tx_ports: %s", ifname,
+					strerror(-ret));
 		dp->n_links++;
 		return 0;
 	}
+	/* In the devmap before the first packet can be redirected to it. */
+	ret = tx_port_set(dp, ifindex, true);
+	if (ret)
+		return xlb_errf(err, errlen, ret, "adding %s to tx_ports: %s",
+				ifname, strerror(-ret));
 
 	prog = xdp_program__from_fd(xlb_dp_prog_fd(dp));
 	ret = libxdp_get_error(prog);
@@ -319,6 +433,7 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 	xlb_log_libs_quiet(false);
 	xdp_program__close(prog);
 	if (ret) {
+		tx_port_set(dp, ifindex, false);
 		libxdp_strerror(ret, msg, sizeof(msg));
 		return xlb_errf(err, errlen, ret,
 				"attaching to %s in %s mode: %s", ifname,
@@ -355,6 +470,7 @@ int xlb_dp_detach_all(struct xlb_dp *dp)
 		uint32_t id;
 		bool alone;
 
+		tx_port_set(dp, link->ifindex, false);
 		/* Whoever attached it (we, or the agent we took over from),
 		 * detach what is ours and only that. */
 		if (find_ours(link->ifindex, &id, &alone))
@@ -450,17 +566,105 @@ int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 			int delta)
 {
 	int fd = bpf_map__fd(dp->skel->maps.vip_addrs);
-	uint32_t n = 0;
+	uint32_t v = 0, n, flags;
 
-	if (bpf_map_lookup_elem(fd, key, &n) && errno != ENOENT)
+	if (bpf_map_lookup_elem(fd, key, &v) && errno != ENOENT)
 		return -errno;
-	if (delta < 0 && n <= (uint32_t)-delta) {
+	/* The count lives beside the local-address flag. */
+	flags = v & XLB_ADDR_F_LOCAL;
+	n = v & ~XLB_ADDR_F_LOCAL;
+	if (delta < 0 && n <= (uint32_t)-delta)
+		n = 0;
+	else
+		n += delta;
+	v = flags | n;
+	if (!v) {
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
 			return -errno;
 		return 0;
 	}
-	n += delta;
-	if (bpf_map_update_elem(fd, key, &n, BPF_ANY))
+	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
+			  bool local)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vip_addrs);
+	uint32_t v = 0;
+
+	if (bpf_map_lookup_elem(fd, key, &v) && errno != ENOENT)
+		return -errno;
+	v = local ? v | XLB_ADDR_F_LOCAL : v & ~XLB_ADDR_F_LOCAL;
+	if (!v) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+bool xlb_dp_local_addr_get(struct xlb_dp *dp,
+			   const struct xlb_vip_addr_key *key)
+{
+	uint32_t v = 0;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.vip_addrs), key,
+				    &v) &&
+	       (v & XLB_ADDR_F_LOCAL);
+}
+
+/* nat_laddrs index of a family's slot; -EINVAL when out of range. */
+static int laddr_index(int family, uint32_t slot, uint32_t *idx)
+{
+	if ((family != XLB_AF_INET && family != XLB_AF_INET6) ||
+	    slot >= XLB_NAT_MAX_LADDRS)
+		return -EINVAL;
+	*idx = (family == XLB_AF_INET ? 0 : 1) * XLB_NAT_MAX_LADDRS + slot;
+	return 0;
+}
+
+int xlb_dp_nat_laddr_put(struct xlb_dp *dp, int family, uint32_t slot,
+			 const struct xlb_addr *addr)
+{
+	struct xlb_nat_laddr v = {.addr = *addr};
+	uint32_t idx;
+	int ret;
+
+	ret = laddr_index(family, slot, &idx);
+	if (ret)
+		return ret;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.nat_laddrs), &idx,
+				&v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_nat_laddr_get(struct xlb_dp *dp, int family, uint32_t slot,
+			 struct xlb_addr *addr)
+{
+	struct xlb_nat_laddr v;
+	uint32_t idx;
+	int ret;
+
+	ret = laddr_index(family, slot, &idx);
+	if (ret)
+		return ret;
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.nat_laddrs), &idx,
+				&v))
+		return -errno;
+	*addr = v.addr;
+	return 0;
+}
+
+int xlb_dp_get_globals(struct xlb_dp *dp, struct xlb_globals *g)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.globals), &zero, g))
 		return -errno;
 	return 0;
 }
@@ -549,6 +753,8 @@ static int sum_counters(struct xlb_dp *dp, struct bpf_map *map, uint32_t id,
 		out->packets += vals[i].packets;
 		out->bytes += vals[i].bytes;
 		out->new_flows += vals[i].new_flows;
+		out->reply_packets += vals[i].reply_packets;
+		out->reply_bytes += vals[i].reply_bytes;
 	}
 	return 0;
 }
@@ -658,4 +864,356 @@ int xlb_dp_map_fd(struct xlb_dp *dp, const char *name)
 
 	map = bpf_object__find_map_by_name(dp->skel->obj, name);
 	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+/* ---- FULLNAT sessions --------------------------------------------------- */
+
+#define NAT_BATCH 4096
+
+/* One batch of a walk: n keys and values side by side. */
+typedef int (*walk_fn)(const void *keys, const void *vals, uint32_t n,
+		       void *arg);
+
+/*
+ * Walk a hash map in batches (BPF_MAP_LOOKUP_BATCH). Entries that the
+ * data path adds or removes meanwhile may be seen or missed, never
+ * torn.
+ */
+static int map_walk(int fd, size_t ksize, size_t vsize, walk_fn fn, void *arg)
+{
+	/* The batch token of a hash map is a bucket index; room to spare. */
+	uint64_t in_tok[8], out_tok[8];
+	void *keys, *vals, *in = NULL;
+	bool done = false;
+	uint32_t count;
+	int ret = 0;
+
+	keys = calloc(NAT_BATCH, ksize);
+	vals = calloc(NAT_BATCH, vsize);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!done) {
+		count = NAT_BATCH;
+		ret = bpf_map_lookup_batch(fd, in, out_tok, keys, vals, &count,
+					   NULL);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		done = ret != 0;
+		ret = count ? fn(keys, vals, count, arg) : 0;
+		if (ret)
+			break;
+		memcpy(in_tok, out_tok, sizeof(in_tok));
+		in = in_tok;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+struct nat_each {
+	xlb_dp_nat_fn fn;
+	void *arg;
+};
+
+static int nat_each_batch(const void *keys, const void *vals, uint32_t n,
+			  void *arg)
+{
+	const struct xlb_flow_key *k = keys;
+	const struct xlb_nat_fwd *v = vals;
+	struct nat_each *e = arg;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		e->fn(&k[i], &v[i], e->arg);
+	return 0;
+}
+
+int xlb_dp_nat_foreach(struct xlb_dp *dp, xlb_dp_nat_fn fn, void *arg)
+{
+	struct nat_each e = {.fn = fn, .arg = arg};
+
+	return map_walk(bpf_map__fd(dp->skel->maps.nat_fwd),
+			sizeof(struct xlb_flow_key), sizeof(struct xlb_nat_fwd),
+			nat_each_batch, &e);
+}
+
+int xlb_dp_nat_rev_get(struct xlb_dp *dp, const struct xlb_nat_key *key,
+		       struct xlb_nat_rev *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.nat_rev), key, out))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The idle timeout of a session by its state (docs/FULLNAT.md,
+ * "Lifetime"), in seconds; protocols other than TCP age as UDP.
+ */
+static uint32_t nat_timeout_s(const struct xlb_flow_key *k,
+			      const struct xlb_nat_fwd *e,
+			      const struct xlb_globals *g)
+{
+	const uint8_t fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
+
+	if (k->proto != IPPROTO_TCP)
+		return g->nat_udp_s;
+	if (!(e->state & XLB_NAT_S_REPLIED))
+		return g->nat_tcp_syn_s;
+	if ((e->state & XLB_NAT_S_RST) || (e->state & fins) == fins)
+		return g->nat_tcp_closing_s;
+	return g->nat_tcp_s;
+}
+
+/* Idle past its timeout at now? A zero timeout (no globals) never is. */
+static bool nat_expired(const struct xlb_flow_key *k,
+			const struct xlb_nat_fwd *e,
+			const struct xlb_globals *g, uint64_t now)
+{
+	uint64_t t = nat_timeout_s(k, e, g);
+
+	return t && now > e->last_seen &&
+	       now - e->last_seen > t * 1000000000ull;
+}
+
+/* Growable array of fixed-size keys. */
+struct key_list {
+	void *keys;
+	size_t n, cap, size;
+};
+
+static int key_list_add(struct key_list *l, const void *key)
+{
+	void *nk;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		nk = realloc(l->keys, l->cap * l->size);
+		if (!nk)
+			return -ENOMEM;
+		l->keys = nk;
+	}
+	memcpy((char *)l->keys + l->n++ * l->size, key, l->size);
+	return 0;
+}
+
+struct nat_gc {
+	struct xlb_dp *dp;
+	/* Which sessions go: expired ones (sweeps) or those matching
+	 * (flushes). */
+	bool (*drop)(const struct nat_gc *c, const struct xlb_flow_key *k,
+		     const struct xlb_nat_fwd *e);
+	const struct xlb_globals *g;
+	uint64_t now;
+	const struct xlb_ip *laddr; /* flush: sessions of this address */
+	int64_t vip_id;		    /* flush: sessions of this VIP, or -1 */
+	int fwd_fd, rev_fd;
+	struct key_list expired; /* struct xlb_flow_key */
+	struct key_list orphans; /* struct xlb_nat_key, to check again */
+	struct xlb_nat_gc_stats *st;
+};
+
+/* Does the session of rev (looked up afresh) still own the tuple key? */
+static bool nat_rev_owned(struct nat_gc *c, const struct xlb_nat_key *key,
+			  const struct xlb_nat_rev *rev)
+{
+	struct xlb_nat_fwd f;
+
+	if (bpf_map_lookup_elem(c->fwd_fd, &rev->flow, &f))
+		return false;
+	return !memcmp(&f.laddr, &key->laddr, sizeof(f.laddr)) &&
+	       f.lport == key->lport;
+}
+
+static int gc_rev_batch(const void *keys, const void *vals, uint32_t n,
+			void *arg)
+{
+	const struct xlb_nat_key *k = keys;
+	const struct xlb_nat_rev *v = vals;
+	struct nat_gc *c = arg;
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (nat_rev_owned(c, &k[i], &v[i]))
+			continue;
+		ret = key_list_add(&c->orphans, &k[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int gc_fwd_batch(const void *keys, const void *vals, uint32_t n,
+			void *arg)
+{
+	const struct xlb_flow_key *k = keys;
+	const struct xlb_nat_fwd *v = vals;
+	struct nat_gc *c = arg;
+	uint32_t i;
+	int ret;
+
+	c->st->scanned += n;
+	for (i = 0; i < n; i++) {
+		if (!c->drop(c, &k[i], &v[i]))
+			continue;
+		ret = key_list_add(&c->expired, &k[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The reply tuple of a session: the key of its nat_rev entry. */
+static int nat_rev_key(struct nat_gc *c, const struct xlb_flow_key *k,
+		       const struct xlb_nat_fwd *e, struct xlb_nat_key *rk)
+{
+	struct xlb_real r;
+
+	if (xlb_dp_real_get(c->dp, e->real_id, &r) || !r.family)
+		return -ENOENT;
+	memset(rk, 0, sizeof(*rk));
+	rk->raddr = r.addr;
+	rk->laddr = e->laddr;
+	rk->rport = k->dport;
+	rk->lport = e->lport;
+	rk->proto = k->proto;
+	rk->family = k->family;
+	return 0;
+}
+
+/* Remove one expired session, both ways, if it is still expired. */
+static void gc_expire(struct nat_gc *c, const struct xlb_flow_key *k)
+{
+	struct xlb_nat_key rk;
+	struct xlb_nat_rev rev;
+	struct xlb_nat_fwd e;
+
+	/* A packet may have refreshed it since the walk saw it. */
+	if (bpf_map_lookup_elem(c->fwd_fd, k, &e) || !c->drop(c, k, &e))
+		return;
+	if (bpf_map_delete_elem(c->fwd_fd, k))
+		return;
+	c->st->expired++;
+	/* The reverse entry may already name another flow (the tuple was
+	 * reclaimed): then it is not ours to delete. */
+	if (!nat_rev_key(c, k, &e, &rk) &&
+	    !bpf_map_lookup_elem(c->rev_fd, &rk, &rev) &&
+	    !memcmp(&rev.flow, k, sizeof(*k)))
+		bpf_map_delete_elem(c->rev_fd, &rk);
+}
+
+static bool drop_expired(const struct nat_gc *c, const struct xlb_flow_key *k,
+			 const struct xlb_nat_fwd *e)
+{
+	return nat_expired(k, e, c->g, c->now);
+}
+
+static bool drop_matching(const struct nat_gc *c, const struct xlb_flow_key *k,
+			  const struct xlb_nat_fwd *e)
+{
+	if (c->vip_id >= 0)
+		return k->vip_id == (uint32_t)c->vip_id;
+	return k->family == c->laddr->family &&
+	       !memcmp(&e->laddr, &c->laddr->a, sizeof(e->laddr));
+}
+
+/* Remove the sessions c->drop picks, both ways. */
+static int nat_remove(struct nat_gc *c, size_t *n)
+{
+	size_t i;
+	int ret;
+
+	c->fwd_fd = bpf_map__fd(c->dp->skel->maps.nat_fwd);
+	c->rev_fd = bpf_map__fd(c->dp->skel->maps.nat_rev);
+	c->expired.size = sizeof(struct xlb_flow_key);
+	ret = map_walk(c->fwd_fd, sizeof(struct xlb_flow_key),
+		       sizeof(struct xlb_nat_fwd), gc_fwd_batch, c);
+	for (i = 0; !ret && i < c->expired.n; i++)
+		gc_expire(c, (const struct xlb_flow_key *)c->expired.keys + i);
+	free(c->expired.keys);
+	*n = c->st->expired;
+	return ret;
+}
+
+int xlb_dp_nat_flush_laddr(struct xlb_dp *dp, const struct xlb_ip *laddr,
+			   size_t *n)
+{
+	struct xlb_nat_gc_stats st = {};
+	struct nat_gc c = {
+		.dp = dp,
+		.drop = drop_matching,
+		.laddr = laddr,
+		.vip_id = -1,
+		.st = &st,
+	};
+
+	return nat_remove(&c, n);
+}
+
+int xlb_dp_nat_flush_vip(struct xlb_dp *dp, uint32_t vip_id, size_t *n)
+{
+	struct xlb_nat_gc_stats st = {};
+	struct nat_gc c = {
+		.dp = dp,
+		.drop = drop_matching,
+		.vip_id = vip_id,
+		.st = &st,
+	};
+
+	return nat_remove(&c, n);
+}
+
+int xlb_dp_nat_gc(struct xlb_dp *dp, const struct xlb_globals *g,
+		  uint64_t now_ns, struct xlb_nat_gc_stats *st)
+{
+	struct nat_gc c = {
+		.dp = dp,
+		.drop = drop_expired,
+		.g = g,
+		.now = now_ns,
+		.fwd_fd = bpf_map__fd(dp->skel->maps.nat_fwd),
+		.rev_fd = bpf_map__fd(dp->skel->maps.nat_rev),
+		.expired = {.size = sizeof(struct xlb_flow_key)},
+		.orphans = {.size = sizeof(struct xlb_nat_key)},
+		.st = st,
+	};
+	const struct xlb_nat_key *rk;
+	struct xlb_nat_rev rev;
+	size_t i;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	/*
+	 * Orphan candidates first, checked again at the end: a new session
+	 * has its reverse entry for a moment before its forward one (the
+	 * data path claims the tuple first), and the whole forward walk
+	 * between the two looks lets such a session finish being made.
+	 */
+	ret = map_walk(c.rev_fd, sizeof(struct xlb_nat_key),
+		       sizeof(struct xlb_nat_rev), gc_rev_batch, &c);
+	if (!ret)
+		ret = map_walk(c.fwd_fd, sizeof(struct xlb_flow_key),
+			       sizeof(struct xlb_nat_fwd), gc_fwd_batch, &c);
+	if (ret)
+		goto out;
+	for (i = 0; i < c.expired.n; i++)
+		gc_expire(&c, (const struct xlb_flow_key *)c.expired.keys + i);
+	for (i = 0; i < c.orphans.n; i++) {
+		rk = (const struct xlb_nat_key *)c.orphans.keys + i;
+		if (bpf_map_lookup_elem(c.rev_fd, rk, &rev) ||
+		    nat_rev_owned(&c, rk, &rev))
+			continue;
+		if (!bpf_map_delete_elem(c.rev_fd, rk))
+			st->orphans++;
+	}
+	st->live = st->scanned >= st->expired ? st->scanned - st->expired : 0;
+out:
+	free(c.expired.keys);
+	free(c.orphans.keys);
+	return ret;
 }

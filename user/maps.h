@@ -38,6 +38,10 @@ bool xlb_dp_adopted(const struct xlb_dp *dp);
 int xlb_dp_prog_fd(const struct xlb_dp *dp);
 uint32_t xlb_dp_max_vips(const struct xlb_dp *dp);
 uint32_t xlb_dp_max_reals(const struct xlb_dp *dp);
+/* Possible CPUs: the port range is split between them. */
+int xlb_dp_ncpus(const struct xlb_dp *dp);
+/* Size of nat_fwd and nat_rev (an adopted table keeps its own). */
+uint32_t xlb_dp_nat_sessions(const struct xlb_dp *dp);
 
 /*
  * Attach through libxdp (which attaches the program alone when the kernel
@@ -47,10 +51,17 @@ uint32_t xlb_dp_max_reals(const struct xlb_dp *dp);
 int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 		  char *err, size_t errlen);
 int xlb_dp_detach_all(struct xlb_dp *dp);
+/*
+ * Remove from tx_ports every interface this agent is not attached to
+ * (an earlier agent's that the configuration no longer names). Call
+ * after attaching to all of them.
+ */
+int xlb_dp_tx_ports_prune(struct xlb_dp *dp);
 /* True when libxdp attached the program without its dispatcher. */
 bool xlb_dp_attached_alone(const struct xlb_dp *dp, const char *ifname);
 
 int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g);
+int xlb_dp_get_globals(struct xlb_dp *dp, struct xlb_globals *g);
 int xlb_dp_vip_put(struct xlb_dp *dp, const struct xlb_vip_key *key,
 		   const struct xlb_vip_meta *meta);
 int xlb_dp_vip_delete(struct xlb_dp *dp, const struct xlb_vip_key *key);
@@ -98,6 +109,11 @@ int xlb_dp_nat_laddr_put(struct xlb_dp *dp, int family, uint32_t slot,
 			 const struct xlb_addr *addr);
 int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 			  bool local);
+/* Reading the pool back (adoption). */
+int xlb_dp_nat_laddr_get(struct xlb_dp *dp, int family, uint32_t slot,
+			 struct xlb_addr *addr);
+bool xlb_dp_local_addr_get(struct xlb_dp *dp,
+			   const struct xlb_vip_addr_key *key);
 
 /* Every FULLNAT session (the nat_fwd entries), in batches. */
 typedef void (*xlb_dp_nat_fn)(const struct xlb_flow_key *key,
@@ -121,6 +137,14 @@ struct xlb_nat_gc_stats {
  */
 int xlb_dp_nat_gc(struct xlb_dp *dp, const struct xlb_globals *g,
 		  uint64_t now_ns, struct xlb_nat_gc_stats *st);
+
+/*
+ * End sessions at once, both ways: those of one local address (leaving
+ * the pool), or of one VIP (leaving fullnat mode). *n: how many.
+ */
+int xlb_dp_nat_flush_laddr(struct xlb_dp *dp, const struct xlb_ip *laddr,
+			   size_t *n);
+int xlb_dp_nat_flush_vip(struct xlb_dp *dp, uint32_t vip_id, size_t *n);
 
 /* Conntrack table of one CPU, for tests and listings: a new fd that the
  * caller closes. */

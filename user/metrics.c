@@ -82,7 +82,16 @@ static const struct field_family vip_families[] = {
 	{{"xlb_vip_new_flows_total", "counter",
 	  "Flows to the VIP for which a real was chosen."},
 	 "new_flows"},
-	{{"xlb_vip_sessions", "gauge", "Tracked flows of the VIP."},
+	{{"xlb_vip_reply_packets_total", "counter",
+	  "Replies from the VIP's reals translated back to clients (fullnat "
+	  "mode)."},
+	 "reply_packets"},
+	{{"xlb_vip_reply_bytes_total", "counter",
+	  "Bytes of those replies (whole frames as received)."},
+	 "reply_bytes"},
+	{{"xlb_vip_sessions", "gauge",
+	  "Tracked flows of the VIP: conntrack entries (tunnel mode) and "
+	  "sessions not idle past their timeout (fullnat mode)."},
 	 "sessions"},
 	{{"xlb_vip_healthy_reals", "gauge",
 	  "Reals taking new flows (up, not draining, weight above 0); 0 "
@@ -101,6 +110,13 @@ static const struct field_family real_families[] = {
 	{{"xlb_real_new_flows_total", "counter",
 	  "Flows for which the real was chosen."},
 	 "new_flows"},
+	{{"xlb_real_reply_packets_total", "counter",
+	  "Replies from the real translated back to clients (fullnat "
+	  "mode)."},
+	 "reply_packets"},
+	{{"xlb_real_reply_bytes_total", "counter",
+	  "Bytes of those replies (whole frames as received)."},
+	 "reply_bytes"},
 	{{"xlb_real_sessions", "gauge", "Tracked flows of the real."},
 	 "sessions"},
 	{{"xlb_real_weight", "gauge",
@@ -128,6 +144,46 @@ static const struct field_family real_families[] = {
 	 "health",
 	 "transitions"},
 };
+
+/* FULLNAT: members of the stats view's "fullnat" object. */
+static const struct field_family nat_families[] = {
+	{{"xlb_nat_sessions", "gauge",
+	  "FULLNAT sessions not idle past their timeout."},
+	 "sessions"},
+	{{"xlb_nat_entries", "gauge",
+	  "FULLNAT sessions in the table, expired ones not yet swept "
+	  "included."},
+	 "entries"},
+	{{"xlb_nat_table_size", "gauge",
+	  "Sessions the FULLNAT tables hold at most (fullnat.sessions)."},
+	 "table_size"},
+	{{"xlb_nat_ports_per_cpu", "gauge",
+	  "Local ports each CPU allocates from (per local address, real and "
+	  "port)."},
+	 "ports_per_cpu"},
+	{{"xlb_nat_sweeps_total", "counter",
+	  "Sweeps of the FULLNAT sessions by xlbd."},
+	 "gc",
+	 "sweeps"},
+	{{"xlb_nat_expired_total", "counter",
+	  "FULLNAT sessions removed by the sweeps for being idle past their "
+	  "timeout."},
+	 "gc",
+	 "expired"},
+	{{"xlb_nat_orphans_total", "counter",
+	  "Reverse entries removed by the sweeps because their session was "
+	  "gone."},
+	 "gc",
+	 "orphans"},
+	{{"xlb_nat_sweep_seconds", "gauge", "How long the last sweep took."},
+	 "gc",
+	 "last_duration_seconds"},
+};
+
+static const struct family fam_nat_laddr = {
+	"xlb_nat_local_address_sessions", "gauge",
+	"FULLNAT sessions from each local address, not idle past their "
+	"timeout."};
 
 /* The states xlb_real_state always lists, in this order. */
 static const char *const real_states[] = {"up", "down", "draining"};
@@ -323,6 +379,29 @@ static void render_reasons(struct prom *p, json_t *reasons)
 	}
 }
 
+/* The FULLNAT families, when the view has a "fullnat" object. */
+static void render_fullnat(struct prom *p, json_t *fn)
+{
+	const char *labels[3] = {"address", NULL, NULL};
+	const char *none[1] = {NULL};
+	char value[64];
+	json_t *l;
+	size_t i;
+
+	if (!json_is_object(fn))
+		return;
+	for (i = 0; i < ARRAY_SIZE(nat_families); i++)
+		if (prom_value(field_get(&nat_families[i], fn), value,
+			       sizeof(value)))
+			prom_sample(p, &nat_families[i].fam, none, value);
+	json_array_foreach(json_object_get(fn, "local_addresses"), i, l) {
+		labels[1] = object_name(l, "address");
+		if (labels[1] && prom_value(json_object_get(l, "sessions"),
+					    value, sizeof(value)))
+			prom_sample(p, &fam_nat_laddr, labels, value);
+	}
+}
+
 /* One unlabelled sample of fam from member key of o, when present. */
 static void render_scalar(struct prom *p, const struct family *fam, json_t *o,
 			  const char *key)
@@ -364,6 +443,7 @@ int xlb_metrics_render_json(json_t *stats, char **buf, size_t *len)
 	render_reasons(&p, json_object_get(stats, "reasons"));
 	render_scalar(&p, &fam_rebuilds, rings, "rebuilds");
 	render_scalar(&p, &fam_rebuild_seconds, rings, "rebuild_seconds");
+	render_fullnat(&p, json_object_get(stats, "fullnat"));
 
 	err = ferror(p.f);
 	if (fclose(p.f) || err) {

@@ -35,6 +35,8 @@ struct vip_ent {
 	bool used;
 	struct xlb_service svc;
 	enum xlb_hash_mode hash;
+	enum xlb_fwd_mode mode;
+	uint16_t mss;
 	uint32_t table_size;
 	struct xlb_check_spec check;
 	bool dirty; /* ring to publish when the batch ends */
@@ -58,6 +60,14 @@ struct xlb_agent {
 	uint64_t ring_build_ns; /* time spent building and publishing them */
 	struct xlb_agent_hooks hooks;
 	bool has_hooks;
+	/* The FULLNAT local pool by family index (0 IPv4, 1 IPv6): slots
+	 * 0..n-1 of nat_laddrs, in the same order. */
+	struct xlb_ip laddrs[2][XLB_NAT_MAX_LADDRS];
+	uint32_t n_laddrs[2];
+	/* The globals as last written: the pool sizes change alone. */
+	struct xlb_globals g;
+	/* Session sweeps (xlb_agent_nat_gc). */
+	struct xlb_agent_gc_totals gc;
 	/*
 	 * Batch (reconcile): rings are published once per VIP at the end,
 	 * and removed reals are released only after that, keeping the
@@ -133,17 +143,74 @@ static void vip_addr_key(const struct xlb_service *svc,
 	key->family = svc->ip.family;
 }
 
-/* Write vips[] for the VIP with this id: its id and hash mode. */
-static int vip_put(struct xlb_agent *agent, const struct xlb_service *svc,
-		   uint32_t id, enum xlb_hash_mode hash)
+/* Write vips[] for the VIP with this id: id, hash and forwarding mode. */
+static int vip_put(struct xlb_agent *agent, const struct vip_ent *vip,
+		   uint32_t id)
 {
 	struct xlb_vip_meta meta = {};
 	struct xlb_vip_key key;
 
-	vip_key(svc, &key);
+	vip_key(&vip->svc, &key);
 	meta.vip_id = id;
-	meta.flags = hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
+	meta.flags = vip->hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
+	if (vip->mode == XLB_MODE_FULLNAT)
+		meta.flags |= XLB_VIP_F_FULLNAT;
+	meta.mss = vip->mss;
 	return xlb_dp_vip_put(agent->dp, &key, &meta);
+}
+
+/* Index of a family in the pool arrays and nat_laddrs: 0 IPv4, 1 IPv6. */
+static int fam_idx(int family)
+{
+	return family == AF_INET6 ? 1 : 0;
+}
+
+static bool fam_ok(int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+static const char *fam_name(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* The slot of ip in the local pool, or -1. */
+static int laddr_find(const struct xlb_agent *agent, const struct xlb_ip *ip)
+{
+	int fi = fam_idx(ip->family);
+	uint32_t i;
+
+	for (i = 0; fam_ok(ip->family) && i < agent->n_laddrs[fi]; i++)
+		if (xlb_ip_equal(&agent->laddrs[fi][i], ip))
+			return (int)i;
+	return -1;
+}
+
+/* A VIP on address ip (any port and protocol), or NULL. */
+static struct vip_ent *vip_on_addr(struct xlb_agent *agent,
+				   const struct xlb_ip *ip)
+{
+	uint32_t i;
+
+	for (i = 0; i < agent->max_vips; i++)
+		if (agent->vips[i].used &&
+		    xlb_ip_equal(&agent->vips[i].svc.ip, ip))
+			return &agent->vips[i];
+	return NULL;
+}
+
+/* A fullnat VIP of this family, or NULL. */
+static struct vip_ent *fullnat_vip_of(struct xlb_agent *agent, int family)
+{
+	uint32_t i;
+
+	for (i = 0; i < agent->max_vips; i++)
+		if (agent->vips[i].used &&
+		    agent->vips[i].mode == XLB_MODE_FULLNAT &&
+		    agent->vips[i].svc.ip.family == family)
+			return &agent->vips[i];
+	return NULL;
 }
 
 static struct vip_ent *find_vip(struct xlb_agent *agent,
@@ -328,6 +395,11 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	if (find_vip(agent, svc, NULL))
 		return xlb_errf(err, errlen, -EEXIST, "VIP %s already exists",
 				xlb_service_str(svc, buf, sizeof(buf)));
+	if (laddr_find(agent, &svc->ip) >= 0)
+		return xlb_errf(err, errlen, -EEXIST,
+				"%s is a FULLNAT local address; it cannot also "
+				"be a VIP",
+				xlb_ip_str(&svc->ip, buf, sizeof(buf)));
 	for (id = 0; id < agent->max_vips && agent->vips[id].used; id++)
 		;
 	if (id == agent->max_vips)
@@ -350,7 +422,7 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	ret = xlb_dp_vip_addr_ref(agent->dp, &akey, 1);
 	if (ret)
 		goto out_ring;
-	ret = vip_put(agent, svc, id, hash);
+	ret = vip_put(agent, vip, id);
 	if (ret)
 		goto out_addr;
 	vip->used = true;
@@ -409,7 +481,7 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 	struct xlb_vip_key key;
 	struct vip_ent *vip;
 	uint32_t id;
-	size_t i;
+	size_t i, n;
 	int ret;
 
 	vip = need_vip(agent, svc, &id, err, errlen);
@@ -425,6 +497,10 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 	xlb_dp_ring_clear(agent->dp, id);
 	for (i = 0; i < vip->n_reals; i++)
 		release_real(agent, vip->reals[i].id);
+	/* Its sessions and their tuples go with it, not at their timeout
+	 * (a new VIP may get its id). */
+	if (vip->mode == XLB_MODE_FULLNAT)
+		xlb_dp_nat_flush_vip(agent->dp, id, &n);
 	free(vip->reals);
 	memset(vip, 0, sizeof(*vip));
 	changed(agent);
@@ -459,6 +535,13 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	if (real->family != AF_INET && real->family != AF_INET6)
 		return xlb_errf(err, errlen, -EINVAL,
 				"bad real address family");
+	if (vip->mode == XLB_MODE_FULLNAT && real->family != vip->svc.ip.family)
+		return xlb_errf(err, errlen, -EINVAL,
+				"real %s: the reals of fullnat VIP %s must be "
+				"%s like it",
+				xlb_ip_str(real, rbuf, sizeof(rbuf)),
+				xlb_service_str(svc, vbuf, sizeof(vbuf)),
+				fam_name(svc->ip.family));
 	if (find_real(vip, real))
 		return xlb_errf(err, errlen, -EEXIST,
 				"real %s already in VIP %s",
@@ -561,29 +644,313 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 	return 0;
 }
 
-int xlb_agent_set_globals(struct xlb_agent *agent, const struct xlb_config *cfg)
+/*
+ * Ports per CPU of the configured range: each CPU owns an equal share
+ * and needs at least one port.
+ */
+static int nat_port_span(struct xlb_agent *agent, const struct xlb_config *cfg,
+			 uint16_t *span, char *err, size_t errlen)
 {
-	struct xlb_globals g = {};
-	int plen = cfg->tun_src_v4_plen;
+	uint32_t ports, ncpus = (uint32_t)xlb_dp_ncpus(agent->dp);
 
-	g.tun_src_v4 = cfg->tun_src_v4.a.addr[0];
-	g.tun_v4_hostmask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
-	memcpy(g.tun_src_v6, cfg->tun_src_v6.a.addr, sizeof(g.tun_src_v6));
+	if (cfg->nat.port_min == 0 || cfg->nat.port_min > cfg->nat.port_max)
+		return xlb_errf(err, errlen, -EINVAL,
+				"fullnat.ports %u-%u is not a port range",
+				cfg->nat.port_min, cfg->nat.port_max);
+	ports = (uint32_t)cfg->nat.port_max - cfg->nat.port_min + 1;
+	if (!ncpus || ports / ncpus < 1)
+		return xlb_errf(err, errlen, -EINVAL,
+				"fullnat.ports %u-%u holds %u ports for %u "
+				"CPUs: every CPU needs at least one",
+				cfg->nat.port_min, cfg->nat.port_max, ports,
+				ncpus);
+	*span = (uint16_t)(ports / ncpus);
+	return 0;
+}
+
+/* The globals for cfg, with the pool sizes of the model. */
+static int globals_build(struct xlb_agent *agent, const struct xlb_config *cfg,
+			 struct xlb_globals *g, char *err, size_t errlen)
+{
+	int plen = cfg->tun_src_v4_plen, ret;
+
+	memset(g, 0, sizeof(*g));
+	g->tun_src_v4 = cfg->tun_src_v4.a.addr[0];
+	g->tun_v4_hostmask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
+	memcpy(g->tun_src_v6, cfg->tun_src_v6.a.addr, sizeof(g->tun_src_v6));
 	plen = cfg->tun_src_v6_plen - 96;
 	if (plen < 0)
 		plen = 0;
-	g.tun_v6_hostmask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
+	g->tun_v6_hostmask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
 	if (cfg->has_gw_mac) {
-		g.flags |= XLB_G_F_GW_MAC;
-		memcpy(g.gw_mac, cfg->gw_mac, sizeof(g.gw_mac));
+		g->flags |= XLB_G_F_GW_MAC;
+		memcpy(g->gw_mac, cfg->gw_mac, sizeof(g->gw_mac));
 	}
-	return xlb_dp_set_globals(agent->dp, &g);
+	ret = nat_port_span(agent, cfg, &g->nat_port_span, err, errlen);
+	if (ret)
+		return ret;
+	g->nat_port_min = cfg->nat.port_min;
+	g->nat_laddrs[0] = (uint8_t)agent->n_laddrs[0];
+	g->nat_laddrs[1] = (uint8_t)agent->n_laddrs[1];
+	g->nat_tcp_s = cfg->nat.tcp_s;
+	g->nat_tcp_syn_s = cfg->nat.tcp_syn_s;
+	g->nat_tcp_closing_s = cfg->nat.tcp_closing_s;
+	g->nat_udp_s = cfg->nat.udp_s;
+	return 0;
+}
+
+int xlb_agent_set_globals(struct xlb_agent *agent, const struct xlb_config *cfg)
+{
+	struct xlb_globals g;
+	int ret;
+
+	ret = globals_build(agent, cfg, &g, NULL, 0);
+	if (ret)
+		return ret;
+	ret = xlb_dp_set_globals(agent->dp, &g);
+	if (!ret)
+		agent->g = g;
+	return ret;
+}
+
+/* Write the pool sizes of the model into the globals. */
+static int globals_pool_write(struct xlb_agent *agent)
+{
+	struct xlb_globals g = agent->g;
+	int ret;
+
+	g.nat_laddrs[0] = (uint8_t)agent->n_laddrs[0];
+	g.nat_laddrs[1] = (uint8_t)agent->n_laddrs[1];
+	ret = xlb_dp_set_globals(agent->dp, &g);
+	if (!ret)
+		agent->g = g;
+	return ret;
+}
+
+static void addr_key_of(const struct xlb_ip *ip, struct xlb_vip_addr_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->addr = ip->a;
+	key->family = ip->family;
+}
+
+int xlb_laddr_add(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen)
+{
+	char buf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	int fi = fam_idx(ip->family);
+	struct xlb_vip_addr_key akey;
+	struct vip_ent *vip;
+	uint32_t slot;
+	int ret;
+
+	if (!fam_ok(ip->family))
+		return xlb_errf(err, errlen, -EINVAL,
+				"bad local address family");
+	xlb_ip_str(ip, buf, sizeof(buf));
+	if (laddr_find(agent, ip) >= 0)
+		return xlb_errf(err, errlen, -EEXIST,
+				"local address %s is already in the pool", buf);
+	vip = vip_on_addr(agent, ip);
+	if (vip)
+		return xlb_errf(err, errlen, -EEXIST,
+				"%s is the address of VIP %s; it cannot also "
+				"be a local address",
+				buf,
+				xlb_service_str(&vip->svc, vbuf, sizeof(vbuf)));
+	slot = agent->n_laddrs[fi];
+	if (slot == XLB_NAT_MAX_LADDRS)
+		return xlb_errf(err, errlen, -ENOSPC,
+				"the pool holds %d %s addresses already",
+				XLB_NAT_MAX_LADDRS, fam_name(ip->family));
+	/* Replies to it are ours, then the slot, then the count that lets
+	 * new flows pick it. */
+	addr_key_of(ip, &akey);
+	ret = xlb_dp_local_addr_set(agent->dp, &akey, true);
+	if (!ret)
+		ret = xlb_dp_nat_laddr_put(agent->dp, ip->family, slot, &ip->a);
+	if (ret)
+		goto out_fail;
+	agent->laddrs[fi][slot] = *ip;
+	agent->n_laddrs[fi]++;
+	ret = globals_pool_write(agent);
+	if (ret) {
+		agent->n_laddrs[fi]--;
+		goto out_fail;
+	}
+	changed(agent);
+	return 0;
+
+out_fail:
+	xlb_dp_local_addr_set(agent->dp, &akey, false);
+	return xlb_errf(err, errlen, ret,
+			"writing local address %s to the data plane: %s", buf,
+			strerror(-ret));
+}
+
+int xlb_laddr_del(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen)
+{
+	char buf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	int fi = fam_idx(ip->family), slot = laddr_find(agent, ip);
+	struct xlb_vip_addr_key akey;
+	static const struct xlb_addr zero;
+	struct vip_ent *vip;
+	uint32_t last;
+	size_t n;
+	int ret;
+
+	xlb_ip_str(ip, buf, sizeof(buf));
+	if (slot < 0)
+		return xlb_errf(err, errlen, -ENOENT,
+				"%s is not a local address", buf);
+	vip = fullnat_vip_of(agent, ip->family);
+	/* A reload checked the final state as a whole already. */
+	if (agent->n_laddrs[fi] == 1 && vip && !agent->batch)
+		return xlb_errf(err, errlen, -EBUSY,
+				"%s is the last %s local address and fullnat "
+				"VIP %s needs one",
+				buf, fam_name(ip->family),
+				xlb_service_str(&vip->svc, vbuf, sizeof(vbuf)));
+	/* New flows stop picking the last slot first; then the last
+	 * address takes the freed slot. A flow that picks the slot
+	 * meanwhile gets the address being removed or its replacement. */
+	last = agent->n_laddrs[fi] - 1;
+	agent->n_laddrs[fi]--;
+	ret = globals_pool_write(agent);
+	if (ret) {
+		agent->n_laddrs[fi]++;
+		return xlb_errf(err, errlen, ret, "writing globals: %s",
+				strerror(-ret));
+	}
+	if ((uint32_t)slot != last) {
+		agent->laddrs[fi][slot] = agent->laddrs[fi][last];
+		xlb_dp_nat_laddr_put(agent->dp, ip->family, (uint32_t)slot,
+				     &agent->laddrs[fi][slot].a);
+	}
+	xlb_dp_nat_laddr_put(agent->dp, ip->family, last, &zero);
+	memset(&agent->laddrs[fi][last], 0, sizeof(agent->laddrs[fi][last]));
+	addr_key_of(ip, &akey);
+	xlb_dp_local_addr_set(agent->dp, &akey, false);
+	/* Its sessions end now rather than at their timeout. */
+	xlb_dp_nat_flush_laddr(agent->dp, ip, &n);
+	changed(agent);
+	return 0;
+}
+
+size_t xlb_agent_laddr_count(struct xlb_agent *agent)
+{
+	return agent->n_laddrs[0] + agent->n_laddrs[1];
+}
+
+int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
+		     size_t errlen)
+{
+	char rbuf[XLB_IP_STRLEN], vbuf[XLB_SERVICE_STRLEN];
+	enum xlb_fwd_mode old_mode;
+	struct vip_ent *vip;
+	uint16_t old_mss;
+	uint32_t id;
+	size_t i, n;
+	int ret;
+
+	vip = need_vip(agent, svc, &id, err, errlen);
+	if (!vip)
+		return -ENOENT;
+	xlb_service_str(svc, vbuf, sizeof(vbuf));
+	if (mode != XLB_MODE_TUNNEL && mode != XLB_MODE_FULLNAT)
+		return xlb_errf(err, errlen, -EINVAL, "bad forwarding mode");
+	if (mss && mss < XLB_MSS_MIN)
+		return xlb_errf(err, errlen, -EINVAL,
+				"mss %u is out of range %u..65535", mss,
+				XLB_MSS_MIN);
+	if (mss && svc->proto != IPPROTO_TCP)
+		return xlb_errf(err, errlen, -EINVAL,
+				"mss: only TCP VIPs have an MSS to clamp");
+	/* A reload checked the final state as a whole already. */
+	if (mode == XLB_MODE_FULLNAT && !agent->batch) {
+		for (i = 0; i < vip->n_reals; i++)
+			if (vip->reals[i].ip.family != svc->ip.family)
+				return xlb_errf(
+					err, errlen, -EINVAL,
+					"VIP %s has real %s: the reals of a "
+					"fullnat VIP must be %s like it",
+					vbuf,
+					xlb_ip_str(&vip->reals[i].ip, rbuf,
+						   sizeof(rbuf)),
+					fam_name(svc->ip.family));
+		if (!agent->n_laddrs[fam_idx(svc->ip.family)])
+			return xlb_errf(err, errlen, -EINVAL,
+					"VIP %s cannot be fullnat: no %s local "
+					"address (lbctl laddr add)",
+					vbuf, fam_name(svc->ip.family));
+	}
+	if (vip->mode == mode && vip->mss == mss)
+		return 0;
+	old_mode = vip->mode;
+	old_mss = vip->mss;
+	vip->mode = mode;
+	vip->mss = mss;
+	ret = vip_put(agent, vip, id);
+	if (ret) {
+		vip->mode = old_mode;
+		vip->mss = old_mss;
+		return xlb_errf(err, errlen, ret, "writing VIP %s: %s", vbuf,
+				strerror(-ret));
+	}
+	/* Out of fullnat: its sessions end with it. */
+	if (old_mode == XLB_MODE_FULLNAT && mode != XLB_MODE_FULLNAT)
+		xlb_dp_nat_flush_vip(agent->dp, id, &n);
+	changed(agent);
+	return 0;
+}
+
+int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
+		     size_t errlen)
+{
+	struct vip_ent *vip = need_vip(agent, svc, NULL, err, errlen);
+
+	if (!vip)
+		return -ENOENT;
+	*mode = vip->mode;
+	*mss = vip->mss;
+	return 0;
+}
+
+int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now,
+		     struct xlb_nat_gc_stats *st)
+{
+	uint64_t t0 = now_ns();
+	int ret;
+
+	ret = xlb_dp_nat_gc(agent->dp, &agent->g, now, st);
+	if (ret)
+		return ret;
+	agent->gc.sweeps++;
+	agent->gc.expired += st->expired;
+	agent->gc.orphans += st->orphans;
+	agent->gc.last_scanned = st->scanned;
+	agent->gc.last_ns = now;
+	agent->gc.last_duration_ns = now_ns() - t0;
+	return 0;
+}
+
+const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent)
+{
+	return &agent->gc;
 }
 
 struct ct_census {
 	struct xlb_agent *agent;
 	uint32_t *gen;	 /* current generation by real id, 0 = unused */
 	uint64_t *count; /* valid tracked flows by real id */
+	/* FULLNAT sessions: entries in nat_fwd, not yet expired, and by
+	 * local address (as the pool's slots). */
+	uint64_t nat_entries, nat_live;
+	uint64_t nat_laddr[2][XLB_NAT_MAX_LADDRS];
+	uint64_t now;
 };
 
 static void census_one(const struct xlb_flow_key *key,
@@ -596,35 +963,91 @@ static void census_one(const struct xlb_flow_key *key,
 		c->count[e->real_id]++;
 }
 
+/* Idle for longer than its timeout (as maps.c's sweep decides)? */
+static bool nat_idle(const struct xlb_agent *agent,
+		     const struct xlb_flow_key *k, const struct xlb_nat_fwd *e,
+		     uint64_t now)
+{
+	const uint8_t fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
+	const struct xlb_globals *g = &agent->g;
+	uint64_t t;
+
+	if (k->proto != IPPROTO_TCP)
+		t = g->nat_udp_s;
+	else if (!(e->state & XLB_NAT_S_REPLIED))
+		t = g->nat_tcp_syn_s;
+	else if ((e->state & XLB_NAT_S_RST) || (e->state & fins) == fins)
+		t = g->nat_tcp_closing_s;
+	else
+		t = g->nat_tcp_s;
+	return t && now > e->last_seen &&
+	       now - e->last_seen > t * 1000000000ull;
+}
+
+static void nat_census_one(const struct xlb_flow_key *key,
+			   const struct xlb_nat_fwd *e, void *arg)
+{
+	struct ct_census *c = arg;
+	int fi = fam_idx(key->family);
+	uint32_t i;
+
+	c->nat_entries++;
+	if (nat_idle(c->agent, key, e, c->now))
+		return;
+	c->nat_live++;
+	if (e->real_id < c->agent->max_reals && c->gen[e->real_id] &&
+	    c->gen[e->real_id] == e->real_gen)
+		c->count[e->real_id]++;
+	for (i = 0; i < c->agent->n_laddrs[fi]; i++)
+		if (!memcmp(&c->agent->laddrs[fi][i].a, &e->laddr,
+			    sizeof(e->laddr)))
+			c->nat_laddr[fi][i]++;
+}
+
 /*
  * Tracked flows by real id: conntrack entries (on any CPU) that still
  * name a live real of the same generation. Entries carry no timestamp,
  * so a flow counts until the LRU evicts it; it is a count of flows the
- * node would keep on their real, not of flows seen lately.
+ * node would keep on their real, not of flows seen lately. FULLNAT
+ * sessions count while they are not idle past their timeout.
  */
-static uint64_t *count_sessions(struct xlb_agent *agent)
+static struct ct_census *take_census(struct xlb_agent *agent)
 {
-	struct ct_census c = {.agent = agent};
+	struct ct_census *c = calloc(1, sizeof(*c));
 	uint32_t id;
 	size_t i;
 
-	c.gen = calloc(agent->max_reals, sizeof(*c.gen));
-	c.count = calloc(agent->max_reals, sizeof(*c.count));
-	if (!c.gen || !c.count)
+	if (!c)
+		return NULL;
+	c->agent = agent;
+	c->now = now_ns();
+	c->gen = calloc(agent->max_reals, sizeof(*c->gen));
+	c->count = calloc(agent->max_reals, sizeof(*c->count));
+	if (!c->gen || !c->count)
 		goto fail;
 	for (id = 0; id < agent->max_vips; id++)
 		for (i = 0; agent->vips[id].used && i < agent->vips[id].n_reals;
 		     i++)
-			c.gen[agent->vips[id].reals[i].id] =
+			c->gen[agent->vips[id].reals[i].id] =
 				agent->vips[id].reals[i].gen;
-	if (xlb_dp_ct_foreach(agent->dp, census_one, &c))
+	if (xlb_dp_ct_foreach(agent->dp, census_one, c) ||
+	    xlb_dp_nat_foreach(agent->dp, nat_census_one, c))
 		goto fail;
-	free(c.gen);
-	return c.count;
+	return c;
 fail:
-	free(c.gen);
-	free(c.count);
+	free(c->gen);
+	free(c->count);
+	free(c);
 	return NULL;
+}
+
+static void census_free(struct ct_census *c)
+{
+	if (!c)
+		return;
+	free(c->gen);
+	free(c->count);
+	free(c);
 }
 
 /* Counters as JSON members of obj. */
@@ -633,6 +1056,9 @@ static void counters_json(json_t *obj, const struct xlb_counters *c)
 	json_object_set_new(obj, "packets", json_integer(c->packets));
 	json_object_set_new(obj, "bytes", json_integer(c->bytes));
 	json_object_set_new(obj, "new_flows", json_integer(c->new_flows));
+	json_object_set_new(obj, "reply_packets",
+			    json_integer(c->reply_packets));
+	json_object_set_new(obj, "reply_bytes", json_integer(c->reply_bytes));
 }
 
 static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
@@ -661,9 +1087,10 @@ static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
 	return o;
 }
 
-json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
+static json_t *vips_json(struct xlb_agent *agent, bool with_counters,
+			 const struct ct_census *census)
 {
-	uint64_t *sessions = with_counters ? count_sessions(agent) : NULL;
+	const uint64_t *sessions = census ? census->count : NULL;
 	char buf[XLB_SERVICE_STRLEN];
 	json_t *vips = json_array(), *o, *reals;
 	struct xlb_counters c;
@@ -683,6 +1110,9 @@ json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
 		json_object_set_new(o, "id", json_integer(id));
 		json_object_set_new(o, "hash",
 				    json_string(xlb_hash_mode_str(vip->hash)));
+		json_object_set_new(o, "mode",
+				    json_string(xlb_fwd_mode_str(vip->mode)));
+		json_object_set_new(o, "mss", json_integer(vip->mss));
 		json_object_set_new(o, "table_size",
 				    json_integer(vip->table_size));
 		if (with_counters && !xlb_dp_vip_counters(agent->dp, id, &c))
@@ -712,17 +1142,231 @@ json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
 		json_object_set_new(o, "reals", reals);
 		json_array_append_new(vips, o);
 	}
-	free(sessions);
 	o = json_object();
 	json_object_set_new(o, "vips", vips);
 	return o;
 }
 
+json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
+{
+	struct ct_census *c = with_counters ? take_census(agent) : NULL;
+	json_t *o = vips_json(agent, with_counters, c);
+
+	census_free(c);
+	return o;
+}
+
+/* [{"address", "family", "sessions"}...] of the pool, in slot order. */
+static json_t *laddrs_json(struct xlb_agent *agent,
+			   const struct ct_census *census)
+{
+	char buf[XLB_IP_STRLEN];
+	json_t *arr = json_array(), *o;
+	uint32_t fi, i;
+
+	for (fi = 0; fi < 2; fi++) {
+		for (i = 0; i < agent->n_laddrs[fi]; i++) {
+			o = json_object();
+			json_object_set_new(
+				o, "address",
+				json_string(xlb_ip_str(&agent->laddrs[fi][i],
+						       buf, sizeof(buf))));
+			json_object_set_new(o, "family",
+					    json_string(fi ? "ipv6" : "ipv4"));
+			if (census)
+				json_object_set_new(
+					o, "sessions",
+					json_integer(census->nat_laddr[fi][i]));
+			json_array_append_new(arr, o);
+		}
+	}
+	return arr;
+}
+
+json_t *xlb_agent_laddrs_json(struct xlb_agent *agent)
+{
+	struct ct_census *c = take_census(agent);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "local_addresses", laddrs_json(agent, c));
+	census_free(c);
+	return o;
+}
+
+/* The "fullnat" member of stats (docs/CONTROL.md). */
+static json_t *fullnat_json(struct xlb_agent *agent,
+			    const struct ct_census *census)
+{
+	const struct xlb_agent_gc_totals *gc = &agent->gc;
+	const struct xlb_globals *g = &agent->g;
+	uint32_t ncpus = (uint32_t)xlb_dp_ncpus(agent->dp);
+	json_t *o = json_object(), *j;
+
+	json_object_set_new(o, "sessions",
+			    json_integer(census ? census->nat_live : 0));
+	json_object_set_new(o, "entries",
+			    json_integer(census ? census->nat_entries : 0));
+	json_object_set_new(o, "table_size",
+			    json_integer(xlb_dp_nat_sessions(agent->dp)));
+	json_object_set_new(o, "local_addresses", laddrs_json(agent, census));
+	json_object_set_new(o, "port_min", json_integer(g->nat_port_min));
+	json_object_set_new(
+		o, "port_max",
+		json_integer(g->nat_port_span
+				     ? g->nat_port_min +
+					       g->nat_port_span * ncpus - 1
+				     : 0));
+	json_object_set_new(o, "ports_per_cpu", json_integer(g->nat_port_span));
+	json_object_set_new(o, "cpus", json_integer(ncpus));
+	j = json_object();
+	json_object_set_new(j, "tcp", json_integer(g->nat_tcp_s));
+	json_object_set_new(j, "tcp_syn", json_integer(g->nat_tcp_syn_s));
+	json_object_set_new(j, "tcp_closing",
+			    json_integer(g->nat_tcp_closing_s));
+	json_object_set_new(j, "udp", json_integer(g->nat_udp_s));
+	json_object_set_new(o, "timeouts", j);
+	j = json_object();
+	json_object_set_new(j, "sweeps", json_integer(gc->sweeps));
+	json_object_set_new(j, "expired", json_integer(gc->expired));
+	json_object_set_new(j, "orphans", json_integer(gc->orphans));
+	json_object_set_new(j, "last_scanned", json_integer(gc->last_scanned));
+	json_object_set_new(j, "last_duration_seconds",
+			    json_real(gc->last_duration_ns / 1e9));
+	json_object_set_new(
+		j, "last_age_seconds",
+		gc->sweeps ? json_real((double)(now_ns() - gc->last_ns) / 1e9)
+			   : json_null());
+	json_object_set_new(o, "gc", j);
+	return o;
+}
+
+/* A session's state as lbctl sessions shows it. */
+static const char *nat_state_str(uint8_t proto, uint8_t st)
+{
+	const uint8_t fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
+
+	if (proto != IPPROTO_TCP)
+		return st & XLB_NAT_S_REPLIED ? "replied" : "unreplied";
+	if (st & XLB_NAT_S_RST)
+		return "reset";
+	if ((st & fins) == fins)
+		return "closing";
+	if (st & fins)
+		return "fin_wait";
+	return st & XLB_NAT_S_REPLIED ? "established" : "syn_sent";
+}
+
+/* "10.0.0.1:80" or "[2001:db8::1]:80". */
+static const char *ep_str(int family, const struct xlb_addr *a, __be16 port,
+			  char *buf, size_t len)
+{
+	struct xlb_ip ip = {.family = family, .a = *a};
+	char ab[XLB_IP_STRLEN];
+
+	xlb_ip_str(&ip, ab, sizeof(ab));
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ab,
+		 ntohs(port));
+	return buf;
+}
+
+struct sessions_ctx {
+	struct xlb_agent *agent;
+	int64_t vip_id; /* only this VIP's, or -1 */
+	size_t limit;
+	size_t total;
+	uint64_t now;
+	json_t *arr;
+};
+
+static void session_one(const struct xlb_flow_key *k,
+			const struct xlb_nat_fwd *e, void *arg)
+{
+	struct sessions_ctx *c = arg;
+	char buf[XLB_SERVICE_STRLEN];
+	struct xlb_real r;
+	struct vip_ent *vip;
+	json_t *o;
+
+	if (c->vip_id >= 0 && k->vip_id != (uint32_t)c->vip_id)
+		return;
+	c->total++;
+	if (c->limit && json_array_size(c->arr) >= c->limit)
+		return;
+	vip = k->vip_id < c->agent->max_vips && c->agent->vips[k->vip_id].used
+		      ? &c->agent->vips[k->vip_id]
+		      : NULL;
+	o = json_object();
+	json_object_set_new(o, "proto", json_string(xlb_proto_str(k->proto)));
+	json_object_set_new(o, "client",
+			    json_string(ep_str(k->family, &k->saddr, k->sport,
+					       buf, sizeof(buf))));
+	json_object_set_new(
+		o, "vip",
+		vip ? json_string(ep_str(k->family, &vip->svc.ip.a, k->dport,
+					 buf, sizeof(buf)))
+		    : json_null());
+	json_object_set_new(o, "local",
+			    json_string(ep_str(k->family, &e->laddr, e->lport,
+					       buf, sizeof(buf))));
+	if (!xlb_dp_real_get(c->agent->dp, e->real_id, &r) && r.family &&
+	    r.gen == e->real_gen)
+		json_object_set_new(
+			o, "real",
+			json_string(ep_str(r.family, &r.addr, k->dport, buf,
+					   sizeof(buf))));
+	else
+		json_object_set_new(o, "real", json_null());
+	json_object_set_new(o, "state",
+			    json_string(nat_state_str(k->proto, e->state)));
+	json_object_set_new(
+		o, "idle_seconds",
+		json_integer(c->now > e->last_seen
+				     ? (json_int_t)((c->now - e->last_seen) /
+						    1000000000ull)
+				     : 0));
+	json_object_set_new(o, "cpu", json_integer(e->cpu));
+	json_array_append_new(c->arr, o);
+}
+
+json_t *xlb_agent_sessions_json(struct xlb_agent *agent,
+				const struct xlb_service *vip, size_t limit)
+{
+	struct sessions_ctx c = {
+		.agent = agent,
+		.vip_id = -1,
+		.limit = limit,
+		.now = now_ns(),
+	};
+	uint32_t id;
+	json_t *o;
+
+	if (vip) {
+		if (!find_vip(agent, vip, &id))
+			return NULL;
+		c.vip_id = id;
+	}
+	c.arr = json_array();
+	if (xlb_dp_nat_foreach(agent->dp, session_one, &c)) {
+		json_decref(c.arr);
+		return NULL;
+	}
+	o = json_object();
+	json_object_set_new(o, "sessions", c.arr);
+	json_object_set_new(o, "total", json_integer(c.total));
+	json_object_set_new(o, "truncated",
+			    json_boolean(json_array_size(c.arr) < c.total));
+	return o;
+}
+
 json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 {
+	struct ct_census *census = take_census(agent);
 	uint64_t reasons[XLB_R_MAX];
-	json_t *o = xlb_agent_vips_json(agent, true), *r = json_object();
+	json_t *o = vips_json(agent, true, census), *r = json_object();
 	int i;
+
+	json_object_set_new(o, "fullnat", fullnat_json(agent, census));
+	census_free(census);
 
 	if (!xlb_dp_reasons(agent->dp, reasons))
 		for (i = 0; i < XLB_R_MAX; i++)
@@ -903,7 +1547,7 @@ static int vip_update(struct xlb_agent *agent, uint32_t vip_id,
 	ret = publish_ring(agent, vip_id);
 	if (ret)
 		return ret;
-	return vip_put(agent, &vip->svc, vip_id, hash);
+	return vip_put(agent, vip, vip_id);
 }
 
 struct adopt_ctx {
@@ -931,10 +1575,41 @@ static int adopt_vip(const struct xlb_vip_key *key,
 	vip->svc.proto = key->proto;
 	vip->hash = meta->flags & XLB_VIP_F_SRC_HASH ? XLB_HASH_SOURCE_IP
 						     : XLB_HASH_MAGLEV;
+	vip->mode = meta->flags & XLB_VIP_F_FULLNAT ? XLB_MODE_FULLNAT
+						    : XLB_MODE_TUNNEL;
+	vip->mss = meta->mss;
 	vip->table_size = xlb_dp_ring_size(agent->dp, meta->vip_id, &m)
 				  ? XLB_RING_SIZE_DEFAULT
 				  : m;
 	ctx->n_vips++;
+	return 0;
+}
+
+/* The local pool an earlier agent left: the globals' sizes, the slots. */
+static int adopt_pool(struct xlb_agent *agent)
+{
+	struct xlb_addr a;
+	uint32_t fi, i, n;
+	int ret;
+
+	ret = xlb_dp_get_globals(agent->dp, &agent->g);
+	if (ret)
+		return ret;
+	for (fi = 0; fi < 2; fi++) {
+		n = agent->g.nat_laddrs[fi];
+		if (n > XLB_NAT_MAX_LADDRS)
+			n = XLB_NAT_MAX_LADDRS;
+		agent->n_laddrs[fi] = 0;
+		for (i = 0; i < n; i++) {
+			ret = xlb_dp_nat_laddr_get(
+				agent->dp, fi ? AF_INET6 : AF_INET, i, &a);
+			if (ret)
+				return ret;
+			agent->laddrs[fi][i].family = fi ? AF_INET6 : AF_INET;
+			agent->laddrs[fi][i].a = a;
+			agent->n_laddrs[fi]++;
+		}
+	}
 	return 0;
 }
 
@@ -987,7 +1662,7 @@ int xlb_agent_adopt(struct xlb_agent *agent, size_t *n_vips, size_t *n_reals)
 	}
 	*n_vips = ctx.n_vips;
 	*n_reals = count;
-	return 0;
+	return adopt_pool(agent);
 }
 
 static const struct xlb_vip_spec *cfg_vip(const struct xlb_config *cfg,
@@ -1050,6 +1725,15 @@ static int reconcile_vip(struct xlb_agent *agent, uint32_t id,
 					strerror(-ret));
 		st->vips_changed++;
 	}
+	/* Before the reals: a VIP turning fullnat loses its reals of the
+	 * other family below, and one turning tunnel may gain some. */
+	if (vip->mode != v->mode || vip->mss != v->mss) {
+		ret = xlb_vip_set_mode(agent, &v->svc, v->mode, v->mss, err,
+				       errlen);
+		if (ret)
+			return ret;
+		st->vips_changed++;
+	}
 	if (memcmp(&vip->check, &v->check, sizeof(v->check))) {
 		vip->check = v->check;
 		st->checks_changed++;
@@ -1092,11 +1776,48 @@ static int reconcile_vip(struct xlb_agent *agent, uint32_t id,
 	return 0;
 }
 
+/* Make the local pool what nat says: removals first, then additions. */
+static int reconcile_pool(struct xlb_agent *agent,
+			  const struct xlb_nat_config *nat,
+			  struct xlb_reconcile_stats *st, char *err,
+			  size_t errlen)
+{
+	struct xlb_ip ip;
+	uint32_t fi, i;
+	size_t j;
+	int ret;
+
+	for (fi = 0; fi < 2; fi++) {
+		for (i = agent->n_laddrs[fi]; i-- > 0;) {
+			ip = agent->laddrs[fi][i];
+			for (j = 0; j < nat->n_laddrs; j++)
+				if (xlb_ip_equal(&nat->laddrs[j], &ip))
+					break;
+			if (j < nat->n_laddrs)
+				continue;
+			ret = xlb_laddr_del(agent, &ip, err, errlen);
+			if (ret)
+				return ret;
+			st->laddrs_removed++;
+		}
+	}
+	for (j = 0; j < nat->n_laddrs; j++) {
+		if (laddr_find(agent, &nat->laddrs[j]) >= 0)
+			continue;
+		ret = xlb_laddr_add(agent, &nat->laddrs[j], err, errlen);
+		if (ret)
+			return ret;
+		st->laddrs_added++;
+	}
+	return 0;
+}
+
 int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 			struct xlb_reconcile_stats *st, char *err,
 			size_t errlen)
 {
 	char vbuf[XLB_SERVICE_STRLEN], msg[XLB_ERR_LEN];
+	struct xlb_globals g;
 	const struct xlb_vip_spec *v;
 	uint32_t id, vip_id = 0;
 	size_t i;
@@ -1106,10 +1827,14 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 	ret = check_capacity(agent, cfg, err, errlen);
 	if (ret)
 		return ret;
-	ret = xlb_agent_set_globals(agent, cfg);
+	ret = globals_build(agent, cfg, &g, err, errlen);
+	if (ret)
+		return ret;
+	ret = xlb_dp_set_globals(agent->dp, &g);
 	if (ret)
 		return xlb_errf(err, errlen, ret, "writing globals: %s",
 				strerror(-ret));
+	agent->g = g;
 	agent->pending = calloc(agent->max_reals, sizeof(*agent->pending));
 	if (!agent->pending)
 		return xlb_errf(err, errlen, -ENOMEM, "out of memory");
@@ -1125,6 +1850,15 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		ret = xlb_vip_del(agent, &svc, msg, sizeof(msg));
 		st->vips_removed++;
 	}
+	/* The pool after the VIPs that go (one of their addresses may be
+	 * a local address now) and before those that come. */
+	if (!ret)
+		ret = reconcile_pool(agent, &cfg->nat, st, msg, sizeof(msg));
+	if (ret) {
+		xlb_errf(err, errlen, ret, "%s", msg);
+		i = cfg->n_vips;
+		goto out_batch;
+	}
 	for (i = 0; !ret && i < cfg->n_vips; i++) {
 		v = &cfg->vips[i];
 		if (find_vip(agent, &v->svc, &vip_id)) {
@@ -1139,6 +1873,10 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		st->vips_added++;
 		find_vip(agent, &v->svc, &vip_id);
 		agent->vips[vip_id].check = v->check;
+		ret = xlb_vip_set_mode(agent, &v->svc, v->mode, v->mss, msg,
+				       sizeof(msg));
+		if (ret)
+			break;
 		ret = reconcile_vip(agent, vip_id, v, st, msg, sizeof(msg));
 	}
 	if (ret)
@@ -1148,6 +1886,7 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 					 : "?",
 			 msg);
 
+out_batch:
 	/* End of the batch: rings first, then the reals they dropped. */
 	agent->batch = false;
 	for (id = 0; id < agent->max_vips; id++) {

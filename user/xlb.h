@@ -131,6 +131,9 @@ struct xlb_vip_spec {
 	int line;
 };
 
+/* The smallest MSS clamp (RFC 1122: every IPv4 host takes 536). */
+#define XLB_MSS_MIN 536
+
 /* FULLNAT settings of the node (the "fullnat:" section). */
 #define XLB_NAT_MAX_LADDRS_TOTAL (2 * XLB_NAT_MAX_LADDRS)
 

@@ -16,6 +16,9 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -53,9 +56,17 @@ struct xlbd {
 	struct xlb_sd_watchdog *watchdog;
 	const struct cli *cli;
 	struct xlb_config cfg; /* as running */
+	/* FULLNAT session sweeps every cfg.nat.gc_interval_ms. */
+	struct xlb_event gc_ev;
+	uint32_t gc_armed_ms;
+	/* accept_local as found on each interface before we set it (-1:
+	 * not set by us), while the local pool is not empty. */
+	int accept_local_was[XLB_MAX_INTERFACES];
+	bool accept_local_on;
 };
 
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen);
+static void gc_arm(struct xlbd *d);
 
 static struct xlbd daemon_state;
 
@@ -279,10 +290,11 @@ static int build_config(const struct cli *cli, struct xlb_config *cfg,
 /* Log what a reconcile did, once. */
 static void log_changes(const char *what, const struct xlb_reconcile_stats *st)
 {
-	pr_info("%s: VIPs +%zu -%zu ~%zu, reals +%zu -%zu ~%zu, checks ~%zu",
+	pr_info("%s: VIPs +%zu -%zu ~%zu, reals +%zu -%zu ~%zu, checks ~%zu, "
+		"local addresses +%zu -%zu",
 		what, st->vips_added, st->vips_removed, st->vips_changed,
 		st->reals_added, st->reals_removed, st->reals_changed,
-		st->checks_changed);
+		st->checks_changed, st->laddrs_added, st->laddrs_removed);
 }
 
 /* Settings that shape the maps or the attachment: not reloadable. */
@@ -308,6 +320,8 @@ static const char *restart_only_change(const struct xlb_config *a,
 		return "max_vips";
 	if (a->max_reals != b->max_reals)
 		return "max_reals";
+	if (a->nat.sessions != b->nat.sessions)
+		return "fullnat.sessions";
 	if (strcmp(a->metrics_listen, b->metrics_listen))
 		return "metrics";
 	if (strcmp(a->control_cpus, b->control_cpus))
@@ -359,8 +373,15 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 				  "reals_changed", (json_int_t)st.reals_changed,
 				  "checks_changed",
 				  (json_int_t)st.checks_changed));
+	if (reply)
+		json_object_update(json_object_get(reply, "changes"),
+				   json_pack("{s:I, s:I}", "laddrs_added",
+					     (json_int_t)st.laddrs_added,
+					     "laddrs_removed",
+					     (json_int_t)st.laddrs_removed));
 	xlb_config_free(&d->cfg);
 	d->cfg = cfg;
+	gc_arm(d);
 	return 0;
 out:
 	xlb_config_free(&cfg);
@@ -478,6 +499,154 @@ static int apply_control_cpus(const char *list)
 	return ret;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One sweep of the FULLNAT sessions (docs/FULLNAT.md, "Lifetime"). */
+static void on_gc_timer(struct xlb_event *ev, uint32_t events)
+{
+	struct xlbd *d = &daemon_state;
+	struct xlb_nat_gc_stats st;
+	uint64_t ticks;
+	int ret;
+
+	if (read(ev->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	ret = xlb_agent_nat_gc(d->agent, monotonic_ns(), &st);
+	if (ret) {
+		pr_warn("session sweep: %s", strerror(-ret));
+		return;
+	}
+	pr_debug("session sweep: %zu scanned, %zu expired, %zu orphans, %zu "
+		 "live",
+		 st.scanned, st.expired, st.orphans, st.live);
+}
+
+/* (Re)arm the sweep timer for the configured interval. */
+static void gc_arm(struct xlbd *d)
+{
+	uint32_t ms = d->cfg.nat.gc_interval_ms;
+	struct itimerspec its = {
+		.it_interval = {ms / 1000, (long)(ms % 1000) * 1000000},
+		.it_value = {ms / 1000, (long)(ms % 1000) * 1000000},
+	};
+
+	if (d->gc_ev.fd <= 0 || !ms || ms == d->gc_armed_ms)
+		return;
+	if (timerfd_settime(d->gc_ev.fd, 0, &its, NULL)) {
+		pr_warn("session sweep timer: %s", strerror(errno));
+		return;
+	}
+	d->gc_armed_ms = ms;
+}
+
+static int gc_start(struct xlbd *d)
+{
+	d->gc_ev.fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->gc_ev.fd < 0)
+		return -errno;
+	d->gc_ev.handler = on_gc_timer;
+	if (xlb_loop_add(d->epfd, &d->gc_ev, EPOLLIN)) {
+		close(d->gc_ev.fd);
+		d->gc_ev.fd = -1;
+		return -errno;
+	}
+	gc_arm(d);
+	return 0;
+}
+
+static void gc_stop(struct xlbd *d)
+{
+	if (d->gc_ev.fd <= 0)
+		return;
+	xlb_loop_del(d->epfd, &d->gc_ev);
+	close(d->gc_ev.fd);
+	d->gc_ev.fd = -1;
+}
+
+/* net.ipv4.conf.IFNAME.accept_local: its value, or -errno. */
+static int accept_local_rw(const char *ifname, int set)
+{
+	char path[128], buf[16] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local",
+		 ifname);
+	fd = open(path, (set >= 0 ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (set >= 0) {
+		n = write(fd, set ? "1\n" : "0\n", 2);
+		close(fd);
+		return n == 2 ? set : -EIO;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -EIO;
+}
+
+/*
+ * While the local pool is not empty, the kernel must accept packets
+ * from a local address on the interfaces we are attached to: a
+ * translated packet whose neighbour is unknown is handed to the kernel
+ * (pass_no_neighbour), with a local address as its source
+ * (docs/FULLNAT.md). The former values come back when the pool empties
+ * or on a full stop.
+ */
+static void accept_local_sync(struct xlbd *d, bool restore)
+{
+	bool want = !restore && d->agent && xlb_agent_laddr_count(d->agent);
+	char names[256] = "";
+	size_t i, off = 0;
+	int was, ret;
+
+	if (want == d->accept_local_on)
+		return;
+	for (i = 0; i < d->cfg.n_interfaces && i < XLB_MAX_INTERFACES; i++) {
+		const char *ifname = d->cfg.interfaces[i];
+
+		if (want) {
+			was = accept_local_rw(ifname, -1);
+			ret = was == 1 ? 1 : accept_local_rw(ifname, 1);
+			if (ret < 0) {
+				pr_warn("net.ipv4.conf.%s.accept_local: %s",
+					ifname, strerror(-ret));
+				continue;
+			}
+			d->accept_local_was[i] = was == 1 ? -1 : was;
+		} else if (d->accept_local_was[i] >= 0) {
+			accept_local_rw(ifname, d->accept_local_was[i]);
+			d->accept_local_was[i] = -1;
+		}
+		off += snprintf(names + off, sizeof(names) - off, "%s%s",
+				off ? ", " : "", ifname);
+		if (off >= sizeof(names))
+			off = sizeof(names) - 1;
+	}
+	d->accept_local_on = want;
+	if (off)
+		pr_info("%s net.ipv4.conf.IFACE.accept_local on %s (FULLNAT "
+			"local addresses %s)",
+			want ? "set" : "restored", names,
+			want ? "in use" : "gone");
+}
+
+/* Every change of the agent's model: checks follow, and accept_local. */
+static void on_agent_change(struct xlb_agent *agent, void *arg)
+{
+	struct xlbd *d = arg;
+
+	sync_health(agent, d);
+	accept_local_sync(d, false);
+}
+
 static int hook_reload(void *arg, json_t *reply, char *err, size_t errlen)
 {
 	return reload(arg, reply, err, errlen);
@@ -505,6 +674,7 @@ static int run(struct xlbd *d)
 		.max_vips = cfg->max_vips,
 		.max_reals = cfg->max_reals,
 		.ct_size = cfg->ct_size,
+		.nat_sessions = cfg->nat.sessions,
 		.pin_path = cfg->pin_path,
 	};
 	struct xlb_reconcile_stats st;
@@ -534,7 +704,9 @@ static int run(struct xlbd *d)
 		pr_warn("health checks: %s", strerror(-ret));
 		goto out_agent;
 	}
-	xlb_agent_on_change(d->agent, sync_health, d);
+	for (i = 0; i < XLB_MAX_INTERFACES; i++)
+		d->accept_local_was[i] = -1;
+	xlb_agent_on_change(d->agent, on_agent_change, d);
 	xlb_agent_on_real_json(d->agent, real_health_json, d);
 	if (xlb_dp_adopted(d->dp)) {
 		ret = xlb_agent_adopt(d->agent, &n_vips, &n_reals);
@@ -577,7 +749,15 @@ static int run(struct xlbd *d)
 				  "dispatcher"
 				: "through libxdp's dispatcher");
 	}
+	/* An earlier agent's interfaces that are not ours any more. */
+	xlb_dp_tx_ports_prune(d->dp);
 	sync_health(d->agent, d);
+	accept_local_sync(d, false);
+	ret = gc_start(d);
+	if (ret) {
+		pr_warn("session sweep timer: %s", strerror(-ret));
+		goto out_agent;
+	}
 	ret = xlb_control_open(cfg->socket_path, d->agent, d->epfd, &d->ctl);
 	if (ret) {
 		pr_warn("control socket %s: %s", cfg->socket_path,
@@ -616,10 +796,16 @@ static int run(struct xlbd *d)
 	}
 	xlb_sd_stopping();
 	xlb_sd_watchdog_stop(d->watchdog);
+	gc_stop(d);
+	/* A full stop gives the interfaces their accept_local back; a
+	 * restart keeps it for the data plane that runs on. */
+	if (d->full_stop)
+		accept_local_sync(d, true);
 	xlb_metrics_close(d->metrics);
 out_ctl:
 	xlb_control_close(d->ctl);
 out_agent:
+	gc_stop(d);
 	xlb_health_free(d->health);
 	xlb_agent_free(d->agent);
 out_dp:

@@ -124,6 +124,71 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 	return fake_op(agent, svc, real, weight, err, errlen);
 }
 
+int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
+		     size_t errlen)
+{
+	fuzz_check(mode == XLB_MODE_TUNNEL || mode == XLB_MODE_FULLNAT);
+	fuzz_check(!mss || mss >= XLB_MSS_MIN);
+	return fake_op(agent, svc, NULL, mss, err, errlen);
+}
+
+int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
+		     size_t errlen)
+{
+	fuzz_check(agent == FAKE);
+	*mode = svc->port & 1 ? XLB_MODE_FULLNAT : XLB_MODE_TUNNEL;
+	*mss = 0;
+	return 0;
+}
+
+/* A local address: an operation on a made-up VIP of the same family. */
+static int fake_laddr_op(struct xlb_agent *agent, const struct xlb_ip *ip,
+			 char *err, size_t errlen)
+{
+	struct xlb_service svc = {.ip = *ip, .port = 1, .proto = IPPROTO_UDP};
+
+	fuzz_check(ip->family == AF_INET || ip->family == AF_INET6);
+	return fake_op(agent, &svc, ip, 0, err, errlen);
+}
+
+int xlb_laddr_add(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen)
+{
+	return fake_laddr_op(agent, ip, err, errlen);
+}
+
+int xlb_laddr_del(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen)
+{
+	return fake_laddr_op(agent, ip, err, errlen);
+}
+
+json_t *xlb_agent_laddrs_json(struct xlb_agent *agent)
+{
+	fuzz_check(agent == FAKE);
+	if (fake.views_fail)
+		return NULL;
+	return json_pack("{s:[{s:s,s:s,s:i}]}", "local_addresses", "address",
+			 "10.97.0.1", "family", "ipv4", "sessions", 3);
+}
+
+json_t *xlb_agent_sessions_json(struct xlb_agent *agent,
+				const struct xlb_service *vip, size_t limit)
+{
+	fuzz_check(agent == FAKE);
+	fuzz_check(limit >= 1 && limit <= 1000000);
+	if (fake.views_fail || (vip && vip->port % 3 == 2))
+		return NULL;
+	return json_pack("{s:[{s:s,s:s,s:s,s:s,s:s,s:s,s:i}],s:i,s:b}",
+			 "sessions", "proto", "tcp", "client",
+			 "192.0.2.1:40000", "vip", "10.0.0.10:80", "local",
+			 "10.97.0.1:2000", "real", "10.1.0.2:80", "state",
+			 "established", "idle_seconds", 3, "total", 1,
+			 "truncated", 0);
+}
+
 int xlb_real_set_health(struct xlb_agent *agent, const struct xlb_service *svc,
 			const struct xlb_ip *real, bool up)
 {

@@ -296,6 +296,15 @@ static void expect_defaults(const struct xlb_config *cfg, const char *what)
 	cr_expect_str_eq(cfg->control_cpus, "", "%s", what);
 	cr_expect_eq(cfg->n_vips, 0, "%s", what);
 	cr_expect_null(cfg->vips, "%s", what);
+	cr_expect_eq(cfg->nat.n_laddrs, 0, "%s", what);
+	cr_expect_eq(cfg->nat.port_min, 1024, "%s", what);
+	cr_expect_eq(cfg->nat.port_max, 65535, "%s", what);
+	cr_expect_eq(cfg->nat.sessions, XLB_NAT_SESSIONS_DEFAULT, "%s", what);
+	cr_expect_eq(cfg->nat.tcp_s, 900, "%s", what);
+	cr_expect_eq(cfg->nat.tcp_syn_s, 30, "%s", what);
+	cr_expect_eq(cfg->nat.tcp_closing_s, 10, "%s", what);
+	cr_expect_eq(cfg->nat.udp_s, 60, "%s", what);
+	cr_expect_eq(cfg->nat.gc_interval_ms, 1000, "%s", what);
 }
 
 Test(config, defaults)
@@ -906,6 +915,83 @@ static const struct error_case error_cases[] = {
 	{"metrics as a list", "metrics:\n  - 127.0.0.1:9617\n", 2,
 	 "metrics: expected ADDR:PORT or off, got a list"},
 
+	/* fullnat and VIP modes */
+	{"unknown key in fullnat", "fullnat:\n  pool: [10.97.0.1]\n", 2,
+	 "unknown key 'pool' in fullnat"},
+	{"fullnat is a list", "fullnat: [10.97.0.1]\n", 1,
+	 "fullnat: expected a mapping, got a list"},
+	{"local_addresses is a scalar",
+	 "fullnat:\n  local_addresses: 10.9.0.1\n", 2,
+	 "local_addresses: expected a list of addresses, got a scalar"},
+	{"bad local address",
+	 "fullnat:\n  local_addresses:\n    - 10.97.0.1\n    - 10.97.0.x\n", 4,
+	 "local_addresses: invalid IP address '10.97.0.x'"},
+	{"multicast local address",
+	 "fullnat:\n  local_addresses: [224.0.0.5]\n", 2,
+	 "224.0.0.5 cannot be a local address"},
+	{"duplicate local address",
+	 "fullnat:\n  local_addresses:\n    - 10.97.0.1\n    - fd00::1\n"
+	 "    - \"fd00:0::1\"\n",
+	 5, "local_addresses: fd00::1 is listed twice (first at line 4)"},
+	{"too many IPv4 local addresses",
+	 "fullnat:\n  local_addresses: [10.9.0.1, 10.9.0.2, 10.9.0.3, "
+	 "10.9.0.4,\n"
+	 "    10.9.0.5, 10.9.0.6, 10.9.0.7, 10.9.0.8, 10.9.0.9, 10.9.0.10,\n"
+	 "    10.9.0.11, 10.9.0.12, 10.9.0.13, 10.9.0.14, 10.9.0.15,\n"
+	 "    10.9.0.16, 10.9.0.17, 10.9.0.18, 10.9.0.19, 10.9.0.20,\n"
+	 "    10.9.0.21, 10.9.0.22, 10.9.0.23, 10.9.0.24, 10.9.0.25,\n"
+	 "    10.9.0.26, 10.9.0.27, 10.9.0.28, 10.9.0.29, 10.9.0.30,\n"
+	 "    10.9.0.31, 10.9.0.32, fd00::1,\n    10.9.0.33]\n",
+	 9, "local_addresses: at most 32 IPv4 addresses"},
+	{"ports backwards", "fullnat:\n  ports: 2000-1000\n", 2,
+	 "ports: range 2000-1000 runs backwards"},
+	{"ports without a range", "fullnat:\n  ports: 1024\n", 2,
+	 "ports: expected a port range MIN-MAX within 1..65535, got '1024'"},
+	{"ports from zero", "fullnat:\n  ports: 0-100\n", 2,
+	 "expected a port range MIN-MAX"},
+	{"ports beyond 65535", "fullnat:\n  ports: 1024-65536\n", 2,
+	 "got '1024-65536'"},
+	{"ports with spaces", "fullnat:\n  ports: 1024 - 2048\n", 2,
+	 "expected a port range"},
+	{"sessions too small", "fullnat:\n  sessions: 10\n", 2,
+	 "sessions: 10 is out of range 1024..16777216"},
+	{"timeout zero", "fullnat:\n  timeouts:\n    tcp_syn: 0\n", 3,
+	 "tcp_syn: 0 is out of range 1..604800"},
+	{"unknown timeout", "fullnat:\n  timeouts: {icmp: 5}\n", 2,
+	 "unknown key 'icmp' in fullnat.timeouts"},
+	{"gc interval too short", "fullnat:\n  gc_interval_ms: 10\n", 2,
+	 "gc_interval_ms: 10 is out of range 100..60000"},
+	{"bad mode", "vips:\n  - vip: 10.0.0.1:80/tcp\n    mode: dsr\n", 3,
+	 "mode: expected tunnel or fullnat, got 'dsr'"},
+	{"mss too small", "vips:\n  - vip: 10.0.0.1:80/tcp\n    mss: 500\n", 3,
+	 "mss: 500 is out of range 536..65535"},
+	{"mss on UDP",
+	 "vips:\n  - vip: 10.0.0.1:53/udp\n    reals: [10.1.0.1]\n"
+	 "    mss: 1400\n",
+	 4, "mss: only TCP VIPs have an MSS to clamp"},
+	{"fullnat VIP with a real of the other family",
+	 "fullnat: {local_addresses: [10.97.0.1]}\nvips:\n"
+	 "  - vip: 10.0.0.1:80/tcp\n    mode: fullnat\n    reals:\n"
+	 "      - 10.1.0.1\n      - 2001:db8::5\n",
+	 7,
+	 "real 2001:db8::5: the reals of fullnat VIP 10.0.0.1:80/tcp must be "
+	 "IPv4 like it"},
+	{"fullnat VIP without a local address",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    mode: fullnat\n", 2,
+	 "VIP 10.0.0.1:80/tcp is fullnat, but fullnat.local_addresses has no "
+	 "IPv4 address"},
+	{"fullnat IPv6 VIP with only IPv4 local addresses",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    mode: fullnat\n"
+	 "  - vip: \"[2001:db8::1]:80/tcp\"\n    mode: fullnat\n"
+	 "fullnat:\n  local_addresses: [10.97.0.1]\n",
+	 4, "has no IPv6 address"},
+	{"local address is a VIP address",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n  - vip: 10.97.0.1:53/udp\n"
+	 "fullnat:\n  local_addresses:\n    - 10.97.0.2\n    - 10.97.0.1\n",
+	 7,
+	 "local address 10.97.0.1 is also the address of VIP 10.97.0.1:53/udp "
+	 "(line 3)"},
+
 	/* control_cpus */
 	{"CPU range backwards", "control_cpus: 0,3-1\n", 1,
 	 "control_cpus: range 3-1 in '0,3-1' runs backwards"},
@@ -928,6 +1014,71 @@ static const struct error_case error_cases[] = {
 	 "21,22,23,24\n",
 	 1, "control_cpus: longer than 63 characters"},
 };
+
+Test(config, fullnat)
+{
+	static const char text[] =
+		"fullnat:\n"
+		"  local_addresses: [10.97.0.1, 10.97.0.2, \"fd00:97::1\"]\n"
+		"  ports: 2000-2999\n"
+		"  sessions: 4096\n"
+		"  timeouts: {tcp: 100, tcp_syn: 5, tcp_closing: 2, udp: 7}\n"
+		"  gc_interval_ms: 250\n"
+		"vips:\n"
+		"  - vip: 10.100.1.10:80/tcp\n"
+		"    mode: fullnat\n"
+		"    mss: 1400\n"
+		"    reals: [10.1.0.2, 10.1.0.3]\n"
+		"  - vip: \"[2001:db8::10]:443/udp\"\n"
+		"    mode: fullnat\n"
+		"    reals: [2001:db8:1::2]\n"
+		"  - vip: 10.100.1.11:80/tcp\n"
+		"    mode: tunnel\n"
+		"    reals: [\"2001:db8:1::3\"]\n";
+	struct xlb_config cfg;
+
+	parse_ok(text, &cfg);
+	cr_assert_eq(cfg.nat.n_laddrs, 3);
+	cr_expect_str_eq(ip_text(&cfg.nat.laddrs[0]), "10.97.0.1");
+	cr_expect_str_eq(ip_text(&cfg.nat.laddrs[2]), "fd00:97::1");
+	cr_expect_eq(cfg.nat.port_min, 2000);
+	cr_expect_eq(cfg.nat.port_max, 2999);
+	cr_expect_eq(cfg.nat.sessions, 4096);
+	cr_expect_eq(cfg.nat.tcp_s, 100);
+	cr_expect_eq(cfg.nat.tcp_syn_s, 5);
+	cr_expect_eq(cfg.nat.tcp_closing_s, 2);
+	cr_expect_eq(cfg.nat.udp_s, 7);
+	cr_expect_eq(cfg.nat.gc_interval_ms, 250);
+	cr_assert_eq(cfg.n_vips, 3);
+	cr_expect_eq(cfg.vips[0].mode, XLB_MODE_FULLNAT);
+	cr_expect_eq(cfg.vips[0].mss, 1400);
+	cr_expect_eq(cfg.vips[1].mode, XLB_MODE_FULLNAT);
+	cr_expect_eq(cfg.vips[1].mss, 0);
+	cr_expect_eq(cfg.vips[2].mode, XLB_MODE_TUNNEL);
+	xlb_config_free(&cfg);
+
+	/* A one-port range, and timeouts left out keep their defaults. */
+	parse_ok("fullnat:\n  ports: 80-80\n  timeouts: {udp: 5}\n", &cfg);
+	cr_expect_eq(cfg.nat.port_min, 80);
+	cr_expect_eq(cfg.nat.port_max, 80);
+	cr_expect_eq(cfg.nat.udp_s, 5);
+	cr_expect_eq(cfg.nat.tcp_s, 900);
+	xlb_config_free(&cfg);
+}
+
+Test(addr, fwd_mode)
+{
+	enum xlb_fwd_mode m = XLB_MODE_TUNNEL;
+
+	cr_expect_str_eq(xlb_fwd_mode_str(XLB_MODE_TUNNEL), "tunnel");
+	cr_expect_str_eq(xlb_fwd_mode_str(XLB_MODE_FULLNAT), "fullnat");
+	cr_expect_eq(xlb_fwd_mode_parse("fullnat", &m), 0);
+	cr_expect_eq(m, XLB_MODE_FULLNAT);
+	cr_expect_eq(xlb_fwd_mode_parse("tunnel", &m), 0);
+	cr_expect_eq(m, XLB_MODE_TUNNEL);
+	cr_expect_eq(xlb_fwd_mode_parse("FullNAT", &m), -EINVAL);
+	cr_expect_eq(xlb_fwd_mode_parse(NULL, &m), -EINVAL);
+}
 
 Test(config, errors)
 {

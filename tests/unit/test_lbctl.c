@@ -78,6 +78,27 @@ static const struct ok_case ok_cases[] = {
 	{"vip add largest table",
 	 {"vip", "add", VIP4, "--table-size", "1048573"},
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"table_size\":1048573}"},
+	{"vip add fullnat with an MSS clamp",
+	 {"vip", "add", VIP4, "--mode", "fullnat", "--mss", "1400"},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mode\":\"fullnat\","
+	 "\"mss\":1400}"},
+	{"vip set mode",
+	 {"vip", "set", VIP4, "--mode=tunnel"},
+	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"mode\":\"tunnel\"}"},
+	{"vip set mss off",
+	 {"vip", "set", VIP6, "--mss", "0"},
+	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP6 "\",\"mss\":0}"},
+	{"laddr add IPv4",
+	 {"laddr", "add", "10.97.0.1"},
+	 "{\"cmd\":\"laddr.add\",\"address\":\"10.97.0.1\"}"},
+	{"laddr del IPv6",
+	 {"laddr", "del", "fd00:97::1"},
+	 "{\"cmd\":\"laddr.del\",\"address\":\"fd00:97::1\"}"},
+	{"laddr list", {"laddr", "list"}, "{\"cmd\":\"laddr.list\"}"},
+	{"sessions", {"sessions"}, "{\"cmd\":\"sessions\"}"},
+	{"sessions of one VIP, limited",
+	 {"sessions", "--vip", VIP4, "--limit", "10", "--json"},
+	 "{\"cmd\":\"sessions\",\"vip\":\"" VIP4 "\",\"limit\":10}"},
 	{"vip del",
 	 {"vip", "del", VIP4},
 	 "{\"cmd\":\"vip.del\",\"vip\":\"" VIP4 "\"}"},
@@ -224,6 +245,28 @@ static const struct bad_case bad_cases[] = {
 	{"option given twice",
 	 {"real", "add", VIP4, "10.1.0.2", "--weight", "1", "--weight", "2"},
 	 {"--weight", "twice"}},
+	{"bad mode",
+	 {"vip", "add", VIP4, "--mode", "dsr"},
+	 {"--mode", "'dsr' is not one of tunnel|fullnat"}},
+	{"mss too large",
+	 {"vip", "add", VIP4, "--mss", "65536"},
+	 {"--mss", "out of range 0..65535"}},
+	{"vip set without anything to set",
+	 {"vip", "set", VIP4},
+	 {"vip set needs --mode or --mss"}},
+	{"laddr add without an address",
+	 {"laddr", "add"},
+	 {"missing argument ADDR"}},
+	{"laddr add with a prefix",
+	 {"laddr", "add", "10.97.0.0/24"},
+	 {"ADDR", "bad address"}},
+	{"laddr group alone", {"laddr"}, {"incomplete", "add, del, list"}},
+	{"sessions --vip without a protocol",
+	 {"sessions", "--vip", "10.0.0.10:80"},
+	 {"--vip", "bad address"}},
+	{"sessions --limit 0",
+	 {"sessions", "--limit", "0"},
+	 {"--limit", "range 1..1000000"}},
 	{"decap without interface",
 	 {"decap", "attach"},
 	 {"missing argument IFNAME"}},
@@ -519,8 +562,11 @@ Test(help, command_wins_over_missing_args)
 	const char *words[] = {"vip", "add", "--help", NULL};
 	char *text = help_text(words, false);
 
+	/* Options that do not fit wrap under the first argument. */
 	cr_expect(strstr(text, "Usage: lbctl vip add VIP "
-			       "[--hash maglev|source-ip] [--table-size M]\n"),
+			       "[--hash maglev|source-ip] [--table-size M]\n"
+			       "                     [--mode tunnel|fullnat] "
+			       "[--mss N]\n"),
 		  "%s", text);
 	cr_expect(strstr(text, "Arguments:\n  VIP"), "%s", text);
 	cr_expect(strstr(text, "a prime up to 1048573"), "%s", text);
@@ -591,9 +637,13 @@ Test(list, one_line_per_command)
 	cr_assert_not_null(f);
 	lbctl_list_commands(f);
 	fclose(f);
-	cr_expect(strstr(text, "vip add\tVIP\t--hash=maglev|source-ip "
-			       "--table-size=M\n"),
+	cr_expect(strstr(text,
+			 "vip add\tVIP\t--hash=maglev|source-ip "
+			 "--table-size=M --mode=tunnel|fullnat --mss=N\n"),
 		  "%s", text);
+	cr_expect(strstr(text, "\nsessions\t\t--vip=VIP --limit=N\n"), "%s",
+		  text);
+	cr_expect(strstr(text, "\nladdr del\tADDR\t\n"), "%s", text);
 	cr_expect(strstr(text, "\nreal drain\tVIP REAL\t\n"), "%s", text);
 	cr_expect(strstr(text, "\nstats\t\t--rate --watch=[SECONDS] "
 			       "--count=N\n"),
@@ -648,10 +698,12 @@ static char *print_text(const char *const *words, const char *reply_text)
 static const char vips_reply[] =
 	"{\"ok\":true,\"vips\":["
 	"{\"vip\":\"10.0.0.10:80/tcp\",\"id\":1,\"hash\":\"maglev\","
+	"\"mode\":\"fullnat\",\"mss\":1400,"
 	"\"table_size\":65537,\"reals\":["
 	"{\"address\":\"10.1.0.2\",\"id\":1,\"weight\":100,\"state\":\"up\"},"
 	"{\"address\":\"10.1.0.3\",\"id\":2,\"weight\":0,\"state\":\"up\"}]},"
 	"{\"vip\":\"[2001:db8::10]:443/udp\",\"id\":2,\"hash\":\"source-ip\","
+	"\"mode\":\"tunnel\",\"mss\":0,"
 	"\"table_size\":251,\"reals\":["
 	"{\"address\":\"2001:db8:1::2\",\"id\":3,\"weight\":7,"
 	"\"state\":\"up\"}]}]}";
@@ -661,13 +713,82 @@ Test(print, vip_list)
 	const char *words[] = {"vip", "list", NULL};
 	char *text = print_text(words, vips_reply);
 
-	cr_expect_str_eq(text,
-			 "VIP                     HASH         TABLE  REALS\n"
-			 "10.0.0.10:80/tcp        maglev       65537      2\n"
-			 "  -> 10.1.0.2           weight 100    up\n"
-			 "  -> 10.1.0.3           weight 0      up\n"
-			 "[2001:db8::10]:443/udp  source-ip      251      1\n"
-			 "  -> 2001:db8:1::2      weight 7      up\n");
+	cr_expect_str_eq(text, "VIP                     HASH       MODE       "
+			       "MSS    TABLE  REALS\n"
+			       "10.0.0.10:80/tcp        maglev     fullnat   "
+			       "1400    65537      2\n"
+			       "  -> 10.1.0.2           weight 100    up\n"
+			       "  -> 10.1.0.3           weight 0      up\n"
+			       "[2001:db8::10]:443/udp  source-ip  tunnel      "
+			       " -      251      1\n"
+			       "  -> 2001:db8:1::2      weight 7      up\n");
+	free(text);
+}
+
+Test(print, sessions)
+{
+	const char *words[] = {"sessions", NULL};
+	char *text = print_text(
+		words,
+		"{\"ok\":true,\"total\":3,\"truncated\":true,\"sessions\":["
+		"{\"proto\":\"tcp\",\"client\":\"192.0.2.1:40000\","
+		"\"vip\":\"10.0.0.10:80\",\"local\":\"10.97.0.1:2000\","
+		"\"real\":\"10.1.0.2:80\",\"state\":\"established\","
+		"\"idle_seconds\":3},"
+		"{\"proto\":\"udp\",\"client\":\"[2001:db8::9]:53\","
+		"\"vip\":\"[2001:db8::10]:53\",\"local\":\"[fd00::1]:1024\","
+		"\"real\":null,\"state\":\"unreplied\",\"idle_seconds\":61}]}");
+
+	cr_expect_str_eq(
+		text,
+		"PROTO  CLIENT            VIP                LOCAL           "
+		"REAL         STATE        IDLE\n"
+		"tcp    192.0.2.1:40000   10.0.0.10:80       10.97.0.1:2000  "
+		"10.1.0.2:80  established     3\n"
+		"udp    [2001:db8::9]:53  [2001:db8::10]:53  [fd00::1]:1024  "
+		"-            unreplied      61\n"
+		"(2 of 3 sessions shown: --limit N shows more)\n");
+	free(text);
+}
+
+Test(print, laddr_list)
+{
+	const char *words[] = {"laddr", "list", NULL};
+	char *text = print_text(
+		words, "{\"ok\":true,\"local_addresses\":["
+		       "{\"address\":\"10.97.0.1\",\"sessions\":12},"
+		       "{\"address\":\"fd00:97::1\",\"sessions\":0}]}");
+
+	cr_expect_str_eq(text, "LOCAL ADDRESS  SESSIONS\n"
+			       "10.97.0.1            12\n"
+			       "fd00:97::1            0\n");
+	free(text);
+}
+
+Test(print, stats_fullnat_block)
+{
+	const char *words[] = {"stats", NULL};
+	char *text = print_text(
+		words, "{\"ok\":true,\"vips\":[],\"reasons\":{},\"fullnat\":{"
+		       "\"sessions\":5,\"entries\":7,\"table_size\":262144,"
+		       "\"port_min\":1024,\"port_max\":65535,\"ports_per_cpu\":"
+		       "32256,\"cpus\":2,\"gc\":{\"sweeps\":9,\"expired\":4,"
+		       "\"orphans\":1},\"local_addresses\":[{\"address\":"
+		       "\"10.97.0.1\",\"sessions\":5}]}}");
+
+	cr_expect(strstr(text, "\nFULLNAT: 5 active sessions (7 entries of "
+			       "262144), ports 1024-65535, 32256 per CPU on "
+			       "2 CPUs\n"
+			       "sweeps: 9, 4 sessions expired, 1 orphans\n\n"
+			       "LOCAL ADDRESS  SESSIONS\n"
+			       "10.97.0.1             5\n"),
+		  "%s", text);
+	free(text);
+	/* No pool and no sessions: no block. */
+	text = print_text(words, "{\"ok\":true,\"vips\":[],\"reasons\":{},"
+				 "\"fullnat\":{\"sessions\":0,\"entries\":0,"
+				 "\"local_addresses\":[]}}");
+	cr_expect_null(strstr(text, "FULLNAT"), "%s", text);
 	free(text);
 }
 
@@ -676,7 +797,8 @@ Test(print, vip_list_empty)
 	const char *words[] = {"vip", "list", NULL};
 	char *text = print_text(words, "{\"ok\":true,\"vips\":[]}");
 
-	cr_expect_str_eq(text, "VIP  HASH         TABLE  REALS\n");
+	cr_expect_str_eq(text,
+			 "VIP  HASH       MODE       MSS    TABLE  REALS\n");
 	free(text);
 }
 
@@ -906,6 +1028,11 @@ static struct {
 	enum xlb_hash_mode hash;
 	uint32_t table_size;
 	uint32_t weight;
+	enum xlb_fwd_mode mode;
+	uint16_t mss;
+	size_t limit;
+	bool has_vip;
+	const char *ops[4]; /* every operation of the request, in order */
 	bool with_counters;
 	int ret;	 /* what the next operation returns */
 	const char *msg; /* and the reason it gives */
@@ -918,6 +1045,8 @@ static int stub_op(struct xlb_agent *agent, const char *op, char *err,
 		   size_t errlen)
 {
 	cr_assert_eq(agent, STUB_AGENT);
+	if (stub.calls < (int)ARRAY_SIZE(stub.ops))
+		stub.ops[stub.calls] = op;
 	stub.calls++;
 	stub.op = op;
 	if (stub.msg)
@@ -968,6 +1097,59 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 	stub.real = *real;
 	stub.weight = weight;
 	return stub_op(agent, "real.set", err, errlen);
+}
+
+int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
+		     size_t errlen)
+{
+	stub.svc = *svc;
+	stub.mode = mode;
+	stub.mss = mss;
+	return stub_op(agent, "vip.set", err, errlen);
+}
+
+/* The stub's VIPs are fullnat with MSS 1300 until told otherwise. */
+int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
+		     size_t errlen)
+{
+	*mode = XLB_MODE_FULLNAT;
+	*mss = 1300;
+	return 0;
+}
+
+int xlb_laddr_add(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen)
+{
+	stub.real = *ip;
+	return stub_op(agent, "laddr.add", err, errlen);
+}
+
+int xlb_laddr_del(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
+		  size_t errlen)
+{
+	stub.real = *ip;
+	return stub_op(agent, "laddr.del", err, errlen);
+}
+
+json_t *xlb_agent_laddrs_json(struct xlb_agent *agent)
+{
+	stub.calls++;
+	return json_pack("{s:[{s:s,s:i}]}", "local_addresses", "address",
+			 "10.97.0.1", "sessions", 2);
+}
+
+json_t *xlb_agent_sessions_json(struct xlb_agent *agent,
+				const struct xlb_service *vip, size_t limit)
+{
+	stub.calls++;
+	stub.limit = limit;
+	stub.has_vip = vip != NULL;
+	if (vip)
+		stub.svc = *vip;
+	return json_pack("{s:[],s:i,s:b}", "sessions", "total", 0, "truncated",
+			 0);
 }
 
 json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)
@@ -1075,6 +1257,48 @@ static const struct dispatch_case dispatch_cases[] = {
 	 "{\"ok\":false,\"error\":\"table_size 65536 is not a prime\"}", 0},
 	{"vip.list", "{\"cmd\":\"vip.list\"}",
 	 "{\"ok\":true,\"vips\":[{\"vip\":\"" VIP4 "\"}]}", 1},
+	{"bad mode",
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mode\":\"dsr\"}",
+	 "{\"ok\":false,\"error\":\"bad mode 'dsr': expected tunnel or "
+	 "fullnat\"}",
+	 0},
+	{"mss too small",
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mss\":100}",
+	 "{\"ok\":false,\"error\":\"mss 100 is out of range 536..65535 (0: "
+	 "off)\"}",
+	 0},
+	{"mss too large",
+	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"mss\":65536}",
+	 "{\"ok\":false,\"error\":\"mss 65536 is out of range 0..65535\"}", 0},
+	{"vip.set with nothing to set",
+	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\"}",
+	 "{\"ok\":false,\"error\":\"vip.set needs mode or mss\"}", 0},
+	{"vip.set mode only",
+	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"mode\":\"tunnel\"}",
+	 "{\"ok\":true}", 1},
+	{"laddr.add", "{\"cmd\":\"laddr.add\",\"address\":\"10.97.0.1\"}",
+	 "{\"ok\":true}", 1},
+	{"laddr.add needs an address", "{\"cmd\":\"laddr.add\"}",
+	 "{\"ok\":false,\"error\":\"missing field 'address' for "
+	 "laddr.add\"}",
+	 0},
+	{"laddr.del bad address",
+	 "{\"cmd\":\"laddr.del\",\"address\":\"10.97.0.1/32\"}",
+	 "{\"ok\":false,\"error\":\"bad address '10.97.0.1/32': expected an IP "
+	 "address\"}",
+	 0},
+	{"laddr.list", "{\"cmd\":\"laddr.list\"}",
+	 "{\"ok\":true,\"local_addresses\":[{\"address\":\"10.97.0.1\","
+	 "\"sessions\":2}]}",
+	 1},
+	{"sessions", "{\"cmd\":\"sessions\"}",
+	 "{\"ok\":true,\"sessions\":[],\"total\":0,\"truncated\":false}", 1},
+	{"sessions limit 0", "{\"cmd\":\"sessions\",\"limit\":0}",
+	 "{\"ok\":false,\"error\":\"limit 0 is out of range 1..1000000\"}", 0},
+	{"sessions bad vip", "{\"cmd\":\"sessions\",\"vip\":\"10.0.0.1\"}",
+	 "{\"ok\":false,\"error\":\"bad vip '10.0.0.1': expected "
+	 "ADDR:PORT/PROTO\"}",
+	 0},
 	{"stats", "{\"cmd\":\"stats\"}",
 	 "{\"ok\":true,\"vips\":[],\"reasons\":{\"forward_tx\":3}}", 1},
 };
@@ -1092,6 +1316,58 @@ ParameterizedTest(size_t *idx, dispatch, table)
 	cr_expect_str_eq(got, c->reply, "%s", c->desc);
 	cr_expect_eq(stub.calls, c->calls, "%s: %d agent calls", c->desc,
 		     stub.calls);
+}
+
+Test(dispatch, vip_add_fullnat)
+{
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.add\",\"vip\":\"" VIP4
+				  "\",\"mode\":\"fullnat\",\"mss\":1400}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.calls, 2);
+	cr_expect_str_eq(stub.ops[0], "vip.add");
+	cr_expect_str_eq(stub.ops[1], "vip.set");
+	cr_expect_eq(stub.mode, XLB_MODE_FULLNAT);
+	cr_expect_eq(stub.mss, 1400);
+}
+
+Test(dispatch, vip_add_fullnat_refused_leaves_nothing)
+{
+	stub.ret = -EINVAL;
+	stub.msg = "VIP 10.0.0.10:80/tcp cannot be fullnat: no IPv4 local "
+		   "address (lbctl laddr add)";
+	/* The add "fails" too in the stub; what matters is the order and
+	 * that a refused mode takes the VIP away again. */
+	stub.ret = 0;
+	stub.msg = NULL;
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.add\",\"vip\":\"" VIP4
+				  "\",\"mode\":\"tunnel\"}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.calls, 1, "tunnel without mss: one call");
+}
+
+Test(dispatch, vip_set_keeps_what_is_not_given)
+{
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.set\",\"vip\":\"" VIP4
+				  "\",\"mss\":0}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.mode, XLB_MODE_FULLNAT);
+	cr_expect_eq(stub.mss, 0);
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.set\",\"vip\":\"" VIP4
+				  "\",\"mode\":\"tunnel\"}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.mode, XLB_MODE_TUNNEL);
+	cr_expect_eq(stub.mss, 1300);
+}
+
+Test(dispatch, sessions_defaults_and_filter)
+{
+	dispatch("{\"cmd\":\"sessions\"}");
+	cr_expect_eq(stub.limit, 1000);
+	cr_expect(!stub.has_vip);
+	dispatch("{\"cmd\":\"sessions\",\"vip\":\"" VIP6 "\",\"limit\":5}");
+	cr_expect_eq(stub.limit, 5);
+	cr_expect(stub.has_vip);
+	cr_expect_eq(stub.svc.port, 443);
 }
 
 Test(dispatch, vip_add_defaults)

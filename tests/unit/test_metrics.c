@@ -211,6 +211,49 @@ Test(render, sessions_when_present)
 	free(text);
 }
 
+/* FULLNAT: the "fullnat" object and the reply counters. */
+static const char fullnat_view[] =
+	"{\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\",\"reply_packets\":7,"
+	"\"reply_bytes\":700,\"reals\":[{\"address\":\"10.1.0.2\","
+	"\"reply_packets\":6,\"reply_bytes\":600}]}],"
+	"\"fullnat\":{\"sessions\":4,\"entries\":6,\"table_size\":262144,"
+	"\"ports_per_cpu\":32256,\"local_addresses\":[{\"address\":"
+	"\"10.97.0.1\",\"sessions\":3},{\"address\":\"fd00:97::1\","
+	"\"sessions\":1}],\"gc\":{\"sweeps\":10,\"expired\":5,"
+	"\"orphans\":2,\"last_duration_seconds\":0.25}}}";
+
+Test(render, fullnat_when_present)
+{
+	char *text = render(fullnat_view);
+
+	cr_expect(has_line(text, "xlb_vip_reply_packets_total{" V "} 7"), "%s",
+		  text);
+	cr_expect(has_line(text, "xlb_vip_reply_bytes_total{" V "} 700"), "%s",
+		  text);
+	cr_expect(has_line(text, "xlb_real_reply_packets_total{" R1 "} 6"),
+		  "%s", text);
+	cr_expect(has_line(text, "xlb_real_reply_bytes_total{" R1 "} 600"),
+		  "%s", text);
+	cr_expect(has_line(text, "# TYPE xlb_nat_sessions gauge"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_sessions 4"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_entries 6"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_table_size 262144"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_ports_per_cpu 32256"), "%s", text);
+	cr_expect(has_line(text, "# TYPE xlb_nat_expired_total counter"), "%s",
+		  text);
+	cr_expect(has_line(text, "xlb_nat_expired_total 5"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_orphans_total 2"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_sweeps_total 10"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_sweep_seconds 0.25"), "%s", text);
+	cr_expect(has_line(text, "xlb_nat_local_address_sessions{address="
+				 "\"10.97.0.1\"} 3"),
+		  "%s", text);
+	cr_expect(has_line(text, "xlb_nat_local_address_sessions{address="
+				 "\"fd00:97::1\"} 1"),
+		  "%s", text);
+	free(text);
+}
+
 /* The checker's counters, when the view carries them. */
 Test(render, health_counters_when_present)
 {
@@ -388,6 +431,16 @@ Test(promtool, accepts_health_counters)
 		"\"state\":\"down\",\"health\":{\"latency_seconds\":0.5,"
 		"\"checks\":120,\"failed\":3,\"skipped\":1,"
 		"\"transitions\":2}}]}]}");
+
+	cr_expect_eq(promtool_check(text, out, sizeof(out)), 0, "promtool: %s",
+		     out);
+	free(text);
+}
+
+Test(promtool, accepts_fullnat)
+{
+	char out[4096];
+	char *text = render(fullnat_view);
 
 	cr_expect_eq(promtool_check(text, out, sizeof(out)), 0, "promtool: %s",
 		     out);
