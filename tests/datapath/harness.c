@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include <bpf/bpf.h>
@@ -75,12 +76,14 @@ static void build_namespace(void)
 	   H_MAC_TXREAL);
 }
 
-void h_setup(void)
+/* Open the program with a session table of nat_sessions (0: default). */
+static void setup(uint32_t nat_sessions)
 {
 	struct xlb_dp_opts opts = {
 		.max_vips = 64,
 		.max_reals = 256,
 		.ct_size = 8192,
+		.nat_sessions = nat_sessions,
 	};
 	struct xlb_config cfg;
 	char err[XLB_ERR_LEN];
@@ -95,6 +98,62 @@ void h_setup(void)
 	xlb_config_free(&cfg);
 }
 
+void h_setup(void)
+{
+	setup(8192);
+}
+
+/* A devmap entry for ifname, as xlbd makes for each interface. */
+static void tx_port(const char *ifname)
+{
+	uint32_t ifindex = if_nametoindex(ifname);
+	int fd = xlb_dp_map_fd(h_dp, "tx_ports");
+
+	cr_assert_gt(ifindex, 0, "no interface %s", ifname);
+	cr_assert_geq(fd, 0, "no tx_ports map");
+	cr_assert_eq(bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY), 0,
+		     "tx_ports %s: %s", ifname, strerror(errno));
+}
+
+void h_nat_setup_sized(uint32_t nat_sessions)
+{
+	setup(nat_sessions);
+	sh("ip neigh replace 10.0.0.2 lladdr %s dev xt0 nud permanent",
+	   H_MAC_ROUTER);
+	sh("ip -6 neigh replace fd00::2 lladdr %s dev xt0 nud permanent",
+	   H_MAC_ROUTER);
+	sh("ip route add 192.0.2.0/24 via 10.0.0.2 dev xt0");
+	sh("ip -6 route add 2001:db8::/32 via fd00::2 dev xt0");
+	tx_port(H_IF_CLIENT);
+	tx_port(H_IF_REALS);
+}
+
+void h_nat_setup(void)
+{
+	h_nat_setup_sized(8192);
+}
+
+void h_nat_config(uint16_t port_min, uint16_t port_max)
+{
+	struct xlb_config cfg;
+
+	xlb_config_defaults(&cfg);
+	cfg.nat.port_min = port_min;
+	cfg.nat.port_max = port_max;
+	cr_assert_eq(xlb_agent_set_globals(h_agent, &cfg), 0,
+		     "set globals, ports %u-%u", port_min, port_max);
+	xlb_config_free(&cfg);
+}
+
+void h_globals(struct xlb_globals *g)
+{
+	int fd = xlb_dp_map_fd(h_dp, "globals");
+	uint32_t zero = 0;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &zero, g), 0);
+}
+
 void h_teardown(void)
 {
 	xlb_agent_free(h_agent);
@@ -103,19 +162,28 @@ void h_teardown(void)
 	h_dp = NULL;
 }
 
-void h_run(const struct pkt *in, struct h_result *res)
+void h_run_if(const struct pkt *in, struct h_result *res, int cpu,
+	      const char *ifname)
 {
 	uint64_t before[XLB_R_MAX], after[XLB_R_MAX];
 	struct xdp_md ctx = {
 		.data_end = in->len,
-		.ingress_ifindex = if_nametoindex(H_IF_CLIENT),
+		.ingress_ifindex = if_nametoindex(ifname),
 	};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf,
 		    .data_size_in = in->len, .data_out = res->out,
 		    .data_size_out = sizeof(res->out), .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	cpu_set_t set;
 	int i, ret;
 
+	cr_assert_gt(ctx.ingress_ifindex, 0, "no interface %s", ifname);
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0,
+			     "pin to CPU %d: %s", cpu, strerror(errno));
+	}
 	cr_assert_eq(xlb_dp_reasons(h_dp, before), 0);
 	ret = bpf_prog_test_run_opts(xlb_dp_prog_fd(h_dp), &opts);
 	cr_assert_eq(ret, 0, "BPF_PROG_TEST_RUN: %s", strerror(errno));
@@ -137,15 +205,14 @@ void h_run(const struct pkt *in, struct h_result *res)
 		     res->n_reasons_moved);
 }
 
+void h_run(const struct pkt *in, struct h_result *res)
+{
+	h_run_if(in, res, -1, H_IF_CLIENT);
+}
+
 void h_run_on_cpu(const struct pkt *in, struct h_result *res, int cpu)
 {
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0,
-		     "pin to CPU %d: %s", cpu, strerror(errno));
-	h_run(in, res);
+	h_run_if(in, res, cpu, H_IF_CLIENT);
 }
 
 static void parse_svc(const char *s, struct xlb_service *svc)
@@ -230,6 +297,37 @@ void h_drain(const char *vip, const char *real, bool drain)
 		0, "drain %s %s: %s", vip, real, err);
 }
 
+void h_vip_mode(const char *vip, enum xlb_fwd_mode mode, uint16_t mss)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+
+	parse_svc(vip, &svc);
+	cr_assert_eq(
+		xlb_vip_set_mode(h_agent, &svc, mode, mss, err, sizeof(err)), 0,
+		"vip mode %s: %s", vip, err);
+}
+
+void h_laddr(const char *addr)
+{
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+
+	parse_ip(addr, &ip);
+	cr_assert_eq(xlb_laddr_add(h_agent, &ip, err, sizeof(err)), 0,
+		     "laddr add %s: %s", addr, err);
+}
+
+void h_laddr_del(const char *addr)
+{
+	char err[XLB_ERR_LEN];
+	struct xlb_ip ip;
+
+	parse_ip(addr, &ip);
+	cr_assert_eq(xlb_laddr_del(h_agent, &ip, err, sizeof(err)), 0,
+		     "laddr del %s: %s", addr, err);
+}
+
 /* Find a VIP (and optionally one real) in the agent's JSON view. */
 static json_t *find_json(const char *vip, const char *real)
 {
@@ -259,22 +357,143 @@ static json_t *find_json(const char *vip, const char *real)
 	return NULL;
 }
 
-static void json_counters(json_t *o, struct xlb_counters *c)
+/* The "id" member of a VIP's or a real's JSON view. */
+static uint32_t json_id(json_t *o)
 {
-	c->packets = json_integer_value(json_object_get(o, "packets"));
-	c->bytes = json_integer_value(json_object_get(o, "bytes"));
-	c->new_flows = json_integer_value(json_object_get(o, "new_flows"));
+	json_t *id = json_object_get(o, "id");
+	uint32_t v;
+
+	cr_assert(json_is_integer(id), "no id in the agent's view");
+	v = json_integer_value(id);
 	json_decref(o);
+	return v;
+}
+
+uint32_t h_vip_id(const char *vip)
+{
+	return json_id(find_json(vip, NULL));
+}
+
+uint32_t h_real_id(const char *vip, const char *real)
+{
+	return json_id(find_json(vip, real));
 }
 
 void h_vip_counters(const char *vip, struct xlb_counters *c)
 {
-	json_counters(find_json(vip, NULL), c);
+	cr_assert_eq(xlb_dp_vip_counters(h_dp, h_vip_id(vip), c), 0);
 }
 
 void h_real_counters(const char *vip, const char *real, struct xlb_counters *c)
 {
-	json_counters(find_json(vip, real), c);
+	cr_assert_eq(xlb_dp_real_counters(h_dp, h_real_id(vip, real), c), 0);
+}
+
+/* One of the program's maps by name; the fd is not ours to close. */
+static int map_fd(const char *name)
+{
+	int fd = xlb_dp_map_fd(h_dp, name);
+
+	cr_assert_geq(fd, 0, "no map %s", name);
+	return fd;
+}
+
+void h_nat_key(const char *vip, const char *client, uint16_t cport,
+	       struct xlb_flow_key *key)
+{
+	struct xlb_service svc;
+	struct xlb_ip ip;
+
+	parse_svc(vip, &svc);
+	parse_ip(client, &ip);
+	memset(key, 0, sizeof(*key));
+	key->saddr = ip.a;
+	key->vip_id = h_vip_id(vip);
+	key->sport = htons(cport);
+	key->dport = htons(svc.port);
+	key->proto = svc.proto;
+	key->family = ip.family;
+}
+
+int h_nat_get(const char *vip, const char *client, uint16_t cport,
+	      struct xlb_nat_fwd *e)
+{
+	struct xlb_flow_key key;
+
+	h_nat_key(vip, client, cport, &key);
+	if (bpf_map_lookup_elem(map_fd("nat_fwd"), &key, e))
+		return -errno;
+	return 0;
+}
+
+void h_nat_put(const char *vip, const char *client, uint16_t cport,
+	       const struct xlb_nat_fwd *e)
+{
+	struct xlb_flow_key key;
+
+	h_nat_key(vip, client, cport, &key);
+	cr_assert_eq(bpf_map_update_elem(map_fd("nat_fwd"), &key, e, BPF_EXIST),
+		     0, "nat_fwd update: %s", strerror(errno));
+}
+
+void h_nat_del_fwd(const char *vip, const char *client, uint16_t cport)
+{
+	struct xlb_flow_key key;
+
+	h_nat_key(vip, client, cport, &key);
+	cr_assert_eq(bpf_map_delete_elem(map_fd("nat_fwd"), &key), 0,
+		     "nat_fwd delete: %s", strerror(errno));
+}
+
+void h_nat_rev_key(uint8_t proto, const char *real, uint16_t rport,
+		   const char *local, uint16_t lport, struct xlb_nat_key *key)
+{
+	struct xlb_ip r, l;
+
+	parse_ip(real, &r);
+	parse_ip(local, &l);
+	memset(key, 0, sizeof(*key));
+	key->raddr = r.a;
+	key->laddr = l.a;
+	key->rport = htons(rport);
+	key->lport = htons(lport);
+	key->proto = proto;
+	key->family = r.family;
+}
+
+/* Entries of a hash map, walked by key. */
+static size_t count_keys(const char *name, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	int fd = map_fd(name);
+	size_t n = 0;
+	void *prev = NULL;
+
+	cr_assert_leq(key_size, sizeof(key));
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		n++;
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+	return n;
+}
+
+size_t h_nat_count(void)
+{
+	return count_keys("nat_fwd", sizeof(struct xlb_flow_key));
+}
+
+size_t h_nat_rev_count(void)
+{
+	return count_keys("nat_rev", sizeof(struct xlb_nat_key));
+}
+
+uint64_t h_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 uint32_t h_flow_hash(const char *client, uint16_t sport, uint16_t dport,

@@ -25,6 +25,9 @@
 #define H_MAC_REAL5  "02:00:00:00:01:05" /* 10.1.0.5 and fd01::5 */
 #define H_MAC_REAL6  "02:00:00:00:01:06" /* 10.1.0.6 and fd01::6 */
 #define H_MAC_TXREAL "02:00:00:00:00:09" /* 10.0.0.9, on the ingress side */
+/* The upstream router (the source of client frames, PKT_MAC_CLIENT):
+ * 10.0.0.2 and fd00::2 on xt0, the route to the clients of h_nat_setup(). */
+#define H_MAC_ROUTER "02:00:00:00:00:01"
 
 struct h_result {
 	uint32_t retval;
@@ -46,6 +49,24 @@ void h_teardown(void);
 void h_run(const struct pkt *in, struct h_result *res);
 /* The same, on a given CPU (the calling thread is pinned to it). */
 void h_run_on_cpu(const struct pkt *in, struct h_result *res, int cpu);
+/* The same, received by interface ifname; cpu < 0: wherever it runs. */
+void h_run_if(const struct pkt *in, struct h_result *res, int cpu,
+	      const char *ifname);
+
+/*
+ * FULLNAT lab (criterion .init): h_setup(), then routes to the clients
+ * (192.0.2.0/24 via 10.0.0.2, 2001:db8::/32 via fd00::2, both on xt0,
+ * neighbour H_MAC_ROUTER), and xt0 and xt2 in the tx_ports devmap as
+ * xlbd does for the interfaces it attaches to. No pool, no VIPs.
+ */
+void h_nat_setup(void);
+/* The same with a session table of nat_sessions entries. */
+void h_nat_setup_sized(uint32_t nat_sessions);
+/* Node settings from the defaults with this local port range. Call it
+ * before h_laddr(). */
+void h_nat_config(uint16_t port_min, uint16_t port_max);
+/* The globals entry as the program sees it. */
+void h_globals(struct xlb_globals *g);
 
 /* Agent operations that must succeed. */
 void h_vip(const char *vip, enum xlb_hash_mode hash, uint32_t table_size);
@@ -54,8 +75,36 @@ void h_real_del(const char *vip, const char *real);
 void h_weight(const char *vip, const char *real, uint32_t weight);
 void h_health(const char *vip, const char *real, bool up);
 void h_drain(const char *vip, const char *real, bool drain);
+void h_vip_mode(const char *vip, enum xlb_fwd_mode mode, uint16_t mss);
+void h_laddr(const char *addr);
+void h_laddr_del(const char *addr);
 
-/* Counters of a VIP or of one of its reals, summed over CPUs. */
+/* A VIP's id, and a real's (of that VIP), from the agent's view. */
+uint32_t h_vip_id(const char *vip);
+uint32_t h_real_id(const char *vip, const char *real);
+
+/* The nat_fwd key of a client flow to vip (which names the port). */
+void h_nat_key(const char *vip, const char *client, uint16_t cport,
+	       struct xlb_flow_key *key);
+/* The session of a client flow: 0, or -ENOENT when there is none. */
+int h_nat_get(const char *vip, const char *client, uint16_t cport,
+	      struct xlb_nat_fwd *e);
+/* Overwrite an existing session's forward entry (last_seen, state). */
+void h_nat_put(const char *vip, const char *client, uint16_t cport,
+	       const struct xlb_nat_fwd *e);
+/* Delete only the forward entry of a session. */
+void h_nat_del_fwd(const char *vip, const char *client, uint16_t cport);
+/* The nat_rev key of a reply real:rport -> local:lport. */
+void h_nat_rev_key(uint8_t proto, const char *real, uint16_t rport,
+		   const char *local, uint16_t lport, struct xlb_nat_key *key);
+/* Entries in nat_fwd and in nat_rev. */
+size_t h_nat_count(void);
+size_t h_nat_rev_count(void);
+/* CLOCK_MONOTONIC in ns: the clock of last_seen and xlb_dp_nat_gc(). */
+uint64_t h_now_ns(void);
+
+/* Counters of a VIP or of one of its reals, summed over CPUs (every
+ * field, the reply ones included). */
 void h_vip_counters(const char *vip, struct xlb_counters *c);
 void h_real_counters(const char *vip, const char *real, struct xlb_counters *c);
 

@@ -304,12 +304,18 @@ static int spec_addrs(const struct pkt_spec *s, uint8_t *saddr, uint8_t *daddr,
 	return -EINVAL;
 }
 
+/* Bytes of TCP options a spec asks for, padded to a multiple of 4. */
+static size_t tcp_opts_room(const struct pkt_spec *s)
+{
+	return ((s->mss ? 4u : 0u) + s->tcp_opts_len + 3u) & ~3u;
+}
+
 /* Length of the L4 header a spec asks for, up to where payload starts. */
 static size_t l4_hdr_len(const struct pkt_spec *s)
 {
 	switch (s->proto) {
 	case IPPROTO_TCP:
-		return 20 + (s->mss ? 4 : 0);
+		return 20 + tcp_opts_room(s);
 	case IPPROTO_UDP:
 		return 8;
 	case IPPROTO_ICMP:
@@ -374,7 +380,7 @@ static int put_payload(struct pkt *p, const struct pkt_spec *s, int depth)
 static void put_tcp(struct pkt *p, const struct pkt_spec *s)
 {
 	uint8_t *b = p->buf + p->l4_off;
-	size_t hlen = p->payload_off - p->l4_off;
+	size_t hlen = p->payload_off - p->l4_off, opt = 20;
 
 	put16(b, s->sport);
 	put16(b + 2, s->dport);
@@ -387,7 +393,10 @@ static void put_tcp(struct pkt *p, const struct pkt_spec *s)
 		b[20] = 2; /* kind MSS, length 4 */
 		b[21] = 4;
 		put16(b + 22, s->mss);
+		opt += 4;
 	}
+	memcpy(b + opt, s->tcp_opts, s->tcp_opts_len);
+	memset(b + opt + s->tcp_opts_len, 0, hlen - opt - s->tcp_opts_len);
 }
 
 /* Fill an ICMP or ICMPv6 header (and ND body) at p->l4_off. */
@@ -527,6 +536,8 @@ static int build(struct pkt *p, const struct pkt_spec *s, int depth)
 	default:
 		return -EINVAL;
 	}
+	if (tcp_opts_room(s) > 40)
+		return -EINVAL; /* a 4-bit data offset: 60 bytes of header */
 	ttl = ttl_value(s->ttl, is_nd(s) ? 255 : 64);
 	if (ttl < 0)
 		return ttl;

@@ -113,6 +113,10 @@ struct pkt_spec {
 	uint32_t ack;
 	uint16_t window; /* 0: 65535 */
 	uint16_t mss;	 /* non-zero: add an MSS option */
+	/* More TCP option bytes, as given (malformed ones too), after the
+	 * MSS option; padded with EOL to a multiple of 4. */
+	uint8_t tcp_opts[40];
+	uint8_t tcp_opts_len;
 	bool udp_csum_zero;
 
 	/* ICMP and ICMPv6 */

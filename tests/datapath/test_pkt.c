@@ -1421,3 +1421,50 @@ Test(pkt, parse_reads_fields)
 	cr_assert_eq(pkt_parse(p.buf, 30, &info, why, sizeof(why)), -1);
 	cr_assert_str_eq(why, "IPv4 header at 14: 16 bytes, need 20");
 }
+
+/* TCP options after MSS, as given, padded with EOL; a malformed list is
+ * built as asked and the parser finds no MSS in it. */
+Test(pkt, tcp_options)
+{
+	static const uint8_t opts[] = {4, 2, 1, 3, 3, 7};
+	static const uint8_t odd[] = {1, 2, 4, 0x05, 0xb4, 1, 1, 1};
+	static const uint8_t bad[] = {3, 1, 2, 4, 0x05, 0xb4, 1, 1};
+	struct pkt_spec s = syn4_vlan;
+	struct pkt_info info;
+	struct pkt p;
+	char why[160];
+	uint8_t *tcp;
+
+	memcpy(s.tcp_opts, opts, sizeof(opts));
+	s.tcp_opts_len = sizeof(opts);
+	BUILD(&p, &s);
+	tcp = p.buf + p.l4_off;
+	cr_assert_eq(p.payload_off - p.l4_off, 32, "20 + 4 + 6, padded to 32");
+	cr_assert_eq(tcp[12] >> 4, 8);
+	cr_assert_eq(be16_at(tcp + 22), 1460);
+	cr_assert_eq(memcmp(tcp + 24, opts, sizeof(opts)), 0);
+	cr_assert_eq(tcp[30], 0);
+	cr_assert_eq(tcp[31], 0);
+	assert_valid(p.buf, p.len, "mss and more options");
+	cr_assert_eq(be16_at(tcp + 16), naive_l4_csum(&p, IPPROTO_TCP, 16));
+
+	/* Only the given bytes: an MSS option at an odd offset. */
+	s.mss = 0;
+	memcpy(s.tcp_opts, odd, sizeof(odd));
+	s.tcp_opts_len = sizeof(odd);
+	BUILD(&p, &s);
+	cr_assert_eq(pkt_parse(p.buf, p.len, &info, why, sizeof(why)), 0);
+	cr_assert_eq(info.mss, 1460);
+	cr_assert_eq(info.l4_len, 28);
+
+	/* A length of 1 ends the walk: the MSS behind it is not seen. */
+	memcpy(s.tcp_opts, bad, sizeof(bad));
+	BUILD(&p, &s);
+	assert_valid(p.buf, p.len, "malformed options, valid checksum");
+	cr_assert_eq(pkt_parse(p.buf, p.len, &info, why, sizeof(why)), 0);
+	cr_assert_eq(info.mss, 0);
+
+	s.mss = 1460;
+	s.tcp_opts_len = 37;
+	cr_assert_eq(pkt_build(&p, &s), -EINVAL, "41 bytes of options");
+}
