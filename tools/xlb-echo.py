@@ -6,6 +6,8 @@ Line protocol, the same over TCP and UDP (one datagram = one line):
   "ping N"  -> "NAME N"
   "peer"    -> "NAME ADDR": the address the request came from, as the
                server sees it (a FULLNAT real sees XLB's local address)
+  "late"    -> "NAME", over UDP 0.3 s later (the client is gone by then:
+               its kernel answers with an ICMP port unreachable)
   anything else -> "NAME"
 A TCP connection may carry any number of lines, so one server serves both
 short connections (one line, close) and long-lived ones (a line every
@@ -136,7 +138,12 @@ class UDPHandler(socketserver.BaseRequestHandler):
         log_peer(self.server, "udp", self.client_address)
         line = data.decode("ascii", "replace").strip()
         reply = answer(self.server.name, line, self.client_address[0])
-        sock.sendto((reply + "\n").encode(), self.client_address)
+        out = (reply + "\n").encode()
+        if line == "late":
+            threading.Timer(0.3, sock.sendto,
+                            (out, self.client_address)).start()
+            return
+        sock.sendto(out, self.client_address)
 
 
 class TCPServer(socketserver.ThreadingTCPServer):

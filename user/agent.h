@@ -45,8 +45,8 @@ int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     size_t errlen);
 /*
  * The FULLNAT local address pool. Removing an address that live
- * sessions use is allowed: those sessions end (their replies are then
- * passed to the kernel, pass_nat_no_session).
+ * sessions use is allowed: those sessions end at once, and a late reply
+ * to the address is no longer ours (passed to the kernel, pass_not_vip).
  */
 int xlb_laddr_add(struct xlb_agent *agent, const struct xlb_ip *ip, char *err,
 		  size_t errlen);

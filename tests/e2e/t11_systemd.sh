@@ -113,11 +113,13 @@ check "no placeholder left in the unit" \
 	bash -c "! grep -nE '@[A-Z_]+@' '$UNIT'"
 check "the installed config is valid" \
 	"$L/sbin/xlbd" --check --config "$ROOT/etc/xlb/xlb.yaml"
-# Every setting commented out in it, and its example VIPs, uncommented.
-sed -e 's/^#\([a-z_]*:\)/\1/' -e '/^vips:/,$ s/^#//' \
+# Every setting commented out in it, the fullnat block and its example
+# VIPs, uncommented.
+sed -e 's/^#\([a-z_]*:\)/\1/' -e '/^fullnat:/,/^$/ s/^#//' \
+	-e '/^vips:/,$ s/^#//' \
 	"$ROOT/etc/xlb/xlb.yaml" >"$T/all.yaml"
 check "its commented settings and VIPs are valid too" \
-	bash -c "'$L/sbin/xlbd' --check --config '$T/all.yaml' | grep -q '(2 VIPs)'"
+	bash -c "'$L/sbin/xlbd' --check --config '$T/all.yaml' | grep -q '(3 VIPs)'"
 check "... all of them were uncommented" \
 	bash -c "! grep -qE '^#[a-z_]+:' '$T/all.yaml' &&
 		grep -q '^control_cpus:' '$T/all.yaml'"

