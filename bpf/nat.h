@@ -49,12 +49,13 @@ static __always_inline __u32 nat_timeout(const struct xlb_globals *g,
 {
 	const __u8 fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
 
+	/* In this order, as the agent's sweep (user/maps.c) judges. */
 	if (proto != IPPROTO_TCP)
 		return g->nat_udp_s;
-	if ((state & XLB_NAT_S_RST) || (state & fins) == fins)
-		return g->nat_tcp_closing_s;
 	if (!(state & XLB_NAT_S_REPLIED))
 		return g->nat_tcp_syn_s;
+	if ((state & XLB_NAT_S_RST) || (state & fins) == fins)
+		return g->nat_tcp_closing_s;
 	return g->nat_tcp_s;
 }
 
