@@ -25,9 +25,6 @@
 /* nat_request / nat_reply: "translate as nat_scratch.x says, send". */
 #define XLB_NAT_SEND XLB_R_MAX
 
-#define XLB_TCP_FIN  0x01
-#define XLB_TCP_RST  0x04
-
 static __always_inline bool addr_eq(const struct xlb_addr *a,
 				    const struct xlb_addr *b)
 {
@@ -98,6 +95,26 @@ nat_session_real(const struct xlb_nat_fwd *f)
 	return real;
 }
 
+/* Is rk (still) the tuple of session f? */
+static __always_inline bool nat_owns_tuple(const struct xlb_nat_fwd *f,
+					   const struct xlb_nat_key *rk)
+{
+	return addr_eq(&f->laddr, &rk->laddr) && f->lport == rk->lport;
+}
+
+/* The session's real if it is the one rk names (same id, generation and
+ * address), whatever its health. */
+static __always_inline struct xlb_real *
+nat_tuple_real(const struct xlb_nat_fwd *f, const struct xlb_nat_key *rk)
+{
+	struct xlb_real *real = bpf_map_lookup_elem(&reals, &f->real_id);
+
+	if (!real || real->gen != f->real_gen ||
+	    !addr_eq(&real->addr, &rk->raddr))
+		return NULL;
+	return real;
+}
+
 /*
  * Is the tuple rk, found in use, free for a new flow? Yes when its
  * session is gone or now uses another tuple, when its real is gone or
@@ -123,11 +140,10 @@ static __always_inline bool nat_tuple_free(const struct xlb_nat_key *rk,
 	f = bpf_map_lookup_elem(&nat_fwd, &fk);
 	if (!f)
 		return true;
-	if (!addr_eq(&f->laddr, &rk->laddr) || f->lport != rk->lport)
+	if (!nat_owns_tuple(f, rk))
 		return true;
-	real = bpf_map_lookup_elem(&reals, &f->real_id);
-	if (real && real->gen == f->real_gen && (real->flags & XLB_REAL_F_UP) &&
-	    addr_eq(&real->addr, &rk->raddr)) {
+	real = nat_tuple_real(f, rk);
+	if (real && (real->flags & XLB_REAL_F_UP)) {
 		g = bpf_map_lookup_elem(&globals, &zero);
 		if (!g)
 			return false;
@@ -293,6 +309,12 @@ static __always_inline __u16 l4_csum(__u8 proto, __u16 check, __u32 acc)
 	return c;
 }
 
+/* Where the checksum is, in a TCP or UDP header that starts at ports. */
+static __always_inline __u16 *l4_csum_field(__be16 *ports, __u8 proto)
+{
+	return (__u16 *)(proto == IPPROTO_TCP ? ports + 8 : ports + 3);
+}
+
 /* A TCP/UDP packet becomes src:sport -> dst:dport. 0 or a reason. */
 static __always_inline __u32 nat_rewrite(struct xdp_md *ctx,
 					 const struct xlb_pkt *p,
@@ -302,8 +324,8 @@ static __always_inline __u32 nat_rewrite(struct xdp_md *ctx,
 {
 	void *data, *end;
 	__u32 l4 = p->l4_off, acc = 0, reason;
-	struct tcphdr *th;
-	struct udphdr *uh;
+	__be16 *ports;
+	__u16 *check;
 
 	reason = nat_rewrite_l3(ctx, p, src, dst, &acc);
 	if (reason)
@@ -312,25 +334,15 @@ static __always_inline __u32 nat_rewrite(struct xdp_md *ctx,
 		return XLB_R_DROP_INTERNAL;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (p->proto == IPPROTO_TCP) {
-		th = data + l4;
-		if ((void *)(th + 1) > end)
-			return XLB_R_DROP_TRUNCATED;
-		acc = csum_diff16(acc, th->source, sport);
-		acc = csum_diff16(acc, th->dest, dport);
-		th->source = sport;
-		th->dest = dport;
-		th->check = l4_csum(IPPROTO_TCP, th->check, acc);
-		return 0;
-	}
-	uh = data + l4;
-	if ((void *)(uh + 1) > end)
+	ports = data + l4;
+	check = l4_csum_field(ports, p->proto);
+	if ((void *)(check + 1) > end)
 		return XLB_R_DROP_TRUNCATED;
-	acc = csum_diff16(acc, uh->source, sport);
-	acc = csum_diff16(acc, uh->dest, dport);
-	uh->source = sport;
-	uh->dest = dport;
-	uh->check = l4_csum(IPPROTO_UDP, uh->check, acc);
+	acc = csum_diff16(acc, ports[0], sport);
+	acc = csum_diff16(acc, ports[1], dport);
+	ports[0] = sport;
+	ports[1] = dport;
+	*check = l4_csum(p->proto, *check, acc);
 	return 0;
 }
 
@@ -401,12 +413,8 @@ static __always_inline __u32 nat_icmp(struct xdp_md *ctx,
 	ports[0] = isport;
 	ports[1] = idport;
 	/* The quoted L4 checksum, when the quote reaches it. */
-	check = NULL;
-	if (p->proto == IPPROTO_TCP && (void *)(ports + 9) <= end)
-		check = (__u16 *)(ports + 8);
-	else if (p->proto == IPPROTO_UDP && (void *)(ports + 4) <= end)
-		check = (__u16 *)(ports + 3);
-	if (check) {
+	check = l4_csum_field(ports, p->proto);
+	if ((void *)(check + 1) <= end) {
 		c = l4_csum(p->proto, *check, inner);
 		icmp = csum_diff16(icmp, *check, c);
 		*check = c;
@@ -416,24 +424,12 @@ static __always_inline __u32 nat_icmp(struct xdp_md *ctx,
 }
 
 /* Before anything is allocated: can this packet be translated? */
-static __always_inline __u32 nat_check(struct xdp_md *ctx,
-				       const struct xlb_pkt *p)
+static __always_inline __u32 nat_check(const struct xlb_pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	__u32 l4 = p->l4_off;
-	struct udphdr *uh;
-
 	/* A UDP datagram over IPv6 must carry a checksum (RFC 8200). */
-	if (p->icmp_error || p->proto != IPPROTO_UDP ||
-	    p->family != XLB_AF_INET6)
-		return 0;
-	if (l4 > XLB_L4_OFF_MAX)
-		return XLB_R_DROP_INTERNAL;
-	uh = data + l4;
-	if ((void *)(uh + 1) > end)
-		return XLB_R_DROP_TRUNCATED;
-	return uh->check ? 0 : XLB_R_DROP_BAD_HEADER;
+	if (p->udp_no_csum && p->family == XLB_AF_INET6)
+		return XLB_R_DROP_BAD_HEADER;
+	return 0;
 }
 
 /*
@@ -441,12 +437,16 @@ static __always_inline __u32 nat_check(struct xdp_md *ctx,
  * own frame, shared by both directions, keeps each path's stack small.
  */
 static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
-				 const struct xlb_globals *g,
-				 const struct nat_xlat *x)
+				 const struct xlb_globals *g)
 {
+	struct nat_scratch *s = nat_scratch_get();
 	struct xlb_nexthop nh = {};
 	__u32 reason, route_reason;
+	struct nat_xlat *x;
 
+	if (!s)
+		return XLB_R_DROP_INTERNAL;
+	x = &s->x;
 	route_reason = route(ctx, g, p->family, &x->src, &x->dst, p->l3_len,
 			     p->tos, &nh);
 	if (route_reason && route_reason != XLB_R_PASS_NO_NEIGH)
@@ -458,7 +458,7 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 				     x->dport);
 	if (reason)
 		return reason;
-	if (x->mss && p->tcp_syn && !p->icmp_error)
+	if (x->mss && pkt_tcp_syn(p))
 		tcp_clamp_mss(ctx, p->l4_off, x->mss);
 	/* Without a neighbour entry the kernel forwards it (it resolves
 	 * the neighbour); docs/FULLNAT.md says what that needs. */
@@ -498,27 +498,27 @@ static __always_inline void nat_release(const struct xlb_flow_key *key,
  */
 static __noinline __u32 nat_request(const struct xlb_pkt *p,
 				    const struct xlb_vip_meta *vip,
-				    const struct xlb_globals *g, __u32 hash,
-				    struct nat_scratch *s)
+				    const struct xlb_globals *g, __u32 hash)
 {
+	struct nat_scratch *s = nat_scratch_get();
 	__u64 now = bpf_ktime_get_coarse_ns();
-	struct xlb_flow_key *key = &s->rv.flow;
+	struct xlb_flow_key *key;
 	struct xlb_nat_fwd *f;
 	struct xlb_real *real;
 	__u32 real_id = 0, reason;
 	bool new_flow = false;
 
+	if (!s)
+		return XLB_R_DROP_INTERNAL;
+	reason = nat_check(p);
+	if (reason)
+		return reason;
+	key = &s->rv.flow;
 	__builtin_memset(key, 0, sizeof(*key));
 	ct_key(key, p, vip->vip_id);
 	f = bpf_map_lookup_elem(&nat_fwd, key);
 	real = f ? nat_session_real(f) : NULL;
-	if (real) {
-		real_id = f->real_id;
-		s->x.src = f->laddr;
-		s->x.sport = f->lport;
-		if (!p->icmp_error)
-			nat_touch(f, p, now, false);
-	} else {
+	if (!real) {
 		/* An ICMP error does not start a session. */
 		if (p->icmp_error)
 			return XLB_R_DROP_ICMP_UNMATCHED;
@@ -548,8 +548,10 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		s->fwd.real_gen = real->gen;
 		s->fwd.cpu = bpf_get_smp_processor_id();
 		s->fwd.last_seen = now;
-		if (bpf_map_update_elem(&nat_fwd, key, &s->fwd,
-					f ? BPF_ANY : BPF_NOEXIST)) {
+		if (!bpf_map_update_elem(&nat_fwd, key, &s->fwd,
+					 f ? BPF_ANY : BPF_NOEXIST)) {
+			new_flow = true;
+		} else {
 			/* Another CPU made this flow's session first (or the
 			 * table is full): give the tuple back, use theirs. */
 			bpf_map_delete_elem(&nat_rev, &s->rk);
@@ -559,14 +561,17 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 			real = nat_session_real(f);
 			if (!real)
 				return XLB_R_DROP_NO_REAL;
-			real_id = f->real_id;
-			s->x.src = f->laddr;
-			s->x.sport = f->lport;
-		} else {
-			s->x.src = s->rk.laddr;
-			s->x.sport = s->rk.lport;
-			new_flow = true;
 		}
+	}
+	if (new_flow) {
+		s->x.src = s->rk.laddr;
+		s->x.sport = s->rk.lport;
+	} else {
+		real_id = f->real_id;
+		s->x.src = f->laddr;
+		s->x.sport = f->lport;
+		if (!p->icmp_error)
+			nat_touch(f, p, now, false);
 	}
 	count_traffic(&vip_stats, vip->vip_id, p->frame_len, new_flow);
 	count_traffic(&real_stats, real_id, p->frame_len, new_flow);
@@ -582,15 +587,21 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
  * Real -> local address: a reply, or an ICMP error about a session.
  * Returns XLB_NAT_SEND with nat_scratch.x filled, or the reason.
  */
-static __noinline __u32 nat_reply(const struct xlb_pkt *p,
-				  struct nat_scratch *s)
+static __noinline __u32 nat_reply(const struct xlb_pkt *p)
 {
-	struct xlb_nat_key *rk = &s->rk;
+	struct nat_scratch *s = nat_scratch_get();
 	struct xlb_flow_key *fk;
+	struct xlb_nat_key *rk;
 	struct xlb_nat_rev *rv;
 	struct xlb_nat_fwd *f;
-	struct xlb_real *real;
+	__u32 reason;
 
+	if (!s)
+		return XLB_R_DROP_INTERNAL;
+	reason = nat_check(p);
+	if (reason)
+		return reason;
+	rk = &s->rk;
 	__builtin_memset(rk, 0, sizeof(*rk));
 	rk->raddr = p->saddr;
 	rk->laddr = p->daddr;
@@ -604,12 +615,8 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	s->rv = *rv;
 	fk = &s->rv.flow;
 	f = bpf_map_lookup_elem(&nat_fwd, fk);
-	if (!f || !addr_eq(&f->laddr, &rk->laddr) || f->lport != rk->lport)
-		return XLB_R_PASS_NAT_NO_SESSION;
 	/* The reply must come from the session's real, the same one. */
-	real = bpf_map_lookup_elem(&reals, &f->real_id);
-	if (!real || real->gen != f->real_gen ||
-	    !addr_eq(&real->addr, &rk->raddr))
+	if (!f || !nat_owns_tuple(f, rk) || !nat_tuple_real(f, rk))
 		return XLB_R_PASS_NAT_NO_SESSION;
 	if (!p->icmp_error)
 		nat_touch(f, p, bpf_ktime_get_coarse_ns(), true);

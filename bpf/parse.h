@@ -38,6 +38,11 @@
 #define IPV6_MAX_EXT_HDRS     4
 #define IPV4_FRAG_MASK	      0x3fff /* MF and fragment offset */
 
+/* TCP flags, as in byte 13 of the header. */
+#define XLB_TCP_FIN 0x01
+#define XLB_TCP_SYN 0x02
+#define XLB_TCP_RST 0x04
+
 struct cursor {
 	void *start;
 	void *pos;
@@ -46,26 +51,32 @@ struct cursor {
 
 /* What the later stages need to know about a packet. */
 struct xlb_pkt {
-	__u32 frame_len; /* bytes in the frame as received */
-	__u32 l3_off;	 /* Ethernet (+ VLAN) header length */
-	__u32 l3_len;	 /* IP packet length, padding excluded */
-	__u8 family;	 /* XLB_AF_INET or XLB_AF_INET6 */
-	__u8 proto;	 /* L4 protocol of the balanced flow */
-	__u8 tos;	 /* copied to the outer header */
-	__u8 ttl;	 /* TTL or hop limit as received */
-	__u8 fragment;	 /* IPv4 MF/offset set, or an IPv6 fragment header */
-	__u8 icmp_error; /* the flow below was read from an ICMP quote */
-	__u8 vlan;	 /* one 802.1Q/802.1ad tag present */
-	__u8 tcp_syn;	 /* a TCP SYN: the only packet that may start a flow */
-	__u8 tcp_flags;	 /* byte 13 of the TCP header (FIN, SYN, RST, ...) */
-	__u8 local;	 /* sent to a FULLNAT local address (a reply) */
-	__u16 l4_off;	 /* TCP/UDP/ICMP header, from the frame's start */
-	__u16 inner_l4_off;    /* ICMP error: the quoted ports */
+	__u32 frame_len;    /* bytes in the frame as received */
+	__u32 l3_off;	    /* Ethernet (+ VLAN) header length */
+	__u32 l3_len;	    /* IP packet length, padding excluded */
+	__u8 family;	    /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 proto;	    /* L4 protocol of the balanced flow */
+	__u8 tos;	    /* copied to the outer header */
+	__u8 ttl;	    /* TTL or hop limit as received */
+	__u8 fragment;	    /* IPv4 MF/offset set, or an IPv6 fragment header */
+	__u8 icmp_error;    /* the flow below was read from an ICMP quote */
+	__u8 vlan;	    /* one 802.1Q/802.1ad tag present */
+	__u8 tcp_flags;	    /* byte 13 of the TCP header (XLB_TCP_*) */
+	__u8 udp_no_csum;   /* a UDP datagram whose checksum field is 0 */
+	__u8 local;	    /* sent to a FULLNAT local address (a reply) */
+	__u16 l4_off;	    /* TCP/UDP/ICMP header, from the frame's start */
+	__u16 inner_l4_off; /* ICMP error: the quoted ports */
 	struct xlb_addr saddr; /* client address of the flow */
 	struct xlb_addr daddr; /* VIP address of the flow */
 	__be16 sport;	       /* client port */
 	__be16 dport;	       /* VIP port */
 };
+
+/* A TCP SYN (or SYN-ACK): the only packet that may start a flow. */
+static __always_inline bool pkt_tcp_syn(const struct xlb_pkt *p)
+{
+	return p->tcp_flags & XLB_TCP_SYN;
+}
 
 /* Ethernet and at most one VLAN tag; returns the L3 ethertype (host). */
 static __always_inline int parse_eth(struct cursor *c, struct xlb_pkt *p)
@@ -185,13 +196,13 @@ static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
 			return -XLB_R_DROP_BAD_HEADER;
 		p->sport = th->source;
 		p->dport = th->dest;
-		p->tcp_syn = th->syn;
 		p->tcp_flags = ((__u8 *)th)[13];
 	} else {
 		if ((void *)(uh + 1) > c->end)
 			return -XLB_R_DROP_TRUNCATED;
 		p->sport = uh->source;
 		p->dport = uh->dest;
+		p->udp_no_csum = !uh->check;
 	}
 	p->proto = proto;
 	return 0;

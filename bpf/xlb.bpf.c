@@ -91,7 +91,7 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	ct_key(&key, p, vip->vip_id);
 	real = select_from_ct(ct, &key, &real_id);
 	if (!real &&
-	    ((p->proto == IPPROTO_TCP && !p->tcp_syn) || p->icmp_error))
+	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
 		real = select_from_other_cpus(ct, &key, &real_id);
 	if (!real) {
 		real = select_from_ring(vip->vip_id, hash, &real_id);
@@ -114,7 +114,7 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	if (reason && reason != XLB_R_PASS_NO_NEIGH)
 		return reason;
 	/* The SYN-ACK does not pass here: only the client's MSS. */
-	if (vip->mss && p->tcp_syn && !p->icmp_error)
+	if (vip->mss && pkt_tcp_syn(p))
 		tcp_clamp_mss(ctx, p->l4_off, vip->mss);
 	ret = encap_push(ctx, p, real, &src, hash);
 	if (ret < 0)
@@ -127,7 +127,6 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 /* Everything after parsing; returns the packet's reason (>= 0). */
 static __always_inline __u32 process(struct xdp_md *ctx)
 {
-	struct nat_scratch *s;
 	struct xlb_pkt p = {};
 	struct xlb_vip_meta *vip;
 	struct xlb_globals *g;
@@ -142,14 +141,9 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 		return XLB_R_DROP_INTERNAL;
 	/* FULLNAT: the session's part and the packet's part are separate
 	 * calls so that their stacks do not add up. */
-	s = nat_scratch_get();
-	if (!s)
-		return XLB_R_DROP_INTERNAL;
 	if (p.local) {
 		/* A reply (or an ICMP error) to a local address. */
-		reason = nat_check(ctx, &p);
-		if (!reason)
-			reason = nat_reply(&p, s);
+		reason = nat_reply(&p);
 	} else {
 		vip = lookup_vip(&p);
 		if (!vip)
@@ -158,13 +152,11 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 		hash = flow_hash(&p, vip->flags);
 		if (!(vip->flags & XLB_VIP_F_FULLNAT))
 			return tunnel_forward(ctx, &p, vip, g, hash);
-		reason = nat_check(ctx, &p);
-		if (!reason)
-			reason = nat_request(&p, vip, g, hash, s);
+		reason = nat_request(&p, vip, g, hash);
 	}
 	if (reason != XLB_NAT_SEND)
 		return reason;
-	return nat_send(ctx, &p, g, &s->x);
+	return nat_send(ctx, &p, g);
 }
 
 SEC("xdp")
