@@ -256,9 +256,11 @@ static int ctl_vip_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
 }
 
-/* laddr.add, laddr.del: address. */
-static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
-			 char *err, size_t errlen)
+/* laddr.add, laddr.del: address, handed to op. */
+static int ctl_laddr_op(struct xlb_agent *agent, json_t *req,
+			int (*op)(struct xlb_agent *, const struct xlb_ip *,
+				  char *, size_t),
+			char *err, size_t errlen)
 {
 	struct xlb_ip ip;
 	int ret;
@@ -266,19 +268,19 @@ static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	ret = ctl_get_ip(req, "address", &ip, err, errlen);
 	if (ret)
 		return ret;
-	return xlb_laddr_add(agent, &ip, err, errlen);
+	return op(agent, &ip, err, errlen);
+}
+
+static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
+			 char *err, size_t errlen)
+{
+	return ctl_laddr_op(agent, req, xlb_laddr_add, err, errlen);
 }
 
 static int ctl_laddr_del(struct xlb_agent *agent, json_t *req, json_t *reply,
 			 char *err, size_t errlen)
 {
-	struct xlb_ip ip;
-	int ret;
-
-	ret = ctl_get_ip(req, "address", &ip, err, errlen);
-	if (ret)
-		return ret;
-	return xlb_laddr_del(agent, &ip, err, errlen);
+	return ctl_laddr_op(agent, req, xlb_laddr_del, err, errlen);
 }
 
 /* laddr.list: the local pool with each address's sessions. */

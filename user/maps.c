@@ -562,6 +562,20 @@ int xlb_dp_vip_delete(struct xlb_dp *dp, const struct xlb_vip_key *key)
 	return 0;
 }
 
+/* Write an address's vip_addrs value; 0 (no VIP, not local) removes it. */
+static int vip_addrs_store(int fd, const struct xlb_vip_addr_key *key,
+			   uint32_t v)
+{
+	if (!v) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 			int delta)
 {
@@ -577,15 +591,7 @@ int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 		n = 0;
 	else
 		n += delta;
-	v = flags | n;
-	if (!v) {
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
-		return -errno;
-	return 0;
+	return vip_addrs_store(fd, key, flags | n);
 }
 
 int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
@@ -596,15 +602,8 @@ int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 
 	if (bpf_map_lookup_elem(fd, key, &v) && errno != ENOENT)
 		return -errno;
-	v = local ? v | XLB_ADDR_F_LOCAL : v & ~XLB_ADDR_F_LOCAL;
-	if (!v) {
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
-		return -errno;
-	return 0;
+	return vip_addrs_store(
+		fd, key, local ? v | XLB_ADDR_F_LOCAL : v & ~XLB_ADDR_F_LOCAL);
 }
 
 bool xlb_dp_local_addr_get(struct xlb_dp *dp,
