@@ -205,6 +205,8 @@ struct xlb_counters {
 enum xlb_global_flags {
 	/* Send every frame to gw_mac instead of asking bpf_fib_lookup. */
 	XLB_G_F_GW_MAC = 1 << 0,
+	/* Cluster: report new sessions on the sync_events ring buffer. */
+	XLB_G_F_SYNC = 1 << 1,
 };
 
 struct xlb_globals {
@@ -264,6 +266,39 @@ enum xlb_reason {
 	XLB_R_FIRST_DROP = XLB_R_DROP_TRUNCATED,
 };
 
+/*
+ * Cluster session sync (docs/CLUSTER.md). While XLB_G_F_SYNC is set the
+ * data plane writes one event to the sync_events ring buffer for every
+ * session it makes or re-points (tunnel: a conntrack insert; FULLNAT: a
+ * new session) and when a FULLNAT session first sees its real answer
+ * (state gains XLB_NAT_S_REPLIED), so that peers can take the flow over.
+ * Ids are this node's: the agent translates them into addresses before
+ * anything leaves the node.
+ */
+#define XLB_SYNC_RING_SIZE_DEFAULT (1u << 20) /* bytes, a power of 2 */
+
+enum xlb_sync_ev_kind {
+	XLB_SYNC_EV_TUNNEL = 1, /* flow -> real (conntrack) */
+	XLB_SYNC_EV_NAT = 2,	/* flow -> real, local address and port */
+};
+
+struct xlb_sync_event {
+	struct xlb_flow_key flow;
+	__u32 real_id;
+	__u32 real_gen;
+	struct xlb_addr laddr; /* XLB_SYNC_EV_NAT only */
+	__be16 lport;	       /* XLB_SYNC_EV_NAT only */
+	__u8 kind;	       /* enum xlb_sync_ev_kind */
+	__u8 state;	       /* enum xlb_nat_state, XLB_SYNC_EV_NAT only */
+};
+
+/* sync_stats[i], per CPU. */
+enum xlb_sync_stat {
+	XLB_SYNC_ST_EVENTS = 0, /* written to the ring buffer */
+	XLB_SYNC_ST_LOST,	/* ring buffer full: the event was not sent */
+	XLB_SYNC_ST_MAX,
+};
+
 /* The decap program's counters: decap_stats[reason], per CPU. */
 #define XLB_DECAP_REASONS(X)                        \
 	X(DECAP_OK, "decapsulated")                 \
@@ -296,6 +331,7 @@ _Static_assert(sizeof(struct xlb_globals) == 64, "xlb_globals");
 _Static_assert(sizeof(struct xlb_nat_fwd) == 40, "xlb_nat_fwd");
 _Static_assert(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key");
 _Static_assert(sizeof(struct xlb_nat_rev) == 48, "xlb_nat_rev");
+_Static_assert(sizeof(struct xlb_sync_event) == 56, "xlb_sync_event");
 #endif
 
 #endif /* XLB_ABI_H */

@@ -155,4 +155,68 @@ int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu);
  * program of their own over the balancer's maps (bpf_map__reuse_fd). */
 int xlb_dp_map_fd(struct xlb_dp *dp, const char *name);
 
+/*
+ * Cluster session sync (docs/CLUSTER.md). The data plane reports new
+ * sessions on the sync_events ring buffer while XLB_G_F_SYNC is set in
+ * the globals (xlb_dp_set_sync). The agent polls xlb_dp_sync_fd() and
+ * calls xlb_dp_sync_consume(), which hands every waiting event to fn.
+ */
+typedef void (*xlb_dp_sync_fn)(const struct xlb_sync_event *ev, void *arg);
+int xlb_dp_set_sync(struct xlb_dp *dp, bool on);
+int xlb_dp_sync_open(struct xlb_dp *dp, xlb_dp_sync_fn fn, void *arg);
+int xlb_dp_sync_fd(struct xlb_dp *dp);	    /* -1 before xlb_dp_sync_open */
+int xlb_dp_sync_consume(struct xlb_dp *dp); /* events handled, or -errno */
+/* Summed over CPUs: events written, events lost to a full ring. */
+int xlb_dp_sync_stats(struct xlb_dp *dp, uint64_t *events, uint64_t *lost);
+
+/* What installing a peer's session did. */
+enum xlb_dp_install {
+	XLB_DP_INSTALLED = 0, /* new here */
+	XLB_DP_UPDATED,	      /* the same session, refreshed */
+	XLB_DP_KEPT, /* a live session of ours for the flow differs: kept */
+};
+
+/*
+ * A tunnel flow a peer made: written to every CPU's conntrack table
+ * unless one of them holds a valid entry (real up, same generation)
+ * naming another real, which is kept.
+ */
+int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
+		      const struct xlb_ct_entry *e, enum xlb_dp_install *res);
+/*
+ * A FULLNAT session a peer made: nat_fwd[key] = *f (f->cpu is
+ * UINT32_MAX: no CPU of ours owns its port) and nat_rev[*rk] = *rv.
+ * An existing session of the flow with the same tuple is refreshed
+ * (state bits added, last_seen the later one); a live one with another
+ * tuple is kept; a dead one (real gone or expired by g) is replaced and
+ * its reverse entry removed.
+ */
+int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
+		       uint64_t now_ns, const struct xlb_flow_key *key,
+		       const struct xlb_nat_fwd *f,
+		       const struct xlb_nat_key *rk,
+		       const struct xlb_nat_rev *rv, enum xlb_dp_install *res);
+
+/*
+ * Walk the session tables in bounded steps, for a bulk sync: every CPU's
+ * conntrack table, then nat_fwd. A cursor starts zeroed; each call hands
+ * at most max entries to fn (ct or nat set, the other NULL) and moves
+ * the cursor past them; *done once the walk is over. A cursor whose key
+ * has gone meanwhile restarts its table (entries may repeat, none is
+ * skipped that stayed).
+ */
+struct xlb_dp_cursor {
+	uint8_t table; /* 0 conntrack, 1 nat_fwd, 2 done */
+	uint8_t has_key;
+	uint8_t pad[2];
+	uint32_t cpu;		 /* conntrack: which CPU's table */
+	struct xlb_flow_key key; /* the last entry handed out */
+};
+typedef void (*xlb_dp_session_fn)(const struct xlb_flow_key *key,
+				  const struct xlb_ct_entry *ct,
+				  const struct xlb_nat_fwd *nat, void *arg);
+int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
+			 size_t max, xlb_dp_session_fn fn, void *arg,
+			 bool *done);
+
 #endif /* XLB_MAPS_H */

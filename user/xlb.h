@@ -146,6 +146,57 @@ struct xlb_nat_config {
 	uint32_t gc_interval_ms; /* how often xlbd reclaims expired ones */
 };
 
+/*
+ * Route announcement (the "routes:" section, docs/CLUSTER.md): xlbd
+ * installs a host route per announced address with its own protocol
+ * number, and FRR redistributes them ("redistribute kernel").
+ */
+#define XLB_ROUTE_PROTO_DEFAULT 250
+#define XLB_ROUTE_TABLE_MAIN	254
+#define XLB_MAX_WATCH		8
+#define XLB_DAEMON_NAME_LEN	16
+
+struct xlb_routes_config {
+	bool enabled;		/* the section is present */
+	uint8_t protocol;	/* rtm_protocol of XLB's routes */
+	uint32_t table;		/* routing table, default main */
+	uint32_t metric;	/* own VIPs and own local addresses */
+	uint32_t backup_metric; /* peers' local addresses (FULLNAT failover) */
+	char frr_run_dir[256];	/* where DAEMON.pid files are */
+	char watch[XLB_MAX_WATCH][XLB_DAEMON_NAME_LEN]; /* routing daemons */
+	size_t n_watch;
+	uint32_t watch_interval_ms;
+};
+
+/* The "cluster:" section: the nodes, session sync, node lifecycle. */
+#define XLB_MAX_NODES	      16
+#define XLB_NODE_NAME_LEN     32
+#define XLB_SYNC_PORT_DEFAULT 7400
+
+struct xlb_node_spec {
+	char name[XLB_NODE_NAME_LEN];
+	struct xlb_ip addr; /* its sync address */
+	uint16_t port;	    /* its sync port */
+	/* Its FULLNAT pool: never shared with another node. For this node
+	 * it equals fullnat.local_addresses. */
+	struct xlb_ip laddrs[XLB_NAT_MAX_LADDRS_TOTAL];
+	size_t n_laddrs;
+	int line;
+};
+
+struct xlb_cluster_config {
+	bool enabled;		      /* the section is present */
+	char node[XLB_NODE_NAME_LEN]; /* this node's name */
+	size_t self;		      /* its index in nodes */
+	char key_file[256];	      /* shared key; root-only file */
+	uint32_t batch_ms; /* most an event waits before it is sent */
+	uint32_t preonline_timeout_ms; /* bulk sync wait before going alone */
+	uint32_t drain_idle_ms;	       /* "drained": no flow seen this long */
+	uint32_t replay_window_s;      /* accepted clock skew of a message */
+	struct xlb_node_spec nodes[XLB_MAX_NODES];
+	size_t n_nodes;
+};
+
 struct xlb_config {
 	char *interfaces[XLB_MAX_INTERFACES];
 	size_t n_interfaces;
@@ -164,6 +215,8 @@ struct xlb_config {
 	char metrics_listen[64]; /* "ADDR:PORT"; "" = off */
 	char control_cpus[64];	 /* CPU list ("0-1,4"); "" = no pinning */
 	struct xlb_nat_config nat;
+	struct xlb_routes_config routes;
+	struct xlb_cluster_config cluster;
 	struct xlb_vip_spec *vips;
 	size_t n_vips;
 };
