@@ -39,6 +39,7 @@ LIB_NAMES += sdnotify
 LIB_NAMES += affinity
 LIB_NAMES += health
 LIB_NAMES += metrics
+LIB_NAMES += node
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)

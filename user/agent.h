@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "maps.h"
+#include "sync.h"
 #include "xlb.h"
 
 struct xlb_agent;
@@ -145,6 +146,11 @@ struct xlb_agent_hooks {
 	int (*reload)(void *arg, json_t *reply, char *err, size_t errlen);
 	/* A full stop was asked for: withdraw, detach, unpin, exit. */
 	void (*shutdown)(void *arg);
+	/* The node and its session sync (docs/CLUSTER.md): a new
+	 * reference, or NULL when the daemon has none. */
+	json_t *(*cluster_json)(void *arg);
+	/* lbctl node drain (drain) / undrain. */
+	int (*node_drain)(void *arg, bool drain, char *err, size_t errlen);
 	void *arg;
 };
 
@@ -163,6 +169,10 @@ int xlb_agent_set_globals(struct xlb_agent *agent,
  */
 json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters);
 json_t *xlb_agent_stats_json(struct xlb_agent *agent);
+
+/* The VIPs: up to max written to out; returns how many there are. */
+size_t xlb_agent_services(struct xlb_agent *agent, struct xlb_service *out,
+			  size_t max);
 
 /* FULLNAT local addresses in the pool (both families). */
 size_t xlb_agent_laddr_count(struct xlb_agent *agent);
@@ -193,5 +203,39 @@ struct xlb_agent_gc_totals {
 int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now_ns,
 		     struct xlb_nat_gc_stats *st);
 const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent);
+
+/*
+ * Cluster (docs/CLUSTER.md). Sessions cross nodes as records naming
+ * addresses; these turn this node's sessions into records and a peer's
+ * records into sessions here.
+ *
+ * A data-plane event as a record; false when its VIP or real has gone.
+ */
+bool xlb_agent_session_of_event(struct xlb_agent *agent,
+				const struct xlb_sync_event *ev,
+				uint64_t now_ns, struct xlb_session_rec *rec);
+/*
+ * Install a peer's session: its VIP must exist here in the same mode
+ * and name the real among its own (a peer never points a flow at a real
+ * this node has not configured); a FULLNAT local address must be in
+ * the sending peer's configured pool (peer_laddrs).
+ */
+enum xlb_sync_reject xlb_agent_session_import(struct xlb_agent *agent,
+					      const struct xlb_ip *peer_laddrs,
+					      size_t n_peer_laddrs,
+					      const struct xlb_session_rec *r,
+					      uint64_t now_ns);
+/* Bulk export: up to max live sessions from *cur on (see maps.h). */
+int xlb_agent_sessions_export(struct xlb_agent *agent,
+			      struct xlb_dp_cursor *cur,
+			      struct xlb_session_rec *recs, size_t max,
+			      bool *done, uint64_t now_ns);
+/*
+ * The peers' local pools: replies to them are translated here too (once
+ * a dead peer's routes move them to this node). Replaces the last set.
+ */
+#define XLB_PEER_LADDRS_MAX (XLB_MAX_NODES * XLB_NAT_MAX_LADDRS_TOTAL)
+int xlb_agent_set_peer_laddrs(struct xlb_agent *agent, const struct xlb_ip *ips,
+			      size_t n, char *err, size_t errlen);
 
 #endif /* XLB_AGENT_H */

@@ -41,6 +41,12 @@
 #define CFG_NAT_TCP_SYN_S    30
 #define CFG_NAT_TCP_CLOSE_S  10
 #define CFG_NAT_UDP_S	     60
+/* Routes and cluster defaults (docs/CLUSTER.md). */
+#define CFG_ROUTE_BACKUP_METRIC 1000
+#define CFG_SYNC_BATCH_MS	20
+#define CFG_PREONLINE_MS	5000
+#define CFG_DRAIN_IDLE_MS	5000
+#define CFG_REPLAY_WINDOW_S	30
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
 
@@ -1611,17 +1617,16 @@ static size_t laddrs_of(const struct xlb_nat_config *nat, int family)
 }
 
 /*
- * fullnat.local_addresses: the node's SNAT pool, IPv4 and IPv6, distinct,
- * at most XLB_NAT_MAX_LADDRS of each family.
+ * A list of local (SNAT) addresses, IPv4 and IPv6, distinct, at most
+ * XLB_NAT_MAX_LADDRS of each family; lines[i] gets where out[i] was.
  */
-static int parse_nat_laddrs(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
+static int parse_addr_list(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   struct xlb_ip *out, size_t *n_out, size_t *lines)
 {
-	struct xlb_nat_config *nat = obj;
 	char buf[XLB_IP_STRLEN];
 	struct xlb_ip ip;
 	const char *s = NULL;
-	size_t i, j, n;
+	size_t i, j, n, fam;
 	int ret;
 
 	if (val->type != YAML_SEQUENCE_NODE)
@@ -1647,21 +1652,34 @@ static int parse_nat_laddrs(struct cfg_ctx *c, const char *key,
 				    "%s: %s cannot be a local address "
 				    "(unspecified, multicast or broadcast)",
 				    key, s);
-		for (j = 0; j < nat->n_laddrs; j++)
-			if (xlb_ip_equal(&nat->laddrs[j], &ip))
+		fam = 0;
+		for (j = 0; j < *n_out; j++) {
+			if (xlb_ip_equal(&out[j], &ip))
 				return fail(c, item,
 					    "%s: %s is listed twice (first at "
 					    "line %zu)",
 					    key,
 					    xlb_ip_str(&ip, buf, sizeof(buf)),
-					    c->laddr_lines[j]);
-		if (laddrs_of(nat, ip.family) == XLB_NAT_MAX_LADDRS)
+					    lines[j]);
+			fam += out[j].family == ip.family;
+		}
+		if (fam == XLB_NAT_MAX_LADDRS)
 			return fail(c, item, "%s: at most %d %s addresses", key,
 				    XLB_NAT_MAX_LADDRS, family_name(ip.family));
-		c->laddr_lines[nat->n_laddrs] = node_line(item);
-		nat->laddrs[nat->n_laddrs++] = ip;
+		lines[*n_out] = node_line(item);
+		out[(*n_out)++] = ip;
 	}
 	return 0;
+}
+
+/* fullnat.local_addresses: the node's SNAT pool. */
+static int parse_nat_laddrs(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct xlb_nat_config *nat = obj;
+
+	return parse_addr_list(c, key, val, nat->laddrs, &nat->n_laddrs,
+			       c->laddr_lines);
 }
 
 /* A port of a range: digits, 1..65535. */
@@ -1844,6 +1862,458 @@ static int check_fullnat(struct cfg_ctx *c)
 	return 0;
 }
 
+/* routes.protocol: the kernel's own numbers (0..4) are refused. */
+static int parse_routes_protocol(struct cfg_ctx *c, const char *key,
+				 yaml_node_t *val, void *obj)
+{
+	struct xlb_routes_config *r = obj;
+	uint32_t v;
+	int ret;
+
+	ret = node_u32(c, key, val, 5, 255, &v);
+	if (ret)
+		return ret;
+	r->protocol = (uint8_t)v;
+	return 0;
+}
+
+/* routes.table: 1..2^32-1 except the kernel's local table (255). */
+static int parse_routes_table(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct xlb_routes_config *r = obj;
+	int ret;
+
+	ret = node_u32(c, key, val, 1, UINT32_MAX, &r->table);
+	if (ret)
+		return ret;
+	if (r->table == 255)
+		return fail(c, val, "%s: 255 is the kernel's local table", key);
+	return 0;
+}
+
+static int parse_routes_metric(struct cfg_ctx *c, const char *key,
+			       yaml_node_t *val, void *obj)
+{
+	struct xlb_routes_config *r = obj;
+
+	return node_u32(c, key, val, 0, UINT32_MAX, &r->metric);
+}
+
+static int parse_routes_backup(struct cfg_ctx *c, const char *key,
+			       yaml_node_t *val, void *obj)
+{
+	struct xlb_routes_config *r = obj;
+
+	return node_u32(c, key, val, 0, UINT32_MAX, &r->backup_metric);
+}
+
+static int parse_routes_run_dir(struct cfg_ctx *c, const char *key,
+				yaml_node_t *val, void *obj)
+{
+	struct xlb_routes_config *r = obj;
+
+	return parse_path(c, key, val, r->frr_run_dir, sizeof(r->frr_run_dir));
+}
+
+/* A name made of letters, digits, '.', '_' and '-', shorter than size. */
+static int parse_name(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		      char *buf, size_t size)
+{
+	const char *s = NULL;
+	size_t i;
+	int ret;
+
+	ret = node_text(c, key, val, "a name", &s);
+	if (ret)
+		return ret;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '_' || s[i] == '-'))
+			return fail(c, val,
+				    "%s: '" CFG_QUOTE
+				    "' may hold only letters, digits, '.', "
+				    "'_' and '-'",
+				    key, s);
+	if (!i || i >= size)
+		return fail(c, val, "%s: expected 1 to %zu characters", key,
+			    size - 1);
+	strcpy(buf, s);
+	return 0;
+}
+
+/* routes.watch: the routing daemons whose pid files xlbd watches. */
+static int parse_routes_watch(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct xlb_routes_config *r = obj;
+	size_t i, j, n;
+	int ret;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val,
+			    "%s: expected a list of daemon names, got %s", key,
+			    node_kind(val));
+	n = seq_len(val);
+	r->n_watch = 0;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+
+		if (r->n_watch == XLB_MAX_WATCH)
+			return fail(c, item, "%s: at most %d daemons", key,
+				    XLB_MAX_WATCH);
+		ret = parse_name(c, key, item, r->watch[r->n_watch],
+				 XLB_DAEMON_NAME_LEN);
+		if (ret)
+			return ret;
+		for (j = 0; j < r->n_watch; j++)
+			if (!strcmp(r->watch[j], r->watch[r->n_watch]))
+				return fail(c, item, "%s: '%s' is listed twice",
+					    key, r->watch[j]);
+		r->n_watch++;
+	}
+	return 0;
+}
+
+static int parse_routes_watch_ms(struct cfg_ctx *c, const char *key,
+				 yaml_node_t *val, void *obj)
+{
+	struct xlb_routes_config *r = obj;
+
+	return node_ms(c, key, val, 100, 60000, &r->watch_interval_ms);
+}
+
+static const struct cfg_key routes_keys[] = {
+	{"protocol", parse_routes_protocol},
+	{"table", parse_routes_table},
+	{"metric", parse_routes_metric},
+	{"backup_metric", parse_routes_backup},
+	{"frr_run_dir", parse_routes_run_dir},
+	{"watch", parse_routes_watch},
+	{"watch_interval_ms", parse_routes_watch_ms},
+	{NULL},
+};
+
+/* routes: announce through FRR (docs/CLUSTER.md). */
+static int parse_routes(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	struct xlb_config *cfg = obj;
+	int ret;
+
+	cfg->routes.enabled = true;
+	ret = walk_map(c, val, key, routes_keys, &cfg->routes);
+	if (ret)
+		return ret;
+	if (cfg->routes.backup_metric <= cfg->routes.metric)
+		return fail(c, val,
+			    "%s: backup_metric (%u) must be larger than metric "
+			    "(%u): backups must lose to the owner's route",
+			    key, cfg->routes.backup_metric, cfg->routes.metric);
+	return 0;
+}
+
+/* The cluster entry being read, and where its pieces were. */
+struct cfg_node_ctx {
+	struct xlb_node_spec *node;
+	size_t laddr_lines[XLB_NAT_MAX_LADDRS_TOTAL];
+};
+
+static int parse_node_name(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct cfg_node_ctx *n = obj;
+
+	return parse_name(c, key, val, n->node->name, XLB_NODE_NAME_LEN);
+}
+
+static int parse_node_address(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct cfg_node_ctx *n = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "an address", &s);
+	if (ret)
+		return ret;
+	if (xlb_ip_parse(s, &n->node->addr) || !ip_is_usable(&n->node->addr))
+		return fail(c, val,
+			    "%s: '" CFG_QUOTE "' is not a unicast address", key,
+			    s);
+	return 0;
+}
+
+static int parse_node_port(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct cfg_node_ctx *n = obj;
+	uint32_t v;
+	int ret;
+
+	ret = node_u32(c, key, val, 1, 65535, &v);
+	if (ret)
+		return ret;
+	n->node->port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_node_laddrs(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	struct cfg_node_ctx *n = obj;
+
+	return parse_addr_list(c, key, val, n->node->laddrs, &n->node->n_laddrs,
+			       n->laddr_lines);
+}
+
+static const struct cfg_key node_keys[] = {
+	{"name", parse_node_name, true},
+	{"address", parse_node_address, true},
+	{"port", parse_node_port},
+	{"local_addresses", parse_node_laddrs},
+	{NULL},
+};
+
+/* cluster.nodes: every node of the cluster, this one included. */
+static int parse_cluster_nodes(struct cfg_ctx *c, const char *key,
+			       yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+	size_t i, j, n;
+	int ret;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val, "%s: expected a list of nodes, got %s", key,
+			    node_kind(val));
+	n = seq_len(val);
+	if (n > XLB_MAX_NODES)
+		return fail(c, val, "%s: at most %d nodes", key, XLB_MAX_NODES);
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+		struct xlb_node_spec *nd = &cl->nodes[i];
+		struct cfg_node_ctx nc = {.node = nd};
+
+		memset(nd, 0, sizeof(*nd));
+		nd->line = (int)node_line(item);
+		ret = walk_map(c, item, key, node_keys, &nc);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++) {
+			if (!strcmp(cl->nodes[j].name, nd->name))
+				return fail(c, item,
+					    "%s: node name '%s' is used twice "
+					    "(first at line %d)",
+					    key, nd->name, cl->nodes[j].line);
+		}
+		cl->n_nodes = i + 1;
+	}
+	return 0;
+}
+
+static int parse_cluster_node(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+
+	return parse_name(c, key, val, cl->node, XLB_NODE_NAME_LEN);
+}
+
+static int parse_cluster_key(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+
+	return parse_path(c, key, val, cl->key_file, sizeof(cl->key_file));
+}
+
+static int parse_cluster_batch(struct cfg_ctx *c, const char *key,
+			       yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+
+	return node_ms(c, key, val, 1, 1000, &cl->batch_ms);
+}
+
+static int parse_cluster_preonline(struct cfg_ctx *c, const char *key,
+				   yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+
+	return node_ms(c, key, val, 0, 600000, &cl->preonline_timeout_ms);
+}
+
+static int parse_cluster_drain_idle(struct cfg_ctx *c, const char *key,
+				    yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+
+	return node_ms(c, key, val, 100, 3600000, &cl->drain_idle_ms);
+}
+
+static int parse_cluster_window(struct cfg_ctx *c, const char *key,
+				yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+
+	return node_u32(c, key, val, 1, 3600, &cl->replay_window_s);
+}
+
+/* cluster.port: the sync port of node entries without their own. */
+static int parse_cluster_port(struct cfg_ctx *c, const char *key,
+			      yaml_node_t *val, void *obj)
+{
+	struct xlb_cluster_config *cl = obj;
+	uint32_t v;
+	int ret;
+
+	ret = node_u32(c, key, val, 1, 65535, &v);
+	if (ret)
+		return ret;
+	cl->port = (uint16_t)v;
+	return 0;
+}
+
+static const struct cfg_key cluster_keys[] = {
+	{"node", parse_cluster_node, true},
+	{"key_file", parse_cluster_key, true},
+	{"nodes", parse_cluster_nodes, true},
+	{"batch_ms", parse_cluster_batch},
+	{"preonline_timeout_ms", parse_cluster_preonline},
+	{"drain_idle_ms", parse_cluster_drain_idle},
+	{"replay_window_s", parse_cluster_window},
+	{"port", parse_cluster_port},
+	{NULL},
+};
+/* cluster: the nodes, session sync and node lifecycle. */
+static int parse_cluster(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			 void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	cfg->cluster.enabled = true;
+	cfg->cluster.line = (int)node_line(val);
+	return walk_map(c, val, key, cluster_keys, &cfg->cluster);
+}
+
+/* Is ip one of the n addresses? */
+static bool ip_in(const struct xlb_ip *ip, const struct xlb_ip *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (xlb_ip_equal(ip, &set[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The cluster as a whole, once the file is read: this node is listed,
+ * sync endpoints are distinct, and no local address belongs to two
+ * nodes or is a VIP's (a reply must have exactly one owner). This
+ * node's pool is fullnat.local_addresses, and its entry, when it lists
+ * one, must list the same.
+ */
+static int check_cluster(struct cfg_ctx *c)
+{
+	struct xlb_cluster_config *cl = &c->cfg->cluster;
+	const struct xlb_nat_config *nat = &c->cfg->nat;
+	char a[XLB_IP_STRLEN], b[XLB_SERVICE_STRLEN];
+	struct xlb_node_spec *n, *m;
+	size_t i, j, k, v;
+	bool found = false;
+
+	if (!cl->enabled)
+		return 0;
+	for (i = 0; i < cl->n_nodes; i++) {
+		n = &cl->nodes[i];
+		if (!n->port)
+			n->port = cl->port;
+		if (!strcmp(n->name, cl->node)) {
+			cl->self = i;
+			found = true;
+		}
+	}
+	if (!found)
+		return fail_at(c, (size_t)cl->line,
+			       "cluster: node '%s' is not in cluster.nodes",
+			       cl->node);
+	if (cl->n_nodes < 2)
+		return fail_at(c, (size_t)cl->line,
+			       "cluster: nodes must list this node and at "
+			       "least one peer");
+	n = &cl->nodes[cl->self];
+	if (n->n_laddrs) {
+		for (i = 0; i < n->n_laddrs; i++)
+			if (!ip_in(&n->laddrs[i], nat->laddrs, nat->n_laddrs))
+				return fail_at(
+					c, (size_t)n->line,
+					"cluster: node %s lists local address "
+					"%s, which fullnat.local_addresses "
+					"does not",
+					n->name,
+					xlb_ip_str(&n->laddrs[i], a,
+						   sizeof(a)));
+		for (i = 0; i < nat->n_laddrs; i++)
+			if (!ip_in(&nat->laddrs[i], n->laddrs, n->n_laddrs))
+				return fail_at(
+					c, c->laddr_lines[i],
+					"local address %s is not in this "
+					"node's (%s) entry of cluster.nodes",
+					xlb_ip_str(&nat->laddrs[i], a,
+						   sizeof(a)),
+					n->name);
+	} else {
+		memcpy(n->laddrs, nat->laddrs, sizeof(n->laddrs));
+		n->n_laddrs = nat->n_laddrs;
+	}
+	for (i = 0; i < cl->n_nodes; i++) {
+		n = &cl->nodes[i];
+		for (j = i + 1; j < cl->n_nodes; j++) {
+			m = &cl->nodes[j];
+			if (xlb_ip_equal(&n->addr, &m->addr) &&
+			    n->port == m->port)
+				return fail_at(
+					c, (size_t)m->line,
+					"cluster: nodes %s and %s both use "
+					"%s port %u for sync",
+					n->name, m->name,
+					xlb_ip_str(&m->addr, a, sizeof(a)),
+					m->port);
+			for (k = 0; k < m->n_laddrs; k++)
+				if (ip_in(&m->laddrs[k], n->laddrs,
+					  n->n_laddrs))
+					return fail_at(
+						c, (size_t)m->line,
+						"cluster: local address %s "
+						"is in the pools of both %s "
+						"and %s: pools must not "
+						"collide",
+						xlb_ip_str(&m->laddrs[k], a,
+							   sizeof(a)),
+						n->name, m->name);
+		}
+		for (k = 0; k < n->n_laddrs; k++)
+			for (v = 0; v < c->cfg->n_vips; v++)
+				if (xlb_ip_equal(&n->laddrs[k],
+						 &c->cfg->vips[v].svc.ip))
+					return fail_at(
+						c, (size_t)n->line,
+						"cluster: local address %s of "
+						"node %s is also the address "
+						"of VIP %s",
+						xlb_ip_str(&n->laddrs[k], a,
+							   sizeof(a)),
+						n->name,
+						xlb_service_str(
+							&c->cfg->vips[v].svc, b,
+							sizeof(b)));
+	}
+	return 0;
+}
+
 static const struct cfg_key top_keys[] = {
 	{"interfaces", parse_interfaces},
 	{"xdp_mode", parse_xdp_mode},
@@ -1857,6 +2327,8 @@ static const struct cfg_key top_keys[] = {
 	{"metrics", parse_metrics},
 	{"control_cpus", parse_control_cpus},
 	{"fullnat", parse_fullnat},
+	{"routes", parse_routes},
+	{"cluster", parse_cluster},
 	{"vips", parse_vips},
 	{NULL},
 };
@@ -1893,7 +2365,9 @@ static int parse_root(struct cfg_ctx *c, yaml_node_t *root)
 		}
 	}
 	ret = walk_map(c, root, NULL, top_keys, c->cfg);
-	return ret ? ret : check_fullnat(c);
+	if (!ret)
+		ret = check_fullnat(c);
+	return ret ? ret : check_cluster(c);
 }
 
 /*
@@ -1977,6 +2451,20 @@ void xlb_config_defaults(struct xlb_config *cfg)
 	cfg->nat.tcp_closing_s = CFG_NAT_TCP_CLOSE_S;
 	cfg->nat.udp_s = CFG_NAT_UDP_S;
 	cfg->nat.gc_interval_ms = CFG_NAT_GC_DEFAULT;
+	cfg->routes.protocol = XLB_ROUTE_PROTO_DEFAULT;
+	cfg->routes.table = XLB_ROUTE_TABLE_MAIN;
+	cfg->routes.metric = 0;
+	cfg->routes.backup_metric = CFG_ROUTE_BACKUP_METRIC;
+	snprintf(cfg->routes.frr_run_dir, sizeof(cfg->routes.frr_run_dir),
+		 "/run/frr");
+	snprintf(cfg->routes.watch[0], XLB_DAEMON_NAME_LEN, "zebra");
+	cfg->routes.n_watch = 1;
+	cfg->routes.watch_interval_ms = 1000;
+	cfg->cluster.port = XLB_SYNC_PORT_DEFAULT;
+	cfg->cluster.batch_ms = CFG_SYNC_BATCH_MS;
+	cfg->cluster.preonline_timeout_ms = CFG_PREONLINE_MS;
+	cfg->cluster.drain_idle_ms = CFG_DRAIN_IDLE_MS;
+	cfg->cluster.replay_window_s = CFG_REPLAY_WINDOW_S;
 }
 
 /*

@@ -451,6 +451,47 @@ static int ctl_shutdown(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return 0;
 }
 
+/* node.status: the node's lifecycle, routes and sync (docs/CLUSTER.md). */
+static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
+			   char *err, size_t errlen)
+{
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+	json_t *o = h && h->cluster_json ? h->cluster_json(h->arg) : NULL;
+
+	if (!o)
+		return ctl_fail(-EOPNOTSUPP, err, errlen,
+				"this daemon has no node state");
+	return ctl_merge(reply, o, err, errlen);
+}
+
+static int ctl_node_drain_set(struct xlb_agent *agent, bool drain, char *err,
+			      size_t errlen)
+{
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+	int ret;
+
+	if (!h || !h->node_drain)
+		return ctl_fail(-EOPNOTSUPP, err, errlen,
+				"this daemon has no node state");
+	ret = h->node_drain(h->arg, drain, err, errlen);
+	if (ret && !err[0])
+		return ctl_fail(ret, err, errlen, "%s", strerror(-ret));
+	return ret;
+}
+
+/* node.drain: withdraw every route, keep forwarding what arrives. */
+static int ctl_node_drain(struct xlb_agent *agent, json_t *req, json_t *reply,
+			  char *err, size_t errlen)
+{
+	return ctl_node_drain_set(agent, true, err, errlen);
+}
+
+static int ctl_node_undrain(struct xlb_agent *agent, json_t *req, json_t *reply,
+			    char *err, size_t errlen)
+{
+	return ctl_node_drain_set(agent, false, err, errlen);
+}
+
 /* stats: every VIP and real with counters, and the reasons. */
 static int ctl_stats(struct xlb_agent *agent, json_t *req, json_t *reply,
 		     char *err, size_t errlen)
@@ -528,6 +569,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"laddr.add", laddr_fields, ctl_laddr_add},
 	{"laddr.del", laddr_fields, ctl_laddr_del},
 	{"laddr.list", no_fields, ctl_laddr_list},
+	{"node.status", no_fields, ctl_node_status},
+	{"node.drain", no_fields, ctl_node_drain},
+	{"node.undrain", no_fields, ctl_node_undrain},
 	{"sessions", sessions_fields, ctl_sessions},
 };
 

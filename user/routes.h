@@ -39,9 +39,8 @@ struct xlb_routes_diff {
  * add the missing ones. Routes of other protocols are never changed.
  * n == 0 withdraws everything. 0 or -errno (err says which route).
  */
-int xlb_routes_set(struct xlb_routes *r, const struct xlb_route *want,
-		   size_t n, struct xlb_routes_diff *diff, char *err,
-		   size_t errlen);
+int xlb_routes_set(struct xlb_routes *r, const struct xlb_route *want, size_t n,
+		   struct xlb_routes_diff *diff, char *err, size_t errlen);
 /* The routes of ours now in the kernel; *out malloc'd (free it). */
 int xlb_routes_list(struct xlb_routes *r, struct xlb_route **out, size_t *n);
 
@@ -52,8 +51,7 @@ int xlb_routes_list(struct xlb_routes *r, struct xlb_route **out, size_t *n);
  * IFF_LOWER_UP / IFF_RUNNING).
  */
 struct xlb_links;
-typedef void (*xlb_link_fn)(void *arg, int ifindex, const char *name,
-			    bool up);
+typedef void (*xlb_link_fn)(void *arg, int ifindex, const char *name, bool up);
 int xlb_links_open(struct xlb_links **out);
 void xlb_links_close(struct xlb_links *l);
 int xlb_links_fd(struct xlb_links *l);

@@ -30,8 +30,8 @@ struct xlb_session_rec {
 	enum xlb_fwd_mode mode;
 	struct xlb_service vip; /* as configured: port 0 = any-port VIP */
 	struct xlb_ip client;
-	uint16_t cport;	   /* host order */
-	uint16_t dport;	   /* the flow's destination port, host order */
+	uint16_t cport; /* host order */
+	uint16_t dport; /* the flow's destination port, host order */
 	struct xlb_ip real;
 	struct xlb_ip laddr; /* FULLNAT: the translated source */
 	uint16_t lport;	     /* FULLNAT, host order */
@@ -84,7 +84,12 @@ struct xlb_sync_peer_stats {
 	uint64_t tx_msgs, tx_sessions;
 	uint64_t rx_msgs, rx_sessions;
 	/* Bulk from this peer: not asked, running, done, or gave up. */
-	enum { XLB_BULK_IDLE, XLB_BULK_RUNNING, XLB_BULK_DONE, XLB_BULK_FAILED } bulk;
+	enum {
+		XLB_BULK_IDLE,
+		XLB_BULK_RUNNING,
+		XLB_BULK_DONE,
+		XLB_BULK_FAILED
+	} bulk;
 	uint64_t bulk_sessions; /* received in the last bulk */
 };
 
@@ -92,7 +97,7 @@ struct xlb_sync_stats {
 	uint64_t drops[XLB_SYNC_DROP_MAX];
 	uint64_t rejects[XLB_SYNC_REJ_MAX];
 	uint64_t queued, sent, batches;
-	uint64_t max_lag_ns; /* longest a queued record waited to be sent */
+	uint64_t max_lag_ns;  /* longest a queued record waited to be sent */
 	uint64_t bulk_served; /* records sent to peers in bulk */
 };
 

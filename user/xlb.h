@@ -189,6 +189,8 @@ struct xlb_cluster_config {
 	char node[XLB_NODE_NAME_LEN]; /* this node's name */
 	size_t self;		      /* its index in nodes */
 	char key_file[256];	      /* shared key; root-only file */
+	uint16_t port;		      /* sync port of entries without one */
+	int line;		      /* where the section starts */
 	uint32_t batch_ms; /* most an event waits before it is sent */
 	uint32_t preonline_timeout_ms; /* bulk sync wait before going alone */
 	uint32_t drain_idle_ms;	       /* "drained": no flow seen this long */

@@ -27,7 +27,9 @@
 #include "control.h"
 #include "health.h"
 #include "metrics.h"
+#include "node.h"
 #include "sdnotify.h"
+#include "sync.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -63,6 +65,12 @@ struct xlbd {
 	 * not set by us), while the local pool is not empty. */
 	int accept_local_was[XLB_MAX_INTERFACES];
 	bool accept_local_on;
+	/* Cluster (docs/CLUSTER.md): lifecycle and routes, session sync,
+	 * the data plane's session events, link changes, one timer. */
+	struct xlb_node *node;
+	struct xlb_sync *sync;
+	struct xlb_event sync_ev, ring_ev, links_ev, cluster_ev;
+	uint64_t next_announce_ns;
 };
 
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen);
@@ -326,6 +334,10 @@ static const char *restart_only_change(const struct xlb_config *a,
 		return "metrics";
 	if (strcmp(a->control_cpus, b->control_cpus))
 		return "control_cpus";
+	if (memcmp(&a->routes, &b->routes, sizeof(a->routes)))
+		return "routes";
+	if (memcmp(&a->cluster, &b->cluster, sizeof(a->cluster)))
+		return "cluster";
 	return NULL;
 }
 
@@ -645,6 +657,8 @@ static void on_agent_change(struct xlb_agent *agent, void *arg)
 
 	sync_health(agent, d);
 	accept_local_sync(d, false);
+	if (d->node)
+		xlb_node_announce(d->node, agent);
 }
 
 static int hook_reload(void *arg, json_t *reply, char *err, size_t errlen)
@@ -661,12 +675,267 @@ static void hook_shutdown(void *arg)
 	d->stop = true;
 }
 
+/* ---- Cluster: node lifecycle, routes, session sync ----------------- */
+
+/* A session the data plane made: to every peer, as addresses. */
+static void on_dp_event(const struct xlb_sync_event *ev, void *arg)
+{
+	struct xlbd *d = arg;
+	struct xlb_session_rec rec;
+	uint64_t now = monotonic_ns();
+
+	if (d->sync && xlb_agent_session_of_event(d->agent, ev, now, &rec))
+		xlb_sync_queue(d->sync, &rec, now);
+}
+
+static void on_ring(struct xlb_event *ev, uint32_t events)
+{
+	struct xlbd *d = &daemon_state;
+	int ret = xlb_dp_sync_consume(d->dp);
+
+	if (ret < 0)
+		pr_warn("session events: %s", strerror(-ret));
+}
+
+static void on_sync(struct xlb_event *ev, uint32_t events)
+{
+	struct xlbd *d = &daemon_state;
+
+	xlb_sync_read(d->sync, monotonic_ns());
+}
+
+static void on_links(struct xlb_event *ev, uint32_t events)
+{
+	struct xlbd *d = &daemon_state;
+
+	xlb_node_links_read(d->node);
+	xlb_node_announce(d->node, d->agent);
+}
+
+static int sync_export(void *arg, xlb_sync_cursor *cur,
+		       struct xlb_session_rec *recs, size_t max, bool *done)
+{
+	struct xlbd *d = arg;
+
+	return xlb_agent_sessions_export(d->agent, cur, recs, max, done,
+					 monotonic_ns());
+}
+
+static enum xlb_sync_reject sync_import(void *arg, const char *peer,
+					const struct xlb_session_rec *r)
+{
+	const struct xlb_cluster_config *cl =
+		&((struct xlbd *)arg)->cfg.cluster;
+	struct xlbd *d = arg;
+	size_t i;
+
+	for (i = 0; i < cl->n_nodes; i++)
+		if (i != cl->self && !strcmp(cl->nodes[i].name, peer))
+			return xlb_agent_session_import(
+				d->agent, cl->nodes[i].laddrs,
+				cl->nodes[i].n_laddrs, r, monotonic_ns());
+	return XLB_SYNC_REJ_INTERNAL;
+}
+
+/* Timers of the cluster: sync batches and bulk, pre-online, watches. */
+static void on_cluster_timer(struct xlb_event *ev, uint32_t events)
+{
+	struct xlbd *d = &daemon_state;
+	const struct xlb_cluster_config *cl = &d->cfg.cluster;
+	uint64_t ticks, now = monotonic_ns();
+	char why[128];
+	bool any = false;
+
+	if (read(ev->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	if (d->sync)
+		xlb_sync_tick(d->sync, now);
+	if (d->sync && xlb_node_state(d->node) == XLB_NODE_PREONLINE &&
+	    xlb_sync_bulk_settled(d->sync, now, cl->preonline_timeout_ms,
+				  &any)) {
+		if (any)
+			snprintf(why, sizeof(why),
+				 "sessions taken from the peers");
+		else
+			snprintf(why, sizeof(why),
+				 "no peer answered within %u ms: the first "
+				 "node of the cluster comes up alone",
+				 cl->preonline_timeout_ms);
+		if (!any)
+			pr_warn("node: %s", why);
+		xlb_node_set_state(d->node, XLB_NODE_ONLINE, why, now);
+		xlb_node_announce(d->node, d->agent);
+		xlb_sd_status("node online");
+	}
+	xlb_node_tick(d->node, d->agent, now);
+	if (now >= d->next_announce_ns) {
+		/* Catch what no event told of (a route removed by hand). */
+		xlb_node_announce(d->node, d->agent);
+		d->next_announce_ns = now + 1000000000ull;
+	}
+}
+
+static int loop_add_fd(struct xlbd *d, struct xlb_event *ev, int fd,
+		       void (*handler)(struct xlb_event *, uint32_t))
+{
+	ev->fd = fd;
+	ev->handler = handler;
+	return xlb_loop_add(d->epfd, ev, EPOLLIN);
+}
+
+/* Peers' local pools: replies to them are translated here too. */
+static int peer_pools(struct xlbd *d, char *err, size_t errlen)
+{
+	const struct xlb_cluster_config *cl = &d->cfg.cluster;
+	struct xlb_ip ips[XLB_PEER_LADDRS_MAX];
+	size_t i, j, n = 0;
+
+	for (i = 0; cl->enabled && i < cl->n_nodes; i++)
+		for (j = 0; i != cl->self && j < cl->nodes[i].n_laddrs; j++)
+			ips[n++] = cl->nodes[i].laddrs[j];
+	return xlb_agent_set_peer_laddrs(d->agent, ips, n, err, errlen);
+}
+
+static int cluster_start(struct xlbd *d)
+{
+	const struct xlb_config *cfg = &d->cfg;
+	struct xlb_sync_ops ops = {
+		.export_sessions = sync_export,
+		.import_session = sync_import,
+		.arg = d,
+	};
+	uint32_t ms = cfg->cluster.enabled ? 10 : 100;
+	struct itimerspec its = {
+		.it_interval = {0, (long)ms * 1000000},
+		.it_value = {0, (long)ms * 1000000},
+	};
+	char err[XLB_ERR_LEN] = "";
+	int ret, fd;
+
+	ret = xlb_node_new(cfg, &d->node, err, sizeof(err));
+	if (ret) {
+		pr_warn("routes: %s", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	xlb_node_set_attached(d->node, true);
+	if (xlb_node_links_fd(d->node) >= 0 &&
+	    loop_add_fd(d, &d->links_ev, xlb_node_links_fd(d->node), on_links))
+		return -errno;
+	if (cfg->cluster.enabled) {
+		ret = peer_pools(d, err, sizeof(err));
+		if (!ret)
+			ret = xlb_sync_new(&cfg->cluster, &ops, &d->sync, err,
+					   sizeof(err));
+		if (ret) {
+			pr_warn("cluster: %s", err[0] ? err : strerror(-ret));
+			return ret;
+		}
+		if (loop_add_fd(d, &d->sync_ev, xlb_sync_fd(d->sync), on_sync))
+			return -errno;
+		ret = xlb_dp_sync_open(d->dp, on_dp_event, d);
+		if (ret) {
+			pr_warn("session events: %s", strerror(-ret));
+			return ret;
+		}
+		if (loop_add_fd(d, &d->ring_ev, xlb_dp_sync_fd(d->dp), on_ring))
+			return -errno;
+		ret = xlb_dp_set_sync(d->dp, true);
+		if (ret) {
+			pr_warn("session events: %s", strerror(-ret));
+			return ret;
+		}
+		xlb_sync_bulk_start(d->sync, monotonic_ns());
+		pr_info("cluster: node %s, %zu peers; pre-online until the "
+			"peers' sessions are in (at most %u ms)",
+			cfg->cluster.node, cfg->cluster.n_nodes - 1,
+			cfg->cluster.preonline_timeout_ms);
+	}
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) ||
+	    loop_add_fd(d, &d->cluster_ev, fd, on_cluster_timer)) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	xlb_node_announce(d->node, d->agent);
+	return 0;
+}
+
+/* Withdraw first, so that the routers move the flows while the data
+ * plane still forwards them; then the rest. */
+static void cluster_stop(struct xlbd *d)
+{
+	if (d->node) {
+		xlb_node_set_state(d->node, XLB_NODE_OFFLINE, "stopping",
+				   monotonic_ns());
+		xlb_node_withdraw(d->node);
+	}
+	if (d->sync)
+		xlb_dp_set_sync(d->dp, false);
+	if (d->cluster_ev.fd > 0) {
+		xlb_loop_del(d->epfd, &d->cluster_ev);
+		close(d->cluster_ev.fd);
+		d->cluster_ev.fd = 0;
+	}
+	if (d->links_ev.fd > 0)
+		xlb_loop_del(d->epfd, &d->links_ev);
+	if (d->sync_ev.fd > 0)
+		xlb_loop_del(d->epfd, &d->sync_ev);
+	if (d->ring_ev.fd > 0)
+		xlb_loop_del(d->epfd, &d->ring_ev);
+	d->links_ev.fd = d->sync_ev.fd = d->ring_ev.fd = 0;
+	xlb_sync_free(d->sync);
+	d->sync = NULL;
+	xlb_node_free(d->node);
+	d->node = NULL;
+}
+
+static json_t *hook_cluster_json(void *arg)
+{
+	struct xlbd *d = arg;
+	uint64_t now = monotonic_ns();
+	json_t *o;
+
+	if (!d->node)
+		return NULL;
+	o = xlb_node_json(d->node, now);
+	if (d->sync)
+		json_object_set_new(o, "sync", xlb_sync_json(d->sync, now));
+	return o;
+}
+
+static int hook_node_drain(void *arg, bool drain, char *err, size_t errlen)
+{
+	struct xlbd *d = arg;
+	enum xlb_node_state s;
+
+	if (!d->node)
+		return -EOPNOTSUPP;
+	s = xlb_node_state(d->node);
+	if (drain && s == XLB_NODE_ONLINE) {
+		xlb_node_set_state(d->node, XLB_NODE_DRAINING,
+				   "lbctl node drain", monotonic_ns());
+	} else if (!drain && s == XLB_NODE_DRAINING) {
+		xlb_node_set_state(d->node, XLB_NODE_ONLINE,
+				   "lbctl node undrain", monotonic_ns());
+	} else if (s == XLB_NODE_PREONLINE) {
+		snprintf(err, errlen,
+			 "the node is pre-online: it announces nothing yet");
+		return -EBUSY;
+	}
+	xlb_node_announce(d->node, d->agent);
+	return 0;
+}
+
 static int run(struct xlbd *d)
 {
 	const struct xlb_config *cfg = &d->cfg;
 	struct xlb_agent_hooks hooks = {
 		.reload = hook_reload,
 		.shutdown = hook_shutdown,
+		.cluster_json = hook_cluster_json,
+		.node_drain = hook_node_drain,
 		.arg = d,
 	};
 	struct epoll_event events[16];
@@ -758,6 +1027,9 @@ static int run(struct xlbd *d)
 		pr_warn("session sweep timer: %s", strerror(-ret));
 		goto out_agent;
 	}
+	ret = cluster_start(d);
+	if (ret)
+		goto out_cluster;
 	ret = xlb_control_open(cfg->socket_path, d->agent, d->epfd, &d->ctl);
 	if (ret) {
 		pr_warn("control socket %s: %s", cfg->socket_path,
@@ -795,6 +1067,7 @@ static int run(struct xlbd *d)
 		}
 	}
 	xlb_sd_stopping();
+	cluster_stop(d);
 	xlb_sd_watchdog_stop(d->watchdog);
 	gc_stop(d);
 	/* A full stop gives the interfaces their accept_local back; a
@@ -804,6 +1077,8 @@ static int run(struct xlbd *d)
 	xlb_metrics_close(d->metrics);
 out_ctl:
 	xlb_control_close(d->ctl);
+out_cluster:
+	cluster_stop(d);
 out_agent:
 	gc_stop(d);
 	xlb_health_free(d->health);
