@@ -40,6 +40,8 @@ static void print_reload(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply);
 static void print_laddrs(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply);
+static void print_node(FILE *f, const struct lbctl_invocation *inv,
+		       json_t *reply);
 static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply);
 static int vip_set_setup(struct lbctl_invocation *inv,
@@ -409,6 +411,30 @@ static const struct lbctl_cmd commands[] = {
 		.args = no_params,
 		.opts = no_params,
 		.print = print_laddrs,
+	},
+	{
+		.words = {"node", "status"},
+		.cmd = "node.status",
+		.summary = "show the node's state, routes, routing daemons, "
+			   "peers and session sync",
+		.args = no_params,
+		.opts = no_params,
+		.print = print_node,
+	},
+	{
+		.words = {"node", "drain"},
+		.cmd = "node.drain",
+		.summary = "withdraw every route of this node; flows that "
+			   "still arrive are forwarded",
+		.args = no_params,
+		.opts = no_params,
+	},
+	{
+		.words = {"node", "undrain"},
+		.cmd = "node.undrain",
+		.summary = "announce again after a drain",
+		.args = no_params,
+		.opts = no_params,
 	},
 	{
 		.words = {"sessions"},
@@ -1399,6 +1425,58 @@ static void print_laddrs(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
 	print_laddr_table(f, json_object_get(reply, "local_addresses"));
+}
+
+/* node status: the lifecycle, routes, daemons, then the peers. */
+static void print_node(FILE *f, const struct lbctl_invocation *inv,
+		       json_t *reply)
+{
+	json_t *sync = json_object_get(reply, "sync"), *e, *drain;
+	const char *name = jstr(reply, "node");
+	size_t i;
+
+	fprintf(f, "node %s: %s for %lld ms", name[0] ? name : "(no cluster)",
+		jstr(reply, "state"), jint(reply, "since_ms"));
+	drain = json_object_get(reply, "drain");
+	if (!strcmp(jstr(reply, "state"), "draining"))
+		fprintf(f, ", %s (no flow for %lld ms)",
+			json_is_true(json_object_get(drain, "drained"))
+				? "drained"
+				: "still forwarding",
+			jint(drain, "idle_ms"));
+	fprintf(f, "\n");
+	if (json_array_size(json_object_get(reply, "routes"))) {
+		fprintf(f, "%-40s %-7s %-10s %-10s %s\n", "ROUTE", "KIND",
+			"METRIC", "ANNOUNCED", "WHY NOT");
+		json_array_foreach(json_object_get(reply, "routes"), i, e)
+			fprintf(f, "%-40s %-7s %-10lld %-10s %s\n",
+				jstr(e, "address"), jstr(e, "kind"),
+				jint(e, "metric"),
+				json_is_true(json_object_get(e, "announced"))
+					? "yes"
+					: "no",
+				jstr(e, "reason"));
+	}
+	json_array_foreach(json_object_get(reply, "interfaces"), i, e)
+		fprintf(f, "interface %s: %s\n", jstr(e, "name"),
+			json_is_true(json_object_get(e, "up")) ? "up" : "DOWN");
+	json_array_foreach(json_object_get(reply, "daemons"), i, e)
+		fprintf(f, "routing daemon %s: %s (pid %lld)\n",
+			jstr(e, "name"), jstr(e, "state"), jint(e, "pid"));
+	if (!json_is_object(sync))
+		return;
+	fprintf(f, "%-16s %-5s %-12s %-10s %-10s %-10s %s\n", "PEER", "UP",
+		"LAST RX ms", "RX SESS", "TX SESS", "BULK", "BULK SESS");
+	json_array_foreach(json_object_get(sync, "peers"), i, e)
+		fprintf(f, "%-16s %-5s %-12lld %-10lld %-10lld %-10s %lld\n",
+			jstr(e, "name"),
+			json_is_true(json_object_get(e, "up")) ? "yes" : "no",
+			jint(e, "last_rx_ms_ago"), jint(e, "rx_sessions"),
+			jint(e, "tx_sessions"), jstr(e, "bulk"),
+			jint(e, "bulk_sessions"));
+	fprintf(f, "sync: %lld sent in %lld batches, max lag %lld ms\n",
+		jint(sync, "sent"), jint(sync, "batches"),
+		jint(sync, "max_lag_ms"));
 }
 
 /* Columns of the sessions table, in order. */

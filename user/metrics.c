@@ -402,6 +402,162 @@ static void render_fullnat(struct prom *p, json_t *fn)
 	}
 }
 
+/* The cluster view (docs/CLUSTER.md): node, routes, daemons, sync. */
+static const struct family fam_node_state = {
+	"xlb_node_state", "gauge",
+	"1 for the node's current state (pre-online, online, draining, "
+	"offline), 0 for the others."};
+static const struct family fam_node_drained = {
+	"xlb_node_drained", "gauge",
+	"1 once a draining node has forwarded nothing for drain_idle_ms."};
+static const struct family fam_route = {
+	"xlb_route_announced", "gauge",
+	"1 while the node announces the address (its host route is in the "
+	"kernel for FRR to redistribute), else 0; kind is vip, local or "
+	"backup."};
+static const struct family fam_daemon = {
+	"xlb_routing_daemon_up", "gauge",
+	"1 while the routing daemon runs, 0 when it is dead or stopped: its "
+	"announcements may then outlive the node's health."};
+static const struct family fam_peer_up = {
+	"xlb_sync_peer_up", "gauge",
+	"1 while a message from the peer was accepted within the last "
+	"second."};
+static const struct family fam_peer_rx = {
+	"xlb_sync_peer_last_rx_seconds", "gauge",
+	"Seconds since the last accepted message from the peer."};
+static const struct family fam_peer_rx_sess = {
+	"xlb_sync_received_sessions_total", "counter",
+	"Sessions received from the peer (incremental and bulk)."};
+static const struct family fam_peer_tx_sess = {"xlb_sync_sent_sessions_total",
+					       "counter",
+					       "Sessions sent to the peer."};
+static const struct family fam_sync_drop = {
+	"xlb_sync_dropped_total", "counter",
+	"Sync messages dropped before use, by reason (unknown_peer, "
+	"malformed, bad_auth, stale, replay)."};
+static const struct family fam_sync_reject = {
+	"xlb_sync_rejected_total", "counter",
+	"Authenticated session records not applied, by reason."};
+static const struct family fam_sync_lag = {
+	"xlb_sync_max_lag_seconds", "gauge",
+	"Longest time a new session waited before it was sent to the "
+	"peers."};
+static const struct family fam_sync_events = {
+	"xlb_sync_events_total", "counter",
+	"Session events the data plane reported for the peers."};
+static const struct family fam_sync_lost = {
+	"xlb_sync_events_lost_total", "counter",
+	"Session events lost to a full ring buffer (not sent to peers)."};
+
+static void render_named_counts(struct prom *p, const struct family *fam,
+				const char *label, json_t *obj)
+{
+	const char *labels[3] = {label, NULL, NULL};
+	const char *k;
+	char value[64];
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		labels[1] = k;
+		if (prom_value(v, value, sizeof(value)))
+			prom_sample(p, fam, labels, value);
+	}
+}
+
+static void render_peers(struct prom *p, json_t *peers,
+			 const struct family *fam, const char *key, double div)
+{
+	const char *labels[3] = {"peer", NULL, NULL};
+	char value[64];
+	json_t *e, *v;
+	size_t i;
+
+	json_array_foreach(peers, i, e) {
+		labels[1] = object_name(e, "name");
+		v = json_object_get(e, key);
+		if (!labels[1] || !v)
+			continue;
+		if (div != 1 && json_is_integer(v))
+			snprintf(value, sizeof(value), "%.3f",
+				 (double)json_integer_value(v) / div);
+		else if (!prom_value(v, value, sizeof(value)))
+			continue;
+		prom_sample(p, fam, labels, value);
+	}
+}
+
+static void render_scalar(struct prom *p, const struct family *fam, json_t *o,
+			  const char *key);
+
+static void render_cluster(struct prom *p, json_t *cl)
+{
+	static const char *const states[] = {"pre-online", "online", "draining",
+					     "offline"};
+	const char *labels[5] = {NULL};
+	json_t *e, *sync, *peers;
+	const char *state;
+	char value[64];
+	size_t i;
+
+	if (!json_is_object(cl))
+		return;
+	state = object_name(cl, "state");
+	labels[0] = "state";
+	for (i = 0; state && i < ARRAY_SIZE(states); i++) {
+		labels[1] = states[i];
+		prom_sample(p, &fam_node_state, labels,
+			    strcmp(state, states[i]) ? "0" : "1");
+	}
+	labels[0] = NULL;
+	if (prom_value(json_object_get(json_object_get(cl, "drain"), "drained"),
+		       value, sizeof(value)))
+		prom_sample(p, &fam_node_drained, labels, value);
+	labels[0] = "address";
+	labels[2] = "kind";
+	json_array_foreach(json_object_get(cl, "routes"), i, e) {
+		labels[1] = object_name(e, "address");
+		labels[3] = object_name(e, "kind");
+		if (labels[1] && labels[3])
+			prom_sample(
+				p, &fam_route, labels,
+				json_is_true(json_object_get(e, "announced"))
+					? "1"
+					: "0");
+	}
+	labels[0] = "daemon";
+	labels[2] = NULL;
+	json_array_foreach(json_object_get(cl, "daemons"), i, e) {
+		labels[1] = object_name(e, "name");
+		state = object_name(e, "state");
+		if (labels[1] && state)
+			prom_sample(p, &fam_daemon, labels,
+				    strcmp(state, "running") ? "0" : "1");
+	}
+	sync = json_object_get(cl, "sync");
+	if (!json_is_object(sync))
+		return;
+	peers = json_object_get(sync, "peers");
+	render_peers(p, peers, &fam_peer_up, "up", 1);
+	render_peers(p, peers, &fam_peer_rx, "last_rx_ms_ago", 1000);
+	render_peers(p, peers, &fam_peer_rx_sess, "rx_sessions", 1);
+	render_peers(p, peers, &fam_peer_tx_sess, "tx_sessions", 1);
+	render_named_counts(p, &fam_sync_drop, "reason",
+			    json_object_get(sync, "drops"));
+	render_named_counts(p, &fam_sync_reject, "reason",
+			    json_object_get(sync, "rejects"));
+	labels[0] = NULL;
+	e = json_object_get(sync, "max_lag_ms");
+	if (json_is_integer(e)) {
+		snprintf(value, sizeof(value), "%.3f",
+			 (double)json_integer_value(e) / 1000);
+		prom_sample(p, &fam_sync_lag, labels, value);
+	}
+	render_scalar(p, &fam_sync_events, json_object_get(cl, "events"),
+		      "emitted");
+	render_scalar(p, &fam_sync_lost, json_object_get(cl, "events"), "lost");
+}
+
 /* One unlabelled sample of fam from member key of o, when present. */
 static void render_scalar(struct prom *p, const struct family *fam, json_t *o,
 			  const char *key)
@@ -444,6 +600,7 @@ int xlb_metrics_render_json(json_t *stats, char **buf, size_t *len)
 	render_scalar(&p, &fam_rebuilds, rings, "rebuilds");
 	render_scalar(&p, &fam_rebuild_seconds, rings, "rebuild_seconds");
 	render_fullnat(&p, json_object_get(stats, "fullnat"));
+	render_cluster(&p, json_object_get(stats, "cluster"));
 
 	err = ferror(p.f);
 	if (fclose(p.f) || err) {

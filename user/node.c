@@ -64,8 +64,8 @@ const char *xlb_node_state_str(enum xlb_node_state s)
 	return "?";
 }
 
-int xlb_node_new(const struct xlb_config *cfg, struct xlb_node **out,
-		 char *err, size_t errlen)
+int xlb_node_new(const struct xlb_config *cfg, struct xlb_node **out, char *err,
+		 size_t errlen)
 {
 	struct xlb_node *n = calloc(1, sizeof(*n));
 	size_t i;
@@ -388,8 +388,7 @@ static void watch_drain(struct xlb_node *n, struct xlb_agent *agent,
 	}
 }
 
-void xlb_node_tick(struct xlb_node *n, struct xlb_agent *agent,
-		   uint64_t now_ns)
+void xlb_node_tick(struct xlb_node *n, struct xlb_agent *agent, uint64_t now_ns)
 {
 	watch_daemons(n, now_ns);
 	watch_drain(n, agent, now_ns);
@@ -411,8 +410,7 @@ bool xlb_node_drained(const struct xlb_node *n)
 	return n->drained;
 }
 
-void xlb_node_foreach_route(struct xlb_node *n, xlb_node_route_fn fn,
-			    void *arg)
+void xlb_node_foreach_route(struct xlb_node *n, xlb_node_route_fn fn, void *arg)
 {
 	size_t i;
 
@@ -441,9 +439,9 @@ json_t *xlb_node_json(struct xlb_node *n, uint64_t now_ns)
 	arr = json_array();
 	for (i = 0; i < n->n_want; i++) {
 		e = json_object();
-		json_object_set_new(
-			e, "address",
-			json_string(xlb_ip_str(&n->want[i].ip, buf, sizeof(buf))));
+		json_object_set_new(e, "address",
+				    json_string(xlb_ip_str(&n->want[i].ip, buf,
+							   sizeof(buf))));
 		json_object_set_new(e, "kind", json_string(n->want[i].kind));
 		json_object_set_new(e, "metric",
 				    json_integer(n->want[i].metric));
@@ -481,7 +479,8 @@ json_t *xlb_node_json(struct xlb_node *n, uint64_t now_ns)
 	json_object_set_new(e, "drained", json_boolean(n->drained));
 	json_object_set_new(
 		e, "idle_ms",
-		json_integer((json_int_t)((now_ns - n->fwd_moved_ns) / 1000000)));
+		json_integer(
+			(json_int_t)((now_ns - n->fwd_moved_ns) / 1000000)));
 	json_object_set_new(o, "drain", e);
 	return o;
 }

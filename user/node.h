@@ -35,8 +35,8 @@ struct xlb_node;
  * Opens the route socket and the link watch when cfg has a routes
  * section. The state starts pre-online with a cluster, else online.
  */
-int xlb_node_new(const struct xlb_config *cfg, struct xlb_node **out,
-		 char *err, size_t errlen);
+int xlb_node_new(const struct xlb_config *cfg, struct xlb_node **out, char *err,
+		 size_t errlen);
 /* Withdraws every route first. */
 void xlb_node_free(struct xlb_node *n);
 

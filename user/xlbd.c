@@ -900,8 +900,17 @@ static json_t *hook_cluster_json(void *arg)
 	if (!d->node)
 		return NULL;
 	o = xlb_node_json(d->node, now);
-	if (d->sync)
+	if (d->sync) {
+		uint64_t events = 0, lost = 0;
+
 		json_object_set_new(o, "sync", xlb_sync_json(d->sync, now));
+		if (!xlb_dp_sync_stats(d->dp, &events, &lost))
+			json_object_set_new(o, "events",
+					    json_pack("{s:I, s:I}", "emitted",
+						      (json_int_t)events,
+						      "lost",
+						      (json_int_t)lost));
+	}
 	return o;
 }
 
