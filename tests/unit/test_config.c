@@ -1013,6 +1013,58 @@ static const struct error_case error_cases[] = {
 	 "invalid CPU list 'all'"},
 	{"CPU list as a YAML list", "control_cpus: [0, 1]\n", 1,
 	 "control_cpus: expected a CPU list like 0-1,4, got a list"},
+	/* routes and cluster */
+	{"route protocol of the kernel", "routes:\n  protocol: 2\n", 2,
+	 "protocol: 2 is out of range 5..255"},
+	{"local routing table", "routes:\n  table: 255\n", 2,
+	 "255 is the kernel's local table"},
+	{"backup metric not worse",
+	 "routes:\n  metric: 10\n  backup_metric: 10\n", 2,
+	 "backup_metric (10) must be larger than metric (10)"},
+	{"daemon name", "routes:\n  watch: [zebra, \"bgp d\"]\n", 2,
+	 "may hold only letters"},
+	{"cluster without nodes", "cluster:\n  node: n1\n  key_file: /k\n", 2,
+	 "missing key 'nodes' in cluster"},
+	{"cluster node not listed",
+	 "cluster:\n  node: n9\n  key_file: /k\n  nodes:\n"
+	 "    - {name: n1, address: 10.0.0.1}\n"
+	 "    - {name: n2, address: 10.0.0.2}\n",
+	 2, "node 'n9' is not in cluster.nodes"},
+	{"cluster alone",
+	 "cluster:\n  node: n1\n  key_file: /k\n  nodes:\n"
+	 "    - {name: n1, address: 10.0.0.1}\n",
+	 2, "at least one peer"},
+	{"cluster name twice",
+	 "cluster:\n  node: n1\n  key_file: /k\n  nodes:\n"
+	 "    - {name: n1, address: 10.0.0.1}\n"
+	 "    - {name: n1, address: 10.0.0.2}\n",
+	 6, "node name 'n1' is used twice (first at line 5)"},
+	{"cluster same endpoint",
+	 "cluster:\n  node: n1\n  key_file: /k\n  nodes:\n"
+	 "    - {name: n1, address: 10.0.0.1}\n"
+	 "    - {name: n2, address: 10.0.0.1}\n",
+	 6, "nodes n1 and n2 both use 10.0.0.1 port 7400"},
+	{"cluster pools collide",
+	 "fullnat: {local_addresses: [10.97.1.1]}\n"
+	 "cluster:\n  node: n1\n  key_file: /k\n  nodes:\n"
+	 "    - {name: n1, address: 10.0.0.1}\n"
+	 "    - {name: n2, address: 10.0.0.2, local_addresses: [10.97.1.1]}\n",
+	 7, "10.97.1.1 is in the pools of both n1 and n2"},
+	{"cluster self pool differs",
+	 "fullnat: {local_addresses: [10.97.1.1]}\n"
+	 "cluster:\n  node: n1\n  key_file: /k\n  nodes:\n"
+	 "    - {name: n1, address: 10.0.0.1, local_addresses: [10.97.1.2]}\n"
+	 "    - {name: n2, address: 10.0.0.2}\n",
+	 6, "lists local address 10.97.1.2, which fullnat.local_addresses"},
+	{"cluster peer pool is a VIP",
+	 "cluster:\n  node: n1\n  key_file: /k\n  nodes:\n"
+	 "    - {name: n1, address: 10.0.0.1}\n"
+	 "    - {name: n2, address: 10.0.0.2, local_addresses: [10.9.0.1]}\n"
+	 "vips:\n  - vip: 10.9.0.1:80/tcp\n    reals: [10.1.0.1]\n",
+	 6, "is also the address of VIP 10.9.0.1:80/tcp"},
+	{"cluster key file relative",
+	 "cluster:\n  node: n1\n  key_file: k\n  nodes: []\n", 3,
+	 "'k' is not an absolute path"},
 	{"CPU list too long",
 	 "control_cpus: 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
 	 "21,22,23,24\n",
@@ -1067,6 +1119,74 @@ Test(config, fullnat)
 	cr_expect_eq(cfg.nat.port_max, 80);
 	cr_expect_eq(cfg.nat.udp_s, 5);
 	cr_expect_eq(cfg.nat.tcp_s, 900);
+	xlb_config_free(&cfg);
+}
+
+Test(config, cluster)
+{
+	static const char text[] =
+		"fullnat: {local_addresses: [10.97.1.1, \"fd00:97:1::1\"]}\n"
+		"routes:\n"
+		"  protocol: 251\n"
+		"  table: 100\n"
+		"  metric: 5\n"
+		"  backup_metric: 500\n"
+		"  frr_run_dir: /run/frr-x\n"
+		"  watch: [zebra, bgpd, bfdd]\n"
+		"  watch_interval_ms: 250ms\n"
+		"cluster:\n"
+		"  node: n2\n"
+		"  key_file: /etc/xlb/cluster.key\n"
+		"  port: 7500\n"
+		"  batch_ms: 10\n"
+		"  preonline_timeout_ms: 2s\n"
+		"  drain_idle_ms: 1500\n"
+		"  replay_window_s: 10\n"
+		"  nodes:\n"
+		"    - {name: n1, address: 10.0.0.1, port: 7400, "
+		"local_addresses: [10.97.0.1]}\n"
+		"    - {name: n2, address: 10.0.0.2}\n"
+		"    - {name: n3, address: \"fd00::3\"}\n";
+	struct xlb_config cfg;
+
+	parse_ok(text, &cfg);
+	cr_expect(cfg.routes.enabled);
+	cr_expect_eq(cfg.routes.protocol, 251);
+	cr_expect_eq(cfg.routes.table, 100);
+	cr_expect_eq(cfg.routes.metric, 5);
+	cr_expect_eq(cfg.routes.backup_metric, 500);
+	cr_expect_str_eq(cfg.routes.frr_run_dir, "/run/frr-x");
+	cr_assert_eq(cfg.routes.n_watch, 3);
+	cr_expect_str_eq(cfg.routes.watch[2], "bfdd");
+	cr_expect_eq(cfg.routes.watch_interval_ms, 250);
+	cr_assert(cfg.cluster.enabled);
+	cr_expect_str_eq(cfg.cluster.node, "n2");
+	cr_expect_eq(cfg.cluster.self, 1);
+	cr_expect_eq(cfg.cluster.batch_ms, 10);
+	cr_expect_eq(cfg.cluster.preonline_timeout_ms, 2000);
+	cr_expect_eq(cfg.cluster.drain_idle_ms, 1500);
+	cr_expect_eq(cfg.cluster.replay_window_s, 10);
+	cr_assert_eq(cfg.cluster.n_nodes, 3);
+	cr_expect_eq(cfg.cluster.nodes[0].port, 7400);
+	cr_expect_eq(cfg.cluster.nodes[1].port, 7500);
+	cr_expect_eq(cfg.cluster.nodes[2].port, 7500);
+	cr_expect_str_eq(ip_text(&cfg.cluster.nodes[2].addr), "fd00::3");
+	/* This node's pool is fullnat's. */
+	cr_assert_eq(cfg.cluster.nodes[1].n_laddrs, 2);
+	cr_expect_str_eq(ip_text(&cfg.cluster.nodes[1].laddrs[1]),
+			 "fd00:97:1::1");
+	cr_assert_eq(cfg.cluster.nodes[0].n_laddrs, 1);
+	cr_expect_eq(cfg.cluster.nodes[2].n_laddrs, 0);
+	xlb_config_free(&cfg);
+
+	/* Without the sections: no routes, no cluster, the defaults. */
+	parse_ok("", &cfg);
+	cr_expect(!cfg.routes.enabled);
+	cr_expect(!cfg.cluster.enabled);
+	cr_expect_eq(cfg.routes.protocol, XLB_ROUTE_PROTO_DEFAULT);
+	cr_expect_eq(cfg.routes.backup_metric, 1000);
+	cr_expect_str_eq(cfg.routes.watch[0], "zebra");
+	cr_expect_eq(cfg.cluster.batch_ms, 20);
 	xlb_config_free(&cfg);
 }
 
