@@ -18,6 +18,7 @@ endif
 
 PKGS      := libbpf libxdp jansson yaml-0.1 libmicrohttpd
 PKGS      += libsystemd
+PKGS      += libmnl
 CFLAGS    ?= -O2 -g
 # Recursive (=): pkg-config runs only when something is compiled, so that
 # `make deps` works before the packages it installs are there.
@@ -39,6 +40,7 @@ LIB_NAMES += sdnotify
 LIB_NAMES += affinity
 LIB_NAMES += health
 LIB_NAMES += metrics
+LIB_NAMES += routes
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
