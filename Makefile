@@ -187,7 +187,8 @@ COMPLETION := tools/completion/lbctl.bash
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(XLBLIBDIR) \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/xlb
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/xlb \
+		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d
 	install -m 0755 $(BUILD)/xlbd $(BUILD)/lbctl dist/xlb-stop-hook \
 		$(DESTDIR)$(SBINDIR)/
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(XLBLIBDIR)/
@@ -196,6 +197,8 @@ install: all
 	install -m 0644 $(BUILD)/xlbd.service $(DESTDIR)$(UNITDIR)/
 	install -m 0644 man/xlbd.8 man/lbctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/xlb.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 dist/iproute2/rt_protos.d/xlb.conf \
+		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/
 	if [ -e $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml ]; then \
 		echo "keeping $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml"; \
 	else \
