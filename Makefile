@@ -18,6 +18,7 @@ endif
 
 PKGS      := libbpf libxdp jansson yaml-0.1 libmicrohttpd
 PKGS      += libsystemd
+PKGS      += libmnl
 CFLAGS    ?= -O2 -g
 # Recursive (=): pkg-config runs only when something is compiled, so that
 # `make deps` works before the packages it installs are there.
@@ -40,6 +41,7 @@ LIB_NAMES += affinity
 LIB_NAMES += health
 LIB_NAMES += metrics
 LIB_NAMES += node
+LIB_NAMES += routes
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
@@ -61,6 +63,8 @@ unit_deps_test_affinity := affinity
 unit_deps_test_sdnotify := sdnotify loop
 UNIT_TESTS += test_nat_agent
 unit_deps_test_nat_agent := state maps maglev config addr log
+UNIT_TESTS += test_routes
+unit_deps_test_routes := routes addr log
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)
@@ -184,7 +188,8 @@ COMPLETION := tools/completion/lbctl.bash
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(XLBLIBDIR) \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/xlb
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/xlb \
+		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d
 	install -m 0755 $(BUILD)/xlbd $(BUILD)/lbctl dist/xlb-stop-hook \
 		$(DESTDIR)$(SBINDIR)/
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(XLBLIBDIR)/
@@ -193,6 +198,8 @@ install: all
 	install -m 0644 $(BUILD)/xlbd.service $(DESTDIR)$(UNITDIR)/
 	install -m 0644 man/xlbd.8 man/lbctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/xlb.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 dist/iproute2/rt_protos.d/xlb.conf \
+		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/
 	if [ -e $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml ]; then \
 		echo "keeping $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml"; \
 	else \
