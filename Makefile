@@ -19,6 +19,7 @@ endif
 PKGS      := libbpf libxdp jansson yaml-0.1 libmicrohttpd
 PKGS      += libsystemd
 PKGS      += libmnl
+PKGS      += libsodium
 CFLAGS    ?= -O2 -g
 # Recursive (=): pkg-config runs only when something is compiled, so that
 # `make deps` works before the packages it installs are there.
@@ -42,6 +43,7 @@ LIB_NAMES += health
 LIB_NAMES += metrics
 LIB_NAMES += node
 LIB_NAMES += routes
+LIB_NAMES += sync
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
@@ -65,6 +67,8 @@ UNIT_TESTS += test_nat_agent
 unit_deps_test_nat_agent := state maps maglev config addr log
 UNIT_TESTS += test_routes
 unit_deps_test_routes := routes addr log
+UNIT_TESTS += test_sync
+unit_deps_test_sync := sync addr
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)
