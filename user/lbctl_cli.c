@@ -415,8 +415,7 @@ static const struct lbctl_cmd commands[] = {
 	{
 		.words = {"node", "status"},
 		.cmd = "node.status",
-		.summary = "show the node's state, routes, routing daemons, "
-			   "peers and session sync",
+		.summary = "show the node's state, routes, peers and sync",
 		.args = no_params,
 		.opts = no_params,
 		.print = print_node,
@@ -424,8 +423,7 @@ static const struct lbctl_cmd commands[] = {
 	{
 		.words = {"node", "drain"},
 		.cmd = "node.drain",
-		.summary = "withdraw every route of this node; flows that "
-			   "still arrive are forwarded",
+		.summary = "withdraw the node's routes, keep forwarding",
 		.args = no_params,
 		.opts = no_params,
 	},
