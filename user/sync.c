@@ -440,9 +440,13 @@ static void bulk_data(struct xlb_sync *s, struct sync_peer *p,
 {
 	uint16_t part = get16(pl + 4);
 	bool done = pl[6] & BDATA_DONE;
+	xlb_sync_cursor next;
 
 	if (p->st.bulk != XLB_BULK_RUNNING || get32(pl) != p->req_id)
 		return; /* an answer to an earlier request */
+	/* Read before import: an import that queues a record may send, and
+	 * sending reuses the buffer pl points into. */
+	memcpy(&next, pl + 12, sizeof(next));
 	if (part != p->next_part) {
 		/* A part was lost: at the end of the window, ask again from
 		 * the last part applied in order. */
@@ -453,7 +457,7 @@ static void bulk_data(struct xlb_sync *s, struct sync_peer *p,
 	for (size_t i = 0; i < n; i++)
 		import(s, p, &recs[i]);
 	p->st.bulk_sessions += n;
-	memcpy(&p->cur, pl + 12, sizeof(p->cur));
+	p->cur = next;
 	p->next_part++;
 	p->bulk_prog_ns = now_ns;
 	if (done)
