@@ -92,7 +92,8 @@ struct sync_peer {
 	uint16_t port;
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	bool ready; /* its last HELLO said so */
+	bool ready;	 /* its last HELLO said so */
+	uint64_t tx_seq; /* of the last message we sent it */
 	/* Replay state: the sender's epoch, highest sequence number, and
 	 * bit i set = (max_seq - i) accepted. */
 	uint64_t epoch, max_seq, seen;
@@ -111,7 +112,6 @@ struct xlb_sync {
 	uint8_t key[1024];
 	size_t key_len;
 	uint64_t epoch; /* CLOCK_REALTIME ns at start */
-	uint64_t seq;	/* of the last message sent */
 	uint32_t batch_ms, replay_window_s;
 	struct sync_peer peers[XLB_MAX_NODES];
 	size_t n_peers;
@@ -298,7 +298,7 @@ static void send_msg(struct xlb_sync *s, struct sync_peer *p,
 	memcpy(b + H_TO, p->st.name,
 	       strnlen(p->st.name, XLB_NODE_NAME_LEN - 1));
 	put64(b + H_EPOCH, s->epoch);
-	put64(b + H_SEQ, ++s->seq);
+	put64(b + H_SEQ, ++p->tx_seq);
 	put64(b + H_SENT_MS, clock_ns(CLOCK_REALTIME) / NSEC_PER_MS);
 	tag(s, b, len, b + len);
 	len += SYNC_TAG_LEN;
@@ -440,9 +440,13 @@ static void bulk_data(struct xlb_sync *s, struct sync_peer *p,
 {
 	uint16_t part = get16(pl + 4);
 	bool done = pl[6] & BDATA_DONE;
+	xlb_sync_cursor next;
 
 	if (p->st.bulk != XLB_BULK_RUNNING || get32(pl) != p->req_id)
 		return; /* an answer to an earlier request */
+	/* Read before import: an import that queues a record may send, and
+	 * sending reuses the buffer pl points into. */
+	memcpy(&next, pl + 12, sizeof(next));
 	if (part != p->next_part) {
 		/* A part was lost: at the end of the window, ask again from
 		 * the last part applied in order. */
@@ -453,7 +457,7 @@ static void bulk_data(struct xlb_sync *s, struct sync_peer *p,
 	for (size_t i = 0; i < n; i++)
 		import(s, p, &recs[i]);
 	p->st.bulk_sessions += n;
-	memcpy(&p->cur, pl + 12, sizeof(p->cur));
+	p->cur = next;
 	p->next_part++;
 	p->bulk_prog_ns = now_ns;
 	if (done)

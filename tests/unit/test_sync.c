@@ -471,6 +471,9 @@ static void bulk(unsigned int drop_every)
 	/* Every part was exported on the fly, one datagram at a time. */
 	cr_assert_eq(t[1]->export_max, 14);
 	cr_assert_geq(t[1]->export_calls, 20000 / 14);
+	/* ... in windows of at most 32 parts, each asked for: at least
+	 * 20000 / (32 * 14) = 45 requests (and heartbeats) went to n1. */
+	cr_assert_geq(ps[0].tx_msgs, 45);
 
 	/* n2's table is n1's first 500: all of it is checked against n1. */
 	assert_has_all(t[1], t[0]);
@@ -936,4 +939,37 @@ Test(sync, key_file_checks)
 	cr_assert_lt(try_key("/tmp", err, sizeof(err)), 0);
 	cr_assert(strstr(err, "not a regular file"), "%s", err);
 	cr_assert_eq(try_key("/nonexistent/key", err, sizeof(err)), -ENOENT);
+}
+
+/* ---- IPv6 nodes --------------------------------------------------------- */
+
+Test(sync, ipv6_nodes)
+{
+	struct xlb_cluster_config c = cluster_of(2);
+	struct table *t[2] = {table_new(20), table_new(0)};
+	struct xlb_sync *s[2];
+	struct want w = {.t = t + 1, .n = 1, .count = 20};
+
+	for (size_t i = 0; i < 2; i++) {
+		memset(&c.nodes[i].addr, 0, sizeof(c.nodes[i].addr));
+		c.nodes[i].addr.family = AF_INET6;
+		c.nodes[i].addr.a.addr[3] = htonl(1); /* ::1 */
+	}
+	s[0] = node(c, 0, t[0]);
+	s[1] = node(c, 1, t[1]);
+	for (size_t i = 0; i < 20; i++)
+		xlb_sync_queue(s[0], &t[0]->recs[i], now_ns());
+	pump(s, 2, 1000, all_got, &w, NULL, 0, NULL);
+	assert_has_all(t[0], t[1]);
+
+	json_t *j = xlb_sync_json(s[1], now_ns());
+	char addr[32];
+	snprintf(addr, sizeof(addr), "[::1]:%u", c.nodes[0].port);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(j, "peers"), 0),
+				 "address")),
+			 addr);
+	json_decref(j);
+	xlb_sync_free(s[0]);
+	xlb_sync_free(s[1]);
 }
