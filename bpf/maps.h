@@ -174,4 +174,20 @@ struct {
 	__type(value, __u32);
 } tx_ports SEC(".maps");
 
+/*
+ * Cluster sync (sync.h): the sessions this node makes, for the agent to
+ * send to its peers, and how many were written or lost to a full ring.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XLB_SYNC_RING_SIZE_DEFAULT);
+} sync_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_SYNC_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sync_stats SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

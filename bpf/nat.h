@@ -13,6 +13,7 @@
 #include "parse.h"
 #include "select.h"
 #include "stats.h"
+#include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
 
@@ -120,7 +121,8 @@ nat_tuple_real(const struct xlb_nat_fwd *f, const struct xlb_nat_key *rk)
  * session is gone or now uses another tuple, when its real is gone or
  * down, or when it has been idle past its timeout; a session that dies
  * here loses its forward entry, so its flow can never use the tuple
- * again.
+ * again. A peer's session (cpu UINT32_MAX, installed by the agent) has
+ * a local address outside our pool: no search of ours meets its tuple.
  */
 static __always_inline bool nat_tuple_free(const struct xlb_nat_key *rk,
 					   __u64 now)
@@ -551,6 +553,8 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		if (!bpf_map_update_elem(&nat_fwd, key, &s->fwd,
 					 f ? BPF_ANY : BPF_NOEXIST)) {
 			new_flow = true;
+			if (sync_on(g))
+				sync_emit(key, &s->fwd, real_id, real->gen);
 		} else {
 			/* Another CPU made this flow's session first (or the
 			 * table is full): give the tuple back, use theirs. */
@@ -587,7 +591,8 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
  * Real -> local address: a reply, or an ICMP error about a session.
  * Returns XLB_NAT_SEND with nat_scratch.x filled, or the reason.
  */
-static __noinline __u32 nat_reply(const struct xlb_pkt *p)
+static __noinline __u32 nat_reply(const struct xlb_pkt *p,
+				  const struct xlb_globals *g)
 {
 	struct nat_scratch *s = nat_scratch_get();
 	struct xlb_flow_key *fk;
@@ -595,6 +600,7 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p)
 	struct xlb_nat_rev *rv;
 	struct xlb_nat_fwd *f;
 	__u32 reason;
+	__u8 replied;
 
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
@@ -618,8 +624,15 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p)
 	/* The reply must come from the session's real, the same one. */
 	if (!f || !nat_owns_tuple(f, rk) || !nat_tuple_real(f, rk))
 		return XLB_R_PASS_NAT_NO_SESSION;
-	if (!p->icmp_error)
+	if (!p->icmp_error) {
+		replied = f->state & XLB_NAT_S_REPLIED;
 		nat_touch(f, p, bpf_ktime_get_coarse_ns(), true);
+		/* The real's first answer: peers learn the session is up.
+		 * A session's replies come on one CPU (the NIC hashes the
+		 * real's tuple), so the test and the set do not race. */
+		if (!replied && sync_on(g))
+			sync_emit(fk, f, f->real_id, f->real_gen);
+	}
 	count_reply(&vip_stats, fk->vip_id, p->frame_len);
 	count_reply(&real_stats, f->real_id, p->frame_len);
 	/* Replies go VIP:vport -> client:cport; an ICMP error about the

@@ -17,6 +17,7 @@
 #include "fib.h"
 #include "nat.h"
 #include "stats.h"
+#include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
 
@@ -101,6 +102,8 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 		if (!p->icmp_error) {
 			ct_insert(ct, &key, real_id, real);
 			new_flow = true;
+			if (sync_on(g))
+				sync_emit(&key, NULL, real_id, real->gen);
 		}
 	}
 	count_traffic(&vip_stats, vip->vip_id, p->frame_len, new_flow);
@@ -143,7 +146,7 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 	 * calls so that their stacks do not add up. */
 	if (p.local) {
 		/* A reply (or an ICMP error) to a local address. */
-		reason = nat_reply(&p);
+		reason = nat_reply(&p, g);
 	} else {
 		vip = lookup_vip(&p);
 		if (!vip)

@@ -44,6 +44,12 @@ struct xlb_dp {
 	uint32_t *ring_keys;
 	uint32_t *ring_vals;
 	uint32_t ring_cap;
+	/* Cluster sync: the flag every globals write keeps, and the
+	 * reader of sync_events. */
+	bool sync;
+	struct ring_buffer *sync_rb;
+	xlb_dp_sync_fn sync_fn;
+	void *sync_arg;
 };
 
 const char *const xlb_reason_names[XLB_R_MAX] = {
@@ -257,6 +263,7 @@ void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 		}
 	}
 	free(dp->pin_path);
+	ring_buffer__free(dp->sync_rb);
 	xlb_bpf__destroy(dp->skel);
 	free(dp->ring_keys);
 	free(dp->ring_vals);
@@ -537,9 +544,15 @@ int xlb_dp_ring_size(struct xlb_dp *dp, uint32_t vip_id, uint32_t *m)
 
 int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g)
 {
+	struct xlb_globals v = *g;
 	uint32_t zero = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.globals), &zero, g,
+	/* The sync flag belongs to xlb_dp_set_sync(), not to the caller. */
+	if (dp->sync)
+		v.flags |= XLB_G_F_SYNC;
+	else
+		v.flags &= ~XLB_G_F_SYNC;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.globals), &zero, &v,
 				BPF_ANY))
 		return -errno;
 	return 0;
@@ -1068,12 +1081,12 @@ static int gc_fwd_batch(const void *keys, const void *vals, uint32_t n,
 }
 
 /* The reply tuple of a session: the key of its nat_rev entry. */
-static int nat_rev_key(struct nat_gc *c, const struct xlb_flow_key *k,
+static int nat_rev_key(struct xlb_dp *dp, const struct xlb_flow_key *k,
 		       const struct xlb_nat_fwd *e, struct xlb_nat_key *rk)
 {
 	struct xlb_real r;
 
-	if (xlb_dp_real_get(c->dp, e->real_id, &r) || !r.family)
+	if (xlb_dp_real_get(dp, e->real_id, &r) || !r.family)
 		return -ENOENT;
 	memset(rk, 0, sizeof(*rk));
 	rk->raddr = r.addr;
@@ -1100,7 +1113,7 @@ static void gc_expire(struct nat_gc *c, const struct xlb_flow_key *k)
 	c->st->expired++;
 	/* The reverse entry may already name another flow (the tuple was
 	 * reclaimed): then it is not ours to delete. */
-	if (!nat_rev_key(c, k, &e, &rk) &&
+	if (!nat_rev_key(c->dp, k, &e, &rk) &&
 	    !bpf_map_lookup_elem(c->rev_fd, &rk, &rev) &&
 	    !memcmp(&rev.flow, k, sizeof(*k)))
 		bpf_map_delete_elem(c->rev_fd, &rk);
@@ -1215,4 +1228,321 @@ out:
 	free(c.expired.keys);
 	free(c.orphans.keys);
 	return ret;
+}
+
+/* ---- Cluster session sync ---------------------------------------------- */
+
+int xlb_dp_set_sync(struct xlb_dp *dp, bool on)
+{
+	struct xlb_globals g;
+	int ret;
+
+	ret = xlb_dp_get_globals(dp, &g);
+	if (ret)
+		return ret;
+	dp->sync = on;
+	ret = xlb_dp_set_globals(dp, &g);
+	if (ret)
+		dp->sync = !on;
+	return ret;
+}
+
+static int sync_event(void *ctx, void *data, size_t size)
+{
+	struct xlb_dp *dp = ctx;
+
+	/* A shorter record is not ours to read; skip it. */
+	if (size >= sizeof(struct xlb_sync_event))
+		dp->sync_fn(data, dp->sync_arg);
+	return 0;
+}
+
+int xlb_dp_sync_open(struct xlb_dp *dp, xlb_dp_sync_fn fn, void *arg)
+{
+	struct ring_buffer *rb;
+
+	rb = ring_buffer__new(bpf_map__fd(dp->skel->maps.sync_events),
+			      sync_event, dp, NULL);
+	if (!rb)
+		return -errno;
+	ring_buffer__free(dp->sync_rb);
+	dp->sync_rb = rb;
+	dp->sync_fn = fn;
+	dp->sync_arg = arg;
+	return 0;
+}
+
+int xlb_dp_sync_fd(struct xlb_dp *dp)
+{
+	return dp->sync_rb ? ring_buffer__epoll_fd(dp->sync_rb) : -1;
+}
+
+int xlb_dp_sync_consume(struct xlb_dp *dp)
+{
+	if (!dp->sync_rb)
+		return -EINVAL;
+	return ring_buffer__consume(dp->sync_rb);
+}
+
+int xlb_dp_sync_stats(struct xlb_dp *dp, uint64_t *events, uint64_t *lost)
+{
+	int fd = bpf_map__fd(dp->skel->maps.sync_stats);
+	uint64_t vals[XLB_MAX_CPUS];
+	uint32_t k;
+	int i;
+
+	*events = 0;
+	*lost = 0;
+	k = XLB_SYNC_ST_EVENTS;
+	if (bpf_map_lookup_elem(fd, &k, vals))
+		return -errno;
+	for (i = 0; i < dp->ncpus; i++)
+		*events += vals[i];
+	k = XLB_SYNC_ST_LOST;
+	if (bpf_map_lookup_elem(fd, &k, vals))
+		return -errno;
+	for (i = 0; i < dp->ncpus; i++)
+		*lost += vals[i];
+	return 0;
+}
+
+/* Would the data plane send the flow of e to its real (up, same gen)? */
+static bool ct_entry_valid(struct xlb_dp *dp, const struct xlb_ct_entry *e)
+{
+	struct xlb_real r;
+
+	return !xlb_dp_real_get(dp, e->real_id, &r) && r.family &&
+	       (r.flags & XLB_REAL_F_UP) && r.gen == e->real_gen;
+}
+
+int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
+		      const struct xlb_ct_entry *e, enum xlb_dp_install *res)
+{
+	enum xlb_dp_install r = XLB_DP_INSTALLED;
+	int fds[XLB_MAX_CPUS], cpu, ret = 0;
+	struct xlb_ct_entry cur;
+
+	for (cpu = 0; cpu < dp->ncpus; cpu++)
+		fds[cpu] = xlb_dp_ct_fd(dp, cpu);
+	for (cpu = 0; cpu < dp->ncpus && r != XLB_DP_KEPT; cpu++) {
+		if (fds[cpu] < 0 || bpf_map_lookup_elem(fds[cpu], key, &cur) ||
+		    !ct_entry_valid(dp, &cur))
+			continue;
+		/* Live here on another real: ours decides, as a CPU's
+		 * own copy from another CPU would. */
+		if (cur.real_id != e->real_id || cur.real_gen != e->real_gen)
+			r = XLB_DP_KEPT;
+		else
+			r = XLB_DP_UPDATED;
+	}
+	/* Every table, also those that lack the flow: its next packet
+	 * may come on any CPU. */
+	for (cpu = 0; cpu < dp->ncpus && r != XLB_DP_KEPT; cpu++)
+		if (fds[cpu] >= 0 &&
+		    bpf_map_update_elem(fds[cpu], key, e, BPF_ANY) && !ret)
+			ret = -errno;
+	for (cpu = 0; cpu < dp->ncpus; cpu++)
+		if (fds[cpu] >= 0)
+			close(fds[cpu]);
+	if (!ret)
+		*res = r;
+	return ret;
+}
+
+/* Should a session give way to a peer's: is its real gone or down, or
+ * has it been idle past its timeout? */
+static bool nat_dead(struct xlb_dp *dp, const struct xlb_globals *g,
+		     uint64_t now, const struct xlb_flow_key *k,
+		     const struct xlb_nat_fwd *e)
+{
+	struct xlb_real r;
+
+	if (xlb_dp_real_get(dp, e->real_id, &r) || !r.family ||
+	    !(r.flags & XLB_REAL_F_UP) || r.gen != e->real_gen)
+		return true;
+	return nat_expired(k, e, g, now);
+}
+
+/* Delete nat_rev[rk] if it names the flow key. */
+static void nat_rev_drop(int rev_fd, const struct xlb_nat_key *rk,
+			 const struct xlb_flow_key *key)
+{
+	struct xlb_nat_rev rev;
+
+	if (!bpf_map_lookup_elem(rev_fd, rk, &rev) &&
+	    !memcmp(&rev.flow, key, sizeof(*key)))
+		bpf_map_delete_elem(rev_fd, rk);
+}
+
+/*
+ * Claim the tuple rk for the peer's session: a session of another flow
+ * still using it here is an older copy the peer (who owns its local
+ * address) has reused the tuple after, and goes.
+ */
+static int nat_claim_tuple(int fwd_fd, int rev_fd,
+			   const struct xlb_flow_key *key,
+			   const struct xlb_nat_key *rk,
+			   const struct xlb_nat_rev *rv)
+{
+	struct xlb_nat_rev old;
+	struct xlb_nat_fwd of;
+
+	if (!bpf_map_lookup_elem(rev_fd, rk, &old) &&
+	    memcmp(&old.flow, key, sizeof(*key)) &&
+	    !bpf_map_lookup_elem(fwd_fd, &old.flow, &of) &&
+	    !memcmp(&of.laddr, &rk->laddr, sizeof(of.laddr)) &&
+	    of.lport == rk->lport)
+		bpf_map_delete_elem(fwd_fd, &old.flow);
+	if (bpf_map_update_elem(rev_fd, rk, rv, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
+		       uint64_t now_ns, const struct xlb_flow_key *key,
+		       const struct xlb_nat_fwd *f,
+		       const struct xlb_nat_key *rk,
+		       const struct xlb_nat_rev *rv, enum xlb_dp_install *res)
+{
+	int fwd_fd = bpf_map__fd(dp->skel->maps.nat_fwd);
+	int rev_fd = bpf_map__fd(dp->skel->maps.nat_rev);
+	struct xlb_nat_fwd cur, nf = *f;
+	struct xlb_nat_key old_rk;
+	int ret, tries;
+
+	/* No CPU of ours owns the port: our allocation never reclaims it
+	 * (the local address is not in our pool); the sweep ages it. */
+	nf.cpu = UINT32_MAX;
+	for (tries = 0; tries < 2; tries++) {
+		if (bpf_map_lookup_elem(fwd_fd, key, &cur)) {
+			if (errno != ENOENT)
+				return -errno;
+			/* The tuple first, as the data plane does, so that a
+			 * reply never finds the session without it. */
+			ret = nat_claim_tuple(fwd_fd, rev_fd, key, rk, rv);
+			if (ret)
+				return ret;
+			if (!bpf_map_update_elem(fwd_fd, key, &nf,
+						 BPF_NOEXIST)) {
+				*res = XLB_DP_INSTALLED;
+				return 0;
+			}
+			if (errno != EEXIST) {
+				ret = -errno;
+				nat_rev_drop(rev_fd, rk, key);
+				return ret;
+			}
+			/* A packet made the session meanwhile: judge it. */
+			continue;
+		}
+		if (!memcmp(&cur.laddr, &nf.laddr, sizeof(cur.laddr)) &&
+		    cur.lport == nf.lport) {
+			/* The same session: what either side saw counts. */
+			cur.state |= nf.state;
+			if (nf.last_seen > cur.last_seen)
+				cur.last_seen = nf.last_seen;
+			if (bpf_map_update_elem(rev_fd, rk, rv, BPF_ANY) ||
+			    bpf_map_update_elem(fwd_fd, key, &cur, BPF_ANY))
+				return -errno;
+			*res = XLB_DP_UPDATED;
+			return 0;
+		}
+		if (!nat_dead(dp, g, now_ns, key, &cur)) {
+			*res = XLB_DP_KEPT;
+			return 0;
+		}
+		/* The dead session's tuple is freed with it (when its real
+		 * is gone the sweep finds the orphan). */
+		if (!nat_rev_key(dp, key, &cur, &old_rk))
+			nat_rev_drop(rev_fd, &old_rk, key);
+		ret = nat_claim_tuple(fwd_fd, rev_fd, key, rk, rv);
+		if (ret)
+			return ret;
+		if (bpf_map_update_elem(fwd_fd, key, &nf, BPF_ANY)) {
+			ret = -errno;
+			nat_rev_drop(rev_fd, rk, key);
+			return ret;
+		}
+		*res = XLB_DP_INSTALLED;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/* One step of a walk over hash map fd: the entry after the cursor's key
+ * (the first if the key has gone), or -ENOENT at the end. */
+static int walk_next(int fd, struct xlb_dp_cursor *cur, void *val)
+{
+	struct xlb_flow_key next;
+	void *prev = NULL;
+
+	for (;;) {
+		if (cur->has_key && !bpf_map_lookup_elem(fd, &cur->key, val))
+			prev = &cur->key;
+		if (bpf_map_get_next_key(fd, prev, &next))
+			return errno == ENOENT ? -ENOENT : -errno;
+		/* Deleted between the two calls: step over it. */
+		if (!bpf_map_lookup_elem(fd, &next, val)) {
+			cur->key = next;
+			cur->has_key = 1;
+			return 0;
+		}
+		if (errno != ENOENT)
+			return -errno;
+		cur->key = next;
+		cur->has_key = 1;
+		prev = NULL;
+	}
+}
+
+int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
+			 size_t max, xlb_dp_session_fn fn, void *arg,
+			 bool *done)
+{
+	struct xlb_ct_entry ct;
+	struct xlb_nat_fwd nat;
+	size_t n = 0;
+	int fd, ret = 0;
+
+	while (n < max && cur->table == 0) {
+		if (cur->cpu >= (uint32_t)dp->ncpus) {
+			cur->table = 1;
+			cur->has_key = 0;
+			break;
+		}
+		fd = xlb_dp_ct_fd(dp, cur->cpu);
+		ret = fd < 0 ? -ENOENT : 0;
+		while (!ret && n < max) {
+			ret = walk_next(fd, cur, &ct);
+			if (!ret) {
+				fn(&cur->key, &ct, NULL, arg);
+				n++;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		if (ret == -ENOENT) {
+			cur->cpu++;
+			cur->has_key = 0;
+			ret = 0;
+		} else if (ret) {
+			return ret;
+		}
+	}
+	fd = bpf_map__fd(dp->skel->maps.nat_fwd);
+	while (n < max && cur->table == 1) {
+		ret = walk_next(fd, cur, &nat);
+		if (ret == -ENOENT) {
+			cur->table = 2;
+			cur->has_key = 0;
+			ret = 0;
+			break;
+		}
+		if (ret)
+			return ret;
+		fn(&cur->key, NULL, &nat, arg);
+		n++;
+	}
+	*done = cur->table >= 2;
+	return 0;
 }

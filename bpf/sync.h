@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sync.h: session events for cluster sync (docs/CLUSTER.md). While
+ * XLB_G_F_SYNC is set, each session this node makes (a conntrack insert,
+ * a new FULLNAT session) and each FULLNAT session's first reply is
+ * written to the sync_events ring buffer for the agent.
+ */
+#ifndef XLB_BPF_SYNC_H
+#define XLB_BPF_SYNC_H
+
+#include "maps.h"
+
+/* Is session sync on? The only cost of sync on the packet path when off. */
+static __always_inline bool sync_on(const struct xlb_globals *g)
+{
+	return g->flags & XLB_G_F_SYNC;
+}
+
+static __always_inline void sync_count(__u32 stat)
+{
+	__u64 *n = bpf_map_lookup_elem(&sync_stats, &stat);
+
+	if (n)
+		*n += 1;
+}
+
+/*
+ * Report a session: key's flow goes to real_id (generation real_gen);
+ * nat is the FULLNAT session (NULL: a tunnel flow). The event is built
+ * in the ring buffer itself, so nothing of it is on the stack. Its own
+ * frame: only callers with sync on pay for it.
+ */
+static __noinline void sync_emit(const struct xlb_flow_key *key,
+				 const struct xlb_nat_fwd *nat, __u32 real_id,
+				 __u32 real_gen)
+{
+	struct xlb_sync_event *ev;
+
+	ev = bpf_ringbuf_reserve(&sync_events, sizeof(*ev), 0);
+	if (!ev) {
+		sync_count(XLB_SYNC_ST_LOST);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->flow = *key;
+	ev->real_id = real_id;
+	ev->real_gen = real_gen;
+	ev->kind = XLB_SYNC_EV_TUNNEL;
+	if (nat) {
+		ev->kind = XLB_SYNC_EV_NAT;
+		ev->laddr = nat->laddr;
+		ev->lport = nat->lport;
+		ev->state = nat->state;
+	}
+	bpf_ringbuf_submit(ev, 0);
+	sync_count(XLB_SYNC_ST_EVENTS);
+}
+
+#endif /* XLB_BPF_SYNC_H */
