@@ -1327,7 +1327,10 @@ static void session_one(const struct xlb_flow_key *k,
 				     ? (json_int_t)((c->now - e->last_seen) /
 						    1000000000ull)
 				     : 0));
-	json_object_set_new(o, "cpu", json_integer(e->cpu));
+	/* A peer's session has no CPU of ours. */
+	json_object_set_new(o, "cpu",
+			    e->cpu == UINT32_MAX ? json_string("peer")
+						 : json_integer(e->cpu));
 	json_array_append_new(c->arr, o);
 }
 

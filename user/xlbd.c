@@ -761,8 +761,6 @@ static void on_cluster_timer(struct xlb_event *ev, uint32_t events)
 				 "no peer answered within %u ms: the first "
 				 "node of the cluster comes up alone",
 				 cl->preonline_timeout_ms);
-		if (!any)
-			pr_warn("node: %s", why);
 		xlb_node_set_state(d->node, XLB_NODE_ONLINE, why, now);
 		xlb_node_announce(d->node, d->agent);
 		xlb_sd_status("node online");
