@@ -107,6 +107,7 @@ cl_frr_values() {
 	local common=("VIP_NET4=$CL_VIP_NET4" "VIP_NET6=$CL_VIP_NET6"
 		"LADDR_NET4=$CL_LADDR_NET4" "LADDR_NET6=$CL_LADDR_NET6"
 		"NODE_AS=$CL_NODE_AS" "ROUTER_AS=$CL_ROUTER_AS"
+		"BACKUP_METRIC=1000"
 		"HOSTNAME=$who")
 	if [[ $who == router ]]; then
 		printf '%s\n' "${common[@]}" "ROUTER_ID=$CL_ROUTER_C4" \
@@ -128,10 +129,11 @@ cl_frr_daemons() {
 	esac
 }
 
-# cl_frr_write WHO PROTO: the member's substituted and validated configs
-# in its FRR run directory $LAB_RUN/frr-WHO (owned by frr).
+# cl_frr_write WHO PROTO [DIR]: the member's substituted and validated
+# configs in DIR, by default its FRR run directory $LAB_RUN/frr-WHO
+# (owned by frr).
 cl_frr_write() {
-	local who=$1 proto=$2 role d dir=$LAB_RUN/frr-$1 vals i
+	local who=$1 proto=$2 role d dir=${3:-$LAB_RUN/frr-$1} vals i
 	role=node
 	[[ $who == router ]] && role=router
 	mkdir -p "$dir"
@@ -346,8 +348,9 @@ cl_announce() {
 
 # cl_nexthops WHO PREFIX: how many nexthops WHO's kernel has for PREFIX.
 cl_nexthops() {
-	local out
-	out=$(ip -n "$(lab_ns "$1")" route show "$2" 2>/dev/null)
+	local out fam=-4
+	[[ $2 == *:* ]] && fam=-6
+	out=$(ip -n "$(lab_ns "$1")" "$fam" route show "$2" 2>/dev/null)
 	if [[ -z $out ]]; then
 		echo 0
 	elif grep -q nexthop <<<"$out"; then
