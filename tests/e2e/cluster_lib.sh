@@ -58,7 +58,7 @@ failure_scenario() {
 	local name=$1 how=$2 limit=$3 t_fail t_back
 	# BFD comes up some 2 s after BGP; the route must be stable.
 	sleep "${SETTLE:-2}"
-	cl_flows_start "$name" --conns "${CONNS:-200}" --interval-ms 30 \
+	cl_flows_start "$name" --conns "${CONNS:-200}" --interval-ms "${INTERVAL_MS:-50}" \
 		--new-rate 20 --duration 60
 	sleep 2
 	cl_flows_phase "$name"

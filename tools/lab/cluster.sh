@@ -267,7 +267,7 @@ cl_xlbd_config() {
 		if [[ $mode == fullnat ]]; then
 			echo "fullnat: {local_addresses: [$(cl_laddr4 "$n")], ports: 1024-65535}"
 		fi
-		if [[ ${CL_XLBD_CLUSTER:-0} == 1 ]]; then
+		if [[ ${CL_XLBD_CLUSTER:-1} == 1 ]]; then
 			echo "routes:"
 			echo "  protocol: 250"
 			echo "  metric: 0"
@@ -282,7 +282,11 @@ cl_xlbd_config() {
 			echo "  drain_idle_ms: 2000"
 			echo "  nodes:"
 			for ((i = 1; i <= CL_NODES; i++)); do
-				echo "    - {name: n$i, address: $(cl_node_addr4 "$i"), port: $CL_SYNC_PORT, local_addresses: [$(cl_laddr4 "$i")]}"
+				if [[ $mode == fullnat ]]; then
+					echo "    - {name: n$i, address: $(cl_node_addr4 "$i"), port: $CL_SYNC_PORT, local_addresses: [$(cl_laddr4 "$i")]}"
+				else
+					echo "    - {name: n$i, address: $(cl_node_addr4 "$i"), port: $CL_SYNC_PORT}"
+				fi
 			done
 		fi
 		echo "vips:"
@@ -489,7 +493,7 @@ cluster_up() {
 	done
 	for ((i = 1; i <= CL_NODES; i++)); do
 		cl_xlbd_start "$i" || return 1
-		[[ ${CL_XLBD_CLUSTER:-0} == 1 ]] || cl_announce "$i"
+		[[ ${CL_XLBD_CLUSTER:-1} == 1 ]] || cl_announce "$i"
 	done
 	cl_start_servers
 	wait_ecmp "$CL_NODES" 30 || {
