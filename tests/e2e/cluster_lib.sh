@@ -92,3 +92,208 @@ failure_scenario() {
 	check_range "$name: interruption at the failure (ms)" "${fail_ms%.*}" 0 "$limit"
 	check_range "$name: interruption at the recovery (ms)" "${back_ms%.*}" 0 "$limit"
 }
+
+# nstatus N NAME: node N's `lbctl node status` into $LAB_RUN/NAME.json.
+nstatus() {
+	cl_lbctl "$1" --json node status >"$LAB_RUN/$2.json"
+}
+
+# node_drained N: node N says it is drained.
+node_drained() {
+	nstatus "$1" drained.tmp &&
+		[[ $(jget "$LAB_RUN/drained.tmp.json" drain.drained) == True ]]
+}
+
+# flows_begin NAME: long-lived and new connections to the VIP, until
+# flows_end NAME; phases are marked with cl_flows_phase.
+flows_begin() {
+	sleep "${SETTLE:-2}"
+	cl_flows_start "$1" --conns "${CONNS:-200}" \
+		--interval-ms "${INTERVAL_MS:-50}" --new-rate 20 --duration 120
+	sleep 2
+}
+
+# flows_end NAME LIMIT_MS PHASES: stop the flows; nothing broke, nothing
+# failed, and phases 1..PHASES each paused no connection past LIMIT_MS.
+flows_end() {
+	local name=$1 limit=$2 phases=$3 p ms
+	cl_flows_stop "$name"
+	echo "  ..    $name: $(cut -c1-300 "$LAB_RUN/$name.json")"
+	check_eq "$name: long-lived connections all opened once" \
+		"$(fget "$name" long.opened)" "${CONNS:-200}"
+	check_eq "$name: long-lived connections broken" \
+		"$(fget "$name" long.broken)" 0
+	check_range "$name: new connections attempted" \
+		"$(fget "$name" new.attempted)" 100 100000
+	check_eq "$name: new connections failed" "$(fget "$name" new.failed)" 0
+	for ((p = 1; p <= phases; p++)); do
+		ms=$(fget "$name" "phases[name=$p].interruption_ms")
+		echo "  ..    $name: phase $p: interruption ${ms} ms, slowest" \
+			"new connect $(fget "$name" "phases[name=$p].new_max_connect_ms") ms"
+		check_range "$name: phase $p interruption (ms)" "${ms%.*}" 0 "$limit"
+	done
+}
+
+# drain_scenario NAME LIMIT_MS: n1 drains while flows run: its routes go,
+# its flows move to the others with their sessions, it reports itself
+# drained, and comes back on undrain.
+drain_scenario() {
+	local name=$1 limit=$2 t
+	flows_begin "$name"
+	cl_flows_phase "$name"
+	cl_lbctl 1 node drain >/dev/null
+	t=$(cl_time_ecmp 2 10) || true
+	check_range "$name: the router dropped n1 after the drain (ms)" "$t" 0 10000
+	nstatus 1 "$name-draining"
+	check_eq "$name: n1 is draining" \
+		"$(jget "$LAB_RUN/$name-draining.json" state)" draining
+	check "$name: n1 reports itself drained" wait_until 20 node_drained 1
+	cl_flows_phase "$name"
+	cl_lbctl 1 node undrain >/dev/null
+	t=$(cl_time_ecmp 3 20) || true
+	check_range "$name: the router took n1 back after undrain (ms)" "$t" 0 20000
+	sleep 3
+	flows_end "$name" "$limit" 2
+}
+
+# node_leave N: drain node N, wait until the router has let it go, then
+# stop its xlbd for good (detach, unpin: its sessions are gone).
+node_leave() {
+	cl_lbctl "$1" node drain >/dev/null
+	cl_time_ecmp $((CL_NODES - 1)) 10 >/dev/null || true
+	sleep 1
+	cl_xlbd_stop "$1"
+}
+
+# join_scenario NAME LIMIT_MS [BEFORE_JOIN_CMD...]: n1 leaves while flows
+# run, (the command runs while it is away), then joins afresh: it stays
+# pre-online until it has its peers' sessions, then announces, and the
+# flows ECMP gives it keep their reals.
+join_scenario() {
+	local name=$1 limit=$2 t log
+	shift 2
+	flows_begin "$name"
+	cl_flows_phase "$name"
+	node_leave 1
+	sleep 2
+	if [[ $# -gt 0 ]]; then
+		"$@"
+	fi
+	cl_flows_phase "$name"
+	cl_xlbd_start 1
+	t=$(cl_time_ecmp 3 20) || true
+	check_range "$name: the router took n1 back (ms)" "$t" 0 20000
+	sleep 3
+	log=$LAB_RUN/xlbd-n1.log
+	check "$name: n1 went online after the peers' sessions" \
+		grep -q "pre-online -> online: sessions taken from the peers" "$log"
+	check "$name: n1 announced only once online" awk '
+		/pre-online -> online/ { online = NR }
+		/routes: [1-9][0-9]* announced/ && !first { first = NR }
+		END { exit !(online && first > online) }' "$log"
+	nstatus 1 "$name-joined"
+	check_range "$name: sessions n1 took in bulk" "$("$LAB_PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(sum(p["bulk_sessions"] for p in d["sync"]["peers"]))' "$LAB_RUN/$name-joined.json")" \
+		"${CONNS:-200}" 1000000
+	flows_end "$name" "$limit" 2
+}
+
+# real4_added: while n1 is away, real4 joins the VIP on the other nodes
+# and in n1's configuration: n1's ring then differs from the one the
+# running flows were placed with; only their sessions keep them.
+real4_added() {
+	local i vip
+	vip=$(cl_vip4):$LAB_TCP_PORT/tcp
+	for ((i = 2; i <= CL_NODES; i++)); do
+		cl_lbctl "$i" real add "$vip" "$(real_addr4 4)" >/dev/null
+	done
+	CL_REALS="1 2 3 4"
+}
+
+# real4_removed: real4 leaves every node again (drained first).
+real4_removed() {
+	local i vip
+	vip=$(cl_vip4):$LAB_TCP_PORT/tcp
+	for ((i = 1; i <= CL_NODES; i++)); do
+		cl_lbctl "$i" real drain "$vip" "$(real_addr4 4)" >/dev/null
+	done
+	sleep 1
+	for ((i = 1; i <= CL_NODES; i++)); do
+		cl_lbctl "$i" real del "$vip" "$(real_addr4 4)" >/dev/null
+	done
+	CL_REALS="1 2 3"
+}
+
+# sync_security: sync datagrams n1 sent to n2, captured on the way, come
+# back replayed and tampered with; a message sealed with another key
+# claims to be n1's; one comes from an address that is no node. n2 drops
+# and counts every one, and applies no record of theirs.
+sync_security() {
+	local cap=$LAB_RUN/sync-captured.jsonl mine=$LAB_RUN/sync-to-n2.jsonl
+	local probe=$LAB_ROOT/tools/xlb-syncprobe.py n1a n2a n k
+	n1a=$(cl_node_addr4 1)
+	n2a=$(cl_node_addr4 2)
+	lab_exec n2 "$LAB_PYTHON" "$probe" capture --port "$CL_SYNC_PORT" \
+		--type sessions --count 40 --timeout 20 --out "$cap" \
+		>"$LAB_RUN/sync-capture.log" 2>&1 &
+	local cpid=$!
+	sleep 0.5
+	# New flows make SESSIONS messages between every pair of nodes.
+	cl_flows_start syncgen --conns 20 --interval-ms 50 --new-rate 50 \
+		--duration 30
+	wait "$cpid" || true
+	cl_flows_stop syncgen
+	"$LAB_PYTHON" -c '
+import json, sys
+with open(sys.argv[2], "w") as out:
+    for line in open(sys.argv[1]):
+        r = json.loads(line)
+        if r["src"] == sys.argv[3] and r["dst"] == sys.argv[4]:
+            out.write(line)' "$cap" "$mine" "$n1a" "$n2a"
+	n=$(wc -l <"$mine")
+	check_range "sync: SESSIONS messages from n1 to n2 captured" "$n" 1 40
+	sleep 1
+	nstatus 2 sync-before
+	stats_of 2 sync-stats-before
+	lab_exec n2 "$LAB_PYTHON" "$probe" replay --in "$mine" --spoof >/dev/null
+	lab_exec n2 "$LAB_PYTHON" "$probe" tamper --in "$mine" >/dev/null
+	lab_exec n2 "$LAB_PYTHON" "$probe" forge --to "$n2a:$CL_SYNC_PORT" \
+		--from-name n1 --to-name n2 \
+		--spoof-src "$n1a:$CL_SYNC_PORT" >/dev/null
+	# From the router: an address that is no node's.
+	lab_exec router "$LAB_PYTHON" "$probe" unlisted \
+		--to "$n2a:$CL_SYNC_PORT" >/dev/null
+	sleep 1
+	nstatus 2 sync-after
+	stats_of 2 sync-stats-after
+	for k in replay bad_auth unknown_peer malformed stale; do
+		echo "  ..    sync: n2 dropped $k: $(jget "$LAB_RUN/sync-before.json" "sync.drops.$k") ->" \
+			"$(jget "$LAB_RUN/sync-after.json" "sync.drops.$k")"
+	done
+	check_eq "sync: replayed messages dropped as replays" \
+		"$(($(jget "$LAB_RUN/sync-after.json" sync.drops.replay) - $(jget "$LAB_RUN/sync-before.json" sync.drops.replay)))" "$n"
+	check_eq "sync: tampered and forged messages dropped as bad_auth" \
+		"$(($(jget "$LAB_RUN/sync-after.json" sync.drops.bad_auth) - $(jget "$LAB_RUN/sync-before.json" sync.drops.bad_auth)))" "$((n + 1))"
+	check_eq "sync: the unlisted sender dropped as unknown_peer" \
+		"$(($(jget "$LAB_RUN/sync-after.json" sync.drops.unknown_peer) - $(jget "$LAB_RUN/sync-before.json" sync.drops.unknown_peer)))" 1
+	check_eq "sync: no record of theirs applied (n1's sessions at n2)" \
+		"$(jget "$LAB_RUN/sync-after.json" "sync.peers[name=n1].rx_sessions")" \
+		"$(jget "$LAB_RUN/sync-before.json" "sync.peers[name=n1].rx_sessions")"
+	check_eq "sync: n2's sessions unchanged" \
+		"$(vip_sessions sync-stats-after)" "$(vip_sessions sync-stats-before)"
+}
+
+# stats_of N NAME: node N's `lbctl --json stats`.
+stats_of() {
+	cl_lbctl "$1" --json stats >"$LAB_RUN/$2.json"
+}
+
+# vip_sessions NAME: the sessions of every VIP in a stats file.
+vip_sessions() {
+	"$LAB_PYTHON" -c '
+import json, sys
+print(sum(v.get("sessions", 0) for v in json.load(open(sys.argv[1]))["vips"]))' \
+		"$LAB_RUN/$1.json"
+}

@@ -296,12 +296,20 @@ cl_xlbd_config() {
 		else
 			echo "  - vip: $LAB_VIP4:$LAB_TCP_PORT/tcp"
 		fi
-		echo "    reals: [$(for ((i = 1; i <= LAB_NREALS; i++)); do
-			printf '%s' "$(real_addr4 "$i")"
-			((i < LAB_NREALS)) && printf ', '
-		done)]"
+		echo "    reals: [$(cl_real_list)]"
 	} >"$f"
 	echo "$f"
+}
+
+# The reals in the VIP's configuration: CL_REALS (indexes), by default
+# every real of the lab.
+cl_real_list() {
+	local i out=()
+	for i in ${CL_REALS:-$(seq 1 "$LAB_NREALS")}; do
+		out+=("$(real_addr4 "$i")")
+	done
+	local IFS=,
+	echo "${out[*]}" | sed 's/,/, /g'
 }
 
 cl_lbctl() {

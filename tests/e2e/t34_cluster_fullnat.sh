@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# The cluster scenarios with a FULLNAT VIP: the reals answer to the local
+# address of the node that made the session. When that node fails or
+# leaves, the router sends those replies to the others (the peers' pools
+# are announced as backups, MED 1000), which hold the session, so the
+# flows go on both ways:
+#  - n1 dies silently (nft) and by link down, and comes back;
+#  - n1 drains and undrains;
+#  - n1 leaves and joins afresh (pre-online, bulk sync);
+#  - a real added while n1 is away.
+set -euo pipefail
+# shellcheck source=tests/e2e/cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
+LAB_NREALS=4
+CL_REALS="1 2 3"
+cluster_begin "$1" fullnat bgp
+
+failure_scenario nft nft "${LIMIT_MS:-400}"
+failure_scenario link link "${LIMIT_MS:-400}"
+drain_scenario drain "${LIMIT_MS:-400}"
+join_scenario join "${LIMIT_MS:-400}"
+join_scenario realchange "${LIMIT_MS:-400}" real4_added
+real4_removed
+
+e2e_end
