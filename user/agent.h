@@ -218,11 +218,13 @@ bool xlb_agent_session_of_event(struct xlb_agent *agent,
  * Install a peer's session: its VIP must exist here in the same mode
  * and name the real among its own (a peer never points a flow at a real
  * this node has not configured); a FULLNAT local address must be in
- * the sending peer's configured pool (peer_laddrs).
+ * the configured pool of a node of the cluster (laddrs): a peer's bulk
+ * holds every node's sessions, this node's own from before a restart
+ * too, which its allocation then steps around (the tuple is in use).
  */
 enum xlb_sync_reject xlb_agent_session_import(struct xlb_agent *agent,
-					      const struct xlb_ip *peer_laddrs,
-					      size_t n_peer_laddrs,
+					      const struct xlb_ip *laddrs,
+					      size_t n_laddrs,
 					      const struct xlb_session_rec *r,
 					      uint64_t now_ns);
 /* Bulk export: up to max live sessions from *cur on (see maps.h). */

@@ -2015,8 +2015,8 @@ bool xlb_agent_session_of_event(struct xlb_agent *agent,
 }
 
 enum xlb_sync_reject xlb_agent_session_import(struct xlb_agent *agent,
-					      const struct xlb_ip *peer_laddrs,
-					      size_t n_peer_laddrs,
+					      const struct xlb_ip *laddrs,
+					      size_t n_laddrs,
 					      const struct xlb_session_rec *r,
 					      uint64_t now_ns)
 {
@@ -2052,10 +2052,10 @@ enum xlb_sync_reject xlb_agent_session_import(struct xlb_agent *agent,
 		struct xlb_nat_key rk = {0};
 		struct xlb_nat_rev rv = {0};
 
-		for (i = 0; i < n_peer_laddrs; i++)
-			if (xlb_ip_equal(&peer_laddrs[i], &r->laddr))
+		for (i = 0; i < n_laddrs; i++)
+			if (xlb_ip_equal(&laddrs[i], &r->laddr))
 				break;
-		if (i == n_peer_laddrs || r->laddr.family != key.family ||
+		if (i == n_laddrs || r->laddr.family != key.family ||
 		    re->ip.family != key.family || !r->lport)
 			return XLB_SYNC_REJ_BAD_LADDR;
 		f.laddr = r->laddr.a;

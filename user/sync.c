@@ -365,6 +365,37 @@ static void send_bulk_req(struct xlb_sync *s, struct sync_peer *p,
 	send_msg(s, p, SYNC_BULK_REQ, BREQ_LEN);
 }
 
+/* Ask one peer for its whole table, from the start. */
+static void peer_bulk_start(struct xlb_sync *s, struct sync_peer *p,
+			    uint64_t now_ns)
+{
+	memset(&p->cur, 0, sizeof(p->cur));
+	p->st.bulk = XLB_BULK_RUNNING;
+	p->st.bulk_sessions = 0;
+	p->st.bulks++;
+	p->bulk_prog_ns = now_ns;
+	send_bulk_req(s, p, now_ns);
+}
+
+/*
+ * An accepted message from p. A peer heard again after a silence (a
+ * partition, its death, our link down) made sessions we never got, and
+ * incremental messages are not sent twice: take its whole table again.
+ * So too for a peer first heard after our own bulk gave up on it.
+ */
+static void peer_heard(struct xlb_sync *s, struct sync_peer *p, uint64_t now_ns)
+{
+	bool back = p->st.last_rx_ns &&
+		    now_ns - p->st.last_rx_ns >= PEER_UP_MS * NSEC_PER_MS;
+	bool late = !p->st.last_rx_ns && p->st.bulk == XLB_BULK_FAILED;
+
+	p->st.last_rx_ns = now_ns;
+	if (s->bulk_started && (back || late) &&
+	    p->st.bulk != XLB_BULK_RUNNING) {
+		peer_bulk_start(s, p, now_ns);
+	}
+}
+
 /*
  * Answer a BULK_REQ: up to window BULK_DATA parts exported on the fly
  * from the requested cursor. Nothing is kept: the next request carries
@@ -647,7 +678,7 @@ void xlb_sync_read(struct xlb_sync *s, uint64_t now_ns)
 			continue;
 		}
 		p->st.rx_msgs++;
-		p->st.last_rx_ns = now_ns;
+		peer_heard(s, p, now_ns);
 	}
 }
 
@@ -708,15 +739,8 @@ int xlb_sync_tick(struct xlb_sync *s, uint64_t now_ns)
 void xlb_sync_bulk_start(struct xlb_sync *s, uint64_t now_ns)
 {
 	s->bulk_started = true;
-	for (size_t i = 0; i < s->n_peers; i++) {
-		struct sync_peer *p = &s->peers[i];
-
-		memset(&p->cur, 0, sizeof(p->cur));
-		p->st.bulk = XLB_BULK_RUNNING;
-		p->st.bulk_sessions = 0;
-		p->bulk_prog_ns = now_ns;
-		send_bulk_req(s, p, now_ns);
-	}
+	for (size_t i = 0; i < s->n_peers; i++)
+		peer_bulk_start(s, &s->peers[i], now_ns);
 }
 
 bool xlb_sync_bulk_settled(struct xlb_sync *s, uint64_t now_ns,
@@ -784,7 +808,7 @@ static json_t *peer_json(const struct sync_peer *p, uint64_t now_ns)
 		 p->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
 		 (unsigned int)p->port);
 	return json_pack(
-		"{s:s, s:s, s:b, s:o, s:b, s:I, s:I, s:I, s:I, s:s, s:I}",
+		"{s:s, s:s, s:b, s:o, s:b, s:I, s:I, s:I, s:I, s:s, s:I, s:I}",
 		"name", st->name, "address", addr, "up",
 		heard && ago_ms < PEER_UP_MS, "last_rx_ms_ago",
 		heard ? json_integer((json_int_t)ago_ms) : json_null(), "ready",
@@ -792,7 +816,8 @@ static json_t *peer_json(const struct sync_peer *p, uint64_t now_ns)
 		(json_int_t)st->tx_msgs, "rx_sessions",
 		(json_int_t)st->rx_sessions, "tx_sessions",
 		(json_int_t)st->tx_sessions, "bulk", bulk_names[st->bulk],
-		"bulk_sessions", (json_int_t)st->bulk_sessions);
+		"bulk_sessions", (json_int_t)st->bulk_sessions, "bulks",
+		(json_int_t)st->bulks);
 }
 
 json_t *xlb_sync_json(struct xlb_sync *s, uint64_t now_ns)

@@ -91,6 +91,7 @@ struct xlb_sync_peer_stats {
 		XLB_BULK_FAILED
 	} bulk;
 	uint64_t bulk_sessions; /* received in the last bulk */
+	uint64_t bulks;		/* bulk transfers asked of it */
 };
 
 struct xlb_sync_stats {

@@ -71,6 +71,10 @@ struct xlbd {
 	struct xlb_sync *sync;
 	struct xlb_event sync_ev, ring_ev, links_ev, cluster_ev;
 	uint64_t next_announce_ns;
+	/* Every node's local pool, this one's too: a peer's bulk holds the
+	 * sessions of every node, ours from before a restart included. */
+	struct xlb_ip cluster_laddrs[XLB_PEER_LADDRS_MAX];
+	size_t n_cluster_laddrs;
 };
 
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen);
@@ -724,17 +728,10 @@ static int sync_export(void *arg, xlb_sync_cursor *cur,
 static enum xlb_sync_reject sync_import(void *arg, const char *peer,
 					const struct xlb_session_rec *r)
 {
-	const struct xlb_cluster_config *cl =
-		&((struct xlbd *)arg)->cfg.cluster;
 	struct xlbd *d = arg;
-	size_t i;
 
-	for (i = 0; i < cl->n_nodes; i++)
-		if (i != cl->self && !strcmp(cl->nodes[i].name, peer))
-			return xlb_agent_session_import(
-				d->agent, cl->nodes[i].laddrs,
-				cl->nodes[i].n_laddrs, r, monotonic_ns());
-	return XLB_SYNC_REJ_INTERNAL;
+	return xlb_agent_session_import(d->agent, d->cluster_laddrs,
+					d->n_cluster_laddrs, r, monotonic_ns());
 }
 
 /* Timers of the cluster: sync batches and bulk, pre-online, watches. */
@@ -788,9 +785,15 @@ static int peer_pools(struct xlbd *d, char *err, size_t errlen)
 	struct xlb_ip ips[XLB_PEER_LADDRS_MAX];
 	size_t i, j, n = 0;
 
-	for (i = 0; cl->enabled && i < cl->n_nodes; i++)
-		for (j = 0; i != cl->self && j < cl->nodes[i].n_laddrs; j++)
-			ips[n++] = cl->nodes[i].laddrs[j];
+	d->n_cluster_laddrs = 0;
+	for (i = 0; cl->enabled && i < cl->n_nodes; i++) {
+		for (j = 0; j < cl->nodes[i].n_laddrs; j++) {
+			d->cluster_laddrs[d->n_cluster_laddrs++] =
+				cl->nodes[i].laddrs[j];
+			if (i != cl->self)
+				ips[n++] = cl->nodes[i].laddrs[j];
+		}
+	}
 	return xlb_agent_set_peer_laddrs(d->agent, ips, n, err, errlen);
 }
 

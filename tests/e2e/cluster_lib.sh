@@ -88,7 +88,9 @@ failure_scenario() {
 	echo "  ..    $name: interruption at failure ${fail_ms} ms, at" \
 		"recovery ${back_ms} ms; slowest new connect" \
 		"$(fget "$name" "phases[name=1].new_max_connect_ms") ms /" \
-		"$(fget "$name" "phases[name=2].new_max_connect_ms") ms"
+		"$(fget "$name" "phases[name=2].new_max_connect_ms") ms;" \
+		"failed new connections $(fget "$name" "phases[name=1].new_failed") /" \
+		"$(fget "$name" "phases[name=2].new_failed")"
 	check_range "$name: interruption at the failure (ms)" "${fail_ms%.*}" 0 "$limit"
 	check_range "$name: interruption at the recovery (ms)" "${back_ms%.*}" 0 "$limit"
 }
