@@ -36,25 +36,26 @@ for f in "$CL_FRR_CONF"/*/*.conf; do
 done
 rm -rf "$LAB_RUN"
 
-cluster_begin "$1" tunnel bgp
-check_eq "router: nexthops for the VIP" "$(cl_nexthops router "$LAB_VIP4/32")" 3
-out=$(cl_vtysh router "show ip bgp $LAB_VIP4/32")
+# A FULLNAT cluster: xlbd announces the VIP, its own local address
+# (metric 0) and its peers' (backups, metric 1000).
+cluster_begin "$1" fullnat bgp
+VIP=$(cl_vip4)
+check_eq "router: nexthops for the VIP" "$(cl_nexthops router "$VIP/32")" 3
+out=$(cl_vtysh router "show ip bgp $VIP/32")
 check_eq "router: BGP paths for the VIP, all multipath" \
 	"$(grep -c multipath <<<"$out")" 3
 
-# IPv6: the /128 blackhole of each node, learnt over the IPv6 sessions.
+# IPv6: a tunnel VIP added on every node is announced as a /128 over the
+# IPv6 sessions.
 for i in 1 2 3; do
-	ip -n "$(lab_ns "n$i")" route add blackhole "$LAB_VIP6/128" proto 250 metric 0
+	cl_lbctl "$i" vip add "[$LAB_VIP6]:$LAB_TCP_PORT/tcp" >/dev/null
+	cl_lbctl "$i" real add "[$LAB_VIP6]:$LAB_TCP_PORT/tcp" "$(real_addr6 1)" >/dev/null
 done
 check "router: IPv6 VIP over 3 nodes" wait_ecmp 3 10 "$LAB_VIP6/128"
 
 # FULLNAT failover routes: n1 owns 10.97.1.1 (metric 0), n2 and n3 hold
 # it as a backup (metric 1000), which bgpd sends as the MED.
 LA=$(cl_laddr4 1)
-ip -n "$(lab_ns n1)" route add blackhole "$LA/32" proto 250 metric 0
-for i in 2 3; do
-	ip -n "$(lab_ns "n$i")" route add blackhole "$LA/32" proto 250 metric 1000
-done
 wait_until 10 test "$(cl_vtysh router "show ip bgp $LA/32" | grep -c 'metric')" -ge 3 || true
 out=$(cl_vtysh router "show ip bgp $LA/32")
 echo "  ..    $(grep -E 'from|metric' <<<"$out" | tr -s ' ' | tr '\n' ' ')"
@@ -66,7 +67,8 @@ check "router: the owner's route alone, via n1" \
 	wait_until 5 test "$(ip -n "$(lab_ns router)" route show "$LA/32")" == \
 	"$LA via $(cl_node_addr4 1) dev n1 proto bgp metric 20 "
 t0=$(date +%s%N)
-ip -n "$(lab_ns n1)" route del blackhole "$LA/32" proto 250 metric 0
+# xlbd withdraws the owner's route (with everything else) on a drain.
+cl_lbctl 1 node drain >/dev/null
 check "router: the owner gone, the backups are ECMP" wait_ecmp 2 10 "$LA/32"
 echo "  ..    backups took over in $((($(date +%s%N) - t0) / 1000000)) ms"
 ip -n "$(lab_ns router)" route show "$LA/32" | sed 's/^/  ..    /'

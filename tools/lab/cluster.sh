@@ -263,7 +263,7 @@ cl_xlbd_config() {
 		echo "interfaces: [eth0]"
 		echo "pin_path: $dir/bpffs/xlb"
 		echo "socket: $dir/xlbd.sock"
-		echo "metrics: off"
+		echo "metrics: 127.0.0.1:9617"
 		if [[ $mode == fullnat ]]; then
 			echo "fullnat: {local_addresses: [$(cl_laddr4 "$n")], ports: 1024-65535}"
 		fi
