@@ -74,7 +74,7 @@ DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)
 
 .PHONY: all clean deps test bench bench-nexthop test-unit test-datapath test-e2e check-format \
-	format demo install
+	format demo demo-cluster install
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/xlbd $(BUILD)/lbctl $(BPF_OBJS)
@@ -166,6 +166,11 @@ test-e2e: all
 
 demo: all
 	$(Q)tools/lab.sh demo $(BUILD)
+
+# The cluster lab: three nodes behind an FRR router (docs/CLUSTER.md).
+demo-cluster: all
+	$(Q)tools/lab-cluster.sh demo tunnel $(BUILD)
+	$(Q)tools/lab-cluster.sh demo fullnat $(BUILD)
 
 deps:
 	$(Q)tools/install-deps.sh
