@@ -524,6 +524,44 @@ Test(sync, bulk_restarts_from_zero)
 	xlb_sync_free(s[1]);
 }
 
+/*
+ * A peer silent for longer than PEER_UP_MS (a partition, our link down)
+ * made sessions meanwhile that no incremental message brought: heard
+ * again, it is asked for its whole table without anyone calling
+ * bulk_start.
+ */
+Test(sync, bulk_again_when_a_silent_peer_returns)
+{
+	struct xlb_cluster_config c = cluster_of(2);
+	struct table *t[2] = {table_new(0), table_new(2000)};
+	struct xlb_sync *s[2] = {node(c, 0, t[0]), node(c, 1, t[1])};
+	struct settle w = {.s = s[0], .timeout_ms = 5000};
+	struct xlb_sync_peer_stats ps[1];
+
+	xlb_sync_bulk_start(s[0], now_ns());
+	pump(s, 2, 5000, settled, &w, NULL, 0, NULL);
+	cr_assert(w.any_done);
+	cr_assert_eq(xlb_sync_peers(s[0], ps, 1), 1);
+	cr_assert_eq(ps[0].bulks, 1);
+	/* Heard all along: no second bulk. */
+	pump(s, 2, 700, NULL, NULL, NULL, 0, NULL);
+	xlb_sync_peers(s[0], ps, 1);
+	cr_assert_eq(ps[0].bulks, 1);
+	/* n1 alone runs for 1.5 s: n0 hears nothing (its datagrams wait
+	 * on its socket and are thrown away below). */
+	pump(&s[1], 1, 1500, NULL, NULL, NULL, 0, NULL);
+	while (recv(xlb_sync_fd(s[0]), (char[2048]){0}, 2048, MSG_DONTWAIT) > 0)
+		;
+	t[0]->n_got = 0;
+	pump(s, 2, 3000, NULL, NULL, NULL, 0, NULL);
+	xlb_sync_peers(s[0], ps, 1);
+	cr_assert_eq(ps[0].bulks, 2, "a second bulk after the silence");
+	cr_assert_eq(ps[0].bulk, XLB_BULK_DONE);
+	cr_assert_eq(t[0]->n_got, 2000);
+	xlb_sync_free(s[0]);
+	xlb_sync_free(s[1]);
+}
+
 Test(sync, bulk_silent_peer_fails_after_timeout)
 {
 	struct xlb_cluster_config c = cluster_of(3);
