@@ -454,17 +454,6 @@ node_recover() {
 	rm -f "$LAB_RUN/n$n.failed"
 }
 
-# cl_start_servers: the reals' echo servers (lib.sh's, on the VIP too in
-# tunnel mode).
-cl_start_servers() {
-	local i
-	for ((i = 1; i <= LAB_NREALS; i++)); do
-		lab_start_server "$i"
-	done
-	for ((i = 1; i <= LAB_NREALS; i++)); do
-		lab_wait_server "$i"
-	done
-}
 
 # cluster_up MODE [PROTO]: the whole cluster lab, MODE tunnel or fullnat,
 # PROTO bgp (default) or ospf; returns once the router has every node's
@@ -503,7 +492,7 @@ cluster_up() {
 		cl_xlbd_start "$i" || return 1
 		[[ ${CL_XLBD_CLUSTER:-1} == 1 ]] || cl_announce "$i"
 	done
-	cl_start_servers
+	lab_start_servers
 	wait_ecmp "$CL_NODES" 30 || {
 		lab_log "cluster: the router has $(cl_nexthops router "$(cl_vip4)/32") nexthops for the VIP after 30 s"
 		return 1
