@@ -458,9 +458,28 @@ static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
 	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
 	json_t *o = h && h->cluster_json ? h->cluster_json(h->arg) : NULL;
 
+	json_t *stats, *v;
+	json_int_t tunnel = 0, fullnat = 0, n;
+	size_t i;
+
 	if (!o)
 		return ctl_fail(-EOPNOTSUPP, err, errlen,
 				"this daemon has no node state");
+	/* The sessions this node tracks, by mode (as lbctl stats counts
+	 * them), its own and its peers'. */
+	stats = xlb_agent_vips_json(agent, true);
+	json_array_foreach(json_object_get(stats, "vips"), i, v) {
+		n = json_integer_value(json_object_get(v, "sessions"));
+		if (!strcmp(json_string_value(json_object_get(v, "mode")) ?: "",
+			    "fullnat"))
+			fullnat += n;
+		else
+			tunnel += n;
+	}
+	json_decref(stats);
+	json_object_set_new(
+		o, "sessions",
+		json_pack("{s:I, s:I}", "tunnel", tunnel, "fullnat", fullnat));
 	return ctl_merge(reply, o, err, errlen);
 }
 

@@ -1455,6 +1455,10 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 					: "no",
 				jstr(e, "reason"));
 	}
+	e = json_object_get(reply, "sessions");
+	if (json_is_object(e))
+		fprintf(f, "sessions: %lld tunnel, %lld fullnat\n",
+			jint(e, "tunnel"), jint(e, "fullnat"));
 	json_array_foreach(json_object_get(reply, "interfaces"), i, e)
 		fprintf(f, "interface %s: %s\n", jstr(e, "name"),
 			json_is_true(json_object_get(e, "up")) ? "up" : "DOWN");
