@@ -69,7 +69,10 @@ failure_scenario() {
 		"back to 3 in $t_back ms"
 	check_range "$name: router dropped n1 (ms)" "$t_fail" 0 10000
 	check_range "$name: router took n1 back (ms)" "$t_back" 0 20000
-	flows_end "$name" "$limit" 2
+	# A connection whose session a node made in the last batch_ms
+	# before it died never reached the peers: in FULLNAT mode its next
+	# packet meets no session elsewhere (docs/CLUSTER.md).
+	flows_end "$name" "$limit" 2 "${FAIL_MAX_FAILED:-0}"
 }
 
 # nstatus N NAME: node N's `lbctl node status` into $LAB_RUN/NAME.json.
@@ -92,19 +95,27 @@ flows_begin() {
 	sleep 2
 }
 
-# flows_end NAME LIMIT_MS PHASES: stop the flows; nothing broke, nothing
-# failed, and phases 1..PHASES each paused no connection past LIMIT_MS.
+# flows_end NAME LIMIT_MS PHASES [MAX_FAILED]: stop the flows; nothing
+# broke, at most MAX_FAILED (default 0) new connections failed, and
+# phases 1..PHASES each paused no connection past LIMIT_MS.
 flows_end() {
-	local name=$1 limit=$2 phases=$3 p ms
+	local name=$1 limit=$2 phases=$3 max_failed=${4:-0} p ms
 	cl_flows_stop "$name"
 	echo "  ..    $name: $(cut -c1-300 "$LAB_RUN/$name.json")"
+	# E2E_SAVE=DIR keeps every run's whole JSON and the nodes' logs.
+	if [[ -n ${E2E_SAVE:-} ]]; then
+		mkdir -p "$E2E_SAVE"
+		cp "$LAB_RUN/$name.json" "$E2E_SAVE/"
+		cp "$LAB_RUN"/xlbd-n*.log "$E2E_SAVE/" 2>/dev/null || true
+	fi
 	check_eq "$name: long-lived connections all opened once" \
 		"$(fget "$name" long.opened)" "${CONNS:-200}"
 	check_eq "$name: long-lived connections broken" \
 		"$(fget "$name" long.broken)" 0
 	check_range "$name: new connections attempted" \
 		"$(fget "$name" new.attempted)" 100 100000
-	check_eq "$name: new connections failed" "$(fget "$name" new.failed)" 0
+	check_range "$name: new connections failed" \
+		"$(fget "$name" new.failed)" 0 "$max_failed"
 	for ((p = 1; p <= phases; p++)); do
 		ms=$(fget "$name" "phases[name=$p].interruption_ms")
 		echo "  ..    $name: phase $p: interruption ${ms} ms, slowest" \
