@@ -524,6 +524,16 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		/* An ICMP error does not start a session. */
 		if (p->icmp_error)
 			return XLB_R_DROP_ICMP_UNMATCHED;
+		/*
+		 * In a cluster, a TCP packet other than a SYN with no session
+		 * here belongs to a flow another node made whose session has
+		 * not reached us yet (ECMP moved it within the sync delay):
+		 * a new translation would only make the real reset it. TCP
+		 * sends it again; by then the session is here.
+		 */
+		if (!f && p->proto == IPPROTO_TCP && !pkt_tcp_syn(p) &&
+		    (g->flags & XLB_G_F_SYNC))
+			return XLB_R_DROP_NAT_NOT_SYN;
 		if (f)
 			nat_release(key, f);
 		real = select_from_ring(vip->vip_id, hash, &real_id);

@@ -255,6 +255,7 @@ struct xlb_globals {
 	X(DROP_NAT_NO_PORT, "drop_nat_no_port")       \
 	X(DROP_NAT_TABLE_FULL, "drop_nat_table_full") \
 	X(DROP_NAT_FAMILY, "drop_nat_family")         \
+	X(DROP_NAT_NOT_SYN, "drop_nat_not_syn")       \
 	X(DROP_INTERNAL, "drop_internal")
 
 enum xlb_reason {

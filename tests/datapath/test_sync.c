@@ -578,6 +578,57 @@ Test(sync, nat_install_peer_session_both_ways)
 	cr_assert_eq(drain(), 0, "an installed session is not new");
 }
 
+/*
+ * In a cluster, a FULLNAT TCP packet other than a SYN with no session is
+ * dropped and counted (its session may still be on its way from the node
+ * that made it); once the session is installed, the same packet goes
+ * out with the peer's tuple. Without sync, such a packet starts a
+ * session as before, and a SYN always does.
+ */
+Test(sync, nat_midflow_without_session_waits_for_sync)
+{
+	struct xlb_flow_key key;
+	struct xlb_nat_fwd f;
+	struct xlb_nat_key rk;
+	struct xlb_nat_rev rv;
+	struct pkt_info info;
+	struct h_result res;
+	struct pkt_spec s;
+	struct pkt in;
+
+	fullnat_vip();
+	peer_local();
+	/* Sync off: an ACK starts a session. */
+	s = nat_req(40001, PKT_ACK);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_str_eq(info.ip[0].src, LOCAL4);
+	cr_assert_eq(h_nat_count(), 1);
+	sync_on();
+	s = nat_req(40000, PKT_ACK);
+	cr_assert_eq(pkt_build(&in, &s), 0);
+	h_run_if(&in, &res, 0, H_IF_CLIENT);
+	cr_assert_eq(res.retval, XDP_DROP);
+	cr_assert_eq(res.reason, XLB_R_DROP_NAT_NOT_SYN, "reason %s",
+		     xlb_reason_names[res.reason]);
+	cr_assert_eq(h_nat_count(), 1, "no session made");
+	s = nat_req(40000, PKT_ACK | PKT_PSH);
+	cr_assert_eq(pkt_build(&in, &s), 0);
+	h_run_if(&in, &res, 1, H_IF_CLIENT);
+	cr_assert_eq(res.reason, XLB_R_DROP_NAT_NOT_SYN);
+	/* The peer's session arrives: the retransmission goes through. */
+	peer_session(40000, XLB_NAT_S_REPLIED, h_now_ns(), &key, &f, &rk, &rv);
+	cr_assert_eq(nat_install(&key, &f, &rk, &rv), XLB_DP_INSTALLED);
+	s = nat_req(40000, PKT_ACK);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_str_eq(info.ip[0].src, PEER4);
+	cr_assert_eq(info.sport, ntohs(f.lport));
+	/* A SYN still starts a session. */
+	s = nat_req(40002, PKT_SYN);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_str_eq(info.ip[0].src, LOCAL4);
+	cr_assert_eq(h_nat_count(), 3);
+}
+
 Test(sync, nat_install_peer_session_first_reply_event)
 {
 	struct xlb_flow_key key;
