@@ -99,14 +99,19 @@ flows_begin() {
 # broke, at most MAX_FAILED (default 0) new connections failed, and
 # phases 1..PHASES each paused no connection past LIMIT_MS.
 flows_end() {
-	local name=$1 limit=$2 phases=$3 max_failed=${4:-0} p ms
+	local name=$1 limit=$2 phases=$3 max_failed=${4:-0} p ms f g
 	cl_flows_stop "$name"
 	echo "  ..    $name: $(cut -c1-300 "$LAB_RUN/$name.json")"
 	# E2E_SAVE=DIR keeps every run's whole JSON and the nodes' logs.
 	if [[ -n ${E2E_SAVE:-} ]]; then
 		mkdir -p "$E2E_SAVE"
 		cp "$LAB_RUN/$name.json" "$E2E_SAVE/"
-		cp "$LAB_RUN"/xlbd-n*.log "$E2E_SAVE/" 2>/dev/null || true
+		for f in "$LAB_RUN"/xlbd-n*.log "$LAB_RUN"/frr-*/bgpd.log \
+			"$LAB_RUN"/frr-*/bfdd.log; do
+			[[ -f $f ]] || continue
+			g=${f#"$LAB_RUN"/}
+			cp "$f" "$E2E_SAVE/$name-${g//\//-}"
+		done
 	fi
 	check_eq "$name: long-lived connections all opened once" \
 		"$(fget "$name" long.opened)" "${CONNS:-200}"

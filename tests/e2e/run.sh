@@ -15,7 +15,7 @@ E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 
 # A test that hangs is killed after this many seconds (its traps still
 # clean up on SIGTERM).
-TEST_TIMEOUT=${E2E_TIMEOUT:-120}
+TEST_TIMEOUT=${E2E_TIMEOUT:-240}
 
 main() {
 	local build=${1:-}
@@ -46,6 +46,9 @@ main() {
 		rc=0
 		timeout -k 10 "$TEST_TIMEOUT" bash "$t" "$build" >"$LOG" 2>&1 ||
 			rc=$?
+		# A test killed by the timeout leaves its lab: its processes
+		# would load the machine under the next tests.
+		lab_clean_stale test >>"$LOG" 2>&1
 		if [[ $rc == 0 ]]; then
 			passed=$((passed + 1))
 			echo "PASS $name ($((SECONDS - start))s)"
