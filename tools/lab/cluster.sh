@@ -43,6 +43,10 @@ CL_CLIENTS4="10.99.0.2 10.99.0.3 10.99.0.4 10.99.0.5 10.99.0.6 10.99.0.7 10.99.0
 CL_ROUTER_C4=10.99.0.1
 CL_ROUTER_C6=fd00:99::1
 CL_SYNC_PORT=7400
+# The client and the servers stand for machines of their own: on the
+# lab's shared CPUs they run below the routers' and nodes' daemons, whose
+# BFD would otherwise wait behind them (see lib.sh's lab_start_server).
+LAB_NICE=${LAB_NICE:-10}
 CL_FRR_CONF=$LAB_ROOT/docs/frr
 CL_FRR_BIN=${CL_FRR_BIN:-/usr/lib/frr}
 
@@ -531,7 +535,7 @@ cl_flows_start() {
 	local name=$1
 	shift
 	rm -f "$LAB_RUN/$name.ready"
-	ip netns exec "$(lab_ns client)" "$LAB_PYTHON" \
+	ip netns exec "$(lab_ns client)" nice -n "$LAB_NICE" "$LAB_PYTHON" \
 		"$LAB_ROOT/tools/xlb-flows.py" --vip "$(cl_vip4)" \
 		--port "$LAB_TCP_PORT" --bind-addrs "${CL_CLIENTS4// /,}" \
 		--ready-file "$LAB_RUN/$name.ready" --verbose "$@" \

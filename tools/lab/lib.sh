@@ -474,7 +474,9 @@ lab_start_server() {
 	if lab_fullnat; then
 		opt+=(--log-peers)
 	fi
-	lab_spawn "real$i" "echo-real$i" "$LAB_PYTHON" \
+	# LAB_NICE: the servers stand for other machines; a lab that shares
+	# its CPUs with routing daemons runs them at a lower priority.
+	lab_spawn "real$i" "echo-real$i" nice -n "${LAB_NICE:-0}" "$LAB_PYTHON" \
 		"$LAB_ROOT/tools/xlb-echo.py" --name "real$i" "${opt[@]}" \
 		--addr "$(real_addr4 "$i")" --addr "$(real_addr6 "$i")" \
 		--tcp-port "$LAB_TCP_PORT" --tcp-port "$LAB_PLAIN_PORT" \
