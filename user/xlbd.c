@@ -75,6 +75,9 @@ struct xlbd {
 	 * sessions of every node, ours from before a restart included. */
 	struct xlb_ip cluster_laddrs[XLB_PEER_LADDRS_MAX];
 	size_t n_cluster_laddrs;
+	/* Refresh of this node's live FULLNAT sessions at the peers. */
+	uint64_t next_refresh_ns;
+	uint64_t refreshed; /* records sent by refreshes */
 };
 
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen);
@@ -734,6 +737,83 @@ static enum xlb_sync_reject sync_import(void *arg, const char *peer,
 					d->n_cluster_laddrs, r, monotonic_ns());
 }
 
+/*
+ * A peer's copy of a session ages from the moment it was sent: the
+ * traffic that keeps the session alive here never reaches the peer.
+ * Every third of the shortest idle timeout, this node sends again the
+ * FULLNAT sessions of its own pool that saw traffic since the last
+ * refresh, so that a long-lived flow's copies outlive its idle timeout.
+ * (Tunnel entries do not expire: the LRU evicts them.)
+ */
+static uint64_t refresh_period_ns(const struct xlb_config *cfg)
+{
+	uint32_t s = cfg->nat.tcp_s < cfg->nat.udp_s ? cfg->nat.tcp_s
+						     : cfg->nat.udp_s;
+
+	s /= 3;
+	return (uint64_t)(s ? s : 1) * 1000000000ull;
+}
+
+struct refresh_ctx {
+	struct xlbd *d;
+	uint64_t now, since;
+	size_t n;
+};
+
+static void refresh_one(const struct xlb_flow_key *key,
+			const struct xlb_nat_fwd *e, void *arg)
+{
+	struct refresh_ctx *c = arg;
+	const struct xlb_nat_config *nat = &c->d->cfg.nat;
+	struct xlb_sync_event ev = {0};
+	struct xlb_session_rec rec;
+	size_t i;
+
+	if (e->last_seen < c->since)
+		return;
+	for (i = 0; i < nat->n_laddrs; i++)
+		if (nat->laddrs[i].family == key->family &&
+		    !memcmp(&nat->laddrs[i].a, &e->laddr, sizeof(e->laddr)))
+			break;
+	if (i == nat->n_laddrs)
+		return;
+	ev.flow = *key;
+	ev.real_id = e->real_id;
+	ev.real_gen = e->real_gen;
+	ev.laddr = e->laddr;
+	ev.lport = e->lport;
+	ev.kind = XLB_SYNC_EV_NAT;
+	ev.state = e->state;
+	if (xlb_agent_session_of_event(c->d->agent, &ev, c->now, &rec)) {
+		rec.age_ms = c->now > e->last_seen
+				     ? (uint32_t)((c->now - e->last_seen) /
+						  1000000ull)
+				     : 0;
+		xlb_sync_queue(c->d->sync, &rec, c->now);
+		c->n++;
+	}
+}
+
+static void refresh_sessions(struct xlbd *d, uint64_t now)
+{
+	uint64_t period = refresh_period_ns(&d->cfg);
+	struct refresh_ctx c = {.d = d, .now = now};
+
+	if (!d->next_refresh_ns) {
+		d->next_refresh_ns = now + period;
+		return;
+	}
+	if (now < d->next_refresh_ns || !d->cfg.nat.n_laddrs)
+		return;
+	c.since = d->next_refresh_ns - period;
+	d->next_refresh_ns = now + period;
+	if (xlb_dp_nat_foreach(d->dp, refresh_one, &c))
+		return;
+	d->refreshed += c.n;
+	if (c.n)
+		pr_debug("sync: %zu live sessions refreshed at the peers", c.n);
+}
+
 /* Timers of the cluster: sync batches and bulk, pre-online, watches. */
 static void on_cluster_timer(struct xlb_event *ev, uint32_t events)
 {
@@ -745,8 +825,10 @@ static void on_cluster_timer(struct xlb_event *ev, uint32_t events)
 
 	if (read(ev->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
-	if (d->sync)
+	if (d->sync) {
+		refresh_sessions(d, now);
 		xlb_sync_tick(d->sync, now);
+	}
 	if (d->sync && xlb_node_state(d->node) == XLB_NODE_PREONLINE &&
 	    xlb_sync_bulk_settled(d->sync, now, cl->preonline_timeout_ms,
 				  &any)) {
@@ -905,6 +987,8 @@ static json_t *hook_cluster_json(void *arg)
 		uint64_t events = 0, lost = 0;
 
 		json_object_set_new(o, "sync", xlb_sync_json(d->sync, now));
+		json_object_set_new(json_object_get(o, "sync"), "refreshed",
+				    json_integer((json_int_t)d->refreshed));
 		if (!xlb_dp_sync_stats(d->dp, &events, &lost))
 			json_object_set_new(o, "events",
 					    json_pack("{s:I, s:I}", "emitted",

@@ -51,12 +51,15 @@ fget() {
 }
 
 # failure_scenario NAME HOW LIMIT_MS: long-lived and new connections run
+# (for FAIL_AFTER seconds more than usual)
 # while node n1 fails (HOW: nft, link, sigstop) and recovers. Nothing
 # breaks or fails, and no long-lived connection waits more than LIMIT_MS
 # beyond its interval, at the failure or at the recovery.
 failure_scenario() {
 	local name=$1 how=$2 limit=$3 t_fail t_back
 	flows_begin "$name"
+	# FAIL_AFTER: seconds the flows run before the failure.
+	sleep "${FAIL_AFTER:-0}"
 	cl_flows_phase "$name"
 	node_fail 1 "$how"
 	t_fail=$(cl_time_ecmp 2 10) || true

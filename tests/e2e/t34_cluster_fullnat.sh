@@ -9,12 +9,17 @@
 #  - n1 dies silently (nft) and by link down, and comes back;
 #  - n1 drains and undrains;
 #  - n1 leaves and joins afresh (pre-online, bulk sync);
-#  - a real added while n1 is away.
+#  - a real added while n1 is away;
+#  - n1 dies after its long-lived flows have been idle at the peers for
+#    twice the TCP idle timeout (6 s here): the peers' copies are alive
+#    because n1 refreshes its live sessions every third of the timeout.
 set -euo pipefail
 # shellcheck source=tests/e2e/cluster_lib.sh
 . "$(dirname "$0")/cluster_lib.sh"
 LAB_NREALS=4
 CL_REALS="1 2 3"
+# Short idle timeouts: the refresh scenario waits out two of them.
+CL_NAT_TIMEOUTS="{tcp: 6, tcp_syn: 6, tcp_closing: 2, udp: 6}"
 cluster_begin "$1" fullnat bgp
 # See failure_scenario: sessions of a dead node's last batch.
 FAIL_MAX_FAILED=2
@@ -25,5 +30,9 @@ drain_scenario drain "${LIMIT_MS:-400}"
 join_scenario join "${LIMIT_MS:-400}"
 join_scenario realchange "${LIMIT_MS:-400}" real4_added
 real4_removed
+FAIL_AFTER=12 failure_scenario refresh nft "${LIMIT_MS:-400}"
+nstatus 2 refresh-n2
+check_range "n2: live sessions refreshed at the peers" \
+	"$(jget "$LAB_RUN/refresh-n2.json" sync.refreshed)" 1 10000000
 
 e2e_end

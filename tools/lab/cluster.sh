@@ -269,7 +269,7 @@ cl_xlbd_config() {
 		echo "socket: $dir/xlbd.sock"
 		echo "metrics: 127.0.0.1:9617"
 		if [[ $mode == fullnat ]]; then
-			echo "fullnat: {local_addresses: [$(cl_laddr4 "$n")], ports: 1024-65535}"
+			echo "fullnat: {local_addresses: [$(cl_laddr4 "$n")], ports: 1024-65535${CL_NAT_TIMEOUTS:+, timeouts: $CL_NAT_TIMEOUTS}}"
 		fi
 		if [[ ${CL_XLBD_CLUSTER:-1} == 1 ]]; then
 			echo "routes:"
