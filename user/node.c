@@ -14,6 +14,8 @@
 #include "maps.h"
 #include "node.h"
 
+#define NODE_DRAIN_POLL_NS 100000000ull /* 100 ms */
+
 struct node_route {
 	struct xlb_ip ip;
 	const char *kind; /* "vip", "local" or "backup" */
@@ -43,7 +45,9 @@ struct xlb_node {
 	struct xlb_daemon_status daemons[XLB_MAX_WATCH];
 	bool daemons_checked;
 	uint64_t next_watch_ns;
-	/* Drain: forwarded packets, and when that count last moved. */
+	/* Drain: forwarded packets, and when that count last moved (read
+	 * every NODE_DRAIN_POLL_NS, not on every tick). */
+	uint64_t next_drain_ns;
 	uint64_t fwd_packets;
 	uint64_t fwd_moved_ns;
 	bool drained;
@@ -371,6 +375,9 @@ static void watch_drain(struct xlb_node *n, struct xlb_agent *agent,
 				   ? n->cfg->cluster.drain_idle_ms
 				   : 5000;
 
+	if (now_ns < n->next_drain_ns)
+		return;
+	n->next_drain_ns = now_ns + NODE_DRAIN_POLL_NS;
 	if (xlb_dp_reasons(xlb_agent_dp(agent), r))
 		return;
 	fwd = r[XLB_R_FWD_TX] + r[XLB_R_FWD_REDIRECT] + r[XLB_R_PASS_NO_NEIGH];
