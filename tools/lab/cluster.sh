@@ -526,6 +526,12 @@ cluster_down() {
 		mountpoint -q "$LAB_RUN/n$i/bpffs" 2>/dev/null &&
 			umount "$LAB_RUN/n$i/bpffs"
 	done
+	# FRR's daemons leave a crash-log directory named after their pid.
+	for f in "$LAB_RUN"/frr-*/*.pid; do
+		[[ -f $f ]] || continue
+		i=$(cat "$f" 2>/dev/null) || continue
+		[[ $i =~ ^[0-9]+$ ]] && rm -rf "/var/tmp/frr/$(basename "$f" .pid).$i"
+	done
 	[[ -n ${LAB_RUN:-} && $LAB_RUN == */"$LAB_PREFIX" ]] && rm -rf "$LAB_RUN"
 	return 0
 }
