@@ -510,7 +510,7 @@ cluster_up() {
 # cluster_down: every process, namespace and mount of the lab. Idempotent,
 # safe after a partial cluster_up.
 cluster_down() {
-	local who ns i
+	local who ns i f
 	for ((i = 1; i <= CL_NODES; i++)); do
 		# A stopped process would not see SIGTERM.
 		[[ -f $LAB_RUN/n$i.failed ]] && node_recover "$i" 2>/dev/null
