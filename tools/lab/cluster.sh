@@ -93,11 +93,18 @@ cl_frr_conf() {
 # cl_frr_check DAEMON FILE: DAEMON -C accepts every line of FILE. -C exits
 # 0 even for unknown commands, so its messages are read too.
 cl_frr_check() {
-	local out
-	out=$("$CL_FRR_BIN/$1" -C -f "$2" 2>&1) || {
+	local out pid rc=0
+	"$CL_FRR_BIN/$1" -C -f "$2" >"$2.out" 2>&1 &
+	pid=$!
+	wait "$pid" || rc=$?
+	# The crash-log directory the check made, named after its pid.
+	rm -rf "/var/tmp/frr/$1.$pid"
+	out=$(cat "$2.out")
+	rm -f "$2.out"
+	if [[ $rc != 0 ]]; then
 		printf '%s\n' "$out"
 		return 1
-	}
+	fi
 	# Not about the file: no MPLS in this kernel, and the directory of a
 	# crash log that an earlier daemon with the same pid left behind.
 	out=$(printf '%s\n' "$out" | grep -v -e 'Disabling MPLS support' \
