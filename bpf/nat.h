@@ -532,7 +532,7 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		 * sends it again; by then the session is here.
 		 */
 		if (!f && p->proto == IPPROTO_TCP && !pkt_tcp_syn(p) &&
-		    (g->flags & XLB_G_F_SYNC))
+		    sync_on(g))
 			return XLB_R_DROP_NAT_NOT_SYN;
 		if (f)
 			nat_release(key, f);
