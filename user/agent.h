@@ -233,6 +233,14 @@ int xlb_agent_sessions_export(struct xlb_agent *agent,
 			      struct xlb_session_rec *recs, size_t max,
 			      bool *done, uint64_t now_ns);
 /*
+ * The FULLNAT sessions of this node's own pool seen since since_ns, as
+ * records, to fn: what a refresh sends the peers again (their copies age
+ * from when they were sent). Returns how many, or -errno.
+ */
+typedef void (*xlb_agent_rec_fn)(const struct xlb_session_rec *rec, void *arg);
+int xlb_agent_sessions_refresh(struct xlb_agent *agent, uint64_t since_ns,
+			       uint64_t now_ns, xlb_agent_rec_fn fn, void *arg);
+/*
  * The peers' local pools: replies to them are translated here too (once
  * a dead peer's routes move them to this node). Replaces the last set.
  */

@@ -2127,6 +2127,42 @@ int xlb_agent_sessions_export(struct xlb_agent *agent,
 	return (int)c.n;
 }
 
+struct refresh_ctx {
+	struct xlb_agent *agent;
+	uint64_t since, now;
+	xlb_agent_rec_fn fn;
+	void *arg;
+	int n;
+};
+
+static void refresh_one(const struct xlb_flow_key *k,
+			const struct xlb_nat_fwd *e, void *arg)
+{
+	struct refresh_ctx *c = arg;
+	struct xlb_session_rec rec;
+	struct xlb_ip laddr = {.family = k->family, .a = e->laddr};
+
+	if (e->last_seen < c->since || laddr_find(c->agent, &laddr) < 0)
+		return;
+	if (rec_of(c->agent, k, e->real_id, e->real_gen, e, c->now, &rec)) {
+		c->fn(&rec, c->arg);
+		c->n++;
+	}
+}
+
+int xlb_agent_sessions_refresh(struct xlb_agent *agent, uint64_t since_ns,
+			       uint64_t now_ns, xlb_agent_rec_fn fn, void *arg)
+{
+	struct refresh_ctx c = {.agent = agent,
+				.since = since_ns,
+				.now = now_ns,
+				.fn = fn,
+				.arg = arg};
+	int ret = xlb_dp_nat_foreach(agent->dp, refresh_one, &c);
+
+	return ret ? ret : c.n;
+}
+
 int xlb_agent_set_peer_laddrs(struct xlb_agent *agent, const struct xlb_ip *ips,
 			      size_t n, char *err, size_t errlen)
 {

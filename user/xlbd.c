@@ -754,50 +754,18 @@ static uint64_t refresh_period_ns(const struct xlb_config *cfg)
 	return (uint64_t)(s ? s : 1) * 1000000000ull;
 }
 
-struct refresh_ctx {
-	struct xlbd *d;
-	uint64_t now, since;
-	size_t n;
-};
-
-static void refresh_one(const struct xlb_flow_key *key,
-			const struct xlb_nat_fwd *e, void *arg)
+/* One live session of ours, to every peer again. */
+static void refresh_one(const struct xlb_session_rec *rec, void *arg)
 {
-	struct refresh_ctx *c = arg;
-	const struct xlb_nat_config *nat = &c->d->cfg.nat;
-	struct xlb_sync_event ev = {0};
-	struct xlb_session_rec rec;
-	size_t i;
+	struct xlbd *d = arg;
 
-	if (e->last_seen < c->since)
-		return;
-	for (i = 0; i < nat->n_laddrs; i++)
-		if (nat->laddrs[i].family == key->family &&
-		    !memcmp(&nat->laddrs[i].a, &e->laddr, sizeof(e->laddr)))
-			break;
-	if (i == nat->n_laddrs)
-		return;
-	ev.flow = *key;
-	ev.real_id = e->real_id;
-	ev.real_gen = e->real_gen;
-	ev.laddr = e->laddr;
-	ev.lport = e->lport;
-	ev.kind = XLB_SYNC_EV_NAT;
-	ev.state = e->state;
-	if (xlb_agent_session_of_event(c->d->agent, &ev, c->now, &rec)) {
-		rec.age_ms = c->now > e->last_seen
-				     ? (uint32_t)((c->now - e->last_seen) /
-						  1000000ull)
-				     : 0;
-		xlb_sync_queue(c->d->sync, &rec, c->now);
-		c->n++;
-	}
+	xlb_sync_queue(d->sync, rec, monotonic_ns());
 }
 
 static void refresh_sessions(struct xlbd *d, uint64_t now)
 {
-	uint64_t period = refresh_period_ns(&d->cfg);
-	struct refresh_ctx c = {.d = d, .now = now};
+	uint64_t period = refresh_period_ns(&d->cfg), since;
+	int n;
 
 	if (!d->next_refresh_ns) {
 		d->next_refresh_ns = now + period;
@@ -805,13 +773,13 @@ static void refresh_sessions(struct xlbd *d, uint64_t now)
 	}
 	if (now < d->next_refresh_ns || !d->cfg.nat.n_laddrs)
 		return;
-	c.since = d->next_refresh_ns - period;
+	since = d->next_refresh_ns - period;
 	d->next_refresh_ns = now + period;
-	if (xlb_dp_nat_foreach(d->dp, refresh_one, &c))
+	n = xlb_agent_sessions_refresh(d->agent, since, now, refresh_one, d);
+	if (n <= 0)
 		return;
-	d->refreshed += c.n;
-	if (c.n)
-		pr_debug("sync: %zu live sessions refreshed at the peers", c.n);
+	d->refreshed += (uint64_t)n;
+	pr_debug("sync: %d live sessions refreshed at the peers", n);
 }
 
 /* Timers of the cluster: sync batches and bulk, pre-online, watches. */
