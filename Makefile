@@ -109,13 +109,14 @@ $(BUILD)/lbctl: $(LBCTL_OBJS) $(LIBXLB)
 	$(Q)$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/unit/%: tests/unit/%.c $$(addprefix $(BUILD)/user/,$$(addsuffix .o,$$(unit_deps_$$*))) $(USER_HDRS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $$(addprefix $(BUILD)/user/,$$(addsuffix .o,$$(unit_deps_$$*))) $(USER_HDRS) \
+		$(wildcard tests/lib/*.h)
 	@mkdir -p $(@D)
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(XCFLAGS) -o $@ $< $(patsubst %,$(BUILD)/user/%.o,$(unit_deps_$*)) \
 		$(LDLIBS) -lcriterion -lm
 
-$(DP_BIN): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIBXLB) $(SKELS)
+$(DP_BIN): $(DP_SRCS) $(wildcard tests/datapath/*.h tests/lib/*.h) $(LIBXLB) $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(XCFLAGS) -Wno-override-init -Itests/datapath -o $@ $(DP_SRCS) $(LIBXLB) \

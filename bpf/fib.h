@@ -24,8 +24,8 @@ struct xlb_nexthop {
 
 /*
  * Route a packet src -> dst of tot_len bytes. Returns 0 with nh filled,
- * or a reason: no neighbour entry yet, too big for the egress MTU, or no
- * usable route.
+ * or a reason: no neighbour entry yet, too big for the egress MTU,
+ * forwarding turned off in this namespace, or no usable route.
  */
 static __always_inline int fib_nexthop(struct xdp_md *ctx, __u8 family,
 				       const struct xlb_addr *src,
@@ -56,6 +56,9 @@ static __always_inline int fib_nexthop(struct xdp_md *ctx, __u8 family,
 		return -XLB_R_PASS_NO_NEIGH;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		return -XLB_R_DROP_FRAG_NEEDED;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		/* net.ipv4.ip_forward (or IPv6 forwarding) is 0 here. */
+		return -XLB_R_DROP_FORWARDING_OFF;
 	default:
 		return -XLB_R_DROP_NO_ROUTE;
 	}

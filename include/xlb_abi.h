@@ -251,6 +251,7 @@ struct xlb_globals {
 	X(DROP_NO_REAL, "drop_no_real")               \
 	X(DROP_FRAG_NEEDED, "drop_frag_needed")       \
 	X(DROP_NO_ROUTE, "drop_no_route")             \
+	X(DROP_FORWARDING_OFF, "drop_forwarding_off") \
 	X(DROP_ICMP_UNMATCHED, "drop_icmp_unmatched") \
 	X(DROP_NAT_NO_PORT, "drop_nat_no_port")       \
 	X(DROP_NAT_TABLE_FULL, "drop_nat_table_full") \

@@ -8,6 +8,7 @@
  * xlb_dp_nat_install() steer packets, and xlb_dp_sessions_walk() hands
  * out every session once.
  */
+#define _GNU_SOURCE /* unshare */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "../lib/bpffs.h"
 
 #define CLIENT4	   "192.0.2.10"
 #define VIP4	   "10.100.0.1"
@@ -975,6 +977,7 @@ Test(sync, maps_pinned_and_adopted)
 	uint64_t one[XLB_MAX_CPUS] = {1};
 	int fd;
 
+	cr_assert_eq(private_bpffs(), 0, "bpffs: %s", strerror(errno));
 	snprintf(path, sizeof(path), "/sys/fs/bpf/xlb-test-sync-%d", getpid());
 	open_pinned(path, &a);
 	cr_assert(!xlb_dp_adopted(a));

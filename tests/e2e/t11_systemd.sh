@@ -30,6 +30,9 @@ T=$(mktemp -d "/tmp/$ID.XXXXXX")
 ROOT=$T/root   # DESTDIR of the install under test
 SDR=/run/$ID   # the manager's XDG_RUNTIME_DIR: outside /tmp (PrivateTmp)
 NS=$ID-sd
+# systemd (PID 1) mounts bpffs at /sys/fs/bpf at boot; the manager below
+# does the same in its own mount namespace, so the pins live there: the
+# checks look at them from inside it (in_mgr), whatever the host has.
 PINS=/sys/fs/bpf/$ID
 # libxdp makes /sys/fs/bpf/xdp (its lock directory) when xlbd attaches on
 # the host's bpffs; remove it afterwards if this test made it.
@@ -56,6 +59,7 @@ cleanup() {
 		# A full stop if xlbd still runs: the hook unpins.
 		timeout 30 env XDG_RUNTIME_DIR="$SDR" systemctl --user \
 			stop xlbd.service >/dev/null 2>&1 || true
+		in_mgr rm -rf "$PINS" 2>/dev/null || true
 		cgroup_kill
 	fi
 	for d in "${CG_DIRS[@]}"; do
@@ -279,6 +283,8 @@ cat >"$SDR/manager.sh" <<EOF
 set -e
 mount --make-rprivate /
 $CG_MOUNT
+# What PID 1 mounts at boot, if the host has not.
+mountpoint -q /sys/fs/bpf || mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 # /run is a mount point on a systemd host; were it not, the sandbox
 # (MountAPIVFS=, implied by ProtectKernelTunables=) would put an empty
 # tmpfs there.
@@ -309,6 +315,17 @@ if ! wait_until 15 sctl show -P Version; then
 	lab_die "the service manager did not come up"
 fi
 
+# in_mgr CMD...: run CMD in the manager's mount namespace, where xlbd's
+# bpffs is.
+in_mgr() {
+	nsenter -t "$MGR_PID" -m -- "$@"
+}
+pinned() {
+	in_mgr test -e "$PINS/vips"
+}
+unpinned() {
+	in_mgr test ! -e "$PINS/vips"
+}
 xdp_on() {
 	ip -n "$NS" link show veth0 | grep -q 'prog/xdp'
 }
@@ -357,7 +374,7 @@ check_eq "state" "$(prop ActiveState)/$(prop SubState)" active/running
 PID=$(prop MainPID)
 check "lbctl reaches xlbd on the RuntimeDirectory socket" lbctl_sd ping
 check "the program is attached" xdp_on
-check "the maps are pinned" test -e "$PINS/vips"
+check "the maps are pinned" pinned
 check_eq "capability bounding set: CAP_NET_ADMIN and CAP_SYS_ADMIN" \
 	"$(awk '/^CapBnd/ { print $2 }' "/proc/$PID/status")" 0000000000201000
 check_eq "effective capabilities" \
@@ -403,6 +420,8 @@ check_eq "state" "$(prop ActiveState)" active
 check_eq "the hook saw a restart" "$(hook_said 'is restarting')" 1
 check_eq "and did not shut down" "$(hook_said 'stopping for good')" 0
 check "the new xlbd has both VIPs" has_vip 10.0.0.11:53/udp
+check_eq "it adopted the pinned data plane" \
+	"$(grep -c 'adopted the running data plane' "$SDR/xlbd.log")" 1
 
 echo "crash"
 PID=$(prop MainPID)
@@ -416,6 +435,8 @@ watch_xdp_stop
 check_eq "the program stayed attached throughout (gaps seen)" \
 	"$(wc -l <"$T/gaps")" 0
 check_eq "restarts counted" "$(prop NRestarts)" 1
+check_eq "the new xlbd adopted the pinned data plane" \
+	"$(grep -c 'adopted the running data plane' "$SDR/xlbd.log")" 2
 check_eq "no stop hook for a crash" \
 	"$(grep -c xlb-stop-hook "$SDR/xlbd.log" || true)" "$hooks"
 
@@ -427,7 +448,7 @@ check "the unit stops" wait_until 10 state_is inactive
 check_eq "the hook did not shut down again" \
 	"$(hook_said 'stopping for good')" 0
 check "the program is detached" xdp_off
-check "the pins are gone" test ! -e "$PINS/vips"
+check "the pins are gone" unpinned
 
 echo "stop"
 check "start again" sctl start xlbd.service
@@ -436,7 +457,7 @@ check "systemctl stop" sctl stop xlbd.service
 check_eq "state" "$(prop ActiveState)" inactive
 check_eq "the hook shut xlbd down" "$(hook_said 'has shut down')" 1
 check "the program is detached" xdp_off
-check "the pins are gone" test ! -e "$PINS/vips"
+check "the pins are gone" unpinned
 
 echo "stop hook, with a stand-in daemon"
 cat >"$SDR/fake-lbctl" <<EOF

@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "maps.h"
 #include "xlb.h"
+#include "../lib/bpffs.h"
 
 static struct xlb_dp *dp;
 static struct xlb_agent *agent;
@@ -738,6 +739,7 @@ Test(nat_adopt, restart_keeps_pool_modes_and_sessions, .init = no_setup,
 	struct sess s;
 	uint32_t rid;
 
+	cr_assert_eq(private_bpffs(), 0, "bpffs: %s", strerror(errno));
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/xlb-unit-%d", (int)getpid());
 	open_dp(pin);
 	cr_assert(!xlb_dp_adopted(dp));

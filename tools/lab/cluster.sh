@@ -249,7 +249,11 @@ cl_topology_up() {
 		lab_addr "n$i" eth0 "$(cl_node_addr6 "$i")/64"
 		lab_route "n$i" default via "$(cl_rt_addr4 "$i")"
 		lab_route "n$i" default via "$(cl_rt_addr6 "$i")"
-		lab_exec "n$i" sysctl -qw net.ipv4.conf.eth0.accept_local=1
+		# A node forwards what is not for a VIP, and bpf_fib_lookup
+		# finds no route at all where forwarding is off: set it here,
+		# never inherit it from the host (0 on a new machine).
+		lab_exec "n$i" sysctl -qw net.ipv4.conf.eth0.accept_local=1 \
+			net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	done
 
 	for ((i = 1; i <= LAB_NREALS; i++)); do
