@@ -53,6 +53,16 @@ else
 	tally format 0 1 1
 fi
 
+# The docs tell the truth about the tree: links, named docs, README's
+# layout (tools/check-docs.py).
+echo "== docs"
+if python3 tools/check-docs.py >"$BUILD/tests/docs.log" 2>&1; then
+	tally docs 1 0 0
+else
+	head -20 "$BUILD/tests/docs.log"
+	tally docs 0 1 1
+fi
+
 for t in "$BUILD"/tests/unit/test_*; do
 	criterion_suite "unit/$(basename "$t")" "$t" --jobs 2
 done

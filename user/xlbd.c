@@ -35,7 +35,7 @@
 #include "maps.h"
 #include "xlb.h"
 
-/* Exit codes (documented in docs/XLBD.md). */
+/* Exit codes (documented in xlbd(8), EXIT STATUS). */
 enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,
