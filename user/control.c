@@ -202,6 +202,8 @@ static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	int ret;
 
 	ret = ctl_get_service(req, "vip", &svc, err, errlen);
+	if (!ret)
+		ret = xlb_addr_check(&svc.ip, XLB_ROLE_VIP, err, errlen);
 	if (ret)
 		return ret;
 	ret = ctl_get_mode(req, &mode, err, errlen);
@@ -274,7 +276,15 @@ static int ctl_laddr_op(struct xlb_agent *agent, json_t *req,
 static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 			 char *err, size_t errlen)
 {
-	return ctl_laddr_op(agent, req, xlb_laddr_add, err, errlen);
+	struct xlb_ip ip;
+	int ret;
+
+	ret = ctl_get_ip(req, "address", &ip, err, errlen);
+	if (!ret)
+		ret = xlb_addr_check(&ip, XLB_ROLE_LADDR, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_laddr_add(agent, &ip, err, errlen);
 }
 
 static int ctl_laddr_del(struct xlb_agent *agent, json_t *req, json_t *reply,
@@ -358,6 +368,8 @@ static int ctl_real_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	int ret;
 
 	ret = ctl_real_parse(req, &svc, &real, err, errlen);
+	if (!ret)
+		ret = xlb_real_check(&real, &svc.ip, err, errlen);
 	if (ret)
 		return ret;
 	ret = ctl_get_uint(req, "weight", XLB_DEFAULT_WEIGHT, 0, XLB_MAX_WEIGHT,

@@ -155,11 +155,18 @@ static const struct ok_case ok_cases[] = {
 	 {"real", "del", "--", VIP4, "10.1.0.2"},
 	 "{\"cmd\":\"real.del\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\"}"},
 	{"decap attach generic",
-	 {"decap", "attach", "eth0", "--generic"},
-	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth0\",\"generic\":true}"},
-	{"decap attach native",
-	 {"decap", "attach", "veth-r1"},
-	 "{\"cmd\":\"decap.attach\",\"ifname\":\"veth-r1\"}"},
+	 {"decap", "attach", "eth0", "--from", "172.16.0.0/16", "--generic"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth0\",\"from\":"
+	 "[\"172.16.0.0/16\"],\"generic\":true}"},
+	{"decap attach native, IPv4 and IPv6 sources",
+	 {"decap", "attach", "veth-r1", "--from", "172.16.0.0/16",
+	  "fc00:2::/96", "10.9.9.9"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"veth-r1\",\"from\":"
+	 "[\"172.16.0.0/16\",\"fc00:2::/96\",\"10.9.9.9\"]}"},
+	{"decap attach --from any, the interface after the option",
+	 {"decap", "attach", "--generic", "--from", "any", "--", "eth1"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth1\",\"from\":"
+	 "[\"any\"],\"generic\":true}"},
 	{"decap detach",
 	 {"decap", "detach", "eth0"},
 	 "{\"cmd\":\"decap.detach\",\"ifname\":\"eth0\"}"},
@@ -270,6 +277,27 @@ static const struct bad_case bad_cases[] = {
 	{"decap without interface",
 	 {"decap", "attach"},
 	 {"missing argument IFNAME"}},
+	{"decap attach without --from",
+	 {"decap", "attach", "eth0"},
+	 {"missing option --from PREFIX..."}},
+	{"decap attach --from without a prefix",
+	 {"decap", "attach", "eth0", "--from", "--generic"},
+	 {"--from", "needs a value"}},
+	{"decap attach --from a bad prefix",
+	 {"decap", "attach", "eth0", "--from", "172.16.0.0/16", "172.16.0/33"},
+	 {"--from", "bad prefix '172.16.0/33'"}},
+	{"decap attach --from with host bits",
+	 {"decap", "attach", "eth0", "--from", "172.16.1.0/16"},
+	 {"--from", "'172.16.1.0/16' has host bits set"}},
+	{"decap attach --from any with prefixes",
+	 {"decap", "attach", "eth0", "--from", "any", "fc00:2::/96"},
+	 {"--from any", "alone"}},
+	{"decap attach --from=PREFIX",
+	 {"decap", "attach", "eth0", "--from=10.0.0.0/8"},
+	 {"--from", "separate words"}},
+	{"decap attach: the interface after --from is a prefix",
+	 {"decap", "attach", "--from", "10.0.0.0/8", "eth0"},
+	 {"missing argument IFNAME", "put IFNAME before it"}},
 	{"interface name too long",
 	 {"decap", "detach", "averyveryverylongname"},
 	 {"interface name", "averyveryverylongname"}},
@@ -648,8 +676,9 @@ Test(list, one_line_per_command)
 	cr_expect(strstr(text, "\nstats\t\t--rate --watch=[SECONDS] "
 			       "--count=N\n"),
 		  "%s", text);
-	cr_expect(strstr(text, "\ndecap attach\tIFNAME\t--generic\n"), "%s",
-		  text);
+	cr_expect(strstr(text, "\ndecap attach\tIFNAME\t--from=PREFIX... "
+			       "--generic\n"),
+		  "%s", text);
 	/* The global options come last, without words or arguments. */
 	cr_expect(strstr(text, "\n\t\t--socket=PATH --json --help --version "
 			       "--commands\n"),
