@@ -2,8 +2,9 @@
 /*
  * XLB decap: runs on a real. Strips the outer IPv4/IPv6 header of tunnel
  * packets (IPIP, IPv6-in-IPv4, IPv4-in-IPv6, IP6IP6) addressed to one of
- * this host's addresses and passes the inner packet to the stack, where
- * the VIP on lo accepts it. Hosts need no IPIP driver.
+ * this host's addresses and sent from one of the allowed sources (the
+ * balancers), and passes the inner packet to the stack, where the VIP on
+ * lo accepts it. Hosts need no IPIP driver.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -24,6 +25,15 @@ struct {
 	__type(value, __u32);
 } decap_addrs SEC(".maps");
 
+/* Outer sources we accept: the balancers' tunnel_source prefixes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XLB_DECAP_MAX_SOURCES);
+	__type(key, struct xlb_decap_src_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} decap_sources SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_DECAP_MAX);
@@ -31,8 +41,12 @@ struct {
 	__type(value, __u64);
 } decap_stats SEC(".maps");
 
-/* Outer header: its length and the inner ethertype, or a reason. */
+/*
+ * Outer header: its length and the inner ethertype, or a reason; its
+ * source and destination addresses in src and dst.
+ */
 static __always_inline int parse_outer(struct cursor *c, int l3,
+				       struct xlb_vip_addr_key *src,
 				       struct xlb_vip_addr_key *dst,
 				       __u16 *inner)
 {
@@ -54,6 +68,8 @@ static __always_inline int parse_outer(struct cursor *c, int l3,
 			return -XLB_DECAP_PASS_NOT_TUNNEL;
 		hlen = iph->ihl * 4;
 		proto = iph->protocol;
+		src->addr.addr[0] = iph->saddr;
+		src->family = XLB_AF_INET;
 		dst->addr.addr[0] = iph->daddr;
 		dst->family = XLB_AF_INET;
 	} else if (l3 == ETH_P_IPV6) {
@@ -64,6 +80,8 @@ static __always_inline int parse_outer(struct cursor *c, int l3,
 			return -XLB_DECAP_PASS_NOT_TUNNEL;
 		hlen = sizeof(*ip6h);
 		proto = ip6h->nexthdr;
+		__builtin_memcpy(&src->addr, &ip6h->saddr, sizeof(src->addr));
+		src->family = XLB_AF_INET6;
 		__builtin_memcpy(&dst->addr, &ip6h->daddr, sizeof(dst->addr));
 		dst->family = XLB_AF_INET6;
 	} else {
@@ -73,12 +91,29 @@ static __always_inline int parse_outer(struct cursor *c, int l3,
 	return hlen;
 }
 
+/*
+ * Is src, the outer source of a tunnel packet, in one of the allowed
+ * prefixes? The one place that decides, whatever the kind of tunnel: a
+ * packet from anywhere else would hand the stack an inner packet with
+ * whatever source its sender chose.
+ */
+static __always_inline bool
+decap_source_allowed(const struct xlb_vip_addr_key *src)
+{
+	struct xlb_decap_src_key key = {};
+
+	key.family = src->family;
+	key.prefixlen = 8 + (src->family == XLB_AF_INET ? 32 : 128);
+	__builtin_memcpy(key.addr, &src->addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&decap_sources, &key) != NULL;
+}
+
 static __always_inline __u32 decap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = {.start = data, .pos = data, .end = data_end};
-	struct xlb_vip_addr_key dst = {};
+	struct xlb_vip_addr_key src = {}, dst = {};
 	struct xlb_pkt p = {};
 	__be16 *type;
 	__u16 inner;
@@ -87,11 +122,13 @@ static __always_inline __u32 decap(struct xdp_md *ctx)
 	l3 = parse_eth(&c, &p);
 	if (l3 < 0)
 		return XLB_DECAP_DROP_TRUNCATED;
-	hlen = parse_outer(&c, l3, &dst, &inner);
+	hlen = parse_outer(&c, l3, &src, &dst, &inner);
 	if (hlen < 0)
 		return -hlen;
 	if (!bpf_map_lookup_elem(&decap_addrs, &dst))
 		return XLB_DECAP_PASS_NOT_LOCAL;
+	if (!decap_source_allowed(&src))
+		return XLB_DECAP_DROP_SOURCE;
 	if (hlen > 60 || c.pos + hlen + sizeof(struct iphdr) > c.end)
 		return XLB_DECAP_DROP_TRUNCATED;
 

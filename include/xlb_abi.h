@@ -302,12 +302,13 @@ enum xlb_sync_stat {
 };
 
 /* The decap program's counters: decap_stats[reason], per CPU. */
-#define XLB_DECAP_REASONS(X)                        \
-	X(DECAP_OK, "decapsulated")                 \
-	X(DECAP_PASS_NOT_TUNNEL, "pass_not_tunnel") \
-	X(DECAP_PASS_NOT_LOCAL, "pass_not_local")   \
-	X(DECAP_DROP_TRUNCATED, "drop_truncated")   \
-	X(DECAP_DROP_BAD_HEADER, "drop_bad_header") \
+#define XLB_DECAP_REASONS(X)                            \
+	X(DECAP_OK, "decapsulated")                     \
+	X(DECAP_PASS_NOT_TUNNEL, "pass_not_tunnel")     \
+	X(DECAP_PASS_NOT_LOCAL, "pass_not_local")       \
+	X(DECAP_DROP_TRUNCATED, "drop_truncated")       \
+	X(DECAP_DROP_BAD_HEADER, "drop_bad_header")     \
+	X(DECAP_DROP_SOURCE, "drop_source_not_allowed") \
 	X(DECAP_DROP_INTERNAL, "drop_internal")
 
 enum xlb_decap_reason {
@@ -320,11 +321,27 @@ enum xlb_decap_reason {
 
 #define XLB_DECAP_MAX_ADDRS 256
 
+/*
+ * decap_sources, an LPM trie: the prefixes the outer source of a tunnel
+ * must be in (lbctl decap attach --from; the balancers' tunnel_source).
+ * The family byte is part of the matched bits, so an IPv4 prefix never
+ * matches an IPv6 source: prefixlen is 8 + the prefix length.
+ */
+struct xlb_decap_src_key {
+	__u32 prefixlen;
+	__u8 family;   /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 addr[16]; /* IPv4 in the first 4 bytes */
+	__u8 pad[3];
+};
+
+#define XLB_DECAP_MAX_SOURCES 64
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
 _Static_assert(sizeof(struct xlb_vip_meta) == 8, "xlb_vip_meta");
 _Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
+_Static_assert(sizeof(struct xlb_decap_src_key) == 24, "xlb_decap_src_key");
 _Static_assert(sizeof(struct xlb_real) == 32, "xlb_real");
 _Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");

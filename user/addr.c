@@ -316,3 +316,88 @@ int xlb_fwd_mode_parse(const char *s, enum xlb_fwd_mode *mode)
 		return -EINVAL;
 	return 0;
 }
+
+/* Whether any bit after the first plen bits of the address is set. */
+bool xlb_prefix_has_host_bits(const struct xlb_ip *ip, int plen)
+{
+	const uint8_t *b = (const uint8_t *)ip->a.addr;
+	int bits = ip->family == AF_INET ? 32 : 128, i;
+
+	for (i = plen < 0 ? 0 : plen; i < bits; i++)
+		if (b[i / 8] & (0x80 >> (i % 8)))
+			return true;
+	return false;
+}
+
+/*
+ * What kind of address ip is when it cannot carry a balanced flow to or
+ * from this node, or NULL for an ordinary unicast address.
+ */
+static const char *ip_special_kind(const struct xlb_ip *ip)
+{
+	static const struct xlb_addr zero;
+	const uint8_t *b = (const uint8_t *)ip->a.addr;
+
+	if (ip->family == AF_INET) {
+		if (!ip->a.addr[0])
+			return "unspecified address";
+		if (b[0] == 127)
+			return "loopback address";
+		if ((b[0] & 0xf0) == 0xe0)
+			return "multicast address";
+		if (ip->a.addr[0] == 0xffffffff)
+			return "broadcast address";
+		return NULL;
+	}
+	if (!memcmp(&ip->a, &zero, sizeof(zero)))
+		return "unspecified address";
+	if (!memcmp(b, &in6addr_loopback, sizeof(in6addr_loopback)))
+		return "loopback address";
+	if (b[0] == 0xff)
+		return "multicast address";
+	return NULL;
+}
+
+static const char *const role_names[] = {
+	[XLB_ROLE_VIP] = "a VIP",
+	[XLB_ROLE_REAL] = "a real",
+	[XLB_ROLE_LADDR] = "a local address",
+};
+
+int xlb_addr_check(const struct xlb_ip *ip, enum xlb_addr_role role, char *err,
+		   size_t errlen)
+{
+	char s[XLB_IP_STRLEN];
+	const char *kind;
+
+	if (ip->family != AF_INET && ip->family != AF_INET6)
+		kind = "no address family";
+	else
+		kind = ip_special_kind(ip);
+	if (!kind)
+		return 0;
+	if (errlen)
+		snprintf(err, errlen, "%s cannot be %s (%s)",
+			 xlb_ip_str(ip, s, sizeof(s)), role_names[role], kind);
+	return -EINVAL;
+}
+
+int xlb_real_check(const struct xlb_ip *real, const struct xlb_ip *vip,
+		   char *err, size_t errlen)
+{
+	char s[XLB_IP_STRLEN];
+	int ret;
+
+	ret = xlb_addr_check(real, XLB_ROLE_REAL, err, errlen);
+	if (ret)
+		return ret;
+	if (vip && xlb_ip_equal(real, vip)) {
+		if (errlen)
+			snprintf(err, errlen,
+				 "%s cannot be a real (it is the VIP's own "
+				 "address)",
+				 xlb_ip_str(real, s, sizeof(s)));
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -424,18 +424,6 @@ static bool ip_is_usable(const struct xlb_ip *ip)
 	return b[0] != 0xff;
 }
 
-/* Whether any bit after the first plen bits of the address is set. */
-static bool prefix_has_host_bits(const struct xlb_ip *ip, int plen)
-{
-	const uint8_t *b = (const uint8_t *)ip->a.addr;
-	int bits = ip->family == AF_INET ? 32 : 128, i;
-
-	for (i = plen; i < bits; i++)
-		if (b[i / 8] & (0x80 >> (i % 8)))
-			return true;
-	return false;
-}
-
 /*
  * Check an interface name the way the kernel does (dev_valid_name): not
  * empty, shorter than IFNAMSIZ, not "." or "..", no '/', ':' or space.
@@ -624,7 +612,7 @@ static int parse_tun_prefix(struct cfg_ctx *c, const char *key,
 			    "tunnel_source.%s: prefix length %d is shorter "
 			    "than %d",
 			    key, len, min);
-	if (prefix_has_host_bits(&p, len))
+	if (xlb_prefix_has_host_bits(&p, len))
 		return fail(c, val,
 			    "tunnel_source.%s: '" CFG_QUOTE
 			    "' has host bits set",
@@ -697,6 +685,7 @@ static int parse_gw_mac(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 static int parse_real_ip(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			 struct xlb_ip *ip)
 {
+	char msg[XLB_ERR_LEN];
 	const char *s = NULL;
 	int ret;
 
@@ -706,11 +695,9 @@ static int parse_real_ip(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	if (xlb_ip_parse(s, ip))
 		return fail(c, val, "%s: invalid IP address '" CFG_QUOTE "'",
 			    key, s);
-	if (!ip_is_usable(ip))
-		return fail(c, val,
-			    "%s: %s cannot be a real (unspecified, multicast "
-			    "or broadcast)",
-			    key, s);
+	if (xlb_real_check(ip, c->vip ? &c->vip->svc.ip : NULL, msg,
+			   sizeof(msg)))
+		return fail(c, val, "%s: %s", key, msg);
 	return 0;
 }
 
@@ -1226,6 +1213,7 @@ static int parse_vip_service(struct cfg_ctx *c, const char *key,
 			     yaml_node_t *val, void *obj)
 {
 	struct xlb_vip_spec *vip = obj;
+	char msg[XLB_ERR_LEN];
 	const char *s = NULL;
 	int ret;
 
@@ -1244,11 +1232,8 @@ static int parse_vip_service(struct cfg_ctx *c, const char *key,
 			    "' (expected ADDR[:PORT]/tcp|udp, IPv6 in "
 			    "brackets)",
 			    key, s);
-	if (!ip_is_usable(&vip->svc.ip))
-		return fail(c, val,
-			    "%s: %s cannot be a VIP (unspecified, multicast "
-			    "or broadcast address)",
-			    key, s);
+	if (xlb_addr_check(&vip->svc.ip, XLB_ROLE_VIP, msg, sizeof(msg)))
+		return fail(c, val, "%s: %s", key, msg);
 	return 0;
 }
 
@@ -1623,7 +1608,7 @@ static size_t laddrs_of(const struct xlb_nat_config *nat, int family)
 static int parse_addr_list(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			   struct xlb_ip *out, size_t *n_out, size_t *lines)
 {
-	char buf[XLB_IP_STRLEN];
+	char buf[XLB_IP_STRLEN], msg[XLB_ERR_LEN];
 	struct xlb_ip ip;
 	const char *s = NULL;
 	size_t i, j, n, fam;
@@ -1647,11 +1632,8 @@ static int parse_addr_list(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			return fail(c, item,
 				    "%s: invalid IP address '" CFG_QUOTE "'",
 				    key, s);
-		if (!ip_is_usable(&ip))
-			return fail(c, item,
-				    "%s: %s cannot be a local address "
-				    "(unspecified, multicast or broadcast)",
-				    key, s);
+		if (xlb_addr_check(&ip, XLB_ROLE_LADDR, msg, sizeof(msg)))
+			return fail(c, item, "%s: %s", key, msg);
 		fam = 0;
 		for (j = 0; j < *n_out; j++) {
 			if (xlb_ip_equal(&out[j], &ip))

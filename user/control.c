@@ -4,8 +4,19 @@
  * buffer that holds at most one request line and an output buffer that
  * holds at most one reply: a client's next request is not read while its
  * previous reply is still being written, so memory per client is bounded
- * and replies come back in order. Every socket is non-blocking and driven
- * by the daemon's epoll loop; nothing here blocks or logs.
+ * and replies come back in order. Every socket is non-blocking; nothing
+ * here blocks or logs.
+ *
+ * A client must make progress: send a whole request, or take its reply,
+ * within XLB_CTL_TIMEOUT_MS, or it is closed (one timerfd, armed for the
+ * earliest deadline). When every slot is taken, a newcomer closes the
+ * oldest client that is waiting for a request instead of being refused,
+ * so idle connections cannot lock root's lbctl (or the unit's stop hook)
+ * out. Closing another client from inside a handler is only safe if its
+ * pending event is not run afterwards: the socket, the timer and the
+ * clients live in an epoll set of our own, registered as one event in
+ * the daemon's loop, whose batches we run ourselves and after which the
+ * clients closed meanwhile are freed.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
@@ -18,7 +29,9 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -26,6 +39,7 @@
 #include "xlb.h"
 
 #define CTL_BACKLOG 16
+#define CTL_BATCH   32 /* events run per wake-up of the daemon's loop */
 
 #define ctl_container_of(ptr, type, member) \
 	((type *)((char *)(ptr)-offsetof(type, member)))
@@ -34,10 +48,11 @@ struct ctl_client {
 	struct xlb_event ev; /* fd and handler, registered in epfd */
 	struct xlb_control *ctl;
 	struct ctl_client *prev, *next;
-	uint32_t events; /* the EPOLL* bits currently asked for */
-	bool eof;	 /* the peer will send nothing more */
-	bool closing;	 /* close once the pending reply is written */
-	char *out;	 /* pending reply, NULL if none */
+	uint32_t events;   /* the EPOLL* bits currently asked for */
+	uint64_t deadline; /* ms, CLOCK_MONOTONIC: closed without progress */
+	bool eof;	   /* the peer will send nothing more */
+	bool closing;	   /* close once the pending reply is written */
+	char *out;	   /* pending reply, NULL if none */
 	size_t out_len, out_off;
 	size_t in_len;
 	/* One line of at most XLB_CTL_MAX_REQUEST bytes and its '\n'. */
@@ -45,11 +60,16 @@ struct ctl_client {
 };
 
 struct xlb_control {
-	struct xlb_event ev; /* the listening socket */
+	struct xlb_event ev;	/* the listening socket, in epfd */
+	struct xlb_event timer; /* the earliest client deadline, in epfd */
+	struct xlb_event outer; /* epfd itself, in the daemon's loop_epfd */
 	struct xlb_agent *agent;
-	int epfd;
-	struct ctl_client *clients;
+	int epfd;	/* our own set: the socket, the timer, the clients */
+	int loop_epfd;	/* the daemon's */
+	uint64_t armed; /* the timer's deadline in ms; 0: disarmed */
+	struct ctl_client *clients; /* the newest first */
 	size_t n_clients;
+	struct ctl_client *dead; /* closed during a batch, freed after it */
 	int spare_fd; /* given up to accept-and-close when out of fds */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -202,6 +222,8 @@ static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	int ret;
 
 	ret = ctl_get_service(req, "vip", &svc, err, errlen);
+	if (!ret)
+		ret = xlb_addr_check(&svc.ip, XLB_ROLE_VIP, err, errlen);
 	if (ret)
 		return ret;
 	ret = ctl_get_mode(req, &mode, err, errlen);
@@ -274,7 +296,15 @@ static int ctl_laddr_op(struct xlb_agent *agent, json_t *req,
 static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 			 char *err, size_t errlen)
 {
-	return ctl_laddr_op(agent, req, xlb_laddr_add, err, errlen);
+	struct xlb_ip ip;
+	int ret;
+
+	ret = ctl_get_ip(req, "address", &ip, err, errlen);
+	if (!ret)
+		ret = xlb_addr_check(&ip, XLB_ROLE_LADDR, err, errlen);
+	if (ret)
+		return ret;
+	return xlb_laddr_add(agent, &ip, err, errlen);
 }
 
 static int ctl_laddr_del(struct xlb_agent *agent, json_t *req, json_t *reply,
@@ -358,6 +388,8 @@ static int ctl_real_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	int ret;
 
 	ret = ctl_real_parse(req, &svc, &real, err, errlen);
+	if (!ret)
+		ret = xlb_real_check(&real, &svc.ip, err, errlen);
 	if (ret)
 		return ret;
 	ret = ctl_get_uint(req, "weight", XLB_DEFAULT_WEIGHT, 0, XLB_MAX_WEIGHT,
@@ -704,7 +736,44 @@ json_t *xlb_control_dispatch(struct xlb_agent *agent, json_t *req)
 
 /* ---- Clients ----------------------------------------------------------- */
 
-/* Unregister, close and free a client. */
+/* Milliseconds of CLOCK_MONOTONIC. */
+static uint64_t ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Arm the timer for at (ms), or disarm it for 0. */
+static void ctl_timer_set(struct xlb_control *ctl, uint64_t at)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = (time_t)(at / 1000),
+		.it_value.tv_nsec = (long)(at % 1000) * 1000000,
+	};
+
+	if (!timerfd_settime(ctl->timer.fd, TFD_TIMER_ABSTIME, &its, NULL))
+		ctl->armed = at;
+}
+
+/* c made progress: it has XLB_CTL_TIMEOUT_MS for the next step. */
+static void ctl_client_touch(struct ctl_client *c)
+{
+	struct xlb_control *ctl = c->ctl;
+
+	c->deadline = ctl_now_ms() + XLB_CTL_TIMEOUT_MS;
+	/* A later deadline is found when the timer fires for an earlier
+	 * one; only an earlier one needs the timer now. */
+	if (!ctl->armed || c->deadline < ctl->armed)
+		ctl_timer_set(ctl, c->deadline);
+}
+
+/*
+ * Unregister and close a client and take it off the list. Its memory
+ * waits for the end of the batch (ctl_reap), where no event of this
+ * batch can point at it any more.
+ */
 static void ctl_client_free(struct ctl_client *c)
 {
 	struct xlb_control *ctl = c->ctl;
@@ -718,8 +787,41 @@ static void ctl_client_free(struct ctl_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	ctl->n_clients--;
-	free(c->out);
-	free(c);
+	c->ev.fd = -1;
+	c->ev.handler = NULL;
+	c->prev = NULL;
+	c->next = ctl->dead;
+	ctl->dead = c;
+}
+
+/* Free the clients closed during the batch. */
+static void ctl_reap(struct xlb_control *ctl)
+{
+	struct ctl_client *c;
+
+	while (ctl->dead) {
+		c = ctl->dead;
+		ctl->dead = c->next;
+		free(c->out);
+		free(c);
+	}
+}
+
+/* Close c, telling it why first if it waits for nothing else. */
+static void ctl_client_drop(struct ctl_client *c, const char *why)
+{
+	char msg[128];
+	ssize_t n;
+	int len;
+
+	if (!c->out) {
+		len = snprintf(msg, sizeof(msg),
+			       "{\"ok\":false,\"error\":\"%s\"}\n", why);
+		n = send(c->ev.fd, msg, (size_t)len,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)n;
+	}
+	ctl_client_free(c);
 }
 
 /* Serialise reply as one line into c's output buffer; consumes reply. */
@@ -761,6 +863,7 @@ static int ctl_client_flush(struct ctl_client *c)
 			return -errno;
 		}
 		c->out_off += n;
+		ctl_client_touch(c);
 	}
 	free(c->out);
 	c->out = NULL;
@@ -784,6 +887,7 @@ static int ctl_client_request(struct ctl_client *c, size_t len)
 	}
 	c->in_len -= len + 1;
 	memmove(c->in, c->in + len + 1, c->in_len);
+	ctl_client_touch(c);
 	return ctl_client_queue(c, reply);
 }
 
@@ -844,15 +948,15 @@ out_free:
 	return -1;
 }
 
-/* epoll handler of a client: read what is there, then make progress. */
-static void ctl_client_handler(struct xlb_event *ev, uint32_t events)
+/* Read what is there, then make progress. Returns -1 when c was closed. */
+static int ctl_client_step(struct ctl_client *c, uint32_t events)
 {
-	struct ctl_client *c = ctl_container_of(ev, struct ctl_client, ev);
 	ssize_t n;
 
 	if (!c->out && !c->eof && c->in_len < sizeof(c->in) &&
 	    (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-		n = read(ev->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		n = read(c->ev.fd, c->in + c->in_len,
+			 sizeof(c->in) - c->in_len);
 		if (n > 0) {
 			c->in_len += n;
 		} else if (n == 0) {
@@ -860,10 +964,64 @@ static void ctl_client_handler(struct xlb_event *ev, uint32_t events)
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			   errno != EINTR) {
 			ctl_client_free(c);
-			return;
+			return -1;
 		}
 	}
-	ctl_client_run(c);
+	return ctl_client_run(c);
+}
+
+/* epoll handler of a client. */
+static void ctl_client_handler(struct xlb_event *ev, uint32_t events)
+{
+	ctl_client_step(ctl_container_of(ev, struct ctl_client, ev), events);
+}
+
+/*
+ * The timer fired: close every client past its deadline - after one last
+ * look at its socket, so that a request that came in while the daemon
+ * was busy is still answered - and arm for the next deadline.
+ */
+static void ctl_timer_handler(struct xlb_event *ev, uint32_t events)
+{
+	struct xlb_control *ctl =
+		ctl_container_of(ev, struct xlb_control, timer);
+	struct ctl_client *c, *next;
+	uint64_t now = ctl_now_ms(), ticks, first = 0;
+	char why[64];
+	ssize_t n;
+
+	snprintf(why, sizeof(why), "no whole request within %d s",
+		 XLB_CTL_TIMEOUT_MS / 1000);
+	n = read(ev->fd, &ticks, sizeof(ticks));
+	(void)n;
+	ctl->armed = 0;
+	for (c = ctl->clients; c; c = next) {
+		next = c->next;
+		if (c->deadline > now)
+			continue;
+		if (ctl_client_step(c, EPOLLIN))
+			continue;
+		if (c->deadline <= now)
+			ctl_client_drop(c, why);
+	}
+	for (c = ctl->clients; c; c = c->next)
+		if (!first || c->deadline < first)
+			first = c->deadline;
+	ctl_timer_set(ctl, first);
+}
+
+/*
+ * The client to close for a newcomer when every slot is taken: the
+ * oldest that waits for a request (one being answered keeps its slot).
+ */
+static struct ctl_client *ctl_idle_victim(struct xlb_control *ctl)
+{
+	struct ctl_client *c, *victim = NULL;
+
+	for (c = ctl->clients; c; c = c->next)
+		if (!c->out)
+			victim = c;
+	return victim;
 }
 
 /* Tell a client over the limit why it is refused, without waiting. */
@@ -901,6 +1059,10 @@ static int ctl_client_add(struct xlb_control *ctl, int fd)
 		c->next->prev = c;
 	ctl->clients = c;
 	ctl->n_clients++;
+	ctl_client_touch(c);
+	/* lbctl sends its request right after connecting: it is often
+	 * there already, and answering it now keeps the slot short-lived. */
+	ctl_client_step(c, EPOLLIN);
 	return 0;
 }
 
@@ -932,12 +1094,39 @@ static void ctl_listen_handler(struct xlb_event *ev, uint32_t events)
 			return;
 		}
 		if (ctl->n_clients >= XLB_CTL_MAX_CLIENTS) {
-			ctl_refuse(fd);
-			continue;
+			struct ctl_client *victim = ctl_idle_victim(ctl);
+
+			if (!victim) {
+				ctl_refuse(fd);
+				continue;
+			}
+			ctl_client_drop(victim, "too many clients");
 		}
 		if (ctl_client_add(ctl, fd))
 			close(fd);
 	}
+}
+
+/*
+ * Our epoll set is ready: run a batch of its events, then free the
+ * clients closed meanwhile. What is left wakes the daemon's loop again.
+ */
+static void ctl_outer_handler(struct xlb_event *ev, uint32_t events)
+{
+	struct xlb_control *ctl =
+		ctl_container_of(ev, struct xlb_control, outer);
+	struct epoll_event evs[CTL_BATCH];
+	struct xlb_event *e;
+	int i, n;
+
+	n = epoll_wait(ctl->epfd, evs, CTL_BATCH, 0);
+	for (i = 0; i < n; i++) {
+		e = evs[i].data.ptr;
+		/* A client closed earlier in this batch has no handler. */
+		if (e->handler)
+			e->handler(e, evs[i].events);
+	}
+	ctl_reap(ctl);
 }
 
 /* ---- The listening socket ---------------------------------------------- */
@@ -996,6 +1185,46 @@ static int ctl_remove_stale(const struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Our own epoll set with its timer, registered in the daemon's loop. */
+static int ctl_sets_open(struct xlb_control *ctl, int loop_epfd)
+{
+	int ret;
+
+	ctl->loop_epfd = loop_epfd;
+	ctl->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ctl->epfd < 0)
+		return -errno;
+	ctl->timer.fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctl->timer.fd < 0) {
+		ret = -errno;
+		goto out_epfd;
+	}
+	ctl->timer.handler = ctl_timer_handler;
+	ret = xlb_loop_add(ctl->epfd, &ctl->timer, EPOLLIN);
+	if (ret)
+		goto out_timer;
+	ctl->outer.fd = ctl->epfd;
+	ctl->outer.handler = ctl_outer_handler;
+	ret = xlb_loop_add(loop_epfd, &ctl->outer, EPOLLIN);
+	if (ret)
+		goto out_timer;
+	return 0;
+
+out_timer:
+	close(ctl->timer.fd);
+out_epfd:
+	close(ctl->epfd);
+	return ret;
+}
+
+static void ctl_sets_close(struct xlb_control *ctl)
+{
+	xlb_loop_del(ctl->loop_epfd, &ctl->outer);
+	close(ctl->timer.fd);
+	close(ctl->epfd);
+}
+
 int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
 		     struct xlb_control **out)
 {
@@ -1021,14 +1250,16 @@ int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
 	if (!ctl)
 		return -ENOMEM;
 	ctl->agent = agent;
-	ctl->epfd = epfd;
 	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	memcpy(ctl->path, path, strlen(path) + 1);
+	ret = ctl_sets_open(ctl, epfd);
+	if (ret)
+		goto out_free;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
-		goto out_free;
+		goto out_sets;
 	}
 	/* Created 0600 from the start: no moment where others may connect. */
 	old_mask = umask(0177);
@@ -1044,7 +1275,7 @@ int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
 	}
 	ctl->ev.fd = fd;
 	ctl->ev.handler = ctl_listen_handler;
-	ret = xlb_loop_add(epfd, &ctl->ev, EPOLLIN);
+	ret = xlb_loop_add(ctl->epfd, &ctl->ev, EPOLLIN);
 	if (ret)
 		goto out_unlink;
 	*out = ctl;
@@ -1054,6 +1285,8 @@ out_unlink:
 	unlink(path);
 out_close:
 	close(fd);
+out_sets:
+	ctl_sets_close(ctl);
 out_free:
 	if (ctl->spare_fd >= 0)
 		close(ctl->spare_fd);
@@ -1067,8 +1300,10 @@ void xlb_control_close(struct xlb_control *ctl)
 		return;
 	while (ctl->clients)
 		ctl_client_free(ctl->clients);
+	ctl_reap(ctl);
 	xlb_loop_del(ctl->epfd, &ctl->ev);
 	close(ctl->ev.fd);
+	ctl_sets_close(ctl);
 	if (ctl->spare_fd >= 0)
 		close(ctl->spare_fd);
 	unlink(ctl->path);

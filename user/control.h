@@ -11,8 +11,14 @@
 
 #include "agent.h"
 
-/* Connections served at once; one more is told so and closed. */
+/*
+ * Connections served at once. A newcomer beyond them closes the oldest
+ * connection that waits for a request; when every one is being answered,
+ * the newcomer is told "too many clients" and closed.
+ */
 #define XLB_CTL_MAX_CLIENTS 64
+/* A client must send a whole request (or take its reply) within this. */
+#define XLB_CTL_TIMEOUT_MS 3000
 
 struct xlb_control;
 
@@ -21,7 +27,9 @@ struct xlb_control;
  * missing, a stale socket is replaced, the socket gets mode 0600), listen
  * on it and register it in the epoll set epfd through xlb_loop_add().
  * -EADDRINUSE if another daemon answers on path, -EEXIST if path is not a
- * socket, -ENAMETOOLONG if it does not fit sun_path.
+ * socket, -ENAMETOOLONG if it does not fit sun_path. The socket, a timer
+ * and the clients live in an epoll set of the server's own, which is the
+ * one event registered in epfd.
  */
 int xlb_control_open(const char *path, struct xlb_agent *agent, int epfd,
 		     struct xlb_control **out);

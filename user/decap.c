@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The real-side decap program: load it, tell it the host's addresses
- * (tunnel packets to other addresses are left alone), attach it with
- * libxdp; and detach it again. The attachment outlives the command.
+ * (tunnel packets to other addresses are left alone) and the sources it
+ * accepts tunnels from (others are dropped), attach it with libxdp; and
+ * detach it again. The attachment outlives the command.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -59,6 +60,56 @@ static int fill_addrs(int map_fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* The allowed sources: one LPM trie entry per prefix. */
+static int fill_sources(int map_fd, const struct xlb_decap_source *src,
+			size_t n, char *err, size_t errlen)
+{
+	char ip[XLB_IP_STRLEN];
+	uint32_t one = 1;
+	size_t i;
+
+	if (!n)
+		return xlb_errf(err, errlen, -EINVAL,
+				"no source to accept tunnels from (give the "
+				"balancers' tunnel_source prefixes)");
+	if (n > XLB_DECAP_MAX_SOURCES)
+		return xlb_errf(err, errlen, -E2BIG, "%zu sources: at most %d",
+				n, XLB_DECAP_MAX_SOURCES);
+	for (i = 0; i < n; i++) {
+		struct xlb_decap_src_key key = {};
+		int max = src[i].net.family == AF_INET ? 32 : 128;
+
+		if ((src[i].net.family != AF_INET &&
+		     src[i].net.family != AF_INET6) ||
+		    src[i].plen < 0 || src[i].plen > max)
+			return xlb_errf(err, errlen, -EINVAL,
+					"bad source prefix %s/%d",
+					xlb_ip_str(&src[i].net, ip, sizeof(ip)),
+					src[i].plen);
+		key.prefixlen = 8 + src[i].plen;
+		key.family = src[i].net.family;
+		memcpy(key.addr, &src[i].net.a, sizeof(key.addr));
+		if (bpf_map_update_elem(map_fd, &key, &one, BPF_ANY))
+			return xlb_errf(err, errlen, -errno,
+					"adding source %s/%d: %s",
+					xlb_ip_str(&src[i].net, ip, sizeof(ip)),
+					src[i].plen, strerror(errno));
+	}
+	return 0;
+}
+
+int xlb_decap_fill(struct decap_bpf *skel, const struct xlb_decap_source *src,
+		   size_t n, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = fill_sources(bpf_map__fd(skel->maps.decap_sources), src, n, err,
+			   errlen);
+	if (ret)
+		return ret;
+	return fill_addrs(bpf_map__fd(skel->maps.decap_addrs), err, errlen);
+}
+
 /* Detach whatever libxdp finds on ifindex if it is our decap program. */
 static int detach_ours(int ifindex, const char *ifname, bool must_exist,
 		       char *err, size_t errlen)
@@ -95,7 +146,8 @@ static int detach_ours(int ifindex, const char *ifname, bool must_exist,
 	return 0;
 }
 
-int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode, char *err,
+int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode,
+		     const struct xlb_decap_source *src, size_t n, char *err,
 		     size_t errlen)
 {
 	struct xdp_program *prog;
@@ -107,15 +159,16 @@ int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode, char *err,
 	if (!ifindex)
 		return xlb_errf(err, errlen, -ENODEV, "no interface %s",
 				ifname);
-	/* Re-attaching replaces our own program (new addresses). */
-	ret = detach_ours(ifindex, ifname, false, err, errlen);
-	if (ret)
-		return ret;
 	skel = decap_bpf__open_and_load();
 	if (!skel)
 		return xlb_errf(err, errlen, -errno,
 				"loading decap program: %s", strerror(errno));
-	ret = fill_addrs(bpf_map__fd(skel->maps.decap_addrs), err, errlen);
+	ret = xlb_decap_fill(skel, src, n, err, errlen);
+	if (ret)
+		goto out_destroy;
+	/* Re-attaching replaces our own program (new addresses, new
+	 * sources), once the new one is ready. */
+	ret = detach_ours(ifindex, ifname, false, err, errlen);
 	if (ret)
 		goto out_destroy;
 	prog = xdp_program__from_fd(bpf_program__fd(skel->progs.xlb_decap));

@@ -37,17 +37,72 @@ static json_t *local_reply(int ret, const char *err)
 			 err[0] ? err : strerror(-ret));
 }
 
-/* decap.attach: {"ifname": IFNAME, "generic": true?} */
+/*
+ * The sources of a decap.attach request: its "from" array of prefixes,
+ * where "any" stands for 0.0.0.0/0 and ::/0. Returns how many, or
+ * -EINVAL with err set.
+ */
+static int decap_sources(json_t *from, struct xlb_decap_source *src, bool *any,
+			 char *err, size_t errlen)
+{
+	const char *s;
+	json_t *p;
+	size_t i;
+	int n = 0;
+
+	*any = false;
+	if (!json_array_size(from))
+		return xlb_errf(err, errlen, -EINVAL,
+				"decap attach needs --from: the balancers' "
+				"tunnel_source prefixes, or any");
+	json_array_foreach(from, i, p) {
+		s = json_string_value(p);
+		if (n + 2 > XLB_DECAP_MAX_SOURCES)
+			return xlb_errf(err, errlen, -E2BIG,
+					"--from: at most %d prefixes",
+					XLB_DECAP_MAX_SOURCES);
+		if (s && !strcmp(s, "any")) {
+			*any = true;
+			xlb_prefix_parse("0.0.0.0/0", &src[n].net,
+					 &src[n].plen);
+			n++;
+			xlb_prefix_parse("::/0", &src[n].net, &src[n].plen);
+			n++;
+			continue;
+		}
+		if (xlb_prefix_parse(s, &src[n].net, &src[n].plen) ||
+		    xlb_prefix_has_host_bits(&src[n].net, src[n].plen))
+			return xlb_errf(err, errlen, -EINVAL,
+					"--from: bad prefix '%s'", s ?: "");
+		n++;
+	}
+	return n;
+}
+
+/* decap.attach: {"ifname": IFNAME, "from": [PREFIX...], "generic": true?} */
 static json_t *local_decap_attach(json_t *req)
 {
 	const char *ifname = json_string_value(json_object_get(req, "ifname"));
 	enum xlb_xdp_mode mode = json_is_true(json_object_get(req, "generic"))
 					 ? XLB_XDP_GENERIC
 					 : XLB_XDP_NATIVE;
+	struct xlb_decap_source src[XLB_DECAP_MAX_SOURCES];
 	char err[XLB_ERR_LEN] = "";
+	bool any;
+	int n, ret;
 
-	return local_reply(xlb_decap_attach(ifname, mode, err, sizeof(err)),
-			   err);
+	n = decap_sources(json_object_get(req, "from"), src, &any, err,
+			  sizeof(err));
+	if (n < 0)
+		return local_reply(n, err);
+	ret = xlb_decap_attach(ifname, mode, src, n, err, sizeof(err));
+	if (!ret && any)
+		pr_warn("warning: decap on %s accepts tunnels from any source: "
+			"whoever can reach this host can inject packets with "
+			"any inner source; give the balancers' tunnel_source "
+			"prefixes with --from",
+			ifname);
+	return local_reply(ret, err);
 }
 
 /* decap.detach: {"ifname": IFNAME} */

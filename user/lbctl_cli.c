@@ -51,6 +51,9 @@ static int build_status(const struct lbctl_cmd *cmd,
 			const struct lbctl_values *v, json_t **req);
 static int stats_setup(struct lbctl_invocation *inv,
 		       const struct lbctl_values *v, char *err, size_t errlen);
+static int decap_attach_setup(struct lbctl_invocation *inv,
+			      const struct lbctl_values *v, char *err,
+			      size_t errlen);
 
 static const char *const hash_choices[] = {"maglev", "source-ip", NULL};
 static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
@@ -261,7 +264,26 @@ static const struct lbctl_param stats_opts[] = {
 	{0},
 };
 
+/* In the order of the DECAP_OPT_* indices. */
+enum {
+	DECAP_OPT_FROM,
+	DECAP_OPT_GENERIC,
+};
+
 static const struct lbctl_param decap_attach_opts[] = {
+	{
+		.name = "from",
+		.type = LBCTL_T_PREFIX,
+		.metavar = "PREFIX...",
+		.key = "from",
+		.required = true,
+		.multi = true,
+		.help = "accept tunnels only from these outer sources: the "
+			"balancers' tunnel_source prefixes, IPv4 and IPv6 "
+			"(172.16.0.0/16 fc00:2::/96); any accepts anyone, "
+			"which lets whoever reaches this host inject packets "
+			"with any inner source",
+	},
 	{
 		.name = "generic",
 		.type = LBCTL_T_FLAG,
@@ -450,6 +472,7 @@ static const struct lbctl_cmd commands[] = {
 			   "(local, no daemon)",
 		.args = ifname_args,
 		.opts = decap_attach_opts,
+		.setup = decap_attach_setup,
 		.local = true,
 	},
 	{
@@ -639,8 +662,9 @@ static void parse_option(struct parse *p, int argc, char **argv, int *i)
 {
 	const struct lbctl_cmd *cmd = p->inv->cmd;
 	const struct lbctl_param *table = NULL, *opt;
-	const char *a = argv[*i], *name, *val = NULL, *eq;
+	const char *a = argv[*i], *name, *val = NULL;
 	const char **vals = NULL;
+	const char *eq = NULL;
 	char short_name = 0;
 	char buf[64];
 	size_t len;
@@ -703,6 +727,22 @@ static void parse_option(struct parse *p, int argc, char **argv, int *i)
 		return;
 	}
 	vals[idx] = val;
+	if (opt->multi) {
+		if (eq) {
+			parse_fail(p,
+				   "option --%s takes its values as "
+				   "separate words",
+				   opt->name);
+			return;
+		}
+		/* Only command options are multi: vals is p->v.opts. */
+		p->v.multi[idx] = &argv[*i];
+		p->v.n_multi[idx] = 1;
+		while (*i + 1 < argc && !is_option_word(argv[*i + 1])) {
+			++*i;
+			p->v.n_multi[idx]++;
+		}
+	}
 }
 
 /*
@@ -751,6 +791,28 @@ static void fail_incomplete(struct parse *p)
 					commands[i].words[inv->n_words]);
 	parse_fail(p, "incomplete command '%s': expected one of %s",
 		   words_str(inv->words, inv->n_words, buf, sizeof(buf)), next);
+}
+
+/*
+ * Name the first missing argument; when a multi option took words, the
+ * argument may be among them.
+ */
+static void fail_missing_arg(struct parse *p)
+{
+	const struct lbctl_cmd *cmd = p->inv->cmd;
+	const char *name = cmd->args[p->n_args].name;
+	size_t i;
+
+	for (i = 0; cmd->opts[i].name; i++)
+		if (p->v.n_multi[i])
+			break;
+	if (cmd->opts[i].name)
+		parse_fail(p,
+			   "missing argument %s (the words after --%s are "
+			   "its values: put %s before it)",
+			   name, cmd->opts[i].name, name);
+	else
+		parse_fail(p, "missing argument %s", name);
 }
 
 /* An IPv6 address with a port must be bracketed; catch the common slip. */
@@ -804,7 +866,7 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 	json_t *utf8;
 	uint32_t n;
 	size_t i;
-	int ret;
+	int ret, plen;
 
 	switch (prm->type) {
 	case LBCTL_T_FLAG:
@@ -855,6 +917,17 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 		if (!ifname_valid(s))
 			parse_fail(p, "%s: bad interface name '%s'", label, s);
 		break;
+	case LBCTL_T_PREFIX:
+		if (!strcmp(s, "any"))
+			break;
+		if (xlb_prefix_parse(s, &ip, &plen))
+			parse_fail(p,
+				   "%s: bad prefix '%s' (expected ADDR/LEN, "
+				   "IPv4 or IPv6, or any)",
+				   label, s);
+		else if (xlb_prefix_has_host_bits(&ip, plen))
+			parse_fail(p, "%s: '%s' has host bits set", label, s);
+		break;
 	case LBCTL_T_PATH:
 		if (!*s)
 			parse_fail(p, "%s: empty path", label);
@@ -870,7 +943,7 @@ static void check_values(struct parse *p)
 {
 	const struct lbctl_cmd *cmd = p->inv->cmd;
 	char label[64];
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; cmd->args[i].name; i++)
 		check_value(p, &cmd->args[i], cmd->args[i].name, p->v.args[i]);
@@ -878,7 +951,12 @@ static void check_values(struct parse *p)
 		if (!p->v.opts[i])
 			continue;
 		snprintf(label, sizeof(label), "--%s", cmd->opts[i].name);
-		check_value(p, &cmd->opts[i], label, p->v.opts[i]);
+		if (!cmd->opts[i].multi) {
+			check_value(p, &cmd->opts[i], label, p->v.opts[i]);
+			continue;
+		}
+		for (j = 0; j < p->v.n_multi[i]; j++)
+			check_value(p, &cmd->opts[i], label, p->v.multi[i][j]);
 	}
 	for (i = 0; global_opts[i].name; i++) {
 		if (!p->gopts[i])
@@ -895,7 +973,7 @@ static int build_generic(const struct lbctl_cmd *cmd,
 	const struct lbctl_param *prm;
 	json_t *req, *val;
 	uint32_t n;
-	size_t i;
+	size_t i, j;
 
 	req = json_object();
 	if (!req || json_object_set_new(req, "cmd", json_string(cmd->cmd)))
@@ -911,7 +989,16 @@ static int build_generic(const struct lbctl_cmd *cmd,
 		prm = &cmd->opts[i];
 		if (!prm->key || !v->opts[i])
 			continue;
-		if (prm->type == LBCTL_T_FLAG) {
+		if (prm->multi) {
+			val = json_array();
+			for (j = 0; val && j < v->n_multi[i]; j++) {
+				if (!json_array_append_new(
+					    val, json_string(v->multi[i][j])))
+					continue;
+				json_decref(val);
+				val = NULL;
+			}
+		} else if (prm->type == LBCTL_T_FLAG) {
 			val = json_true();
 		} else if (prm->type == LBCTL_T_UINT) {
 			n = 0;
@@ -945,6 +1032,28 @@ static int vip_set_setup(struct lbctl_invocation *inv,
 {
 	if (!v->opts[VIP_SET_OPT_MODE] && !v->opts[VIP_SET_OPT_MSS]) {
 		snprintf(err, errlen, "vip set needs --mode or --mss");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* decap attach: --from any stands alone. */
+static int decap_attach_setup(struct lbctl_invocation *inv,
+			      const struct lbctl_values *v, char *err,
+			      size_t errlen)
+{
+	size_t i, n = v->n_multi[DECAP_OPT_FROM], any = 0;
+
+	for (i = 0; i < n; i++)
+		any += !strcmp(v->multi[DECAP_OPT_FROM][i], "any");
+	if (any && n > 1) {
+		snprintf(err, errlen,
+			 "--from any accepts every source: give it alone");
+		return -EINVAL;
+	}
+	if (n > XLB_DECAP_MAX_SOURCES) {
+		snprintf(err, errlen, "--from: at most %d prefixes",
+			 XLB_DECAP_MAX_SOURCES);
 		return -EINVAL;
 	}
 	return 0;
@@ -1030,7 +1139,7 @@ int lbctl_parse(int argc, char **argv, struct lbctl_invocation *inv, char *err,
 		return -EINVAL;
 	}
 	if (p.n_args < params_count(cmd->args))
-		parse_fail(&p, "missing argument %s", cmd->args[p.n_args].name);
+		fail_missing_arg(&p);
 	for (i = 0; cmd->opts[i].name; i++)
 		if (cmd->opts[i].required && !p.v.opts[i])
 			parse_fail(&p, "missing option --%s %s",

@@ -42,6 +42,7 @@ enum lbctl_type {
 	LBCTL_T_IP,	 /* an IPv4 or IPv6 address */
 	LBCTL_T_IFNAME,	 /* a network interface name */
 	LBCTL_T_PATH,	 /* a Unix socket path (fits sun_path) */
+	LBCTL_T_PREFIX,	 /* ADDR/LEN without host bits, or "any" */
 };
 
 /* A positional argument or an option of a command. */
@@ -64,6 +65,11 @@ struct lbctl_param {
 	 * from the next word unless that is an option; else it is dflt.
 	 */
 	const char *dflt;
+	/*
+	 * Option that takes every following word up to the next option (at
+	 * least one); the request gets them as a JSON array.
+	 */
+	bool multi;
 };
 
 /* What the command line gave, by position in the command's tables. */
@@ -71,6 +77,10 @@ struct lbctl_values {
 	const char *args[LBCTL_MAX_ARGS];
 	/* NULL when not given; for a flag, the word that set it. */
 	const char *opts[LBCTL_MAX_OPTS];
+	/* A multi option's words: n_multi[i] of them from multi[i][0]
+	 * (opts[i] is the first). */
+	char *const *multi[LBCTL_MAX_OPTS];
+	size_t n_multi[LBCTL_MAX_OPTS];
 };
 
 struct lbctl_invocation;

@@ -76,6 +76,30 @@ const char *xlb_service_str(const struct xlb_service *svc, char *buf,
 			    size_t len);
 const char *xlb_proto_str(uint8_t proto);
 bool xlb_ip_equal(const struct xlb_ip *a, const struct xlb_ip *b);
+/* Whether any bit after the first plen bits of the address is set. */
+bool xlb_prefix_has_host_bits(const struct xlb_ip *ip, int plen);
+
+/* What an address is given to be, for xlb_addr_check(). */
+enum xlb_addr_role {
+	XLB_ROLE_VIP,
+	XLB_ROLE_REAL,
+	XLB_ROLE_LADDR, /* a FULLNAT local address */
+};
+
+/*
+ * The one validator of the addresses an operator gives, used by the
+ * config file and the control socket alike so that both refuse the same
+ * addresses with the same words: unspecified, loopback, multicast and the
+ * IPv4 broadcast address are refused for every role. Returns 0, or
+ * -EINVAL with err reading "224.0.0.1 cannot be a VIP (multicast
+ * address)".
+ */
+int xlb_addr_check(const struct xlb_ip *ip, enum xlb_addr_role role, char *err,
+		   size_t errlen);
+/* A real of a VIP at address vip: xlb_addr_check(), and not vip itself
+ * ("10.0.0.10 cannot be a real (it is the VIP's own address)"). */
+int xlb_real_check(const struct xlb_ip *real, const struct xlb_ip *vip,
+		   char *err, size_t errlen);
 bool xlb_service_equal(const struct xlb_service *a,
 		       const struct xlb_service *b);
 const char *xlb_hash_mode_str(enum xlb_hash_mode mode);

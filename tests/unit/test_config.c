@@ -6,6 +6,7 @@
  * with the right reason.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr_cases.h"
 #include "xlb.h"
 
 #define NAME "t.yaml"
@@ -1610,4 +1612,61 @@ Test(config, error_is_one_line)
 		     -EINVAL);
 	cr_assert_null(strchr(err, '\n'), "multi-line error: %s", err);
 	cr_assert(!strncmp(err, "t.yaml:1: ", 10), "%s", err);
+}
+
+/* The config file refuses what the control socket refuses, in the same
+ * words (addr_cases.h; test_lbctl.c checks the socket's side). */
+ParameterizedTestParameters(config, refused_addresses)
+{
+	static size_t idx[N_ADDR_CASES];
+	size_t i;
+
+	for (i = 0; i < N_ADDR_CASES; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, N_ADDR_CASES);
+}
+
+ParameterizedTest(size_t *i, config, refused_addresses)
+{
+	const struct addr_case *c = &addr_cases[*i];
+	char text[256], want[XLB_ERR_LEN], err[XLB_ERR_LEN] = "";
+	struct xlb_config cfg;
+
+	switch (c->kind) {
+	case AC_VIP:
+		snprintf(text, sizeof(text), "vips:\n  - vip: '%s'\n", c->vip);
+		snprintf(want, sizeof(want), NAME ":2: vip: %s", c->msg);
+		break;
+	case AC_REAL:
+		snprintf(text, sizeof(text),
+			 "vips:\n  - vip: '%s'\n    reals:\n      - '%s'\n",
+			 c->vip, c->addr);
+		snprintf(want, sizeof(want), NAME ":4: reals: %s", c->msg);
+		break;
+	case AC_LADDR:
+		snprintf(text, sizeof(text),
+			 "fullnat:\n  local_addresses:\n    - '%s'\n", c->addr);
+		snprintf(want, sizeof(want), NAME ":3: local_addresses: %s",
+			 c->msg);
+		break;
+	}
+	cr_expect_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				      sizeof(err)),
+		     -EINVAL, "%s: accepted", c->desc);
+	cr_expect_str_eq(err, want, "%s", c->desc);
+}
+
+/* The VIP's own address is refused as a real whichever key comes first. */
+Test(config, real_is_the_vip_with_reals_first)
+{
+	static const char text[] = "vips:\n  - reals: [10.0.0.10]\n"
+				   "    vip: 10.0.0.10:80/tcp\n";
+	char err[XLB_ERR_LEN] = "";
+	struct xlb_config cfg;
+
+	cr_expect_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				      sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, NAME ":2: reals: 10.0.0.10 cannot be a real "
+				   "(it is the VIP's own address)");
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr_cases.h"
 #include "agent.h"
 #include "control.h"
 #include "lbctl_cli.h"
@@ -155,11 +156,18 @@ static const struct ok_case ok_cases[] = {
 	 {"real", "del", "--", VIP4, "10.1.0.2"},
 	 "{\"cmd\":\"real.del\",\"vip\":\"" VIP4 "\",\"real\":\"10.1.0.2\"}"},
 	{"decap attach generic",
-	 {"decap", "attach", "eth0", "--generic"},
-	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth0\",\"generic\":true}"},
-	{"decap attach native",
-	 {"decap", "attach", "veth-r1"},
-	 "{\"cmd\":\"decap.attach\",\"ifname\":\"veth-r1\"}"},
+	 {"decap", "attach", "eth0", "--from", "172.16.0.0/16", "--generic"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth0\",\"from\":"
+	 "[\"172.16.0.0/16\"],\"generic\":true}"},
+	{"decap attach native, IPv4 and IPv6 sources",
+	 {"decap", "attach", "veth-r1", "--from", "172.16.0.0/16",
+	  "fc00:2::/96", "10.9.9.9"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"veth-r1\",\"from\":"
+	 "[\"172.16.0.0/16\",\"fc00:2::/96\",\"10.9.9.9\"]}"},
+	{"decap attach --from any, the interface after the option",
+	 {"decap", "attach", "--generic", "--from", "any", "--", "eth1"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth1\",\"from\":"
+	 "[\"any\"],\"generic\":true}"},
 	{"decap detach",
 	 {"decap", "detach", "eth0"},
 	 "{\"cmd\":\"decap.detach\",\"ifname\":\"eth0\"}"},
@@ -270,6 +278,27 @@ static const struct bad_case bad_cases[] = {
 	{"decap without interface",
 	 {"decap", "attach"},
 	 {"missing argument IFNAME"}},
+	{"decap attach without --from",
+	 {"decap", "attach", "eth0"},
+	 {"missing option --from PREFIX..."}},
+	{"decap attach --from without a prefix",
+	 {"decap", "attach", "eth0", "--from", "--generic"},
+	 {"--from", "needs a value"}},
+	{"decap attach --from a bad prefix",
+	 {"decap", "attach", "eth0", "--from", "172.16.0.0/16", "172.16.0/33"},
+	 {"--from", "bad prefix '172.16.0/33'"}},
+	{"decap attach --from with host bits",
+	 {"decap", "attach", "eth0", "--from", "172.16.1.0/16"},
+	 {"--from", "'172.16.1.0/16' has host bits set"}},
+	{"decap attach --from any with prefixes",
+	 {"decap", "attach", "eth0", "--from", "any", "fc00:2::/96"},
+	 {"--from any", "alone"}},
+	{"decap attach --from=PREFIX",
+	 {"decap", "attach", "eth0", "--from=10.0.0.0/8"},
+	 {"--from", "separate words"}},
+	{"decap attach: the interface after --from is a prefix",
+	 {"decap", "attach", "--from", "10.0.0.0/8", "eth0"},
+	 {"missing argument IFNAME", "put IFNAME before it"}},
 	{"interface name too long",
 	 {"decap", "detach", "averyveryverylongname"},
 	 {"interface name", "averyveryverylongname"}},
@@ -648,8 +677,9 @@ Test(list, one_line_per_command)
 	cr_expect(strstr(text, "\nstats\t\t--rate --watch=[SECONDS] "
 			       "--count=N\n"),
 		  "%s", text);
-	cr_expect(strstr(text, "\ndecap attach\tIFNAME\t--generic\n"), "%s",
-		  text);
+	cr_expect(strstr(text, "\ndecap attach\tIFNAME\t--from=PREFIX... "
+			       "--generic\n"),
+		  "%s", text);
 	/* The global options come last, without words or arguments. */
 	cr_expect(strstr(text, "\n\t\t--socket=PATH --json --help --version "
 			       "--commands\n"),
@@ -1318,6 +1348,59 @@ ParameterizedTest(size_t *idx, dispatch, table)
 		     stub.calls);
 }
 
+/* The control path refuses what the config file refuses, in its words
+ * (addr_cases.h; test_config.c checks the file's side), before any
+ * agent operation. */
+ParameterizedTestParameters(dispatch, refused_addresses)
+{
+	INDEX_PARAMS(addr_cases);
+}
+
+ParameterizedTest(size_t *idx, dispatch, refused_addresses)
+{
+	const struct addr_case *c = &addr_cases[*idx];
+	char req[256], want[256];
+	json_t *reply;
+
+	switch (c->kind) {
+	case AC_VIP:
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"vip.add\",\"vip\":\"%s\"}", c->vip);
+		break;
+	case AC_REAL:
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"real.add\",\"vip\":\"%s\",\"real\":"
+			 "\"%s\"}",
+			 c->vip, c->addr);
+		break;
+	case AC_LADDR:
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"laddr.add\",\"address\":\"%s\"}", c->addr);
+		break;
+	}
+	/* The reply's error is the validator's message, as JSON text. */
+	reply = json_pack("{s:b,s:s}", "ok", 0, "error", c->msg);
+	cr_assert_not_null(reply);
+	cr_assert_gt(json_dumpb(reply, want, sizeof(want) - 1, JSON_COMPACT),
+		     0);
+	want[json_dumpb(reply, NULL, 0, JSON_COMPACT)] = '\0';
+	json_decref(reply);
+	cr_expect_str_eq(dispatch(req), want, "%s", c->desc);
+	cr_expect_eq(stub.calls, 0, "%s: the agent was asked", c->desc);
+}
+
+Test(dispatch, usable_addresses_still_go_through)
+{
+	cr_expect_str_eq(
+		dispatch("{\"cmd\":\"real.add\",\"vip\":"
+			 "\"10.0.0.10:80/tcp\",\"real\":\"10.0.0.11\"}"),
+		"{\"ok\":true}");
+	cr_expect_str_eq(dispatch("{\"cmd\":\"laddr.add\",\"address\":"
+				  "\"10.97.0.1\"}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.calls, 2);
+}
+
 Test(dispatch, vip_add_fullnat)
 {
 	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.add\",\"vip\":\"" VIP4
@@ -1662,10 +1745,48 @@ Test(socket, longest_request_is_accepted)
 	server_close(&s);
 }
 
-Test(socket, client_limit)
+/* Serve until the server closes fd; return the milliseconds it took and
+ * the last line it sent (in line), or -1 after max_ms. */
+static long until_closed(struct server *s, int fd, int max_ms, char *line,
+			 size_t len)
 {
-	int fds[XLB_CTL_MAX_CLIENTS + 1];
-	const char *line;
+	struct timespec t0, t;
+	char buf[256];
+	size_t have = 0;
+	ssize_t n;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	line[0] = '\0';
+	for (;;) {
+		pump(s, 20);
+		n = recv(fd, buf + have, sizeof(buf) - 1 - have, MSG_DONTWAIT);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (t.tv_sec - t0.tv_sec) * 1000 +
+		     (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (n > 0) {
+			have += n;
+			buf[have] = '\0';
+			snprintf(line, len, "%.*s", (int)strcspn(buf, "\n"),
+				 buf);
+			continue;
+		}
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return ms;
+		if (ms > max_ms)
+			return -1;
+	}
+}
+
+#define TOO_MANY "{\"ok\":false,\"error\":\"too many clients\"}"
+#define TIMED_OUT                                            \
+	"{\"ok\":false,\"error\":\"no whole request within " \
+	"3 s\"}"
+
+Test(socket, newcomer_closes_the_oldest_idle_client)
+{
+	int fds[XLB_CTL_MAX_CLIENTS];
+	char line[256];
 	struct server s;
 	int i, fd;
 
@@ -1674,19 +1795,111 @@ Test(socket, client_limit)
 		fds[i] = client_connect(&s);
 		pump(&s, 10);
 	}
+	/* Every slot holds an idle client: the newcomer is served all the
+	 * same, and the oldest idle one makes room. */
 	fd = client_connect(&s);
-	line = client_line(&s, fd);
-	cr_assert_not_null(line);
-	cr_expect_str_eq(line, "{\"ok\":false,\"error\":\"too many clients\"}");
+	client_send(&s, fd, PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	cr_expect_geq(until_closed(&s, fds[0], 500, line, sizeof(line)), 0,
+		      "the oldest idle client is still open");
+	cr_expect_str_eq(line, TOO_MANY);
+	/* The next oldest is still served. */
+	client_send(&s, fds[1], PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fds[1]), PING_REPLY);
 	close(fd);
-	/* One leaves: a newcomer is served again. */
-	close(fds[0]);
-	pump(&s, 10);
-	fds[0] = client_connect(&s);
-	client_send(&s, fds[0], PING, strlen(PING));
-	cr_expect_str_eq(client_line(&s, fds[0]), PING_REPLY);
 	for (i = 0; i < XLB_CTL_MAX_CLIENTS; i++)
 		close(fds[i]);
+	server_close(&s);
+}
+
+/* A burst of idle connections, far more than the slots: a client that
+ * comes after them is answered at once. */
+Test(socket, burst_of_idle_connections)
+{
+	enum { BURST = 500 };
+	static int fds[BURST];
+	struct server s;
+	int i, fd, open_ones = 0;
+
+	server_open(&s);
+	for (i = 0; i < BURST; i++) {
+		fds[i] = client_connect(&s);
+		if (i % 8 == 7)
+			pump(&s, 0);
+	}
+	pump(&s, 10);
+	fd = client_connect(&s);
+	client_send(&s, fd, PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	close(fd);
+	for (i = 0; i < BURST; i++) {
+		char b;
+
+		if (recv(fds[i], &b, 1, MSG_DONTWAIT | MSG_PEEK) < 0 &&
+		    errno == EAGAIN)
+			open_ones++;
+		close(fds[i]);
+	}
+	cr_expect_leq(open_ones, XLB_CTL_MAX_CLIENTS,
+		      "%d idle connections still held", open_ones);
+	server_close(&s);
+}
+
+Test(socket, slow_client_is_closed)
+{
+	static const char part[] = "{\"cmd\": \"pi";
+	char line[256];
+	struct server s;
+	long ms;
+	int fd;
+
+	server_open(&s);
+	fd = client_connect(&s);
+	client_send(&s, fd, part, strlen(part));
+	ms = until_closed(&s, fd, XLB_CTL_TIMEOUT_MS + 1500, line,
+			  sizeof(line));
+	cr_expect_geq(ms, XLB_CTL_TIMEOUT_MS - 100, "closed after %ld ms", ms);
+	cr_expect_str_eq(line, TIMED_OUT);
+	close(fd);
+	server_close(&s);
+}
+
+Test(socket, idle_after_a_reply_is_closed)
+{
+	char line[256];
+	struct server s;
+	long ms;
+	int fd;
+
+	server_open(&s);
+	fd = client_connect(&s);
+	client_send(&s, fd, PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	ms = until_closed(&s, fd, XLB_CTL_TIMEOUT_MS + 1500, line,
+			  sizeof(line));
+	cr_expect_geq(ms, XLB_CTL_TIMEOUT_MS - 200, "closed after %ld ms", ms);
+	cr_expect_str_eq(line, TIMED_OUT);
+	close(fd);
+	server_close(&s);
+}
+
+/* Requests that keep coming keep the connection: the deadline is for
+ * each request, not for the connection. */
+Test(socket, busy_client_is_kept)
+{
+	struct server s;
+	int fd, i;
+
+	server_open(&s);
+	fd = client_connect(&s);
+	for (i = 0; i < 5; i++) {
+		client_send(&s, fd, PING, strlen(PING));
+		cr_assert_str_eq(client_line(&s, fd), PING_REPLY);
+		pump(&s, XLB_CTL_TIMEOUT_MS / 3);
+	}
+	client_send(&s, fd, PING, strlen(PING));
+	cr_expect_str_eq(client_line(&s, fd), PING_REPLY);
+	close(fd);
 	server_close(&s);
 }
 

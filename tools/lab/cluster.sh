@@ -489,8 +489,10 @@ cluster_up() {
 	chmod 0600 "$LAB_RUN/cluster.key"
 	if lab_tunnel; then
 		for ((i = 1; i <= LAB_NREALS; i++)); do
+			# shellcheck disable=SC2086 # a list of prefixes
 			lab_exec "real$i" "$LAB_BUILD/lbctl" decap attach eth0 \
-				>/dev/null || lab_die "decap attach failed on real$i"
+				--from $LAB_TUNNEL_SOURCES >/dev/null ||
+				lab_die "decap attach failed on real$i"
 		done
 	fi
 	# Links checked, neighbours learnt before any XDP_TX.

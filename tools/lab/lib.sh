@@ -45,6 +45,9 @@ LAB_NREALS=3
 # like a data-centre underlay, so that full-size client frames still fit.
 # XDP on veth refuses MTUs above 3506.
 LAB_TUNNEL_MTU=1600
+# The outer sources of the balancers' tunnels: xlbd's default
+# tunnel_source. The reals' decap accepts tunnels from these only.
+LAB_TUNNEL_SOURCES="172.16.0.0/16 fc00:2::/96"
 # Receive queues of the xlb node's client-facing link, one per CPU (at
 # most 4), each served on a CPU of its own: see lab_pin_napi.
 LAB_QUEUES=$(nproc)
@@ -581,8 +584,9 @@ lab_decap_attach() {
 	local i flag=()
 	[[ $LAB_XDP_MODE == generic ]] && flag=(--generic)
 	for ((i = 1; i <= LAB_NREALS; i++)); do
+		# shellcheck disable=SC2086 # a list of prefixes
 		lab_exec "real$i" "$LAB_BUILD/lbctl" decap attach eth0 \
-			"${flag[@]}" >/dev/null ||
+			--from $LAB_TUNNEL_SOURCES "${flag[@]}" >/dev/null ||
 			lab_die "decap attach failed on real$i"
 	done
 }
