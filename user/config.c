@@ -24,7 +24,6 @@
 #define CFG_MAX_VIPS_MAX    65536
 #define CFG_MAX_REALS_MIN   2 /* id 0 is reserved: room for one real */
 #define CFG_MAX_REALS_MAX   (1U << 20)
-#define CFG_RING_SIZE_MIN   3
 #define CFG_TUN_V4_PLEN_MIN 8
 /* The data plane takes the IPv6 host bits from the last word only. */
 #define CFG_TUN_V6_PLEN_MIN 96
@@ -1278,7 +1277,7 @@ static int parse_vip_table_size(struct cfg_ctx *c, const char *key,
 	struct xlb_vip_spec *vip = obj;
 	int ret;
 
-	ret = node_u32(c, key, val, CFG_RING_SIZE_MIN, XLB_RING_SIZE_MAX,
+	ret = node_u32(c, key, val, XLB_RING_SIZE_MIN, XLB_RING_SIZE_MAX,
 		       &vip->table_size);
 	if (ret)
 		return ret;

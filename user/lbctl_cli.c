@@ -44,6 +44,9 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply);
 static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply);
+static int vip_add_setup(struct lbctl_invocation *inv,
+			 const struct lbctl_values *v, char *err,
+			 size_t errlen);
 static int vip_set_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err,
 			 size_t errlen);
@@ -72,8 +75,8 @@ static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
 /* Limits and defaults in help text come from the headers. */
 /* clang-format off */
 #define TABLE_SIZE_HELP                                                       \
-	"Maglev table size, a prime up to " STR(XLB_RING_SIZE_MAX)            \
-	"; default " STR(XLB_RING_SIZE_DEFAULT)
+	"Maglev table size, a prime from " STR(XLB_RING_SIZE_MIN) " to "      \
+	STR(XLB_RING_SIZE_MAX) "; default " STR(XLB_RING_SIZE_DEFAULT)
 
 #define REAL_ADD_SUMMARY                                                      \
 	"add a real to a VIP (weight " STR(XLB_DEFAULT_WEIGHT) " unless given)"
@@ -98,7 +101,8 @@ static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
 #define OPT_MSS                                                      \
 	{                                                            \
 		.name = "mss", .type = LBCTL_T_UINT, .metavar = "N", \
-		.key = "mss", .max = 65535, .help = MSS_HELP,        \
+		.key = "mss", .min = XLB_MSS_MIN, .max = 65535,      \
+		.zero_off = true, .help = MSS_HELP,                  \
 	}
 
 #define OPT_WEIGHT(req)                                                    \
@@ -133,6 +137,14 @@ static const struct lbctl_param ifname_args[] = {
 	{0},
 };
 
+/* In the order of the VIP_ADD_OPT_* indices. */
+enum {
+	VIP_ADD_OPT_HASH,
+	VIP_ADD_OPT_TABLE_SIZE,
+	VIP_ADD_OPT_MODE,
+	VIP_ADD_OPT_MSS,
+};
+
 static const struct lbctl_param vip_add_opts[] = {
 	{
 		.name = "hash",
@@ -149,6 +161,7 @@ static const struct lbctl_param vip_add_opts[] = {
 		.type = LBCTL_T_UINT,
 		.metavar = "M",
 		.key = "table_size",
+		.min = XLB_RING_SIZE_MIN,
 		.max = XLB_RING_SIZE_MAX,
 		.prime = true,
 		.help = TABLE_SIZE_HELP,
@@ -283,6 +296,7 @@ static const struct lbctl_cmd commands[] = {
 		.summary = "add a VIP; it takes traffic once it has reals",
 		.args = vip_args,
 		.opts = vip_add_opts,
+		.setup = vip_add_setup,
 	},
 	{
 		.words = {"vip", "del"},
@@ -821,9 +835,12 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 		ret = parse_u32(s, &n);
 		if (ret == -EINVAL)
 			parse_fail(p, "%s: '%s' is not a number", label, s);
+		else if (!ret && !n && prm->zero_off)
+			break;
 		else if (ret || n < prm->min || n > prm->max)
-			parse_fail(p, "%s: '%s' is out of range %u..%u", label,
-				   s, prm->min, prm->max);
+			parse_fail(p, "%s: '%s' is out of range %u..%u%s",
+				   label, s, prm->min, prm->max,
+				   prm->zero_off ? " (0: off)" : "");
 		else if (prm->prime && !xlb_is_prime(n))
 			fail_not_prime(p, label, n, prm->max);
 		break;
@@ -939,7 +956,31 @@ static int build_status(const struct lbctl_cmd *cmd,
 	return *out ? 0 : -ENOMEM;
 }
 
-/* vip set: at least one of --mode and --mss. */
+/* An MSS clamp (other than 0, off) is for TCP VIPs only. */
+static int check_mss_proto(const char *vip, const char *mss, char *err,
+			   size_t errlen)
+{
+	struct xlb_service svc;
+	uint32_t n = 0;
+
+	if (!mss || parse_u32(mss, &n) || !n || xlb_service_parse(vip, &svc) ||
+	    svc.proto == IPPROTO_TCP)
+		return 0;
+	snprintf(err, errlen,
+		 "--mss: %s is not TCP: only TCP VIPs have an MSS to clamp",
+		 vip);
+	return -EINVAL;
+}
+
+/* vip add: --mss on TCP VIPs only. */
+static int vip_add_setup(struct lbctl_invocation *inv,
+			 const struct lbctl_values *v, char *err, size_t errlen)
+{
+	return check_mss_proto(v->args[0], v->opts[VIP_ADD_OPT_MSS], err,
+			       errlen);
+}
+
+/* vip set: at least one of --mode and --mss; --mss on TCP VIPs only. */
 static int vip_set_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err, size_t errlen)
 {
@@ -947,7 +988,8 @@ static int vip_set_setup(struct lbctl_invocation *inv,
 		snprintf(err, errlen, "vip set needs --mode or --mss");
 		return -EINVAL;
 	}
-	return 0;
+	return check_mss_proto(v->args[0], v->opts[VIP_SET_OPT_MSS], err,
+			       errlen);
 }
 
 /* stats: --rate, --watch [SECONDS] and --count N (which needs --watch). */

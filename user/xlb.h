@@ -131,6 +131,10 @@ struct xlb_vip_spec {
 	int line;
 };
 
+/* The smallest Maglev table: a prime, so 2 would do, but a ring of two
+ * slots spreads nothing (config and agent refuse it alike). */
+#define XLB_RING_SIZE_MIN 3
+
 /* The smallest MSS clamp (RFC 1122: every IPv4 host takes 536). */
 #define XLB_MSS_MIN 536
 

@@ -224,7 +224,16 @@ static const struct bad_case bad_cases[] = {
 	 {"--table-size", "65536 is not a prime (65521 and 65537 are)"}},
 	{"table size too large",
 	 {"vip", "add", VIP4, "--table-size", "2000003"},
-	 {"--table-size", "out of range 0..1048573"}},
+	 {"--table-size", "out of range 3..1048573"}},
+	{"table size just above the largest prime",
+	 {"vip", "add", VIP4, "--table-size", "1048583"},
+	 {"--table-size", "'1048583' is out of range 3..1048573"}},
+	{"table size 2, a prime too small to spread",
+	 {"vip", "add", VIP4, "--table-size", "2"},
+	 {"--table-size", "'2' is out of range 3..1048573"}},
+	{"table size 0",
+	 {"vip", "add", VIP4, "--table-size", "0"},
+	 {"--table-size", "out of range 3..1048573"}},
 	{"unknown hash",
 	 {"vip", "add", VIP4, "--hash", "round-robin"},
 	 {"--hash", "round-robin"}},
@@ -250,7 +259,19 @@ static const struct bad_case bad_cases[] = {
 	 {"--mode", "'dsr' is not one of tunnel|fullnat"}},
 	{"mss too large",
 	 {"vip", "add", VIP4, "--mss", "65536"},
-	 {"--mss", "out of range 0..65535"}},
+	 {"--mss", "out of range 536..65535 (0: off)"}},
+	{"mss below the smallest clamp",
+	 {"vip", "add", VIP4, "--mss", "100"},
+	 {"--mss", "'100' is out of range 536..65535 (0: off)"}},
+	{"vip set mss below the smallest clamp",
+	 {"vip", "set", VIP4, "--mss", "535"},
+	 {"--mss", "out of range 536..65535"}},
+	{"mss on a UDP VIP",
+	 {"vip", "add", "10.0.0.10:53/udp", "--mss", "1400"},
+	 {"--mss", "10.0.0.10:53/udp is not TCP"}},
+	{"vip set mss on a UDP VIP",
+	 {"vip", "set", VIP6, "--mss", "1400"},
+	 {"--mss", "only TCP VIPs"}},
 	{"vip set without anything to set",
 	 {"vip", "set", VIP4},
 	 {"vip set needs --mode or --mss"}},
@@ -569,7 +590,7 @@ Test(help, command_wins_over_missing_args)
 			       "[--mss N]\n"),
 		  "%s", text);
 	cr_expect(strstr(text, "Arguments:\n  VIP"), "%s", text);
-	cr_expect(strstr(text, "a prime up to 1048573"), "%s", text);
+	cr_expect(strstr(text, "a prime from 3 to 1048573"), "%s", text);
 	free(text);
 }
 
