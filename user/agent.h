@@ -151,6 +151,9 @@ struct xlb_agent_hooks {
 	json_t *(*cluster_json)(void *arg);
 	/* lbctl node drain (drain) / undrain. */
 	int (*node_drain)(void *arg, bool drain, char *err, size_t errlen);
+	/* The kernel settings the data plane depends on (ping's "host"):
+	 * a new reference, or NULL. */
+	json_t *(*host_json)(void *arg);
 	void *arg;
 };
 

@@ -145,12 +145,17 @@ static int ctl_merge(json_t *reply, json_t *view, char *err, size_t errlen)
 	return ret;
 }
 
-/* ping: prove the daemon answers and say which version it is. */
+/* ping: prove the daemon answers, say which version it is and the
+ * node's settings the data plane depends on ("host"). */
 static int ctl_ping(struct xlb_agent *agent, json_t *req, json_t *reply,
 		    char *err, size_t errlen)
 {
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+
 	if (json_object_set_new(reply, "version", json_string(XLB_VERSION)))
 		return ctl_fail(-ENOMEM, err, errlen, "out of memory");
+	if (h && h->host_json)
+		json_object_set_new(reply, "host", h->host_json(h->arg));
 	return 0;
 }
 

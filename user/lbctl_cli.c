@@ -1681,6 +1681,47 @@ struct status_widths {
 };
 
 /* status: a summary line per node, then VIPs and reals with state. */
+/* A setting's value in status: its number, or "?" when unreadable. */
+static const char *setting_str(json_t *o, const char *key, char *buf,
+			       size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* The kernel settings the data plane depends on (ping's "host"). */
+static void print_host(FILE *f, json_t *host)
+{
+	json_t *one, *saved = json_object_get(host, "restore_on_shutdown");
+	char a[16], b[16], c[16];
+	size_t i;
+
+	if (!json_is_object(host))
+		return;
+	fprintf(f, "host: ip_forward %s, ipv6 forwarding %s, rp_filter %s",
+		setting_str(host, "ipv4_forwarding", a, sizeof(a)),
+		setting_str(host, "ipv6_forwarding", b, sizeof(b)),
+		setting_str(host, "rp_filter", c, sizeof(c)));
+	json_array_foreach(json_object_get(host, "interfaces"), i, one)
+		fprintf(f, "; %s: accept_local %s, rp_filter %s",
+			jstr(one, "name"),
+			setting_str(one, "accept_local", a, sizeof(a)),
+			setting_str(one, "rp_filter", b, sizeof(b)));
+	fprintf(f, "\n");
+	if (!json_array_size(saved))
+		return;
+	fprintf(f, "set by xlbd, restored by lbctl shutdown:");
+	json_array_foreach(saved, i, one)
+		fprintf(f, "%s %s=%lld", i ? "," : "", jstr(one, "sysctl"),
+			jint(one, "was"));
+	fprintf(f, "\n");
+}
+
 static void print_status(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
@@ -1728,6 +1769,7 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 	fprintf(f, "packets: %lld forwarded, %lld passed, %lld dropped\n",
 		reasons_sum(reasons, "forward_"), reasons_sum(reasons, "pass_"),
 		reasons_sum(reasons, "drop_"));
+	print_host(f, json_object_get(reply, "host"));
 	if (!json_array_size(vips))
 		return;
 

@@ -922,6 +922,33 @@ Test(print, status_without_vips)
 }
 
 /* A replies' JSON text, parsed (asserting it parses). */
+/* The node's kernel settings (ping's "host"), and what a full stop
+ * gives back. */
+Test(print, status_host_settings)
+{
+	const char *words[] = {"status", NULL};
+	char *text = print_text(
+		words,
+		"{\"ok\":true,\"version\":\"0.1.0\",\"vips\":[],"
+		"\"reasons\":{},\"host\":{\"ipv4_forwarding\":1,"
+		"\"ipv6_forwarding\":null,\"rp_filter\":2,\"interfaces\":["
+		"{\"name\":\"eth0\",\"accept_local\":1,\"rp_filter\":0}],"
+		"\"restore_on_shutdown\":[{\"sysctl\":\"net.ipv4.ip_forward\","
+		"\"was\":0},{\"sysctl\":\"net.ipv4.conf.eth0.accept_local\","
+		"\"was\":0}]}}");
+
+	cr_expect_str_eq(text,
+			 "xlbd 0.1.0 on " XLB_DEFAULT_SOCKET
+			 ": 0 VIPs, 0 reals (0 up, 0 down, 0 draining)\n"
+			 "packets: 0 forwarded, 0 passed, 0 dropped\n"
+			 "host: ip_forward 1, ipv6 forwarding ?, "
+			 "rp_filter 2; eth0: accept_local 1, rp_filter 0\n"
+			 "set by xlbd, restored by lbctl shutdown: "
+			 "net.ipv4.ip_forward=0, "
+			 "net.ipv4.conf.eth0.accept_local=0\n");
+	free(text);
+}
+
 static json_t *load(const char *text)
 {
 	json_error_t jerr;
