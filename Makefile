@@ -45,6 +45,7 @@ LIB_NAMES += node
 LIB_NAMES += routes
 LIB_NAMES += sync
 LIB_NAMES += sysctl
+LIB_NAMES += config_dump
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
@@ -56,7 +57,7 @@ LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 # module builds while another module is being worked on.
 UNIT_TESTS := test_maglev test_config test_lbctl test_health
 unit_deps_test_maglev := maglev log
-unit_deps_test_config := config addr log maglev
+unit_deps_test_config := config config_dump addr log maglev
 unit_deps_test_lbctl  := lbctl_cli control addr log maglev loop
 unit_deps_test_health := health addr loop
 UNIT_TESTS += test_metrics

@@ -1158,9 +1158,30 @@ static int parse_real_weight(struct cfg_ctx *c, const char *key,
 	return node_u32(c, key, val, 0, XLB_MAX_WEIGHT, &real->weight);
 }
 
+/* reals[].drain: true (no new flows, as lbctl real drain) or false. */
+static int parse_real_drain(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct xlb_real_spec *real = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "true or false", &s);
+	if (ret)
+		return ret;
+	if (strcmp(s, "true") && strcmp(s, "false"))
+		return fail(c, val,
+			    "%s: expected true or false, got '" CFG_QUOTE "'",
+			    key, s);
+	real->has_drain = true;
+	real->drain = !strcmp(s, "true");
+	return 0;
+}
+
 static const struct cfg_key real_keys[] = {
 	{"address", parse_real_address, true},
 	{"weight", parse_real_weight},
+	{"drain", parse_real_drain},
 	{"health", parse_real_health},
 	{NULL},
 };

@@ -456,6 +456,18 @@ static int ctl_shutdown(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return 0;
 }
 
+/* config.dump: the running state as a configuration file. */
+static int ctl_config_dump(struct xlb_agent *agent, json_t *req, json_t *reply,
+			   char *err, size_t errlen)
+{
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+
+	if (!h || !h->config_dump)
+		return ctl_fail(-EOPNOTSUPP, err, errlen,
+				"this daemon cannot dump its configuration");
+	return h->config_dump(h->arg, reply, err, errlen);
+}
+
 /* node.status: the node's lifecycle, routes and sync (docs/CLUSTER.md). */
 static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
 			   char *err, size_t errlen)
@@ -597,6 +609,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"node.drain", no_fields, ctl_node_drain},
 	{"node.undrain", no_fields, ctl_node_undrain},
 	{"sessions", sessions_fields, ctl_sessions},
+	{"config.dump", no_fields, ctl_config_dump},
 };
 
 /*

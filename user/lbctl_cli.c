@@ -44,6 +44,8 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply);
 static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply);
+static void print_config(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply);
 static int vip_add_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err,
 			 size_t errlen);
@@ -456,6 +458,15 @@ static const struct lbctl_cmd commands[] = {
 		.args = no_params,
 		.opts = sessions_opts,
 		.print = print_sessions,
+	},
+	{
+		.words = {"config", "dump"},
+		.cmd = "config.dump",
+		.summary = "print the running state as a file for xlbd "
+			   "--config",
+		.args = no_params,
+		.opts = no_params,
+		.print = print_config,
 	},
 	{
 		.words = {"decap", "attach"},
@@ -1720,6 +1731,15 @@ static void print_host(FILE *f, json_t *host)
 		fprintf(f, "%s %s=%lld", i ? "," : "", jstr(one, "sysctl"),
 			jint(one, "was"));
 	fprintf(f, "\n");
+}
+
+/* config dump: the file as the daemon wrote it. */
+static void print_config(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply)
+{
+	const char *text = json_string_value(json_object_get(reply, "config"));
+
+	fputs(text ? text : "", f);
 }
 
 static void print_status(FILE *f, const struct lbctl_invocation *inv,

@@ -783,6 +783,47 @@ static int hook_reload(void *arg, json_t *reply, char *err, size_t errlen)
 	return reload(arg, reply, err, errlen);
 }
 
+/*
+ * lbctl config dump: the settings as running (the file's, with the
+ * command line on top) and the agent's VIPs and local pool, as a file.
+ */
+static int hook_config_dump(void *arg, json_t *reply, char *err, size_t errlen)
+{
+	struct xlbd *d = arg;
+	struct xlb_config out = d->cfg; /* shares d->cfg's interfaces */
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+	int ret;
+
+	out.vips = NULL;
+	out.n_vips = 0;
+	ret = xlb_agent_running_config(d->agent, &out);
+	if (ret) {
+		snprintf(err, errlen, "reading the running state: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ret = -errno;
+	} else {
+		ret = xlb_config_write(f, &out);
+		if (fclose(f) && !ret)
+			ret = -EIO;
+	}
+	for (i = 0; i < out.n_vips; i++)
+		free(out.vips[i].reals);
+	free(out.vips);
+	if (!ret && json_object_set_new(reply, "config", json_string(text)))
+		ret = -ENOMEM;
+	free(text);
+	if (ret)
+		snprintf(err, errlen, "writing the configuration: %s",
+			 strerror(-ret));
+	return ret;
+}
+
 static void hook_shutdown(void *arg)
 {
 	struct xlbd *d = arg;
@@ -1138,6 +1179,7 @@ static int run(struct xlbd *d)
 		.cluster_json = hook_cluster_json,
 		.node_drain = hook_node_drain,
 		.host_json = hook_host_json,
+		.config_dump = hook_config_dump,
 		.arg = d,
 	};
 	struct epoll_event events[16];
