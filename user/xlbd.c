@@ -65,6 +65,9 @@ struct xlbd {
 	/* The kernel settings we change (forwarding, accept_local), with
 	 * their originals kept beside the pins for a full stop. */
 	struct xlb_sysctls *sysctls;
+	/* Settings we failed to set, warned about once each. */
+	char sysctl_warned[8][XLB_SYSCTL_NAME_LEN];
+	size_t n_sysctl_warned;
 	/* Cluster (docs/CLUSTER.md): lifecycle and routes, session sync,
 	 * the data plane's session events, link changes, one timer. */
 	struct xlb_node *node;
@@ -619,9 +622,22 @@ static void sysctl_want(struct xlbd *d, const char *name, int want,
 		return;
 	ret = xlb_sysctl_ensure(d->sysctls, name, want, &was);
 	sysctl_dotted(name, dotted, sizeof(dotted));
-	if (ret < 0)
-		pr_warn("%s=%d (%s): %s", dotted, want, why, strerror(-ret));
-	else if (ret)
+	if (ret < 0) {
+		size_t i;
+
+		/* Once: this runs at every change of the model. */
+		for (i = 0; i < d->n_sysctl_warned; i++)
+			if (!strcmp(d->sysctl_warned[i], name))
+				return;
+		if (d->n_sysctl_warned <
+		    sizeof(d->sysctl_warned) / sizeof(d->sysctl_warned[0]))
+			snprintf(d->sysctl_warned[d->n_sysctl_warned++],
+				 sizeof(d->sysctl_warned[0]), "%s", name);
+		pr_warn("%s=%d (%s): %s%s", dotted, want, why, strerror(-ret),
+			ret == -EROFS ? "; set it by hand, or let xlbd write "
+					"it (the unit's ReadWritePaths=)"
+				      : "");
+	} else if (ret)
 		pr_info("%s=%d (was %d): %s; a full stop (lbctl shutdown) sets "
 			"it back",
 			dotted, want, was, why);
