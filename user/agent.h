@@ -151,6 +151,11 @@ struct xlb_agent_hooks {
 	json_t *(*cluster_json)(void *arg);
 	/* lbctl node drain (drain) / undrain. */
 	int (*node_drain)(void *arg, bool drain, char *err, size_t errlen);
+	/* The kernel settings the data plane depends on (ping's "host"):
+	 * a new reference, or NULL. */
+	json_t *(*host_json)(void *arg);
+	/* The running state as a configuration file (config.dump). */
+	int (*config_dump)(void *arg, json_t *reply, char *err, size_t errlen);
 	void *arg;
 };
 
@@ -158,6 +163,14 @@ void xlb_agent_set_hooks(struct xlb_agent *agent,
 			 const struct xlb_agent_hooks *hooks);
 /* NULL when none were set. */
 const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent);
+
+/*
+ * The running VIPs (with their reals' weights, drain states and checks)
+ * and local pool, into cfg->vips, cfg->n_vips and cfg->nat.laddrs; the
+ * rest of cfg is left as it is. cfg->vips is the caller's to free, as
+ * xlb_config_free() does.
+ */
+int xlb_agent_running_config(struct xlb_agent *agent, struct xlb_config *cfg);
 
 /* Node-wide data plane settings (tunnel source, gateway MAC). */
 int xlb_agent_set_globals(struct xlb_agent *agent,

@@ -24,7 +24,6 @@
 #define CFG_MAX_VIPS_MAX    65536
 #define CFG_MAX_REALS_MIN   2 /* id 0 is reserved: room for one real */
 #define CFG_MAX_REALS_MAX   (1U << 20)
-#define CFG_RING_SIZE_MIN   3
 #define CFG_TUN_V4_PLEN_MIN 8
 /* The data plane takes the IPv6 host bits from the last word only. */
 #define CFG_TUN_V6_PLEN_MIN 96
@@ -1146,9 +1145,30 @@ static int parse_real_weight(struct cfg_ctx *c, const char *key,
 	return node_u32(c, key, val, 0, XLB_MAX_WEIGHT, &real->weight);
 }
 
+/* reals[].drain: true (no new flows, as lbctl real drain) or false. */
+static int parse_real_drain(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	struct xlb_real_spec *real = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "true or false", &s);
+	if (ret)
+		return ret;
+	if (strcmp(s, "true") && strcmp(s, "false"))
+		return fail(c, val,
+			    "%s: expected true or false, got '" CFG_QUOTE "'",
+			    key, s);
+	real->has_drain = true;
+	real->drain = !strcmp(s, "true");
+	return 0;
+}
+
 static const struct cfg_key real_keys[] = {
 	{"address", parse_real_address, true},
 	{"weight", parse_real_weight},
+	{"drain", parse_real_drain},
 	{"health", parse_real_health},
 	{NULL},
 };
@@ -1263,7 +1283,7 @@ static int parse_vip_table_size(struct cfg_ctx *c, const char *key,
 	struct xlb_vip_spec *vip = obj;
 	int ret;
 
-	ret = node_u32(c, key, val, CFG_RING_SIZE_MIN, XLB_RING_SIZE_MAX,
+	ret = node_u32(c, key, val, XLB_RING_SIZE_MIN, XLB_RING_SIZE_MAX,
 		       &vip->table_size);
 	if (ret)
 		return ret;

@@ -165,12 +165,17 @@ static int ctl_merge(json_t *reply, json_t *view, char *err, size_t errlen)
 	return ret;
 }
 
-/* ping: prove the daemon answers and say which version it is. */
+/* ping: prove the daemon answers, say which version it is and the
+ * node's settings the data plane depends on ("host"). */
 static int ctl_ping(struct xlb_agent *agent, json_t *req, json_t *reply,
 		    char *err, size_t errlen)
 {
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+
 	if (json_object_set_new(reply, "version", json_string(XLB_VERSION)))
 		return ctl_fail(-ENOMEM, err, errlen, "out of memory");
+	if (h && h->host_json)
+		json_object_set_new(reply, "host", h->host_json(h->arg));
 	return 0;
 }
 
@@ -483,6 +488,18 @@ static int ctl_shutdown(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return 0;
 }
 
+/* config.dump: the running state as a configuration file. */
+static int ctl_config_dump(struct xlb_agent *agent, json_t *req, json_t *reply,
+			   char *err, size_t errlen)
+{
+	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
+
+	if (!h || !h->config_dump)
+		return ctl_fail(-EOPNOTSUPP, err, errlen,
+				"this daemon cannot dump its configuration");
+	return h->config_dump(h->arg, reply, err, errlen);
+}
+
 /* node.status: the node's lifecycle, routes and sync (docs/CLUSTER.md). */
 static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
 			   char *err, size_t errlen)
@@ -624,6 +641,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"node.drain", no_fields, ctl_node_drain},
 	{"node.undrain", no_fields, ctl_node_undrain},
 	{"sessions", sessions_fields, ctl_sessions},
+	{"config.dump", no_fields, ctl_config_dump},
 };
 
 /*

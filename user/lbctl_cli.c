@@ -44,6 +44,11 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply);
 static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply);
+static void print_config(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply);
+static int vip_add_setup(struct lbctl_invocation *inv,
+			 const struct lbctl_values *v, char *err,
+			 size_t errlen);
 static int vip_set_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err,
 			 size_t errlen);
@@ -75,8 +80,8 @@ static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
 /* Limits and defaults in help text come from the headers. */
 /* clang-format off */
 #define TABLE_SIZE_HELP                                                       \
-	"Maglev table size, a prime up to " STR(XLB_RING_SIZE_MAX)            \
-	"; default " STR(XLB_RING_SIZE_DEFAULT)
+	"Maglev table size, a prime from " STR(XLB_RING_SIZE_MIN) " to "      \
+	STR(XLB_RING_SIZE_MAX) "; default " STR(XLB_RING_SIZE_DEFAULT)
 
 #define REAL_ADD_SUMMARY                                                      \
 	"add a real to a VIP (weight " STR(XLB_DEFAULT_WEIGHT) " unless given)"
@@ -101,7 +106,8 @@ static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
 #define OPT_MSS                                                      \
 	{                                                            \
 		.name = "mss", .type = LBCTL_T_UINT, .metavar = "N", \
-		.key = "mss", .max = 65535, .help = MSS_HELP,        \
+		.key = "mss", .min = XLB_MSS_MIN, .max = 65535,      \
+		.zero_off = true, .help = MSS_HELP,                  \
 	}
 
 #define OPT_WEIGHT(req)                                                    \
@@ -136,6 +142,14 @@ static const struct lbctl_param ifname_args[] = {
 	{0},
 };
 
+/* In the order of the VIP_ADD_OPT_* indices. */
+enum {
+	VIP_ADD_OPT_HASH,
+	VIP_ADD_OPT_TABLE_SIZE,
+	VIP_ADD_OPT_MODE,
+	VIP_ADD_OPT_MSS,
+};
+
 static const struct lbctl_param vip_add_opts[] = {
 	{
 		.name = "hash",
@@ -152,6 +166,7 @@ static const struct lbctl_param vip_add_opts[] = {
 		.type = LBCTL_T_UINT,
 		.metavar = "M",
 		.key = "table_size",
+		.min = XLB_RING_SIZE_MIN,
 		.max = XLB_RING_SIZE_MAX,
 		.prime = true,
 		.help = TABLE_SIZE_HELP,
@@ -305,6 +320,7 @@ static const struct lbctl_cmd commands[] = {
 		.summary = "add a VIP; it takes traffic once it has reals",
 		.args = vip_args,
 		.opts = vip_add_opts,
+		.setup = vip_add_setup,
 	},
 	{
 		.words = {"vip", "del"},
@@ -464,6 +480,15 @@ static const struct lbctl_cmd commands[] = {
 		.args = no_params,
 		.opts = sessions_opts,
 		.print = print_sessions,
+	},
+	{
+		.words = {"config", "dump"},
+		.cmd = "config.dump",
+		.summary = "print the running state as a file for xlbd "
+			   "--config",
+		.args = no_params,
+		.opts = no_params,
+		.print = print_config,
 	},
 	{
 		.words = {"decap", "attach"},
@@ -883,9 +908,12 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 		ret = parse_u32(s, &n);
 		if (ret == -EINVAL)
 			parse_fail(p, "%s: '%s' is not a number", label, s);
+		else if (!ret && !n && prm->zero_off)
+			break;
 		else if (ret || n < prm->min || n > prm->max)
-			parse_fail(p, "%s: '%s' is out of range %u..%u", label,
-				   s, prm->min, prm->max);
+			parse_fail(p, "%s: '%s' is out of range %u..%u%s",
+				   label, s, prm->min, prm->max,
+				   prm->zero_off ? " (0: off)" : "");
 		else if (prm->prime && !xlb_is_prime(n))
 			fail_not_prime(p, label, n, prm->max);
 		break;
@@ -1026,7 +1054,31 @@ static int build_status(const struct lbctl_cmd *cmd,
 	return *out ? 0 : -ENOMEM;
 }
 
-/* vip set: at least one of --mode and --mss. */
+/* An MSS clamp (other than 0, off) is for TCP VIPs only. */
+static int check_mss_proto(const char *vip, const char *mss, char *err,
+			   size_t errlen)
+{
+	struct xlb_service svc;
+	uint32_t n = 0;
+
+	if (!mss || parse_u32(mss, &n) || !n || xlb_service_parse(vip, &svc) ||
+	    svc.proto == IPPROTO_TCP)
+		return 0;
+	snprintf(err, errlen,
+		 "--mss: %s is not TCP: only TCP VIPs have an MSS to clamp",
+		 vip);
+	return -EINVAL;
+}
+
+/* vip add: --mss on TCP VIPs only. */
+static int vip_add_setup(struct lbctl_invocation *inv,
+			 const struct lbctl_values *v, char *err, size_t errlen)
+{
+	return check_mss_proto(v->args[0], v->opts[VIP_ADD_OPT_MSS], err,
+			       errlen);
+}
+
+/* vip set: at least one of --mode and --mss; --mss on TCP VIPs only. */
 static int vip_set_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err, size_t errlen)
 {
@@ -1034,7 +1086,8 @@ static int vip_set_setup(struct lbctl_invocation *inv,
 		snprintf(err, errlen, "vip set needs --mode or --mss");
 		return -EINVAL;
 	}
-	return 0;
+	return check_mss_proto(v->args[0], v->opts[VIP_SET_OPT_MSS], err,
+			       errlen);
 }
 
 /* decap attach: --from any stands alone. */
@@ -1748,6 +1801,56 @@ struct status_widths {
 };
 
 /* status: a summary line per node, then VIPs and reals with state. */
+/* A setting's value in status: its number, or "?" when unreadable. */
+static const char *setting_str(json_t *o, const char *key, char *buf,
+			       size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* The kernel settings the data plane depends on (ping's "host"). */
+static void print_host(FILE *f, json_t *host)
+{
+	json_t *one, *saved = json_object_get(host, "restore_on_shutdown");
+	char a[16], b[16], c[16];
+	size_t i;
+
+	if (!json_is_object(host))
+		return;
+	fprintf(f, "host: ip_forward %s, ipv6 forwarding %s, rp_filter %s",
+		setting_str(host, "ipv4_forwarding", a, sizeof(a)),
+		setting_str(host, "ipv6_forwarding", b, sizeof(b)),
+		setting_str(host, "rp_filter", c, sizeof(c)));
+	json_array_foreach(json_object_get(host, "interfaces"), i, one)
+		fprintf(f, "; %s: accept_local %s, rp_filter %s",
+			jstr(one, "name"),
+			setting_str(one, "accept_local", a, sizeof(a)),
+			setting_str(one, "rp_filter", b, sizeof(b)));
+	fprintf(f, "\n");
+	if (!json_array_size(saved))
+		return;
+	fprintf(f, "set by xlbd, restored by lbctl shutdown:");
+	json_array_foreach(saved, i, one)
+		fprintf(f, "%s %s=%lld", i ? "," : "", jstr(one, "sysctl"),
+			jint(one, "was"));
+	fprintf(f, "\n");
+}
+
+/* config dump: the file as the daemon wrote it. */
+static void print_config(FILE *f, const struct lbctl_invocation *inv,
+			 json_t *reply)
+{
+	const char *text = json_string_value(json_object_get(reply, "config"));
+
+	fputs(text ? text : "", f);
+}
+
 static void print_status(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
@@ -1795,6 +1898,7 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 	fprintf(f, "packets: %lld forwarded, %lld passed, %lld dropped\n",
 		reasons_sum(reasons, "forward_"), reasons_sum(reasons, "pass_"),
 		reasons_sum(reasons, "drop_"));
+	print_host(f, json_object_get(reply, "host"));
 	if (!json_array_size(vips))
 		return;
 

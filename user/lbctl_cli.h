@@ -59,6 +59,7 @@ struct lbctl_param {
 	uint32_t min;		    /* LBCTL_T_UINT: smallest value */
 	uint32_t max;		    /* LBCTL_T_UINT: largest value */
 	bool prime;		    /* LBCTL_T_UINT: must be a prime */
+	bool zero_off;		    /* LBCTL_T_UINT: 0 (off) too */
 	bool required;		    /* option that must be given */
 	/*
 	 * Option whose value may be left out: it is taken from "=VALUE" or

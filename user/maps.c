@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "maps.h"
+#include "sysctl.h"
 #include "xlb.skel.h"
 
 struct xlb_dp_link {
@@ -50,6 +51,9 @@ struct xlb_dp {
 	struct ring_buffer *sync_rb;
 	xlb_dp_sync_fn sync_fn;
 	void *sync_arg;
+	/* The kernel settings' originals (sysctl.c), pinned beside the
+	 * maps; 0 until opened or made. */
+	int sysctls_fd;
 };
 
 const char *const xlb_reason_names[XLB_R_MAX] = {
@@ -143,8 +147,7 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 	if (mkdir(pin_path, 0700) && errno != EEXIST)
 		return xlb_errf(err, errlen, -errno, "mkdir %s: %s", pin_path,
 				strerror(errno));
-	snprintf(path, sizeof(path), "%s/vips", pin_path);
-	dp->adopted = !access(path, F_OK);
+	dp->adopted = xlb_dp_pinned(pin_path);
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
@@ -249,6 +252,92 @@ out_free:
 	return ret;
 }
 
+/* ---- Kernel settings' originals (sysctl.c) ------------------------------ */
+
+/*
+ * A one-slot array of its own, made by the agent and pinned beside the
+ * program's maps: it lives exactly as long as the pinned data plane, so
+ * the agent that adopts the maps finds the originals of the settings an
+ * earlier agent changed, and a full stop removes it with them.
+ */
+#define SYSCTLS_PIN "sysctls"
+
+static void sysctls_pin_path(const struct xlb_dp *dp, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", dp->pin_path, SYSCTLS_PIN);
+}
+
+static void sysctls_unpin(struct xlb_dp *dp)
+{
+	char path[512];
+
+	sysctls_pin_path(dp, path, sizeof(path));
+	unlink(path);
+}
+
+int xlb_dp_sysctls_load(struct xlb_dp *dp, struct xlb_sysctl_saved *out)
+{
+	uint32_t key = 0;
+	char path[512];
+	int fd;
+
+	memset(out, 0, sizeof(*out));
+	if (!dp->pin_path)
+		return 0;
+	sysctls_pin_path(dp, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_map_lookup_elem(fd, &key, out)) {
+		int ret = -errno;
+
+		/* Another layout (another version): start afresh. */
+		close(fd);
+		memset(out, 0, sizeof(*out));
+		return ret == -EINVAL ? 0 : ret;
+	}
+	if (dp->sysctls_fd > 0)
+		close(dp->sysctls_fd);
+	dp->sysctls_fd = fd;
+	return 0;
+}
+
+int xlb_dp_sysctls_store(struct xlb_dp *dp, const struct xlb_sysctl_saved *in)
+{
+	uint32_t key = 0;
+	char path[512];
+	int fd;
+
+	if (!dp->pin_path)
+		return 0;
+	if (dp->sysctls_fd <= 0) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_sysctls",
+				    sizeof(key), sizeof(*in), 1, NULL);
+		if (fd < 0)
+			return -errno;
+		sysctls_pin_path(dp, path, sizeof(path));
+		/* An unreadable pin of another version gives way. */
+		unlink(path);
+		if (bpf_obj_pin(fd, path)) {
+			int ret = -errno;
+
+			close(fd);
+			return ret;
+		}
+		dp->sysctls_fd = fd;
+	}
+	return bpf_map_update_elem(dp->sysctls_fd, &key, in, BPF_ANY) ? -errno
+								      : 0;
+}
+
+bool xlb_dp_pinned(const char *pin_path)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/vips", pin_path);
+	return !access(path, F_OK);
+}
+
 void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 {
 	if (!dp)
@@ -259,9 +348,12 @@ void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 		xlb_dp_detach_all(dp);
 		if (dp->pin_path) {
 			bpf_object__unpin_maps(dp->skel->obj, dp->pin_path);
+			sysctls_unpin(dp);
 			rmdir(dp->pin_path);
 		}
 	}
+	if (dp->sysctls_fd > 0)
+		close(dp->sysctls_fd);
 	free(dp->pin_path);
 	ring_buffer__free(dp->sync_rb);
 	xlb_bpf__destroy(dp->skel);
@@ -355,6 +447,15 @@ static int find_ours(int ifindex, uint32_t *prog_id, bool *alone)
 	}
 	xdp_multiprog__close(mp);
 	return ret;
+}
+
+bool xlb_dp_running_on(const char *ifname)
+{
+	int ifindex = if_nametoindex(ifname);
+	uint32_t id;
+	bool alone;
+
+	return ifindex && !find_ours(ifindex, &id, &alone);
 }
 
 /*

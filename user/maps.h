@@ -34,6 +34,20 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 void xlb_dp_close(struct xlb_dp *dp, bool full_stop);
 /* True when the maps were found pinned (an earlier agent's). */
 bool xlb_dp_adopted(const struct xlb_dp *dp);
+/* True when pin_path holds a data plane's maps to adopt. */
+bool xlb_dp_pinned(const char *pin_path);
+/* True when an XLB balancer (ours or an earlier agent's) runs on ifname. */
+bool xlb_dp_running_on(const char *ifname);
+
+/*
+ * The originals of the kernel settings xlbd changed (sysctl.c), kept in
+ * a map of their own pinned beside the others: load gives zeros when
+ * none is pinned (or nothing is pinned at all); store pins it the first
+ * time. A full stop unpins it with the rest.
+ */
+struct xlb_sysctl_saved;
+int xlb_dp_sysctls_load(struct xlb_dp *dp, struct xlb_sysctl_saved *out);
+int xlb_dp_sysctls_store(struct xlb_dp *dp, const struct xlb_sysctl_saved *in);
 
 int xlb_dp_prog_fd(const struct xlb_dp *dp);
 uint32_t xlb_dp_max_vips(const struct xlb_dp *dp);

@@ -1776,6 +1776,16 @@ static int reconcile_vip(struct xlb_agent *agent, uint32_t id,
 				return ret;
 			st->reals_changed++;
 		}
+		/* Written drain states apply; left out, a real keeps the
+		 * one it has (lbctl real drain survives a reload). */
+		if (rs->has_drain && ent->draining != rs->drain) {
+			ret = xlb_real_set_drain(agent, &v->svc, &rs->ip,
+						 rs->drain, err, errlen);
+			if (ret)
+				return ret;
+			ent = find_real(vip, &rs->ip);
+			st->reals_changed++;
+		}
 		if (ent->has_check != rs->has_check ||
 		    (rs->has_check &&
 		     memcmp(&ent->check, &rs->check, sizeof(rs->check)))) {
@@ -1919,6 +1929,60 @@ out_batch:
 	if (agent->batch_changed || st->checks_changed)
 		changed(agent);
 	return ret;
+}
+
+int xlb_agent_running_config(struct xlb_agent *agent, struct xlb_config *cfg)
+{
+	struct xlb_vip_spec *vips, *v;
+	const struct vip_ent *vip;
+	size_t n = 0, i, fi;
+	uint32_t id;
+
+	for (id = 0; id < agent->max_vips; id++)
+		n += agent->vips[id].used;
+	vips = calloc(n ? n : 1, sizeof(*vips));
+	if (!vips)
+		return -ENOMEM;
+	n = 0;
+	for (id = 0; id < agent->max_vips; id++) {
+		vip = &agent->vips[id];
+		if (!vip->used)
+			continue;
+		v = &vips[n++];
+		v->svc = vip->svc;
+		v->hash = vip->hash;
+		v->mode = vip->mode;
+		v->mss = vip->mss;
+		v->table_size = vip->table_size;
+		v->check = vip->check;
+		v->reals = calloc(vip->n_reals ? vip->n_reals : 1,
+				  sizeof(*v->reals));
+		if (!v->reals)
+			goto out_nomem;
+		v->n_reals = vip->n_reals;
+		for (i = 0; i < vip->n_reals; i++) {
+			v->reals[i].ip = vip->reals[i].ip;
+			v->reals[i].weight = vip->reals[i].weight;
+			v->reals[i].has_check = vip->reals[i].has_check;
+			v->reals[i].check = vip->reals[i].check;
+			v->reals[i].has_drain = true;
+			v->reals[i].drain = vip->reals[i].draining;
+		}
+	}
+	cfg->vips = vips;
+	cfg->n_vips = n;
+	cfg->nat.n_laddrs = 0;
+	for (fi = 0; fi < 2; fi++)
+		for (i = 0; i < agent->n_laddrs[fi]; i++)
+			cfg->nat.laddrs[cfg->nat.n_laddrs++] =
+				agent->laddrs[fi][i];
+	return 0;
+
+out_nomem:
+	while (n--)
+		free(vips[n].reals);
+	free(vips);
+	return -ENOMEM;
 }
 
 void xlb_agent_set_hooks(struct xlb_agent *agent,

@@ -324,6 +324,16 @@ static void send_hello(struct xlb_sync *s, struct sync_peer *p)
 	send_msg(s, p, SYNC_HELLO, HELLO_LEN);
 }
 
+/*
+ * Time from then to now, 0 if then is later: a caller may queue records
+ * stamped after the now it later ticks with (xlbd's refresh stamps each
+ * record as it goes), and an unsigned difference would wrap.
+ */
+static uint64_t since(uint64_t now_ns, uint64_t then_ns)
+{
+	return now_ns > then_ns ? now_ns - then_ns : 0;
+}
+
 static void flush(struct xlb_sync *s, uint64_t now_ns)
 {
 	uint8_t *pl = s->buf + SYNC_HDR_LEN;
@@ -343,8 +353,8 @@ static void flush(struct xlb_sync *s, uint64_t now_ns)
 			 SESS_HDR_LEN + n * SYNC_REC_LEN);
 		s->peers[i].st.tx_sessions += n;
 	}
-	if (now_ns - s->pending_ns > s->st.max_lag_ns)
-		s->st.max_lag_ns = now_ns - s->pending_ns;
+	if (since(now_ns, s->pending_ns) > s->st.max_lag_ns)
+		s->st.max_lag_ns = since(now_ns, s->pending_ns);
 	s->st.sent += n;
 	s->st.batches++;
 	s->n_pending = 0;
@@ -704,7 +714,7 @@ int xlb_sync_tick(struct xlb_sync *s, uint64_t now_ns)
 {
 	uint64_t next, batch_ns = (uint64_t)s->batch_ms * NSEC_PER_MS;
 
-	if (s->n_pending && now_ns - s->pending_ns >= batch_ns)
+	if (s->n_pending && since(now_ns, s->pending_ns) >= batch_ns)
 		flush(s, now_ns);
 	if (now_ns >= s->next_hello_ns) {
 		for (size_t i = 0; i < s->n_peers; i++)

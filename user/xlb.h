@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <netinet/in.h>
 
 #include "xlb_abi.h"
@@ -140,7 +141,9 @@ struct xlb_real_spec {
 	uint32_t weight; /* 0..XLB_MAX_WEIGHT; 0 = no new flows */
 	bool has_check;	 /* check overrides the VIP's */
 	struct xlb_check_spec check;
-	int line; /* where it was declared, 0 if not from a file */
+	bool has_drain; /* drain was written: applied by a (re)load */
+	bool drain;	/* no new flows, as lbctl real drain */
+	int line;	/* where it was declared, 0 if not from a file */
 };
 
 struct xlb_vip_spec {
@@ -154,6 +157,10 @@ struct xlb_vip_spec {
 	size_t n_reals;
 	int line;
 };
+
+/* The smallest Maglev table: a prime, so 2 would do, but a ring of two
+ * slots spreads nothing (config and agent refuse it alike). */
+#define XLB_RING_SIZE_MIN 3
 
 /* The smallest MSS clamp (RFC 1122: every IPv4 host takes 536). */
 #define XLB_MSS_MIN 536
@@ -258,6 +265,12 @@ int xlb_config_parse(const char *text, size_t len, const char *name,
 int xlb_config_load(const char *path, struct xlb_config *cfg, char *err,
 		    size_t errlen);
 void xlb_config_free(struct xlb_config *cfg);
+/*
+ * Write cfg as a file that xlb_config_parse() reads back to the same
+ * model (config_dump.c): every setting, the local pool, every VIP and
+ * real with its weight, drain state and checks.
+ */
+int xlb_config_write(FILE *f, const struct xlb_config *cfg);
 
 bool xlb_is_prime(uint32_t n);
 

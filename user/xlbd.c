@@ -30,6 +30,7 @@
 #include "node.h"
 #include "sdnotify.h"
 #include "sync.h"
+#include "sysctl.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -61,10 +62,12 @@ struct xlbd {
 	/* FULLNAT session sweeps every cfg.nat.gc_interval_ms. */
 	struct xlb_event gc_ev;
 	uint32_t gc_armed_ms;
-	/* accept_local as found on each interface before we set it (-1:
-	 * not set by us), while the local pool is not empty. */
-	int accept_local_was[XLB_MAX_INTERFACES];
-	bool accept_local_on;
+	/* The kernel settings we change (forwarding, accept_local), with
+	 * their originals kept beside the pins for a full stop. */
+	struct xlb_sysctls *sysctls;
+	/* Settings we failed to set, warned about once each. */
+	char sysctl_warned[8][XLB_SYSCTL_NAME_LEN];
+	size_t n_sysctl_warned;
 	/* Cluster (docs/CLUSTER.md): lifecycle and routes, session sync,
 	 * the data plane's session events, link changes, one timer. */
 	struct xlb_node *node;
@@ -161,6 +164,9 @@ static void usage(FILE *f)
 		"disable)\n"
 		"  -t, --check             validate the configuration and "
 		"exit\n"
+		"  -R, --replace           replace an XLB program attached "
+		"with no pins to adopt\n"
+		"                          (its flows are lost)\n"
 		"  -v, --verbose           debug logging\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this text\n",
@@ -176,6 +182,7 @@ struct cli {
 	const char *metrics;
 	int xdp_mode; /* -1: not given */
 	bool check;
+	bool replace; /* a running balancer whose pins are gone */
 };
 
 static int parse_cli(int argc, char **argv, struct cli *cli)
@@ -188,6 +195,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{"pin-path", required_argument, NULL, 'p'},
 		{"metrics", required_argument, NULL, 'M'},
 		{"check", no_argument, NULL, 't'},
+		{"replace", no_argument, NULL, 'R'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -197,7 +205,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 
 	memset(cli, 0, sizeof(*cli));
 	cli->xdp_mode = -1;
-	while ((c = getopt_long(argc, argv, "c:i:s:m:p:M:tvVh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:i:s:m:p:M:tRvVh", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -234,6 +242,9 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case 't':
 			cli->check = true;
+			break;
+		case 'R':
+			cli->replace = true;
 			break;
 		case 'v':
 			xlb_log_set_level(XLB_LOG_DEBUG);
@@ -589,26 +600,63 @@ static void gc_stop(struct xlbd *d)
 	d->gc_ev.fd = -1;
 }
 
-/* net.ipv4.conf.IFNAME.accept_local: its value, or -errno. */
-static int accept_local_rw(const char *ifname, int set)
+/* A setting's name as sysctl(8) shows it: '/' to '.'. */
+static const char *sysctl_dotted(const char *name, char *buf, size_t len)
 {
-	char path[128], buf[16] = "";
-	ssize_t n;
-	int fd;
+	size_t i;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local",
-		 ifname);
-	fd = open(path, (set >= 0 ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (set >= 0) {
-		n = write(fd, set ? "1\n" : "0\n", 2);
-		close(fd);
-		return n == 2 ? set : -EIO;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : -EIO;
+	for (i = 0; name[i] && i + 1 < len; i++)
+		buf[i] = name[i] == '/' ? '.' : name[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Set one setting; log once when it changed, warn when it cannot. */
+static void sysctl_want(struct xlbd *d, const char *name, int want,
+			const char *why)
+{
+	char dotted[XLB_SYSCTL_NAME_LEN];
+	int ret, was = 0;
+
+	if (!d->sysctls)
+		return;
+	ret = xlb_sysctl_ensure(d->sysctls, name, want, &was);
+	sysctl_dotted(name, dotted, sizeof(dotted));
+	if (ret < 0) {
+		size_t i;
+
+		/* Once: this runs at every change of the model. */
+		for (i = 0; i < d->n_sysctl_warned; i++)
+			if (!strcmp(d->sysctl_warned[i], name))
+				return;
+		if (d->n_sysctl_warned <
+		    sizeof(d->sysctl_warned) / sizeof(d->sysctl_warned[0]))
+			snprintf(d->sysctl_warned[d->n_sysctl_warned++],
+				 sizeof(d->sysctl_warned[0]), "%s", name);
+		pr_warn("%s=%d (%s): %s%s", dotted, want, why, strerror(-ret),
+			ret == -EROFS ? "; set it by hand, or let xlbd write "
+					"it (the unit's ReadWritePaths=)"
+				      : "");
+	} else if (ret)
+		pr_info("%s=%d (was %d): %s; a full stop (lbctl shutdown) sets "
+			"it back",
+			dotted, want, was, why);
+}
+
+/* Give one setting its original back, if we changed it. */
+static void sysctl_restore(struct xlbd *d, const char *name, const char *why)
+{
+	char dotted[XLB_SYSCTL_NAME_LEN];
+	int ret, was = 0;
+
+	if (!d->sysctls)
+		return;
+	ret = xlb_sysctl_restore(d->sysctls, name, &was);
+	sysctl_dotted(name, dotted, sizeof(dotted));
+	if (ret < 0)
+		pr_warn("restoring %s: %s", dotted, strerror(-ret));
+	else if (ret)
+		pr_info("%s=%d restored (%s)", dotted, was, why);
 }
 
 /*
@@ -617,44 +665,121 @@ static int accept_local_rw(const char *ifname, int set)
  * translated packet whose neighbour is unknown is handed to the kernel
  * (pass_no_neighbour), with a local address as its source
  * (docs/FULLNAT.md). The former values come back when the pool empties
- * or on a full stop.
+ * or on a full stop (the originals survive restarts: sysctl.h).
  */
-static void accept_local_sync(struct xlbd *d, bool restore)
+static void accept_local_sync(struct xlbd *d)
 {
-	bool want = !restore && d->agent && xlb_agent_laddr_count(d->agent);
-	char names[256] = "";
-	size_t i, off = 0;
-	int was, ret;
+	bool want = d->agent && xlb_agent_laddr_count(d->agent);
+	char name[XLB_SYSCTL_NAME_LEN];
+	size_t i;
 
-	if (want == d->accept_local_on)
-		return;
-	for (i = 0; i < d->cfg.n_interfaces && i < XLB_MAX_INTERFACES; i++) {
-		const char *ifname = d->cfg.interfaces[i];
-
-		if (want) {
-			was = accept_local_rw(ifname, -1);
-			ret = was == 1 ? 1 : accept_local_rw(ifname, 1);
-			if (ret < 0) {
-				pr_warn("net.ipv4.conf.%s.accept_local: %s",
-					ifname, strerror(-ret));
-				continue;
-			}
-			d->accept_local_was[i] = was == 1 ? -1 : was;
-		} else if (d->accept_local_was[i] >= 0) {
-			accept_local_rw(ifname, d->accept_local_was[i]);
-			d->accept_local_was[i] = -1;
-		}
-		off += snprintf(names + off, sizeof(names) - off, "%s%s",
-				off ? ", " : "", ifname);
-		if (off >= sizeof(names))
-			off = sizeof(names) - 1;
+	for (i = 0; i < d->cfg.n_interfaces; i++) {
+		snprintf(name, sizeof(name), "net/ipv4/conf/%s/accept_local",
+			 d->cfg.interfaces[i]);
+		if (want)
+			sysctl_want(d, name, 1,
+				    "FULLNAT local addresses in use");
+		else
+			sysctl_restore(d, name,
+				       "no FULLNAT local address left");
 	}
-	d->accept_local_on = want;
-	if (off)
-		pr_info("%s net.ipv4.conf.IFACE.accept_local on %s (FULLNAT "
-			"local addresses %s)",
-			want ? "accept_local=1:" : "restored", names,
-			want ? "in use" : "gone");
+}
+
+#define SYSCTL_FWD4 "net/ipv4/ip_forward"
+#define SYSCTL_FWD6 "net/ipv6/conf/all/forwarding"
+
+/*
+ * The data plane forwards through the kernel's FIB (bpf_fib_lookup),
+ * which answers "forwarding disabled" for every packet of a family whose
+ * forwarding is off: turn it on for the families of the VIPs and their
+ * reals (docs/OPERATIONS.md).
+ */
+static void forwarding_sync(struct xlbd *d)
+{
+	struct xlb_real_view *v;
+	bool v4 = false, v6 = false;
+	size_t n, i;
+
+	if (!d->agent || xlb_agent_reals(d->agent, &v, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		v4 |= v[i].svc.ip.family == AF_INET ||
+		      v[i].ip.family == AF_INET;
+		v6 |= v[i].svc.ip.family == AF_INET6 ||
+		      v[i].ip.family == AF_INET6;
+	}
+	free(v);
+	if (v4)
+		sysctl_want(d, SYSCTL_FWD4, 1, "IPv4 VIPs or reals");
+	if (v6)
+		sysctl_want(d, SYSCTL_FWD6, 1, "IPv6 VIPs or reals");
+}
+
+/* A full stop: every setting we changed, this agent or an earlier one. */
+static void sysctls_restore_all(struct xlbd *d)
+{
+	const struct xlb_sysctl_was *v;
+	char name[XLB_SYSCTL_NAME_LEN];
+
+	while (d->sysctls && xlb_sysctls_saved(d->sysctls, &v)) {
+		snprintf(name, sizeof(name), "%s", v[0].name);
+		sysctl_restore(d, name, "full stop");
+		/* Unwritable: drop it rather than loop. */
+		if (xlb_sysctls_saved(d->sysctls, &v) &&
+		    !strcmp(v[0].name, name))
+			break;
+	}
+}
+
+/* lbctl status: the settings the data plane depends on (ping's "host"). */
+static json_t *hook_host_json(void *arg)
+{
+	struct xlbd *d = arg;
+	const struct xlb_sysctl_was *v;
+	char name[XLB_SYSCTL_NAME_LEN], dotted[XLB_SYSCTL_NAME_LEN];
+	json_t *o = json_object(), *ifs = json_array(), *saved = json_array();
+	size_t i, n;
+
+#define SYSCTL_JSON(obj, key, nm)                                              \
+	do {                                                                   \
+		int v_ = d->sysctls ? xlb_sysctl_get(d->sysctls, (nm)) : -1;   \
+		json_object_set_new((obj), (key),                              \
+				    v_ >= 0 ? json_integer(v_) : json_null()); \
+	} while (0)
+
+	if (!o || !ifs || !saved) {
+		json_decref(o);
+		json_decref(ifs);
+		json_decref(saved);
+		return NULL;
+	}
+	SYSCTL_JSON(o, "ipv4_forwarding", SYSCTL_FWD4);
+	SYSCTL_JSON(o, "ipv6_forwarding", SYSCTL_FWD6);
+	SYSCTL_JSON(o, "rp_filter", "net/ipv4/conf/all/rp_filter");
+	for (i = 0; i < d->cfg.n_interfaces; i++) {
+		json_t *one = json_object();
+
+		json_object_set_new(one, "name",
+				    json_string(d->cfg.interfaces[i]));
+		snprintf(name, sizeof(name), "net/ipv4/conf/%s/accept_local",
+			 d->cfg.interfaces[i]);
+		SYSCTL_JSON(one, "accept_local", name);
+		snprintf(name, sizeof(name), "net/ipv4/conf/%s/rp_filter",
+			 d->cfg.interfaces[i]);
+		SYSCTL_JSON(one, "rp_filter", name);
+		json_array_append_new(ifs, one);
+	}
+#undef SYSCTL_JSON
+	n = d->sysctls ? xlb_sysctls_saved(d->sysctls, &v) : 0;
+	for (i = 0; i < n; i++)
+		json_array_append_new(saved,
+				      json_pack("{s:s, s:i}", "sysctl",
+						sysctl_dotted(v[i].name, dotted,
+							      sizeof(dotted)),
+						"was", v[i].was));
+	json_object_set_new(o, "interfaces", ifs);
+	json_object_set_new(o, "restore_on_shutdown", saved);
+	return o;
 }
 
 /* Every change of the agent's model: checks follow, and accept_local. */
@@ -663,7 +788,8 @@ static void on_agent_change(struct xlb_agent *agent, void *arg)
 	struct xlbd *d = arg;
 
 	sync_health(agent, d);
-	accept_local_sync(d, false);
+	accept_local_sync(d);
+	forwarding_sync(d);
 	if (d->node)
 		xlb_node_announce(d->node, agent);
 }
@@ -671,6 +797,47 @@ static void on_agent_change(struct xlb_agent *agent, void *arg)
 static int hook_reload(void *arg, json_t *reply, char *err, size_t errlen)
 {
 	return reload(arg, reply, err, errlen);
+}
+
+/*
+ * lbctl config dump: the settings as running (the file's, with the
+ * command line on top) and the agent's VIPs and local pool, as a file.
+ */
+static int hook_config_dump(void *arg, json_t *reply, char *err, size_t errlen)
+{
+	struct xlbd *d = arg;
+	struct xlb_config out = d->cfg; /* shares d->cfg's interfaces */
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+	int ret;
+
+	out.vips = NULL;
+	out.n_vips = 0;
+	ret = xlb_agent_running_config(d->agent, &out);
+	if (ret) {
+		snprintf(err, errlen, "reading the running state: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ret = -errno;
+	} else {
+		ret = xlb_config_write(f, &out);
+		if (fclose(f) && !ret)
+			ret = -EIO;
+	}
+	for (i = 0; i < out.n_vips; i++)
+		free(out.vips[i].reals);
+	free(out.vips);
+	if (!ret && json_object_set_new(reply, "config", json_string(text)))
+		ret = -ENOMEM;
+	free(text);
+	if (ret)
+		snprintf(err, errlen, "writing the configuration: %s",
+			 strerror(-ret));
+	return ret;
 }
 
 static void hook_shutdown(void *arg)
@@ -990,6 +1157,35 @@ static int hook_node_drain(void *arg, bool drain, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A balancer attached with no pinned maps beside it: an agent ran here
+ * and its pins are gone (a bpffs that is not persistent, e.g. mounted
+ * afresh in `ip netns exec`'s new /sys, or pins removed by hand).
+ * Replacing it starts from empty tables: every tracked flow and FULLNAT
+ * session it holds would be lost. Only with --replace.
+ */
+static int check_orphans(struct xlbd *d)
+{
+	const struct xlb_config *cfg = &d->cfg;
+	size_t i;
+
+	if (d->cli->replace || xlb_dp_pinned(cfg->pin_path))
+		return 0;
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		if (!xlb_dp_running_on(cfg->interfaces[i]))
+			continue;
+		pr_warn("%s runs an XLB balancer but %s holds no pinned maps "
+			"to adopt: the pins are gone (is the bpffs there not "
+			"persistent, e.g. mounted afresh under `ip netns "
+			"exec`?). Replacing it would drop every flow it tracks "
+			"(FULLNAT sessions too): not replacing it; start with "
+			"--replace to replace it anyway",
+			cfg->interfaces[i], cfg->pin_path);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 static int run(struct xlbd *d)
 {
 	const struct xlb_config *cfg = &d->cfg;
@@ -998,6 +1194,8 @@ static int run(struct xlbd *d)
 		.shutdown = hook_shutdown,
 		.cluster_json = hook_cluster_json,
 		.node_drain = hook_node_drain,
+		.host_json = hook_host_json,
+		.config_dump = hook_config_dump,
 		.arg = d,
 	};
 	struct epoll_event events[16];
@@ -1021,6 +1219,9 @@ static int run(struct xlbd *d)
 		pr_warn("bpffs for %s: %s", cfg->pin_path, strerror(-ret));
 		return ret;
 	}
+	ret = check_orphans(d);
+	if (ret)
+		return ret;
 	ret = xlb_dp_open(&opts, &d->dp, err, sizeof(err));
 	if (ret) {
 		pr_warn("%s", err);
@@ -1035,8 +1236,12 @@ static int run(struct xlbd *d)
 		pr_warn("health checks: %s", strerror(-ret));
 		goto out_agent;
 	}
-	for (i = 0; i < XLB_MAX_INTERFACES; i++)
-		d->accept_local_was[i] = -1;
+	ret = xlb_sysctls_open(d->dp, "/proc/sys", &d->sysctls);
+	if (ret) {
+		pr_warn("kernel settings kept in %s: %s", cfg->pin_path,
+			strerror(-ret));
+		goto out_agent;
+	}
 	xlb_agent_on_change(d->agent, on_agent_change, d);
 	xlb_agent_on_real_json(d->agent, real_health_json, d);
 	if (xlb_dp_adopted(d->dp)) {
@@ -1083,7 +1288,8 @@ static int run(struct xlbd *d)
 	/* An earlier agent's interfaces that are not ours any more. */
 	xlb_dp_tx_ports_prune(d->dp);
 	sync_health(d->agent, d);
-	accept_local_sync(d, false);
+	accept_local_sync(d);
+	forwarding_sync(d);
 	ret = gc_start(d);
 	if (ret) {
 		pr_warn("session sweep timer: %s", strerror(-ret));
@@ -1132,10 +1338,10 @@ static int run(struct xlbd *d)
 	cluster_stop(d);
 	xlb_sd_watchdog_stop(d->watchdog);
 	gc_stop(d);
-	/* A full stop gives the interfaces their accept_local back; a
-	 * restart keeps it for the data plane that runs on. */
+	/* A full stop gives the node its settings back; a restart keeps
+	 * them for the data plane that runs on. */
 	if (d->full_stop)
-		accept_local_sync(d, true);
+		sysctls_restore_all(d);
 	xlb_metrics_close(d->metrics);
 out_ctl:
 	xlb_control_close(d->ctl);
@@ -1145,6 +1351,8 @@ out_agent:
 	gc_stop(d);
 	xlb_health_free(d->health);
 	xlb_agent_free(d->agent);
+	xlb_sysctls_free(d->sysctls);
+	d->sysctls = NULL;
 out_dp:
 	/* A full stop detaches and unpins; otherwise the data plane runs
 	 * on for the next agent. */

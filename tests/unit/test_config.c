@@ -5,6 +5,7 @@
  * give the expected model, and every kind of error names the right line
  * with the right reason.
  */
+#define _GNU_SOURCE /* asprintf */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <arpa/inet.h>
@@ -1669,4 +1670,150 @@ Test(config, real_is_the_vip_with_reals_first)
 		     -EINVAL);
 	cr_expect_str_eq(err, NAME ":2: reals: 10.0.0.10 cannot be a real "
 				   "(it is the VIP's own address)");
+
+/* cfg as written by xlb_config_write(), malloc'd. */
+static char *write_text(const struct xlb_config *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(xlb_config_write(f, cfg), 0);
+	cr_assert_eq(fclose(f), 0);
+	return text;
+}
+
+static void expect_same_vips(const struct xlb_config *a,
+			     const struct xlb_config *b)
+{
+	size_t i, j;
+
+	cr_assert_eq(a->n_vips, b->n_vips);
+	for (i = 0; i < a->n_vips; i++) {
+		const struct xlb_vip_spec *x = &a->vips[i], *y = &b->vips[i];
+
+		cr_expect(xlb_service_equal(&x->svc, &y->svc), "%s",
+			  svc_text(&x->svc));
+		cr_expect_eq(x->hash, y->hash);
+		cr_expect_eq(x->mode, y->mode);
+		cr_expect_eq(x->mss, y->mss);
+		cr_expect_eq(x->table_size, y->table_size);
+		cr_expect_eq(x->check.type, y->check.type);
+		cr_expect_eq(x->check.interval_ms, y->check.interval_ms);
+		cr_expect_eq(x->check.timeout_ms, y->check.timeout_ms);
+		cr_expect_eq(x->check.port, y->check.port);
+		cr_expect_str_eq(x->check.http_path, y->check.http_path);
+		cr_expect_str_eq(x->check.udp_expect, y->check.udp_expect);
+		cr_assert_eq(x->n_reals, y->n_reals);
+		for (j = 0; j < x->n_reals; j++) {
+			const struct xlb_real_spec *r = &x->reals[j];
+			const struct xlb_real_spec *s = &y->reals[j];
+
+			cr_expect(xlb_ip_equal(&r->ip, &s->ip));
+			cr_expect_eq(r->weight, s->weight);
+			cr_expect_eq(r->has_drain, s->has_drain);
+			cr_expect_eq(r->drain, s->drain);
+			cr_expect_eq(r->has_check, s->has_check);
+			cr_expect_eq(r->check.type, s->check.type);
+			cr_expect_eq(r->check.port, s->check.port);
+			cr_expect_str_eq(r->check.http_path,
+					 s->check.http_path);
+		}
+	}
+}
+
+/*
+ * lbctl config dump's writer: what it writes parses back to the same
+ * model (settings, pool, VIPs, reals with drain states and checks), and
+ * writing that again gives the same text.
+ */
+Test(config, write_reads_back)
+{
+	static const char extra[] =
+		"fullnat:\n"
+		"  local_addresses: [10.97.0.1, \"fd00:97::1\"]\n"
+		"  ports: 2000-60000\n"
+		"  timeouts: {tcp: 100, tcp_syn: 5, tcp_closing: 3, udp: 7}\n"
+		"routes: {protocol: 251, watch: [zebra, bgpd]}\n"
+		"cluster:\n"
+		"  node: n1\n"
+		"  key_file: /etc/xlb/k\n"
+		"  nodes:\n"
+		"    - {name: n1, address: 10.90.1.2}\n"
+		"    - {name: n2, address: 10.90.2.2, port: 7401,"
+		" local_addresses: [10.97.1.1]}\n"
+		"  - vip: 10.0.0.12:443/tcp\n"
+		"    mode: fullnat\n"
+		"    mss: 1400\n"
+		"    reals:\n"
+		"      - {address: 10.1.0.6, weight: 7, drain: true}\n"
+		"      - {address: 10.1.0.7, drain: false}\n"
+		"  - vip: \"[2001:db8::20]/udp\"\n"
+		"    health: {type: udp, port: 53, send: \"a \\\"q\\\" \\\\ "
+		"b\","
+		" expect: \"\"}\n"
+		"    reals: [\"2001:db8:1::9\"]\n";
+	const char *vips, *cut;
+	struct xlb_config a, b;
+	char *text, *again, *in;
+
+	/* The full example with the extra sections, the VIPs last. */
+	vips = strstr(full_example, "vips:\n");
+	cut = strstr(extra, "  - vip:");
+	cr_assert(asprintf(&in, "%.*s%.*s%s%s", (int)(vips - full_example),
+			   full_example, (int)(cut - extra), extra, vips,
+			   cut) > 0);
+	parse_ok(in, &a);
+	cr_assert_eq(a.n_vips, 5);
+	cr_expect(a.vips[3].reals[0].has_drain && a.vips[3].reals[0].drain);
+	cr_expect(a.vips[3].reals[1].has_drain && !a.vips[3].reals[1].drain);
+	cr_expect(!a.vips[0].reals[0].has_drain);
+	text = write_text(&a);
+	parse_ok(text, &b);
+	expect_same_vips(&a, &b);
+	cr_expect_eq(b.n_interfaces, 2);
+	cr_expect_eq(b.xdp_mode, XLB_XDP_GENERIC);
+	cr_expect_str_eq(b.socket_path, a.socket_path);
+	cr_expect_str_eq(b.pin_path, a.pin_path);
+	cr_expect_eq(b.ct_size, a.ct_size);
+	cr_expect_eq(b.tun_src_v6_plen, 112);
+	cr_expect(b.has_gw_mac);
+	cr_expect_eq(memcmp(b.gw_mac, a.gw_mac, 6), 0);
+	cr_expect_str_eq(b.metrics_listen, "[::1]:9618");
+	cr_expect_str_eq(b.control_cpus, "0-1,3");
+	cr_expect_eq(b.nat.n_laddrs, 2);
+	cr_expect_eq(b.nat.port_min, 2000);
+	cr_expect_eq(b.nat.udp_s, 7);
+	cr_expect(b.routes.enabled);
+	cr_expect_eq(b.routes.protocol, 251);
+	cr_expect_eq(b.routes.n_watch, 2);
+	cr_expect(b.cluster.enabled);
+	cr_expect_eq(b.cluster.n_nodes, 2);
+	cr_expect_eq(b.cluster.nodes[1].port, 7401);
+	cr_expect_eq(b.cluster.nodes[0].n_laddrs, 2, "this node: the pool");
+	cr_expect_str_eq(b.vips[4].check.udp_send, "a \"q\" \\ b");
+	again = write_text(&b);
+	cr_expect_str_eq(again, text);
+	free(again);
+	free(text);
+	free(in);
+	xlb_config_free(&a);
+	xlb_config_free(&b);
+}
+
+Test(config, drain_is_true_or_false)
+{
+	static const char text[] = "vips:\n"
+				   "  - vip: 10.0.0.1:80/tcp\n"
+				   "    reals:\n"
+				   "      - {address: 10.1.0.2, drain: yes}\n";
+	char err[XLB_ERR_LEN] = "";
+	struct xlb_config cfg;
+
+	cr_assert_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				      sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, NAME ":4: drain: expected true or false, got "
+				   "'yes'");
 }

@@ -232,7 +232,16 @@ static const struct bad_case bad_cases[] = {
 	 {"--table-size", "65536 is not a prime (65521 and 65537 are)"}},
 	{"table size too large",
 	 {"vip", "add", VIP4, "--table-size", "2000003"},
-	 {"--table-size", "out of range 0..1048573"}},
+	 {"--table-size", "out of range 3..1048573"}},
+	{"table size just above the largest prime",
+	 {"vip", "add", VIP4, "--table-size", "1048583"},
+	 {"--table-size", "'1048583' is out of range 3..1048573"}},
+	{"table size 2, a prime too small to spread",
+	 {"vip", "add", VIP4, "--table-size", "2"},
+	 {"--table-size", "'2' is out of range 3..1048573"}},
+	{"table size 0",
+	 {"vip", "add", VIP4, "--table-size", "0"},
+	 {"--table-size", "out of range 3..1048573"}},
 	{"unknown hash",
 	 {"vip", "add", VIP4, "--hash", "round-robin"},
 	 {"--hash", "round-robin"}},
@@ -258,7 +267,19 @@ static const struct bad_case bad_cases[] = {
 	 {"--mode", "'dsr' is not one of tunnel|fullnat"}},
 	{"mss too large",
 	 {"vip", "add", VIP4, "--mss", "65536"},
-	 {"--mss", "out of range 0..65535"}},
+	 {"--mss", "out of range 536..65535 (0: off)"}},
+	{"mss below the smallest clamp",
+	 {"vip", "add", VIP4, "--mss", "100"},
+	 {"--mss", "'100' is out of range 536..65535 (0: off)"}},
+	{"vip set mss below the smallest clamp",
+	 {"vip", "set", VIP4, "--mss", "535"},
+	 {"--mss", "out of range 536..65535"}},
+	{"mss on a UDP VIP",
+	 {"vip", "add", "10.0.0.10:53/udp", "--mss", "1400"},
+	 {"--mss", "10.0.0.10:53/udp is not TCP"}},
+	{"vip set mss on a UDP VIP",
+	 {"vip", "set", VIP6, "--mss", "1400"},
+	 {"--mss", "only TCP VIPs"}},
 	{"vip set without anything to set",
 	 {"vip", "set", VIP4},
 	 {"vip set needs --mode or --mss"}},
@@ -598,7 +619,7 @@ Test(help, command_wins_over_missing_args)
 			       "[--mss N]\n"),
 		  "%s", text);
 	cr_expect(strstr(text, "Arguments:\n  VIP"), "%s", text);
-	cr_expect(strstr(text, "a prime up to 1048573"), "%s", text);
+	cr_expect(strstr(text, "a prime from 3 to 1048573"), "%s", text);
 	free(text);
 }
 
@@ -931,6 +952,33 @@ Test(print, status_without_vips)
 }
 
 /* A replies' JSON text, parsed (asserting it parses). */
+/* The node's kernel settings (ping's "host"), and what a full stop
+ * gives back. */
+Test(print, status_host_settings)
+{
+	const char *words[] = {"status", NULL};
+	char *text = print_text(
+		words,
+		"{\"ok\":true,\"version\":\"0.1.0\",\"vips\":[],"
+		"\"reasons\":{},\"host\":{\"ipv4_forwarding\":1,"
+		"\"ipv6_forwarding\":null,\"rp_filter\":2,\"interfaces\":["
+		"{\"name\":\"eth0\",\"accept_local\":1,\"rp_filter\":0}],"
+		"\"restore_on_shutdown\":[{\"sysctl\":\"net.ipv4.ip_forward\","
+		"\"was\":0},{\"sysctl\":\"net.ipv4.conf.eth0.accept_local\","
+		"\"was\":0}]}}");
+
+	cr_expect_str_eq(text,
+			 "xlbd 0.1.0 on " XLB_DEFAULT_SOCKET
+			 ": 0 VIPs, 0 reals (0 up, 0 down, 0 draining)\n"
+			 "packets: 0 forwarded, 0 passed, 0 dropped\n"
+			 "host: ip_forward 1, ipv6 forwarding ?, "
+			 "rp_filter 2; eth0: accept_local 1, rp_filter 0\n"
+			 "set by xlbd, restored by lbctl shutdown: "
+			 "net.ipv4.ip_forward=0, "
+			 "net.ipv4.conf.eth0.accept_local=0\n");
+	free(text);
+}
+
 static json_t *load(const char *text)
 {
 	json_error_t jerr;

@@ -384,6 +384,41 @@ Test(sync, incremental_within_batch_ms)
 	}
 }
 
+/*
+ * xlbd's refresh stamps each record as it queues it, then ticks with the
+ * now it took before: records stamped after the tick's now are not late,
+ * and the lag must not wrap (it once showed 18446744073708 ms).
+ */
+Test(sync, records_stamped_after_the_tick)
+{
+	struct xlb_cluster_config c = cluster_of(2);
+	struct table *t[2] = {table_new(3), table_new(0)};
+	struct xlb_sync *s[2] = {node(c, 0, t[0]), node(c, 1, t[1])};
+	uint64_t now = now_ns(), later = now + 100 * MS;
+	json_t *j;
+
+	for (size_t i = 0; i < 3; i++)
+		xlb_sync_queue(s[0], &t[0]->recs[i], later);
+	/* Younger than a batch as seen from now: kept. */
+	xlb_sync_tick(s[0], now);
+	cr_assert_eq(stats(s[0]).sent, 0);
+	cr_assert_eq(stats(s[0]).max_lag_ns, 0);
+	xlb_sync_tick(s[0], later + (BATCH_MS - 1) * MS);
+	cr_assert_eq(stats(s[0]).sent, 0);
+	/* A batch after their stamp: sent, with a batch's lag. */
+	xlb_sync_tick(s[0], later + BATCH_MS * MS);
+	cr_assert_eq(stats(s[0]).sent, 3);
+	cr_assert_eq(stats(s[0]).max_lag_ns, BATCH_MS * MS);
+	j = xlb_sync_json(s[0], now);
+	cr_assert_eq(json_integer_value(json_object_get(j, "max_lag_ms")),
+		     BATCH_MS, "%lld",
+		     json_integer_value(json_object_get(j, "max_lag_ms")));
+	json_decref(j);
+
+	for (size_t i = 0; i < 2; i++)
+		xlb_sync_free(s[i]);
+}
+
 Test(sync, rejects_counted_json)
 {
 	struct xlb_cluster_config c = cluster_of(2);
