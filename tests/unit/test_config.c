@@ -1670,6 +1670,7 @@ Test(config, real_is_the_vip_with_reals_first)
 		     -EINVAL);
 	cr_expect_str_eq(err, NAME ":2: reals: 10.0.0.10 cannot be a real "
 				   "(it is the VIP's own address)");
+}
 
 /* cfg as written by xlb_config_write(), malloc'd. */
 static char *write_text(const struct xlb_config *cfg)
