@@ -41,4 +41,56 @@ static __always_inline struct xlb_vip_meta *lookup_vip(const struct xlb_pkt *p)
 	return bpf_map_lookup_elem(&vips, &key);
 }
 
+/*
+ * Is a tagged frame on a VLAN this node balances (xlb_vlans)? proto is
+ * the type after the tag: QinQ never is. VLAN id 0 (a priority tag
+ * only) counts as untagged.
+ */
+static __always_inline bool lookup_vlan(const struct xlb_pkt *p, int proto)
+{
+	__u32 vid = p->vlan_id;
+
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return false;
+	if (!vid)
+		return true;
+	return (xlb_vlans[(vid / 64) & (XLB_VLAN_WORDS - 1)] >> (vid % 64)) & 1;
+}
+
+/*
+ * Sources no packet to a VIP has: IPv4 0/8, 127/8, multicast, class E
+ * and broadcast; IPv6 ::/96 (unspecified, loopback, IPv4-compatible),
+ * IPv4-mapped ::ffff:0:0/96 (which also carries the IPv4 loopback) and
+ * multicast.
+ */
+static __always_inline bool src_martian(const struct xlb_pkt *p)
+{
+	const __be32 *a = p->saddr.addr;
+	__u32 first = bpf_ntohl(a[0]) >> 24;
+
+	if (p->family == XLB_AF_INET)
+		return first == 0 || first == 127 || first >= 224;
+	if (first == 0xff)
+		return true;
+	return !a[0] && !a[1] && (!a[2] || a[2] == bpf_htonl(0xffff));
+}
+
+/*
+ * Before anything is made for a packet: its source must be a possible
+ * client, neither martian nor one of our own addresses (a VIP or a
+ * FULLNAT local address). 0 or a negative reason.
+ */
+static __always_inline int lookup_source(const struct xlb_pkt *p)
+{
+	struct xlb_vip_addr_key key = {};
+
+	if (src_martian(p))
+		return -XLB_R_DROP_SRC_MARTIAN;
+	key.addr = p->saddr;
+	key.family = p->family;
+	if (bpf_map_lookup_elem(&vip_addrs, &key))
+		return -XLB_R_DROP_SRC_OURS;
+	return 0;
+}
+
 #endif /* XLB_BPF_LOOKUP_H */

@@ -70,6 +70,14 @@ struct {
 	__array(values, struct ct_map);
 } ct_maps SEC(".maps");
 
+/* Tunnel mode's flood guard: this CPU's rate of new entries (select.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_ct_guard);
+} ct_guard SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_MAX_VIPS);
@@ -189,5 +197,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sync_stats SEC(".maps");
+
+/*
+ * Settings fixed at start-up (set by the agent before load). The flood
+ * guard's rate of new conntrack entries per CPU per second (0: off), and
+ * the VLAN ids whose tagged frames are balanced (untagged frames always
+ * are; docs/CONFIG.md `vlans`).
+ */
+const volatile __u32 xlb_flood_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
+const volatile __u64 xlb_vlans[XLB_VLAN_WORDS] = {};
 
 #endif /* XLB_BPF_MAPS_H */

@@ -338,7 +338,9 @@ static __always_inline __u32 nat_rewrite(struct xdp_md *ctx,
 	end = (void *)(long)ctx->data_end;
 	ports = data + l4;
 	check = l4_csum_field(ports, p->proto);
-	if ((void *)(check + 1) > end)
+	/* parse_l4 found the whole header inside the IP packet. */
+	if ((void *)(check + 1) > end ||
+	    (__u32)((void *)(check + 1) - data) > p->l3_off + p->l3_len)
 		return XLB_R_DROP_TRUNCATED;
 	acc = csum_diff16(acc, ports[0], sport);
 	acc = csum_diff16(acc, ports[1], dport);
@@ -414,9 +416,12 @@ static __always_inline __u32 nat_icmp(struct xdp_md *ctx,
 	icmp = csum_diff16(icmp, ports[1], idport);
 	ports[0] = isport;
 	ports[1] = idport;
-	/* The quoted L4 checksum, when the quote reaches it. */
+	/* The quoted L4 checksum, when the quote reaches it (routers
+	 * quote 8 bytes: the ports, and a UDP checksum but no TCP one).
+	 * Bytes after the error's IP packet are no part of the quote. */
 	check = l4_csum_field(ports, p->proto);
-	if ((void *)(check + 1) <= end) {
+	if ((void *)(check + 1) <= end &&
+	    (__u32)((void *)(check + 1) - data) <= p->l3_off + p->l3_len) {
 		c = l4_csum(p->proto, *check, inner);
 		icmp = csum_diff16(icmp, *check, c);
 		*check = c;
@@ -466,7 +471,7 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	 * the neighbour); docs/FULLNAT.md says what that needs. */
 	if (route_reason)
 		return route_reason;
-	return transmit(ctx, &nh);
+	return transmit(ctx, p, &nh);
 }
 
 /* Give back the tuple of a session that stops using it. */
@@ -525,14 +530,15 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		if (p->icmp_error)
 			return XLB_R_DROP_ICMP_UNMATCHED;
 		/*
-		 * In a cluster, a TCP packet other than a SYN with no session
-		 * here belongs to a flow another node made whose session has
-		 * not reached us yet (ECMP moved it within the sync delay):
-		 * a new translation would only make the real reset it. TCP
-		 * sends it again; by then the session is here.
+		 * Only a client's SYN (no ACK) makes a TCP session. Any other
+		 * segment without one is of a flow another node made whose
+		 * session has not reached us yet (ECMP moved it within the
+		 * sync delay; TCP sends it again, by then the session is
+		 * here), of a flow whose real is gone (it would only be
+		 * reset), or spoofed: a flood of those would fill nat_fwd and
+		 * the port pool with sessions nobody closes.
 		 */
-		if (!f && p->proto == IPPROTO_TCP && !pkt_tcp_syn(p) &&
-		    sync_on(g))
+		if (p->proto == IPPROTO_TCP && !pkt_tcp_open(p))
 			return XLB_R_DROP_NAT_NOT_SYN;
 		if (f)
 			nat_release(key, f);

@@ -39,15 +39,30 @@
 #define IPV4_FRAG_MASK	      0x3fff /* MF and fragment offset */
 
 /* TCP flags, as in byte 13 of the header. */
-#define XLB_TCP_FIN 0x01
-#define XLB_TCP_SYN 0x02
-#define XLB_TCP_RST 0x04
+#define XLB_TCP_FIN	  0x01
+#define XLB_TCP_SYN	  0x02
+#define XLB_TCP_RST	  0x04
+#define XLB_TCP_ACK	  0x10
 
+#define XLB_VLAN_VID_MASK 0x0fff
+
+/*
+ * end is the frame's end, which the verifier knows; ip_end (an offset,
+ * set by parse_ipv4/6) is the end of the IP packet, past which there may
+ * be padding or junk but nothing of the packet. Every read checks both.
+ */
 struct cursor {
 	void *start;
 	void *pos;
 	void *end;
+	__u32 ip_end;
 };
+
+/* Are the bytes before end inside the IP packet (not in a trailer)? */
+static __always_inline bool in_ip(const struct cursor *c, const void *end)
+{
+	return (__u32)(end - c->start) <= c->ip_end;
+}
 
 /* What the later stages need to know about a packet. */
 struct xlb_pkt {
@@ -59,8 +74,10 @@ struct xlb_pkt {
 	__u8 tos;	    /* copied to the outer header */
 	__u8 ttl;	    /* TTL or hop limit as received */
 	__u8 fragment;	    /* IPv4 MF/offset set, or an IPv6 fragment header */
+	__u8 routed;	    /* an IPv6 routing header with segments left */
 	__u8 icmp_error;    /* the flow below was read from an ICMP quote */
 	__u8 vlan;	    /* one 802.1Q/802.1ad tag present */
+	__u16 vlan_id;	    /* its VLAN id */
 	__u8 tcp_flags;	    /* byte 13 of the TCP header (XLB_TCP_*) */
 	__u8 udp_no_csum;   /* a UDP datagram whose checksum field is 0 */
 	__u8 local;	    /* sent to a FULLNAT local address (a reply) */
@@ -78,7 +95,16 @@ static __always_inline bool pkt_tcp_syn(const struct xlb_pkt *p)
 	return p->tcp_flags & XLB_TCP_SYN;
 }
 
-/* Ethernet and at most one VLAN tag; returns the L3 ethertype (host). */
+/* A client's opening SYN (no ACK): what may make state for TCP. */
+static __always_inline bool pkt_tcp_open(const struct xlb_pkt *p)
+{
+	return (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+}
+
+/*
+ * Ethernet and at most one VLAN tag; returns the ethertype after it
+ * (host order): for QinQ, the inner tag's type.
+ */
 static __always_inline int parse_eth(struct cursor *c, struct xlb_pkt *p)
 {
 	struct ethhdr *eth = c->pos;
@@ -98,6 +124,7 @@ static __always_inline int parse_eth(struct cursor *c, struct xlb_pkt *p)
 		if ((void *)(vh + 1) > c->end)
 			return -XLB_R_DROP_TRUNCATED;
 		proto = bpf_ntohs(vh->proto);
+		p->vlan_id = bpf_ntohs(vh->tci) & XLB_VLAN_VID_MASK;
 		c->pos = vh + 1;
 		p->l3_off += sizeof(*vh);
 		p->vlan = 1;
@@ -123,6 +150,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct xlb_pkt *p)
 		return -XLB_R_DROP_TRUNCATED;
 	if (c->pos + hlen > c->end)
 		return -XLB_R_DROP_TRUNCATED;
+	c->ip_end = p->l3_off + tot;
 	p->family = XLB_AF_INET;
 	p->l3_len = tot;
 	p->tos = iph->tos;
@@ -149,6 +177,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
 	tot = bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h);
 	if (p->l3_off + tot > p->frame_len)
 		return -XLB_R_DROP_TRUNCATED;
+	c->ip_end = p->l3_off + tot;
 	p->family = XLB_AF_INET6;
 	p->l3_len = tot;
 	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
@@ -169,11 +198,16 @@ static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
 		    nexthdr != IPV6_NEXTHDR_DEST)
 			return nexthdr;
 		oh = c->pos;
-		if ((void *)(oh + 1) > c->end)
+		/* Every extension header is at least 8 bytes long. */
+		if ((void *)oh + 8 > c->end || !in_ip(c, (void *)oh + 8))
 			return -XLB_R_DROP_TRUNCATED;
 		len = (oh->hdrlen + 1) * 8;
+		/* Segments left > 0: the VIP is not where the packet is
+		 * going, only a hop on its way. */
+		if (nexthdr == IPV6_NEXTHDR_ROUTING && ((__u8 *)oh)[3] != 0)
+			p->routed = 1;
 		nexthdr = oh->nexthdr;
-		if (c->pos + len > c->end)
+		if (c->pos + len > c->end || !in_ip(c, c->pos + len))
 			return -XLB_R_DROP_TRUNCATED;
 		c->pos += len;
 	}
@@ -181,30 +215,40 @@ static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
 	return -XLB_R_PASS_IPV6_EXT;
 }
 
-/* TCP or UDP ports of the flow. */
+/*
+ * TCP or UDP ports of the flow. The header must lie inside the IP
+ * packet, and its own length agree with it: a TCP data offset within
+ * the segment, a UDP length equal to the datagram's.
+ */
 static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
 				    int proto)
 {
 	struct tcphdr *th = c->pos;
 	struct udphdr *uh = c->pos;
+	__u32 seg;
 
 	p->l4_off = c->pos - c->start;
+	seg = c->ip_end - p->l4_off;
 	if (proto == IPPROTO_TCP) {
-		if ((void *)(th + 1) > c->end)
+		if ((void *)(th + 1) > c->end || !in_ip(c, th + 1))
 			return -XLB_R_DROP_TRUNCATED;
-		if (th->doff < 5)
+		if (th->doff < 5 || th->doff * 4 > seg)
 			return -XLB_R_DROP_BAD_HEADER;
 		p->sport = th->source;
 		p->dport = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
 	} else {
-		if ((void *)(uh + 1) > c->end)
+		if ((void *)(uh + 1) > c->end || !in_ip(c, uh + 1))
 			return -XLB_R_DROP_TRUNCATED;
+		if (bpf_ntohs(uh->len) != seg)
+			return -XLB_R_DROP_BAD_HEADER;
 		p->sport = uh->source;
 		p->dport = uh->dest;
 		p->udp_no_csum = !uh->check;
 	}
 	p->proto = proto;
+	if (!p->sport)
+		return -XLB_R_DROP_SRC_PORT_ZERO;
 	return 0;
 }
 
@@ -220,21 +264,24 @@ static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
 	__be16 *ports;
 	__u32 hlen;
 
-	if ((void *)(icmp + 1) > c->end)
+	if ((void *)(icmp + 1) > c->end || !in_ip(c, icmp + 1))
 		return -XLB_R_DROP_TRUNCATED;
 	p->l4_off = c->pos - c->start;
 	if (icmp->type != ICMP_DEST_UNREACH && icmp->type != ICMP_TIME_EXCEEDED)
 		return -XLB_R_PASS_ICMP_OTHER;
 	in = (void *)(icmp + 1);
-	if ((void *)(in + 1) > c->end)
+	if ((void *)(in + 1) > c->end || !in_ip(c, in + 1))
 		return -XLB_R_DROP_TRUNCATED;
 	if (in->version != 4 || in->ihl < 5)
 		return -XLB_R_DROP_BAD_HEADER;
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
 		return -XLB_R_DROP_ICMP_UNMATCHED;
+	/* The quoted packet came from the address the error is sent to. */
+	if (in->saddr != p->daddr.addr[0])
+		return -XLB_R_DROP_ICMP_MISMATCH;
 	hlen = in->ihl * 4;
 	ports = (void *)in + hlen;
-	if ((void *)(ports + 2) > c->end)
+	if ((void *)(ports + 2) > c->end || !in_ip(c, ports + 2))
 		return -XLB_R_DROP_TRUNCATED;
 	p->icmp_error = 1;
 	p->inner_l4_off = (void *)ports - c->start;
@@ -246,6 +293,12 @@ static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
 	return 0;
 }
 
+static __always_inline bool addr6_is(const __be32 *w, const struct xlb_addr *a)
+{
+	return w[0] == a->addr[0] && w[1] == a->addr[1] && w[2] == a->addr[2] &&
+	       w[3] == a->addr[3];
+}
+
 /* ICMPv6 destination unreachable / packet too big; as parse_icmp4. */
 static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
 {
@@ -253,7 +306,7 @@ static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
 	struct ipv6hdr *in;
 	__be16 *ports;
 
-	if ((void *)(icmp + 1) > c->end)
+	if ((void *)(icmp + 1) > c->end || !in_ip(c, icmp + 1))
 		return -XLB_R_DROP_TRUNCATED;
 	p->l4_off = c->pos - c->start;
 	if (icmp->icmp6_type != ICMPV6_DEST_UNREACH &&
@@ -262,12 +315,14 @@ static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
 		return -XLB_R_PASS_ICMP_OTHER;
 	in = (void *)(icmp + 1);
 	ports = (void *)(in + 1);
-	if ((void *)(ports + 2) > c->end)
+	if ((void *)(ports + 2) > c->end || !in_ip(c, ports + 2))
 		return -XLB_R_DROP_TRUNCATED;
 	if (in->version != 6)
 		return -XLB_R_DROP_BAD_HEADER;
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
 		return -XLB_R_DROP_ICMP_UNMATCHED;
+	if (!addr6_is(in->saddr.in6_u.u6_addr32, &p->daddr))
+		return -XLB_R_DROP_ICMP_MISMATCH;
 	p->icmp_error = 1;
 	p->inner_l4_off = (void *)ports - c->start;
 	p->proto = in->nexthdr;

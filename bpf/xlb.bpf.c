@@ -15,6 +15,7 @@
 #include "select.h"
 #include "encap.h"
 #include "fib.h"
+#include "guard.h"
 #include "nat.h"
 #include "stats.h"
 #include "sync.h"
@@ -33,18 +34,37 @@ static __always_inline int reason_verdict(__u32 reason)
 	return XDP_DROP;
 }
 
+/*
+ * A packet to one of our addresses that must not be balanced: a
+ * fragment, a hop of a source route, no TTL left, a source no client
+ * has. 0 or a negative reason.
+ */
+static __always_inline int screen_packet(const struct xlb_pkt *p)
+{
+	if (p->fragment)
+		return -XLB_R_DROP_FRAGMENT;
+	if (p->routed)
+		return -XLB_R_DROP_IPV6_ROUTING;
+	if (p->ttl == 0)
+		return -XLB_R_DROP_TTL_ZERO;
+	return lookup_source(p);
+}
+
 /* Parse L2/L3/L4 and decide whether the packet is for a VIP. */
 static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = {.start = data, .pos = data, .end = data_end};
-	int proto, l4;
+	int proto, l4, ret;
 
 	p->frame_len = data_end - data;
+	c.ip_end = p->frame_len;
 	proto = parse_eth(&c, p);
 	if (proto < 0)
 		return proto;
+	if (p->vlan && !lookup_vlan(p, proto))
+		return -XLB_R_PASS_VLAN_OTHER;
 	if (proto == ETH_P_IP)
 		l4 = parse_ipv4(&c, p);
 	else if (proto == ETH_P_IPV6)
@@ -56,10 +76,9 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 	/* Cheapest test first: traffic for the node itself leaves here. */
 	if (!lookup_vip_addr(p))
 		return -XLB_R_PASS_NOT_VIP;
-	if (p->fragment)
-		return -XLB_R_DROP_FRAGMENT;
-	if (p->ttl == 0)
-		return -XLB_R_DROP_TTL_ZERO;
+	ret = screen_packet(p);
+	if (ret < 0)
+		return ret;
 	if (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP)
 		return parse_l4(&c, p, l4);
 	if (l4 == IPPROTO_ICMP && p->family == XLB_AF_INET)
@@ -94,12 +113,14 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	if (!real &&
 	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
 		real = select_from_other_cpus(ct, &key, &real_id);
+	/* An ICMP error is only about a flow we track; it starts none. */
+	if (!real && p->icmp_error)
+		return XLB_R_DROP_ICMP_UNMATCHED;
 	if (!real) {
 		real = select_from_ring(vip->vip_id, hash, &real_id);
 		if (!real)
 			return XLB_R_DROP_NO_REAL;
-		/* An ICMP error does not start a flow. */
-		if (!p->icmp_error) {
+		if (guard_admit(p)) {
 			ct_insert(ct, &key, real_id, real);
 			new_flow = true;
 			if (sync_on(g))
@@ -124,7 +145,7 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 		return -ret;
 	if (reason)
 		return reason;
-	return transmit(ctx, &nh);
+	return transmit(ctx, p, &nh);
 }
 
 /* Everything after parsing; returns the packet's reason (>= 0). */

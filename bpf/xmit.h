@@ -38,12 +38,45 @@ static __always_inline __u32 route(struct xdp_md *ctx,
 	return ret < 0 ? -ret : 0;
 }
 
+/*
+ * A forwarded frame is its IP packet behind an untagged Ethernet header.
+ * Bytes after the packet (Ethernet padding, trailers) are no part of it
+ * and are cut. A VLAN tag belongs to the network the frame came from:
+ * the egress the route gives is a port XDP can send on, never a VLAN
+ * device, so the tag is taken off. 0 or a reason.
+ */
+static __always_inline __u32 xmit_trim(struct xdp_md *ctx,
+				       const struct xlb_pkt *p)
+{
+	__u32 tail = p->frame_len - p->l3_off - p->l3_len;
+	void *data, *end;
+
+	if (tail && bpf_xdp_adjust_tail(ctx, -(int)tail))
+		return XLB_R_DROP_INTERNAL;
+	if (!p->vlan)
+		return 0;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + XLB_L2_MAX > end)
+		return XLB_R_DROP_INTERNAL;
+	/* The MACs move over the tag; the type after it stays. */
+	__builtin_memmove(data + 4, data, 2 * ETH_ALEN);
+	if (bpf_xdp_adjust_head(ctx, 4))
+		return XLB_R_DROP_INTERNAL;
+	return 0;
+}
+
 /* Write the next hop's MACs and send the frame. Returns the reason. */
 static __always_inline __u32 transmit(struct xdp_md *ctx,
+				      const struct xlb_pkt *p,
 				      const struct xlb_nexthop *nh)
 {
+	__u32 reason;
 	int ret;
 
+	reason = xmit_trim(ctx, p);
+	if (reason)
+		return reason;
 	ret = encap_set_macs(ctx, nh->smac, nh->dmac);
 	if (ret < 0)
 		return -ret;

@@ -244,6 +244,7 @@ struct xlb_globals {
 	X(PASS_NO_NEIGH, "pass_no_neighbour")         \
 	X(PASS_IPV6_EXT, "pass_ipv6_ext_header")      \
 	X(PASS_NAT_NO_SESSION, "pass_nat_no_session") \
+	X(PASS_VLAN_OTHER, "pass_vlan_other")         \
 	X(DROP_TRUNCATED, "drop_truncated")           \
 	X(DROP_BAD_HEADER, "drop_bad_header")         \
 	X(DROP_FRAGMENT, "drop_fragment")             \
@@ -257,6 +258,11 @@ struct xlb_globals {
 	X(DROP_NAT_TABLE_FULL, "drop_nat_table_full") \
 	X(DROP_NAT_FAMILY, "drop_nat_family")         \
 	X(DROP_NAT_NOT_SYN, "drop_nat_not_syn")       \
+	X(DROP_SRC_MARTIAN, "drop_src_martian")       \
+	X(DROP_SRC_OURS, "drop_src_ours")             \
+	X(DROP_SRC_PORT_ZERO, "drop_src_port_zero")   \
+	X(DROP_IPV6_ROUTING, "drop_ipv6_routing")     \
+	X(DROP_ICMP_MISMATCH, "drop_icmp_mismatch")   \
 	X(DROP_INTERNAL, "drop_internal")
 
 enum xlb_reason {
@@ -267,6 +273,24 @@ enum xlb_reason {
 	XLB_R_FIRST_PASS = XLB_R_PASS_NOT_IP,
 	XLB_R_FIRST_DROP = XLB_R_DROP_TRUNCATED,
 };
+
+/*
+ * Tunnel mode's flood guard (docs/SECURITY.md), per CPU in ct_guard[0]:
+ * while a CPU has made more than flood_guard_rate conntrack entries in
+ * the current second, a miss other than a TCP SYN is still sent where
+ * the ring says but not remembered, so that a flood of spoofed mid-flow
+ * packets cannot push the real flows out of the LRU table.
+ */
+#define XLB_FLOOD_GUARD_RATE_DEFAULT 100000 /* entries per CPU per second */
+
+struct xlb_ct_guard {
+	__u64 window_ns; /* start of the current second */
+	__u64 entries;	 /* conntrack entries made in it */
+	__u64 skipped;	 /* misses not remembered, ever */
+};
+
+/* VLAN ids a node balances: a bitmap, bit vid of word vid / 64. */
+#define XLB_VLAN_WORDS (4096 / 64)
 
 /*
  * Cluster session sync (docs/CLUSTER.md). While XLB_G_F_SYNC is set the
@@ -351,6 +375,7 @@ _Static_assert(sizeof(struct xlb_nat_fwd) == 40, "xlb_nat_fwd");
 _Static_assert(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key");
 _Static_assert(sizeof(struct xlb_nat_rev) == 48, "xlb_nat_rev");
 _Static_assert(sizeof(struct xlb_sync_event) == 56, "xlb_sync_event");
+_Static_assert(sizeof(struct xlb_ct_guard) == 24, "xlb_ct_guard");
 #endif
 
 #endif /* XLB_ABI_H */

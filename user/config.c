@@ -561,6 +561,42 @@ static int parse_ct_size(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			&cfg->ct_size);
 }
 
+/* flood_guard_rate: conntrack entries per CPU per second; 0 = off. */
+static int parse_flood_guard(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, 0, UINT32_MAX, &cfg->flood_guard_rate);
+}
+
+/* vlans: the VLAN ids (1-4094) whose tagged frames are balanced. */
+static int parse_vlans(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		       void *obj)
+{
+	struct xlb_config *cfg = obj;
+	uint32_t vid;
+	size_t i, n;
+	int ret;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return fail(c, val, "%s: expected a list, got %s", key,
+			    node_kind(val));
+	n = seq_len(val);
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(c, val, i);
+
+		ret = node_u32(c, key, item, 1, 4094, &vid);
+		if (ret)
+			return ret;
+		if (cfg->vlans[vid / 64] & (1ULL << (vid % 64)))
+			return fail(c, item, "%s: %u is listed twice", key,
+				    vid);
+		cfg->vlans[vid / 64] |= 1ULL << (vid % 64);
+	}
+	return 0;
+}
+
 /* max_vips: size of the vips map. */
 static int parse_max_vips(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			  void *obj)
@@ -2322,6 +2358,8 @@ static const struct cfg_key top_keys[] = {
 	{"socket", parse_socket},
 	{"pin_path", parse_pin_path},
 	{"conntrack_size", parse_ct_size},
+	{"flood_guard_rate", parse_flood_guard},
+	{"vlans", parse_vlans},
 	{"max_vips", parse_max_vips},
 	{"max_reals", parse_max_reals},
 	{"tunnel_source", parse_tunnel},
@@ -2437,6 +2475,7 @@ void xlb_config_defaults(struct xlb_config *cfg)
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
 		 XLB_DEFAULT_PIN_PATH);
 	cfg->ct_size = XLB_CT_SIZE_DEFAULT;
+	cfg->flood_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
 	cfg->max_vips = XLB_MAX_VIPS;
 	cfg->max_reals = XLB_MAX_REALS;
 	xlb_prefix_parse("172.16.0.0/16", &cfg->tun_src_v4,

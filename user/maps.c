@@ -209,6 +209,9 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 					      : XLB_NAT_SESSIONS_DEFAULT;
 	bpf_map__set_max_entries(skel->maps.nat_fwd, dp->nat_sessions);
 	bpf_map__set_max_entries(skel->maps.nat_rev, dp->nat_sessions);
+	skel->rodata->xlb_flood_guard_rate = opts->flood_guard_rate;
+	memcpy((void *)skel->rodata->xlb_vlans, opts->vlans,
+	       sizeof(opts->vlans));
 	if (opts->pin_path) {
 		ret = set_pin_paths(dp, opts->pin_path, err, errlen);
 		if (ret)
@@ -1404,6 +1407,21 @@ int xlb_dp_sync_stats(struct xlb_dp *dp, uint64_t *events, uint64_t *lost)
 		return -errno;
 	for (i = 0; i < dp->ncpus; i++)
 		*lost += vals[i];
+	return 0;
+}
+
+int xlb_dp_guard_skipped(struct xlb_dp *dp, uint64_t *skipped)
+{
+	int fd = bpf_map__fd(dp->skel->maps.ct_guard);
+	struct xlb_ct_guard vals[XLB_MAX_CPUS];
+	uint32_t zero = 0;
+	int i;
+
+	*skipped = 0;
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		return -errno;
+	for (i = 0; i < dp->ncpus; i++)
+		*skipped += vals[i].skipped;
 	return 0;
 }
 

@@ -17,9 +17,11 @@ struct xlb_dp;
 struct xlb_dp_opts {
 	uint32_t max_vips;
 	uint32_t max_reals;
-	uint32_t ct_size;      /* conntrack entries per CPU */
-	uint32_t nat_sessions; /* FULLNAT sessions (0: the default) */
-	const char *pin_path;  /* NULL: nothing pinned (tests) */
+	uint32_t ct_size;		/* conntrack entries per CPU */
+	uint32_t nat_sessions;		/* FULLNAT sessions (0: the default) */
+	const char *pin_path;		/* NULL: nothing pinned (tests) */
+	uint32_t flood_guard_rate;	/* 0: no flood guard */
+	uint64_t vlans[XLB_VLAN_WORDS]; /* balanced VLAN ids, by bit */
 };
 
 /* Open, size and load the program, and create the per-CPU conntrack. */
@@ -182,6 +184,8 @@ int xlb_dp_sync_fd(struct xlb_dp *dp);	    /* -1 before xlb_dp_sync_open */
 int xlb_dp_sync_consume(struct xlb_dp *dp); /* events handled, or -errno */
 /* Summed over CPUs: events written, events lost to a full ring. */
 int xlb_dp_sync_stats(struct xlb_dp *dp, uint64_t *events, uint64_t *lost);
+/* Conntrack misses the flood guard did not remember, summed over CPUs. */
+int xlb_dp_guard_skipped(struct xlb_dp *dp, uint64_t *skipped);
 
 /* What installing a peer's session did. */
 enum xlb_dp_install {

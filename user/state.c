@@ -1367,7 +1367,7 @@ json_t *xlb_agent_sessions_json(struct xlb_agent *agent,
 json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 {
 	struct ct_census *census = take_census(agent);
-	uint64_t reasons[XLB_R_MAX];
+	uint64_t reasons[XLB_R_MAX], skipped;
 	json_t *o = vips_json(agent, true, census), *r = json_object();
 	int i;
 
@@ -1379,6 +1379,9 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 			json_object_set_new(r, xlb_reason_names[i],
 					    json_integer(reasons[i]));
 	json_object_set_new(o, "reasons", r);
+	if (!xlb_dp_guard_skipped(agent->dp, &skipped))
+		json_object_set_new(o, "flood_guard_skipped",
+				    json_integer((json_int_t)skipped));
 	r = json_object();
 	json_object_set_new(r, "rebuilds", json_integer(agent->ring_builds));
 	json_object_set_new(r, "rebuild_seconds",

@@ -236,7 +236,12 @@ struct xlb_config {
 	enum xlb_xdp_mode xdp_mode;
 	char socket_path[108]; /* sizeof(sun_path) */
 	char pin_path[256];
-	uint32_t ct_size;   /* conntrack entries per CPU */
+	uint32_t ct_size; /* conntrack entries per CPU */
+	/* Tunnel mode's flood guard: new conntrack entries per CPU per
+	 * second before misses other than SYNs are not remembered; 0 off. */
+	uint32_t flood_guard_rate;
+	/* VLAN ids whose tagged frames are balanced (bitmap by id). */
+	uint64_t vlans[XLB_VLAN_WORDS];
 	uint32_t max_vips;  /* vips map size */
 	uint32_t max_reals; /* reals map size */
 	struct xlb_ip tun_src_v4;

@@ -342,6 +342,10 @@ static const char *restart_only_change(const struct xlb_config *a,
 		return "pin_path";
 	if (a->ct_size != b->ct_size)
 		return "conntrack_size";
+	if (a->flood_guard_rate != b->flood_guard_rate)
+		return "flood_guard_rate";
+	if (memcmp(a->vlans, b->vlans, sizeof(a->vlans)))
+		return "vlans";
 	if (a->max_vips != b->max_vips)
 		return "max_vips";
 	if (a->max_reals != b->max_reals)
@@ -1205,12 +1209,14 @@ static int run(struct xlbd *d)
 		.ct_size = cfg->ct_size,
 		.nat_sessions = cfg->nat.sessions,
 		.pin_path = cfg->pin_path,
+		.flood_guard_rate = cfg->flood_guard_rate,
 	};
 	struct xlb_reconcile_stats st;
 	char err[XLB_ERR_LEN];
 	size_t i, n_vips, n_reals;
 	int n, ret;
 
+	memcpy(opts.vlans, cfg->vlans, sizeof(opts.vlans));
 	ret = apply_control_cpus(cfg->control_cpus);
 	if (ret)
 		return ret;

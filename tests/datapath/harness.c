@@ -76,6 +76,20 @@ static void build_namespace(void)
 	   H_MAC_TXREAL);
 }
 
+/* Start-up settings for the next setup (h_opt_*). */
+static uint32_t opt_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
+static uint64_t opt_vlans[XLB_VLAN_WORDS];
+
+void h_opt_flood_guard(uint32_t rate)
+{
+	opt_guard_rate = rate;
+}
+
+void h_opt_vlan(uint16_t vid)
+{
+	opt_vlans[vid / 64] |= 1ULL << (vid % 64);
+}
+
 /* Open the program with a session table of nat_sessions (0: default). */
 static void setup(uint32_t nat_sessions)
 {
@@ -84,11 +98,13 @@ static void setup(uint32_t nat_sessions)
 		.max_reals = 256,
 		.ct_size = 8192,
 		.nat_sessions = nat_sessions,
+		.flood_guard_rate = opt_guard_rate,
 	};
 	struct xlb_config cfg;
 	char err[XLB_ERR_LEN];
 	int ret;
 
+	memcpy(opts.vlans, opt_vlans, sizeof(opts.vlans));
 	build_namespace();
 	ret = xlb_dp_open(&opts, &h_dp, err, sizeof(err));
 	cr_assert_eq(ret, 0, "xlb_dp_open: %s", err);

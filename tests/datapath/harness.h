@@ -40,6 +40,11 @@ struct h_result {
 extern struct xlb_dp *h_dp;
 extern struct xlb_agent *h_agent;
 
+/* Start-up settings of the program h_setup() loads next (before it):
+ * the flood guard's rate (default: the agent's), a balanced VLAN id. */
+void h_opt_flood_guard(uint32_t rate);
+void h_opt_vlan(uint16_t vid);
+
 /* Build the namespace and load the program (criterion .init). */
 void h_setup(void);
 /* Free everything; the namespace dies with the test process. */

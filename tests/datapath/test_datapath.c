@@ -25,6 +25,9 @@ enum expect_out {
 	OUT_SAME,  /* forwarded to the stack or dropped: bytes untouched */
 	OUT_ENCAP, /* the input behind an outer header towards real */
 	OUT_NONE,  /* dropped before any check of the bytes makes sense */
+	/* As OUT_ENCAP, of the input as built: what the mangle added after
+	 * the IP packet is cut. */
+	OUT_ENCAP_BUILT,
 };
 
 struct dp_case {
@@ -37,6 +40,7 @@ struct dp_case {
 	const char *real; /* OUT_ENCAP */
 	const char *smac; /* NULL: MACs untouched (no neighbour) */
 	const char *dmac;
+	const struct pkt_spec *first; /* sent (and forwarded) before in */
 };
 
 /* Mangles: shapes the builder does not make on purpose. */
@@ -111,6 +115,77 @@ static void cut_quote(struct pkt *p)
 	pkt_fix_checksums(p);
 }
 
+/* Junk after the IP packet (Ethernet padding, a trailer). */
+static void add_trailer(struct pkt *p)
+{
+	memset(p->buf + p->len, 0xee, 8);
+	p->len += 8;
+}
+
+/* The IPv4 packet ends after its header: TCP/UDP/ICMP is in a trailer. */
+static void l4_in_trailer_v4(struct pkt *p)
+{
+	pkt_ip4(p)->tot_len = htons(pkt_ip4(p)->ihl * 4);
+	pkt_ip4(p)->check = 0;
+	pkt_ip4(p)->check = htons(pkt_csum(pkt_ip4(p), pkt_ip4(p)->ihl * 4));
+}
+
+/* The IPv6 packet ends after its fixed header. */
+static void l4_in_trailer_v6(struct pkt *p)
+{
+	pkt_ip6(p)->payload_len = 0;
+}
+
+/* An IPv4 total length that ends inside the TCP header. */
+static void tot_len_in_tcp(struct pkt *p)
+{
+	pkt_ip4(p)->tot_len = htons(pkt_ip4(p)->ihl * 4 + 10);
+	pkt_ip4(p)->check = 0;
+	pkt_ip4(p)->check = htons(pkt_csum(pkt_ip4(p), pkt_ip4(p)->ihl * 4));
+}
+
+/* A TCP data offset past the segment's end (options in the trailer). */
+static void doff_past_segment(struct pkt *p)
+{
+	pkt_tcp(p)->doff = 15;
+	add_trailer(p);
+}
+
+static void udp_len_long(struct pkt *p)
+{
+	pkt_udp(p)->len = htons(ntohs(pkt_udp(p)->len) + 4);
+	add_trailer(p);
+}
+
+static void udp_len_short(struct pkt *p)
+{
+	pkt_udp(p)->len = htons(ntohs(pkt_udp(p)->len) - 4);
+}
+
+/* An ICMP error whose IP length ends before the quoted ports. */
+static void quote_ports_in_trailer(struct pkt *p)
+{
+	pkt_ip4(p)->tot_len = htons(20 + 8 + 20);
+	pkt_ip4(p)->check = 0;
+	pkt_ip4(p)->check = htons(pkt_csum(pkt_ip4(p), 20));
+}
+
+/* The routing header of the packet has one segment left. */
+static void segments_left_1(struct pkt *p)
+{
+	p->buf[p->l3_off + 40 + 3] = 1;
+}
+
+/* A second (inner) 802.1Q tag, VLAN 100, after the first: QinQ. */
+static void add_inner_tag(struct pkt *p)
+{
+	uint8_t tag[4] = {0x81, 0x00, 0x00, 100};
+
+	memmove(p->buf + 20, p->buf + 16, p->len - 16);
+	memcpy(p->buf + 16, tag, 4);
+	p->len += 4;
+}
+
 /* Packets quoted by ICMP errors: replies from the VIP to the client. */
 static const struct pkt_spec quote_tcp4 = {
 	.family = AF_INET,
@@ -156,6 +231,25 @@ static const struct pkt_spec quote_udp6 = {
 	.sport = 53,
 	.dport = 40002,
 };
+/* A reply "from" another VIP of ours, quoted in an error to VIP4. */
+static const struct pkt_spec quote_other_vip4 = {
+	.family = AF_INET,
+	.saddr = "10.100.0.2",
+	.daddr = CLIENT4,
+	.proto = IPPROTO_TCP,
+	.sport = 80,
+	.dport = 40000,
+	.tcp_flags = PKT_ACK,
+};
+static const struct pkt_spec quote_other_vip6 = {
+	.family = AF_INET6,
+	.saddr = "fd00:100::2",
+	.daddr = CLIENT6,
+	.proto = IPPROTO_TCP,
+	.sport = 80,
+	.dport = 40001,
+	.tcp_flags = PKT_ACK,
+};
 
 #define TCP4(...)                                                   \
 	{                                                           \
@@ -182,6 +276,24 @@ static const struct pkt_spec quote_udp6 = {
 
 #define TO_REAL2 H_MAC_REALS, H_MAC_REAL2
 
+/* The flows the ICMP errors below are about, seen first. */
+static const struct pkt_spec flow_tcp4 = TCP4();
+static const struct pkt_spec flow_tcp6 = TCP6(.sport = 40001);
+static const struct pkt_spec flow_udp6 = UDP6(.sport = 40002);
+
+#define ICMP4(...)                                                        \
+	{                                                                 \
+		.family = AF_INET, .saddr = "203.0.113.1", .daddr = VIP4, \
+		.proto = IPPROTO_ICMP, .icmp_type = ICMP_DEST_UNREACH,    \
+		.icmp_code = ICMP_FRAG_NEEDED, .mtu = 1400, __VA_ARGS__   \
+	}
+#define ICMP6(...)                                                            \
+	{                                                                     \
+		.family = AF_INET6, .saddr = "2001:db8:ff::1", .daddr = VIP6, \
+		.proto = IPPROTO_ICMPV6, .icmp_type = ICMPV6_PKT_TOOBIG,      \
+		.mtu = 1280, __VA_ARGS__                                      \
+	}
+
 static const struct dp_case cases[] = {
 	/* Balanced: every family pair, TCP and UDP. */
 	{"v4 tcp syn -> ipip", TCP4(), NULL, XDP_REDIRECT, XLB_R_FWD_REDIRECT,
@@ -193,8 +305,12 @@ static const struct dp_case cases[] = {
 	 XDP_REDIRECT, XLB_R_FWD_REDIRECT, OUT_ENCAP, "10.1.0.2", TO_REAL2},
 	{"v4 tcp tos kept in outer header", TCP4(.tos = 0xb8), NULL,
 	 XDP_REDIRECT, XLB_R_FWD_REDIRECT, OUT_ENCAP, "10.1.0.2", TO_REAL2},
-	{"v4 tcp vlan tag kept", TCP4(.vlan = true, .vlan_tci = 100), NULL,
-	 XDP_REDIRECT, XLB_R_FWD_REDIRECT, OUT_ENCAP, "10.1.0.2", TO_REAL2},
+	{"v4 tcp vlan 100 balanced, leaves untagged",
+	 TCP4(.vlan = true, .vlan_tci = 100), NULL, XDP_REDIRECT,
+	 XLB_R_FWD_REDIRECT, OUT_ENCAP, "10.1.0.2", TO_REAL2},
+	{"v4 tcp priority tag (vlan 0) counts as untagged",
+	 TCP4(.vlan = true, .vlan_tci = 0xa000), NULL, XDP_REDIRECT,
+	 XLB_R_FWD_REDIRECT, OUT_ENCAP, "10.1.0.2", TO_REAL2},
 	{"v4 tcp ipv4 options kept",
 	 TCP4(.ip_opts = {1, 1, 1, 0}, .ip_opts_len = 4), NULL, XDP_REDIRECT,
 	 XLB_R_FWD_REDIRECT, OUT_ENCAP, "10.1.0.2", TO_REAL2},
@@ -249,7 +365,8 @@ static const struct dp_case cases[] = {
 	 XLB_R_FWD_REDIRECT,
 	 OUT_ENCAP,
 	 "10.1.0.2",
-	 TO_REAL2},
+	 TO_REAL2,
+	 &flow_tcp4},
 	{"icmp port unreachable quoting a v4 flow",
 	 {.family = AF_INET,
 	  .saddr = CLIENT4,
@@ -263,7 +380,8 @@ static const struct dp_case cases[] = {
 	 XLB_R_FWD_REDIRECT,
 	 OUT_ENCAP,
 	 "10.1.0.2",
-	 TO_REAL2},
+	 TO_REAL2,
+	 &flow_tcp4},
 	{"icmpv6 packet too big quoting a v6 flow",
 	 {.family = AF_INET6,
 	  .saddr = "2001:db8:ff::1",
@@ -278,7 +396,8 @@ static const struct dp_case cases[] = {
 	 XLB_R_FWD_REDIRECT,
 	 OUT_ENCAP,
 	 "fd01::2",
-	 TO_REAL2},
+	 TO_REAL2,
+	 &flow_tcp6},
 	{"icmpv6 unreachable quoting a v6 udp flow",
 	 {.family = AF_INET6,
 	  .saddr = CLIENT6,
@@ -292,7 +411,8 @@ static const struct dp_case cases[] = {
 	 XLB_R_FWD_REDIRECT,
 	 OUT_ENCAP,
 	 "10.1.0.2",
-	 TO_REAL2},
+	 TO_REAL2,
+	 &flow_udp6},
 	{"icmp error quoting no VIP port",
 	 {.family = AF_INET,
 	  .saddr = CLIENT4,
@@ -444,11 +564,112 @@ static const struct dp_case cases[] = {
 	{"encapsulated frame above the egress MTU",
 	 TCP4(.tcp_flags = PKT_ACK, .payload_len = 1460), NULL, XDP_DROP,
 	 XLB_R_DROP_FRAG_NEEDED, OUT_SAME},
+
+	/* Hostile input (issue 13). Only the IP packet is the packet. */
+	{"v4 tcp with a trailer: forwarded without it", TCP4(), add_trailer,
+	 XDP_REDIRECT, XLB_R_FWD_REDIRECT, OUT_ENCAP_BUILT, "10.1.0.2",
+	 TO_REAL2},
+	{"v6 udp vlan with a trailer: forwarded without either",
+	 UDP6(.vlan = true, .vlan_tci = 100, .payload_len = 3), add_trailer,
+	 XDP_REDIRECT, XLB_R_FWD_REDIRECT, OUT_ENCAP_BUILT, "10.1.0.2",
+	 TO_REAL2},
+	{"tcp header only in the trailer", TCP4(), l4_in_trailer_v4, XDP_DROP,
+	 XLB_R_DROP_TRUNCATED, OUT_SAME},
+	{"udp header only in the trailer", UDP4(), l4_in_trailer_v4, XDP_DROP,
+	 XLB_R_DROP_TRUNCATED, OUT_SAME},
+	{"v6 tcp header only in the trailer", TCP6(), l4_in_trailer_v6,
+	 XDP_DROP, XLB_R_DROP_TRUNCATED, OUT_SAME},
+	{"v6 extension header only in the trailer",
+	 TCP6(.ext = {.type = PKT_EXT_HOPOPTS}), l4_in_trailer_v6, XDP_DROP,
+	 XLB_R_DROP_TRUNCATED, OUT_SAME},
+	{"icmp header only in the trailer", ICMP4(.quote = &quote_tcp4),
+	 l4_in_trailer_v4, XDP_DROP, XLB_R_DROP_TRUNCATED, OUT_SAME,
+	 .first = &flow_tcp4},
+	{"icmpv6 header only in the trailer", ICMP6(.quote = &quote_tcp6),
+	 l4_in_trailer_v6, XDP_DROP, XLB_R_DROP_TRUNCATED, OUT_SAME,
+	 .first = &flow_tcp6},
+	{"icmp quoted ports only in the trailer", ICMP4(.quote = &quote_tcp4),
+	 quote_ports_in_trailer, XDP_DROP, XLB_R_DROP_TRUNCATED, OUT_SAME,
+	 .first = &flow_tcp4},
+	{"ipv4 total length ends inside tcp", TCP4(), tot_len_in_tcp, XDP_DROP,
+	 XLB_R_DROP_TRUNCATED, OUT_SAME},
+	{"tcp data offset past the segment", TCP4(), doff_past_segment,
+	 XDP_DROP, XLB_R_DROP_BAD_HEADER, OUT_SAME},
+	{"udp length past the datagram", UDP4(.payload_len = 8), udp_len_long,
+	 XDP_DROP, XLB_R_DROP_BAD_HEADER, OUT_SAME},
+	{"udp length short of the datagram", UDP4(.payload_len = 8),
+	 udp_len_short, XDP_DROP, XLB_R_DROP_BAD_HEADER, OUT_SAME},
+
+	/* Sources no client has. */
+	{"source 0.0.0.0", TCP4(.saddr = "0.0.0.0"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source 0.1.2.3", TCP4(.saddr = "0.1.2.3"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source 127.0.0.1", TCP4(.saddr = "127.0.0.1"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source 224.0.0.1", UDP4(.saddr = "224.0.0.1"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source 240.0.0.1", TCP4(.saddr = "240.0.0.1"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source 255.255.255.255", UDP4(.saddr = "255.255.255.255"), NULL,
+	 XDP_DROP, XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source ::", TCP6(.saddr = "::"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source ::1", TCP6(.saddr = "::1"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source ff02::1", UDP6(.saddr = "ff02::1"), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source ::ffff:192.0.2.10", TCP6(.saddr = "::ffff:192.0.2.10"), NULL,
+	 XDP_DROP, XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source ::ffff:127.0.0.1", TCP6(.saddr = "::ffff:127.0.0.1"), NULL,
+	 XDP_DROP, XLB_R_DROP_SRC_MARTIAN, OUT_SAME},
+	{"source another VIP of ours", TCP4(.saddr = "10.100.0.2"), NULL,
+	 XDP_DROP, XLB_R_DROP_SRC_OURS, OUT_SAME},
+	{"source the VIP itself", TCP6(.saddr = VIP6), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_OURS, OUT_SAME},
+	{"icmp error from a martian source",
+	 ICMP4(.saddr = "127.0.0.1", .quote = &quote_tcp4), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_MARTIAN, OUT_SAME, .first = &flow_tcp4},
+	{"tcp source port 0", TCP4(.sport = 0), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_PORT_ZERO, OUT_SAME},
+	{"v6 udp source port 0", UDP6(.sport = 0), NULL, XDP_DROP,
+	 XLB_R_DROP_SRC_PORT_ZERO, OUT_SAME},
+
+	/* IPv6 source routing: the VIP is only a hop. */
+	{"v6 routing header, no segments left: balanced",
+	 TCP6(.ext = {.type = PKT_EXT_ROUTING}), NULL, XDP_REDIRECT,
+	 XLB_R_FWD_REDIRECT, OUT_ENCAP, "fd01::2", TO_REAL2},
+	{"v6 routing header with segments left",
+	 TCP6(.ext = {.type = PKT_EXT_ROUTING}), segments_left_1, XDP_DROP,
+	 XLB_R_DROP_IPV6_ROUTING, OUT_SAME},
+
+	/* ICMP errors: only about flows we track, sent to the quote's source. */
+	{"icmp error quoting a flow never seen", ICMP4(.quote = &quote_tcp4),
+	 NULL, XDP_DROP, XLB_R_DROP_ICMP_UNMATCHED, OUT_SAME},
+	{"icmpv6 error quoting a flow never seen", ICMP6(.quote = &quote_tcp6),
+	 NULL, XDP_DROP, XLB_R_DROP_ICMP_UNMATCHED, OUT_SAME},
+	{"icmp error to a VIP quoting another VIP's packet",
+	 ICMP4(.quote = &quote_other_vip4), NULL, XDP_DROP,
+	 XLB_R_DROP_ICMP_MISMATCH, OUT_SAME, .first = &flow_tcp4},
+	{"icmpv6 error to a VIP quoting another address's packet",
+	 ICMP6(.quote = &quote_other_vip6), NULL, XDP_DROP,
+	 XLB_R_DROP_ICMP_MISMATCH, OUT_SAME, .first = &flow_tcp6},
+
+	/* VLANs: only the configured ids are balanced, never QinQ. */
+	{"vlan 200 (not configured) passes",
+	 TCP4(.vlan = true, .vlan_tci = 200), NULL, XDP_PASS,
+	 XLB_R_PASS_VLAN_OTHER, OUT_SAME},
+	{"qinq (outer 100, inner 100) passes",
+	 TCP4(.vlan = true, .vlan_tci = 100), add_inner_tag, XDP_PASS,
+	 XLB_R_PASS_VLAN_OTHER, OUT_SAME},
 };
 
 /* The VIPs every table case runs against. */
 static void table_setup(void)
 {
+	h_opt_vlan(7);
+	h_opt_vlan(100);
+	h_opt_vlan(4000);
 	h_setup();
 	h_vip(VIP4 ":80/tcp", XLB_HASH_MAGLEV, 65537);
 	h_real(VIP4 ":80/tcp", "10.1.0.2", 100);
@@ -518,6 +739,8 @@ static void expected_encap(const struct dp_case *c, const struct pkt *in,
 			   0xfffff;
 	outer.smac = c->smac;
 	outer.dmac = c->dmac;
+	/* Forwarded frames leave untagged (xmit.h). */
+	outer.strip_vlan = flow->vlan && c->smac;
 	cr_assert_eq(pkt_encap(want, &outer), 0);
 }
 
@@ -526,10 +749,18 @@ ParameterizedTest(int *i, datapath, table, .init = table_setup,
 {
 	const struct dp_case *c = &cases[*i];
 	struct h_result res;
-	struct pkt in, want;
+	struct pkt in, built, want;
 	char why[160];
 
+	if (c->first) {
+		cr_assert_eq(pkt_build(&in, c->first), 0);
+		h_run(&in, &res);
+		cr_assert_eq(res.reason, XLB_R_FWD_REDIRECT,
+			     "%s: first packet: %s", c->name,
+			     xlb_reason_names[res.reason]);
+	}
 	cr_assert_eq(pkt_build(&in, &c->in), 0, "%s: cannot build", c->name);
+	built = in;
 	if (c->mangle)
 		c->mangle(&in);
 	h_run(&in, &res);
@@ -542,7 +773,8 @@ ParameterizedTest(int *i, datapath, table, .init = table_setup,
 	if (c->out == OUT_SAME) {
 		want = in;
 	} else {
-		expected_encap(c, &in, &want);
+		expected_encap(c, c->out == OUT_ENCAP_BUILT ? &built : &in,
+			       &want);
 		cr_expect_eq(pkt_verify_checksums(res.out, res.out_len, why,
 						  sizeof(why)),
 			     0, "%s: output checksums: %s", c->name, why);

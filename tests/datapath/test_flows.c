@@ -357,3 +357,66 @@ Test(flows, sessions_and_vip_state)
 			 "only a draining real left: no new flows");
 	json_decref(v);
 }
+
+/* The flood guard at 2 new entries per CPU per second (issue 13). */
+static void guard_init(void)
+{
+	h_opt_flood_guard(2);
+	h_setup();
+}
+
+static void count_ct(const struct xlb_flow_key *key,
+		     const struct xlb_ct_entry *e, void *arg)
+{
+	(void)key;
+	(void)e;
+	(*(size_t *)arg)++;
+}
+
+static size_t ct_entries(void)
+{
+	size_t n = 0;
+
+	cr_assert_eq(xlb_dp_ct_foreach(h_dp, count_ct, &n), 0);
+	return n;
+}
+
+static uint64_t guard_skipped(void)
+{
+	uint64_t n;
+
+	cr_assert_eq(xlb_dp_guard_skipped(h_dp, &n), 0);
+	return n;
+}
+
+TestSuite(flood_guard, .init = guard_init, .fini = h_teardown);
+
+/*
+ * Above the rate, misses other than SYNs are still sent where the ring
+ * says, but not remembered; SYNs always are.
+ */
+Test(flood_guard, misses_above_the_rate_not_remembered)
+{
+	char c[32];
+	int i;
+
+	h_vip(VIP, XLB_HASH_MAGLEV, 65537);
+	for (i = 0; i < 3; i++)
+		h_real(VIP, reals[i], 100);
+	cr_assert_geq(send_flow(client_of(1, c, sizeof(c)), 1001, PKT_SYN, 0),
+		      0);
+	cr_assert_geq(send_flow(client_of(2, c, sizeof(c)), 1002, PKT_ACK, 0),
+		      0);
+	cr_assert_eq(ct_entries(), 2, "below the rate, both remembered");
+	cr_assert_eq(guard_skipped(), 0);
+	for (i = 0; i < 10; i++)
+		cr_assert_geq(send_flow(client_of(3 + i, c, sizeof(c)),
+					2000 + i, PKT_ACK, 0),
+			      0, "ack %d not forwarded", i);
+	cr_assert_eq(ct_entries(), 2, "spoofed ACKs made entries");
+	cr_assert_eq(guard_skipped(), 10);
+	cr_assert_geq(send_flow(client_of(20, c, sizeof(c)), 3000, PKT_SYN, 0),
+		      0);
+	cr_assert_eq(ct_entries(), 3, "a SYN is always remembered");
+	cr_assert_eq(guard_skipped(), 10);
+}

@@ -1276,9 +1276,14 @@ Test(nat, removed_local_address_ends_its_sessions)
 			 "reply to a removed local address");
 	cr_assert_eq(h_nat_get(TCP4_SVC, CLIENT4, 40000, &e), -ENOENT,
 		     "the session outlived its local address");
+	/* The flow's next packet makes no session (the real would only
+	 * reset it: it never saw this flow from the new address). */
 	ack = REQ4(.tcp_flags = PKT_ACK, .seq = 1001, .ack = 5001);
-	lport = fwd_ok(&ack, NULL, 0, LOCAL4B, REAL4, &to_real2,
-		       "the flow's next packet");
+	expect_ends_spec(&ack, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_NOT_SYN,
+			 "the flow's next packet");
+	/* The client's next connection uses the new address. */
+	lport = fwd_ok(&syn, NULL, 0, LOCAL4B, REAL4, &to_real2,
+		       "the client's next connection");
 	assert_session(TCP4_SVC, CLIENT4, 40000, LOCAL4B, lport, REAL4, 0,
 		       NULL);
 }
@@ -1574,6 +1579,12 @@ Test(nat_flows, down_real_flows_move_with_fresh_tuples)
 	for (i = 0; i < N_FLOWS; i++) {
 		client_of(i, c, sizeof(c));
 		r = send_flow(c, 20000 + i, PKT_ACK, 0, &l);
+		/* A mid-flow packet makes no session with another real (it
+		 * would only be reset); the client's next SYN does. */
+		if (first[i] == 1) {
+			cr_assert_eq(r, -XLB_R_DROP_NAT_NOT_SYN, "flow %d", i);
+			r = send_flow(c, 20000 + i, PKT_SYN, 0, &l);
+		}
 		cr_assert_geq(r, 0, "flow %d: %s", i,
 			      r < 0 ? xlb_reason_names[-r] : "");
 		cr_assert_neq(r, 1, "flow %d sent to a real that is down", i);
@@ -1619,6 +1630,11 @@ Test(nat_flows, removed_real_is_never_used)
 	for (i = 0; i < N_FLOWS; i++) {
 		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK, 1,
 			      NULL);
+		if (first[i] == 2) {
+			cr_assert_eq(r, -XLB_R_DROP_NAT_NOT_SYN, "flow %d", i);
+			r = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				      PKT_SYN, 1, NULL);
+		}
 		cr_assert_geq(r, 0);
 		cr_assert_neq(r, 2, "flow %d still sent to the removed real",
 			      i);
@@ -1976,4 +1992,118 @@ Test(nat_flows, flows_spread_over_the_pool)
 	}
 	cr_assert(n[0] > 50 && n[1] > 50, "%d and %d flows per address", n[0],
 		  n[1]);
+}
+
+/* Hostile input (issue 13). */
+
+/* On a single node too, only a client's SYN makes a TCP session. */
+Test(nat, only_a_syn_makes_a_session)
+{
+	struct pkt_spec ack = REQ4(.tcp_flags = PKT_ACK, .seq = 1001);
+	struct pkt_spec synack = REQ4(.tcp_flags = PKT_SYN | PKT_ACK);
+	struct pkt_spec rst = REQ6(.tcp_flags = PKT_RST);
+
+	expect_ends_spec(&ack, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_NOT_SYN,
+			 "ack");
+	expect_ends_spec(&synack, 0, H_IF_CLIENT, XDP_DROP,
+			 XLB_R_DROP_NAT_NOT_SYN, "syn-ack");
+	expect_ends_spec(&rst, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_NOT_SYN,
+			 "rst");
+	cr_assert_eq(h_nat_count(), 0, "sessions made");
+	cr_assert_eq(h_nat_rev_count(), 0, "tuples taken");
+}
+
+/* Sources no client has make no session. */
+Test(nat, martian_and_own_sources_make_no_session)
+{
+	struct pkt_spec lo = REQ4(.saddr = "127.0.0.1");
+	struct pkt_spec bc = UREQ4(.saddr = "255.255.255.255");
+	struct pkt_spec mapped = REQ6(.saddr = "::ffff:192.0.2.10");
+	struct pkt_spec local = REQ4(.saddr = LOCAL4);
+	struct pkt_spec port0 = UREQ4(.sport = 0);
+
+	expect_ends_spec(&lo, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_SRC_MARTIAN,
+			 "loopback");
+	expect_ends_spec(&bc, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_SRC_MARTIAN,
+			 "broadcast");
+	expect_ends_spec(&mapped, 0, H_IF_CLIENT, XDP_DROP,
+			 XLB_R_DROP_SRC_MARTIAN, "v4-mapped");
+	expect_ends_spec(&local, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_SRC_OURS,
+			 "local address");
+	expect_ends_spec(&port0, 0, H_IF_CLIENT, XDP_DROP,
+			 XLB_R_DROP_SRC_PORT_ZERO, "port 0");
+	cr_assert_eq(h_nat_count(), 0, "sessions made");
+}
+
+/*
+ * A router's error quotes IP + 8 bytes: no TCP checksum. With bytes
+ * after the error's IP packet, those bytes are no part of the quote:
+ * the quote is translated as it is, the ICMP checksum stays right and
+ * the trailer is cut.
+ */
+Test(nat, icmp_short_quote_with_trailer)
+{
+	struct pkt_spec syn = REQ4(), sent, err, q, want;
+	struct h_result res;
+	struct pkt in, w;
+	uint16_t lport;
+
+	lport = fwd_ok(&syn, NULL, 0, LOCAL4, REAL4, &to_real2, "syn");
+	sent = REQ4(.saddr = LOCAL4, .daddr = REAL4, .sport = lport,
+		    .tcp_flags = PKT_ACK, .seq = 1001, .payload_len = 1400);
+	err = (struct pkt_spec){
+		.smac = H_MAC_REAL3,
+		.dmac = H_MAC_REALS,
+		.family = AF_INET,
+		.saddr = "10.1.0.254",
+		.daddr = LOCAL4,
+		.ttl = 255,
+		.proto = IPPROTO_ICMP,
+		.icmp_type = ICMP_DEST_UNREACH,
+		.icmp_code = ICMP_FRAG_NEEDED,
+		.mtu = 1300,
+		.quote = &sent,
+	};
+	q = sent;
+	q.saddr = CLIENT4;
+	q.daddr = VIP4;
+	q.sport = 40000;
+	want = err;
+	want.saddr = VIP4;
+	want.daddr = CLIENT4;
+	want.quote = &q;
+	want.smac = to_client.smac;
+	want.dmac = to_client.dmac;
+	build(&in, &err);
+	build(&w, &want);
+	/* Where the quoted TCP checksum would be, if it were quoted. */
+	memset(in.buf + in.len, 0xa5, 16);
+	in.len += 16;
+	h_run_if(&in, &res, 1, H_IF_REALS);
+	assert_sent(&res, &to_client, "short quote with a trailer");
+	assert_frame(&res, &w, "short quote with a trailer");
+}
+
+/* An error to a local address quoting a packet from another address. */
+Test(nat, icmp_quoting_another_address_dropped)
+{
+	struct pkt_spec syn = REQ4(), sent, err;
+	uint16_t lport;
+
+	lport = fwd_ok(&syn, NULL, 0, LOCAL4, REAL4, &to_real2, "syn");
+	sent = REQ4(.saddr = LOCAL4B, .daddr = REAL4, .sport = lport,
+		    .tcp_flags = PKT_ACK);
+	err = (struct pkt_spec){
+		.smac = H_MAC_REAL3,
+		.dmac = H_MAC_REALS,
+		.family = AF_INET,
+		.saddr = "10.1.0.254",
+		.daddr = LOCAL4,
+		.proto = IPPROTO_ICMP,
+		.icmp_type = ICMP_DEST_UNREACH,
+		.icmp_code = ICMP_PORT_UNREACH,
+		.quote = &sent,
+	};
+	expect_ends_spec(&err, 1, H_IF_REALS, XDP_DROP,
+			 XLB_R_DROP_ICMP_MISMATCH, "mismatched quote");
 }

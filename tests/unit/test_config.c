@@ -290,6 +290,10 @@ static void expect_defaults(const struct xlb_config *cfg, const char *what)
 	cr_expect_str_eq(cfg->socket_path, XLB_DEFAULT_SOCKET, "%s", what);
 	cr_expect_str_eq(cfg->pin_path, XLB_DEFAULT_PIN_PATH, "%s", what);
 	cr_expect_eq(cfg->ct_size, XLB_CT_SIZE_DEFAULT, "%s", what);
+	cr_expect_eq(cfg->flood_guard_rate, XLB_FLOOD_GUARD_RATE_DEFAULT, "%s",
+		     what);
+	for (size_t w = 0; w < XLB_VLAN_WORDS; w++)
+		cr_expect_eq(cfg->vlans[w], 0, "%s: vlans", what);
 	cr_expect_eq(cfg->max_vips, XLB_MAX_VIPS, "%s", what);
 	cr_expect_eq(cfg->max_reals, XLB_MAX_REALS, "%s", what);
 	cr_expect_eq(cfg->tun_src_v4.family, AF_INET, "%s", what);
@@ -603,6 +607,18 @@ Test(config, metrics_and_control_cpus)
 	}
 }
 
+Test(config, flood_guard_and_vlans)
+{
+	struct xlb_config cfg;
+
+	parse_ok("flood_guard_rate: 0\nvlans: [1, 100, 4094]\n", &cfg);
+	cr_expect_eq(cfg.flood_guard_rate, 0);
+	cr_expect_eq(cfg.vlans[0], 1ULL << 1);
+	cr_expect_eq(cfg.vlans[1], 1ULL << 36);
+	cr_expect_eq(cfg.vlans[63], 1ULL << 62);
+	xlb_config_free(&cfg);
+}
+
 struct error_case {
 	const char *desc;
 	const char *text;
@@ -615,6 +631,13 @@ struct error_case {
 #define A32 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static const struct error_case error_cases[] = {
+	{"vlan id 0", "vlans: [0]\n", 1, "vlans: 0 is out of range 1..4094"},
+	{"vlan id 4095", "vlans: [100, 4095]\n", 1, "out of range 1..4094"},
+	{"vlan listed twice", "vlans:\n  - 7\n  - 7\n", 3,
+	 "vlans: 7 is listed twice"},
+	{"vlans not a list", "vlans: 7\n", 1, "vlans: expected a list"},
+	{"flood_guard_rate negative", "flood_guard_rate: -1\n", 1,
+	 "flood_guard_rate"},
 	{"unknown top-level key", "xdp_mode: native\nfrobnicate: 1\n", 2,
 	 "unknown key 'frobnicate'"},
 	{"unknown key in a VIP",
