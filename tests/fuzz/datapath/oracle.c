@@ -244,6 +244,14 @@ bool fz_session_known(struct fz_model *m, const struct xlb_flow_key *k)
 	return sess_by_fwd(m, k) != NULL;
 }
 
+void fz_sessions_reset(struct fz_model *m)
+{
+	memset(m->fw_fp, 0, m->tab_cap * sizeof(*m->fw_fp));
+	memset(m->rv_fp, 0, m->tab_cap * sizeof(*m->rv_fp));
+	fw_n = rv_n = 0;
+	m->sess_n = 0;
+}
+
 static const struct fz_vip *vip_by_id(const struct fz_model *m, uint32_t id);
 
 void fz_session_adopt(struct fz_model *m, const struct xlb_flow_key *k,

@@ -121,6 +121,9 @@ void fz_session_adopt(struct fz_model *m, const struct xlb_flow_key *k,
 		      const struct xlb_addr *laddr, uint16_t lport,
 		      const struct xlb_addr *raddr);
 
+/* Forget every session (the node's were all expired). */
+void fz_sessions_reset(struct fz_model *m);
+
 /* The VIP the model has for (address, port, proto), or NULL. */
 const struct fz_vip *fz_vip_find(const struct fz_model *m, int family,
 				 const struct xlb_addr *a, uint16_t port_be,
