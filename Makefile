@@ -263,3 +263,27 @@ fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+# ---- Data-path fuzzer (tests/fuzz/datapath/, issue 13) -----------------------
+# Mutated frames through the real balancer (BPF_PROG_TEST_RUN) with maps
+# written by the agent's code, every run judged by an oracle. Root.
+# `make fuzz-datapath [FUZZ_DP_PACKETS=N] [SEED=S]`; replay one case alone
+# with `build/tests/fuzz_datapath -s SEED -c CASE`. make test runs a
+# shorter pass (tests/run-all.sh: FUZZ_DP_PACKETS, FUZZ_DATAPATH=0 skips).
+FUZZ_DP_BIN     := $(BUILD)/tests/fuzz_datapath
+FUZZ_DP_SRCS    := $(wildcard tests/fuzz/datapath/*.c) tests/datapath/pkt.c
+FUZZ_DP_PACKETS ?= 1000000
+.PHONY: fuzz-datapath
+
+$(FUZZ_DP_BIN): $(FUZZ_DP_SRCS) $(wildcard tests/fuzz/datapath/*.h) \
+		tests/datapath/pkt.h $(LIBXLB) $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(XCFLAGS) -Itests/datapath -Itests/fuzz/datapath -o $@ \
+		$(FUZZ_DP_SRCS) $(LIBXLB) $(LDLIBS)
+
+test: $(FUZZ_DP_BIN)
+
+fuzz-datapath: $(FUZZ_DP_BIN)
+	$(Q)$(FUZZ_DP_BIN) -n $(FUZZ_DP_PACKETS) $(if $(SEED),-s $(SEED))
+# --- end of the data-path fuzzer ---------------------------------------------

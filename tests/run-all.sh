@@ -85,6 +85,23 @@ while read -r verdict name _; do
 done < <(grep -E '^(PASS|FAIL) fuzz_' "$fuzz_log")
 [ "$fuzz_lines" -gt 0 ] || tally fuzz 0 1 "$rc"
 
+# The data-path fuzzer (tests/fuzz/datapath/), a bounded pass: one count
+# from its PASS/FAIL line. FUZZ_DP_PACKETS sets its length (default
+# 200000), SEED replays a run, FUZZ_DATAPATH=0 leaves it out.
+if [ "${FUZZ_DATAPATH:-1}" != 0 ]; then
+	echo "== fuzz_datapath"
+	dp_log="$BUILD/tests/fuzz_datapath.log"
+	"$BUILD/tests/fuzz_datapath" -q -n "${FUZZ_DP_PACKETS:-200000}" \
+		${SEED:+-s "$SEED"} >"$dp_log" 2>&1
+	rc=$?
+	tail -30 "$dp_log"
+	if [ "$rc" -eq 0 ] && grep -q '^PASS fuzz_datapath' "$dp_log"; then
+		tally fuzz/fuzz_datapath 1 0 0
+	else
+		tally fuzz/fuzz_datapath 0 1 1
+	fi
+fi
+
 echo "== e2e"
 e2e_log="$BUILD/tests/e2e.log"
 tests/e2e/run.sh "$BUILD" 2>&1 | tee "$e2e_log"
