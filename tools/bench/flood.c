@@ -191,8 +191,8 @@ int bench_flood_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct flood f = {.naddrs = 65536, .seconds = 10, .cpu = -1,
-			  .batch = 8192};
+	struct flood f = {
+		.naddrs = 65536, .seconds = 10, .cpu = -1, .batch = 8192};
 	struct in_addr in;
 	uint64_t t0, t1;
 	bool have_dmac = false;
