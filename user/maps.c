@@ -23,6 +23,7 @@
 #include "log.h"
 #include "maps.h"
 #include "xlb.skel.h"
+#include "xlb_conn.h"
 
 struct xlb_dp_link {
 	int ifindex;
@@ -970,15 +971,7 @@ static uint32_t nat_timeout_s(const struct xlb_flow_key *k,
 			      const struct xlb_nat_fwd *e,
 			      const struct xlb_globals *g)
 {
-	const uint8_t fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
-
-	if (k->proto != IPPROTO_TCP)
-		return g->nat_udp_s;
-	if (!(e->state & XLB_NAT_S_REPLIED))
-		return g->nat_tcp_syn_s;
-	if ((e->state & XLB_NAT_S_RST) || (e->state & fins) == fins)
-		return g->nat_tcp_closing_s;
-	return g->nat_tcp_s;
+	return xlb_nat_timeout(g, k->proto, e->state);
 }
 
 /* Idle past its timeout at now? A zero timeout (no globals) never is. */
@@ -1311,8 +1304,8 @@ static bool ct_entry_valid(struct xlb_dp *dp, const struct xlb_ct_entry *e)
 {
 	struct xlb_real r;
 
-	return !xlb_dp_real_get(dp, e->real_id, &r) && r.family &&
-	       (r.flags & XLB_REAL_F_UP) && r.gen == e->real_gen;
+	return !xlb_dp_real_get(dp, xlb_ct_real_id(e->v), &r) && r.family &&
+	       (r.flags & XLB_REAL_F_UP) && xlb_ct_gen_is(e->v, r.gen);
 }
 
 int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
@@ -1330,7 +1323,7 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 			continue;
 		/* Live here on another real: ours decides, as a CPU's
 		 * own copy from another CPU would. */
-		if (cur.real_id != e->real_id || cur.real_gen != e->real_gen)
+		if (!xlb_ct_same_real(cur.v, e->v))
 			r = XLB_DP_KEPT;
 		else
 			r = XLB_DP_UPDATED;

@@ -205,7 +205,12 @@ struct xlb_config {
 	enum xlb_xdp_mode xdp_mode;
 	char socket_path[108]; /* sizeof(sun_path) */
 	char pin_path[256];
-	uint32_t ct_size;   /* conntrack entries per CPU */
+	uint32_t ct_size; /* conntrack entries per CPU */
+	/* Tunnel conntrack idle timeouts in seconds ("conntrack_timeouts:"),
+	 * by the TCP state seen from the client. */
+	struct {
+		uint32_t tcp_syn_s, tcp_s, tcp_fin_s, tcp_closing_s, udp_s;
+	} ct_timeouts;
 	uint32_t max_vips;  /* vips map size */
 	uint32_t max_reals; /* reals map size */
 	struct xlb_ip tun_src_v4;
