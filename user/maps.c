@@ -815,49 +815,58 @@ int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX])
 
 #define CT_BATCH 4096
 
-int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
+int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
+			  void *arg)
 {
-	struct xlb_flow_key *keys;
+	struct xlb_flow_key *keys, in, out_key;
 	struct xlb_ct_entry *vals;
-	uint32_t cpu, count, i;
+	void *in_batch = NULL;
+	uint32_t count, i;
+	bool done = false;
 	int fd, ret = 0;
 
+	fd = xlb_dp_ct_fd(dp, cpu);
+	if (fd < 0)
+		return 0; /* no table on that CPU */
 	keys = calloc(CT_BATCH, sizeof(*keys));
 	vals = calloc(CT_BATCH, sizeof(*vals));
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
-		struct xlb_flow_key in, out_key;
-		void *in_batch = NULL;
-		bool done = false;
-
-		fd = xlb_dp_ct_fd(dp, cpu);
-		if (fd < 0)
-			continue;
-		while (!done) {
-			count = CT_BATCH;
-			ret = bpf_map_lookup_batch(fd, in_batch, &out_key, keys,
-						   vals, &count, NULL);
-			if (ret && errno != ENOENT) {
-				ret = -errno;
-				close(fd);
-				goto out;
-			}
-			done = ret != 0;
-			ret = 0;
-			for (i = 0; i < count; i++)
-				fn(&keys[i], &vals[i], arg);
-			in = out_key;
-			in_batch = &in;
+	while (!done) {
+		count = CT_BATCH;
+		ret = bpf_map_lookup_batch(fd, in_batch, &out_key, keys, vals,
+					   &count, NULL);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			goto out;
 		}
-		close(fd);
+		done = ret != 0;
+		ret = 0;
+		for (i = 0; i < count; i++)
+			fn(&keys[i], &vals[i], arg);
+		in = out_key;
+		in_batch = &in;
 	}
 out:
+	close(fd);
 	free(keys);
 	free(vals);
 	return ret;
+}
+
+int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
+{
+	uint32_t cpu;
+	int ret;
+
+	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
+		ret = xlb_dp_ct_foreach_cpu(dp, cpu, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)

@@ -951,6 +951,28 @@ const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent)
 	return &agent->gc;
 }
 
+/*
+ * The real a live conntrack entry names (the entry keeps only the low
+ * bits of its generation), or NULL: expired, or no such real.
+ */
+static struct real_ent *ct_real(struct xlb_agent *agent,
+				const struct xlb_flow_key *k, uint64_t v,
+				uint64_t now)
+{
+	struct vip_ent *vip;
+	size_t i;
+
+	if (k->vip_id >= agent->max_vips || !agent->vips[k->vip_id].used ||
+	    xlb_ct_expired(&agent->g, k->proto, v, xlb_ct_tick(now)))
+		return NULL;
+	vip = &agent->vips[k->vip_id];
+	for (i = 0; i < vip->n_reals; i++)
+		if (vip->reals[i].id == xlb_ct_real_id(v) &&
+		    xlb_ct_gen_is(v, vip->reals[i].gen))
+			return &vip->reals[i];
+	return NULL;
+}
+
 struct ct_census {
 	struct xlb_agent *agent;
 	uint32_t *gen;	  /* current generation by real id, 0 = unused */
@@ -1304,8 +1326,71 @@ struct sessions_ctx {
 	size_t limit;
 	size_t total;
 	uint64_t now;
+	uint32_t cpu; /* whose conntrack table is walked */
 	json_t *arr;
 };
+
+/* A tunnel flow's state as lbctl sessions shows it (seen from the
+ * client: the replies do not pass the balancer). */
+static const char *ct_state_str(uint8_t proto, uint64_t v)
+{
+	static const char *const tcp[] = {
+		[XLB_CT_S_NEW] = "syn_recv",
+		[XLB_CT_S_EST] = "established",
+		[XLB_CT_S_FIN] = "fin_wait",
+		[XLB_CT_S_RST] = "reset",
+	};
+
+	if (proto != IPPROTO_TCP)
+		return "udp";
+	return tcp[xlb_ct_state(v)];
+}
+
+/* A tunnel-mode flow of one CPU's table, unless idle past its timeout
+ * (then the data plane no longer uses it). */
+static void ct_session_one(const struct xlb_flow_key *k,
+			   const struct xlb_ct_entry *e, void *arg)
+{
+	struct sessions_ctx *c = arg;
+	char buf[XLB_SERVICE_STRLEN];
+	uint32_t tick = xlb_ct_tick(c->now);
+	struct vip_ent *vip;
+	struct real_ent *re;
+	json_t *o;
+
+	if (c->vip_id >= 0 && k->vip_id != (uint32_t)c->vip_id)
+		return;
+	re = ct_real(c->agent, k, e->v, c->now);
+	if (!re)
+		return;
+	c->total++;
+	if (c->limit && json_array_size(c->arr) >= c->limit)
+		return;
+	vip = &c->agent->vips[k->vip_id];
+	o = json_object();
+	json_object_set_new(o, "mode", json_string("tunnel"));
+	json_object_set_new(o, "proto", json_string(xlb_proto_str(k->proto)));
+	json_object_set_new(o, "client",
+			    json_string(ep_str(k->family, &k->saddr, k->sport,
+					       buf, sizeof(buf))));
+	json_object_set_new(o, "vip",
+			    json_string(ep_str(k->family, &vip->svc.ip.a,
+					       k->dport, buf, sizeof(buf))));
+	json_object_set_new(o, "local", json_null());
+	json_object_set_new(o, "real",
+			    json_string(ep_str(re->ip.family, &re->ip.a,
+					       k->dport, buf, sizeof(buf))));
+	json_object_set_new(o, "state",
+			    json_string(ct_state_str(k->proto, e->v)));
+	json_object_set_new(
+		o, "idle_seconds",
+		json_integer(
+			(json_int_t)(((uint64_t)xlb_ct_idle_ticks(e->v, tick)
+				      << XLB_CT_TICK_NS_SHIFT) /
+				     1000000000ull)));
+	json_object_set_new(o, "cpu", json_integer(c->cpu));
+	json_array_append_new(c->arr, o);
+}
 
 static void session_one(const struct xlb_flow_key *k,
 			const struct xlb_nat_fwd *e, void *arg)
@@ -1325,6 +1410,7 @@ static void session_one(const struct xlb_flow_key *k,
 		      ? &c->agent->vips[k->vip_id]
 		      : NULL;
 	o = json_object();
+	json_object_set_new(o, "mode", json_string("fullnat"));
 	json_object_set_new(o, "proto", json_string(xlb_proto_str(k->proto)));
 	json_object_set_new(o, "client",
 			    json_string(ep_str(k->family, &k->saddr, k->sport,
@@ -1378,16 +1464,21 @@ json_t *xlb_agent_sessions_json(struct xlb_agent *agent,
 		c.vip_id = id;
 	}
 	c.arr = json_array();
-	if (xlb_dp_nat_foreach(agent->dp, session_one, &c)) {
-		json_decref(c.arr);
-		return NULL;
-	}
+	for (c.cpu = 0; c.cpu < (uint32_t)xlb_dp_ncpus(agent->dp); c.cpu++)
+		if (xlb_dp_ct_foreach_cpu(agent->dp, c.cpu, ct_session_one, &c))
+			goto fail;
+	if (xlb_dp_nat_foreach(agent->dp, session_one, &c))
+		goto fail;
 	o = json_object();
 	json_object_set_new(o, "sessions", c.arr);
 	json_object_set_new(o, "total", json_integer(c.total));
 	json_object_set_new(o, "truncated",
 			    json_boolean(json_array_size(c.arr) < c.total));
 	return o;
+
+fail:
+	json_decref(c.arr);
+	return NULL;
 }
 
 json_t *xlb_agent_stats_json(struct xlb_agent *agent)
@@ -2117,41 +2208,18 @@ struct export_ctx {
 	uint64_t now;
 };
 
-/*
- * The full generation of the real a live conntrack entry names (the
- * entry keeps only its low bits), or 0: expired, or no such real.
- */
-static uint32_t ct_real_gen(struct xlb_agent *agent,
-			    const struct xlb_flow_key *k, uint64_t v,
-			    uint64_t now)
-{
-	struct vip_ent *vip;
-	size_t i;
-
-	if (k->vip_id >= agent->max_vips || !agent->vips[k->vip_id].used ||
-	    xlb_ct_expired(&agent->g, k->proto, v, xlb_ct_tick(now)))
-		return 0;
-	vip = &agent->vips[k->vip_id];
-	for (i = 0; i < vip->n_reals; i++)
-		if (vip->reals[i].id == xlb_ct_real_id(v) &&
-		    xlb_ct_gen_is(v, vip->reals[i].gen))
-			return vip->reals[i].gen;
-	return 0;
-}
-
 static void export_one(const struct xlb_flow_key *k,
 		       const struct xlb_ct_entry *ct,
 		       const struct xlb_nat_fwd *nat, void *arg)
 {
 	struct export_ctx *c = arg;
-	uint32_t gen;
+	struct real_ent *re;
 
 	if (c->n == c->max)
 		return;
-	gen = ct ? ct_real_gen(c->agent, k, ct->v, c->now) : 0;
-	if (ct && gen &&
-	    rec_of(c->agent, k, xlb_ct_real_id(ct->v), gen, NULL, c->now,
-		   &c->recs[c->n]))
+	re = ct ? ct_real(c->agent, k, ct->v, c->now) : NULL;
+	if (re &&
+	    rec_of(c->agent, k, re->id, re->gen, NULL, c->now, &c->recs[c->n]))
 		c->n++;
 	else if (nat && !nat_idle(c->agent, k, nat, c->now) &&
 		 rec_of(c->agent, k, nat->real_id, nat->real_gen, nat, c->now,

@@ -381,3 +381,50 @@ Test(conntrack, active_and_inactive_connections)
 		json_decref(o);
 	}
 }
+
+/* lbctl sessions lists tunnel flows: client, VIP, real, state, CPU. */
+Test(conntrack, sessions_list_tunnel_flows)
+{
+	json_t *view, *list, *o;
+	struct xlb_service svc;
+	char want[64];
+	size_t i;
+	int r;
+
+	vip_with(VIP, 2);
+	r = send_flow("192.0.2.5", 34000, PKT_SYN, 0);
+	cr_assert_geq(r, 0);
+	send_flow("192.0.2.5", 34000, PKT_ACK, 0);
+	cr_assert_geq(send_flow("192.0.2.5", 34001, PKT_SYN, 1), 0);
+	cr_assert_geq(send_flow("192.0.2.5", 34002, PKT_SYN, 1), 0);
+	cr_assert_eq(xlb_service_parse(VIP, &svc), 0);
+	view = xlb_agent_sessions_json(h_agent, &svc, 2);
+	cr_assert_not_null(view);
+	cr_assert_eq(json_integer_value(json_object_get(view, "total")), 3);
+	cr_assert(json_is_true(json_object_get(view, "truncated")));
+	list = json_object_get(view, "sessions");
+	cr_assert_eq(json_array_size(list), 2, "--limit");
+	json_decref(view);
+	view = xlb_agent_sessions_json(h_agent, &svc, 0);
+	list = json_object_get(view, "sessions");
+	cr_assert_eq(json_array_size(list), 3);
+	json_array_foreach(list, i, o) {
+		if (strcmp(json_string_value(json_object_get(o, "client")),
+			   "192.0.2.5:34000"))
+			continue;
+		cr_assert_str_eq(json_string_value(json_object_get(o, "mode")),
+				 "tunnel");
+		cr_assert_str_eq(json_string_value(json_object_get(o, "vip")),
+				 "10.100.0.1:80");
+		snprintf(want, sizeof(want), "%s:80", reals[r]);
+		cr_assert_str_eq(json_string_value(json_object_get(o, "real")),
+				 want);
+		cr_assert_str_eq(json_string_value(json_object_get(o, "state")),
+				 "established");
+		cr_assert_eq(json_integer_value(json_object_get(o, "cpu")), 0);
+		cr_assert_leq(
+			json_integer_value(json_object_get(o, "idle_seconds")),
+			2);
+	}
+	json_decref(view);
+}
