@@ -201,3 +201,44 @@ print(" ".join(f"{k}={v}" for k, v in r.items()
                if k.startswith("drop_") and v))' "$1")
 	check "no packet dropped${drops:+ ($drops)}" test -z "$drops"
 }
+
+# Connections ----------------------------------------------------------------
+
+# port_reuse VIP_ADDR SVC: clients reusing their source ports (as clients
+# behind NAT do) after `lbctl real drain` and after weight 0: 0 of the
+# reused-port connections reach the real that takes no new flows, and
+# each counts as a new connection (docs/OPERATIONS.md, "Draining").
+port_reuse() {
+	local vip=$1 svc=$2 n=60 before after
+	local args=(--vip "$vip" --port "$LAB_TCP_PORT" --count "$n"
+		--sport 30000 --ports "$n" --parallel 1)
+
+	stats before
+	spread first "${args[@]}"
+	check_eq "first round answered" "$(jget "$LAB_RUN/first.json" ok)" "$n"
+	check_range "first round: real3's share" \
+		"$(jget "$LAB_RUN/first.json" by_real.real3 0)" 5 $((n - 5))
+	check "lbctl real drain real3" lab_lbctl real drain "$svc" \
+		"$(real_addr4 3)"
+	spread drained "${args[@]}"
+	check_eq "after drain: answered" "$(jget "$LAB_RUN/drained.json" ok)" \
+		"$n"
+	check_eq "after drain: source ports (all reused)" \
+		"$(jget "$LAB_RUN/drained.json" source_ports)" "$n"
+	check_eq "after drain: reused-port connections to the drained real" \
+		"$(jget "$LAB_RUN/drained.json" by_real.real3 0)" 0
+	check "lbctl real undrain real3" lab_lbctl real undrain "$svc" \
+		"$(real_addr4 3)"
+	check "lbctl real set real2 --weight 0" lab_lbctl real set "$svc" \
+		"$(real_addr4 2)" --weight 0
+	spread zero "${args[@]}"
+	check_eq "after weight 0: answered" "$(jget "$LAB_RUN/zero.json" ok)" \
+		"$n"
+	check_eq "after weight 0: reused-port connections to real2" \
+		"$(jget "$LAB_RUN/zero.json" by_real.real2 0)" 0
+	stats after
+	before=$(jget "$LAB_RUN/before.json" "vips[vip=$svc].new_flows" 0)
+	after=$(jget "$LAB_RUN/after.json" "vips[vip=$svc].new_flows" 0)
+	check_eq "new connections counted (3 rounds of $n)" \
+		$((after - before)) $((3 * n))
+}
