@@ -13,6 +13,7 @@
 #include "parse.h"
 #include "lookup.h"
 #include "select.h"
+#include "conntrack.h"
 #include "encap.h"
 #include "fib.h"
 #include "guard.h"
@@ -103,16 +104,17 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	struct xlb_real *real;
 	struct xlb_addr src;
 	__u32 real_id = 0, reason;
+	__u32 tick = xlb_ct_tick(bpf_ktime_get_coarse_ns());
 	bool new_flow = false;
 	void *ct;
 	int ret;
 
 	ct = ct_table();
 	ct_key(&key, p, vip->vip_id);
-	real = select_from_ct(ct, &key, &real_id);
+	real = select_from_ct(ct, &key, p, g, tick, &real_id);
 	if (!real &&
 	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
-		real = select_from_other_cpus(ct, &key, &real_id);
+		real = select_from_other_cpus(ct, &key, p, g, tick, &real_id);
 	/* An ICMP error is only about a flow we track; it starts none. */
 	if (!real && p->icmp_error)
 		return XLB_R_DROP_ICMP_UNMATCHED;
@@ -121,8 +123,9 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 		if (!real)
 			return XLB_R_DROP_NO_REAL;
 		if (guard_admit(p)) {
-			ct_insert(ct, &key, real_id, real);
-			new_flow = true;
+			ct_insert(ct, &key, p, tick, real_id, real);
+			/* Counted: a connection's start, not an insert. */
+			new_flow = ct_conn_start(p);
 			if (sync_on(g))
 				sync_emit(&key, NULL, real_id, real->gen);
 		}

@@ -83,7 +83,11 @@ enum xlb_real_flags {
 	XLB_REAL_F_UP = 1 << 0,
 };
 
-/* What the agent decided about a real; the data plane ignores it. */
+/*
+ * What the agent decided about a real. The data plane reads it (with
+ * weight) only to tell whether the real takes new connections
+ * (xlb_real_takes_new() in xlb_conn.h).
+ */
 enum xlb_real_admin {
 	XLB_REAL_A_DRAINING = 1 << 0, /* no new flows */
 	XLB_REAL_A_DOWN = 1 << 1,     /* its health check failed */
@@ -122,9 +126,15 @@ struct xlb_flow_key {
 	__u8 pad[2];
 };
 
+/*
+ * The value is one word, packed by include/xlb_conn.h: real id, the low
+ * bits of its generation, the flow's TCP state seen from the client and
+ * when it was last seen, so that an entry with a state and a clock costs
+ * no more memory than one without. An entry idle past its state's
+ * timeout (xlb_globals ct_*) is a miss.
+ */
 struct xlb_ct_entry {
-	__u32 real_id;
-	__u32 real_gen;
+	__u64 v;
 };
 
 /*
@@ -192,7 +202,9 @@ struct xlb_nat_rev {
 struct xlb_counters {
 	__u64 packets; /* client -> real */
 	__u64 bytes;
-	__u64 new_flows;
+	__u64 new_flows;     /* connection starts: a TCP SYN (no ACK) that
+			      * starts a flow or replaces one, a UDP flow's
+			      * first datagram */
 	__u64 reply_packets; /* real -> client, FULLNAT only */
 	__u64 reply_bytes;
 };
@@ -227,6 +239,14 @@ struct xlb_globals {
 	__u32 nat_tcp_syn_s;	 /* TCP the real has not answered yet */
 	__u32 nat_tcp_closing_s; /* FIN both ways, or RST */
 	__u32 nat_udp_s;
+	/* Tunnel conntrack: idle timeouts in seconds by the TCP state seen
+	 * from the client (enum xlb_ct_state), and of other protocols. */
+	__u32 ct_tcp_syn_s;	/* only SYNs seen */
+	__u32 ct_tcp_s;		/* established */
+	__u32 ct_tcp_fin_s;	/* FIN from the client */
+	__u32 ct_tcp_closing_s; /* RST from the client */
+	__u32 ct_udp_s;
+	__u32 pad3;
 };
 
 /*
@@ -370,7 +390,7 @@ _Static_assert(sizeof(struct xlb_real) == 32, "xlb_real");
 _Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
 _Static_assert(sizeof(struct xlb_counters) == 40, "xlb_counters");
-_Static_assert(sizeof(struct xlb_globals) == 64, "xlb_globals");
+_Static_assert(sizeof(struct xlb_globals) == 88, "xlb_globals");
 _Static_assert(sizeof(struct xlb_nat_fwd) == 40, "xlb_nat_fwd");
 _Static_assert(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key");
 _Static_assert(sizeof(struct xlb_nat_rev) == 48, "xlb_nat_rev");

@@ -40,6 +40,12 @@
 #define CFG_NAT_TCP_SYN_S    30
 #define CFG_NAT_TCP_CLOSE_S  10
 #define CFG_NAT_UDP_S	     60
+/* Tunnel conntrack idle timeouts (IPVS's defaults for the same states). */
+#define CFG_CT_TCP_SYN_S     60
+#define CFG_CT_TCP_S	     900
+#define CFG_CT_TCP_FIN_S     120
+#define CFG_CT_TCP_CLOSING_S 10
+#define CFG_CT_UDP_S	     300
 /* Routes and cluster defaults (docs/CLUSTER.md). */
 #define CFG_ROUTE_BACKUP_METRIC 1000
 #define CFG_SYNC_BATCH_MS	20
@@ -595,6 +601,62 @@ static int parse_vlans(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 		cfg->vlans[vid / 64] |= 1ULL << (vid % 64);
 	}
 	return 0;
+}
+
+/* An idle timeout in seconds, as FULLNAT's are bounded. */
+static int ct_timeout(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		      uint32_t *out)
+{
+	return node_u32(c, key, val, 1, CFG_NAT_TIMEOUT_MAX, out);
+}
+
+static int parse_ct_tcp_syn(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.tcp_syn_s);
+}
+
+static int parse_ct_tcp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.tcp_s);
+}
+
+static int parse_ct_tcp_fin(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.tcp_fin_s);
+}
+
+static int parse_ct_tcp_closing(struct cfg_ctx *c, const char *key,
+				yaml_node_t *val, void *obj)
+{
+	return ct_timeout(
+		c, key, val,
+		&((struct xlb_config *)obj)->ct_timeouts.tcp_closing_s);
+}
+
+static int parse_ct_udp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.udp_s);
+}
+
+static const struct cfg_key ct_timeout_keys[] = {
+	{"tcp_syn", parse_ct_tcp_syn}, {"tcp", parse_ct_tcp},
+	{"tcp_fin", parse_ct_tcp_fin}, {"tcp_closing", parse_ct_tcp_closing},
+	{"udp", parse_ct_udp},	       {NULL},
+};
+
+/* conntrack_timeouts: tunnel flows' idle seconds by state. */
+static int parse_ct_timeouts(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	return walk_map(c, val, key, ct_timeout_keys, obj);
 }
 
 /* max_vips: size of the vips map. */
@@ -2360,6 +2422,7 @@ static const struct cfg_key top_keys[] = {
 	{"conntrack_size", parse_ct_size},
 	{"flood_guard_rate", parse_flood_guard},
 	{"vlans", parse_vlans},
+	{"conntrack_timeouts", parse_ct_timeouts},
 	{"max_vips", parse_max_vips},
 	{"max_reals", parse_max_reals},
 	{"tunnel_source", parse_tunnel},
@@ -2476,6 +2539,11 @@ void xlb_config_defaults(struct xlb_config *cfg)
 		 XLB_DEFAULT_PIN_PATH);
 	cfg->ct_size = XLB_CT_SIZE_DEFAULT;
 	cfg->flood_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
+	cfg->ct_timeouts.tcp_syn_s = CFG_CT_TCP_SYN_S;
+	cfg->ct_timeouts.tcp_s = CFG_CT_TCP_S;
+	cfg->ct_timeouts.tcp_fin_s = CFG_CT_TCP_FIN_S;
+	cfg->ct_timeouts.tcp_closing_s = CFG_CT_TCP_CLOSING_S;
+	cfg->ct_timeouts.udp_s = CFG_CT_UDP_S;
 	cfg->max_vips = XLB_MAX_VIPS;
 	cfg->max_reals = XLB_MAX_REALS;
 	xlb_prefix_parse("172.16.0.0/16", &cfg->tun_src_v4,

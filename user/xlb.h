@@ -242,6 +242,11 @@ struct xlb_config {
 	uint32_t flood_guard_rate;
 	/* VLAN ids whose tagged frames are balanced (bitmap by id). */
 	uint64_t vlans[XLB_VLAN_WORDS];
+	/* Tunnel conntrack idle timeouts in seconds ("conntrack_timeouts:"),
+	 * by the TCP state seen from the client. */
+	struct {
+		uint32_t tcp_syn_s, tcp_s, tcp_fin_s, tcp_closing_s, udp_s;
+	} ct_timeouts;
 	uint32_t max_vips;  /* vips map size */
 	uint32_t max_reals; /* reals map size */
 	struct xlb_ip tun_src_v4;
