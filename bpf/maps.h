@@ -190,4 +190,19 @@ struct {
 	__type(value, __u64);
 } sync_stats SEC(".maps");
 
+/* The path MTU errors this CPU sent in the second from start on
+ * (icmp_gen.h), against the icmp_rate limit. */
+struct icmp_limit {
+	__u64 start;
+	__u32 sent;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct icmp_limit);
+} icmp_limit SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

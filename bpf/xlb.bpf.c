@@ -20,11 +20,12 @@
 #include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
+#include "icmp_gen.h"
 
 /* The verdict a reason stands for (see the ordering in xlb_abi.h). */
 static __always_inline int reason_verdict(__u32 reason)
 {
-	if (reason == XLB_R_FWD_TX)
+	if (reason == XLB_R_FWD_TX || reason == XLB_R_FWD_ICMP_TOO_BIG)
 		return XDP_TX;
 	if (reason == XLB_R_FWD_REDIRECT)
 		return XDP_REDIRECT;
@@ -112,6 +113,10 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	encap_source(&src, real->family, g, hash);
 	reason = route(ctx, g, real->family, &src, &real->addr,
 		       p->l3_len + encap_len(real->family), p->tos, &nh);
+	/* The client must leave room for the outer header. */
+	if (reason == XLB_R_DROP_FRAG_NEEDED)
+		return icmp_too_big(ctx, p, g,
+				    nh.mtu - encap_len(real->family));
 	/* Without a neighbour entry the encapsulated packet goes to the
 	 * kernel, which resolves the neighbour and forwards it. */
 	if (reason && reason != XLB_R_PASS_NO_NEIGH)

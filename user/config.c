@@ -50,6 +50,9 @@
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
 
+/* Path MTU errors per second per CPU (icmp_rate). */
+#define CFG_ICMP_RATE_DEFAULT 1000
+
 struct cfg_ctx {
 	yaml_document_t *doc;
 	struct xlb_config *cfg;
@@ -691,6 +694,15 @@ static int parse_gw_mac(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	memcpy(cfg->gw_mac, mac, sizeof(mac));
 	cfg->has_gw_mac = true;
 	return 0;
+}
+
+/* icmp_rate: "fragmentation needed" / "packet too big" per second per CPU. */
+static int parse_icmp_rate(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, 0, UINT16_MAX, &cfg->icmp_rate);
 }
 
 /* A real's address: any family, whatever the VIP's family (4in6, 6in4). */
@@ -2324,6 +2336,7 @@ static const struct cfg_key top_keys[] = {
 	{"max_reals", parse_max_reals},
 	{"tunnel_source", parse_tunnel},
 	{"gateway_mac", parse_gw_mac},
+	{"icmp_rate", parse_icmp_rate},
 	{"metrics", parse_metrics},
 	{"control_cpus", parse_control_cpus},
 	{"fullnat", parse_fullnat},
@@ -2443,6 +2456,7 @@ void xlb_config_defaults(struct xlb_config *cfg)
 			 &cfg->tun_src_v6_plen);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s",
 		 XLB_DEFAULT_METRICS);
+	cfg->icmp_rate = CFG_ICMP_RATE_DEFAULT;
 	cfg->nat.port_min = XLB_NAT_PORT_MIN_DEFAULT;
 	cfg->nat.port_max = XLB_NAT_PORT_MAX_DEFAULT;
 	cfg->nat.sessions = XLB_NAT_SESSIONS_DEFAULT;

@@ -689,6 +689,7 @@ static int globals_build(struct xlb_agent *agent, const struct xlb_config *cfg,
 		g->flags |= XLB_G_F_GW_MAC;
 		memcpy(g->gw_mac, cfg->gw_mac, sizeof(g->gw_mac));
 	}
+	g->icmp_rate = (uint16_t)cfg->icmp_rate;
 	ret = nat_port_span(agent, cfg, &g->nat_port_span, err, errlen);
 	if (ret)
 		return ret;

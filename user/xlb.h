@@ -214,6 +214,7 @@ struct xlb_config {
 	int tun_src_v6_plen;
 	bool has_gw_mac;
 	uint8_t gw_mac[6];
+	uint32_t icmp_rate; /* path MTU errors per second per CPU; 0 = none */
 	char metrics_listen[64]; /* "ADDR:PORT"; "" = off */
 	char control_cpus[64];	 /* CPU list ("0-1,4"); "" = no pinning */
 	struct xlb_nat_config nat;

@@ -145,6 +145,22 @@ void h_nat_config(uint16_t port_min, uint16_t port_max)
 	xlb_config_free(&cfg);
 }
 
+void h_icmp_rate(uint16_t rate)
+{
+	struct xlb_config cfg;
+
+	xlb_config_defaults(&cfg);
+	cfg.icmp_rate = rate;
+	cr_assert_eq(xlb_agent_set_globals(h_agent, &cfg), 0,
+		     "set globals, icmp_rate %u", rate);
+	xlb_config_free(&cfg);
+}
+
+void h_mtu(const char *ifname, int mtu)
+{
+	sh("ip link set %s mtu %d", ifname, mtu);
+}
+
 void h_globals(struct xlb_globals *g)
 {
 	int fd = xlb_dp_map_fd(h_dp, "globals");

@@ -65,6 +65,10 @@ void h_nat_setup_sized(uint32_t nat_sessions);
 /* Node settings from the defaults with this local port range. Call it
  * before h_laddr(). */
 void h_nat_config(uint16_t port_min, uint16_t port_max);
+/* Node settings from the defaults with this icmp_rate. */
+void h_icmp_rate(uint16_t rate);
+/* Set an interface's MTU. */
+void h_mtu(const char *ifname, int mtu);
 /* The globals entry as the program sees it. */
 void h_globals(struct xlb_globals *g);
 
