@@ -84,8 +84,9 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	struct xlb_nexthop nh = {};
 	struct xlb_real *real;
 	struct xlb_addr src;
-	__u32 real_id = 0, reason;
+	__u32 real_id = 0, reason, overhead;
 	bool new_flow = false;
+	__be16 gue;
 	void *ct;
 	int ret;
 
@@ -110,13 +111,14 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	count_traffic(&vip_stats, vip->vip_id, p->frame_len, new_flow);
 	count_traffic(&real_stats, real_id, p->frame_len, new_flow);
 
+	gue = gue_vip_port(vip, g);
+	overhead = tunnel_overhead(real->family, gue);
 	encap_source(&src, real->family, g, hash);
 	reason = route(ctx, g, real->family, &src, &real->addr,
-		       p->l3_len + encap_len(real->family), p->tos, &nh);
+		       p->l3_len + overhead, p->tos, &nh);
 	/* The client must leave room for the outer header. */
 	if (reason == XLB_R_DROP_FRAG_NEEDED)
-		return icmp_too_big(ctx, p, g,
-				    nh.mtu - encap_len(real->family));
+		return icmp_too_big(ctx, p, g, nh.mtu - overhead);
 	/* Without a neighbour entry the encapsulated packet goes to the
 	 * kernel, which resolves the neighbour and forwards it. */
 	if (reason && reason != XLB_R_PASS_NO_NEIGH)
@@ -124,7 +126,7 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	/* The SYN-ACK does not pass here: only the client's MSS. */
 	if (vip->mss && pkt_tcp_syn(p))
 		tcp_clamp_mss(ctx, p->l4_off, vip->mss);
-	ret = encap_push(ctx, p, real, &src, hash);
+	ret = encap_push(ctx, p, real, &src, hash, gue);
 	if (ret < 0)
 		return -ret;
 	if (reason)

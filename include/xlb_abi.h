@@ -27,6 +27,9 @@
 /* Outer header sizes for tunnel encapsulation. */
 #define XLB_IPV4_HDR_LEN 20
 #define XLB_IPV6_HDR_LEN 40
+/* GUE: the UDP header in front of the inner packet, and its port. */
+#define XLB_UDP_HDR_LEN	     8
+#define XLB_GUE_PORT_DEFAULT 6080
 
 /*
  * An address as stored in maps: IPv4 in addr[0], the other words zero;
@@ -49,6 +52,8 @@ enum xlb_vip_flags {
 	XLB_VIP_F_SRC_HASH = 1 << 0,
 	/* FULLNAT: rewrite to local address:port -> real instead of a tunnel. */
 	XLB_VIP_F_FULLNAT = 1 << 1,
+	/* Tunnel: the outer header inside UDP (GUE variant 1, bpf/gue.h). */
+	XLB_VIP_F_GUE = 1 << 2,
 };
 
 struct xlb_vip_meta {

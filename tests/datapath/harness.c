@@ -324,6 +324,16 @@ void h_vip_mode(const char *vip, enum xlb_fwd_mode mode, uint16_t mss)
 		"vip mode %s: %s", vip, err);
 }
 
+void h_vip_encap(const char *vip, bool gue)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+
+	parse_svc(vip, &svc);
+	cr_assert_eq(xlb_vip_set_encap(h_agent, &svc, gue, err, sizeof(err)), 0,
+		     "vip encap %s: %s", vip, err);
+}
+
 void h_laddr(const char *addr)
 {
 	char err[XLB_ERR_LEN];

@@ -80,6 +80,7 @@ void h_weight(const char *vip, const char *real, uint32_t weight);
 void h_health(const char *vip, const char *real, bool up);
 void h_drain(const char *vip, const char *real, bool drain);
 void h_vip_mode(const char *vip, enum xlb_fwd_mode mode, uint16_t mss);
+void h_vip_encap(const char *vip, bool gue);
 void h_laddr(const char *addr);
 void h_laddr_del(const char *addr);
 
