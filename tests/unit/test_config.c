@@ -355,6 +355,23 @@ Test(config, icmp_rate)
 	xlb_config_free(&cfg);
 }
 
+/* encap per VIP (ipip by default), gue_port for the node. */
+Test(config, encap_gue)
+{
+	struct xlb_config cfg;
+
+	parse_ok("gue_port: 7000\nvips:\n  - vip: 10.0.0.1:80/tcp\n"
+		 "    encap: gue\n  - vip: 10.0.0.2:80/tcp\n"
+		 "    encap: ipip\n  - vip: 10.0.0.3:80/tcp\n",
+		 &cfg);
+	cr_expect_eq(cfg.gue_port, 7000);
+	cr_assert_eq(cfg.n_vips, 3);
+	cr_expect(cfg.vips[0].gue);
+	cr_expect_not(cfg.vips[1].gue);
+	cr_expect_not(cfg.vips[2].gue);
+	xlb_config_free(&cfg);
+}
+
 Test(config, ipv6)
 {
 	struct xlb_config cfg;
@@ -768,6 +785,14 @@ static const struct error_case error_cases[] = {
 	{"icmp_rate too large", "icmp_rate: 65536\n", 1,
 	 "icmp_rate: 65536 is out of range 0..65535"},
 	{"icmp_rate negative", "icmp_rate: -1\n", 1, "icmp_rate"},
+	{"gue_port 0", "gue_port: 0\n", 1,
+	 "gue_port: 0 is out of range 1..65535"},
+	{"bad encap", "vips:\n  - vip: 10.0.0.1:80/tcp\n    encap: gre\n", 3,
+	 "encap: expected ipip or gue, got 'gre'"},
+	{"gue on a fullnat VIP",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    mode: fullnat\n"
+	 "    encap: gue\n",
+	 4, "encap: gue is for tunnel VIPs only"},
 	{"bad gateway MAC", "gateway_mac: 02:00:00:00:00\n", 1,
 	 "gateway_mac: invalid MAC address '02:00:00:00:00'"},
 	{"multicast gateway MAC", "gateway_mac: '01:00:5e:00:00:01'\n", 1,
