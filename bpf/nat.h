@@ -17,6 +17,7 @@
 #include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
+#include "icmp_gen.h"
 
 #define XLB_EEXIST	 17
 #define XLB_NSEC_PER_SEC 1000000000ULL
@@ -467,6 +468,9 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	x = &s->x;
 	route_reason = route(ctx, g, p->family, &x->src, &x->dst, p->l3_len,
 			     p->tos, &nh);
+	/* Translation keeps the size: the sender must fit the MTU. */
+	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
+		return icmp_too_big(ctx, p, g, nh.mtu);
 	if (route_reason && route_reason != XLB_R_PASS_NO_NEIGH)
 		return route_reason;
 	if (p->icmp_error)

@@ -27,6 +27,9 @@
 /* Outer header sizes for tunnel encapsulation. */
 #define XLB_IPV4_HDR_LEN 20
 #define XLB_IPV6_HDR_LEN 40
+/* GUE: the UDP header in front of the inner packet, and its port. */
+#define XLB_UDP_HDR_LEN	     8
+#define XLB_GUE_PORT_DEFAULT 6080
 
 /*
  * An address as stored in maps: IPv4 in addr[0], the other words zero;
@@ -49,6 +52,8 @@ enum xlb_vip_flags {
 	XLB_VIP_F_SRC_HASH = 1 << 0,
 	/* FULLNAT: rewrite to local address:port -> real instead of a tunnel. */
 	XLB_VIP_F_FULLNAT = 1 << 1,
+	/* Tunnel: the outer header inside UDP (GUE variant 1, bpf/gue.h). */
+	XLB_VIP_F_GUE = 1 << 2,
 };
 
 struct xlb_vip_meta {
@@ -228,13 +233,15 @@ struct xlb_globals {
 	__be32 tun_v6_hostmask; /* applied to the last word */
 	__u32 flags;		/* enum xlb_global_flags */
 	__u8 gw_mac[6];
-	__u16 pad;
+	__be16 gue_port; /* GUE: UDP destination port of VIPs with encap gue */
 	/* FULLNAT: local pool sizes ([0] IPv4, [1] IPv6), port split,
 	 * idle timeouts in seconds (an expired tuple may be reused). */
 	__u8 nat_laddrs[2];
 	__u16 nat_port_min;
 	__u16 nat_port_span; /* ports per CPU */
-	__u16 pad2;
+	/* "Fragmentation needed" / "packet too big" sent back, per second
+	 * per CPU (icmp_gen.h); 0 = never. */
+	__u16 icmp_rate;
 	__u32 nat_tcp_s;	 /* TCP after the real answered */
 	__u32 nat_tcp_syn_s;	 /* TCP the real has not answered yet */
 	__u32 nat_tcp_closing_s; /* FIN both ways, or RST */
@@ -258,6 +265,7 @@ struct xlb_globals {
 #define XLB_REASONS(X)                                \
 	X(FWD_TX, "forward_tx")                       \
 	X(FWD_REDIRECT, "forward_redirect")           \
+	X(FWD_ICMP_TOO_BIG, "forward_icmp_too_big")   \
 	X(PASS_NOT_IP, "pass_not_ip")                 \
 	X(PASS_NOT_VIP, "pass_not_vip")               \
 	X(PASS_ICMP_OTHER, "pass_icmp_other")         \
@@ -271,6 +279,7 @@ struct xlb_globals {
 	X(DROP_TTL_ZERO, "drop_ttl_zero")             \
 	X(DROP_NO_REAL, "drop_no_real")               \
 	X(DROP_FRAG_NEEDED, "drop_frag_needed")       \
+	X(DROP_ICMP_LIMITED, "drop_icmp_limited")     \
 	X(DROP_NO_ROUTE, "drop_no_route")             \
 	X(DROP_FORWARDING_OFF, "drop_forwarding_off") \
 	X(DROP_ICMP_UNMATCHED, "drop_icmp_unmatched") \

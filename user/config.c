@@ -55,6 +55,9 @@
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
 
+/* Path MTU errors per second per CPU (icmp_rate). */
+#define CFG_ICMP_RATE_DEFAULT 1000
+
 struct cfg_ctx {
 	yaml_document_t *doc;
 	struct xlb_config *cfg;
@@ -66,6 +69,7 @@ struct cfg_ctx {
 	struct xlb_vip_spec *vip; /* being read: its reals' checks start
 				     from its check */
 	size_t mss_line;	  /* of the current VIP's mss, or 0 */
+	size_t encap_line;	  /* of the current VIP's encap, or 0 */
 	/* Where each of cfg->nat.laddrs was written. */
 	size_t laddr_lines[XLB_NAT_MAX_LADDRS_TOTAL];
 };
@@ -778,6 +782,24 @@ static int parse_gw_mac(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
+/* icmp_rate: "fragmentation needed" / "packet too big" per second per CPU. */
+static int parse_icmp_rate(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, 0, UINT16_MAX, &cfg->icmp_rate);
+}
+
+/* gue_port: the UDP destination port of GUE tunnels (encap: gue). */
+static int parse_gue_port(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, 1, 65535, &cfg->gue_port);
+}
+
 /* A real's address: any family, whatever the VIP's family (4in6, 6in4). */
 static int parse_real_ip(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			 struct xlb_ip *ip)
@@ -1436,6 +1458,26 @@ static int parse_vip_mss(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
+/* encap: ipip (IPIP, IP6IP6, 4in6, 6in4) or gue (the same inside UDP). */
+static int parse_vip_encap(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "ipip or gue", &s);
+	if (ret)
+		return ret;
+	if (strcmp(s, "ipip") && strcmp(s, "gue"))
+		return fail(c, val,
+			    "%s: expected ipip or gue, got '" CFG_QUOTE "'",
+			    key, s);
+	vip->gue = !strcmp(s, "gue");
+	c->encap_line = node_line(val);
+	return 0;
+}
+
 static const struct cfg_key vip_keys[] = {
 	{"vip", parse_vip_service, true},
 	{"hash", parse_vip_hash},
@@ -1444,6 +1486,7 @@ static const struct cfg_key vip_keys[] = {
 	{"health", parse_vip_health},
 	{"mode", parse_vip_mode},
 	{"mss", parse_vip_mss},
+	{"encap", parse_vip_encap},
 	{NULL},
 };
 
@@ -1490,6 +1533,7 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 	vip->line = (int)node_line(item);
 	c->table_size_line = 0;
 	c->mss_line = 0;
+	c->encap_line = 0;
 	c->vip = vip;
 	/* The service and the VIP's check first, wherever they are
 	 * written: the checks of its reals start from them. */
@@ -1512,6 +1556,9 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 	if (vip->mss && vip->svc.proto != IPPROTO_TCP)
 		return fail_at(c, c->mss_line,
 			       "mss: only TCP VIPs have an MSS to clamp");
+	if (vip->gue && vip->mode != XLB_MODE_TUNNEL)
+		return fail_at(c, c->encap_line,
+			       "encap: gue is for tunnel VIPs only");
 	return 0;
 }
 
@@ -2427,6 +2474,8 @@ static const struct cfg_key top_keys[] = {
 	{"max_reals", parse_max_reals},
 	{"tunnel_source", parse_tunnel},
 	{"gateway_mac", parse_gw_mac},
+	{"icmp_rate", parse_icmp_rate},
+	{"gue_port", parse_gue_port},
 	{"metrics", parse_metrics},
 	{"control_cpus", parse_control_cpus},
 	{"fullnat", parse_fullnat},
@@ -2552,6 +2601,8 @@ void xlb_config_defaults(struct xlb_config *cfg)
 			 &cfg->tun_src_v6_plen);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s",
 		 XLB_DEFAULT_METRICS);
+	cfg->icmp_rate = CFG_ICMP_RATE_DEFAULT;
+	cfg->gue_port = XLB_GUE_PORT_DEFAULT;
 	cfg->nat.port_min = XLB_NAT_PORT_MIN_DEFAULT;
 	cfg->nat.port_max = XLB_NAT_PORT_MAX_DEFAULT;
 	cfg->nat.sessions = XLB_NAT_SESSIONS_DEFAULT;

@@ -38,6 +38,7 @@ struct vip_ent {
 	enum xlb_hash_mode hash;
 	enum xlb_fwd_mode mode;
 	uint16_t mss;
+	bool gue; /* tunnel inside UDP */
 	uint32_t table_size;
 	struct xlb_check_spec check;
 	bool dirty; /* ring to publish when the batch ends */
@@ -159,6 +160,8 @@ static int vip_put(struct xlb_agent *agent, const struct vip_ent *vip,
 	meta.flags = vip->hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
 	if (vip->mode == XLB_MODE_FULLNAT)
 		meta.flags |= XLB_VIP_F_FULLNAT;
+	if (vip->gue)
+		meta.flags |= XLB_VIP_F_GUE;
 	meta.mss = vip->mss;
 	return xlb_dp_vip_put(agent->dp, &key, &meta);
 }
@@ -690,6 +693,8 @@ static int globals_build(struct xlb_agent *agent, const struct xlb_config *cfg,
 		g->flags |= XLB_G_F_GW_MAC;
 		memcpy(g->gw_mac, cfg->gw_mac, sizeof(g->gw_mac));
 	}
+	g->icmp_rate = (uint16_t)cfg->icmp_rate;
+	g->gue_port = htons((uint16_t)cfg->gue_port);
 	ret = nat_port_span(agent, cfg, &g->nat_port_span, err, errlen);
 	if (ret)
 		return ret;
@@ -911,6 +916,31 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 	/* Out of fullnat: its sessions end with it. */
 	if (old_mode == XLB_MODE_FULLNAT && mode != XLB_MODE_FULLNAT)
 		xlb_dp_nat_flush_vip(agent->dp, id, &n);
+	changed(agent);
+	return 0;
+}
+
+int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
+		      bool gue, char *err, size_t errlen)
+{
+	uint32_t id;
+	struct vip_ent *vip = need_vip(agent, svc, &id, err, errlen);
+	int ret;
+
+	if (!vip)
+		return -ENOENT;
+	if (gue && vip->mode != XLB_MODE_TUNNEL)
+		return xlb_errf(err, errlen, -EINVAL,
+				"encap: gue is for tunnel VIPs only");
+	if (vip->gue == gue)
+		return 0;
+	vip->gue = gue;
+	ret = vip_put(agent, vip, id);
+	if (ret) {
+		vip->gue = !gue;
+		return xlb_errf(err, errlen, ret, "updating VIP: %s",
+				strerror(-ret));
+	}
 	changed(agent);
 	return 0;
 }
@@ -1709,6 +1739,7 @@ static int adopt_vip(const struct xlb_vip_key *key,
 	vip->mode = meta->flags & XLB_VIP_F_FULLNAT ? XLB_MODE_FULLNAT
 						    : XLB_MODE_TUNNEL;
 	vip->mss = meta->mss;
+	vip->gue = meta->flags & XLB_VIP_F_GUE;
 	vip->table_size = xlb_dp_ring_size(agent->dp, meta->vip_id, &m)
 				  ? XLB_RING_SIZE_DEFAULT
 				  : m;
@@ -1861,6 +1892,12 @@ static int reconcile_vip(struct xlb_agent *agent, uint32_t id,
 	if (vip->mode != v->mode || vip->mss != v->mss) {
 		ret = xlb_vip_set_mode(agent, &v->svc, v->mode, v->mss, err,
 				       errlen);
+		if (ret)
+			return ret;
+		st->vips_changed++;
+	}
+	if (vip->gue != v->gue) {
+		ret = xlb_vip_set_encap(agent, &v->svc, v->gue, err, errlen);
 		if (ret)
 			return ret;
 		st->vips_changed++;

@@ -152,6 +152,7 @@ struct xlb_vip_spec {
 	enum xlb_fwd_mode mode;
 	uint16_t mss;	     /* TCP MSS clamp on SYN and SYN-ACK; 0 = off */
 	uint32_t table_size; /* a prime, <= XLB_RING_SIZE_MAX */
+	bool gue; /* tunnel inside UDP (encap: gue) rather than IPIP */
 	struct xlb_check_spec check; /* default check of its reals */
 	struct xlb_real_spec *reals;
 	size_t n_reals;
@@ -255,6 +256,8 @@ struct xlb_config {
 	int tun_src_v6_plen;
 	bool has_gw_mac;
 	uint8_t gw_mac[6];
+	uint32_t icmp_rate; /* path MTU errors per second per CPU; 0 = none */
+	uint32_t gue_port;  /* UDP destination port of GUE tunnels */
 	char metrics_listen[64]; /* "ADDR:PORT"; "" = off */
 	char control_cpus[64];	 /* CPU list ("0-1,4"); "" = no pinning */
 	struct xlb_nat_config nat;
