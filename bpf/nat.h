@@ -485,7 +485,7 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	/* Without a neighbour entry the kernel forwards it (it resolves
 	 * the neighbour); docs/FULLNAT.md says what that needs. */
 	if (route_reason)
-		return route_reason;
+		return pass_to_kernel(ctx, p);
 	return transmit(ctx, p, &nh);
 }
 

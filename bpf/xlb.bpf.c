@@ -154,7 +154,7 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	if (ret < 0)
 		return -ret;
 	if (reason)
-		return reason;
+		return pass_to_kernel(ctx, p);
 	return transmit(ctx, p, &nh);
 }
 

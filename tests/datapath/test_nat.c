@@ -1778,6 +1778,30 @@ Test(nat, real_without_neighbour_passed_translated)
 		       "10.1.0.99", 0, NULL);
 }
 
+/*
+ * The kernel gets the translated frame as it would have been sent: a
+ * priority tag (VLAN 0, balanced as untagged) and the bytes after the IP
+ * packet are gone (the fuzzer's seed 13 case 11247, in tunnel mode).
+ */
+Test(nat, real_without_neighbour_passed_untagged_and_trimmed)
+{
+	static const struct hop to_kernel = {XDP_PASS, XLB_R_PASS_NO_NEIGH,
+					     NULL, NULL};
+	struct pkt_spec syn = REQ4(.daddr = "10.100.0.5", .vlan = true,
+				   .vlan_tci = 0x6000, .payload_len = 5);
+	struct pkt_spec want = REQ4(.daddr = "10.100.0.5", .payload_len = 5);
+	struct h_result res;
+	struct pkt p;
+
+	fullnat_vip("10.100.0.5:80/tcp", "10.1.0.99", 0);
+	build(&p, &syn);
+	memset(p.buf + p.len, 0xee, 9);
+	p.len += 9;
+	h_run_if(&p, &res, 0, H_IF_CLIENT);
+	fwd_check(&res, &syn, &want, LOCAL4, "10.1.0.99", &to_kernel,
+		  "tagged syn with a trailer to a real without neighbour");
+}
+
 /* IPv4 options are carried (the header checksum covers them), and an
  * ICMP error quoting such a packet is read past them. */
 Test(nat, ipv4_options_kept_and_quoted)
@@ -2002,6 +2026,10 @@ Test(nat, only_a_syn_makes_a_session)
 	struct pkt_spec ack = REQ4(.tcp_flags = PKT_ACK, .seq = 1001);
 	struct pkt_spec synack = REQ4(.tcp_flags = PKT_SYN | PKT_ACK);
 	struct pkt_spec rst = REQ6(.tcp_flags = PKT_RST);
+	/* A listener drops these: sessions from them would only wait for
+	 * their timeout (the fuzzer's seed 13 case 302: SYN+RST). */
+	struct pkt_spec synrst = REQ4(.tcp_flags = PKT_SYN | PKT_RST);
+	struct pkt_spec synfin = REQ6(.tcp_flags = PKT_SYN | PKT_FIN);
 
 	expect_ends_spec(&ack, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_NOT_SYN,
 			 "ack");
@@ -2009,6 +2037,10 @@ Test(nat, only_a_syn_makes_a_session)
 			 XLB_R_DROP_NAT_NOT_SYN, "syn-ack");
 	expect_ends_spec(&rst, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_NOT_SYN,
 			 "rst");
+	expect_ends_spec(&synrst, 0, H_IF_CLIENT, XDP_DROP,
+			 XLB_R_DROP_NAT_NOT_SYN, "syn-rst");
+	expect_ends_spec(&synfin, 0, H_IF_CLIENT, XDP_DROP,
+			 XLB_R_DROP_NAT_NOT_SYN, "syn-fin");
 	cr_assert_eq(h_nat_count(), 0, "sessions made");
 	cr_assert_eq(h_nat_rev_count(), 0, "tuples taken");
 }
