@@ -49,7 +49,11 @@ static __always_inline int bench_restore(struct xdp_md *ctx)
 		return -1;
 	if (bpf_xdp_store_bytes(ctx, 0, cfg->frame, len))
 		return -1;
-	n = cfg->first + (cfg->nflows ? cfg->runs % cfg->nflows : cfg->runs);
+	/* Flow numbers wrap within the live set: first is where this run
+	 * starts in it, not an offset past its end. */
+	n = cfg->first + cfg->runs;
+	if (cfg->nflows)
+		n %= cfg->nflows;
 	cfg->runs++;
 	if (!cfg->vary)
 		return 0;

@@ -9,14 +9,14 @@
  *
  * A client must make progress: send a whole request, or take its reply,
  * within XLB_CTL_TIMEOUT_MS, or it is closed (one timerfd, armed for the
- * earliest deadline). When every slot is taken, a newcomer closes the
- * oldest client that is waiting for a request instead of being refused,
- * so idle connections cannot lock root's lbctl (or the unit's stop hook)
- * out. Closing another client from inside a handler is only safe if its
- * pending event is not run afterwards: the socket, the timer and the
- * clients live in an epoll set of our own, registered as one event in
- * the daemon's loop, whose batches we run ourselves and after which the
- * clients closed meanwhile are freed.
+ * earliest deadline). When every slot is taken, a newcomer closes a
+ * client that is waiting for a request instead of being refused - the
+ * oldest of the process holding the most slots - so idle connections
+ * cannot lock root's lbctl (or the unit's stop hook) out. Closing another
+ * client from inside a handler is only safe if its pending event is not run
+ * afterwards: the socket, the timer and the clients live in an epoll set of our
+ * own, registered as one event in the daemon's loop, whose batches we run
+ * ourselves and after which the clients closed meanwhile are freed.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
@@ -48,6 +48,7 @@ struct ctl_client {
 	struct xlb_event ev; /* fd and handler, registered in epfd */
 	struct xlb_control *ctl;
 	struct ctl_client *prev, *next;
+	pid_t pid;	   /* the peer process (SO_PEERCRED), 0 if unknown */
 	uint32_t events;   /* the EPOLL* bits currently asked for */
 	uint64_t deadline; /* ms, CLOCK_MONOTONIC: closed without progress */
 	bool eof;	   /* the peer will send nothing more */
@@ -1028,18 +1029,52 @@ static void ctl_timer_handler(struct xlb_event *ev, uint32_t events)
 	ctl_timer_set(ctl, first);
 }
 
+/* How many slots the process pid holds. */
+static unsigned int ctl_slots_of(const struct xlb_control *ctl, pid_t pid)
+{
+	const struct ctl_client *c;
+	unsigned int n = 0;
+
+	for (c = ctl->clients; c; c = c->next)
+		n += c->pid == pid;
+	return n;
+}
+
 /*
- * The client to close for a newcomer when every slot is taken: the
- * oldest that waits for a request (one being answered keeps its slot).
+ * The client to close for a newcomer when every slot is taken: one that
+ * waits for a request (one being answered keeps its slot), of the process
+ * that holds the most slots, the oldest of those. A process that opens
+ * connections by the thousand then only ever displaces its own, and a
+ * single lbctl (or the stop hook) keeps its slot until it is answered,
+ * however fast the flood. The list runs newest first.
  */
 static struct ctl_client *ctl_idle_victim(struct xlb_control *ctl)
 {
 	struct ctl_client *c, *victim = NULL;
+	unsigned int n, most = 0;
 
-	for (c = ctl->clients; c; c = c->next)
-		if (!c->out)
+	for (c = ctl->clients; c; c = c->next) {
+		if (c->out)
+			continue;
+		n = ctl_slots_of(ctl, c->pid);
+		if (n >= most) {
+			most = n;
 			victim = c;
+		}
+	}
 	return victim;
+}
+
+/* The peer's pid, or 0 if the kernel does not say. */
+static pid_t ctl_peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    len != sizeof(cred))
+		return 0;
+	return cred.pid;
 }
 
 /* Tell a client over the limit why it is refused, without waiting. */
@@ -1064,6 +1099,7 @@ static int ctl_client_add(struct xlb_control *ctl, int fd)
 	if (!c)
 		return -ENOMEM;
 	c->ctl = ctl;
+	c->pid = ctl_peer_pid(fd);
 	c->ev.fd = fd;
 	c->ev.handler = ctl_client_handler;
 	c->events = EPOLLIN;
