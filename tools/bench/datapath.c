@@ -109,8 +109,10 @@ static struct dp_case cases[] = {
 	 DP_BASE_NEW, 0, XLB_R_FWD_REDIRECT, true, 15},
 	{"established TCP (tunnel), gateway MAC", DP_GW, TH_ACK, DP_VIP_ADDR, 0,
 	 0, XLB_R_FWD_TX, false, 0},
+	/* Forwarded by the ring; not a connection's start, so not counted
+	 * as a new one (and, past flood_guard_rate, not remembered). */
 	{"ACK of an unknown flow", DP_MAIN, TH_ACK, DP_VIP_ADDR, DP_BASE_UNK, 0,
-	 XLB_R_FWD_REDIRECT, true, 0},
+	 XLB_R_FWD_REDIRECT, false, 0},
 	{"non-VIP packet (pass)", DP_MAIN, TH_ACK, DP_NONVIP_ADDR, 0, 0,
 	 XLB_R_PASS_NOT_VIP, false, 3},
 	{"established, spread over 1M live flows", DP_LIVE, TH_ACK, DP_VIP_ADDR,
