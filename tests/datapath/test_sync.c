@@ -349,10 +349,10 @@ static uint16_t nat_open(uint16_t cport)
 }
 
 /*
- * A session's end travels: the packet that makes it closing (the second
- * FIN, whichever way; an RST from either side) writes one event with
- * the closing state, so the peers' copies close too. One FIN, and the
- * packets after the end, write none.
+ * A session's end travels: each FIN (either way) and an RST from either
+ * side write one event with the state then, so the peers' copies close
+ * too, even when the two FINs pass different nodes. The packets after
+ * the end write none.
  */
 Test(sync, fullnat_end_one_event)
 {
@@ -368,7 +368,10 @@ Test(sync, fullnat_end_one_event)
 	lport = nat_open(40001);
 	s = nat_req(40001, PKT_FIN | PKT_ACK);
 	run_parse(&s, H_IF_CLIENT, 0, &info);
-	cr_assert_eq(drain(), 0, "one FIN: not the end");
+	cr_assert_eq(drain(), 1, "the client's FIN");
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | XLB_NAT_S_FIN_CLIENT);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_eq(drain(), 0, "the same FIN again: nothing new");
 	s = nat_reply(LOCAL4, lport, 40001, PKT_FIN | PKT_ACK);
 	run_parse(&s, H_IF_REALS, 0, &info);
 	cr_assert_eq(drain(), 1);
@@ -386,7 +389,8 @@ Test(sync, fullnat_end_one_event)
 	lport = nat_open(40002);
 	s = nat_reply(LOCAL4, lport, 40002, PKT_FIN | PKT_ACK);
 	run_parse(&s, H_IF_REALS, 0, &info);
-	cr_assert_eq(drain(), 0);
+	cr_assert_eq(drain(), 1, "the real's FIN");
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | XLB_NAT_S_FIN_REAL);
 	s = nat_req(40002, PKT_FIN | PKT_ACK);
 	run_parse(&s, H_IF_CLIENT, 0, &info);
 	cr_assert_eq(drain(), 1);
