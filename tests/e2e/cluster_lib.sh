@@ -142,6 +142,33 @@ print(" ".join(f"{k}={v}" for k, v in r.items()
 	flows_end "$name" "$limit" 1
 }
 
+# ends_check NAME CLOSING_S: once every flow has stopped (their clients
+# closed them), ends have travelled: after 2 x the closing timeout and a
+# bit, no node holds a FULLNAT session still "established" and idle for
+# longer than that (a copy that missed the end would stay established
+# for the TCP idle timeout).
+ends_check() {
+	local name=$1 closing=$2 i counts
+	sleep $((2 * closing + 1))
+	for ((i = 1; i <= CL_NODES; i++)); do
+		cl_lbctl "$i" --json sessions --limit 1000000 \
+			>"$LAB_RUN/$name-n$i.json"
+		counts=$("$LAB_PYTHON" -c '
+import collections, json, sys
+s = json.load(open(sys.argv[1]))["sessions"]
+lim = 2 * int(sys.argv[2])
+st = collections.Counter(e["state"] for e in s)
+stale = sum(1 for e in s
+            if e["state"] == "established" and e["idle_seconds"] > lim)
+print(stale, len(s), " ".join(f"{k}={v}" for k, v in sorted(st.items())))' \
+			"$LAB_RUN/$name-n$i.json" "$closing")
+		echo "  ..    $name: n$i: ${counts#* } (established idle" \
+			"> $((2 * closing)) s: ${counts%% *})"
+		check_eq "$name: n$i: established sessions idle past 2 x closing" \
+			"${counts%% *}" 0
+	done
+}
+
 # nstatus N NAME: node N's `lbctl node status` into $LAB_RUN/NAME.json.
 nstatus() {
 	cl_lbctl "$1" --json node status >"$LAB_RUN/$2.json"
