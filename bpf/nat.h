@@ -607,8 +607,12 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		real_id = f->real_id;
 		s->x.src = f->laddr;
 		s->x.sport = f->lport;
-		if (!p->icmp_error)
+		if (!p->icmp_error) {
+			__u8 before = f->state;
+
 			nat_touch(f, p, now, false);
+			sync_nat_end(g, key, f, before);
+		}
 	}
 	/* Counted: a connection's start, not a session made. */
 	new_flow = new_flow && ct_conn_start(p);
@@ -635,7 +639,7 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	struct xlb_nat_rev *rv;
 	struct xlb_nat_fwd *f;
 	__u32 reason;
-	__u8 replied;
+	__u8 before;
 
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
@@ -660,13 +664,15 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	if (!f || !nat_owns_tuple(f, rk) || !nat_tuple_real(f, rk))
 		return XLB_R_PASS_NAT_NO_SESSION;
 	if (!p->icmp_error) {
-		replied = f->state & XLB_NAT_S_REPLIED;
+		before = f->state;
 		nat_touch(f, p, bpf_ktime_get_coarse_ns(), true);
 		/* The real's first answer: peers learn the session is up.
 		 * A session's replies come on one CPU (the NIC hashes the
 		 * real's tuple), so the test and the set do not race. */
-		if (!replied && sync_on(g))
+		if (!(before & XLB_NAT_S_REPLIED) && sync_on(g))
 			sync_emit(fk, f, f->real_id, f->real_gen);
+		else
+			sync_nat_end(g, fk, f, before);
 	}
 	count_reply(&vip_stats, fk->vip_id, p->frame_len);
 	count_reply(&real_stats, f->real_id, p->frame_len);

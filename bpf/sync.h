@@ -2,8 +2,9 @@
 /*
  * sync.h: session events for cluster sync (docs/CLUSTER.md). While
  * XLB_G_F_SYNC is set, each session this node makes (a conntrack insert,
- * a new FULLNAT session) and each FULLNAT session's first reply is
- * written to the sync_events ring buffer for the agent.
+ * a new FULLNAT session), each FULLNAT session's first reply and each
+ * FULLNAT session's FIN (each way) and RST is written to the
+ * sync_events ring buffer for the agent.
  */
 #ifndef XLB_BPF_SYNC_H
 #define XLB_BPF_SYNC_H
@@ -54,6 +55,36 @@ static __noinline void sync_emit(const struct xlb_flow_key *key,
 	}
 	bpf_ringbuf_submit(ev, 0);
 	sync_count(XLB_SYNC_ST_EVENTS);
+}
+
+/* RST, or a FIN each way: the closing timeout applies (nat_timeout). */
+static __always_inline bool sync_nat_closing(__u8 state)
+{
+	const __u8 fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
+
+	return (state & XLB_NAT_S_RST) || (state & fins) == fins;
+}
+
+/*
+ * A packet of FULLNAT session f went by; before: its state until then.
+ * A FIN or an RST it set must reach the peers' copies (the owner's among
+ * them), or they stay established for the idle timeout. Each FIN is
+ * reported, not only the second: a moved flow's client FIN passes one
+ * node and the real's FIN the local address's owner, and the import ORs
+ * the halves into a closing state everywhere. Nothing once closing. Two
+ * CPUs seeing it at once both report it: the import merges.
+ */
+static __always_inline void sync_nat_end(const struct xlb_globals *g,
+					 const struct xlb_flow_key *key,
+					 const struct xlb_nat_fwd *f,
+					 __u8 before)
+{
+	const __u8 ends = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL |
+			  XLB_NAT_S_RST;
+
+	if (sync_on(g) && (f->state & ends) != (before & ends) &&
+	    !sync_nat_closing(before))
+		sync_emit(key, f, f->real_id, f->real_gen);
 }
 
 #endif /* XLB_BPF_SYNC_H */

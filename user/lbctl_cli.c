@@ -1595,7 +1595,7 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply)
 {
 	json_t *sync = json_object_get(reply, "sync"), *e, *drain;
-	const char *name = jstr(reply, "node");
+	const char *name = jstr(reply, "node"), *why;
 	size_t i;
 
 	fprintf(f, "node %s: %s for %lld ms", name[0] ? name : "(no cluster)",
@@ -1607,6 +1607,9 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 				? "drained"
 				: "still forwarding",
 			jint(drain, "idle_ms"));
+	why = json_string_value(json_object_get(reply, "reason"));
+	if (why && why[0])
+		fprintf(f, ": %s", why);
 	fprintf(f, "\n");
 	if (json_array_size(json_object_get(reply, "routes"))) {
 		fprintf(f, "%-40s %-7s %-10s %-10s %s\n", "ROUTE", "KIND",

@@ -33,6 +33,7 @@ struct xlb_node {
 	const struct xlb_config *cfg; /* routes, cluster, interfaces */
 	enum xlb_node_state state;
 	uint64_t since_ns;
+	char why[160]; /* of the last state change */
 	bool attached;
 	struct xlb_routes *routes; /* NULL: routes are off */
 	struct xlb_links *links;
@@ -50,6 +51,7 @@ struct xlb_node {
 	uint64_t next_drain_ns;
 	uint64_t fwd_packets;
 	uint64_t fwd_moved_ns;
+	uint64_t fwd_seen_ns; /* the count last moved, whatever the state */
 	bool drained;
 };
 
@@ -79,6 +81,9 @@ int xlb_node_new(const struct xlb_config *cfg, struct xlb_node **out, char *err,
 		return -ENOMEM;
 	n->cfg = cfg;
 	n->state = cfg->cluster.enabled ? XLB_NODE_PREONLINE : XLB_NODE_ONLINE;
+	snprintf(n->why, sizeof(n->why), "%s",
+		 cfg->cluster.enabled ? "starting: taking the peers' sessions"
+				      : "starting");
 	for (i = 0; i < cfg->n_interfaces; i++) {
 		snprintf(n->ifaces[i].name, sizeof(n->ifaces[i].name), "%s",
 			 cfg->interfaces[i]);
@@ -127,6 +132,7 @@ void xlb_node_set_state(struct xlb_node *n, enum xlb_node_state s,
 		xlb_node_state_str(s), why ? ": " : "", why ? why : "");
 	n->state = s;
 	n->since_ns = now_ns;
+	snprintf(n->why, sizeof(n->why), "%s", why ? why : "");
 	n->drained = false;
 	n->fwd_moved_ns = now_ns;
 }
@@ -384,6 +390,7 @@ static void watch_drain(struct xlb_node *n, struct xlb_agent *agent,
 	if (fwd != n->fwd_packets) {
 		n->fwd_packets = fwd;
 		n->fwd_moved_ns = now_ns;
+		n->fwd_seen_ns = now_ns;
 		n->drained = false;
 		return;
 	}
@@ -417,6 +424,12 @@ bool xlb_node_drained(const struct xlb_node *n)
 	return n->drained;
 }
 
+uint64_t xlb_node_fwd_idle_ms(const struct xlb_node *n, uint64_t now_ns)
+{
+	return now_ns > n->fwd_seen_ns ? (now_ns - n->fwd_seen_ns) / 1000000
+				       : 0;
+}
+
 void xlb_node_foreach_route(struct xlb_node *n, xlb_node_route_fn fn, void *arg)
 {
 	size_t i;
@@ -442,6 +455,7 @@ json_t *xlb_node_json(struct xlb_node *n, uint64_t now_ns)
 	json_object_set_new(
 		o, "since_ms",
 		json_integer((json_int_t)((now_ns - n->since_ns) / 1000000)));
+	json_object_set_new(o, "reason", json_string(n->why));
 	json_object_set_new(o, "routes_enabled", json_boolean(rc->enabled));
 	arr = json_array();
 	for (i = 0; i < n->n_want; i++) {

@@ -69,7 +69,8 @@ size_t xlb_node_daemons(const struct xlb_node *n,
 			const struct xlb_daemon_status **st);
 
 /*
- * {"node", "state", "since_ms", "routes": [{"address", "kind", "metric",
+ * {"node", "state", "since_ms", "reason" (why this state), "routes":
+ * [{"address", "kind", "metric",
  * "announced", "reason"}], "interfaces": [{"name", "up"}],
  * "daemons": [{"name", "state", "pid"}], "routing_ok", "drain": {...}}
  */
@@ -82,5 +83,10 @@ void xlb_node_foreach_route(struct xlb_node *n, xlb_node_route_fn fn,
 			    void *arg);
 /* Drain: no forwarded packet for drain_idle_ms. */
 bool xlb_node_drained(const struct xlb_node *n);
+/*
+ * Since this node last forwarded a packet, in any state (as seen by the
+ * drain watch, every 100 ms; from the start if it never did).
+ */
+uint64_t xlb_node_fwd_idle_ms(const struct xlb_node *n, uint64_t now_ns);
 
 #endif /* XLB_NODE_H */

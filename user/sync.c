@@ -123,6 +123,10 @@ struct xlb_sync {
 	uint64_t next_hello_ns;
 	uint32_t next_req_id;
 	bool bulk_started;
+	/* A return: a peer heard after every peer had been silent for
+	 * PEER_UP_MS or more (xlb_sync_take_return). */
+	bool returned;
+	uint64_t return_ns, return_silence_ns;
 	struct xlb_sync_stats st;
 	uint8_t buf[SYNC_MAX_DGRAM];
 };
@@ -398,7 +402,19 @@ static void peer_heard(struct xlb_sync *s, struct sync_peer *p, uint64_t now_ns)
 	bool back = p->st.last_rx_ns &&
 		    now_ns - p->st.last_rx_ns >= PEER_UP_MS * NSEC_PER_MS;
 	bool late = !p->st.last_rx_ns && p->st.bulk == XLB_BULK_FAILED;
+	uint64_t last = 0;
 
+	/* The last time any peer was heard: long enough ago, and this
+	 * node was cut off from all of them (or they all were down). */
+	for (size_t i = 0; i < s->n_peers; i++)
+		if (s->peers[i].st.last_rx_ns > last)
+			last = s->peers[i].st.last_rx_ns;
+	if (s->bulk_started && last &&
+	    since(now_ns, last) >= PEER_UP_MS * NSEC_PER_MS) {
+		s->returned = true;
+		s->return_ns = now_ns;
+		s->return_silence_ns = since(now_ns, last);
+	}
 	p->st.last_rx_ns = now_ns;
 	if (s->bulk_started && (back || late) &&
 	    p->st.bulk != XLB_BULK_RUNNING) {
@@ -772,7 +788,22 @@ bool xlb_sync_bulk_settled(struct xlb_sync *s, uint64_t now_ns,
 		if (p->st.bulk == XLB_BULK_DONE)
 			*any_done = true;
 	}
+	/* After a return, the other peers' first heartbeats (and so their
+	 * re-fetches) may still be on the way. */
+	if (s->return_ns &&
+	    since(now_ns, s->return_ns) < PEER_UP_MS * NSEC_PER_MS)
+		settled = false;
 	return settled;
+}
+
+bool xlb_sync_take_return(struct xlb_sync *s, uint64_t *silence_ms)
+{
+	bool r = s->returned;
+
+	s->returned = false;
+	if (r && silence_ms)
+		*silence_ms = s->return_silence_ns / NSEC_PER_MS;
+	return r;
 }
 
 void xlb_sync_get_stats(struct xlb_sync *s, struct xlb_sync_stats *st)

@@ -133,6 +133,15 @@ void xlb_sync_bulk_start(struct xlb_sync *s, uint64_t now_ns);
  */
 bool xlb_sync_bulk_settled(struct xlb_sync *s, uint64_t now_ns,
 			   uint32_t timeout_ms, bool *any_done);
+/*
+ * A return since the last call: a peer was heard after every peer had
+ * been silent for the heartbeat threshold (1 s) or more, so sessions
+ * made meanwhile are missing here; the peers heard again are being
+ * asked for their whole tables. *silence_ms: how long no peer was heard.
+ * xlb_sync_bulk_settled is false for 1 s after a return, so that every
+ * peer still alive is heard (and asked) before it says settled.
+ */
+bool xlb_sync_take_return(struct xlb_sync *s, uint64_t *silence_ms);
 /* Counters and per-peer state (peers: n_nodes - 1 entries). */
 void xlb_sync_get_stats(struct xlb_sync *s, struct xlb_sync_stats *st);
 size_t xlb_sync_peers(struct xlb_sync *s, struct xlb_sync_peer_stats *out,

@@ -81,6 +81,7 @@ struct xlbd {
 	/* Refresh of this node's live FULLNAT sessions at the peers. */
 	uint64_t next_refresh_ns;
 	uint64_t refreshed; /* records sent by refreshes */
+	bool returning;	    /* pre-online again after a silence (on_return) */
 };
 
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen);
@@ -953,6 +954,44 @@ static void refresh_sessions(struct xlbd *d, uint64_t now)
 	pr_debug("sync: %d live sessions refreshed at the peers", n);
 }
 
+/*
+ * The peers are heard again after a silence in which this node heard
+ * none of them (docs/CLUSTER.md, "Return"). If it forwarded nothing
+ * either, the routers had let it go (a cut link, a partition): the
+ * sessions the others made meanwhile are not here, and the flows the
+ * routers bring back would meet no session. It goes pre-online again,
+ * withdrawn, until the re-fetch from the peers is in. A node that kept
+ * forwarding is the one that served meanwhile (a lone survivor whose
+ * peers come back): it stays online, re-fetching in the background.
+ */
+#define XLB_RETURN_IDLE_MS 1000 /* forwarded nothing: cut off too */
+
+static void on_return(struct xlbd *d, uint64_t now)
+{
+	uint64_t silence_ms, idle_ms;
+	char why[160];
+
+	if (!xlb_sync_take_return(d->sync, &silence_ms) ||
+	    xlb_node_state(d->node) != XLB_NODE_ONLINE)
+		return;
+	idle_ms = xlb_node_fwd_idle_ms(d->node, now);
+	if (idle_ms < XLB_RETURN_IDLE_MS) {
+		pr_info("sync: peers heard again after %llu ms of silence; "
+			"this node forwarded meanwhile: it stays online, "
+			"re-fetching their sessions",
+			(unsigned long long)silence_ms);
+		return;
+	}
+	snprintf(why, sizeof(why),
+		 "back after %llu ms cut off from every peer: withdrawn until "
+		 "their sessions are in again",
+		 (unsigned long long)silence_ms);
+	d->returning = true;
+	xlb_node_set_state(d->node, XLB_NODE_PREONLINE, why, now);
+	xlb_node_announce(d->node, d->agent);
+	xlb_sd_status("node pre-online: re-fetching the peers' sessions");
+}
+
 /* Timers of the cluster: sync batches and bulk, pre-online, watches. */
 static void on_cluster_timer(struct xlb_event *ev, uint32_t events)
 {
@@ -967,18 +1006,28 @@ static void on_cluster_timer(struct xlb_event *ev, uint32_t events)
 	if (d->sync) {
 		refresh_sessions(d, now);
 		xlb_sync_tick(d->sync, now);
+		on_return(d, now);
 	}
 	if (d->sync && xlb_node_state(d->node) == XLB_NODE_PREONLINE &&
 	    xlb_sync_bulk_settled(d->sync, now, cl->preonline_timeout_ms,
 				  &any)) {
-		if (any)
+		if (any && d->returning)
+			snprintf(why, sizeof(why),
+				 "back: sessions taken from the peers again");
+		else if (any)
 			snprintf(why, sizeof(why),
 				 "sessions taken from the peers");
+		else if (d->returning)
+			snprintf(why, sizeof(why),
+				 "back: no peer finished its re-fetch within "
+				 "%u ms: going on without it",
+				 cl->preonline_timeout_ms);
 		else
 			snprintf(why, sizeof(why),
 				 "no peer answered within %u ms: the first "
 				 "node of the cluster comes up alone",
 				 cl->preonline_timeout_ms);
+		d->returning = false;
 		xlb_node_set_state(d->node, XLB_NODE_ONLINE, why, now);
 		xlb_node_announce(d->node, d->agent);
 		xlb_sd_status("node online");

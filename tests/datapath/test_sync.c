@@ -2,9 +2,9 @@
 /*
  * Cluster session sync through the real program: the events the data
  * plane writes to sync_events (tunnel flows, FULLNAT sessions and their
- * first reply; none with the flag off, none for established traffic,
- * losses counted when the ring is full), and the agent's side: a peer's
- * flows and sessions installed with xlb_dp_ct_install() and
+ * first reply and their end; none with the flag off, none for
+ * established traffic, losses counted when the ring is full), and the agent's
+ * side: a peer's flows and sessions installed with xlb_dp_ct_install() and
  * xlb_dp_nat_install() steer packets, and xlb_dp_sessions_walk() hands
  * out every session once.
  */
@@ -330,6 +330,86 @@ Test(sync, fullnat_session_and_first_reply)
 	stats(&ev, &lost);
 	cr_assert_eq(ev, 2);
 	cr_assert_eq(lost, 0);
+}
+
+/* A session through SYN, SYN-ACK, ACK on CPU 0; its local port. */
+static uint16_t nat_open(uint16_t cport)
+{
+	struct pkt_info info;
+	struct pkt_spec s = nat_req(cport, PKT_SYN);
+	uint16_t lport;
+
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	lport = info.sport;
+	s = nat_reply(LOCAL4, lport, cport, PKT_SYN | PKT_ACK);
+	run_parse(&s, H_IF_REALS, 0, &info);
+	s = nat_req(cport, PKT_ACK);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_eq(drain(), 2, "new session, first reply");
+	return lport;
+}
+
+/*
+ * A session's end travels: each FIN (either way) and an RST from either
+ * side write one event with the state then, so the peers' copies close
+ * too, even when the two FINs pass different nodes. The packets after
+ * the end write none.
+ */
+Test(sync, fullnat_end_one_event)
+{
+	const uint8_t fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
+	struct xlb_flow_key key;
+	struct pkt_info info;
+	struct pkt_spec s;
+	uint16_t lport;
+
+	fullnat_vip();
+	sync_on();
+	/* FIN from the client, then from the real. */
+	lport = nat_open(40001);
+	s = nat_req(40001, PKT_FIN | PKT_ACK);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_eq(drain(), 1, "the client's FIN");
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | XLB_NAT_S_FIN_CLIENT);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_eq(drain(), 0, "the same FIN again: nothing new");
+	s = nat_reply(LOCAL4, lport, 40001, PKT_FIN | PKT_ACK);
+	run_parse(&s, H_IF_REALS, 0, &info);
+	cr_assert_eq(drain(), 1);
+	h_nat_key(TCP4_SVC, CLIENT4, 40001, &key);
+	cr_assert_eq(evs[0].kind, XLB_SYNC_EV_NAT);
+	cr_assert_arr_eq(&evs[0].flow, &key, sizeof(key));
+	cr_assert_eq(ntohs(evs[0].lport), lport);
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | fins);
+	s = nat_req(40001, PKT_ACK);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	run_parse(&s, H_IF_CLIENT, xlb_dp_ncpus(h_dp) - 1, &info);
+	cr_assert_eq(drain(), 0, "after the end: nothing more");
+
+	/* FIN from the real first: the client's FIN ends it. */
+	lport = nat_open(40002);
+	s = nat_reply(LOCAL4, lport, 40002, PKT_FIN | PKT_ACK);
+	run_parse(&s, H_IF_REALS, 0, &info);
+	cr_assert_eq(drain(), 1, "the real's FIN");
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | XLB_NAT_S_FIN_REAL);
+	s = nat_req(40002, PKT_FIN | PKT_ACK);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_eq(drain(), 1);
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | fins);
+
+	/* An RST from the client. */
+	lport = nat_open(40003);
+	s = nat_req(40003, PKT_RST);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_eq(drain(), 1);
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | XLB_NAT_S_RST);
+
+	/* An RST from the real. */
+	lport = nat_open(40004);
+	s = nat_reply(LOCAL4, lport, 40004, PKT_RST | PKT_ACK);
+	run_parse(&s, H_IF_REALS, 0, &info);
+	cr_assert_eq(drain(), 1);
+	cr_assert_eq(evs[0].state, XLB_NAT_S_REPLIED | XLB_NAT_S_RST);
 }
 
 Test(sync, ring_full_counts_lost_and_forwards)

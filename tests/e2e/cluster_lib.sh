@@ -78,6 +78,97 @@ failure_scenario() {
 	flows_end "$name" "$limit" 2 "${FAIL_MAX_FAILED:-0}"
 }
 
+# return_scenario NAME LIMIT_MS: n1 is cut off silently (nft) for
+# RETURN_AWAY_S seconds (default 8); the connections open while it is
+# away, so n1 knows none of their sessions. Heard again by its peers, it
+# goes pre-online (withdrawn) until it has taken their tables again, then
+# announces: the flows the router brings back find their sessions there.
+# No connection breaks, none waits more than LIMIT_MS at the return, and
+# n1 drops no packet for want of a session (drop_nat_not_syn).
+return_scenario() {
+	local name=$1 limit=$2 t_fail t_back t0 away log before after
+	sleep "${SETTLE:-2}"
+	t0=$SECONDS
+	node_fail 1 nft
+	t_fail=$(cl_time_ecmp 2 10) || true
+	cl_flows_start "$name" --conns "${CONNS:-200}" \
+		--interval-ms "${INTERVAL_MS:-50}" --new-rate 20 --duration 120
+	away=$((${RETURN_AWAY_S:-8} - (SECONDS - t0)))
+	if ((away > 0)); then sleep "$away"; fi
+	away=$((SECONDS - t0))
+	stats_of 1 "$name-n1-before"
+	log=$LAB_RUN/xlbd-n1.log
+	before=$(wc -l <"$log")
+	cl_flows_phase "$name"
+	node_recover 1
+	t_back=$(cl_time_ecmp 3 20) || true
+	sleep 3
+	echo "  ..    $name: away $away s; router down to 2" \
+		"nexthops in $t_fail ms, back to 3 in $t_back ms"
+	check_range "$name: router dropped n1 (ms)" "$t_fail" 0 10000
+	check_range "$name: router took n1 back (ms)" "$t_back" 0 20000
+	stats_of 1 "$name-n1-after"
+	nstatus 1 "$name-n1"
+	tail -n "+$((before + 1))" "$log" >"$LAB_RUN/$name-n1.log"
+	grep -E "node: |routes: |sync: " "$LAB_RUN/$name-n1.log" |
+		sed 's/^/  ..      n1: /' | head -n 12
+	check "$name: n1 went pre-online on its return" \
+		grep -q "online -> pre-online: back after" "$LAB_RUN/$name-n1.log"
+	check "$name: n1 online again once the peers' sessions were in" \
+		grep -q "pre-online -> online: back: sessions taken" \
+		"$LAB_RUN/$name-n1.log"
+	check "$name: n1 announced again only once online" awk '
+		/online -> pre-online/ { pre = NR }
+		/pre-online -> online/ { online = NR }
+		/routes: [1-9][0-9]* announced/ && pre && !first { first = NR }
+		END { exit !(pre && online > pre && first > online) }' \
+		"$LAB_RUN/$name-n1.log"
+	check_eq "$name: n1 is online" "$(jget "$LAB_RUN/$name-n1.json" state)" \
+		online
+	after=$(reason "$LAB_RUN/$name-n1-after.json" drop_nat_not_syn)
+	before=$(reason "$LAB_RUN/$name-n1-before.json" drop_nat_not_syn)
+	echo "  ..    $name: n1 drop_nat_not_syn at the return:" \
+		"$((after - before)); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	check_eq "$name: n1 drop_nat_not_syn at the return" \
+		"$((after - before))" 0
+	for i in 1 2 3; do
+		stats_of "$i" "$name-n$i-end"
+		echo "  ..    $name: n$i: $("$LAB_PYTHON" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["reasons"]
+print(" ".join(f"{k}={v}" for k, v in r.items()
+               if v and not k.startswith("forward")))' "$LAB_RUN/$name-n$i-end.json")"
+	done
+	flows_end "$name" "$limit" 1
+}
+
+# ends_check NAME CLOSING_S: once every flow has stopped (their clients
+# closed them), ends have travelled: after 2 x the closing timeout and a
+# bit, no node holds a FULLNAT session still "established" and idle for
+# longer than that (a copy that missed the end would stay established
+# for the TCP idle timeout).
+ends_check() {
+	local name=$1 closing=$2 i counts
+	sleep $((2 * closing + 1))
+	for ((i = 1; i <= CL_NODES; i++)); do
+		cl_lbctl "$i" --json sessions --limit 1000000 \
+			>"$LAB_RUN/$name-n$i.json"
+		counts=$("$LAB_PYTHON" -c '
+import collections, json, sys
+s = json.load(open(sys.argv[1]))["sessions"]
+lim = 2 * int(sys.argv[2])
+st = collections.Counter(e["state"] for e in s)
+stale = sum(1 for e in s
+            if e["state"] == "established" and e["idle_seconds"] > lim)
+print(stale, len(s), " ".join(f"{k}={v}" for k, v in sorted(st.items())))' \
+			"$LAB_RUN/$name-n$i.json" "$closing")
+		echo "  ..    $name: n$i: ${counts#* } (established idle" \
+			"> $((2 * closing)) s: ${counts%% *})"
+		check_eq "$name: n$i: established sessions idle past 2 x closing" \
+			"${counts%% *}" 0
+	done
+}
+
 # nstatus N NAME: node N's `lbctl node status` into $LAB_RUN/NAME.json.
 nstatus() {
 	cl_lbctl "$1" --json node status >"$LAB_RUN/$2.json"

@@ -8,6 +8,9 @@
 # pick the same reals (the same Maglev ring everywhere), so no connection
 # breaks or fails; the longest pause is what BFD and TCP's retransmission
 # make of it. The node comes back each time, which moves flows again.
+# Last, it is cut off for 8 s while connections open, and returns
+# pre-online until it has re-fetched its peers' tables: the pause at the
+# return stays within 150 ms.
 set -euo pipefail
 # shellcheck source=tests/e2e/cluster_lib.sh
 . "$(dirname "$0")/cluster_lib.sh"
@@ -15,5 +18,6 @@ cluster_begin "$1" tunnel bgp
 
 failure_scenario nft nft "${LIMIT_MS:-400}"
 failure_scenario link link "${LIMIT_MS:-400}"
+return_scenario return "${RETURN_LIMIT_MS:-150}"
 
 e2e_end

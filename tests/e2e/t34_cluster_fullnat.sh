@@ -10,9 +10,16 @@
 #  - n1 drains and undrains;
 #  - n1 leaves and joins afresh (pre-online, bulk sync);
 #  - a real added while n1 is away;
+#  - n1 is cut off (nft) for 8 s while connections open, and returns:
+#    pre-online until it has re-fetched the peers' tables, so the flows
+#    the router brings back find their sessions (no drop_nat_not_syn,
+#    pause at the return <= 150 ms);
 #  - n1 dies after its long-lived flows have been idle at the peers for
 #    twice the TCP idle timeout (6 s here): the peers' copies are alive
-#    because n1 refreshes its live sessions every third of the timeout.
+#    because n1 refreshes its live sessions every third of the timeout;
+#  - at the end, with every flow stopped, no node keeps a session
+#    established past 2 x the closing timeout: ends travel (each FIN and
+#    RST goes to every node, the owner included).
 set -euo pipefail
 # shellcheck source=tests/e2e/cluster_lib.sh
 . "$(dirname "$0")/cluster_lib.sh"
@@ -26,6 +33,7 @@ FAIL_MAX_FAILED=2
 
 failure_scenario nft nft "${LIMIT_MS:-400}"
 failure_scenario link link "${LIMIT_MS:-400}"
+return_scenario return "${RETURN_LIMIT_MS:-150}"
 drain_scenario drain "${LIMIT_MS:-400}"
 join_scenario join "${LIMIT_MS:-400}"
 join_scenario realchange "${LIMIT_MS:-400}" real4_added
@@ -34,5 +42,7 @@ FAIL_AFTER=12 failure_scenario refresh nft "${LIMIT_MS:-400}"
 nstatus 2 refresh-n2
 check_range "n2: live sessions refreshed at the peers" \
 	"$(jget "$LAB_RUN/refresh-n2.json" sync.refreshed)" 1 10000000
+# Every flow has stopped: their ends reached every copy.
+ends_check ends 2
 
 e2e_end

@@ -597,6 +597,104 @@ Test(sync, bulk_again_when_a_silent_peer_returns)
 	xlb_sync_free(s[1]);
 }
 
+/* Throw away what waits on node s's socket: it heard none of it. */
+static void deafen(struct xlb_sync *s)
+{
+	while (recv(xlb_sync_fd(s), (char[2048]){0}, 2048, MSG_DONTWAIT) > 0)
+		;
+}
+
+/*
+ * A return: n0 hears none of its peers for 1.5 s (cut off), then hears
+ * them again. It is told once, with the silence; the peers, which heard
+ * each other all along, are not. Its re-fetch from both runs, and it is
+ * not settled before 1 s after the return even when the tables are in.
+ * One peer silent while another is heard is no return.
+ */
+Test(sync, return_after_silence_from_every_peer)
+{
+	struct xlb_cluster_config c = cluster_of(3);
+	struct table *t[3] = {table_new(0), table_new(300), table_new(200)};
+	struct xlb_sync *s[3];
+	struct settle w = {.timeout_ms = 5000};
+	struct xlb_sync_peer_stats ps[2];
+	uint64_t silence_ms = 0, back;
+
+	for (size_t i = 0; i < 3; i++)
+		s[i] = node(c, i, t[i]);
+	w.s = s[0];
+	xlb_sync_bulk_start(s[0], now_ns());
+	pump(s, 3, 5000, settled, &w, NULL, 0, NULL);
+	cr_assert(w.any_done);
+	pump(s, 3, 400, NULL, NULL, NULL, 0, NULL);
+	cr_assert_not(xlb_sync_take_return(s[0], NULL), "heard all along");
+
+	/* n2 alone is silent for 1.5 s: n0 still hears n1. */
+	pump(s, 2, 1500, NULL, NULL, NULL, 0, NULL);
+	deafen(s[2]);
+	pump(s, 3, 400, NULL, NULL, NULL, 0, NULL);
+	cr_assert_not(xlb_sync_take_return(s[0], NULL),
+		      "one peer back is no return");
+	cr_assert_not(xlb_sync_take_return(s[1], NULL));
+	pump(s, 3, 3000, settled, &w, NULL, 0, NULL);
+
+	/* n0 is cut off: n1 and n2 go on, n0 hears nothing. */
+	pump(&s[1], 2, 1500, NULL, NULL, NULL, 0, NULL);
+	deafen(s[0]);
+	xlb_sync_queue(s[1], &t[1]->recs[0], now_ns()); /* lost to n0 */
+	t[0]->n_got = 0;
+	back = now_ns();
+	pump(s, 3, 200, NULL, NULL, NULL, 0, NULL);
+	cr_assert(xlb_sync_take_return(s[0], &silence_ms));
+	cr_assert_geq(silence_ms, 1000);
+	cr_assert_lt(silence_ms, 5000);
+	cr_assert_not(xlb_sync_take_return(s[0], NULL), "told once");
+	cr_assert_not(xlb_sync_take_return(s[1], NULL));
+	cr_assert_not(xlb_sync_take_return(s[2], NULL));
+	/* Both tables again, yet not settled within 1 s of the return. */
+	pump(s, 3, 600, NULL, NULL, NULL, 0, NULL);
+	xlb_sync_peers(s[0], ps, 2);
+	cr_assert_eq(ps[0].bulks, 2);
+	cr_assert_eq(ps[1].bulks, 3);
+	if (now_ns() - back < 950 * MS)
+		cr_assert_not(settled(&w), "1 s grace after a return");
+	pump(s, 3, 3000, settled, &w, NULL, 0, NULL);
+	cr_assert(settled(&w));
+	cr_assert_geq(now_ns() - back, 1000 * MS);
+	cr_assert_geq(t[0]->n_got, 500);
+	for (size_t i = 0; i < 3; i++)
+		xlb_sync_free(s[i]);
+}
+
+/*
+ * A node whose peers all died hears no one: no return, however long;
+ * the sync layer tells of a return only when a peer is heard again.
+ */
+Test(sync, lone_survivor_no_return_until_heard)
+{
+	struct xlb_cluster_config c = cluster_of(2);
+	struct table *t[2] = {table_new(10), table_new(10)};
+	struct xlb_sync *s[2] = {node(c, 0, t[0]), node(c, 1, t[1])};
+	struct settle w = {.s = s[0], .timeout_ms = 5000};
+	uint64_t silence_ms = 0;
+
+	xlb_sync_bulk_start(s[0], now_ns());
+	pump(s, 2, 3000, settled, &w, NULL, 0, NULL);
+	cr_assert(w.any_done);
+	/* n1 dies. */
+	xlb_sync_free(s[1]);
+	pump(s, 1, 1500, NULL, NULL, NULL, 0, NULL);
+	cr_assert_not(xlb_sync_take_return(s[0], NULL));
+	cr_assert(settled(&w), "nothing to wait for");
+	/* n1 starts again: heard, n0 is told (xlbd decides by traffic). */
+	s[1] = node(c, 1, t[1]);
+	pump(s, 2, 700, NULL, NULL, NULL, 0, NULL);
+	cr_assert(xlb_sync_take_return(s[0], &silence_ms));
+	cr_assert_geq(silence_ms, 1500);
+	xlb_sync_free(s[0]);
+	xlb_sync_free(s[1]);
+}
+
 Test(sync, bulk_silent_peer_fails_after_timeout)
 {
 	struct xlb_cluster_config c = cluster_of(3);
