@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Data-path probe packets (probe.h): built by hand because this is what
+ * the balancer's data plane puts on the wire, not what a kernel tunnel
+ * device would (there may be none: no ipip or ip6_tunnel module).
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+
+#include "probe.h"
+#include "xlb_hash.h"
+
+#define IPV4_HDR 20
+#define IPV6_HDR 40
+#define TCP_HDR	 20
+#define UDP_HDR	 8
+
+/* Ones' complement sum of len bytes, added to sum. */
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static size_t ip_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* The L4 checksum over the pseudo-header of src -> dst. */
+static uint16_t l4_csum(const struct xlb_ip *src, const struct xlb_ip *dst,
+			uint8_t proto, const uint8_t *l4, size_t len)
+{
+	uint32_t sum = 0;
+
+	sum = csum_add(sum, src->a.addr, ip_len(src->family));
+	sum = csum_add(sum, dst->a.addr, ip_len(dst->family));
+	sum += proto;
+	sum += (uint32_t)len;
+	sum = csum_add(sum, l4, len);
+	return csum_fold(sum);
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	put16(b, (uint16_t)(v >> 16));
+	put16(b + 2, (uint16_t)v);
+}
+
+static uint16_t get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)get16(b) << 16 | get16(b + 2);
+}
+
+/* An IP header of src -> dst carrying payload_len bytes of proto. */
+static size_t ip_header(uint8_t *b, const struct xlb_ip *src,
+			const struct xlb_ip *dst, uint8_t proto,
+			size_t payload_len, uint32_t flow_label)
+{
+	if (src->family == AF_INET) {
+		memset(b, 0, IPV4_HDR);
+		b[0] = 0x45;
+		put16(b + 2, (uint16_t)(IPV4_HDR + payload_len));
+		/* DF, as the data plane sets on its outer header. */
+		put16(b + 6, 0x4000);
+		b[8] = XLB_PROBE_TTL;
+		b[9] = proto;
+		memcpy(b + 12, src->a.addr, 4);
+		memcpy(b + 16, dst->a.addr, 4);
+		put16(b + 10, csum_fold(csum_add(0, b, IPV4_HDR)));
+		return IPV4_HDR;
+	}
+	memset(b, 0, IPV6_HDR);
+	put32(b, 6u << 28 | (flow_label & 0xfffff));
+	put16(b + 4, (uint16_t)payload_len);
+	b[6] = proto;
+	b[7] = XLB_PROBE_TTL;
+	memcpy(b + 8, src->a.addr, 16);
+	memcpy(b + 24, dst->a.addr, 16);
+	return IPV6_HDR;
+}
+
+/* The hash the data plane gives the probe's flow (bpf/select.h). */
+static uint32_t probe_hash(const struct xlb_probe_pkt *p)
+{
+	/* The data plane keeps ports in network order and shifts them as
+	 * numbers: sport << 16 | dport of the two big-endian words. */
+	uint32_t ports = (uint32_t)htons(p->sport) << 16 | htons(p->dport);
+
+	return xlb_flow_hash(p->src.a.addr, ports, p->proto, 0);
+}
+
+void xlb_probe_tunnel_source(const struct xlb_ip *base, int plen,
+			     const struct xlb_probe_pkt *p, struct xlb_ip *out)
+{
+	uint32_t h = htonl(probe_hash(p)), mask;
+
+	*out = *base;
+	if (base->family == AF_INET) {
+		mask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
+		out->a.addr[0] = (base->a.addr[0] & ~mask) | (h & mask);
+		return;
+	}
+	plen -= 96;
+	if (plen < 0)
+		plen = 0;
+	mask = htonl(plen >= 32 ? 0 : 0xffffffffu >> plen);
+	out->a.addr[3] = (base->a.addr[3] & ~mask) | (h & mask);
+}
+
+/* The inner packet (IP + TCP or UDP) at b; its length or -errno. */
+static int probe_inner(const struct xlb_probe_pkt *p, uint8_t *b, size_t len)
+{
+	size_t l3 = p->src.family == AF_INET ? IPV4_HDR : IPV6_HDR;
+	size_t l4 = p->proto == IPPROTO_TCP ? TCP_HDR
+					    : UDP_HDR + p->payload_len;
+	uint8_t *h;
+
+	if (p->src.family != p->dst.family ||
+	    (p->src.family != AF_INET && p->src.family != AF_INET6) ||
+	    (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) ||
+	    p->payload_len > XLB_CHECK_TEXT_LEN ||
+	    (p->payload_len && !p->payload))
+		return -EINVAL;
+	if (l3 + l4 > len)
+		return -ENOSPC;
+	ip_header(b, &p->src, &p->dst, p->proto, l4, 0);
+	h = b + l3;
+	memset(h, 0, l4);
+	put16(h, p->sport);
+	put16(h + 2, p->dport);
+	if (p->proto == IPPROTO_TCP) {
+		put32(h + 4, p->seq);
+		put32(h + 8, p->ack);
+		h[12] = (TCP_HDR / 4) << 4;
+		h[13] = p->tcp_flags;
+		/* A window, so that the real's stack takes the SYN as any. */
+		put16(h + 14, 64240);
+		put16(h + 16, l4_csum(&p->src, &p->dst, p->proto, h, l4));
+	} else {
+		put16(h + 4, (uint16_t)l4);
+		if (p->payload_len)
+			memcpy(h + UDP_HDR, p->payload, p->payload_len);
+		put16(h + 6, l4_csum(&p->src, &p->dst, p->proto, h, l4));
+		/* 0 means "no checksum" in UDP over IPv4 and is illegal
+		 * over IPv6: the sum's other form. */
+		if (!get16(h + 6))
+			put16(h + 6, 0xffff);
+	}
+	return (int)(l3 + l4);
+}
+
+/*
+ * The outer header in front of an inner packet of inner_len bytes at
+ * b + outer length, as bpf/encap.h encap_push() writes it. The one place
+ * that knows encapsulations.
+ */
+static int probe_encap(const struct xlb_probe_pkt *p, uint8_t *b,
+		       size_t inner_len)
+{
+	uint8_t inner = p->src.family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+
+	return (int)ip_header(b, &p->outer_src, &p->outer_dst, inner, inner_len,
+			      probe_hash(p));
+}
+
+int xlb_probe_build(const struct xlb_probe_pkt *p, uint8_t *buf, size_t len)
+{
+	size_t outer;
+	int n;
+
+	if (p->outer_src.family != p->outer_dst.family ||
+	    (p->outer_src.family != AF_INET && p->outer_src.family != AF_INET6))
+		return -EINVAL;
+	outer = p->outer_src.family == AF_INET ? IPV4_HDR : IPV6_HDR;
+	if (len < outer)
+		return -ENOSPC;
+	n = probe_inner(p, buf + outer, len - outer);
+	if (n < 0)
+		return n;
+	probe_encap(p, buf, (size_t)n);
+	return (int)outer + n;
+}
+
+enum xlb_probe_answer xlb_probe_tcp_answer(const struct xlb_probe_pkt *p,
+					   const uint8_t *buf, size_t len,
+					   int l3, const struct xlb_ip *from,
+					   uint32_t *peer_seq)
+{
+	const uint8_t *t = buf;
+	size_t ihl;
+
+	if (l3 == AF_INET) {
+		if (len < IPV4_HDR || (buf[0] >> 4) != 4)
+			return XLB_PROBE_OTHER;
+		ihl = (size_t)(buf[0] & 0xf) * 4;
+		if (ihl < IPV4_HDR || len < ihl + TCP_HDR ||
+		    buf[9] != IPPROTO_TCP || p->dst.family != AF_INET ||
+		    memcmp(buf + 12, p->dst.a.addr, 4) ||
+		    memcmp(buf + 16, p->src.a.addr, 4))
+			return XLB_PROBE_OTHER;
+		t = buf + ihl;
+	} else {
+		if (len < TCP_HDR || !from || !xlb_ip_equal(from, &p->dst))
+			return XLB_PROBE_OTHER;
+	}
+	if (get16(t) != p->dport || get16(t + 2) != p->sport)
+		return XLB_PROBE_OTHER;
+	/* Only an answer to our SYN: it acknowledges seq + 1. */
+	if (!(t[13] & XLB_PROBE_ACK) || get32(t + 8) != p->seq + 1)
+		return XLB_PROBE_OTHER;
+	if (t[13] & XLB_PROBE_RST)
+		return XLB_PROBE_REFUSED;
+	if ((t[13] & XLB_PROBE_SYN) && !(t[13] & XLB_PROBE_FIN)) {
+		if (peer_seq)
+			*peer_seq = get32(t + 4);
+		return XLB_PROBE_SYNACK;
+	}
+	return XLB_PROBE_OTHER;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Data-path probes of health checks (docs/HEALTH.md, "Data-path checks"):
+ * the packets a check sends through the tunnel exactly as the balancer's
+ * data plane would send a client's packet (outer header from the
+ * tunnel_source range, the inner packet addressed to the VIP), and the
+ * reading of what comes back. Pure functions over buffers: health.c owns
+ * the sockets.
+ *
+ * Every encapsulation is written by probe_encap() in probe.c alone; a
+ * new one (GUE) is a case there and a longer XLB_PROBE_OUTER_MAX.
+ */
+#ifndef XLB_PROBE_H
+#define XLB_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xlb.h"
+
+#define XLB_PROBE_TTL	    64 /* as XLB_TUNNEL_TTL of the data plane */
+#define XLB_PROBE_OUTER_MAX 40 /* the longest outer header (IPv6) */
+#define XLB_PROBE_INNER_MAX 60 /* IPv6 + TCP with no options */
+#define XLB_PROBE_PKT_MAX \
+	(XLB_PROBE_OUTER_MAX + XLB_PROBE_INNER_MAX + XLB_CHECK_TEXT_LEN + 8)
+
+/* TCP flags as in the header's 13th byte. */
+#define XLB_PROBE_FIN 0x01
+#define XLB_PROBE_SYN 0x02
+#define XLB_PROBE_RST 0x04
+#define XLB_PROBE_ACK 0x10
+
+/* One probe packet: inner src:sport -> dst:dport, in a tunnel. */
+struct xlb_probe_pkt {
+	struct xlb_ip outer_src; /* tunnel source (xlb_probe_tunnel_source) */
+	struct xlb_ip outer_dst; /* the real */
+	struct xlb_ip src;	 /* inner source: an address of the node */
+	struct xlb_ip dst;	 /* inner destination: the VIP */
+	uint16_t sport, dport;	 /* host order */
+	uint8_t proto;		 /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t tcp_flags;	 /* TCP */
+	uint32_t seq, ack;	 /* TCP, host order */
+	const void *payload;	 /* UDP */
+	size_t payload_len;
+};
+
+/*
+ * The outer source the data plane gives this flow (bpf/encap.h
+ * encap_source): base with its host bits (beyond plen, for IPv6 only
+ * within the last 32 bits) taken from the flow hash of the inner packet
+ * (include/xlb_hash.h). base's family is the real's.
+ */
+void xlb_probe_tunnel_source(const struct xlb_ip *base, int plen,
+			     const struct xlb_probe_pkt *p, struct xlb_ip *out);
+
+/*
+ * Write the encapsulated probe (outer IP header, inner IP header, TCP or
+ * UDP with their checksums) into buf. Returns its length, or -EINVAL
+ * (mixed-up families, payload too long) or -ENOSPC (buf too short).
+ */
+int xlb_probe_build(const struct xlb_probe_pkt *p, uint8_t *buf, size_t len);
+
+/* What a TCP segment received says about a probe. */
+enum xlb_probe_answer {
+	XLB_PROBE_OTHER = 0, /* not an answer to this probe */
+	XLB_PROBE_SYNACK,    /* the real accepted: SYN-ACK acking seq */
+	XLB_PROBE_REFUSED,   /* the real refused: RST acking seq */
+};
+
+/*
+ * Judge a received TCP segment. l3 says what buf starts with: an IPv4
+ * header (AF_INET raw sockets) or the TCP header (AF_INET6 raw sockets,
+ * with from as the sender). It answers the probe p (sent with sequence
+ * number p->seq) if it comes from p->dst:p->dport to p->sport. On a
+ * SYN-ACK *peer_seq is the real's sequence number.
+ */
+enum xlb_probe_answer xlb_probe_tcp_answer(const struct xlb_probe_pkt *p,
+					   const uint8_t *buf, size_t len,
+					   int l3, const struct xlb_ip *from,
+					   uint32_t *peer_seq);
+
+#endif /* XLB_PROBE_H */
