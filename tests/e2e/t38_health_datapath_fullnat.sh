@@ -24,7 +24,6 @@ R6="[\"fd00:98:1::2\", \"fd00:98:2::2\", \"fd00:98:3::2\"]"
 N4="$LAB_NAT_VIP4:80/tcp"
 N6="[$LAB_NAT_VIP6]:80/tcp"
 D4="10.100.0.21:80/tcp"
-
 cat >"$LAB_XLBD_CONFIG" <<CONF
 fullnat:
   local_addresses: [${LAB_LADDRS4// /, }, "$LAB_LADDRS6"]
@@ -156,12 +155,6 @@ repaired() {
 
 # A check of the state after one more fall x interval: the real stays
 # as it is (not a flap that happened to be seen).
-# shellcheck disable=SC2317 # called below
-settle() { sleep "$(((FALL * INTERVAL_MS + TIMEOUT_MS) / 1000 + 1))"; }
-
-# A check of the state after one more fall x interval: the real stays
-# as it is (not a flap that happened to be seen).
-# shellcheck disable=SC2317 # called below
 settle() { sleep "$(((FALL * INTERVAL_MS + TIMEOUT_MS) / 1000 + 1))"; }
 
 # 1. real1 loses its IPv4 route to the local pool.
