@@ -19,12 +19,14 @@
  * checks") changes how the probe is made, not the state machine:
  *
  *   tunnel TCP, HTTP  the SYN to VIP:port, encapsulated by hand
- *         (probe.c) and sent on a raw socket to the real; a raw TCP
- *         socket reads the real's SYN-ACK (or RST), which comes from
- *         the VIP straight to the node; a RST through the tunnel ends
- *         the real's half-open connection
- *   tunnel UDP  the payload to VIP:port, encapsulated, from a UDP socket
- *         bound to the node's address, which reads the VIP's reply
+ *         (probe.c) and sent on a raw socket to the real, from a port a
+ *         bound TCP socket holds; an AF_PACKET socket (before routing:
+ *         an answer from the VIP may be a martian to the node) reads the
+ *         real's SYN-ACK (or RST), which comes from the VIP straight to
+ *         the node; a RST through the tunnel ends the real's half-open
+ *         connection
+ *   tunnel UDP  the payload to VIP:port, encapsulated, from a port a
+ *         bound UDP socket holds; the AF_PACKET socket reads the reply
  *   local  as direct, from a socket bound to a FULLNAT local address
  */
 #include <errno.h>
@@ -40,6 +42,9 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 
 #include "health.h"
 #include "loop.h"
@@ -942,31 +947,43 @@ static bool tunnel_local_err(int err)
 	       err == ENOSPC || local_errno(err);
 }
 
-/* Tunnel TCP: the answer to the SYN, read from the raw socket. */
+/*
+ * The next packet for the probe's AF_PACKET socket that came in (not one
+ * the node sent), into p->in; its length, or -1 when there is none.
+ */
+static ssize_t tunnel_next(struct hc_probe *p)
+{
+	struct sockaddr_ll ll;
+	socklen_t len;
+	ssize_t n;
+
+	for (;;) {
+		len = sizeof(ll);
+		n = recvfrom(p->ev.fd, p->in, sizeof(p->in), 0,
+			     (struct sockaddr *)&ll, &len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1; /* EAGAIN: nothing (more) for us yet */
+		if (ll.sll_pkttype != PACKET_OUTGOING)
+			return n;
+	}
+}
+
+/* Tunnel TCP: the answer to the SYN. */
 static void tunnel_tcp_recv(struct xlb_health *h, struct hc_target *t)
 {
 	struct hc_probe *p = t->probe;
 	struct xlb_probe_pkt rst;
 	enum xlb_probe_answer a;
-	struct sockaddr_storage ss;
-	struct xlb_ip from;
-	uint32_t peer_seq = 0;
-	uint16_t port;
-	socklen_t len;
 	ssize_t n;
 
 	for (;;) {
-		len = sizeof(ss);
-		n = recvfrom(p->ev.fd, p->in, sizeof(p->in), 0,
-			     (struct sockaddr *)&ss, &len);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = tunnel_next(p);
 		if (n < 0)
-			return; /* EAGAIN: nothing (more) for us yet */
-		sockaddr_ip(&ss, &from, &port);
+			return;
 		a = xlb_probe_tcp_answer(&t->pkt, (const uint8_t *)p->in,
-					 (size_t)n, t->pkt.dst.family, &from,
-					 &peer_seq);
+					 (size_t)n, NULL);
 		if (a == XLB_PROBE_REFUSED) {
 			attempt_fail(h, t,
 				     "tunnel: connection refused by the VIP");
@@ -988,32 +1005,51 @@ static void tunnel_tcp_recv(struct xlb_health *h, struct hc_target *t)
 static void tunnel_udp_recv(struct xlb_health *h, struct hc_target *t)
 {
 	struct hc_probe *p = t->probe;
-	size_t want = strlen(t->eff.udp_expect);
-	struct sockaddr_storage ss;
-	struct xlb_ip from;
-	uint16_t port;
-	socklen_t len;
+	size_t want = strlen(t->eff.udp_expect), len = 0;
+	const uint8_t *data = NULL;
 	ssize_t n;
 
 	for (;;) {
-		len = sizeof(ss);
-		n = recvfrom(p->ev.fd, p->in, sizeof(p->in), 0,
-			     (struct sockaddr *)&ss, &len);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = tunnel_next(p);
 		if (n < 0)
 			return;
-		sockaddr_ip(&ss, &from, &port);
-		if (xlb_ip_equal(&from, &t->svc.ip) && port == t->eff.port)
+		if (xlb_probe_udp_answer(&t->pkt, (const uint8_t *)p->in,
+					 (size_t)n, &data, &len))
 			break;
 	}
-	if ((size_t)n < want || memcmp(p->in, t->eff.udp_expect, want)) {
+	if (len < want || memcmp(data, t->eff.udp_expect, want)) {
 		attempt_fail(h, t,
 			     "UDP reply through the tunnel does not start "
 			     "with the expected text");
 		return;
 	}
 	attempt_done(h, t, true, "UDP reply from the VIP through the tunnel");
+}
+
+/*
+ * The socket that reads the answers: AF_PACKET, so that it sees them
+ * before routing (an answer from the VIP's address may be a martian to
+ * the node's kernel: a VIP on lo, or the blackhole route xlbd announces
+ * it with and rp_filter), filtered to proto from the VIP. fd or -errno.
+ */
+static int tunnel_rx_socket(const struct xlb_ip *vip, uint8_t proto)
+{
+	struct sock_filter f[XLB_PROBE_FILTER_MAX];
+	struct sock_fprog prog = {.filter = f};
+	uint16_t eth = vip->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
+	int fd, ret;
+
+	prog.len = (unsigned short)xlb_probe_filter(vip, proto, f);
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    htons(eth));
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 /*
@@ -1036,27 +1072,25 @@ static void tunnel_start(struct xlb_health *h, struct hc_target *t)
 	t->st.src = pkt->src;
 	pkt->dst = t->svc.ip;
 	pkt->dport = t->eff.port;
+	pkt->proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
+	/* The port is held by a socket of the node for the attempt. */
 	fd = tunnel_bind(&pkt->src, udp ? SOCK_DGRAM : SOCK_STREAM,
 			 &pkt->sport);
 	if (fd < 0) {
 		attempt_skip(h, t, "tunnel: bind", -fd);
 		return;
 	}
+	p->hold_fd = fd;
+	fd = tunnel_rx_socket(&pkt->dst, pkt->proto);
+	if (fd < 0) {
+		attempt_skip(h, t, "tunnel: packet socket", -fd);
+		return;
+	}
+	p->ev.fd = fd;
 	if (udp) {
-		p->ev.fd = fd;
-		pkt->proto = IPPROTO_UDP;
 		pkt->payload = t->eff.udp_send;
 		pkt->payload_len = strlen(t->eff.udp_send);
 	} else {
-		p->hold_fd = fd;
-		p->ev.fd = socket(pkt->dst.family,
-				  SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				  IPPROTO_TCP);
-		if (p->ev.fd < 0) {
-			attempt_skip(h, t, "tunnel: raw socket", errno);
-			return;
-		}
-		pkt->proto = IPPROTO_TCP;
 		pkt->tcp_flags = XLB_PROBE_SYN;
 		pkt->seq = (uint32_t)rng_next(h);
 	}

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
+#include <linux/filter.h>
 
 #include "probe.h"
 #include "xlb_hash.h"
@@ -210,28 +211,49 @@ int xlb_probe_build(const struct xlb_probe_pkt *p, uint8_t *buf, size_t len)
 	return (int)outer + n;
 }
 
-enum xlb_probe_answer xlb_probe_tcp_answer(const struct xlb_probe_pkt *p,
-					   const uint8_t *buf, size_t len,
-					   int l3, const struct xlb_ip *from,
-					   uint32_t *peer_seq)
+/*
+ * The L4 header of a packet from p->dst to p->src of protocol proto,
+ * with its length in *l4_len, or NULL. buf starts with the IP header.
+ */
+static const uint8_t *answer_l4(const struct xlb_probe_pkt *p,
+				const uint8_t *buf, size_t len, uint8_t proto,
+				size_t *l4_len)
 {
-	const uint8_t *t = buf;
-	size_t ihl;
+	size_t ihl, tot;
 
-	if (l3 == AF_INET) {
+	if (p->dst.family == AF_INET) {
 		if (len < IPV4_HDR || (buf[0] >> 4) != 4)
-			return XLB_PROBE_OTHER;
+			return NULL;
 		ihl = (size_t)(buf[0] & 0xf) * 4;
-		if (ihl < IPV4_HDR || len < ihl + TCP_HDR ||
-		    buf[9] != IPPROTO_TCP || p->dst.family != AF_INET ||
+		tot = get16(buf + 2);
+		if (ihl < IPV4_HDR || tot < ihl || tot > len ||
+		    buf[9] != proto || (get16(buf + 6) & 0x3fff) ||
 		    memcmp(buf + 12, p->dst.a.addr, 4) ||
 		    memcmp(buf + 16, p->src.a.addr, 4))
-			return XLB_PROBE_OTHER;
-		t = buf + ihl;
-	} else {
-		if (len < TCP_HDR || !from || !xlb_ip_equal(from, &p->dst))
-			return XLB_PROBE_OTHER;
+			return NULL;
+		*l4_len = tot - ihl;
+		return buf + ihl;
 	}
+	/* IPv6: an answer of ours carries no extension header. */
+	if (len < IPV6_HDR || (buf[0] >> 4) != 6 || buf[6] != proto ||
+	    (size_t)get16(buf + 4) > len - IPV6_HDR ||
+	    memcmp(buf + 8, p->dst.a.addr, 16) ||
+	    memcmp(buf + 24, p->src.a.addr, 16))
+		return NULL;
+	*l4_len = get16(buf + 4);
+	return buf + IPV6_HDR;
+}
+
+enum xlb_probe_answer xlb_probe_tcp_answer(const struct xlb_probe_pkt *p,
+					   const uint8_t *buf, size_t len,
+					   uint32_t *peer_seq)
+{
+	const uint8_t *t;
+	size_t n;
+
+	t = answer_l4(p, buf, len, IPPROTO_TCP, &n);
+	if (!t || n < TCP_HDR)
+		return XLB_PROBE_OTHER;
 	if (get16(t) != p->dport || get16(t + 2) != p->sport)
 		return XLB_PROBE_OTHER;
 	/* Only an answer to our SYN: it acknowledges seq + 1. */
@@ -245,4 +267,48 @@ enum xlb_probe_answer xlb_probe_tcp_answer(const struct xlb_probe_pkt *p,
 		return XLB_PROBE_SYNACK;
 	}
 	return XLB_PROBE_OTHER;
+}
+
+bool xlb_probe_udp_answer(const struct xlb_probe_pkt *p, const uint8_t *buf,
+			  size_t len, const uint8_t **payload,
+			  size_t *payload_len)
+{
+	const uint8_t *u;
+	size_t n;
+
+	u = answer_l4(p, buf, len, IPPROTO_UDP, &n);
+	if (!u || n < UDP_HDR || get16(u + 4) < UDP_HDR || get16(u + 4) > n ||
+	    get16(u) != p->dport || get16(u + 2) != p->sport)
+		return false;
+	*payload = u + UDP_HDR;
+	*payload_len = get16(u + 4) - UDP_HDR;
+	return true;
+}
+
+size_t xlb_probe_filter(const struct xlb_ip *vip, uint8_t proto,
+			struct sock_filter *f)
+{
+	/* Offsets from the IP header: protocol, then the source words. */
+	bool v4 = vip->family == AF_INET;
+	size_t words = v4 ? 1 : 4, n = 0, i;
+	uint32_t proto_off = v4 ? 9 : 6, src_off = v4 ? 12 : 8;
+	uint8_t left;
+
+	/* Every test jumps to the last instruction ("drop") on a miss. */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+					      proto_off);
+	left = (uint8_t)(2 * words + 1);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, proto,
+					      0, left);
+	for (i = 0; i < words; i++) {
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						      src_off + 4 * i);
+		left = (uint8_t)(2 * (words - i - 1) + 1);
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						      ntohl(vip->a.addr[i]), 0,
+						      left);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffff);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	return n;
 }

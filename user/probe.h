@@ -13,6 +13,7 @@
 #ifndef XLB_PROBE_H
 #define XLB_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,15 +69,33 @@ enum xlb_probe_answer {
 };
 
 /*
- * Judge a received TCP segment. l3 says what buf starts with: an IPv4
- * header (AF_INET raw sockets) or the TCP header (AF_INET6 raw sockets,
- * with from as the sender). It answers the probe p (sent with sequence
- * number p->seq) if it comes from p->dst:p->dport to p->sport. On a
- * SYN-ACK *peer_seq is the real's sequence number.
+ * Judge a received packet, from its IP header on (an AF_PACKET
+ * SOCK_DGRAM socket's view: before routing, so that a reply from the VIP
+ * is seen even where the node's kernel would drop it as a martian). It
+ * answers the probe p (a SYN sent with sequence number p->seq) if it is
+ * TCP from p->dst:p->dport to p->src:p->sport. On a SYN-ACK *peer_seq is
+ * the real's sequence number.
  */
 enum xlb_probe_answer xlb_probe_tcp_answer(const struct xlb_probe_pkt *p,
 					   const uint8_t *buf, size_t len,
-					   int l3, const struct xlb_ip *from,
 					   uint32_t *peer_seq);
+
+/*
+ * The same for a UDP probe: whether buf is a datagram from p->dst:p->dport
+ * to p->src:p->sport; *payload and *payload_len then point into buf.
+ */
+bool xlb_probe_udp_answer(const struct xlb_probe_pkt *p, const uint8_t *buf,
+			  size_t len, const uint8_t **payload,
+			  size_t *payload_len);
+
+/*
+ * A classic BPF filter for the AF_PACKET socket of a probe to VIP vip:
+ * IP packets of protocol proto from vip only. Fills f (at most
+ * XLB_PROBE_FILTER_MAX instructions) and returns their count.
+ */
+#define XLB_PROBE_FILTER_MAX 12
+struct sock_filter;
+size_t xlb_probe_filter(const struct xlb_ip *vip, uint8_t proto,
+			struct sock_filter *f);
 
 #endif /* XLB_PROBE_H */

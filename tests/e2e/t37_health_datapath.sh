@@ -48,6 +48,15 @@ CONF
 e2e_begin "$@"
 trap 'rc=$?; rm -rf "$CONF_DIR"; (exit $rc); e2e_cleanup' EXIT
 
+# The node announces its VIPs as xlbd does (a blackhole route) and
+# filters by reverse path: to its kernel the reals' answers from the VIP
+# are martians, which the probes must read anyway (docs/HEALTH.md).
+lab_exec xlb ip route add blackhole "$LAB_VIP4/32"
+lab_exec xlb ip route add blackhole "$LAB_VIP6/128"
+lab_exec xlb sysctl -qw net.ipv4.conf.all.rp_filter=1 \
+	net.ipv4.conf.r1.rp_filter=1 net.ipv4.conf.r2.rp_filter=1 \
+	net.ipv4.conf.r3.rp_filter=1
+
 # The state of every (VIP, real) over xlbd's socket, as a Python helper:
 #   hc.py until STATE VIP REAL [TRIGGER]: ms from TRIGGER's appearance
 #     (or from the start) until REAL of VIP is in STATE (99999: never)
@@ -122,6 +131,11 @@ check_eq "a tunnel UDP check's last result" \
 	"UDP reply from the VIP through the tunnel"
 check_eq "the inner source is the node's address towards the real" \
 	"$(hc get "$T4" 10.98.1.2 source)" 10.98.1.1
+# The node's kernel dropped the IPv4 answers it saw as martians.
+rpf=$(lab_exec xlb nstat -az TcpExtIPReversePathFilter |
+	awk '$1 == "TcpExtIPReversePathFilter" { print $2 }')
+check_range "answers the node's reverse-path filter dropped" "${rpf:-0}" \
+	1 1000000
 
 # black_hole NAME VIP REAL BREAK...: run BREAK, measure until REAL of VIP
 # is down, and print the time.

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
 
 #include "probe.h"
 #include "xlb_hash.h"
@@ -226,76 +227,197 @@ Test(probe, refuses_bad_input)
 	cr_assert_eq(xlb_probe_build(&p, b, sizeof(b)), -EINVAL);
 }
 
-/* The real's answer VIP:80 -> node:40000, as an IPv4 raw socket reads it. */
-static size_t answer4(uint8_t *b, uint8_t flags, uint32_t ack, uint16_t sport,
-		      const char *from)
+/*
+ * The real's answer VIP:sport -> node:40000 as an AF_PACKET socket reads
+ * it (from the IP header), IPv4 or IPv6 by the family of from.
+ */
+static size_t answer(uint8_t *b, uint8_t proto, uint8_t flags, uint32_t ack,
+		     uint16_t sport, const char *from, const char *to,
+		     const char *payload)
 {
-	struct xlb_ip s = ip(from), d = ip("10.98.1.1");
+	struct xlb_ip s = ip(from), d = ip(to);
+	size_t l3 = s.family == AF_INET ? 20 : 40, plen = strlen(payload);
+	size_t l4 = proto == IPPROTO_TCP ? 20 : 8 + plen;
+	uint8_t *t = b + l3;
 
-	memset(b, 0, 40);
-	b[0] = 0x45;
-	b[9] = IPPROTO_TCP;
-	memcpy(b + 12, s.a.addr, 4);
-	memcpy(b + 16, d.a.addr, 4);
-	b[20] = (uint8_t)(sport >> 8);
-	b[21] = (uint8_t)sport;
-	b[22] = 40000 >> 8;
-	b[23] = 40000 & 0xff;
-	b[24] = 0xaa; /* seq 0xaabbccdd */
-	b[25] = 0xbb;
-	b[26] = 0xcc;
-	b[27] = 0xdd;
-	b[28] = (uint8_t)(ack >> 24);
-	b[29] = (uint8_t)(ack >> 16);
-	b[30] = (uint8_t)(ack >> 8);
-	b[31] = (uint8_t)ack;
-	b[32] = 0x50;
-	b[33] = flags;
-	return 40;
+	memset(b, 0, l3 + l4);
+	if (s.family == AF_INET) {
+		b[0] = 0x45;
+		b[2] = (uint8_t)((l3 + l4) >> 8);
+		b[3] = (uint8_t)(l3 + l4);
+		b[6] = 0x40; /* DF */
+		b[9] = proto;
+		memcpy(b + 12, s.a.addr, 4);
+		memcpy(b + 16, d.a.addr, 4);
+	} else {
+		b[0] = 0x60;
+		b[5] = (uint8_t)l4;
+		b[6] = proto;
+		memcpy(b + 8, s.a.addr, 16);
+		memcpy(b + 24, d.a.addr, 16);
+	}
+	t[0] = (uint8_t)(sport >> 8);
+	t[1] = (uint8_t)sport;
+	t[2] = 40000 >> 8;
+	t[3] = 40000 & 0xff;
+	if (proto == IPPROTO_UDP) {
+		t[5] = (uint8_t)l4;
+		memcpy(t + 8, payload, plen);
+		return l3 + l4;
+	}
+	t[4] = 0xaa; /* seq 0xaabbccdd */
+	t[5] = 0xbb;
+	t[6] = 0xcc;
+	t[7] = 0xdd;
+	t[8] = (uint8_t)(ack >> 24);
+	t[9] = (uint8_t)(ack >> 16);
+	t[10] = (uint8_t)(ack >> 8);
+	t[11] = (uint8_t)ack;
+	t[12] = 0x50;
+	t[13] = flags;
+	return l3 + l4;
 }
+
+#define VIP4  "10.100.0.10"
+#define NODE4 "10.98.1.1"
 
 Test(probe, reads_the_answers)
 {
 	struct xlb_probe_pkt p = syn4();
 	uint8_t sa = XLB_PROBE_SYN | XLB_PROBE_ACK;
 	uint8_t ra = XLB_PROBE_RST | XLB_PROBE_ACK;
-	struct xlb_ip vip6 = ip("fd00:100::10"), other6 = ip("fd00:100::11");
-	uint8_t b[64];
-	uint32_t seq = 0;
+	uint8_t b[128];
+	uint32_t seq = 0, ack = p.seq + 1;
 	size_t n;
 
-	n = answer4(b, sa, p.seq + 1, 80, "10.100.0.10");
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, AF_INET, NULL, &seq),
-		     XLB_PROBE_SYNACK);
+	n = answer(b, IPPROTO_TCP, sa, ack, 80, VIP4, NODE4, "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, &seq), XLB_PROBE_SYNACK);
 	cr_assert_eq(seq, 0xaabbccdd);
-	n = answer4(b, ra, p.seq + 1, 80, "10.100.0.10");
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, AF_INET, NULL, NULL),
-		     XLB_PROBE_REFUSED);
-	/* Not ours: another ack, another port, another source, too short,
-	 * a SYN-ACK with no ACK flag. */
-	n = answer4(b, sa, p.seq + 2, 80, "10.100.0.10");
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, AF_INET, NULL, NULL),
-		     XLB_PROBE_OTHER);
-	n = answer4(b, sa, p.seq + 1, 81, "10.100.0.10");
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, AF_INET, NULL, NULL),
-		     XLB_PROBE_OTHER);
-	n = answer4(b, sa, p.seq + 1, 80, "10.98.1.2");
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, AF_INET, NULL, NULL),
-		     XLB_PROBE_OTHER, "the real's own address is not the VIP");
-	n = answer4(b, sa, p.seq + 1, 80, "10.100.0.10");
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b, 39, AF_INET, NULL, NULL),
-		     XLB_PROBE_OTHER);
-	n = answer4(b, XLB_PROBE_SYN, p.seq + 1, 80, "10.100.0.10");
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, AF_INET, NULL, NULL),
-		     XLB_PROBE_OTHER);
-	/* IPv6 raw sockets give the TCP header and the sender apart. */
+	n = answer(b, IPPROTO_TCP, ra, ack, 80, VIP4, NODE4, "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_REFUSED);
+	/* Not ours: another ack, another port, another source or
+	 * destination, too short, a SYN without ACK, a fragment. */
+	n = answer(b, IPPROTO_TCP, sa, ack + 1, 80, VIP4, NODE4, "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER);
+	n = answer(b, IPPROTO_TCP, sa, ack, 81, VIP4, NODE4, "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER);
+	n = answer(b, IPPROTO_TCP, sa, ack, 80, "10.98.1.2", NODE4, "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER,
+		     "the real's own address is not the VIP");
+	n = answer(b, IPPROTO_TCP, sa, ack, 80, VIP4, "10.98.1.9", "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER);
+	n = answer(b, IPPROTO_TCP, sa, ack, 80, VIP4, NODE4, "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n - 1, NULL), XLB_PROBE_OTHER);
+	n = answer(b, IPPROTO_TCP, XLB_PROBE_SYN, ack, 80, VIP4, NODE4, "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER);
+	n = answer(b, IPPROTO_TCP, sa, ack, 80, VIP4, NODE4, "");
+	b[6] |= 0x20; /* MF */
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER);
+	/* A UDP datagram is not a TCP answer. */
+	n = answer(b, IPPROTO_UDP, 0, 0, 80, VIP4, NODE4, "x");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER);
+	/* IPv6. */
 	p.src = ip("fd00:98:1::1");
-	p.dst = vip6;
-	n = answer4(b, sa, p.seq + 1, 80, "10.100.0.10");
-	cr_assert_eq(
-		xlb_probe_tcp_answer(&p, b + 20, n - 20, AF_INET6, &vip6, NULL),
-		XLB_PROBE_SYNACK);
-	cr_assert_eq(xlb_probe_tcp_answer(&p, b + 20, n - 20, AF_INET6, &other6,
-					  NULL),
-		     XLB_PROBE_OTHER);
+	p.dst = ip("fd00:100::10");
+	n = answer(b, IPPROTO_TCP, sa, ack, 80, "fd00:100::10", "fd00:98:1::1",
+		   "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_SYNACK);
+	n = answer(b, IPPROTO_TCP, sa, ack, 80, "fd00:100::11", "fd00:98:1::1",
+		   "");
+	cr_assert_eq(xlb_probe_tcp_answer(&p, b, n, NULL), XLB_PROBE_OTHER);
+}
+
+Test(probe, reads_udp_answers)
+{
+	struct xlb_probe_pkt p = syn4();
+	const uint8_t *data = NULL;
+	uint8_t b[128];
+	size_t n, len = 0;
+
+	p.proto = IPPROTO_UDP;
+	n = answer(b, IPPROTO_UDP, 0, 0, 80, VIP4, NODE4, "real1 1");
+	cr_assert(xlb_probe_udp_answer(&p, b, n, &data, &len));
+	cr_assert_eq(len, 7);
+	cr_assert_eq(memcmp(data, "real1 1", 7), 0);
+	cr_assert_not(xlb_probe_udp_answer(&p, b, n - 1, &data, &len),
+		      "shorter than its length fields");
+	n = answer(b, IPPROTO_UDP, 0, 0, 53, VIP4, NODE4, "real1 1");
+	cr_assert_not(xlb_probe_udp_answer(&p, b, n, &data, &len));
+	n = answer(b, IPPROTO_TCP, 0, 0, 80, VIP4, NODE4, "");
+	cr_assert_not(xlb_probe_udp_answer(&p, b, n, &data, &len));
+	p.src = ip("fd00:98:1::1");
+	p.dst = ip("fd00:100::10");
+	n = answer(b, IPPROTO_UDP, 0, 0, 80, "fd00:100::10", "fd00:98:1::1",
+		   "");
+	cr_assert(xlb_probe_udp_answer(&p, b, n, &data, &len));
+	cr_assert_eq(len, 0);
+}
+
+/* A classic BPF interpreter for what xlb_probe_filter() emits. */
+static uint32_t run_filter(const struct sock_filter *f, size_t n,
+			   const uint8_t *pkt, size_t len)
+{
+	uint32_t a = 0;
+	size_t pc = 0;
+
+	while (pc < n) {
+		const struct sock_filter *i = &f[pc];
+
+		switch (i->code) {
+		case BPF_LD | BPF_B | BPF_ABS:
+			if (i->k >= len)
+				return 0;
+			a = pkt[i->k];
+			break;
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k + 4 > len)
+				return 0;
+			a = (uint32_t)pkt[i->k] << 24 | pkt[i->k + 1] << 16 |
+			    pkt[i->k + 2] << 8 | pkt[i->k + 3];
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			cr_assert_fail("unexpected instruction %#x", i->code);
+		}
+		pc++;
+	}
+	cr_assert_fail("fell off the end");
+	return 0;
+}
+
+Test(probe, filter_keeps_the_vips_packets)
+{
+	struct sock_filter f[XLB_PROBE_FILTER_MAX];
+	struct xlb_ip v4 = ip(VIP4), v6 = ip("fd00:100::10");
+	uint8_t b[128];
+	size_t n, k;
+
+	k = xlb_probe_filter(&v4, IPPROTO_TCP, f);
+	cr_assert_leq(k, XLB_PROBE_FILTER_MAX);
+	n = answer(b, IPPROTO_TCP, 0, 0, 80, VIP4, NODE4, "");
+	cr_assert_neq(run_filter(f, k, b, n), 0);
+	n = answer(b, IPPROTO_UDP, 0, 0, 80, VIP4, NODE4, "");
+	cr_assert_eq(run_filter(f, k, b, n), 0, "another protocol");
+	n = answer(b, IPPROTO_TCP, 0, 0, 80, "10.100.0.11", NODE4, "");
+	cr_assert_eq(run_filter(f, k, b, n), 0, "another source");
+
+	k = xlb_probe_filter(&v6, IPPROTO_UDP, f);
+	cr_assert_leq(k, XLB_PROBE_FILTER_MAX);
+	n = answer(b, IPPROTO_UDP, 0, 0, 80, "fd00:100::10", "fd00:98:1::1",
+		   "x");
+	cr_assert_neq(run_filter(f, k, b, n), 0);
+	/* Each of the four words of the source counts. */
+	for (size_t w = 0; w < 4; w++) {
+		n = answer(b, IPPROTO_UDP, 0, 0, 80, "fd00:100::10",
+			   "fd00:98:1::1", "x");
+		b[8 + 4 * w + 3] ^= 1;
+		cr_assert_eq(run_filter(f, k, b, n), 0, "word %zu", w);
+	}
+	n = answer(b, IPPROTO_TCP, 0, 0, 80, "fd00:100::10", "fd00:98:1::1",
+		   "");
+	cr_assert_eq(run_filter(f, k, b, n), 0, "another protocol");
 }
