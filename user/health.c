@@ -1364,22 +1364,7 @@ void xlb_health_free(struct xlb_health *h)
 /* Where the check of a target connects to. */
 static void target_sockaddr(struct hc_target *t)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&t->sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&t->sa;
-
-	memset(&t->sa, 0, sizeof(t->sa));
-	if (t->eff.addr.family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(t->eff.port);
-		sin->sin_addr.s_addr = t->eff.addr.a.addr[0];
-		t->sa_len = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(t->eff.port);
-		memcpy(&sin6->sin6_addr, t->eff.addr.a.addr,
-		       sizeof(sin6->sin6_addr));
-		t->sa_len = sizeof(*sin6);
-	}
+	t->sa_len = ip_sockaddr(&t->eff.addr, t->eff.port, &t->sa);
 }
 
 /*
