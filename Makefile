@@ -160,7 +160,8 @@ bench-nexthop: $(BENCH_BIN)
 # --- end of benchmarks -------------------------------------------------------
 
 # The README's test command. Root is required (BPF, namespaces).
-test: all $(UNIT_BINS) $(DP_BIN)
+# The e2e flood test drives xlb-bench's traffic generator.
+test: all $(UNIT_BINS) $(DP_BIN) $(BENCH_BIN)
 	$(Q)tests/run-all.sh $(BUILD)
 
 test-unit: $(UNIT_BINS)
@@ -169,7 +170,7 @@ test-unit: $(UNIT_BINS)
 test-datapath: $(DP_BIN)
 	$(Q)$(DP_BIN)
 
-test-e2e: all
+test-e2e: all $(BENCH_BIN)
 	$(Q)tests/e2e/run.sh $(BUILD)
 
 demo: all

@@ -4,8 +4,9 @@
  * mode (BPF_F_TEST_XDP_LIVE_FRAMES): run k is flow n = k % gen_nflows, from
  * client address gen_base + n % gen_naddrs and source port
  * BENCH_PORT_BASE + n / gen_naddrs (consecutive frames come from different
- * clients). It fixes the checksums and is redirected out of the
- * generator's veth, towards the node under test.
+ * clients), or with gen_random a flow drawn at random each run (the
+ * flood test's spoofed sources). It fixes the checksums and is
+ * redirected out of the generator's veth, towards the node under test.
  *
  * In live-frames mode the kernel recycles frames without copying the
  * template in again, and whoever received a frame may have rewritten it
@@ -26,6 +27,7 @@ const volatile __u32 gen_nflows = 1;
 const volatile __u32 gen_naddrs = 1;
 const volatile __u32 gen_base;	      /* first client address, host order */
 const volatile __u32 gen_l4_csum_off; /* 0: no L4 checksum to fix */
+const volatile __u32 gen_random;      /* 1: flow n drawn at random */
 const volatile __be32 tmpl_saddr;
 const volatile __be16 tmpl_sport;
 const volatile __u16 tmpl_ip_csum;
@@ -78,6 +80,8 @@ int bench_gen(struct xdp_md *ctx)
 	if (!runs)
 		return XDP_ABORTED;
 	n = (*runs)++ % gen_nflows;
+	if (gen_random)
+		n = bpf_get_prandom_u32() % gen_nflows;
 	saddr = bpf_htonl(gen_base + n % gen_naddrs);
 	sport = bpf_htons(BENCH_PORT_BASE + n / gen_naddrs);
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * XLB decap: runs on a real. Strips the outer IPv4/IPv6 header of tunnel
- * packets (IPIP, IPv6-in-IPv4, IPv4-in-IPv6, IP6IP6) addressed to one of
- * this host's addresses and sent from one of the allowed sources (the
+ * packets (IPIP, IPv6-in-IPv4, IPv4-in-IPv6, IP6IP6, each also inside
+ * UDP to gue_port: GUE variant 1, bpf/gue.h) addressed to one of this
+ * host's addresses and sent from one of the allowed sources (the
  * balancers), and passes the inner packet to the stack, where the VIP on
  * lo accepts it. Hosts need no IPIP driver.
  */
@@ -15,7 +16,11 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xlb_abi.h"
+#include "gue.h"
 #include "parse.h"
+
+/* The UDP port of GUE packets (host order); set before load. */
+const volatile __u16 decap_gue_port = XLB_GUE_PORT_DEFAULT;
 
 /* Outer destinations we accept: the host's own addresses. */
 struct {
@@ -53,13 +58,14 @@ static __always_inline int parse_outer(struct cursor *c, int l3,
 	struct ipv6hdr *ip6h = c->pos;
 	struct iphdr *iph = c->pos;
 	__u8 proto;
-	int hlen;
+	int hlen, ret;
 
 	if (l3 == ETH_P_IP) {
 		if ((void *)(iph + 1) > c->end)
 			return -XLB_DECAP_DROP_TRUNCATED;
 		if (iph->protocol != IPPROTO_IPIP &&
-		    iph->protocol != IPPROTO_IPV6)
+		    iph->protocol != IPPROTO_IPV6 &&
+		    iph->protocol != IPPROTO_UDP)
 			return -XLB_DECAP_PASS_NOT_TUNNEL;
 		if (iph->version != 4 || iph->ihl < 5)
 			return -XLB_DECAP_DROP_BAD_HEADER;
@@ -76,7 +82,8 @@ static __always_inline int parse_outer(struct cursor *c, int l3,
 		if ((void *)(ip6h + 1) > c->end)
 			return -XLB_DECAP_DROP_TRUNCATED;
 		if (ip6h->nexthdr != IPPROTO_IPIP &&
-		    ip6h->nexthdr != IPPROTO_IPV6)
+		    ip6h->nexthdr != IPPROTO_IPV6 &&
+		    ip6h->nexthdr != IPPROTO_UDP)
 			return -XLB_DECAP_PASS_NOT_TUNNEL;
 		hlen = sizeof(*ip6h);
 		proto = ip6h->nexthdr;
@@ -86,6 +93,17 @@ static __always_inline int parse_outer(struct cursor *c, int l3,
 		dst->family = XLB_AF_INET6;
 	} else {
 		return -XLB_DECAP_PASS_NOT_TUNNEL;
+	}
+	if (proto == IPPROTO_UDP) {
+		if (hlen > 60)
+			return -XLB_DECAP_DROP_BAD_HEADER;
+		ret = gue_inner(c->pos + hlen, c->end, decap_gue_port);
+		if (ret < 0)
+			return -XLB_DECAP_DROP_TRUNCATED;
+		if (!ret)
+			return -XLB_DECAP_PASS_NOT_TUNNEL;
+		*inner = ret;
+		return hlen + XLB_UDP_HDR_LEN;
 	}
 	*inner = proto == IPPROTO_IPIP ? ETH_P_IP : ETH_P_IPV6;
 	return hlen;
@@ -129,7 +147,8 @@ static __always_inline __u32 decap(struct xdp_md *ctx)
 		return XLB_DECAP_PASS_NOT_LOCAL;
 	if (!decap_source_allowed(&src))
 		return XLB_DECAP_DROP_SOURCE;
-	if (hlen > 60 || c.pos + hlen + sizeof(struct iphdr) > c.end)
+	if (hlen > 60 + XLB_UDP_HDR_LEN ||
+	    c.pos + hlen + sizeof(struct iphdr) > c.end)
 		return XLB_DECAP_DROP_TRUNCATED;
 
 	/* Move the L2 header forward over the outer header, then drop the

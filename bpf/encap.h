@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "csum.h"
+#include "gue.h"
 #include "parse.h"
 
 #define XLB_TUNNEL_TTL 64
@@ -81,26 +82,38 @@ static __always_inline void *encap_make_room(struct xdp_md *ctx,
 	return data + l3_off;
 }
 
-/* Encapsulate towards real; src from encap_source(). 0 or a reason. */
+/*
+ * Encapsulate towards real; src from encap_source(); gue is the UDP
+ * port of GUE, 0 for plain IP-in-IP. 0 or a reason.
+ */
 static __always_inline int encap_push(struct xdp_md *ctx,
 				      const struct xlb_pkt *p,
 				      const struct xlb_real *real,
-				      const struct xlb_addr *src, __u32 hash)
+				      const struct xlb_addr *src, __u32 hash,
+				      __be16 gue)
 {
 	__u8 inner = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	__u32 udp = gue ? XLB_UDP_HDR_LEN : 0;
+	struct udphdr *uh;
 	void *data_end;
 	struct ipv6hdr *o6;
 	struct iphdr *o4;
 
+	if (gue)
+		inner = IPPROTO_UDP;
 	if (real->family == XLB_AF_INET) {
-		o4 = encap_make_room(ctx, p, XLB_IPV4_HDR_LEN, ETH_P_IP);
+		o4 = encap_make_room(ctx, p, XLB_IPV4_HDR_LEN + udp, ETH_P_IP);
 		data_end = (void *)(long)ctx->data_end;
-		if (!o4 || (void *)(o4 + 1) > data_end)
+		if (!o4 || (void *)(o4 + 1) + XLB_UDP_HDR_LEN > data_end)
 			return -XLB_R_DROP_INTERNAL;
+		if (gue) {
+			uh = (void *)(o4 + 1);
+			gue_fill(uh, gue, hash, p->l3_len);
+		}
 		o4->version = 4;
 		o4->ihl = 5;
 		o4->tos = p->tos;
-		o4->tot_len = bpf_htons(p->l3_len + XLB_IPV4_HDR_LEN);
+		o4->tot_len = bpf_htons(p->l3_len + XLB_IPV4_HDR_LEN + udp);
 		o4->id = 0;
 		/* DF: a too-small path shows up as an error, not fragments
 		 * that the real's decap program could not reassemble. */
@@ -113,17 +126,21 @@ static __always_inline int encap_push(struct xdp_md *ctx,
 		o4->check = ipv4_hdr_csum(o4);
 		return 0;
 	}
-	o6 = encap_make_room(ctx, p, XLB_IPV6_HDR_LEN, ETH_P_IPV6);
+	o6 = encap_make_room(ctx, p, XLB_IPV6_HDR_LEN + udp, ETH_P_IPV6);
 	data_end = (void *)(long)ctx->data_end;
-	if (!o6 || (void *)(o6 + 1) > data_end)
+	if (!o6 || (void *)(o6 + 1) + XLB_UDP_HDR_LEN > data_end)
 		return -XLB_R_DROP_INTERNAL;
+	if (gue) {
+		uh = (void *)(o6 + 1);
+		gue_fill(uh, gue, hash, p->l3_len);
+	}
 	o6->version = 6;
 	o6->priority = p->tos >> 4;
 	/* The flow label spreads flows over the real's receive queues. */
 	o6->flow_lbl[0] = ((p->tos & 0xf) << 4) | ((hash >> 16) & 0xf);
 	o6->flow_lbl[1] = hash >> 8;
 	o6->flow_lbl[2] = hash;
-	o6->payload_len = bpf_htons(p->l3_len);
+	o6->payload_len = bpf_htons(p->l3_len + udp);
 	o6->nexthdr = inner;
 	o6->hop_limit = XLB_TUNNEL_TTL;
 	__builtin_memcpy(&o6->saddr, src->addr, sizeof(o6->saddr));

@@ -20,6 +20,7 @@ struct xlb_nexthop {
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u32 ifindex;
+	__u32 mtu; /* the egress MTU, when the packet is too big for it */
 };
 
 /*
@@ -55,6 +56,7 @@ static __always_inline int fib_nexthop(struct xdp_md *ctx, __u8 family,
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		return -XLB_R_PASS_NO_NEIGH;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		nh->mtu = fib.mtu_result;
 		return -XLB_R_DROP_FRAG_NEEDED;
 	case BPF_FIB_LKUP_RET_FWD_DISABLED:
 		/* net.ipv4.ip_forward (or IPv6 forwarding) is 0 here. */

@@ -3,9 +3,9 @@
  * guard.h: tunnel mode's flood guard (docs/SECURITY.md). Conntrack is an
  * LRU per CPU: every miss it remembers pushes out the oldest flow. While
  * a CPU makes more than xlb_flood_guard_rate entries a second, misses
- * other than a TCP SYN are still sent where the ring says but no longer
- * remembered, so a flood of spoofed mid-flow packets cannot evict the
- * real flows.
+ * other than a client's opening SYN (no ACK, RST or FIN) are still sent
+ * where the ring says but no longer remembered, so a flood of spoofed
+ * mid-flow packets (SYN-ACKs included) cannot evict the real flows.
  */
 #ifndef XLB_BPF_GUARD_H
 #define XLB_BPF_GUARD_H
@@ -36,7 +36,7 @@ static __always_inline bool guard_admit(const struct xlb_pkt *p)
 		g->entries = 0;
 	}
 	if (g->entries >= xlb_flood_guard_rate &&
-	    !(p->proto == IPPROTO_TCP && pkt_tcp_syn(p))) {
+	    !(p->proto == IPPROTO_TCP && pkt_tcp_open(p))) {
 		g->skipped++;
 		return false;
 	}

@@ -207,4 +207,19 @@ struct {
 const volatile __u32 xlb_flood_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
 const volatile __u64 xlb_vlans[XLB_VLAN_WORDS] = {};
 
+/* The path MTU errors this CPU sent in the second from start on
+ * (icmp_gen.h), against the icmp_rate limit. */
+struct icmp_limit {
+	__u64 start;
+	__u32 sent;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct icmp_limit);
+} icmp_limit SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

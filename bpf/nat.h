@@ -8,6 +8,7 @@
 #ifndef XLB_BPF_NAT_H
 #define XLB_BPF_NAT_H
 
+#include "conntrack.h"
 #include "csum.h"
 #include "maps.h"
 #include "parse.h"
@@ -16,6 +17,7 @@
 #include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
+#include "icmp_gen.h"
 
 #define XLB_EEXIST	 17
 #define XLB_NSEC_PER_SEC 1000000000ULL
@@ -45,16 +47,8 @@ static __always_inline bool flow_key_eq(const struct xlb_flow_key *a,
 static __always_inline __u32 nat_timeout(const struct xlb_globals *g,
 					 __u8 proto, __u8 state)
 {
-	const __u8 fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
-
-	/* In this order, as the agent's sweep (user/maps.c) judges. */
-	if (proto != IPPROTO_TCP)
-		return g->nat_udp_s;
-	if (!(state & XLB_NAT_S_REPLIED))
-		return g->nat_tcp_syn_s;
-	if ((state & XLB_NAT_S_RST) || (state & fins) == fins)
-		return g->nat_tcp_closing_s;
-	return g->nat_tcp_s;
+	/* The rule the agent's sweep (user/maps.c) judges by too. */
+	return xlb_nat_timeout(g, proto, state);
 }
 
 /* The state after this packet of the flow. */
@@ -94,6 +88,24 @@ nat_session_real(const struct xlb_nat_fwd *f)
 	if (!real || real->gen != f->real_gen)
 		return NULL;
 	return real;
+}
+
+/*
+ * A packet met session f, whose real is up: does the session keep it?
+ * A new TCP connection (SYN without ACK) does not reuse a session that
+ * is closing or reset, or whose real takes no new connections (drained,
+ * weight 0): it is scheduled afresh and replaces the session, whose
+ * tuple is given back (xlb_nat_keeps_new). A retransmitted SYN keeps
+ * its session, even one idle past its timeout but not yet swept.
+ */
+static __always_inline bool nat_keeps_new(const struct xlb_nat_fwd *f,
+					  const struct xlb_real *real,
+					  const struct xlb_pkt *p)
+{
+	if (p->proto != IPPROTO_TCP || p->icmp_error ||
+	    !xlb_conn_tcp_open(p->tcp_flags))
+		return true;
+	return xlb_nat_keeps_new(f->state, real);
 }
 
 /* Is rk (still) the tuple of session f? */
@@ -456,6 +468,9 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	x = &s->x;
 	route_reason = route(ctx, g, p->family, &x->src, &x->dst, p->l3_len,
 			     p->tos, &nh);
+	/* Translation keeps the size: the sender must fit the MTU. */
+	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
+		return icmp_too_big(ctx, p, g, nh.mtu);
 	if (route_reason && route_reason != XLB_R_PASS_NO_NEIGH)
 		return route_reason;
 	if (p->icmp_error)
@@ -470,7 +485,7 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	/* Without a neighbour entry the kernel forwards it (it resolves
 	 * the neighbour); docs/FULLNAT.md says what that needs. */
 	if (route_reason)
-		return route_reason;
+		return pass_to_kernel(ctx, p);
 	return transmit(ctx, p, &nh);
 }
 
@@ -525,6 +540,8 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 	ct_key(key, p, vip->vip_id);
 	f = bpf_map_lookup_elem(&nat_fwd, key);
 	real = f ? nat_session_real(f) : NULL;
+	if (real && !nat_keeps_new(f, real, p))
+		real = NULL;
 	if (!real) {
 		/* An ICMP error does not start a session. */
 		if (p->icmp_error)
@@ -593,6 +610,8 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		if (!p->icmp_error)
 			nat_touch(f, p, now, false);
 	}
+	/* Counted: a connection's start, not a session made. */
+	new_flow = new_flow && ct_conn_start(p);
 	count_traffic(&vip_stats, vip->vip_id, p->frame_len, new_flow);
 	count_traffic(&real_stats, real_id, p->frame_len, new_flow);
 	/* Requests go local:lport -> real:vport; an ICMP error about

@@ -95,10 +95,15 @@ static __always_inline bool pkt_tcp_syn(const struct xlb_pkt *p)
 	return p->tcp_flags & XLB_TCP_SYN;
 }
 
-/* A client's opening SYN (no ACK): what may make state for TCP. */
+/*
+ * A client's opening SYN, the only TCP segment that may make state: SYN
+ * without ACK, RST or FIN (a listener drops SYN+RST and SYN+FIN, so the
+ * state they made would only wait for its timeout).
+ */
 static __always_inline bool pkt_tcp_open(const struct xlb_pkt *p)
 {
-	return (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+	return (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK | XLB_TCP_RST |
+				XLB_TCP_FIN)) == XLB_TCP_SYN;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "parse.h"
 #include "lookup.h"
 #include "select.h"
+#include "conntrack.h"
 #include "encap.h"
 #include "fib.h"
 #include "guard.h"
@@ -21,11 +22,12 @@
 #include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
+#include "icmp_gen.h"
 
 /* The verdict a reason stands for (see the ordering in xlb_abi.h). */
 static __always_inline int reason_verdict(__u32 reason)
 {
-	if (reason == XLB_R_FWD_TX)
+	if (reason == XLB_R_FWD_TX || reason == XLB_R_FWD_ICMP_TOO_BIG)
 		return XDP_TX;
 	if (reason == XLB_R_FWD_REDIRECT)
 		return XDP_REDIRECT;
@@ -102,17 +104,19 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	struct xlb_nexthop nh = {};
 	struct xlb_real *real;
 	struct xlb_addr src;
-	__u32 real_id = 0, reason;
+	__u32 real_id = 0, reason, overhead;
+	__u32 tick = xlb_ct_tick(bpf_ktime_get_coarse_ns());
 	bool new_flow = false;
+	__be16 gue;
 	void *ct;
 	int ret;
 
 	ct = ct_table();
 	ct_key(&key, p, vip->vip_id);
-	real = select_from_ct(ct, &key, &real_id);
+	real = select_from_ct(ct, &key, p, g, tick, &real_id);
 	if (!real &&
 	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
-		real = select_from_other_cpus(ct, &key, &real_id);
+		real = select_from_other_cpus(ct, &key, p, g, tick, &real_id);
 	/* An ICMP error is only about a flow we track; it starts none. */
 	if (!real && p->icmp_error)
 		return XLB_R_DROP_ICMP_UNMATCHED;
@@ -121,8 +125,9 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 		if (!real)
 			return XLB_R_DROP_NO_REAL;
 		if (guard_admit(p)) {
-			ct_insert(ct, &key, real_id, real);
-			new_flow = true;
+			ct_insert(ct, &key, p, tick, real_id, real);
+			/* Counted: a connection's start, not an insert. */
+			new_flow = ct_conn_start(p);
 			if (sync_on(g))
 				sync_emit(&key, NULL, real_id, real->gen);
 		}
@@ -130,9 +135,14 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	count_traffic(&vip_stats, vip->vip_id, p->frame_len, new_flow);
 	count_traffic(&real_stats, real_id, p->frame_len, new_flow);
 
+	gue = gue_vip_port(vip, g);
+	overhead = tunnel_overhead(real->family, gue);
 	encap_source(&src, real->family, g, hash);
 	reason = route(ctx, g, real->family, &src, &real->addr,
-		       p->l3_len + encap_len(real->family), p->tos, &nh);
+		       p->l3_len + overhead, p->tos, &nh);
+	/* The client must leave room for the outer header. */
+	if (reason == XLB_R_DROP_FRAG_NEEDED)
+		return icmp_too_big(ctx, p, g, nh.mtu - overhead);
 	/* Without a neighbour entry the encapsulated packet goes to the
 	 * kernel, which resolves the neighbour and forwards it. */
 	if (reason && reason != XLB_R_PASS_NO_NEIGH)
@@ -140,11 +150,11 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	/* The SYN-ACK does not pass here: only the client's MSS. */
 	if (vip->mss && pkt_tcp_syn(p))
 		tcp_clamp_mss(ctx, p->l4_off, vip->mss);
-	ret = encap_push(ctx, p, real, &src, hash);
+	ret = encap_push(ctx, p, real, &src, hash, gue);
 	if (ret < 0)
 		return -ret;
 	if (reason)
-		return reason;
+		return pass_to_kernel(ctx, p);
 	return transmit(ctx, p, &nh);
 }
 

@@ -66,6 +66,24 @@ static __always_inline __u32 xmit_trim(struct xdp_md *ctx,
 	return 0;
 }
 
+/*
+ * No neighbour entry for the next hop yet: the kernel gets the translated
+ * or encapsulated packet, resolves the neighbour and forwards it. It gets
+ * the frame as transmit() would send it, MACs aside: untagged, since
+ * bpf_fib_lookup routed it from the attached port, not a VLAN device (a
+ * tag of a VLAN the node has no device for would make the kernel drop
+ * it, one it has would route it from another interface, without the
+ * accept_local FULLNAT needs), and without bytes after the IP packet.
+ * Returns the reason.
+ */
+static __always_inline __u32 pass_to_kernel(struct xdp_md *ctx,
+					    const struct xlb_pkt *p)
+{
+	__u32 reason = xmit_trim(ctx, p);
+
+	return reason ? reason : XLB_R_PASS_NO_NEIGH;
+}
+
 /* Write the next hop's MACs and send the frame. Returns the reason. */
 static __always_inline __u32 transmit(struct xdp_md *ctx,
 				      const struct xlb_pkt *p,

@@ -27,6 +27,9 @@
 /* Outer header sizes for tunnel encapsulation. */
 #define XLB_IPV4_HDR_LEN 20
 #define XLB_IPV6_HDR_LEN 40
+/* GUE: the UDP header in front of the inner packet, and its port. */
+#define XLB_UDP_HDR_LEN	     8
+#define XLB_GUE_PORT_DEFAULT 6080
 
 /*
  * An address as stored in maps: IPv4 in addr[0], the other words zero;
@@ -49,6 +52,8 @@ enum xlb_vip_flags {
 	XLB_VIP_F_SRC_HASH = 1 << 0,
 	/* FULLNAT: rewrite to local address:port -> real instead of a tunnel. */
 	XLB_VIP_F_FULLNAT = 1 << 1,
+	/* Tunnel: the outer header inside UDP (GUE variant 1, bpf/gue.h). */
+	XLB_VIP_F_GUE = 1 << 2,
 };
 
 struct xlb_vip_meta {
@@ -83,7 +88,11 @@ enum xlb_real_flags {
 	XLB_REAL_F_UP = 1 << 0,
 };
 
-/* What the agent decided about a real; the data plane ignores it. */
+/*
+ * What the agent decided about a real. The data plane reads it (with
+ * weight) only to tell whether the real takes new connections
+ * (xlb_real_takes_new() in xlb_conn.h).
+ */
 enum xlb_real_admin {
 	XLB_REAL_A_DRAINING = 1 << 0, /* no new flows */
 	XLB_REAL_A_DOWN = 1 << 1,     /* its health check failed */
@@ -122,9 +131,15 @@ struct xlb_flow_key {
 	__u8 pad[2];
 };
 
+/*
+ * The value is one word, packed by include/xlb_conn.h: real id, the low
+ * bits of its generation, the flow's TCP state seen from the client and
+ * when it was last seen, so that an entry with a state and a clock costs
+ * no more memory than one without. An entry idle past its state's
+ * timeout (xlb_globals ct_*) is a miss.
+ */
 struct xlb_ct_entry {
-	__u32 real_id;
-	__u32 real_gen;
+	__u64 v;
 };
 
 /*
@@ -192,7 +207,9 @@ struct xlb_nat_rev {
 struct xlb_counters {
 	__u64 packets; /* client -> real */
 	__u64 bytes;
-	__u64 new_flows;
+	__u64 new_flows;     /* connection starts: a TCP SYN (no ACK) that
+			      * starts a flow or replaces one, a UDP flow's
+			      * first datagram */
 	__u64 reply_packets; /* real -> client, FULLNAT only */
 	__u64 reply_bytes;
 };
@@ -216,17 +233,27 @@ struct xlb_globals {
 	__be32 tun_v6_hostmask; /* applied to the last word */
 	__u32 flags;		/* enum xlb_global_flags */
 	__u8 gw_mac[6];
-	__u16 pad;
+	__be16 gue_port; /* GUE: UDP destination port of VIPs with encap gue */
 	/* FULLNAT: local pool sizes ([0] IPv4, [1] IPv6), port split,
 	 * idle timeouts in seconds (an expired tuple may be reused). */
 	__u8 nat_laddrs[2];
 	__u16 nat_port_min;
 	__u16 nat_port_span; /* ports per CPU */
-	__u16 pad2;
+	/* "Fragmentation needed" / "packet too big" sent back, per second
+	 * per CPU (icmp_gen.h); 0 = never. */
+	__u16 icmp_rate;
 	__u32 nat_tcp_s;	 /* TCP after the real answered */
 	__u32 nat_tcp_syn_s;	 /* TCP the real has not answered yet */
 	__u32 nat_tcp_closing_s; /* FIN both ways, or RST */
 	__u32 nat_udp_s;
+	/* Tunnel conntrack: idle timeouts in seconds by the TCP state seen
+	 * from the client (enum xlb_ct_state), and of other protocols. */
+	__u32 ct_tcp_syn_s;	/* only SYNs seen */
+	__u32 ct_tcp_s;		/* established */
+	__u32 ct_tcp_fin_s;	/* FIN from the client */
+	__u32 ct_tcp_closing_s; /* RST from the client */
+	__u32 ct_udp_s;
+	__u32 pad3;
 };
 
 /*
@@ -238,6 +265,7 @@ struct xlb_globals {
 #define XLB_REASONS(X)                                \
 	X(FWD_TX, "forward_tx")                       \
 	X(FWD_REDIRECT, "forward_redirect")           \
+	X(FWD_ICMP_TOO_BIG, "forward_icmp_too_big")   \
 	X(PASS_NOT_IP, "pass_not_ip")                 \
 	X(PASS_NOT_VIP, "pass_not_vip")               \
 	X(PASS_ICMP_OTHER, "pass_icmp_other")         \
@@ -251,6 +279,7 @@ struct xlb_globals {
 	X(DROP_TTL_ZERO, "drop_ttl_zero")             \
 	X(DROP_NO_REAL, "drop_no_real")               \
 	X(DROP_FRAG_NEEDED, "drop_frag_needed")       \
+	X(DROP_ICMP_LIMITED, "drop_icmp_limited")     \
 	X(DROP_NO_ROUTE, "drop_no_route")             \
 	X(DROP_FORWARDING_OFF, "drop_forwarding_off") \
 	X(DROP_ICMP_UNMATCHED, "drop_icmp_unmatched") \
@@ -370,7 +399,7 @@ _Static_assert(sizeof(struct xlb_real) == 32, "xlb_real");
 _Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
 _Static_assert(sizeof(struct xlb_counters) == 40, "xlb_counters");
-_Static_assert(sizeof(struct xlb_globals) == 64, "xlb_globals");
+_Static_assert(sizeof(struct xlb_globals) == 88, "xlb_globals");
 _Static_assert(sizeof(struct xlb_nat_fwd) == 40, "xlb_nat_fwd");
 _Static_assert(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key");
 _Static_assert(sizeof(struct xlb_nat_rev) == 48, "xlb_nat_rev");

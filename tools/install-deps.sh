@@ -8,7 +8,7 @@ bpftool libmnl-dev libjansson-dev libyaml-dev libelf-dev zlib1g-dev
 libcriterion-dev iproute2 iputils-ping ethtool python3 clang-format git procps
 linux-libc-dev gcc-multilib libmicrohttpd-dev prometheus curl
 libsystemd-dev systemd man-db libclang-rt-14-dev
-gnuplot-nox nftables wrk libsodium-dev frr"
+gnuplot-nox nftables wrk libsodium-dev frr tcpdump"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -3,8 +3,9 @@
 """XLB lab test client: counts which real answers, prints JSON.
 
   spread  N short requests, each from a new source port (TCP: one
-          connection per request; UDP: one socket per request). With
-          --peer, also counts the client address each server saw.
+          connection per request; UDP: one socket per request), or from
+          ports reused in turn (--sport, --ports). With --peer, also
+          counts the client address each server saw.
   long    K TCP connections kept open, each sending "ping N" every
           INTERVAL seconds; reports the real of each and every error.
 
@@ -44,23 +45,31 @@ def read_line(sock, limit=256):
     return buf.decode("ascii", "replace").strip()
 
 
-def new_socket(vip, udp, src, timeout, no_checksum=False):
+def new_socket(vip, udp, src, timeout, no_checksum=False, sport=0):
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     sock = socket.socket(family_of(vip), kind)
     sock.settimeout(timeout)
     if no_checksum:
         sock.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
-    if src:
+    if sport and not udp:
+        # A fixed port used again and again: close with an RST (no
+        # TIME_WAIT here), so that the next connect may take it at once.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        (1).to_bytes(4, sys.byteorder) +
+                        (0).to_bytes(4, sys.byteorder))
+    if src or sport:
         # Port 0: the kernel still picks a fresh source port.
-        sock.bind((src, 0))
+        sock.bind((src or "", sport))
     return sock
 
 
-def one_request(vip, port, udp, src, timeout, peer=False, no_checksum=False):
+def one_request(vip, port, udp, src, timeout, peer=False, no_checksum=False,
+                sport=0):
     """Ask once. Returns (real, source port, the address the real saw, or
     None without peer); raises on any failure."""
     request = b"peer\n" if peer else b"who\n"
-    with new_socket(vip, udp, src, timeout, no_checksum) as sock:
+    with new_socket(vip, udp, src, timeout, no_checksum, sport) as sock:
         sock.connect((vip, port))
         sport = sock.getsockname()[1]
         if udp:
@@ -99,9 +108,10 @@ def cmd_spread(args):
             err, real, sport, peer = "deadline", None, None, None
         else:
             try:
-                real, sport, peer = one_request(vip, args.port, args.udp,
-                                                src, args.timeout, args.peer,
-                                                args.no_checksum)
+                real, sport, peer = one_request(
+                    vip, args.port, args.udp, src, args.timeout, args.peer,
+                    args.no_checksum,
+                    args.sport + i % args.ports if args.sport else 0)
                 err = None
             except (OSError, ValueError) as exc:
                 err, real, sport, peer = error_name(exc), None, None, None
@@ -220,6 +230,12 @@ def main():
     sp.add_argument("--no-checksum", action="store_true",
                     help="UDP over IPv4: send datagrams with a zero "
                     "checksum (none)")
+    sp.add_argument("--sport", type=int, default=0,
+                    help="TCP: send request i from source port SPORT + "
+                    "i %% PORTS (reused ports, as clients behind NAT do); "
+                    "each connection then ends with an RST")
+    sp.add_argument("--ports", type=int, default=1,
+                    help="how many source ports --sport uses")
     sp.add_argument("--peer", action="store_true",
                     help="ask each server which address the request came "
                     "from; count them in by_peer")

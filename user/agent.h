@@ -40,6 +40,9 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
 		     size_t errlen);
+/* A tunnel VIP's encapsulation: GUE (inside UDP) or plain IP-in-IP. */
+int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
+		      bool gue, char *err, size_t errlen);
 /* A VIP's forwarding mode and MSS clamp. */
 int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,

@@ -40,6 +40,12 @@
 #define CFG_NAT_TCP_SYN_S    30
 #define CFG_NAT_TCP_CLOSE_S  10
 #define CFG_NAT_UDP_S	     60
+/* Tunnel conntrack idle timeouts (IPVS's defaults for the same states). */
+#define CFG_CT_TCP_SYN_S     60
+#define CFG_CT_TCP_S	     900
+#define CFG_CT_TCP_FIN_S     120
+#define CFG_CT_TCP_CLOSING_S 10
+#define CFG_CT_UDP_S	     300
 /* Routes and cluster defaults (docs/CLUSTER.md). */
 #define CFG_ROUTE_BACKUP_METRIC 1000
 #define CFG_SYNC_BATCH_MS	20
@@ -48,6 +54,9 @@
 #define CFG_REPLAY_WINDOW_S	30
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
+
+/* Path MTU errors per second per CPU (icmp_rate). */
+#define CFG_ICMP_RATE_DEFAULT 1000
 
 struct cfg_ctx {
 	yaml_document_t *doc;
@@ -60,6 +69,7 @@ struct cfg_ctx {
 	struct xlb_vip_spec *vip; /* being read: its reals' checks start
 				     from its check */
 	size_t mss_line;	  /* of the current VIP's mss, or 0 */
+	size_t encap_line;	  /* of the current VIP's encap, or 0 */
 	/* Where each of cfg->nat.laddrs was written. */
 	size_t laddr_lines[XLB_NAT_MAX_LADDRS_TOTAL];
 };
@@ -597,6 +607,62 @@ static int parse_vlans(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
+/* An idle timeout in seconds, as FULLNAT's are bounded. */
+static int ct_timeout(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		      uint32_t *out)
+{
+	return node_u32(c, key, val, 1, CFG_NAT_TIMEOUT_MAX, out);
+}
+
+static int parse_ct_tcp_syn(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.tcp_syn_s);
+}
+
+static int parse_ct_tcp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.tcp_s);
+}
+
+static int parse_ct_tcp_fin(struct cfg_ctx *c, const char *key,
+			    yaml_node_t *val, void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.tcp_fin_s);
+}
+
+static int parse_ct_tcp_closing(struct cfg_ctx *c, const char *key,
+				yaml_node_t *val, void *obj)
+{
+	return ct_timeout(
+		c, key, val,
+		&((struct xlb_config *)obj)->ct_timeouts.tcp_closing_s);
+}
+
+static int parse_ct_udp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			void *obj)
+{
+	return ct_timeout(c, key, val,
+			  &((struct xlb_config *)obj)->ct_timeouts.udp_s);
+}
+
+static const struct cfg_key ct_timeout_keys[] = {
+	{"tcp_syn", parse_ct_tcp_syn}, {"tcp", parse_ct_tcp},
+	{"tcp_fin", parse_ct_tcp_fin}, {"tcp_closing", parse_ct_tcp_closing},
+	{"udp", parse_ct_udp},	       {NULL},
+};
+
+/* conntrack_timeouts: tunnel flows' idle seconds by state. */
+static int parse_ct_timeouts(struct cfg_ctx *c, const char *key,
+			     yaml_node_t *val, void *obj)
+{
+	return walk_map(c, val, key, ct_timeout_keys, obj);
+}
+
 /* max_vips: size of the vips map. */
 static int parse_max_vips(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			  void *obj)
@@ -714,6 +780,24 @@ static int parse_gw_mac(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	memcpy(cfg->gw_mac, mac, sizeof(mac));
 	cfg->has_gw_mac = true;
 	return 0;
+}
+
+/* icmp_rate: "fragmentation needed" / "packet too big" per second per CPU. */
+static int parse_icmp_rate(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, 0, UINT16_MAX, &cfg->icmp_rate);
+}
+
+/* gue_port: the UDP destination port of GUE tunnels (encap: gue). */
+static int parse_gue_port(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj)
+{
+	struct xlb_config *cfg = obj;
+
+	return node_u32(c, key, val, 1, 65535, &cfg->gue_port);
 }
 
 /* A real's address: any family, whatever the VIP's family (4in6, 6in4). */
@@ -1422,6 +1506,26 @@ static int parse_vip_mss(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
+/* encap: ipip (IPIP, IP6IP6, 4in6, 6in4) or gue (the same inside UDP). */
+static int parse_vip_encap(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			   void *obj)
+{
+	struct xlb_vip_spec *vip = obj;
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, val, "ipip or gue", &s);
+	if (ret)
+		return ret;
+	if (strcmp(s, "ipip") && strcmp(s, "gue"))
+		return fail(c, val,
+			    "%s: expected ipip or gue, got '" CFG_QUOTE "'",
+			    key, s);
+	vip->gue = !strcmp(s, "gue");
+	c->encap_line = node_line(val);
+	return 0;
+}
+
 static const struct cfg_key vip_keys[] = {
 	{"vip", parse_vip_service, true},
 	{"hash", parse_vip_hash},
@@ -1430,6 +1534,7 @@ static const struct cfg_key vip_keys[] = {
 	{"health", parse_vip_health},
 	{"mode", parse_vip_mode},
 	{"mss", parse_vip_mss},
+	{"encap", parse_vip_encap},
 	{NULL},
 };
 
@@ -1476,6 +1581,7 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 	vip->line = (int)node_line(item);
 	c->table_size_line = 0;
 	c->mss_line = 0;
+	c->encap_line = 0;
 	c->vip = vip;
 	/* The service and the VIP's check first, wherever they are
 	 * written: the checks of its reals start from them. */
@@ -1498,6 +1604,9 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 	if (vip->mss && vip->svc.proto != IPPROTO_TCP)
 		return fail_at(c, c->mss_line,
 			       "mss: only TCP VIPs have an MSS to clamp");
+	if (vip->gue && vip->mode != XLB_MODE_TUNNEL)
+		return fail_at(c, c->encap_line,
+			       "encap: gue is for tunnel VIPs only");
 	return 0;
 }
 
@@ -2408,10 +2517,13 @@ static const struct cfg_key top_keys[] = {
 	{"conntrack_size", parse_ct_size},
 	{"flood_guard_rate", parse_flood_guard},
 	{"vlans", parse_vlans},
+	{"conntrack_timeouts", parse_ct_timeouts},
 	{"max_vips", parse_max_vips},
 	{"max_reals", parse_max_reals},
 	{"tunnel_source", parse_tunnel},
 	{"gateway_mac", parse_gw_mac},
+	{"icmp_rate", parse_icmp_rate},
+	{"gue_port", parse_gue_port},
 	{"metrics", parse_metrics},
 	{"control_cpus", parse_control_cpus},
 	{"fullnat", parse_fullnat},
@@ -2524,6 +2636,11 @@ void xlb_config_defaults(struct xlb_config *cfg)
 		 XLB_DEFAULT_PIN_PATH);
 	cfg->ct_size = XLB_CT_SIZE_DEFAULT;
 	cfg->flood_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
+	cfg->ct_timeouts.tcp_syn_s = CFG_CT_TCP_SYN_S;
+	cfg->ct_timeouts.tcp_s = CFG_CT_TCP_S;
+	cfg->ct_timeouts.tcp_fin_s = CFG_CT_TCP_FIN_S;
+	cfg->ct_timeouts.tcp_closing_s = CFG_CT_TCP_CLOSING_S;
+	cfg->ct_timeouts.udp_s = CFG_CT_UDP_S;
 	cfg->max_vips = XLB_MAX_VIPS;
 	cfg->max_reals = XLB_MAX_REALS;
 	xlb_prefix_parse("172.16.0.0/16", &cfg->tun_src_v4,
@@ -2532,6 +2649,8 @@ void xlb_config_defaults(struct xlb_config *cfg)
 			 &cfg->tun_src_v6_plen);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s",
 		 XLB_DEFAULT_METRICS);
+	cfg->icmp_rate = CFG_ICMP_RATE_DEFAULT;
+	cfg->gue_port = XLB_GUE_PORT_DEFAULT;
 	cfg->nat.port_min = XLB_NAT_PORT_MIN_DEFAULT;
 	cfg->nat.port_max = XLB_NAT_PORT_MAX_DEFAULT;
 	cfg->nat.sessions = XLB_NAT_SESSIONS_DEFAULT;

@@ -1515,7 +1515,7 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 
 /* Counter columns of the stats table. */
 struct stats_widths {
-	int name, packets, bytes, flows;
+	int name, packets, bytes, flows, active, inactive;
 };
 
 /* Widen w for the counters of o (a VIP or a real). */
@@ -1524,16 +1524,19 @@ static void stats_widen(struct stats_widths *w, json_t *o)
 	w->packets = width_int(w->packets, jint(o, "packets"));
 	w->bytes = width_int(w->bytes, jint(o, "bytes"));
 	w->flows = width_int(w->flows, jint(o, "new_flows"));
+	w->active = width_int(w->active, jint(o, "active_conns"));
+	w->inactive = width_int(w->inactive, jint(o, "inactive_conns"));
 }
 
 /* One row of the stats table: name, then the counters of o. */
 static void stats_row(FILE *f, const struct stats_widths *w, const char *prefix,
 		      const char *name, json_t *o)
 {
-	fprintf(f, "%s%-*s  %*lld  %*lld  %*lld\n", prefix,
+	fprintf(f, "%s%-*s  %*lld  %*lld  %*lld  %*lld  %*lld\n", prefix,
 		w->name - (int)strlen(prefix), name, w->packets,
 		jint(o, "packets"), w->bytes, jint(o, "bytes"), w->flows,
-		jint(o, "new_flows"));
+		jint(o, "new_flows"), w->active, jint(o, "active_conns"),
+		w->inactive, jint(o, "inactive_conns"));
 }
 
 /* Local addresses and their sessions, as a table. */
@@ -1649,12 +1652,25 @@ static const char *const session_cols[][2] = {
 	{"local", "LOCAL"}, {"real", "REAL"},	  {"state", "STATE"},
 };
 
+/* A session's CPU: its number, or "peer" for a peer's session. */
+static const char *session_cpu(json_t *o, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, "cpu");
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	snprintf(buf, len, "%lld", json_integer_value(v));
+	return buf;
+}
+
 /* sessions: one line per session, then how many there are. */
 static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply)
 {
 	json_t *list = json_object_get(reply, "sessions"), *o, *v;
 	int w[ARRAY_SIZE(session_cols)], widle = width_str(0, "IDLE");
+	int wcpu = width_str(0, "CPU");
+	char cpu[32];
 	const char *cell;
 	size_t i, c;
 
@@ -1668,17 +1684,19 @@ static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 						       : "-");
 		}
 		widle = width_int(widle, jint(o, "idle_seconds"));
+		wcpu = width_str(wcpu, session_cpu(o, cpu, sizeof(cpu)));
 	}
 	for (c = 0; c < ARRAY_SIZE(session_cols); c++)
 		fprintf(f, "%-*s  ", w[c], session_cols[c][1]);
-	fprintf(f, "%*s\n", widle, "IDLE");
+	fprintf(f, "%*s  %*s\n", widle, "IDLE", wcpu, "CPU");
 	json_array_foreach(list, i, o) {
 		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
 			v = json_object_get(o, session_cols[c][0]);
 			cell = json_is_string(v) ? json_string_value(v) : "-";
 			fprintf(f, "%-*s  ", w[c], cell);
 		}
-		fprintf(f, "%*lld\n", widle, jint(o, "idle_seconds"));
+		fprintf(f, "%*lld  %*s\n", widle, jint(o, "idle_seconds"), wcpu,
+			session_cpu(o, cpu, sizeof(cpu)));
 	}
 	if (json_is_true(json_object_get(reply, "truncated")))
 		fprintf(f,
@@ -1701,6 +1719,8 @@ static void print_stats(FILE *f, const struct lbctl_invocation *inv,
 		.packets = width_str(0, "PACKETS"),
 		.bytes = width_str(0, "BYTES"),
 		.flows = width_str(0, "NEW FLOWS"),
+		.active = width_str(0, "ACTIVE"),
+		.inactive = width_str(0, "INACTIVE"),
 	};
 	int wreason = width_str(0, "REASON"), wcount = w.packets;
 	long long count;
@@ -1714,8 +1734,9 @@ static void print_stats(FILE *f, const struct lbctl_invocation *inv,
 		for (j = 0; j < json_array_size(reals); j++)
 			stats_widen(&w, json_array_get(reals, j));
 	}
-	fprintf(f, "%-*s  %*s  %*s  %*s\n", w.name, "VIP / REAL", w.packets,
-		"PACKETS", w.bytes, "BYTES", w.flows, "NEW FLOWS");
+	fprintf(f, "%-*s  %*s  %*s  %*s  %*s  %*s\n", w.name, "VIP / REAL",
+		w.packets, "PACKETS", w.bytes, "BYTES", w.flows, "NEW FLOWS",
+		w.active, "ACTIVE", w.inactive, "INACTIVE");
 	for (i = 0; i < json_array_size(vips); i++) {
 		vip = json_array_get(vips, i);
 		reals = json_object_get(vip, "reals");
@@ -1805,7 +1826,7 @@ static const char *check_str(json_t *real, char *buf, size_t len)
 
 /* Columns of the status table. */
 struct status_widths {
-	int name, state, weight, check, packets, flows;
+	int name, state, weight, check, packets, flows, active, inactive;
 };
 
 /* status: a summary line per node, then VIPs and reals with state. */
@@ -1871,6 +1892,8 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 		.check = width_str(0, "CHECK"),
 		.packets = width_str(0, "PACKETS"),
 		.flows = width_str(0, "NEW FLOWS"),
+		.active = width_str(0, "ACTIVE"),
+		.inactive = width_str(0, "INACTIVE"),
 	};
 	struct state_counts all = {0}, one;
 	char state[32], check[32];
@@ -1880,6 +1903,8 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 		one = (struct state_counts){0};
 		w.packets = width_int(w.packets, jint(vip, "packets"));
 		w.flows = width_int(w.flows, jint(vip, "new_flows"));
+		w.active = width_int(w.active, jint(vip, "active_conns"));
+		w.inactive = width_int(w.inactive, jint(vip, "inactive_conns"));
 		json_array_foreach(json_object_get(vip, "reals"), j, real) {
 			count_state(&one, real);
 			w.state = width_str(w.state, jstr(real, "state"));
@@ -1888,6 +1913,10 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 				w.check, check_str(real, check, sizeof(check)));
 			w.packets = width_int(w.packets, jint(real, "packets"));
 			w.flows = width_int(w.flows, jint(real, "new_flows"));
+			w.active =
+				width_int(w.active, jint(real, "active_conns"));
+			w.inactive = width_int(w.inactive,
+					       jint(real, "inactive_conns"));
 		}
 		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
 		w.state = width_str(w.state, state);
@@ -1910,30 +1939,36 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 	if (!json_array_size(vips))
 		return;
 
-	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s\n", w.name, "VIP / REAL",
-		w.state, "STATE", w.weight, "WEIGHT", w.check, "CHECK",
-		w.packets, "PACKETS", w.flows, "NEW FLOWS");
+	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s  %*s  %*s\n", w.name,
+		"VIP / REAL", w.state, "STATE", w.weight, "WEIGHT", w.check,
+		"CHECK", w.packets, "PACKETS", w.flows, "NEW FLOWS", w.active,
+		"ACTIVE", w.inactive, "INACTIVE");
 	json_array_foreach(vips, i, vip) {
 		one = (struct state_counts){0};
 		reals = json_object_get(vip, "reals");
 		json_array_foreach(reals, j, real)
 			count_state(&one, real);
 		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
-		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*lld  %*lld\n", w.name,
-			jstr(vip, "vip"), w.state, state, w.weight, "", w.check,
-			"", w.packets, jint(vip, "packets"), w.flows,
-			jint(vip, "new_flows"));
+		fprintf(f,
+			"%-*s  %-*s  %*s  %-*s  %*lld  %*lld  %*lld  %*lld\n",
+			w.name, jstr(vip, "vip"), w.state, state, w.weight, "",
+			w.check, "", w.packets, jint(vip, "packets"), w.flows,
+			jint(vip, "new_flows"), w.active,
+			jint(vip, "active_conns"), w.inactive,
+			jint(vip, "inactive_conns"));
 		json_array_foreach(reals, j, real)
 			fprintf(f,
 				REAL_PREFIX "%-*s  %-*s  %*lld  %-*s  %*lld  "
-					    "%*lld\n",
+					    "%*lld  %*lld  %*lld\n",
 				w.name - (int)strlen(REAL_PREFIX),
 				jstr(real, "address"), w.state,
 				jstr(real, "state"), w.weight,
 				jint(real, "weight"), w.check,
 				check_str(real, check, sizeof(check)),
 				w.packets, jint(real, "packets"), w.flows,
-				jint(real, "new_flows"));
+				jint(real, "new_flows"), w.active,
+				jint(real, "active_conns"), w.inactive,
+				jint(real, "inactive_conns"));
 	}
 }
 

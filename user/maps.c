@@ -24,6 +24,7 @@
 #include "maps.h"
 #include "sysctl.h"
 #include "xlb.skel.h"
+#include "xlb_conn.h"
 
 struct xlb_dp_link {
 	int ifindex;
@@ -918,49 +919,58 @@ int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX])
 
 #define CT_BATCH 4096
 
-int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
+int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
+			  void *arg)
 {
-	struct xlb_flow_key *keys;
+	struct xlb_flow_key *keys, in, out_key;
 	struct xlb_ct_entry *vals;
-	uint32_t cpu, count, i;
+	void *in_batch = NULL;
+	uint32_t count, i;
+	bool done = false;
 	int fd, ret = 0;
 
+	fd = xlb_dp_ct_fd(dp, cpu);
+	if (fd < 0)
+		return 0; /* no table on that CPU */
 	keys = calloc(CT_BATCH, sizeof(*keys));
 	vals = calloc(CT_BATCH, sizeof(*vals));
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
-		struct xlb_flow_key in, out_key;
-		void *in_batch = NULL;
-		bool done = false;
-
-		fd = xlb_dp_ct_fd(dp, cpu);
-		if (fd < 0)
-			continue;
-		while (!done) {
-			count = CT_BATCH;
-			ret = bpf_map_lookup_batch(fd, in_batch, &out_key, keys,
-						   vals, &count, NULL);
-			if (ret && errno != ENOENT) {
-				ret = -errno;
-				close(fd);
-				goto out;
-			}
-			done = ret != 0;
-			ret = 0;
-			for (i = 0; i < count; i++)
-				fn(&keys[i], &vals[i], arg);
-			in = out_key;
-			in_batch = &in;
+	while (!done) {
+		count = CT_BATCH;
+		ret = bpf_map_lookup_batch(fd, in_batch, &out_key, keys, vals,
+					   &count, NULL);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			goto out;
 		}
-		close(fd);
+		done = ret != 0;
+		ret = 0;
+		for (i = 0; i < count; i++)
+			fn(&keys[i], &vals[i], arg);
+		in = out_key;
+		in_batch = &in;
 	}
 out:
+	close(fd);
 	free(keys);
 	free(vals);
 	return ret;
+}
+
+int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
+{
+	uint32_t cpu;
+	int ret;
+
+	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
+		ret = xlb_dp_ct_foreach_cpu(dp, cpu, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
@@ -1074,15 +1084,7 @@ static uint32_t nat_timeout_s(const struct xlb_flow_key *k,
 			      const struct xlb_nat_fwd *e,
 			      const struct xlb_globals *g)
 {
-	const uint8_t fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
-
-	if (k->proto != IPPROTO_TCP)
-		return g->nat_udp_s;
-	if (!(e->state & XLB_NAT_S_REPLIED))
-		return g->nat_tcp_syn_s;
-	if ((e->state & XLB_NAT_S_RST) || (e->state & fins) == fins)
-		return g->nat_tcp_closing_s;
-	return g->nat_tcp_s;
+	return xlb_nat_timeout(g, k->proto, e->state);
 }
 
 /* Idle past its timeout at now? A zero timeout (no globals) never is. */
@@ -1430,8 +1432,8 @@ static bool ct_entry_valid(struct xlb_dp *dp, const struct xlb_ct_entry *e)
 {
 	struct xlb_real r;
 
-	return !xlb_dp_real_get(dp, e->real_id, &r) && r.family &&
-	       (r.flags & XLB_REAL_F_UP) && r.gen == e->real_gen;
+	return !xlb_dp_real_get(dp, xlb_ct_real_id(e->v), &r) && r.family &&
+	       (r.flags & XLB_REAL_F_UP) && xlb_ct_gen_is(e->v, r.gen);
 }
 
 int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
@@ -1449,7 +1451,7 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 			continue;
 		/* Live here on another real: ours decides, as a CPU's
 		 * own copy from another CPU would. */
-		if (cur.real_id != e->real_id || cur.real_gen != e->real_gen)
+		if (!xlb_ct_same_real(cur.v, e->v))
 			r = XLB_DP_KEPT;
 		else
 			r = XLB_DP_UPDATED;

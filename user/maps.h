@@ -104,6 +104,9 @@ int xlb_dp_ring_size(struct xlb_dp *dp, uint32_t vip_id, uint32_t *m);
 typedef void (*xlb_dp_ct_fn)(const struct xlb_flow_key *key,
 			     const struct xlb_ct_entry *e, void *arg);
 int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg);
+/* The same over one CPU's table (none there: nothing, 0). */
+int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
+			  void *arg);
 
 /* Counters summed over CPUs. */
 int xlb_dp_vip_counters(struct xlb_dp *dp, uint32_t vip_id,

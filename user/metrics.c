@@ -84,7 +84,8 @@ static const struct field_family vip_families[] = {
 	  "Bytes of those packets (whole frames as received)."},
 	 "bytes"},
 	{{"xlb_vip_new_flows_total", "counter",
-	  "Flows to the VIP for which a real was chosen."},
+	  "Connections started on the VIP: TCP SYNs (without ACK) that start "
+	  "a flow or replace a closing one, first datagrams of UDP flows."},
 	 "new_flows"},
 	{{"xlb_vip_reply_packets_total", "counter",
 	  "Replies from the VIP's reals translated back to clients (fullnat "
@@ -94,9 +95,17 @@ static const struct field_family vip_families[] = {
 	  "Bytes of those replies (whole frames as received)."},
 	 "reply_bytes"},
 	{{"xlb_vip_sessions", "gauge",
-	  "Tracked flows of the VIP: conntrack entries (tunnel mode) and "
-	  "sessions not idle past their timeout (fullnat mode)."},
+	  "Tracked flows of the VIP not idle past their timeout: conntrack "
+	  "entries of every CPU (tunnel mode), sessions (fullnat mode)."},
 	 "sessions"},
+	{{"xlb_vip_active_connections", "gauge",
+	  "Tracked TCP flows of the VIP that are established (ipvsadm's "
+	  "ActiveConn)."},
+	 "active_conns"},
+	{{"xlb_vip_inactive_connections", "gauge",
+	  "The other tracked flows of the VIP: opening, closing, reset, UDP "
+	  "(ipvsadm's InActConn)."},
+	 "inactive_conns"},
 	{{"xlb_vip_healthy_reals", "gauge",
 	  "Reals taking new flows (up, not draining, weight above 0); 0 "
 	  "means new flows to the VIP are dropped."},
@@ -112,7 +121,7 @@ static const struct field_family real_families[] = {
 	  "encapsulation)."},
 	 "bytes"},
 	{{"xlb_real_new_flows_total", "counter",
-	  "Flows for which the real was chosen."},
+	  "Connections started on the real (as xlb_vip_new_flows_total)."},
 	 "new_flows"},
 	{{"xlb_real_reply_packets_total", "counter",
 	  "Replies from the real translated back to clients (fullnat "
@@ -123,6 +132,12 @@ static const struct field_family real_families[] = {
 	 "reply_bytes"},
 	{{"xlb_real_sessions", "gauge", "Tracked flows of the real."},
 	 "sessions"},
+	{{"xlb_real_active_connections", "gauge",
+	  "Tracked TCP flows of the real that are established (ActiveConn)."},
+	 "active_conns"},
+	{{"xlb_real_inactive_connections", "gauge",
+	  "The other tracked flows of the real (InActConn)."},
+	 "inactive_conns"},
 	{{"xlb_real_weight", "gauge",
 	  "The real's weight (share of new flows within its VIP)."},
 	 "weight"},

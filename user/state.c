@@ -19,6 +19,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "maps.h"
+#include "xlb_conn.h"
 
 struct real_ent {
 	struct xlb_ip ip;
@@ -37,6 +38,7 @@ struct vip_ent {
 	enum xlb_hash_mode hash;
 	enum xlb_fwd_mode mode;
 	uint16_t mss;
+	bool gue; /* tunnel inside UDP */
 	uint32_t table_size;
 	struct xlb_check_spec check;
 	bool dirty; /* ring to publish when the batch ends */
@@ -158,6 +160,8 @@ static int vip_put(struct xlb_agent *agent, const struct vip_ent *vip,
 	meta.flags = vip->hash == XLB_HASH_SOURCE_IP ? XLB_VIP_F_SRC_HASH : 0;
 	if (vip->mode == XLB_MODE_FULLNAT)
 		meta.flags |= XLB_VIP_F_FULLNAT;
+	if (vip->gue)
+		meta.flags |= XLB_VIP_F_GUE;
 	meta.mss = vip->mss;
 	return xlb_dp_vip_put(agent->dp, &key, &meta);
 }
@@ -689,6 +693,8 @@ static int globals_build(struct xlb_agent *agent, const struct xlb_config *cfg,
 		g->flags |= XLB_G_F_GW_MAC;
 		memcpy(g->gw_mac, cfg->gw_mac, sizeof(g->gw_mac));
 	}
+	g->icmp_rate = (uint16_t)cfg->icmp_rate;
+	g->gue_port = htons((uint16_t)cfg->gue_port);
 	ret = nat_port_span(agent, cfg, &g->nat_port_span, err, errlen);
 	if (ret)
 		return ret;
@@ -699,6 +705,11 @@ static int globals_build(struct xlb_agent *agent, const struct xlb_config *cfg,
 	g->nat_tcp_syn_s = cfg->nat.tcp_syn_s;
 	g->nat_tcp_closing_s = cfg->nat.tcp_closing_s;
 	g->nat_udp_s = cfg->nat.udp_s;
+	g->ct_tcp_syn_s = cfg->ct_timeouts.tcp_syn_s;
+	g->ct_tcp_s = cfg->ct_timeouts.tcp_s;
+	g->ct_tcp_fin_s = cfg->ct_timeouts.tcp_fin_s;
+	g->ct_tcp_closing_s = cfg->ct_timeouts.tcp_closing_s;
+	g->ct_udp_s = cfg->ct_timeouts.udp_s;
 	return 0;
 }
 
@@ -909,6 +920,31 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 	return 0;
 }
 
+int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
+		      bool gue, char *err, size_t errlen)
+{
+	uint32_t id;
+	struct vip_ent *vip = need_vip(agent, svc, &id, err, errlen);
+	int ret;
+
+	if (!vip)
+		return -ENOENT;
+	if (gue && vip->mode != XLB_MODE_TUNNEL)
+		return xlb_errf(err, errlen, -EINVAL,
+				"encap: gue is for tunnel VIPs only");
+	if (vip->gue == gue)
+		return 0;
+	vip->gue = gue;
+	ret = vip_put(agent, vip, id);
+	if (ret) {
+		vip->gue = !gue;
+		return xlb_errf(err, errlen, ret, "updating VIP: %s",
+				strerror(-ret));
+	}
+	changed(agent);
+	return 0;
+}
+
 int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
 		     size_t errlen)
@@ -945,10 +981,36 @@ const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent)
 	return &agent->gc;
 }
 
+/*
+ * The real a live conntrack entry names (the entry keeps only the low
+ * bits of its generation), or NULL: expired, or no such real.
+ */
+static struct real_ent *ct_real(struct xlb_agent *agent,
+				const struct xlb_flow_key *k, uint64_t v,
+				uint64_t now)
+{
+	struct vip_ent *vip;
+	size_t i;
+
+	if (k->vip_id >= agent->max_vips || !agent->vips[k->vip_id].used ||
+	    xlb_ct_expired(&agent->g, k->proto, v, xlb_ct_tick(now)))
+		return NULL;
+	vip = &agent->vips[k->vip_id];
+	for (i = 0; i < vip->n_reals; i++)
+		if (vip->reals[i].id == xlb_ct_real_id(v) &&
+		    xlb_ct_gen_is(v, vip->reals[i].gen))
+			return &vip->reals[i];
+	return NULL;
+}
+
 struct ct_census {
 	struct xlb_agent *agent;
-	uint32_t *gen;	 /* current generation by real id, 0 = unused */
-	uint64_t *count; /* valid tracked flows by real id */
+	uint32_t *gen;	  /* current generation by real id, 0 = unused */
+	uint64_t *count;  /* live tracked flows by real id */
+	uint64_t *active; /* of which established (ActiveConn) */
+	/* Tunnel conntrack entries on every CPU, and those live. */
+	uint64_t ct_entries, ct_live;
+	uint32_t tick;
 	/* FULLNAT sessions: entries in nat_fwd, not yet expired, and by
 	 * local address (as the pool's slots). */
 	uint64_t nat_entries, nat_live;
@@ -960,10 +1022,17 @@ static void census_one(const struct xlb_flow_key *key,
 		       const struct xlb_ct_entry *e, void *arg)
 {
 	struct ct_census *c = arg;
+	uint32_t id = xlb_ct_real_id(e->v);
 
-	if (e->real_id < c->agent->max_reals && c->gen[e->real_id] &&
-	    c->gen[e->real_id] == e->real_gen)
-		c->count[e->real_id]++;
+	c->ct_entries++;
+	if (xlb_ct_expired(&c->agent->g, key->proto, e->v, c->tick))
+		return;
+	if (id < c->agent->max_reals && c->gen[id] &&
+	    xlb_ct_gen_is(e->v, c->gen[id])) {
+		c->ct_live++;
+		c->count[id]++;
+		c->active[id] += xlb_ct_active(key->proto, e->v);
+	}
 }
 
 /* Idle for longer than its timeout (as maps.c's sweep decides)? */
@@ -971,18 +1040,8 @@ static bool nat_idle(const struct xlb_agent *agent,
 		     const struct xlb_flow_key *k, const struct xlb_nat_fwd *e,
 		     uint64_t now)
 {
-	const uint8_t fins = XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
-	const struct xlb_globals *g = &agent->g;
-	uint64_t t;
+	uint64_t t = xlb_nat_timeout(&agent->g, k->proto, e->state);
 
-	if (k->proto != IPPROTO_TCP)
-		t = g->nat_udp_s;
-	else if (!(e->state & XLB_NAT_S_REPLIED))
-		t = g->nat_tcp_syn_s;
-	else if ((e->state & XLB_NAT_S_RST) || (e->state & fins) == fins)
-		t = g->nat_tcp_closing_s;
-	else
-		t = g->nat_tcp_s;
 	return t && now > e->last_seen &&
 	       now - e->last_seen > t * 1000000000ull;
 }
@@ -999,8 +1058,10 @@ static void nat_census_one(const struct xlb_flow_key *key,
 		return;
 	c->nat_live++;
 	if (e->real_id < c->agent->max_reals && c->gen[e->real_id] &&
-	    c->gen[e->real_id] == e->real_gen)
+	    c->gen[e->real_id] == e->real_gen) {
 		c->count[e->real_id]++;
+		c->active[e->real_id] += xlb_nat_active(key->proto, e->state);
+	}
 	for (i = 0; i < c->agent->n_laddrs[fi]; i++)
 		if (!memcmp(&c->agent->laddrs[fi][i].a, &e->laddr,
 			    sizeof(e->laddr)))
@@ -1008,11 +1069,11 @@ static void nat_census_one(const struct xlb_flow_key *key,
 }
 
 /*
- * Tracked flows by real id: conntrack entries (on any CPU) that still
- * name a live real of the same generation. Entries carry no timestamp,
- * so a flow counts until the LRU evicts it; it is a count of flows the
- * node would keep on their real, not of flows seen lately. FULLNAT
- * sessions count while they are not idle past their timeout.
+ * Tracked flows by real id: conntrack entries (summed over every CPU)
+ * and FULLNAT sessions that still name a live real of the same
+ * generation and are not idle past their state's timeout; of them, the
+ * established ones (ActiveConn as ipvsadm shows it; the rest are
+ * InActConn).
  */
 static struct ct_census *take_census(struct xlb_agent *agent)
 {
@@ -1024,9 +1085,11 @@ static struct ct_census *take_census(struct xlb_agent *agent)
 		return NULL;
 	c->agent = agent;
 	c->now = now_ns();
+	c->tick = xlb_ct_tick(c->now);
 	c->gen = calloc(agent->max_reals, sizeof(*c->gen));
 	c->count = calloc(agent->max_reals, sizeof(*c->count));
-	if (!c->gen || !c->count)
+	c->active = calloc(agent->max_reals, sizeof(*c->active));
+	if (!c->gen || !c->count || !c->active)
 		goto fail;
 	for (id = 0; id < agent->max_vips; id++)
 		for (i = 0; agent->vips[id].used && i < agent->vips[id].n_reals;
@@ -1040,6 +1103,7 @@ static struct ct_census *take_census(struct xlb_agent *agent)
 fail:
 	free(c->gen);
 	free(c->count);
+	free(c->active);
 	free(c);
 	return NULL;
 }
@@ -1050,6 +1114,7 @@ static void census_free(struct ct_census *c)
 		return;
 	free(c->gen);
 	free(c->count);
+	free(c->active);
 	free(c);
 }
 
@@ -1066,7 +1131,7 @@ static void counters_json(json_t *obj, const struct xlb_counters *c)
 
 static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
 			 const struct real_ent *r, bool with_counters,
-			 const uint64_t *sessions)
+			 const struct ct_census *census)
 {
 	char buf[XLB_IP_STRLEN];
 	struct xlb_counters c;
@@ -1082,9 +1147,15 @@ static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
 						      : "up"));
 	if (with_counters && !xlb_dp_real_counters(agent->dp, r->id, &c))
 		counters_json(o, &c);
-	if (sessions)
+	if (census) {
 		json_object_set_new(o, "sessions",
-				    json_integer(sessions[r->id]));
+				    json_integer(census->count[r->id]));
+		json_object_set_new(o, "active_conns",
+				    json_integer(census->active[r->id]));
+		json_object_set_new(o, "inactive_conns",
+				    json_integer(census->count[r->id] -
+						 census->active[r->id]));
+	}
 	if (agent->on_real_json)
 		agent->on_real_json(agent->on_real_json_arg, svc, &r->ip, o);
 	return o;
@@ -1093,13 +1164,12 @@ static json_t *real_json(struct xlb_agent *agent, const struct xlb_service *svc,
 static json_t *vips_json(struct xlb_agent *agent, bool with_counters,
 			 const struct ct_census *census)
 {
-	const uint64_t *sessions = census ? census->count : NULL;
 	char buf[XLB_SERVICE_STRLEN];
 	json_t *vips = json_array(), *o, *reals;
 	struct xlb_counters c;
 	struct vip_ent *vip;
 	size_t i, healthy;
-	uint64_t vip_sessions;
+	uint64_t vip_sessions, vip_active;
 	uint32_t id;
 
 	for (id = 0; id < agent->max_vips; id++) {
@@ -1122,26 +1192,34 @@ static json_t *vips_json(struct xlb_agent *agent, bool with_counters,
 			counters_json(o, &c);
 		reals = json_array();
 		healthy = 0;
-		vip_sessions = 0;
+		vip_sessions = vip_active = 0;
 		for (i = 0; i < vip->n_reals; i++) {
 			const struct real_ent *r = &vip->reals[i];
 
 			/* Takes new flows: up, not draining, weight > 0. */
 			healthy += !r->down && !r->draining && r->weight;
-			if (sessions)
-				vip_sessions += sessions[r->id];
-			json_array_append_new(reals, real_json(agent, &vip->svc,
-							       r, with_counters,
-							       sessions));
+			if (census) {
+				vip_sessions += census->count[r->id];
+				vip_active += census->active[r->id];
+			}
+			json_array_append_new(reals,
+					      real_json(agent, &vip->svc, r,
+							with_counters, census));
 		}
 		/* "down": nothing can take a new flow; the cluster work
 		 * withdraws such a VIP's route. */
 		json_object_set_new(o, "state",
 				    json_string(healthy ? "up" : "down"));
 		json_object_set_new(o, "healthy_reals", json_integer(healthy));
-		if (sessions)
+		if (census) {
 			json_object_set_new(o, "sessions",
 					    json_integer(vip_sessions));
+			json_object_set_new(o, "active_conns",
+					    json_integer(vip_active));
+			json_object_set_new(
+				o, "inactive_conns",
+				json_integer(vip_sessions - vip_active));
+		}
 		json_object_set_new(o, "reals", reals);
 		json_array_append_new(vips, o);
 	}
@@ -1278,8 +1356,71 @@ struct sessions_ctx {
 	size_t limit;
 	size_t total;
 	uint64_t now;
+	uint32_t cpu; /* whose conntrack table is walked */
 	json_t *arr;
 };
+
+/* A tunnel flow's state as lbctl sessions shows it (seen from the
+ * client: the replies do not pass the balancer). */
+static const char *ct_state_str(uint8_t proto, uint64_t v)
+{
+	static const char *const tcp[] = {
+		[XLB_CT_S_NEW] = "syn_recv",
+		[XLB_CT_S_EST] = "established",
+		[XLB_CT_S_FIN] = "fin_wait",
+		[XLB_CT_S_RST] = "reset",
+	};
+
+	if (proto != IPPROTO_TCP)
+		return "udp";
+	return tcp[xlb_ct_state(v)];
+}
+
+/* A tunnel-mode flow of one CPU's table, unless idle past its timeout
+ * (then the data plane no longer uses it). */
+static void ct_session_one(const struct xlb_flow_key *k,
+			   const struct xlb_ct_entry *e, void *arg)
+{
+	struct sessions_ctx *c = arg;
+	char buf[XLB_SERVICE_STRLEN];
+	uint32_t tick = xlb_ct_tick(c->now);
+	struct vip_ent *vip;
+	struct real_ent *re;
+	json_t *o;
+
+	if (c->vip_id >= 0 && k->vip_id != (uint32_t)c->vip_id)
+		return;
+	re = ct_real(c->agent, k, e->v, c->now);
+	if (!re)
+		return;
+	c->total++;
+	if (c->limit && json_array_size(c->arr) >= c->limit)
+		return;
+	vip = &c->agent->vips[k->vip_id];
+	o = json_object();
+	json_object_set_new(o, "mode", json_string("tunnel"));
+	json_object_set_new(o, "proto", json_string(xlb_proto_str(k->proto)));
+	json_object_set_new(o, "client",
+			    json_string(ep_str(k->family, &k->saddr, k->sport,
+					       buf, sizeof(buf))));
+	json_object_set_new(o, "vip",
+			    json_string(ep_str(k->family, &vip->svc.ip.a,
+					       k->dport, buf, sizeof(buf))));
+	json_object_set_new(o, "local", json_null());
+	json_object_set_new(o, "real",
+			    json_string(ep_str(re->ip.family, &re->ip.a,
+					       k->dport, buf, sizeof(buf))));
+	json_object_set_new(o, "state",
+			    json_string(ct_state_str(k->proto, e->v)));
+	json_object_set_new(
+		o, "idle_seconds",
+		json_integer(
+			(json_int_t)(((uint64_t)xlb_ct_idle_ticks(e->v, tick)
+				      << XLB_CT_TICK_NS_SHIFT) /
+				     1000000000ull)));
+	json_object_set_new(o, "cpu", json_integer(c->cpu));
+	json_array_append_new(c->arr, o);
+}
 
 static void session_one(const struct xlb_flow_key *k,
 			const struct xlb_nat_fwd *e, void *arg)
@@ -1299,6 +1440,7 @@ static void session_one(const struct xlb_flow_key *k,
 		      ? &c->agent->vips[k->vip_id]
 		      : NULL;
 	o = json_object();
+	json_object_set_new(o, "mode", json_string("fullnat"));
 	json_object_set_new(o, "proto", json_string(xlb_proto_str(k->proto)));
 	json_object_set_new(o, "client",
 			    json_string(ep_str(k->family, &k->saddr, k->sport,
@@ -1352,16 +1494,21 @@ json_t *xlb_agent_sessions_json(struct xlb_agent *agent,
 		c.vip_id = id;
 	}
 	c.arr = json_array();
-	if (xlb_dp_nat_foreach(agent->dp, session_one, &c)) {
-		json_decref(c.arr);
-		return NULL;
-	}
+	for (c.cpu = 0; c.cpu < (uint32_t)xlb_dp_ncpus(agent->dp); c.cpu++)
+		if (xlb_dp_ct_foreach_cpu(agent->dp, c.cpu, ct_session_one, &c))
+			goto fail;
+	if (xlb_dp_nat_foreach(agent->dp, session_one, &c))
+		goto fail;
 	o = json_object();
 	json_object_set_new(o, "sessions", c.arr);
 	json_object_set_new(o, "total", json_integer(c.total));
 	json_object_set_new(o, "truncated",
 			    json_boolean(json_array_size(c.arr) < c.total));
 	return o;
+
+fail:
+	json_decref(c.arr);
+	return NULL;
 }
 
 json_t *xlb_agent_stats_json(struct xlb_agent *agent)
@@ -1592,6 +1739,7 @@ static int adopt_vip(const struct xlb_vip_key *key,
 	vip->mode = meta->flags & XLB_VIP_F_FULLNAT ? XLB_MODE_FULLNAT
 						    : XLB_MODE_TUNNEL;
 	vip->mss = meta->mss;
+	vip->gue = meta->flags & XLB_VIP_F_GUE;
 	vip->table_size = xlb_dp_ring_size(agent->dp, meta->vip_id, &m)
 				  ? XLB_RING_SIZE_DEFAULT
 				  : m;
@@ -1744,6 +1892,12 @@ static int reconcile_vip(struct xlb_agent *agent, uint32_t id,
 	if (vip->mode != v->mode || vip->mss != v->mss) {
 		ret = xlb_vip_set_mode(agent, &v->svc, v->mode, v->mss, err,
 				       errlen);
+		if (ret)
+			return ret;
+		st->vips_changed++;
+	}
+	if (vip->gue != v->gue) {
+		ret = xlb_vip_set_encap(agent, &v->svc, v->gue, err, errlen);
 		if (ret)
 			return ret;
 		st->vips_changed++;
@@ -2110,8 +2264,10 @@ enum xlb_sync_reject xlb_agent_session_import(struct xlb_agent *agent,
 	key.proto = vip->svc.proto;
 	key.family = (uint8_t)r->client.family;
 	if (r->mode == XLB_MODE_TUNNEL) {
-		struct xlb_ct_entry e = {.real_id = re->id,
-					 .real_gen = re->gen};
+		/* The event carries no TCP state: an established flow. */
+		struct xlb_ct_entry e = {.v = xlb_ct_pack(re->id, re->gen,
+							  XLB_CT_S_EST,
+							  xlb_ct_tick(now_ns))};
 
 		ret = xlb_dp_ct_install(agent->dp, &key, &e, &res);
 	} else {
@@ -2161,11 +2317,13 @@ static void export_one(const struct xlb_flow_key *k,
 		       const struct xlb_nat_fwd *nat, void *arg)
 {
 	struct export_ctx *c = arg;
+	struct real_ent *re;
 
 	if (c->n == c->max)
 		return;
-	if (ct && rec_of(c->agent, k, ct->real_id, ct->real_gen, NULL, c->now,
-			 &c->recs[c->n]))
+	re = ct ? ct_real(c->agent, k, ct->v, c->now) : NULL;
+	if (re &&
+	    rec_of(c->agent, k, re->id, re->gen, NULL, c->now, &c->recs[c->n]))
 		c->n++;
 	else if (nat && !nat_idle(c->agent, k, nat, c->now) &&
 		 rec_of(c->agent, k, nat->real_id, nat->real_gen, nat, c->now,

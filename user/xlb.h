@@ -164,6 +164,7 @@ struct xlb_vip_spec {
 	enum xlb_fwd_mode mode;
 	uint16_t mss;	     /* TCP MSS clamp on SYN and SYN-ACK; 0 = off */
 	uint32_t table_size; /* a prime, <= XLB_RING_SIZE_MAX */
+	bool gue; /* tunnel inside UDP (encap: gue) rather than IPIP */
 	struct xlb_check_spec check; /* default check of its reals */
 	struct xlb_real_spec *reals;
 	size_t n_reals;
@@ -254,6 +255,11 @@ struct xlb_config {
 	uint32_t flood_guard_rate;
 	/* VLAN ids whose tagged frames are balanced (bitmap by id). */
 	uint64_t vlans[XLB_VLAN_WORDS];
+	/* Tunnel conntrack idle timeouts in seconds ("conntrack_timeouts:"),
+	 * by the TCP state seen from the client. */
+	struct {
+		uint32_t tcp_syn_s, tcp_s, tcp_fin_s, tcp_closing_s, udp_s;
+	} ct_timeouts;
 	uint32_t max_vips;  /* vips map size */
 	uint32_t max_reals; /* reals map size */
 	struct xlb_ip tun_src_v4;
@@ -262,6 +268,8 @@ struct xlb_config {
 	int tun_src_v6_plen;
 	bool has_gw_mac;
 	uint8_t gw_mac[6];
+	uint32_t icmp_rate; /* path MTU errors per second per CPU; 0 = none */
+	uint32_t gue_port;  /* UDP destination port of GUE tunnels */
 	char metrics_listen[64]; /* "ADDR:PORT"; "" = off */
 	char control_cpus[64];	 /* CPU list ("0-1,4"); "" = no pinning */
 	struct xlb_nat_config nat;

@@ -161,6 +161,22 @@ void h_nat_config(uint16_t port_min, uint16_t port_max)
 	xlb_config_free(&cfg);
 }
 
+void h_icmp_rate(uint16_t rate)
+{
+	struct xlb_config cfg;
+
+	xlb_config_defaults(&cfg);
+	cfg.icmp_rate = rate;
+	cr_assert_eq(xlb_agent_set_globals(h_agent, &cfg), 0,
+		     "set globals, icmp_rate %u", rate);
+	xlb_config_free(&cfg);
+}
+
+void h_mtu(const char *ifname, int mtu)
+{
+	sh("ip link set %s mtu %d", ifname, mtu);
+}
+
 void h_globals(struct xlb_globals *g)
 {
 	int fd = xlb_dp_map_fd(h_dp, "globals");
@@ -322,6 +338,16 @@ void h_vip_mode(const char *vip, enum xlb_fwd_mode mode, uint16_t mss)
 	cr_assert_eq(
 		xlb_vip_set_mode(h_agent, &svc, mode, mss, err, sizeof(err)), 0,
 		"vip mode %s: %s", vip, err);
+}
+
+void h_vip_encap(const char *vip, bool gue)
+{
+	struct xlb_service svc;
+	char err[XLB_ERR_LEN];
+
+	parse_svc(vip, &svc);
+	cr_assert_eq(xlb_vip_set_encap(h_agent, &svc, gue, err, sizeof(err)), 0,
+		     "vip encap %s: %s", vip, err);
 }
 
 void h_laddr(const char *addr)

@@ -70,6 +70,10 @@ void h_nat_setup_sized(uint32_t nat_sessions);
 /* Node settings from the defaults with this local port range. Call it
  * before h_laddr(). */
 void h_nat_config(uint16_t port_min, uint16_t port_max);
+/* Node settings from the defaults with this icmp_rate. */
+void h_icmp_rate(uint16_t rate);
+/* Set an interface's MTU. */
+void h_mtu(const char *ifname, int mtu);
 /* The globals entry as the program sees it. */
 void h_globals(struct xlb_globals *g);
 
@@ -81,6 +85,7 @@ void h_weight(const char *vip, const char *real, uint32_t weight);
 void h_health(const char *vip, const char *real, bool up);
 void h_drain(const char *vip, const char *real, bool drain);
 void h_vip_mode(const char *vip, enum xlb_fwd_mode mode, uint16_t mss);
+void h_vip_encap(const char *vip, bool gue);
 void h_laddr(const char *addr);
 void h_laddr_del(const char *addr);
 

@@ -392,8 +392,9 @@ static uint64_t guard_skipped(void)
 TestSuite(flood_guard, .init = guard_init, .fini = h_teardown);
 
 /*
- * Above the rate, misses other than SYNs are still sent where the ring
- * says, but not remembered; SYNs always are.
+ * Above the rate, misses other than a client's opening SYN are still sent
+ * where the ring says, but not remembered (SYN-ACKs, SYN+RST included);
+ * opening SYNs always are.
  */
 Test(flood_guard, misses_above_the_rate_not_remembered)
 {
@@ -415,8 +416,16 @@ Test(flood_guard, misses_above_the_rate_not_remembered)
 			      0, "ack %d not forwarded", i);
 	cr_assert_eq(ct_entries(), 2, "spoofed ACKs made entries");
 	cr_assert_eq(guard_skipped(), 10);
+	cr_assert_geq(send_flow(client_of(14, c, sizeof(c)), 2100,
+				PKT_SYN | PKT_ACK, 0),
+		      0, "syn-ack not forwarded");
+	cr_assert_geq(send_flow(client_of(15, c, sizeof(c)), 2101,
+				PKT_SYN | PKT_RST, 0),
+		      0, "syn+rst not forwarded");
+	cr_assert_eq(ct_entries(), 2, "a SYN-ACK or SYN+RST made an entry");
+	cr_assert_eq(guard_skipped(), 12);
 	cr_assert_geq(send_flow(client_of(20, c, sizeof(c)), 3000, PKT_SYN, 0),
 		      0);
 	cr_assert_eq(ct_entries(), 3, "a SYN is always remembered");
-	cr_assert_eq(guard_skipped(), 10);
+	cr_assert_eq(guard_skipped(), 12);
 }

@@ -1778,6 +1778,30 @@ Test(nat, real_without_neighbour_passed_translated)
 		       "10.1.0.99", 0, NULL);
 }
 
+/*
+ * The kernel gets the translated frame as it would have been sent: a
+ * priority tag (VLAN 0, balanced as untagged) and the bytes after the IP
+ * packet are gone (the fuzzer's seed 13 case 11247, in tunnel mode).
+ */
+Test(nat, real_without_neighbour_passed_untagged_and_trimmed)
+{
+	static const struct hop to_kernel = {XDP_PASS, XLB_R_PASS_NO_NEIGH,
+					     NULL, NULL};
+	struct pkt_spec syn = REQ4(.daddr = "10.100.0.5", .vlan = true,
+				   .vlan_tci = 0x6000, .payload_len = 5);
+	struct pkt_spec want = REQ4(.daddr = "10.100.0.5", .payload_len = 5);
+	struct h_result res;
+	struct pkt p;
+
+	fullnat_vip("10.100.0.5:80/tcp", "10.1.0.99", 0);
+	build(&p, &syn);
+	memset(p.buf + p.len, 0xee, 9);
+	p.len += 9;
+	h_run_if(&p, &res, 0, H_IF_CLIENT);
+	fwd_check(&res, &syn, &want, LOCAL4, "10.1.0.99", &to_kernel,
+		  "tagged syn with a trailer to a real without neighbour");
+}
+
 /* IPv4 options are carried (the header checksum covers them), and an
  * ICMP error quoting such a packet is read past them. */
 Test(nat, ipv4_options_kept_and_quoted)
@@ -2002,6 +2026,10 @@ Test(nat, only_a_syn_makes_a_session)
 	struct pkt_spec ack = REQ4(.tcp_flags = PKT_ACK, .seq = 1001);
 	struct pkt_spec synack = REQ4(.tcp_flags = PKT_SYN | PKT_ACK);
 	struct pkt_spec rst = REQ6(.tcp_flags = PKT_RST);
+	/* A listener drops these: sessions from them would only wait for
+	 * their timeout (the fuzzer's seed 13 case 302: SYN+RST). */
+	struct pkt_spec synrst = REQ4(.tcp_flags = PKT_SYN | PKT_RST);
+	struct pkt_spec synfin = REQ6(.tcp_flags = PKT_SYN | PKT_FIN);
 
 	expect_ends_spec(&ack, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_NOT_SYN,
 			 "ack");
@@ -2009,6 +2037,10 @@ Test(nat, only_a_syn_makes_a_session)
 			 XLB_R_DROP_NAT_NOT_SYN, "syn-ack");
 	expect_ends_spec(&rst, 0, H_IF_CLIENT, XDP_DROP, XLB_R_DROP_NAT_NOT_SYN,
 			 "rst");
+	expect_ends_spec(&synrst, 0, H_IF_CLIENT, XDP_DROP,
+			 XLB_R_DROP_NAT_NOT_SYN, "syn-rst");
+	expect_ends_spec(&synfin, 0, H_IF_CLIENT, XDP_DROP,
+			 XLB_R_DROP_NAT_NOT_SYN, "syn-fin");
 	cr_assert_eq(h_nat_count(), 0, "sessions made");
 	cr_assert_eq(h_nat_rev_count(), 0, "tuples taken");
 }
@@ -2106,4 +2138,138 @@ Test(nat, icmp_quoting_another_address_dropped)
 	};
 	expect_ends_spec(&err, 1, H_IF_REALS, XDP_DROP,
 			 XLB_R_DROP_ICMP_MISMATCH, "mismatched quote");
+}
+
+/* ---- A new connection on an old session (port reuse) ------------------ */
+
+/* A packet from real r of FLOW_SVC to LOCAL4:lport: its reason. */
+static enum xlb_reason real_to(int r, uint16_t lport, uint8_t flags)
+{
+	struct pkt_spec back = REQ4(.saddr = reals[r], .daddr = LOCAL4,
+				    .sport = 80, .dport = lport,
+				    .tcp_flags = flags);
+	struct h_result res;
+	struct pkt b;
+
+	build(&b, &back);
+	h_run_if(&b, &res, 1, H_IF_REALS);
+	return res.reason;
+}
+
+static uint64_t flow_new_flows(void)
+{
+	struct xlb_counters v;
+
+	h_vip_counters(FLOW_SVC, &v);
+	return v.new_flows;
+}
+
+/*
+ * A SYN on a session that is closing (FIN both ways, or RST) is a new
+ * connection: a fresh session with a fresh tuple, the old tuple given
+ * back, counted; a retransmitted SYN keeps its session, not counted.
+ */
+Test(nat_flows, syn_on_closing_session_starts_a_new_one)
+{
+	const char *c = "192.0.2.50";
+	uint16_t l1, l2, l3, l4, l;
+	struct xlb_nat_rev rev;
+	struct xlb_nat_fwd f;
+	int r, r2;
+
+	flow_vip(XLB_HASH_MAGLEV, 2);
+	r = send_flow(c, 20000, PKT_SYN, 0, &l1);
+	cr_assert_geq(r, 0);
+	cr_assert_eq(send_flow(c, 20000, PKT_SYN, 0, &l), r);
+	cr_assert_eq(l, l1, "a retransmitted SYN took a new tuple");
+	cr_assert_eq(flow_new_flows(), 1, "a retransmission is no connection");
+	cr_assert_eq(real_to(r, l1, PKT_SYN | PKT_ACK), XLB_R_FWD_REDIRECT);
+	cr_assert_eq(send_flow(c, 20000, PKT_ACK, 0, &l), r);
+	/* An established session keeps a SYN (as IPVS does). */
+	cr_assert_eq(send_flow(c, 20000, PKT_SYN, 0, &l), r);
+	cr_assert_eq(l, l1);
+	cr_assert_eq(flow_new_flows(), 1);
+	cr_assert_eq(send_flow(c, 20000, PKT_FIN | PKT_ACK, 0, &l), r);
+	cr_assert_eq(real_to(r, l1, PKT_FIN | PKT_ACK), XLB_R_FWD_REDIRECT);
+	/* The client reuses its port. */
+	r2 = send_flow(c, 20000, PKT_SYN, 1, &l2);
+	cr_assert_geq(r2, 0);
+	cr_assert_neq(l2, l1, "the closing session's tuple was reused");
+	cr_assert_eq(flow_new_flows(), 2, "the reuse is a new connection");
+	cr_assert_eq(h_nat_get(FLOW_SVC, c, 20000, &f), 0);
+	cr_assert_eq(f.state, 0, "the new session starts afresh");
+	cr_assert_eq(f.lport, htons(l2));
+	cr_assert_eq(rev_get(IPPROTO_TCP, reals[r], 80, LOCAL4, l1, &rev),
+		     -ENOENT, "the old reverse entry is left behind");
+	cr_assert_eq(h_nat_count(), 1);
+	cr_assert_eq(h_nat_rev_count(), 1);
+	cr_assert_eq(real_to(r, l1, PKT_ACK), XLB_R_PASS_NAT_NO_SESSION,
+		     "a late packet to the old tuple reached the client");
+	cr_assert_eq(real_to(r2, l2, PKT_SYN | PKT_ACK), XLB_R_FWD_REDIRECT);
+
+	/* The client resets; its next SYN on the port is new again. */
+	cr_assert_eq(send_flow(c, 20000, PKT_RST, 0, &l), r2);
+	r = send_flow(c, 20000, PKT_SYN, 0, &l3);
+	cr_assert_geq(r, 0);
+	cr_assert_neq(l3, l2);
+	cr_assert_eq(flow_new_flows(), 3);
+	/* A half close (the client's FIN only) is closing too. */
+	cr_assert_eq(send_flow(c, 20000, PKT_ACK, 0, &l), r);
+	cr_assert_eq(send_flow(c, 20000, PKT_FIN | PKT_ACK, 0, &l), r);
+	cr_assert_geq(send_flow(c, 20000, PKT_SYN, 0, &l4), 0);
+	cr_assert_neq(l4, l3);
+	cr_assert_eq(flow_new_flows(), 4);
+}
+
+/*
+ * After a drain or weight 0 a client reusing its port (any session
+ * state) is scheduled afresh: 0 of them reach the real; the flows that
+ * go on (no SYN) keep it.
+ */
+static void reuse_leaves(bool drain)
+{
+	int first[N_FLOWS], on = 0, back = 0, i, r;
+	uint16_t lport;
+	char c[32];
+
+	flow_vip(XLB_HASH_MAGLEV, 3);
+	for (i = 0; i < N_FLOWS; i++) {
+		first[i] = send_flow(client_of(i, c, sizeof(c)), 20000 + i,
+				     PKT_SYN, i % 2, &lport);
+		cr_assert_geq(first[i], 0);
+		on += first[i] == 2;
+		if (i % 3 == 0)
+			real_to(first[i], lport, PKT_SYN | PKT_ACK);
+	}
+	cr_assert_gt(on, 0);
+	if (drain)
+		h_drain(FLOW_SVC, reals[2], true);
+	else
+		h_weight(FLOW_SVC, reals[2], 0);
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_ACK,
+			      i % 2, NULL);
+		cr_assert_eq(r, first[i], "flow %d moved", i);
+	}
+	for (i = 0; i < N_FLOWS; i++) {
+		r = send_flow(client_of(i, c, sizeof(c)), 20000 + i, PKT_SYN,
+			      i % 2, NULL);
+		cr_assert_geq(r, 0);
+		cr_assert_neq(r, 2, "reused port %d went to the old real", i);
+		if (first[i] != 2)
+			cr_assert_eq(r, first[i], "flow %d moved", i);
+		back += first[i] == 2;
+	}
+	cr_assert_eq(back, on);
+	cr_assert_eq(flow_new_flows(), (uint64_t)(N_FLOWS + on));
+}
+
+Test(nat_flows, port_reuse_after_drain_is_scheduled_afresh)
+{
+	reuse_leaves(true);
+}
+
+Test(nat_flows, port_reuse_after_weight_zero_is_scheduled_afresh)
+{
+	reuse_leaves(false);
 }

@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "../lib/bpffs.h"
+#include "xlb_conn.h"
 
 #define CLIENT4	   "192.0.2.10"
 #define VIP4	   "10.100.0.1"
@@ -396,6 +397,12 @@ static void ct_forget(const struct xlb_flow_key *key)
 	}
 }
 
+/* An established flow's entry, seen now. */
+static void ct_set(struct xlb_ct_entry *e, uint32_t id, uint32_t gen)
+{
+	e->v = xlb_ct_pack(id, gen, XLB_CT_S_EST, xlb_ct_tick(h_now_ns()));
+}
+
 /* Every CPU's table holds the flow with this entry. */
 static void ct_assert_all(const struct xlb_flow_key *key, uint32_t id,
 			  uint32_t gen)
@@ -409,8 +416,8 @@ static void ct_assert_all(const struct xlb_flow_key *key, uint32_t id,
 		cr_assert_eq(bpf_map_lookup_elem(fd, key, &e), 0,
 			     "CPU %d lacks the flow", cpu);
 		close(fd);
-		cr_assert_eq(e.real_id, id, "CPU %d", cpu);
-		cr_assert_eq(e.real_gen, gen, "CPU %d", cpu);
+		cr_assert_eq(xlb_ct_real_id(e.v), id, "CPU %d", cpu);
+		cr_assert(xlb_ct_gen_is(e.v, gen), "CPU %d", cpu);
 	}
 }
 
@@ -432,11 +439,10 @@ static void ct_install_steers(const char *svc, uint8_t proto, uint8_t flags)
 	ct_forget(&key);
 	cr_assert_eq(drain(), 1);
 	other = strcmp(ring, REAL4) ? REAL4 : REAL4B;
-	e.real_id = h_real_id(svc, other);
-	e.real_gen = real_gen(e.real_id);
+	ct_set(&e, h_real_id(svc, other), real_gen(h_real_id(svc, other)));
 	cr_assert_eq(xlb_dp_ct_install(h_dp, &key, &e, &res), 0);
 	cr_assert_eq(res, XLB_DP_INSTALLED);
-	ct_assert_all(&key, e.real_id, e.real_gen);
+	ct_assert_all(&key, xlb_ct_real_id(e.v), real_gen(xlb_ct_real_id(e.v)));
 	for (cpu = 0; cpu < xlb_dp_ncpus(h_dp); cpu++)
 		cr_assert_str_eq(
 			tun_send(proto, 41000, flags, cpu, buf, sizeof(buf)),
@@ -467,19 +473,19 @@ Test(sync, ct_install_updated_kept_and_dead)
 	/* Our flow, on CPU 0 only. */
 	tun_send(IPPROTO_TCP, 42000, PKT_SYN, 0, ring, sizeof(ring));
 	h_nat_key(TUN_SVC, CLIENT4, 42000, &key);
-	e.real_id = h_real_id(TUN_SVC, ring);
-	e.real_gen = real_gen(e.real_id);
+	ct_set(&e, h_real_id(TUN_SVC, ring),
+	       real_gen(h_real_id(TUN_SVC, ring)));
 	/* The same flow from a peer: updated, and now on every CPU. */
 	cr_assert_eq(xlb_dp_ct_install(h_dp, &key, &e, &res), 0);
 	cr_assert_eq(res, XLB_DP_UPDATED);
-	ct_assert_all(&key, e.real_id, e.real_gen);
+	ct_assert_all(&key, xlb_ct_real_id(e.v), real_gen(xlb_ct_real_id(e.v)));
 	/* Another real for it while ours lives: kept, nothing written. */
 	other = strcmp(ring, REAL4) ? REAL4 : REAL4B;
-	o.real_id = h_real_id(TUN_SVC, other);
-	o.real_gen = real_gen(o.real_id);
+	ct_set(&o, h_real_id(TUN_SVC, other),
+	       real_gen(h_real_id(TUN_SVC, other)));
 	cr_assert_eq(xlb_dp_ct_install(h_dp, &key, &o, &res), 0);
 	cr_assert_eq(res, XLB_DP_KEPT);
-	ct_assert_all(&key, e.real_id, e.real_gen);
+	ct_assert_all(&key, xlb_ct_real_id(e.v), real_gen(xlb_ct_real_id(e.v)));
 	/* A live entry on one CPU only is enough to keep it. */
 	if (xlb_dp_ncpus(h_dp) > 1) {
 		fd = xlb_dp_ct_fd(h_dp, 0);
@@ -492,7 +498,7 @@ Test(sync, ct_install_updated_kept_and_dead)
 	h_health(TUN_SVC, ring, false);
 	cr_assert_eq(xlb_dp_ct_install(h_dp, &key, &o, &res), 0);
 	cr_assert_eq(res, XLB_DP_INSTALLED);
-	ct_assert_all(&key, o.real_id, o.real_gen);
+	ct_assert_all(&key, xlb_ct_real_id(o.v), real_gen(xlb_ct_real_id(o.v)));
 }
 
 /* A peer's FULLNAT session of CLIENT4:cport, on PEER4:PEER_PORT. */
@@ -824,7 +830,7 @@ static void walk_fn(const struct xlb_flow_key *key,
 	if (ct) {
 		cr_assert_eq(w->cur->table, 0);
 		cr_assert(port >= 30000 && port < 30000 + WALK_CT);
-		cr_assert_eq(ct->real_id, 1000 + port);
+		cr_assert_eq(xlb_ct_real_id(ct->v), 1000 + port);
 		w->ct[w->cur->cpu][port - 30000]++;
 	} else {
 		cr_assert_eq(w->cur->table, 1);
@@ -849,8 +855,7 @@ static void walk_fill(void)
 	fullnat_vip();
 	for (i = 0; i < WALK_CT; i++) {
 		h_nat_key(TUN_SVC, CLIENT4, 30000 + i, &key);
-		e.real_id = 1000 + 30000 + i;
-		e.real_gen = 1;
+		ct_set(&e, 1000 + 30000 + i, 1);
 		cr_assert_eq(xlb_dp_ct_install(h_dp, &key, &e, &res), 0);
 		cr_assert_eq(res, XLB_DP_INSTALLED);
 	}

@@ -201,3 +201,99 @@ print(" ".join(f"{k}={v}" for k, v in r.items()
                if k.startswith("drop_") and v))' "$1")
 	check "no packet dropped${drops:+ ($drops)}" test -z "$drops"
 }
+
+# Connections ----------------------------------------------------------------
+
+# port_reuse VIP_ADDR SVC: clients reusing their source ports (as clients
+# behind NAT do) after `lbctl real drain` and after weight 0: 0 of the
+# reused-port connections reach the real that takes no new flows, and
+# each counts as a new connection (docs/OPERATIONS.md, "Draining").
+port_reuse() {
+	local vip=$1 svc=$2 n=60 before after
+	local args=(--vip "$vip" --port "$LAB_TCP_PORT" --count "$n"
+		--sport 30000 --ports "$n" --parallel 1)
+
+	stats before
+	spread first "${args[@]}"
+	check_eq "first round answered" "$(jget "$LAB_RUN/first.json" ok)" "$n"
+	check_range "first round: real3's share" \
+		"$(jget "$LAB_RUN/first.json" by_real.real3 0)" 5 $((n - 5))
+	check "lbctl real drain real3" lab_lbctl real drain "$svc" \
+		"$(real_addr4 3)"
+	spread drained "${args[@]}"
+	check_eq "after drain: answered" "$(jget "$LAB_RUN/drained.json" ok)" \
+		"$n"
+	check_eq "after drain: source ports (all reused)" \
+		"$(jget "$LAB_RUN/drained.json" source_ports)" "$n"
+	check_eq "after drain: reused-port connections to the drained real" \
+		"$(jget "$LAB_RUN/drained.json" by_real.real3 0)" 0
+	check "lbctl real undrain real3" lab_lbctl real undrain "$svc" \
+		"$(real_addr4 3)"
+	check "lbctl real set real2 --weight 0" lab_lbctl real set "$svc" \
+		"$(real_addr4 2)" --weight 0
+	spread zero "${args[@]}"
+	check_eq "after weight 0: answered" "$(jget "$LAB_RUN/zero.json" ok)" \
+		"$n"
+	check_eq "after weight 0: reused-port connections to real2" \
+		"$(jget "$LAB_RUN/zero.json" by_real.real2 0)" 0
+	stats after
+	before=$(jget "$LAB_RUN/before.json" "vips[vip=$svc].new_flows" 0)
+	after=$(jget "$LAB_RUN/after.json" "vips[vip=$svc].new_flows" 0)
+	check_eq "new connections counted (3 rounds of $n)" \
+		$((after - before)) $((3 * n))
+}
+
+# conn_counters VIP_ADDR SVC: under wrk with "Connection: close", the
+# VIP's connection rate from `lbctl stats --rate` is the client's within
+# 5% and its new connections are the client's requests; with K
+# long-lived connections open, ActiveConn is what the client's kernel
+# counts as established, and 0 once they closed.
+conn_counters() {
+	local vip=$1 svc=$2 conns=8 wrk before after cps rate req secs
+	local ready=$LAB_RUN/long.ready client n active
+	stats before
+	wrk_run cps "http://$vip:$LAB_TCP_PORT/" 12 >"$LAB_RUN/wrk.log" &
+	wrk=$!
+	sleep 2
+	lab_lbctl --json stats --rate --watch 8 --count 1 >"$LAB_RUN/rate.json"
+	wait "$wrk" || true
+	cat "$LAB_RUN/wrk.log"
+	stats after
+	check_wrk cps 2000
+	req=$(jget "$LAB_RUN/cps.json" requests 0)
+	secs=$(jget "$LAB_RUN/cps.json" duration_us 1)
+	rate=$((req * 1000000 / secs))
+	cps=$(jget "$LAB_RUN/rate.json" "vips[vip=$svc].new_flows_per_second" 0)
+	cps=${cps%.*}
+	echo "  ..    client: $req connections in $((secs / 1000)) ms, $rate/s;" \
+		"lbctl stats --rate: $cps/s"
+	check_range "CPS from lbctl stats --rate vs the client's $rate/s" \
+		"$cps" $((rate * 95 / 100)) $((rate * 105 / 100))
+	before=$(jget "$LAB_RUN/before.json" "vips[vip=$svc].new_flows" 0)
+	after=$(jget "$LAB_RUN/after.json" "vips[vip=$svc].new_flows" 0)
+	# wrk counts answered requests: its 16 connections in flight at the
+	# end, and its own first connects, were started but not counted.
+	check_range "new connections vs the client's $req requests (1%)" \
+		$((after - before)) "$req" $((req + req / 100 + 16))
+
+	lab_client long --vip "$vip" --port "$LAB_TCP_PORT" --conns "$conns" \
+		--duration 4 --interval 0.1 --ready-file "$ready" \
+		>"$LAB_RUN/long.json" &
+	client=$!
+	wait_until 5 test -s "$ready" || true
+	sleep 0.5
+	n=$(lab_exec client ss -Htn state established dst "$vip" | wc -l)
+	check_eq "connections the client has open" "$n" "$conns"
+	stats open
+	active=$(jget "$LAB_RUN/open.json" "vips[vip=$svc].active_conns" 0)
+	check_eq "ActiveConn vs the client's open connections" "$active" "$n"
+	wait "$client" || true
+	sleep 0.5
+	stats closed
+	check_eq "ActiveConn once they closed" \
+		"$(jget "$LAB_RUN/closed.json" "vips[vip=$svc].active_conns" 0)" 0
+	check_range "InActConn once they closed (closing entries)" \
+		"$(jget "$LAB_RUN/closed.json" "vips[vip=$svc].inactive_conns" 0)" \
+		"$conns" 10000000
+	lab_lbctl status | sed 's/^/  ..    /'
+}

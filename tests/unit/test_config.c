@@ -303,6 +303,7 @@ static void expect_defaults(const struct xlb_config *cfg, const char *what)
 	cr_expect_str_eq(ip_text(&cfg->tun_src_v6), "fc00:2::", "%s", what);
 	cr_expect_eq(cfg->tun_src_v6_plen, 96, "%s", what);
 	cr_expect_not(cfg->has_gw_mac, "%s", what);
+	cr_expect_eq(cfg->icmp_rate, 1000, "%s", what);
 	cr_expect_str_eq(cfg->metrics_listen, XLB_DEFAULT_METRICS, "%s", what);
 	cr_expect_str_eq(cfg->control_cpus, "", "%s", what);
 	cr_expect_eq(cfg->n_vips, 0, "%s", what);
@@ -346,6 +347,36 @@ Test(config, defaults)
 	expect_defaults(&cfg, "NULL");
 	xlb_config_free(&cfg);
 	xlb_config_free(NULL);
+}
+
+/* icmp_rate: path MTU errors per second per CPU, 0 turns them off. */
+Test(config, icmp_rate)
+{
+	struct xlb_config cfg;
+
+	parse_ok("icmp_rate: 0\n", &cfg);
+	cr_expect_eq(cfg.icmp_rate, 0);
+	xlb_config_free(&cfg);
+	parse_ok("icmp_rate: 65535\n", &cfg);
+	cr_expect_eq(cfg.icmp_rate, 65535);
+	xlb_config_free(&cfg);
+}
+
+/* encap per VIP (ipip by default), gue_port for the node. */
+Test(config, encap_gue)
+{
+	struct xlb_config cfg;
+
+	parse_ok("gue_port: 7000\nvips:\n  - vip: 10.0.0.1:80/tcp\n"
+		 "    encap: gue\n  - vip: 10.0.0.2:80/tcp\n"
+		 "    encap: ipip\n  - vip: 10.0.0.3:80/tcp\n",
+		 &cfg);
+	cr_expect_eq(cfg.gue_port, 7000);
+	cr_assert_eq(cfg.n_vips, 3);
+	cr_expect(cfg.vips[0].gue);
+	cr_expect_not(cfg.vips[1].gue);
+	cr_expect_not(cfg.vips[2].gue);
+	xlb_config_free(&cfg);
 }
 
 Test(config, ipv6)
@@ -814,6 +845,17 @@ static const struct error_case error_cases[] = {
 	 1, "is out of range"},
 	{"max_reals 1 leaves no id", "max_reals: 1\n", 1,
 	 "out of range 2..1048576"},
+	{"icmp_rate too large", "icmp_rate: 65536\n", 1,
+	 "icmp_rate: 65536 is out of range 0..65535"},
+	{"icmp_rate negative", "icmp_rate: -1\n", 1, "icmp_rate"},
+	{"gue_port 0", "gue_port: 0\n", 1,
+	 "gue_port: 0 is out of range 1..65535"},
+	{"bad encap", "vips:\n  - vip: 10.0.0.1:80/tcp\n    encap: gre\n", 3,
+	 "encap: expected ipip or gue, got 'gre'"},
+	{"gue on a fullnat VIP",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    mode: fullnat\n"
+	 "    encap: gue\n",
+	 4, "encap: gue is for tunnel VIPs only"},
 	{"bad gateway MAC", "gateway_mac: 02:00:00:00:00\n", 1,
 	 "gateway_mac: invalid MAC address '02:00:00:00:00'"},
 	{"multicast gateway MAC", "gateway_mac: '01:00:5e:00:00:01'\n", 1,

@@ -781,24 +781,32 @@ Test(print, sessions)
 	const char *words[] = {"sessions", NULL};
 	char *text = print_text(
 		words,
-		"{\"ok\":true,\"total\":3,\"truncated\":true,\"sessions\":["
+		"{\"ok\":true,\"total\":4,\"truncated\":true,\"sessions\":["
 		"{\"proto\":\"tcp\",\"client\":\"192.0.2.1:40000\","
 		"\"vip\":\"10.0.0.10:80\",\"local\":\"10.97.0.1:2000\","
 		"\"real\":\"10.1.0.2:80\",\"state\":\"established\","
-		"\"idle_seconds\":3},"
+		"\"idle_seconds\":3,\"cpu\":1},"
 		"{\"proto\":\"udp\",\"client\":\"[2001:db8::9]:53\","
 		"\"vip\":\"[2001:db8::10]:53\",\"local\":\"[fd00::1]:1024\","
-		"\"real\":null,\"state\":\"unreplied\",\"idle_seconds\":61}]}");
+		"\"real\":null,\"state\":\"unreplied\",\"idle_seconds\":61,"
+		"\"cpu\":\"peer\"},"
+		"{\"mode\":\"tunnel\",\"proto\":\"tcp\","
+		"\"client\":\"192.0.2.2:1234\",\"vip\":\"10.0.0.11:80\","
+		"\"local\":null,\"real\":\"10.1.0.3:80\",\"state\":\"fin_"
+		"wait\","
+		"\"idle_seconds\":0,\"cpu\":0}]}");
 
 	cr_expect_str_eq(
 		text,
 		"PROTO  CLIENT            VIP                LOCAL           "
-		"REAL         STATE        IDLE\n"
+		"REAL         STATE        IDLE   CPU\n"
 		"tcp    192.0.2.1:40000   10.0.0.10:80       10.97.0.1:2000  "
-		"10.1.0.2:80  established     3\n"
+		"10.1.0.2:80  established     3     1\n"
 		"udp    [2001:db8::9]:53  [2001:db8::10]:53  [fd00::1]:1024  "
-		"-            unreplied      61\n"
-		"(2 of 3 sessions shown: --limit N shows more)\n");
+		"-            unreplied      61  peer\n"
+		"tcp    192.0.2.2:1234    10.0.0.11:80       -               "
+		"10.1.0.3:80  fin_wait        0     0\n"
+		"(3 of 4 sessions shown: --limit N shows more)\n");
 	free(text);
 }
 
@@ -861,20 +869,25 @@ Test(print, stats_skips_zero_reasons)
 		"{\"ok\":true,\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\","
 		"\"id\":1,\"hash\":\"maglev\",\"table_size\":65537,"
 		"\"packets\":1234567,\"bytes\":91355958,\"new_flows\":20,"
+		"\"active_conns\":3,\"inactive_conns\":12,"
 		"\"reals\":[{\"address\":\"10.1.0.2\",\"id\":1,\"weight\":100,"
 		"\"state\":\"up\",\"packets\":6,\"bytes\":444,"
-		"\"new_flows\":1}]}],"
+		"\"new_flows\":1,\"active_conns\":3,"
+		"\"inactive_conns\":12}]}],"
 		"\"reasons\":{\"forward_tx\":1234567,\"pass_not_vip\":3,"
 		"\"drop_truncated\":0}}");
 
-	cr_expect_str_eq(text,
-			 "VIP / REAL        PACKETS     BYTES  NEW FLOWS\n"
-			 "10.0.0.10:80/tcp  1234567  91355958         20\n"
-			 "  -> 10.1.0.2           6       444          1\n"
-			 "\n"
-			 "REASON        PACKETS\n"
-			 "forward_tx    1234567\n"
-			 "pass_not_vip        3\n");
+	cr_expect_str_eq(
+		text, "VIP / REAL        PACKETS     BYTES  NEW FLOWS  ACTIVE  "
+		      "INACTIVE\n"
+		      "10.0.0.10:80/tcp  1234567  91355958         20       3  "
+		      "      12\n"
+		      "  -> 10.1.0.2           6       444          1       3  "
+		      "      12\n"
+		      "\n"
+		      "REASON        PACKETS\n"
+		      "forward_tx    1234567\n"
+		      "pass_not_vip        3\n");
 	free(text);
 }
 
@@ -901,12 +914,13 @@ Test(print, json_is_the_raw_reply)
 static const char status_reply[] =
 	"{\"ok\":true,\"version\":\"0.1.0\",\"vips\":["
 	"{\"vip\":\"10.0.0.10:80/tcp\",\"packets\":10,\"bytes\":740,"
-	"\"new_flows\":2,\"reals\":["
+	"\"new_flows\":2,\"active_conns\":1,\"inactive_conns\":1,"
+	"\"reals\":["
 	"{\"address\":\"10.1.0.2\",\"weight\":100,\"state\":\"up\","
-	"\"packets\":6,\"new_flows\":1,"
+	"\"packets\":6,\"new_flows\":1,\"active_conns\":1,"
 	"\"health\":{\"latency_seconds\":0.0025}},"
 	"{\"address\":\"10.1.0.3\",\"weight\":0,\"state\":\"draining\","
-	"\"packets\":4,\"new_flows\":1}]},"
+	"\"packets\":4,\"new_flows\":1,\"inactive_conns\":1}]},"
 	"{\"vip\":\"[2001:db8::10]:443/udp\",\"packets\":0,\"new_flows\":0,"
 	"\"reals\":[{\"address\":\"2001:db8:1::2\",\"weight\":7,"
 	"\"state\":\"down\",\"packets\":0,\"new_flows\":0}]}],"
@@ -925,17 +939,17 @@ Test(print, status)
 		"packets: 10 forwarded, 3 passed, 2 dropped\n"
 		"\n"
 		"VIP / REAL              STATE     WEIGHT  CHECK   PACKETS  "
-		"NEW FLOWS\n"
+		"NEW FLOWS  ACTIVE  INACTIVE\n"
 		"10.0.0.10:80/tcp        1/2 up                         10  "
-		"        2\n"
+		"        2       1         1\n"
 		"  -> 10.1.0.2           up           100  2.5 ms        6  "
-		"        1\n"
+		"        1       1         0\n"
 		"  -> 10.1.0.3           draining       0  -             4  "
-		"        1\n"
+		"        1       0         1\n"
 		"[2001:db8::10]:443/udp  0/1 up                          0  "
-		"        0\n"
+		"        0       0         0\n"
 		"  -> 2001:db8:1::2      down           7  -             0  "
-		"        0\n");
+		"        0       0         0\n");
 	free(text);
 }
 

@@ -303,7 +303,9 @@ size_t bench_pkt_build(const struct bench_pkt *p, uint8_t *buf)
 	eth->h_proto = htons(ETH_P_IP);
 	ip->version = 4;
 	ip->ihl = 5;
-	ip->tot_len = htons(len - ETH_HLEN);
+	ip->tot_len = htons(p->ip_len && p->ip_len < len - ETH_HLEN
+				    ? p->ip_len
+				    : len - ETH_HLEN);
 	ip->ttl = 64;
 	ip->protocol = p->proto;
 	ip->saddr = htonl(p->saddr);
@@ -319,7 +321,7 @@ size_t bench_pkt_build(const struct bench_pkt *p, uint8_t *buf)
 	} else {
 		udp->source = htons(p->sport);
 		udp->dest = htons(p->dport);
-		udp->len = htons(len - ETH_HLEN - sizeof(*ip));
+		udp->len = htons(ntohs(ip->tot_len) - sizeof(*ip));
 	}
 	pkt_csums(buf);
 	return len;

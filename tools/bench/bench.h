@@ -101,6 +101,8 @@ struct bench_pkt {
 	uint8_t proto;	   /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t tcp_flags; /* TH_SYN, TH_ACK, ... */
 	size_t len;	   /* frame length, >= headers; the rest is payload */
+	size_t ip_len;	   /* IP total length; 0: up to the frame's end (the
+			    * bytes after a shorter packet are padding) */
 };
 
 /* Build the frame into buf (checksums computed); returns its length. */
@@ -157,5 +159,12 @@ int bench_e2e(const struct bench_opts *o);
 int bench_maglev(const struct bench_opts *o);
 int bench_sessions(const struct bench_opts *o);
 int bench_control(const struct bench_opts *o);
+
+/*
+ * Not a part: `xlb-bench flood ...`, the live-frames generator aimed at an
+ * interface of the calling namespace (a lab's client), for the flood
+ * end-to-end test. Its own options; exit code like main's.
+ */
+int bench_flood_main(int argc, char **argv);
 
 #endif /* XLB_BENCH_H */

@@ -5,6 +5,7 @@
  * tools/bench/report.py makes the table, results.json and the plots.
  *
  * Usage (root): xlb-bench PART [--runs N] [--out FILE]
+ *               xlb-bench flood ... (tools/bench/flood.c)
  * Exit codes: 0 measured (targets met or not), 1 a part failed, 2 usage.
  */
 #include <stdio.h>
@@ -44,7 +45,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"  --runs N    repetitions of each measurement (>= %d, "
 		"default %d)\n"
-		"  --out FILE  append one JSON line per figure\n",
+		"  --out FILE  append one JSON line per figure\n"
+		"Not a part: xlb-bench flood --help (the flood test's "
+		"generator)\n",
 		BENCH_RUNS_MIN, BENCH_RUNS_DEFAULT);
 }
 
@@ -59,6 +62,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "flood"))
+		return bench_flood_main(argc - 1, argv + 1);
 	for (i = 0; i < NPARTS; i++)
 		if (!strcmp(argv[1], parts[i].name))
 			p = &parts[i];

@@ -44,7 +44,7 @@ LAB_NREALS=3
 # than what the client sent: the xlb<->real links carry a larger MTU,
 # like a data-centre underlay, so that full-size client frames still fit.
 # XDP on veth refuses MTUs above 3506.
-LAB_TUNNEL_MTU=1600
+LAB_TUNNEL_MTU=${LAB_TUNNEL_MTU:-1600}
 # The outer sources of the balancers' tunnels: xlbd's default
 # tunnel_source. The reals' decap accepts tunnels from these only.
 LAB_TUNNEL_SOURCES="172.16.0.0/16 fc00:2::/96"
@@ -610,6 +610,20 @@ lab_up() {
 	fi
 	lab_warm_neighbours
 	lab_start_servers
+}
+
+# lab_xdp_pass NODE IFNAME: an XDP_PASS program on the interface. Frames
+# the xlb node sends back out of the port they came in by (XDP_TX: its
+# ICMP "fragmentation needed" / "packet too big") reach a veth peer only
+# when it has an XDP program (xdp_pass.bpf.c), where a NIC just receives.
+lab_xdp_pass() {
+	if [[ ! -f $LAB_RUN/xdp_pass.o ]]; then
+		${CLANG:-clang} -O2 -target bpf -c \
+			"$LAB_ROOT/tools/lab/xdp_pass.bpf.c" \
+			-o "$LAB_RUN/xdp_pass.o" ||
+			lab_die "cannot build xdp_pass.bpf.c"
+	fi
+	lab_exec "$1" ip link set "$2" xdp obj "$LAB_RUN/xdp_pass.o" sec xdp
 }
 
 # lab_add_laddrs: the local address pool, through lbctl.

@@ -53,6 +53,7 @@
 #define MAC_REALS	"02:00:00:00:00:12"
 #define MAC_TXREAL	"02:00:00:00:00:09" /* 10.0.0.9 */
 #define MAC_ROUTER	"02:00:00:00:00:01" /* 10.0.0.2, fd00::2 */
+#define LAB_VLAN	100 /* the one VLAN id (config `vlans`) balanced */
 
 #define MAX_CLASSES	64
 #define DUMPS_PER_CLASS 2
@@ -339,6 +340,8 @@ static void lab_setup(size_t packets)
 	int k;
 
 	build_namespace();
+	opts.vlans[LAB_VLAN / 64] |= 1ULL << (LAB_VLAN % 64);
+	memcpy(model.vlans, opts.vlans, sizeof(model.vlans));
 	if (xlb_dp_open(&opts, &dp, err, sizeof(err)))
 		die("xlb_dp_open: %s", err);
 	if (xlb_agent_new(dp, &agent))
@@ -596,6 +599,21 @@ static void addr_str(int family, const struct xlb_addr *a, char *buf,
 	xlb_ip_str(&ip, buf, len);
 }
 
+/* A tag's TCI: a priority tag (VLAN 0), the lab's VLAN, or any other. */
+static uint16_t vlan_tci(struct rng *g)
+{
+	uint16_t pcp = (uint16_t)(rnd(g, 8) << 13);
+
+	switch (rnd(g, 4)) {
+	case 0:
+		return pcp;
+	case 1:
+		return pcp | LAB_VLAN;
+	default:
+		return pcp | rnd(g, 4096);
+	}
+}
+
 static const uint8_t tcp_flag_set[] = {
 	PKT_SYN,	   PKT_SYN,	      PKT_SYN,
 	PKT_ACK,	   PKT_ACK | PKT_PSH, PKT_FIN | PKT_ACK,
@@ -640,7 +658,7 @@ static void dress(struct rng *g, struct pkt_spec *s)
 	}
 	if (chance(g, 4)) {
 		s->vlan = true;
-		s->vlan_tci = rnd(g, 4096);
+		s->vlan_tci = vlan_tci(g);
 	}
 	if (s->proto == IPPROTO_TCP) {
 		s->tcp_flags = tcp_flag_set[rnd(g, sizeof(tcp_flag_set))];
@@ -794,7 +812,7 @@ static void seed_icmp(struct rng *g, struct seed *sd, const char *from,
 	sd->spec.tos = chance(g, 20) ? rnd(g, 256) : 0;
 	if (chance(g, 3)) {
 		sd->spec.vlan = true;
-		sd->spec.vlan_tci = rnd(g, 4096);
+		sd->spec.vlan_tci = vlan_tci(g);
 	}
 }
 
@@ -1005,11 +1023,13 @@ static void mutate_once(struct rng *g, struct pkt *p, const struct bounds *b)
 		break;
 	case 10: { /* VLAN tags: one, or QinQ */
 		uint8_t tags[8] = {0x81, 0x00, 0, 0, 0x81, 0x00, 0, 0};
+		uint16_t tci = vlan_tci(g);
 
-		tags[2] = rnd(g, 16);
-		tags[3] = rnd(g, 256);
-		tags[6] = rnd(g, 16);
-		tags[7] = rnd(g, 256);
+		tags[2] = tci >> 8;
+		tags[3] = tci & 0xff;
+		tci = vlan_tci(g);
+		tags[6] = tci >> 8;
+		tags[7] = tci & 0xff;
 		if (chance(g, 50)) {
 			tags[0] = 0x88;
 			tags[1] = 0xa8;

@@ -19,7 +19,10 @@
  *     their own: every checksum verifies if it did in the input (it
  *     keeps the input's error otherwise), a quoted L4 checksum is the
  *     input's updated for the translation, an MSS only goes down to
- *     the VIP's clamp. Bytes after the IP packet are never changed.
+ *     the VIP's clamp. A forwarded frame (pass_no_neighbour's too) is
+ *     its IP packet behind an untagged Ethernet header: the tag of a
+ *     balanced VLAN and the bytes after the IP packet (padding, a
+ *     trailer) are cut, never sent on nor changed.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -483,10 +486,11 @@ static bool icmp_error_type(int family, uint8_t type)
 	return type == 1 || type == 2 || type == 3;
 }
 
-/* SYN without ACK (or RST): the only TCP packet that may make state. */
+/* SYN without ACK, RST or FIN: the only TCP packet that may make state
+ * (a listener drops SYN+RST and SYN+FIN). */
 static bool tcp_opening(uint8_t flags)
 {
-	return (flags & 0x02) && !(flags & 0x14);
+	return (flags & 0x02) && !(flags & 0x15);
 }
 
 /* Tunnel flows: key of a client flow. */
@@ -528,8 +532,6 @@ static const char *judge_input(struct fz_model *m, const uint8_t *f, size_t len,
 	if (len < 14)
 		return "frame_truncated";
 	type = get16(f + 12);
-	if (type == 0x8100 || type == 0x88a8)
-		return "vlan_tagged_frame";
 	if (type == 0x0800)
 		family = AF_INET;
 	else if (type == 0x86dd)
@@ -1208,10 +1210,45 @@ static uint32_t verdict_of(enum xlb_reason r)
 	return r < XLB_R_FIRST_DROP ? XDP_PASS : XDP_DROP;
 }
 
+static bool is_vlan_type(uint16_t type)
+{
+	return type == 0x8100 || type == 0x88a8;
+}
+
+/*
+ * The frame without the tag of a VLAN the node balances (id 0, a
+ * priority tag, or one of m->vlans), into nf: what the program sees as
+ * the IP packet's frame. NULL, or why no frame with this tag may be
+ * forwarded: another VLAN's, or two tags (QinQ).
+ */
+static const char *untag(const struct fz_model *m, const uint8_t *f, size_t len,
+			 uint8_t *nf, size_t *nlen)
+{
+	uint16_t vid;
+
+	memcpy(nf, f, len);
+	*nlen = len;
+	if (len < 14 || !is_vlan_type(get16(f + 12)))
+		return NULL;
+	if (len < 18)
+		return "frame_truncated";
+	if (is_vlan_type(get16(f + 16)))
+		return "vlan_qinq_frame";
+	vid = get16(f + 14) & 0xfff;
+	if (vid && !(m->vlans[vid / 64] >> (vid % 64) & 1))
+		return "vlan_tagged_frame";
+	memcpy(nf + 12, f + 16, len - 16);
+	*nlen = len - 4;
+	return NULL;
+}
+
 void fz_judge(struct fz_model *m, const struct fz_run *r,
 	      struct fz_judgement *j)
 {
+	static uint8_t nf[FZ_FRAME_MAX];
+	struct fz_run n;
 	struct fz_view v;
+	size_t nlen;
 
 	memset(j, 0, sizeof(*j));
 	if (r->n_moved != 1 || r->moved_by != 1) {
@@ -1224,7 +1261,15 @@ void fz_judge(struct fz_model *m, const struct fz_run *r,
 		     r->retval, xlb_reason_names[r->reason]);
 		return;
 	}
-	j->input_class = judge_input(m, r->in, r->in_len, &v);
+	/* What may be forwarded is judged on the frame as it should leave:
+	 * untagged, and (below) ending with its IP packet. */
+	memset(&v, 0, sizeof(v));
+	j->input_class = untag(m, r->in, r->in_len, nf, &nlen);
+	if (!j->input_class)
+		j->input_class = judge_input(m, nf, nlen, &v);
+	n = *r;
+	n.in = nf;
+	n.in_len = v.ip.end && v.ip.end <= nlen ? v.ip.end : nlen;
 	j->makes_session = !j->input_class && v.kind == K_NAT_REQ && v.creating;
 	j->forwarded = forwarding_reason(r->reason);
 	if (!j->forwarded) {
@@ -1241,11 +1286,11 @@ void fz_judge(struct fz_model *m, const struct fz_run *r,
 	if (j->input_class) {
 		fail(j, j->input_class, "forwarded (%s)",
 		     xlb_reason_names[r->reason]);
-		adopt_forward(m, r, &v);
+		adopt_forward(m, &n, &v);
 		return;
 	}
 	if (v.kind == K_TUN_REQ || v.kind == K_TUN_ICMP)
-		judge_tunnel(m, r, &v, j);
+		judge_tunnel(m, &n, &v, j);
 	else
-		judge_nat(m, r, &v, j);
+		judge_nat(m, &n, &v, j);
 }

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * conntrack.h: tunnel-mode connection tracking, one LRU table per CPU.
+ * A flow keeps its real while the entry holds: not idle past the
+ * timeout of its state, its real up and still the same real. The entry
+ * (packed by include/xlb_conn.h) follows the TCP state seen from the
+ * client, as IPVS does for direct routing, so that a flow ends when
+ * its connection ends or idles out and a drain finishes.
+ */
+#ifndef XLB_BPF_CONNTRACK_H
+#define XLB_BPF_CONNTRACK_H
+
+#include "maps.h"
+#include "parse.h"
+#include "select.h"
+#include "xlb_conn.h"
+
+/* This CPU's conntrack table, or NULL if the agent has not made one. */
+static __always_inline void *ct_table(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&ct_maps, &cpu);
+}
+
+/* The flow's key: conntrack and FULLNAT's nat_fwd share it. */
+static __always_inline void ct_key(struct xlb_flow_key *key,
+				   const struct xlb_pkt *p, __u32 vip_id)
+{
+	key->saddr = p->saddr;
+	key->vip_id = vip_id;
+	key->sport = p->sport;
+	key->dport = p->dport;
+	key->proto = p->proto;
+	key->family = p->family;
+}
+
+/* Does the packet start a connection (a TCP SYN without ACK; the first
+ * datagram of any other flow)? What "new connections" counts. */
+static __always_inline bool ct_conn_start(const struct xlb_pkt *p)
+{
+	return p->proto != IPPROTO_TCP || xlb_conn_tcp_open(p->tcp_flags);
+}
+
+/*
+ * The real of entry v if the entry holds for this packet: not expired,
+ * its real up and of the same generation, and, for a new TCP
+ * connection, an entry that may take it (xlb_ct_keeps_new).
+ */
+static __always_inline struct xlb_real *
+ct_entry_real(__u64 v, const struct xlb_pkt *p, const struct xlb_globals *g,
+	      __u32 tick)
+{
+	struct xlb_real *real;
+
+	if (xlb_ct_expired(g, p->proto, v, tick))
+		return NULL;
+	real = lookup_real(xlb_ct_real_id(v));
+	if (!real || !xlb_ct_gen_is(v, real->gen))
+		return NULL;
+	if (p->proto == IPPROTO_TCP && xlb_conn_tcp_open(p->tcp_flags) &&
+	    !p->icmp_error && !xlb_ct_keeps_new(v, real))
+		return NULL;
+	return real;
+}
+
+/* The entry after this packet: its state and clock moved on. An ICMP
+ * error about the flow is not the client speaking: no change. */
+static __always_inline __u64 ct_entry_next(__u64 v, const struct xlb_pkt *p,
+					   __u32 tick)
+{
+	if (p->icmp_error)
+		return v;
+	return xlb_ct_with(
+		v, xlb_ct_next_state(xlb_ct_state(v), p->proto, p->tcp_flags),
+		tick);
+}
+
+/* The real a tracked flow is pinned to, if its entry holds. */
+static __always_inline struct xlb_real *
+select_from_ct(void *ct, const struct xlb_flow_key *key,
+	       const struct xlb_pkt *p, const struct xlb_globals *g, __u32 tick,
+	       __u32 *real_id)
+{
+	struct xlb_ct_entry *e;
+	struct xlb_real *real;
+	__u64 v, next;
+
+	if (!ct)
+		return NULL;
+	e = bpf_map_lookup_elem(ct, key);
+	if (!e)
+		return NULL;
+	v = e->v;
+	real = ct_entry_real(v, p, g, tick);
+	if (!real)
+		return NULL;
+	/* Written only when it changes: about once a second per flow. */
+	next = ct_entry_next(v, p, tick);
+	if (next != v)
+		e->v = next;
+	*real_id = xlb_ct_real_id(v);
+	return real;
+}
+
+struct ct_scan {
+	struct xlb_flow_key key;
+	struct xlb_ct_entry entry;
+	__u32 self;
+	__u32 found;
+	__u32 cpu; /* where it was found */
+};
+
+/* bpf_loop callback: look for the flow in CPU cpu's table. */
+static long ct_scan_cpu(__u32 cpu, void *data)
+{
+	struct ct_scan *s = data;
+	struct xlb_ct_entry *e;
+	void *ct;
+
+	if (cpu == s->self)
+		return 0;
+	ct = bpf_map_lookup_elem(&ct_maps, &cpu);
+	if (!ct)
+		return 1; /* past the last CPU */
+	e = bpf_map_lookup_elem(ct, &s->key);
+	if (!e)
+		return 0;
+	s->entry = *e;
+	s->found = 1;
+	s->cpu = cpu;
+	return 1;
+}
+
+/*
+ * A packet in the middle of a flow missed this CPU's table: the flow may
+ * have been tracked on another CPU (no RSS, a queue or IRQ affinity
+ * change, a packet steered elsewhere). Look there before choosing a real
+ * afresh, which after a ring change would move the flow and break it.
+ * Only mid-flow misses pay for this. A found entry moves here: one
+ * entry per flow, so that the agent's census counts the flow once.
+ */
+static __always_inline struct xlb_real *
+select_from_other_cpus(void *ct, const struct xlb_flow_key *key,
+		       const struct xlb_pkt *p, const struct xlb_globals *g,
+		       __u32 tick, __u32 *real_id)
+{
+	struct xlb_real *real;
+	struct ct_scan s = {};
+	void *other;
+
+	s.key = *key;
+	s.self = bpf_get_smp_processor_id();
+	bpf_loop(XLB_MAX_CPUS, ct_scan_cpu, &s, 0);
+	if (!s.found)
+		return NULL;
+	real = ct_entry_real(s.entry.v, p, g, tick);
+	if (!real)
+		return NULL;
+	*real_id = xlb_ct_real_id(s.entry.v);
+	s.entry.v = ct_entry_next(s.entry.v, p, tick);
+	if (ct && !bpf_map_update_elem(ct, key, &s.entry, BPF_ANY)) {
+		other = bpf_map_lookup_elem(&ct_maps, &s.cpu);
+		if (other)
+			bpf_map_delete_elem(other, key);
+	}
+	return real;
+}
+
+/*
+ * Remember the choice, replacing any entry the flow had; a full LRU
+ * table evicts its oldest flow.
+ */
+static __always_inline void ct_insert(void *ct, const struct xlb_flow_key *key,
+				      const struct xlb_pkt *p, __u32 tick,
+				      __u32 real_id,
+				      const struct xlb_real *real)
+{
+	struct xlb_ct_entry e = {
+		.v = xlb_ct_pack(
+			real_id, real->gen,
+			xlb_ct_next_state(XLB_CT_S_NEW, p->proto, p->tcp_flags),
+			tick),
+	};
+
+	if (ct)
+		bpf_map_update_elem(ct, key, &e, BPF_ANY);
+}
+
+#endif /* XLB_BPF_CONNTRACK_H */
