@@ -105,6 +105,7 @@ struct hc_target {
 	enum hc_way way;
 	struct xlb_ip tun_src; /* HC_TUNNEL: the tunnel_source base */
 	int tun_plen;
+	uint16_t gue_port;	  /* HC_TUNNEL: GUE's port; 0: IPIP */
 	struct xlb_ip laddr;	  /* HC_LOCAL */
 	struct xlb_probe_pkt pkt; /* HC_TUNNEL: the attempt's SYN */
 	struct sockaddr_storage sa;
@@ -921,6 +922,7 @@ static int tunnel_send(struct hc_target *t, struct xlb_probe_pkt *pkt)
 	int fd, n, ret = 0;
 
 	pkt->outer_dst = t->real;
+	pkt->gue_port = t->gue_port;
 	xlb_probe_tunnel_source(&t->tun_src, t->tun_plen, pkt, &pkt->outer_src);
 	n = xlb_probe_build(pkt, buf, sizeof(buf));
 	if (n < 0)
@@ -1381,6 +1383,7 @@ static void target_set_check(struct xlb_health *h, struct hc_target *t,
 	t->way = path->way;
 	t->tun_src = path->tun_src;
 	t->tun_plen = path->tun_plen;
+	t->gue_port = path->gue_port;
 	t->laddr = path->laddr;
 	t->st.type = eff->type;
 	t->st.addr = eff->addr;
@@ -1425,6 +1428,7 @@ static void target_path(const struct xlb_health_target *x,
 		path->way = HC_TUNNEL;
 		path->tun_src = x->tun_src;
 		path->tun_plen = x->tun_plen;
+		path->gue_port = x->gue_port;
 	} else if (x->mode == XLB_MODE_FULLNAT &&
 		   x->laddr.family == x->real.family) {
 		path->way = HC_LOCAL;
@@ -1436,7 +1440,8 @@ static void target_path(const struct xlb_health_target *x,
 static bool path_equal(const struct hc_target *a, const struct hc_target *b)
 {
 	return a->way == b->way && xlb_ip_equal(&a->tun_src, &b->tun_src) &&
-	       a->tun_plen == b->tun_plen && xlb_ip_equal(&a->laddr, &b->laddr);
+	       a->tun_plen == b->tun_plen && a->gue_port == b->gue_port &&
+	       xlb_ip_equal(&a->laddr, &b->laddr);
 }
 
 /* qsort() order of pointers to input targets: by identity. */

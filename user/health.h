@@ -51,6 +51,7 @@ struct xlb_health_target {
 	 * A family of 0 means none: such a check goes direct.
 	 */
 	enum xlb_fwd_mode mode;
+	uint16_t gue_port; /* tunnel: encap gue to this port; 0: IPIP */
 	struct xlb_ip tun_src;
 	int tun_plen;
 	struct xlb_ip laddr;

@@ -179,18 +179,44 @@ static int probe_inner(const struct xlb_probe_pkt *p, uint8_t *b, size_t len)
 	return (int)(l3 + l4);
 }
 
+/* GUE source ports, as bpf/gue.h: the dynamic range, from the hash. */
+#define GUE_SPORT_BASE 0xc000
+#define GUE_SPORT_MASK 0x3fff
+
+/* The outer header's length for p. */
+static size_t probe_outer_len(const struct xlb_probe_pkt *p)
+{
+	size_t ip = p->outer_src.family == AF_INET ? IPV4_HDR : IPV6_HDR;
+
+	return p->gue_port ? ip + UDP_HDR : ip;
+}
+
 /*
  * The outer header in front of an inner packet of inner_len bytes at
- * b + outer length, as bpf/encap.h encap_push() writes it. The one place
- * that knows encapsulations.
+ * b + probe_outer_len(), as bpf/encap.h and bpf/gue.h write it: IP with
+ * the inner protocol, or IP + UDP for GUE variant 1 (no GUE header, UDP
+ * checksum 0). The one place that knows encapsulations.
  */
-static int probe_encap(const struct xlb_probe_pkt *p, uint8_t *b,
-		       size_t inner_len)
+static void probe_encap(const struct xlb_probe_pkt *p, uint8_t *b,
+			size_t inner_len)
 {
 	uint8_t inner = p->src.family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	uint32_t hash = probe_hash(p);
+	size_t ip;
+	uint8_t *u;
 
-	return (int)ip_header(b, &p->outer_src, &p->outer_dst, inner, inner_len,
-			      probe_hash(p));
+	if (!p->gue_port) {
+		ip_header(b, &p->outer_src, &p->outer_dst, inner, inner_len,
+			  hash);
+		return;
+	}
+	ip = ip_header(b, &p->outer_src, &p->outer_dst, IPPROTO_UDP,
+		       inner_len + UDP_HDR, hash);
+	u = b + ip;
+	put16(u, (uint16_t)(GUE_SPORT_BASE | (hash & GUE_SPORT_MASK)));
+	put16(u + 2, p->gue_port);
+	put16(u + 4, (uint16_t)(inner_len + UDP_HDR));
+	put16(u + 6, 0);
 }
 
 int xlb_probe_build(const struct xlb_probe_pkt *p, uint8_t *buf, size_t len)
@@ -201,7 +227,7 @@ int xlb_probe_build(const struct xlb_probe_pkt *p, uint8_t *buf, size_t len)
 	if (p->outer_src.family != p->outer_dst.family ||
 	    (p->outer_src.family != AF_INET && p->outer_src.family != AF_INET6))
 		return -EINVAL;
-	outer = p->outer_src.family == AF_INET ? IPV4_HDR : IPV6_HDR;
+	outer = probe_outer_len(p);
 	if (len < outer)
 		return -ENOSPC;
 	n = probe_inner(p, buf + outer, len - outer);

@@ -7,8 +7,9 @@
  * reading of what comes back. Pure functions over buffers: health.c owns
  * the sockets.
  *
- * Every encapsulation is written by probe_encap() in probe.c alone; a
- * new one (GUE) is a case there and a longer XLB_PROBE_OUTER_MAX.
+ * Every encapsulation is written by probe_encap() in probe.c alone:
+ * IPIP / IP6IP6 / 4in6, or the same inside UDP (GUE variant 1, as
+ * bpf/gue.h), a new one is a case there.
  */
 #ifndef XLB_PROBE_H
 #define XLB_PROBE_H
@@ -20,7 +21,7 @@
 #include "xlb.h"
 
 #define XLB_PROBE_TTL	    64 /* as XLB_TUNNEL_TTL of the data plane */
-#define XLB_PROBE_OUTER_MAX 40 /* the longest outer header (IPv6) */
+#define XLB_PROBE_OUTER_MAX 48 /* the longest outer header: IPv6 + UDP */
 #define XLB_PROBE_INNER_MAX 60 /* IPv6 + TCP with no options */
 #define XLB_PROBE_PKT_MAX \
 	(XLB_PROBE_OUTER_MAX + XLB_PROBE_INNER_MAX + XLB_CHECK_TEXT_LEN + 8)
@@ -35,6 +36,7 @@
 struct xlb_probe_pkt {
 	struct xlb_ip outer_src; /* tunnel source (xlb_probe_tunnel_source) */
 	struct xlb_ip outer_dst; /* the real */
+	uint16_t gue_port;	 /* GUE: UDP destination port; 0: IPIP */
 	struct xlb_ip src;	 /* inner source: an address of the node */
 	struct xlb_ip dst;	 /* inner destination: the VIP */
 	uint16_t sport, dport;	 /* host order */

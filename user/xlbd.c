@@ -451,8 +451,11 @@ static void health_path(const struct xlbd *d, const struct xlb_config *rt,
 	size_t i;
 
 	for (i = 0; i < rt->n_vips; i++)
-		if (xlb_service_equal(&rt->vips[i].svc, &t->svc))
+		if (xlb_service_equal(&rt->vips[i].svc, &t->svc)) {
 			t->mode = rt->vips[i].mode;
+			if (rt->vips[i].gue)
+				t->gue_port = (uint16_t)d->cfg.gue_port;
+		}
 	if (t->real.family == AF_INET) {
 		t->tun_src = d->cfg.tun_src_v4;
 		t->tun_plen = d->cfg.tun_src_v4_plen;

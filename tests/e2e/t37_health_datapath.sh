@@ -7,7 +7,7 @@
 # fall x interval + timeout, while a direct check of the same real (a
 # second VIP whose checks say `through: direct`) still says up:
 #   real1 loses the VIP on lo     (IPv4 TCP and UDP checks; IPv6 stays)
-#   real2 loses its decap program (IPv4 and IPv6 checks)
+#   real2 loses its decap program (IPv4 and IPv6 checks, IPIP and GUE)
 #   real3 refuses the IPv4 tunnel sources (IPv6 stays): its decap
 #     program's allow-list no longer holds them. (nftables on the real
 #     cannot stand in for this firewall: the decap program runs in XDP,
@@ -30,6 +30,7 @@ T4="10.100.0.10:80/tcp"
 U4="10.100.0.10:5353/udp"
 T6="[fd00:100::10]:80/tcp"
 D4="10.100.0.11:80/tcp"
+G4="10.100.0.10:$LAB_PLAIN_PORT/tcp"
 cat >"$LAB_XLBD_CONFIG" <<CONF
 vips:
   - vip: $T4
@@ -43,6 +44,10 @@ vips:
     reals: $R6
   - vip: $D4
     health: {type: http, through: direct, $TIMING}
+    reals: $R4
+  - vip: $G4
+    encap: gue
+    health: {type: tcp, $TIMING}
     reals: $R4
 CONF
 e2e_begin "$@"
@@ -105,7 +110,7 @@ DOWN_BOUND=$((FALL * INTERVAL_MS + TIMEOUT_MS + 150))
 UP_BOUND=$((RISE * INTERVAL_MS + TIMEOUT_MS + 150))
 
 for r in 10.98.1.2 10.98.2.2 10.98.3.2; do
-	for v in "$T4" "$U4" "$D4"; do
+	for v in "$T4" "$U4" "$D4" "$G4"; do
 		check "$r of $v is up before the test" \
 			test "$(hc until up "$v" "$r")" -lt 5000
 	done
@@ -121,6 +126,11 @@ check_eq "the UDP VIP's checks go through the tunnel" \
 	"$(hc get "$U4" 10.98.1.2 through)" tunnel
 check_eq "the IPv6 VIP's checks go through the tunnel" \
 	"$(hc get "$T6" fd00:98:1::2 through)" tunnel
+check_eq "the GUE VIP's checks go through the tunnel" \
+	"$(hc get "$G4" 10.98.1.2 through)" tunnel
+check_eq "a tunnel check through GUE's last result" \
+	"$(hc get "$G4" 10.98.1.2 last)" \
+	"SYN-ACK from the VIP through the tunnel"
 check_eq "the direct VIP's checks go direct" \
 	"$(hc get "$D4" 10.98.1.2 through)" direct
 check_eq "a tunnel check's last result" \
@@ -204,6 +214,8 @@ black_hole no_decap "$T4" 10.98.2.2 \
 	lab_exec real2 "$LAB_BUILD/lbctl" decap detach eth0
 check_range "no_decap: time to mark real2 of the IPv6 VIP down (ms)" \
 	"$(hc until down "$T6" fd00:98:2::2)" 0 "$DOWN_BOUND"
+check_range "no_decap: time to mark real2 of the GUE VIP down (ms)" \
+	"$(hc until down "$G4" 10.98.2.2)" 0 "$DOWN_BOUND"
 settle
 check_eq "no_decap: real2 of the TCP VIP stays down" \
 	"$(hc get "$T4" 10.98.2.2 state)" down
@@ -228,11 +240,19 @@ check_eq "firewall: the direct check of real3 still says up" \
 	"$(hc get "$D4" 10.98.3.2 state)" up
 check_eq "firewall: real3 of the IPv6 VIP (other sources) is up" \
 	"$(hc get "$T6" fd00:98:3::2 state)" up
+check_eq "firewall: real3 of the GUE VIP (same sources) is down" \
+	"$(hc get "$G4" 10.98.3.2 state)" down
 # shellcheck disable=SC2086 # a list of prefixes
 repaired firewall "$T4" 10.98.3.2 \
 	lab_exec real3 "$LAB_BUILD/lbctl" decap attach eth0 \
 	--from $LAB_TUNNEL_SOURCES "${decap_flag[@]}"
 
+for r in 10.98.1.2 10.98.2.2 10.98.3.2; do
+	for v in "$T4" "$U4" "$G4"; do
+		check "$r of $v is up after the repairs" \
+			test "$(hc until up "$v" "$r")" -lt "$UP_BOUND"
+	done
+done
 check_eq "no direct check went down during the test" \
 	"$(grep -c "of $D4 is down" "$LAB_RUN/xlbd.log" || true)" \
 	"$downs_at_start"

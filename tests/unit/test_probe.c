@@ -198,6 +198,44 @@ Test(probe, four_in_six)
 	assert_l4_csum(b + 40, AF_INET, b + 60, 20, IPPROTO_TCP);
 }
 
+/* GUE variant 1 (bpf/gue.h): outer IP, UDP to the port, the inner packet. */
+Test(probe, gue_ipv4_and_ipv6)
+{
+	struct xlb_probe_pkt p = syn4();
+	uint8_t b[XLB_PROBE_PKT_MAX];
+	uint32_t ports = (uint32_t)htons(40000) << 16 | htons(80);
+	uint32_t h = xlb_flow_hash(p.src.a.addr, ports, IPPROTO_TCP, 0);
+	const uint8_t *u;
+	int n;
+
+	p.outer_src = ip("172.16.3.4");
+	p.gue_port = 6080;
+	n = xlb_probe_build(&p, b, sizeof(b));
+	cr_assert_eq(n, 20 + 8 + 20 + 20);
+	cr_assert_eq(b[9], IPPROTO_UDP);
+	cr_assert_eq(be16(b + 2), 68);
+	cr_assert_eq(be16(b + 6), 0x4000, "DF");
+	cr_assert_eq(sum16(0, b, 20), 0xffff, "bad outer header checksum");
+	u = b + 20;
+	cr_assert_eq(be16(u), 0xc000 | (h & 0x3fff),
+		     "source port from the flow hash");
+	cr_assert_eq(be16(u + 2), 6080);
+	cr_assert_eq(be16(u + 4), 8 + 40);
+	cr_assert_eq(be16(u + 6), 0, "no UDP checksum, as the data plane");
+	cr_assert_eq(u[8], 0x45, "variant 1: the inner IPv4 header at once");
+	assert_l4_csum(u + 8, AF_INET, u + 28, 20, IPPROTO_TCP);
+	cr_assert_eq(xlb_probe_build(&p, b, 67), -ENOSPC);
+
+	p.outer_src = ip("fc00:2::1");
+	p.outer_dst = ip("fd00:98:1::2");
+	n = xlb_probe_build(&p, b, sizeof(b));
+	cr_assert_eq(n, 40 + 8 + 20 + 20);
+	cr_assert_eq(b[6], IPPROTO_UDP);
+	cr_assert_eq(be16(b + 4), 8 + 40);
+	cr_assert_eq(be16(b + 40 + 2), 6080);
+	cr_assert_eq(b[48], 0x45);
+}
+
 Test(probe, refuses_bad_input)
 {
 	struct xlb_probe_pkt p = syn4();
