@@ -131,6 +131,14 @@ check_eq "the GUE VIP's checks go through the tunnel" \
 check_eq "a tunnel check through GUE's last result" \
 	"$(hc get "$G4" 10.98.1.2 last)" \
 	"SYN-ACK from the VIP through the tunnel"
+# The GUE VIP's probes leave the node as GUE, those of the others as IPIP.
+gue_seen=$(lab_exec xlb timeout 3 tcpdump -ni r1 -c 2 -q \
+	"src net 172.16.0.0/16 and udp dst port 6080" 2>&1 |
+	grep -c "UDP" || true)
+check_range "GUE probes seen leaving towards real1" "$gue_seen" 1 2
+ipip_seen=$(lab_exec xlb timeout 3 tcpdump -ni r1 -c 2 -q \
+	"src net 172.16.0.0/16 and ip proto 4" 2>&1 | grep -c "IP" || true)
+check_range "IPIP probes seen leaving towards real1" "$ipip_seen" 1 2
 check_eq "the direct VIP's checks go direct" \
 	"$(hc get "$D4" 10.98.1.2 through)" direct
 check_eq "a tunnel check's last result" \
