@@ -840,6 +840,7 @@ enum {
 	CK_CODES,
 	CK_SEND,
 	CK_EXPECT,
+	CK_THROUGH,
 	CK_MAX,
 };
 
@@ -1116,6 +1117,44 @@ static int parse_check_expect(struct cfg_ctx *c, const char *key,
 	return check_text(c, key, val, false, p->spec.udp_expect);
 }
 
+/*
+ * health.through: datapath (or tunnel) | direct | auto. Which way the
+ * check travels (docs/HEALTH.md, "Data-path checks").
+ */
+static int parse_check_through(struct cfg_ctx *c, const char *key,
+			       yaml_node_t *val, void *obj)
+{
+	static const struct {
+		const char *name;
+		enum xlb_check_path path;
+	} names[] = {
+		{"auto", XLB_CHECK_PATH_AUTO},
+		{"datapath", XLB_CHECK_PATH_DATAPATH},
+		{"tunnel", XLB_CHECK_PATH_DATAPATH},
+		{"direct", XLB_CHECK_PATH_DIRECT},
+	};
+	struct check_parse *p = obj;
+	const char *s = NULL;
+	size_t i;
+	int ret;
+
+	p->lines[CK_THROUGH] = node_line(val);
+	ret = node_text(c, key, val, "datapath, tunnel, direct or auto", &s);
+	if (ret)
+		return ret;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i].name)) {
+			p->spec.through = names[i].path;
+			return 0;
+		}
+	}
+	return fail(
+		c, val,
+		"%s: expected datapath, tunnel, direct or auto, got '" CFG_QUOTE
+		"'",
+		key, s);
+}
+
 static const struct cfg_key check_keys[] = {
 	{"type", parse_check_type},
 	{"interval", parse_check_interval},
@@ -1129,6 +1168,7 @@ static const struct cfg_key check_keys[] = {
 	{"codes", parse_check_codes},
 	{"send", parse_check_send},
 	{"expect", parse_check_expect},
+	{"through", parse_check_through}, /* data path or direct */
 	{NULL},
 };
 
@@ -1188,6 +1228,14 @@ static int check_finish(struct cfg_ctx *c, yaml_node_t *node,
 	if (c->vip->svc.ip.family && !c->vip->svc.port && !s->port)
 		return fail(c, node,
 			    "health: a check of an any-port VIP needs a port");
+	if (s->through == XLB_CHECK_PATH_DATAPATH && s->addr.family) {
+		line = p->lines[CK_THROUGH] > p->lines[CK_ADDRESS]
+			       ? p->lines[CK_THROUGH]
+			       : p->lines[CK_ADDRESS];
+		return fail_at(c, line ? line : (size_t)node_line(node),
+			       "health: a check through the data path goes to "
+			       "the real: it cannot name an address");
+	}
 	/* What another type left behind (a real's check changing its
 	 * VIP's type) means nothing here. */
 	if (s->type != XLB_CHECK_HTTP) {

@@ -81,6 +81,10 @@ static void put_check(FILE *f, const struct xlb_check_spec *c)
 	}
 	if (c->port)
 		fprintf(f, ", port: %u", c->port);
+	if (c->through == XLB_CHECK_PATH_DATAPATH)
+		fputs(", through: datapath", f);
+	else if (c->through == XLB_CHECK_PATH_DIRECT)
+		fputs(", through: direct", f);
 	if (c->type == XLB_CHECK_HTTP) {
 		if (c->http_path[0]) {
 			fputs(", path: ", f);

@@ -14,6 +14,20 @@
  *         -> send the payload -> read one reply -> compare its start
  *
  * The attempt ends with a result, or at its deadline as a failure.
+ *
+ * A check that travels the data path (docs/HEALTH.md, "Data-path
+ * checks") changes how the probe is made, not the state machine:
+ *
+ *   tunnel TCP, HTTP  the SYN to VIP:port, encapsulated by hand
+ *         (probe.c) and sent on a raw socket to the real, from a port a
+ *         bound TCP socket holds; an AF_PACKET socket (before routing:
+ *         an answer from the VIP may be a martian to the node) reads the
+ *         real's SYN-ACK (or RST), which comes from the VIP straight to
+ *         the node; a RST through the tunnel ends the real's half-open
+ *         connection
+ *   tunnel UDP  the payload to VIP:port, encapsulated, from a port a
+ *         bound UDP socket holds; the AF_PACKET socket reads the reply
+ *   local  as direct, from a socket bound to a FULLNAT local address
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,9 +41,14 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <netinet/in.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 
 #include "health.h"
 #include "loop.h"
+#include "probe.h"
 
 #define NSEC_PER_MSEC 1000000ULL
 #define NSEC_PER_USEC 1000ULL
@@ -65,16 +84,30 @@ struct hc_probe {
 	struct hc_probe *next; /* in the pool */
 	struct hc_probe *all;  /* every probe, for xlb_health_free() */
 	bool registered;       /* ev.fd is in the epoll set */
+	int hold_fd;	       /* tunnel TCP: holds the inner source port */
 	size_t out_len, out_off;
 	size_t in_len;
 	char out[HC_OUT_LEN];
 	char in[HC_IN_LEN];
 };
 
+/* The way a target's check travels. */
+enum hc_way {
+	HC_DIRECT = 0, /* node -> real */
+	HC_TUNNEL,     /* node -> VIP, encapsulated to the real */
+	HC_LOCAL,      /* FULLNAT local address -> real */
+};
+
 struct hc_target {
 	struct xlb_service svc;
 	struct xlb_ip real;
 	struct xlb_check_spec eff; /* defaults filled in */
+	enum hc_way way;
+	struct xlb_ip tun_src; /* HC_TUNNEL: the tunnel_source base */
+	int tun_plen;
+	uint16_t gue_port;	  /* HC_TUNNEL: GUE's port; 0: IPIP */
+	struct xlb_ip laddr;	  /* HC_LOCAL */
+	struct xlb_probe_pkt pkt; /* HC_TUNNEL: the attempt's SYN */
 	struct sockaddr_storage sa;
 	socklen_t sa_len;
 	size_t heap_idx; /* HC_NOT_QUEUED: not running (type none) */
@@ -125,6 +158,38 @@ static uint64_t rng_next(struct xlb_health *h)
 	h->rng = x;
 	return x;
 }
+
+const char *xlb_check_path_str(enum xlb_check_path path)
+{
+	switch (path) {
+	case XLB_CHECK_PATH_AUTO:
+		return "auto";
+	case XLB_CHECK_PATH_DATAPATH:
+		return "datapath";
+	case XLB_CHECK_PATH_DIRECT:
+		return "direct";
+	}
+	return "unknown";
+}
+
+int xlb_check_path_parse(const char *s, enum xlb_check_path *path)
+{
+	if (!strcmp(s, "auto"))
+		*path = XLB_CHECK_PATH_AUTO;
+	else if (!strcmp(s, "datapath") || !strcmp(s, "tunnel"))
+		*path = XLB_CHECK_PATH_DATAPATH;
+	else if (!strcmp(s, "direct"))
+		*path = XLB_CHECK_PATH_DIRECT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *const way_names[] = {
+	[HC_DIRECT] = "direct",
+	[HC_TUNNEL] = "tunnel",
+	[HC_LOCAL] = "local",
+};
 
 const char *xlb_health_type_str(enum xlb_check_type type)
 {
@@ -285,6 +350,17 @@ int xlb_check_effective(const struct xlb_check_spec *in,
 				      &s.fall, err, errlen);
 	if (ret)
 		return ret;
+	if (in->through > XLB_CHECK_PATH_DIRECT)
+		return spec_fail(err, errlen, "unknown check path %d",
+				 (int)in->through);
+	/* A check of another address than the real's cannot travel the
+	 * real's data path: it is direct unless told otherwise, and
+	 * told otherwise it is a contradiction. */
+	if (in->addr.family && in->through == XLB_CHECK_PATH_DATAPATH)
+		return spec_fail(err, errlen,
+				 "a check through the data path goes to the "
+				 "real: it cannot name an address");
+	s.through = in->addr.family ? XLB_CHECK_PATH_DIRECT : in->through;
 	s.addr = in->addr.family ? in->addr : *real;
 	if (s.addr.family != AF_INET && s.addr.family != AF_INET6)
 		return spec_fail(err, errlen, "no address to check");
@@ -315,7 +391,8 @@ static bool spec_equal(const struct xlb_check_spec *a,
 	return a->type == b->type && a->interval_ms == b->interval_ms &&
 	       a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
 	       a->fall == b->fall && xlb_ip_equal(&a->addr, &b->addr) &&
-	       a->port == b->port && !strcmp(a->http_path, b->http_path) &&
+	       a->through == b->through && a->port == b->port &&
+	       !strcmp(a->http_path, b->http_path) &&
 	       !strcmp(a->http_host, b->http_host) &&
 	       a->n_http_codes == b->n_http_codes &&
 	       !memcmp(a->http_codes, b->http_codes,
@@ -435,6 +512,7 @@ static struct hc_probe *probe_get(struct xlb_health *h, struct hc_target *t)
 		h->probes = p;
 	}
 	p->ev.fd = -1;
+	p->hold_fd = -1;
 	p->t = t;
 	p->registered = false;
 	p->out_len = p->out_off = p->in_len = 0;
@@ -450,7 +528,10 @@ static void probe_put(struct xlb_health *h, struct hc_probe *p)
 		xlb_loop_del(h->epfd, &p->ev);
 	if (p->ev.fd >= 0)
 		close(p->ev.fd);
+	if (p->hold_fd >= 0)
+		close(p->hold_fd);
 	p->ev.fd = -1;
+	p->hold_fd = -1;
 	p->registered = false;
 	p->t = NULL;
 	p->next = h->pool;
@@ -742,9 +823,306 @@ static void on_connected(struct xlb_health *h, struct hc_target *t)
 		attempt_done(h, t, true, "connected");
 }
 
+/* An address and port as a sockaddr; its length. */
+static socklen_t ip_sockaddr(const struct xlb_ip *ip, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ip->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = ip->a.addr[0];
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, ip->a.addr, sizeof(sin6->sin6_addr));
+	return sizeof(*sin6);
+}
+
+/* The address and port in a sockaddr. */
+static void sockaddr_ip(const struct sockaddr_storage *ss, struct xlb_ip *ip,
+			uint16_t *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->family = ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		ip->a.addr[0] = sin->sin_addr.s_addr;
+		*port = ntohs(sin->sin_port);
+	} else {
+		memcpy(ip->a.addr, &sin6->sin6_addr, 16);
+		*port = ntohs(sin6->sin6_port);
+	}
+}
+
+/*
+ * The node's address the real answers the VIP's probe to: the source
+ * the kernel picks towards the real (or, when the VIP's family is not
+ * the real's, towards the VIP). 0 or -errno.
+ */
+static int tunnel_inner_source(const struct hc_target *t, struct xlb_ip *src)
+{
+	const struct xlb_ip *to =
+		t->real.family == t->svc.ip.family ? &t->real : &t->svc.ip;
+	struct sockaddr_storage ss;
+	socklen_t len = ip_sockaddr(to, 9, &ss);
+	uint16_t port;
+	int fd, ret = 0;
+
+	fd = socket(to->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, len) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len))
+		ret = -errno;
+	close(fd);
+	if (!ret)
+		sockaddr_ip(&ss, src, &port);
+	return ret;
+}
+
+/*
+ * A socket of type bound to (src, any port), and the port it got. The
+ * port is the inner source port of the probe: while the socket lives no
+ * other socket of the node takes it. fd or -errno.
+ */
+static int tunnel_bind(const struct xlb_ip *src, int type, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ip_sockaddr(src, 0, &ss);
+	struct xlb_ip ip;
+	int fd, ret;
+
+	fd = socket(src->family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&ss, len) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	sockaddr_ip(&ss, &ip, port);
+	return fd;
+}
+
+/* Encapsulate pkt and send it to the real: 0 or -errno. */
+static int tunnel_send(struct hc_target *t, struct xlb_probe_pkt *pkt)
+{
+	uint8_t buf[XLB_PROBE_PKT_MAX];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	ssize_t sent;
+	int fd, n, ret = 0;
+
+	pkt->outer_dst = t->real;
+	pkt->gue_port = t->gue_port;
+	xlb_probe_tunnel_source(&t->tun_src, t->tun_plen, pkt, &pkt->outer_src);
+	n = xlb_probe_build(pkt, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	/* IPPROTO_RAW: the header is ours (IP_HDRINCL, IPv6 alike). */
+	fd = socket(t->real.family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return -errno;
+	len = ip_sockaddr(&t->real, 0, &ss);
+	do
+		sent = sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&ss,
+			      len);
+	while (sent < 0 && errno == EINTR);
+	if (sent < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Whether a tunnel send error is the balancer's rather than the path's. */
+static bool tunnel_local_err(int err)
+{
+	return err == EPERM || err == EACCES || err == EINVAL ||
+	       err == ENOSPC || local_errno(err);
+}
+
+/*
+ * The next packet for the probe's AF_PACKET socket that came in (not one
+ * the node sent), into p->in; its length, or -1 when there is none.
+ */
+static ssize_t tunnel_next(struct hc_probe *p)
+{
+	struct sockaddr_ll ll;
+	socklen_t len;
+	ssize_t n;
+
+	for (;;) {
+		len = sizeof(ll);
+		n = recvfrom(p->ev.fd, p->in, sizeof(p->in), 0,
+			     (struct sockaddr *)&ll, &len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1; /* EAGAIN: nothing (more) for us yet */
+		if (ll.sll_pkttype != PACKET_OUTGOING)
+			return n;
+	}
+}
+
+/* Tunnel TCP: the answer to the SYN. */
+static void tunnel_tcp_recv(struct xlb_health *h, struct hc_target *t)
+{
+	struct hc_probe *p = t->probe;
+	struct xlb_probe_pkt rst;
+	enum xlb_probe_answer a;
+	ssize_t n;
+
+	for (;;) {
+		n = tunnel_next(p);
+		if (n < 0)
+			return;
+		a = xlb_probe_tcp_answer(&t->pkt, (const uint8_t *)p->in,
+					 (size_t)n, NULL);
+		if (a == XLB_PROBE_REFUSED) {
+			attempt_fail(h, t,
+				     "tunnel: connection refused by the VIP");
+			return;
+		}
+		if (a == XLB_PROBE_SYNACK)
+			break;
+	}
+	/* End the real's half-open connection the way it came. */
+	rst = t->pkt;
+	rst.tcp_flags = XLB_PROBE_RST;
+	rst.seq = t->pkt.seq + 1;
+	rst.ack = 0;
+	tunnel_send(t, &rst);
+	attempt_done(h, t, true, "SYN-ACK from the VIP through the tunnel");
+}
+
+/* Tunnel UDP: a reply from VIP:port, judged by its first bytes. */
+static void tunnel_udp_recv(struct xlb_health *h, struct hc_target *t)
+{
+	struct hc_probe *p = t->probe;
+	size_t want = strlen(t->eff.udp_expect), len = 0;
+	const uint8_t *data = NULL;
+	ssize_t n;
+
+	for (;;) {
+		n = tunnel_next(p);
+		if (n < 0)
+			return;
+		if (xlb_probe_udp_answer(&t->pkt, (const uint8_t *)p->in,
+					 (size_t)n, &data, &len))
+			break;
+	}
+	if (len < want || memcmp(data, t->eff.udp_expect, want)) {
+		attempt_fail(h, t,
+			     "UDP reply through the tunnel does not start "
+			     "with the expected text");
+		return;
+	}
+	attempt_done(h, t, true, "UDP reply from the VIP through the tunnel");
+}
+
+/*
+ * The socket that reads the answers: AF_PACKET, so that it sees them
+ * before routing (an answer from the VIP's address may be a martian to
+ * the node's kernel: a VIP on lo, or the blackhole route xlbd announces
+ * it with and rp_filter), filtered to proto from the VIP. fd or -errno.
+ */
+static int tunnel_rx_socket(const struct xlb_ip *vip, uint8_t proto)
+{
+	struct sock_filter f[XLB_PROBE_FILTER_MAX];
+	struct sock_fprog prog = {.filter = f};
+	uint16_t eth = vip->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
+	int fd, ret;
+
+	prog.len = (unsigned short)xlb_probe_filter(vip, proto, f);
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    htons(eth));
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/*
+ * Start a check through the tunnel: a SYN (TCP, HTTP) or the payload
+ * (UDP) to VIP:port, from the node's address, encapsulated to the real.
+ */
+static void tunnel_start(struct xlb_health *h, struct hc_target *t)
+{
+	struct hc_probe *p = t->probe;
+	bool udp = t->eff.type == XLB_CHECK_UDP;
+	struct xlb_probe_pkt *pkt = &t->pkt;
+	int fd, ret;
+
+	memset(pkt, 0, sizeof(*pkt));
+	ret = tunnel_inner_source(t, &pkt->src);
+	if (ret) {
+		attempt_skip(h, t, "tunnel: no source address", -ret);
+		return;
+	}
+	t->st.src = pkt->src;
+	pkt->dst = t->svc.ip;
+	pkt->dport = t->eff.port;
+	pkt->proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
+	/* The port is held by a socket of the node for the attempt. */
+	fd = tunnel_bind(&pkt->src, udp ? SOCK_DGRAM : SOCK_STREAM,
+			 &pkt->sport);
+	if (fd < 0) {
+		attempt_skip(h, t, "tunnel: bind", -fd);
+		return;
+	}
+	p->hold_fd = fd;
+	fd = tunnel_rx_socket(&pkt->dst, pkt->proto);
+	if (fd < 0) {
+		attempt_skip(h, t, "tunnel: packet socket", -fd);
+		return;
+	}
+	p->ev.fd = fd;
+	if (udp) {
+		pkt->payload = t->eff.udp_send;
+		pkt->payload_len = strlen(t->eff.udp_send);
+	} else {
+		pkt->tcp_flags = XLB_PROBE_SYN;
+		pkt->seq = (uint32_t)rng_next(h);
+	}
+	ret = tunnel_send(t, pkt);
+	if (ret && tunnel_local_err(-ret)) {
+		attempt_skip(h, t, "tunnel: send", -ret);
+		return;
+	}
+	if (ret) {
+		attempt_fail(h, t, "tunnel: send: %s", strerror(-ret));
+		return;
+	}
+	t->phase = udp ? HC_RECEIVING : HC_CONNECTING;
+	ret = probe_watch(h, p, EPOLLIN);
+	if (ret)
+		attempt_skip(h, t, "epoll", -ret);
+}
+
 /* Move the attempt in flight on with whatever its socket has for it. */
 static void attempt_poll(struct xlb_health *h, struct hc_target *t)
 {
+	if (t->way == HC_TUNNEL) {
+		if (t->phase == HC_IDLE)
+			return;
+		if (t->eff.type == XLB_CHECK_UDP)
+			tunnel_udp_recv(h, t);
+		else
+			tunnel_tcp_recv(h, t);
+		return;
+	}
 	switch (t->phase) {
 	case HC_CONNECTING:
 		on_connected(h, t);
@@ -823,6 +1201,10 @@ static void attempt_start(struct xlb_health *h, struct hc_target *t,
 	t->probe = p;
 	/* The timeout first: every way out below resets the deadline. */
 	set_deadline(h, t, now + t->eff.timeout_ms * NSEC_PER_MSEC);
+	if (t->way == HC_TUNNEL) {
+		tunnel_start(h, t);
+		return;
+	}
 	fd = socket(t->eff.addr.family,
 		    (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
 			    SOCK_CLOEXEC,
@@ -836,6 +1218,16 @@ static void attempt_start(struct xlb_health *h, struct hc_target *t,
 	 * check it makes. */
 	if (!udp)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	/* FULLNAT: from the local address, as the data plane sends. */
+	if (t->way == HC_LOCAL) {
+		struct sockaddr_storage ls;
+		socklen_t ll = ip_sockaddr(&t->laddr, 0, &ls);
+
+		if (bind(fd, (struct sockaddr *)&ls, ll)) {
+			attempt_skip(h, t, "bind to the local address", errno);
+			return;
+		}
+	}
 	ret = connect(fd, (struct sockaddr *)&t->sa, t->sa_len);
 	if (ret && errno != EINPROGRESS) {
 		if (local_errno(errno))
@@ -867,7 +1259,16 @@ static void attempt_timeout(struct xlb_health *h, struct hc_target *t)
 {
 	uint32_t ms = t->eff.timeout_ms;
 
-	if (t->eff.type == XLB_CHECK_UDP)
+	if (t->way == HC_TUNNEL && t->eff.type == XLB_CHECK_UDP)
+		attempt_fail(h, t,
+			     "no UDP reply through the tunnel within %u ms",
+			     ms);
+	else if (t->way == HC_TUNNEL)
+		attempt_fail(h, t,
+			     "timeout after %u ms (no SYN-ACK through the "
+			     "tunnel)",
+			     ms);
+	else if (t->eff.type == XLB_CHECK_UDP)
 		attempt_fail(h, t, "no UDP reply within %u ms", ms);
 	else if (t->phase == HC_CONNECTING)
 		attempt_fail(h, t, "timeout after %u ms (connect)", ms);
@@ -965,22 +1366,7 @@ void xlb_health_free(struct xlb_health *h)
 /* Where the check of a target connects to. */
 static void target_sockaddr(struct hc_target *t)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&t->sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&t->sa;
-
-	memset(&t->sa, 0, sizeof(t->sa));
-	if (t->eff.addr.family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(t->eff.port);
-		sin->sin_addr.s_addr = t->eff.addr.a.addr[0];
-		t->sa_len = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(t->eff.port);
-		memcpy(&sin6->sin6_addr, t->eff.addr.a.addr,
-		       sizeof(sin6->sin6_addr));
-		t->sa_len = sizeof(*sin6);
-	}
+	t->sa_len = ip_sockaddr(&t->eff.addr, t->eff.port, &t->sa);
 }
 
 /*
@@ -989,13 +1375,23 @@ static void target_sockaddr(struct hc_target *t)
  * of successes and failures start again.
  */
 static void target_set_check(struct xlb_health *h, struct hc_target *t,
-			     const struct xlb_check_spec *eff, uint64_t now)
+			     const struct xlb_check_spec *eff,
+			     const struct hc_target *path, uint64_t now)
 {
 	attempt_cancel(h, t);
 	t->eff = *eff;
+	t->way = path->way;
+	t->tun_src = path->tun_src;
+	t->tun_plen = path->tun_plen;
+	t->gue_port = path->gue_port;
+	t->laddr = path->laddr;
 	t->st.type = eff->type;
 	t->st.addr = eff->addr;
 	t->st.port = eff->port;
+	t->st.through = way_names[t->way];
+	memset(&t->st.src, 0, sizeof(t->st.src));
+	if (t->way == HC_LOCAL)
+		t->st.src = t->laddr;
 	t->st.successes_in_row = 0;
 	t->st.failures_in_row = 0;
 	if (eff->type == XLB_CHECK_NONE) {
@@ -1013,6 +1409,39 @@ static void target_set_check(struct xlb_health *h, struct hc_target *t,
 	/* attempt_start() adds an interval to next_start. */
 	t->deadline = t->next_start;
 	t->next_start -= eff->interval_ms * NSEC_PER_MSEC;
+}
+
+/*
+ * The way a check of x travels (into path's way, tun_src, tun_plen and
+ * laddr): through the VIP's data path unless the check is direct or the
+ * data path is not known (no tunnel source or local address of the
+ * real's family).
+ */
+static void target_path(const struct xlb_health_target *x,
+			const struct xlb_check_spec *e, struct hc_target *path)
+{
+	memset(path, 0, sizeof(*path));
+	path->way = HC_DIRECT;
+	if (e->type == XLB_CHECK_NONE || e->through == XLB_CHECK_PATH_DIRECT)
+		return;
+	if (x->mode == XLB_MODE_TUNNEL && x->tun_src.family == x->real.family) {
+		path->way = HC_TUNNEL;
+		path->tun_src = x->tun_src;
+		path->tun_plen = x->tun_plen;
+		path->gue_port = x->gue_port;
+	} else if (x->mode == XLB_MODE_FULLNAT &&
+		   x->laddr.family == x->real.family) {
+		path->way = HC_LOCAL;
+		path->laddr = x->laddr;
+	}
+}
+
+/* Whether two targets' checks travel the same way. */
+static bool path_equal(const struct hc_target *a, const struct hc_target *b)
+{
+	return a->way == b->way && xlb_ip_equal(&a->tun_src, &b->tun_src) &&
+	       a->tun_plen == b->tun_plen && a->gue_port == b->gue_port &&
+	       xlb_ip_equal(&a->laddr, &b->laddr);
 }
 
 /* qsort() order of pointers to input targets: by identity. */
@@ -1116,11 +1545,14 @@ int xlb_health_sync(struct xlb_health *h, const struct xlb_health_target *in,
 	h->heap_n = 0;
 	for (i = 0; i < n; i++) {
 		const struct xlb_check_spec *e = &eff[ord[i] - in];
+		struct hc_target path;
 
 		t = tv[i];
 		t->heap_idx = HC_NOT_QUEUED;
-		if (t->fresh || !spec_equal(&t->eff, e))
-			target_set_check(h, t, e, now);
+		target_path(ord[i], e, &path);
+		if (t->fresh || !spec_equal(&t->eff, e) ||
+		    !path_equal(t, &path))
+			target_set_check(h, t, e, &path, now);
 		t->fresh = false;
 		t->keep = false;
 		if (t->eff.type == XLB_CHECK_NONE)

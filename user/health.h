@@ -44,6 +44,17 @@ struct xlb_health_target {
 	struct xlb_service svc;
 	struct xlb_ip real;
 	struct xlb_check_spec check; /* XLB_CHECK_NONE: not run, always up */
+	/*
+	 * The VIP's data path, for checks that travel it (check.through).
+	 * Tunnel: tun_src/tun_plen, the tunnel_source range of the real's
+	 * family. FULLNAT: laddr, a local address of the real's family.
+	 * A family of 0 means none: such a check goes direct.
+	 */
+	enum xlb_fwd_mode mode;
+	uint16_t gue_port; /* tunnel: encap gue to this port; 0: IPIP */
+	struct xlb_ip tun_src;
+	int tun_plen;
+	struct xlb_ip laddr;
 };
 
 /* A target as xlb_health_get() sees it, for metrics and lbctl. */
@@ -52,6 +63,10 @@ struct xlb_health_status {
 	enum xlb_check_type type; /* XLB_CHECK_NONE: not checked */
 	struct xlb_ip addr;	  /* where the check goes */
 	uint16_t port;
+	/* "direct", "tunnel" (to the VIP, encapsulated to addr) or
+	 * "local" (from a FULLNAT local address, src). */
+	const char *through;
+	struct xlb_ip src; /* tunnel: inner source; local: the local address */
 	uint32_t successes_in_row;
 	uint32_t failures_in_row;
 	uint64_t checks;      /* attempts completed since the target appeared */
@@ -125,6 +140,11 @@ int xlb_check_effective(const struct xlb_check_spec *in,
 			const struct xlb_service *svc,
 			const struct xlb_ip *real, struct xlb_check_spec *out,
 			char *err, size_t errlen);
+
+/* "auto", "datapath", "direct" ("unknown" otherwise). */
+const char *xlb_check_path_str(enum xlb_check_path path);
+/* The inverse; "tunnel" is read as "datapath". -EINVAL if unknown. */
+int xlb_check_path_parse(const char *s, enum xlb_check_path *path);
 
 /* "none", "tcp", "http", "udp" ("unknown" otherwise). */
 const char *xlb_health_type_str(enum xlb_check_type type);

@@ -1807,15 +1807,23 @@ static long long reasons_sum(json_t *reasons, const char *prefix)
 	return sum;
 }
 
-/* The last health check's duration, "-" when the reply has none. */
+/*
+ * The last health check's duration, "-" when the reply has none, and the
+ * way it went when that is not direct ("0.4 ms tunnel", "0.3 ms local").
+ */
 static const char *check_str(json_t *real, char *buf, size_t len)
 {
-	json_t *lat = json_object_get(json_object_get(real, "health"),
-				      "latency_seconds");
+	json_t *h = json_object_get(real, "health");
+	json_t *lat = json_object_get(h, "latency_seconds");
+	const char *way = json_string_value(json_object_get(h, "through"));
 
 	if (!json_is_number(lat))
 		return "-";
-	snprintf(buf, len, "%.1f ms", json_number_value(lat) * 1000);
+	if (way && strcmp(way, "direct"))
+		snprintf(buf, len, "%.1f ms %s", json_number_value(lat) * 1000,
+			 way);
+	else
+		snprintf(buf, len, "%.1f ms", json_number_value(lat) * 1000);
 	return buf;
 }
 

@@ -2110,6 +2110,7 @@ int xlb_agent_running_config(struct xlb_agent *agent, struct xlb_config *cfg)
 		v->hash = vip->hash;
 		v->mode = vip->mode;
 		v->mss = vip->mss;
+		v->gue = vip->gue;
 		v->table_size = vip->table_size;
 		v->check = vip->check;
 		v->reals = calloc(vip->n_reals ? vip->n_reals : 1,

@@ -116,6 +116,17 @@ enum xlb_check_type {
 	XLB_CHECK_UDP,	    /* send a payload, expect a reply */
 };
 
+/*
+ * Which way a check travels (docs/HEALTH.md, "Data-path checks").
+ * AUTO: the VIP's data path unless the check names its own address.
+ */
+enum xlb_check_path {
+	XLB_CHECK_PATH_AUTO = 0,
+	XLB_CHECK_PATH_DATAPATH, /* encapsulated to the VIP, or from a
+				    FULLNAT local address */
+	XLB_CHECK_PATH_DIRECT,	 /* from the node to the real's address */
+};
+
 #define XLB_CHECK_MAX_CODES 8
 #define XLB_CHECK_TEXT_LEN  128
 
@@ -127,6 +138,7 @@ struct xlb_check_spec {
 	uint32_t fall;	      /* failures in a row to go down */
 	struct xlb_ip addr;   /* family 0: the real's own address */
 	uint16_t port;	      /* 0: the VIP's port */
+	enum xlb_check_path through;
 	char http_path[XLB_CHECK_TEXT_LEN];	  /* default "/" */
 	char http_host[XLB_CHECK_TEXT_LEN];	  /* default: the address */
 	uint16_t http_codes[XLB_CHECK_MAX_CODES]; /* default {200} */

@@ -575,6 +575,43 @@ Test(config, health_checks)
 	xlb_config_free(&cfg);
 }
 
+/* health.through: the way a check travels, and what a dump keeps. */
+Test(config, health_through)
+{
+	struct xlb_config cfg;
+
+	parse_ok("vips:\n"
+		 "  - vip: 10.0.0.1:80/tcp\n"
+		 "    health: {type: tcp, through: tunnel}\n"
+		 "    reals:\n"
+		 "      - 10.1.0.1\n"
+		 "      - address: 10.1.0.2\n"
+		 "        health: {through: direct}\n"
+		 "      - address: 10.1.0.3\n"
+		 "        health: {address: 10.9.9.9, through: auto}\n"
+		 "      - address: 10.1.0.5\n"
+		 "        health: {port: 81}\n"
+		 "  - vip: 10.0.0.2:80/tcp\n"
+		 "    health: {type: http, through: datapath}\n"
+		 "    reals: [10.1.0.4]\n",
+		 &cfg);
+	cr_assert_eq(cfg.vips[0].check.through, XLB_CHECK_PATH_DATAPATH);
+	cr_assert_eq(cfg.vips[0].reals[1].check.through, XLB_CHECK_PATH_DIRECT);
+	cr_assert_eq(cfg.vips[0].reals[2].check.through, XLB_CHECK_PATH_AUTO);
+	cr_assert_eq(cfg.vips[0].reals[3].check.through,
+		     XLB_CHECK_PATH_DATAPATH,
+		     "a real's check starts from its VIP's");
+	cr_assert_eq(cfg.vips[1].check.through, XLB_CHECK_PATH_DATAPATH);
+	xlb_config_free(&cfg);
+	parse_ok("vips:\n"
+		 "  - vip: 10.0.0.1:80/tcp\n"
+		 "    health: tcp\n"
+		 "    reals: [10.1.0.1]\n",
+		 &cfg);
+	cr_assert_eq(cfg.vips[0].check.through, XLB_CHECK_PATH_AUTO);
+	xlb_config_free(&cfg);
+}
+
 Test(config, health_durations)
 {
 	static const struct {
@@ -952,6 +989,15 @@ static const struct error_case error_cases[] = {
 	{"send too long",
 	 HB "      type: udp\n      send: " A32 A32 A32 A32 "\n", 5,
 	 "send: longer than 127 characters"},
+	{"unknown check path", HB "      type: tcp\n      through: gre\n", 5,
+	 "through: expected datapath, tunnel, direct or auto, got 'gre'"},
+	{"data-path check of another address",
+	 "vips:\n  - vip: 10.0.0.1:80/tcp\n    health: tcp\n    reals:\n"
+	 "      - address: 10.1.0.1\n        health:\n"
+	 "          through: datapath\n          address: 10.9.9.9\n",
+	 8,
+	 "health: a check through the data path goes to the real: it "
+	 "cannot name an address"},
 	{"address in a VIP's health",
 	 HB "      type: tcp\n      address: 10.9.9.9\n", 5,
 	 "address: only a real's health may set an address"},

@@ -1183,3 +1183,81 @@ Test(health, free_closes_everything, .timeout = 20)
 	xlb_health_free(NULL);
 	server_free(slow);
 }
+
+/* A target of VIP 10.0.0.1:80/tcp whose real is 127.0.0.1 itself. */
+static void path_target(struct xlb_health_target *t, uint16_t port,
+			enum xlb_fwd_mode mode, const char *laddr)
+{
+	target(t, "127.0.0.1", XLB_CHECK_TCP, port, 100, 50, 2, 2);
+	memset(&t->check.addr, 0, sizeof(t->check.addr));
+	t->mode = mode;
+	cr_assert_eq(xlb_ip_parse("172.16.0.0", &t->tun_src), 0);
+	t->tun_plen = 16;
+	if (laddr)
+		cr_assert_eq(xlb_ip_parse(laddr, &t->laddr), 0);
+}
+
+/*
+ * The way a check goes (docs/HEALTH.md, "Data-path checks"): a FULLNAT
+ * VIP's leaves from the local address, a tunnel VIP's is encapsulated
+ * (127.0.0.1 has no decap program: it times out, with its own reason),
+ * `through: direct` and a check of another address go direct, and a
+ * local address the node does not have is the node's problem (skipped).
+ */
+Test(health, through_the_data_path, .timeout = 20)
+{
+	struct server *srv = server_start(false, SRV_TCP_CLOSE, "");
+	struct xlb_health_target t;
+	struct xlb_health_status st;
+	char ip[XLB_IP_STRLEN];
+	uint64_t skipped;
+	struct ctx c;
+
+	ctx_init(&c);
+	path_target(&t, srv->port, XLB_MODE_FULLNAT, "127.0.0.3");
+	cr_assert_eq(xlb_health_sync(c.h, &t, 1), 0);
+	cr_assert(wait_reason(&c, &t, "connected", 1000));
+	st = status(&c, &t);
+	cr_expect_str_eq(st.through, "local");
+	cr_expect_str_eq(xlb_ip_str(&st.src, ip, sizeof(ip)), "127.0.0.3");
+	cr_expect(st.up);
+
+	/* Not an address of the node: not checked, still up. */
+	path_target(&t, srv->port, XLB_MODE_FULLNAT, "192.0.2.1");
+	cr_assert_eq(xlb_health_sync(c.h, &t, 1), 0);
+	run(&c, 350, 0);
+	st = status(&c, &t);
+	cr_expect_geq(st.skipped, 2);
+	cr_expect(strstr(st.last_reason,
+			 "not checked: bind to the local address"),
+		  "%s", st.last_reason);
+	cr_expect(st.up);
+	cr_expect_eq(c.n_tr, 0);
+
+	/* through: direct, and a check of another address. */
+	t.check.through = XLB_CHECK_PATH_DIRECT;
+	cr_assert_eq(xlb_health_sync(c.h, &t, 1), 0);
+	cr_assert(wait_reason(&c, &t, "connected", 1000));
+	cr_expect_str_eq(status(&c, &t).through, "direct");
+	t.check.through = XLB_CHECK_PATH_AUTO;
+	cr_assert_eq(xlb_ip_parse("127.0.0.1", &t.check.addr), 0);
+	cr_assert_eq(xlb_health_sync(c.h, &t, 1), 0);
+	run(&c, 150, 0);
+	cr_expect_str_eq(status(&c, &t).through, "direct");
+
+	/* A tunnel VIP: the SYN goes to the VIP inside IPIP, which
+	 * nothing here unwraps: down after fall timeouts. */
+	skipped = status(&c, &t).skipped;
+	path_target(&t, srv->port, XLB_MODE_TUNNEL, NULL);
+	cr_assert_eq(xlb_health_sync(c.h, &t, 1), 0);
+	cr_assert_eq(run(&c, 2000, 1), 1, "no down transition");
+	cr_expect_not(c.tr[0].up);
+	cr_expect_str_eq(c.tr[0].reason,
+			 "timeout after 50 ms (no SYN-ACK through the tunnel)");
+	st = status(&c, &t);
+	cr_expect_str_eq(st.through, "tunnel");
+	cr_expect_str_eq(xlb_ip_str(&st.src, ip, sizeof(ip)), "127.0.0.1");
+	cr_expect_eq(st.skipped, skipped, "%s", st.last_reason);
+	ctx_fini(&c);
+	server_free(srv);
+}
