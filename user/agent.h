@@ -43,10 +43,10 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 /* A tunnel VIP's encapsulation: GUE (inside UDP) or plain IP-in-IP. */
 int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
 		      bool gue, char *err, size_t errlen);
-/* A VIP's forwarding mode and MSS clamp. */
+/* A VIP's forwarding mode, MSS clamp and encapsulation (gue or IPIP). */
 int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
-		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
-		     size_t errlen);
+		     enum xlb_fwd_mode *mode, uint16_t *mss, bool *gue,
+		     char *err, size_t errlen);
 /*
  * The FULLNAT local address pool. Removing an address that live
  * sessions use is allowed: those sessions end at once, and a late reply

@@ -167,9 +167,11 @@ static void put_vip(FILE *f, const struct xlb_vip_spec *v)
 
 	fputs("  - vip: ", f);
 	put_str(f, xlb_service_str(&v->svc, buf, sizeof(buf)));
-	fprintf(f, "\n    hash: %s\n    table_size: %u\n    mode: %s\n",
+	fprintf(f,
+		"\n    hash: %s\n    table_size: %u\n    mode: %s\n"
+		"    encap: %s\n",
 		xlb_hash_mode_str(v->hash), v->table_size,
-		xlb_fwd_mode_str(v->mode));
+		xlb_fwd_mode_str(v->mode), v->gue ? "gue" : "ipip");
 	if (v->mss)
 		fprintf(f, "    mss: %u\n", v->mss);
 	if (v->check.type != XLB_CHECK_NONE) {
@@ -223,6 +225,7 @@ int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 	fprintf(f, "  ipv6: \"%s/%d\"\n",
 		xlb_ip_str(&cfg->tun_src_v6, buf, sizeof(buf)),
 		cfg->tun_src_v6_plen);
+	fprintf(f, "gue_port: %u\n", cfg->gue_port);
 	if (cfg->has_gw_mac)
 		fprintf(f, "gateway_mac: \"%02x:%02x:%02x:%02x:%02x:%02x\"\n",
 			cfg->gw_mac[0], cfg->gw_mac[1], cfg->gw_mac[2],

@@ -214,7 +214,24 @@ static int ctl_get_mss(json_t *req, uint16_t def, uint16_t *mss, char *err,
 	return 0;
 }
 
-/* vip.add: vip, optional hash, table_size, mode and mss. */
+/* The words of the configuration file's refusal (docs/CONFIG.md). */
+#define CTL_GUE_TUNNEL_ONLY "encap: gue is for tunnel VIPs only"
+
+/* The optional encap field: ipip or gue; *gue unchanged when absent. */
+static int ctl_get_encap(json_t *req, bool *gue, char *err, size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(req, "encap"));
+
+	if (!s)
+		return 0;
+	if (strcmp(s, "ipip") && strcmp(s, "gue"))
+		return ctl_fail(-EINVAL, err, errlen,
+				"encap: expected ipip or gue, got '%s'", s);
+	*gue = !strcmp(s, "gue");
+	return 0;
+}
+
+/* vip.add: vip, optional hash, table_size, mode, mss and encap. */
 static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 		       char *err, size_t errlen)
 {
@@ -224,6 +241,7 @@ static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	uint32_t table_size = 0;
 	char msg[XLB_ERR_LEN];
 	uint16_t mss = 0;
+	bool gue = false;
 	const char *s;
 	int ret;
 
@@ -235,8 +253,12 @@ static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	ret = ctl_get_mode(req, &mode, err, errlen);
 	if (!ret)
 		ret = ctl_get_mss(req, 0, &mss, err, errlen);
+	if (!ret)
+		ret = ctl_get_encap(req, &gue, err, errlen);
 	if (ret)
 		return ret;
+	if (gue && mode != XLB_MODE_TUNNEL)
+		return ctl_fail(-EINVAL, err, errlen, CTL_GUE_TUNNEL_ONLY);
 	s = json_string_value(json_object_get(req, "hash"));
 	if (s && xlb_hash_mode_parse(s, &hash))
 		return ctl_fail(-EINVAL, err, errlen,
@@ -250,38 +272,78 @@ static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 		return ctl_fail(-EINVAL, err, errlen,
 				"table_size %u is not a prime", table_size);
 	ret = xlb_vip_add(agent, &svc, hash, table_size, err, errlen);
-	if (ret || (mode == XLB_MODE_TUNNEL && !mss))
+	if (ret)
 		return ret;
-	ret = xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
+	if (mode != XLB_MODE_TUNNEL || mss)
+		ret = xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
+	if (!ret && gue)
+		ret = xlb_vip_set_encap(agent, &svc, gue, err, errlen);
 	if (ret)
 		/* All or nothing: the VIP has no reals yet, no traffic. */
 		xlb_vip_del(agent, &svc, msg, sizeof(msg));
 	return ret;
 }
 
-/* vip.set: vip, then mode and/or mss; what is left out stays. */
+/*
+ * vip.set: vip, then mode, mss and/or encap; what is left out stays. The
+ * final state is checked first, then the steps go in the order that never
+ * has a fullnat VIP with GUE on the way: IPIP before leaving tunnel, GUE
+ * after entering it.
+ */
 static int ctl_vip_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 		       char *err, size_t errlen)
 {
+	bool set_mode = json_object_get(req, "mode") ||
+			json_object_get(req, "mss");
+	bool set_encap = json_object_get(req, "encap") != NULL;
+	enum xlb_fwd_mode mode, old_mode;
 	struct xlb_service svc;
-	enum xlb_fwd_mode mode;
-	uint16_t mss;
+	uint16_t mss, old_mss;
+	char msg[XLB_ERR_LEN];
+	bool gue, old_gue;
 	int ret;
 
 	ret = ctl_get_service(req, "vip", &svc, err, errlen);
 	if (ret)
 		return ret;
-	if (!json_object_get(req, "mode") && !json_object_get(req, "mss"))
+	if (!set_mode && !set_encap)
 		return ctl_fail(-EINVAL, err, errlen,
-				"vip.set needs mode or mss");
-	ret = xlb_vip_get_mode(agent, &svc, &mode, &mss, err, errlen);
-	if (!ret)
-		ret = ctl_get_mode(req, &mode, err, errlen);
-	if (!ret)
-		ret = ctl_get_mss(req, mss, &mss, err, errlen);
+				"vip.set needs mode, mss or encap");
+	ret = xlb_vip_get_mode(agent, &svc, &mode, &mss, &gue, err, errlen);
 	if (ret)
 		return ret;
-	return xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
+	old_mode = mode;
+	old_mss = mss;
+	old_gue = gue;
+	ret = ctl_get_mode(req, &mode, err, errlen);
+	if (!ret)
+		ret = ctl_get_mss(req, mss, &mss, err, errlen);
+	if (!ret)
+		ret = ctl_get_encap(req, &gue, err, errlen);
+	if (ret)
+		return ret;
+	if (gue && mode != XLB_MODE_TUNNEL)
+		return ctl_fail(-EINVAL, err, errlen, CTL_GUE_TUNNEL_ONLY);
+	if (set_encap && !gue) {
+		ret = xlb_vip_set_encap(agent, &svc, false, err, errlen);
+		if (ret || !set_mode)
+			return ret;
+		ret = xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
+		if (ret)
+			xlb_vip_set_encap(agent, &svc, old_gue, msg,
+					  sizeof(msg));
+		return ret;
+	}
+	if (set_mode) {
+		ret = xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
+		if (ret || !set_encap)
+			return ret;
+	}
+	ret = xlb_vip_set_encap(agent, &svc, gue, err, errlen);
+	if (ret && set_mode)
+		xlb_vip_set_mode(agent, &svc, old_mode, old_mss, msg,
+				 sizeof(msg));
+	return ret;
 }
 
 /* laddr.add, laddr.del: address, handed to op. */
@@ -578,15 +640,20 @@ static const struct ctl_field vip_fields[] = {
 };
 
 static const struct ctl_field vip_add_fields[] = {
-	{"vip", CTL_F_STRING, true},	   {"hash", CTL_F_STRING, false},
-	{"table_size", CTL_F_UINT, false}, {"mode", CTL_F_STRING, false},
-	{"mss", CTL_F_UINT, false},	   {NULL},
+	{"vip", CTL_F_STRING, true},
+	{"hash", CTL_F_STRING, false},
+	{"table_size", CTL_F_UINT, false},
+	{"mode", CTL_F_STRING, false},
+	{"mss", CTL_F_UINT, false},
+	{"encap", CTL_F_STRING, false},
+	{NULL},
 };
 
 static const struct ctl_field vip_set_fields[] = {
 	{"vip", CTL_F_STRING, true},
 	{"mode", CTL_F_STRING, false},
 	{"mss", CTL_F_UINT, false},
+	{"encap", CTL_F_STRING, false},
 	{NULL},
 };
 

@@ -98,6 +98,35 @@ static int fill_sources(int map_fd, const struct xlb_decap_source *src,
 	return 0;
 }
 
+struct decap_bpf *xlb_decap_load(uint16_t gue_port, char *err, size_t errlen)
+{
+	struct decap_bpf *skel;
+	int ret;
+
+	if (!gue_port) {
+		xlb_errf(err, errlen, -EINVAL, "GUE port 0: expected 1..65535");
+		errno = EINVAL;
+		return NULL;
+	}
+	skel = decap_bpf__open();
+	if (!skel) {
+		xlb_errf(err, errlen, -errno, "opening decap program: %s",
+			 strerror(errno));
+		return NULL;
+	}
+	/* Fixed for the program's life: re-attaching changes it. */
+	skel->rodata->decap_gue_port = gue_port;
+	ret = decap_bpf__load(skel);
+	if (ret) {
+		xlb_errf(err, errlen, ret, "loading decap program: %s",
+			 strerror(-ret));
+		decap_bpf__destroy(skel);
+		errno = -ret;
+		return NULL;
+	}
+	return skel;
+}
+
 int xlb_decap_fill(struct decap_bpf *skel, const struct xlb_decap_source *src,
 		   size_t n, char *err, size_t errlen)
 {
@@ -147,8 +176,8 @@ static int detach_ours(int ifindex, const char *ifname, bool must_exist,
 }
 
 int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode,
-		     const struct xlb_decap_source *src, size_t n, char *err,
-		     size_t errlen)
+		     const struct xlb_decap_source *src, size_t n,
+		     uint16_t gue_port, char *err, size_t errlen)
 {
 	struct xdp_program *prog;
 	struct decap_bpf *skel;
@@ -159,10 +188,9 @@ int xlb_decap_attach(const char *ifname, enum xlb_xdp_mode mode,
 	if (!ifindex)
 		return xlb_errf(err, errlen, -ENODEV, "no interface %s",
 				ifname);
-	skel = decap_bpf__open_and_load();
+	skel = xlb_decap_load(gue_port, err, errlen);
 	if (!skel)
-		return xlb_errf(err, errlen, -errno,
-				"loading decap program: %s", strerror(errno));
+		return -errno;
 	ret = xlb_decap_fill(skel, src, n, err, errlen);
 	if (ret)
 		goto out_destroy;

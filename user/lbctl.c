@@ -79,7 +79,8 @@ static int decap_sources(json_t *from, struct xlb_decap_source *src, bool *any,
 	return n;
 }
 
-/* decap.attach: {"ifname": IFNAME, "from": [PREFIX...], "generic": true?} */
+/* decap.attach: {"ifname": IFNAME, "from": [PREFIX...], "generic": true?,
+ * "gue_port": PORT?} */
 static json_t *local_decap_attach(json_t *req)
 {
 	const char *ifname = json_string_value(json_object_get(req, "ifname"));
@@ -87,15 +88,22 @@ static json_t *local_decap_attach(json_t *req)
 					 ? XLB_XDP_GENERIC
 					 : XLB_XDP_NATIVE;
 	struct xlb_decap_source src[XLB_DECAP_MAX_SOURCES];
+	json_t *port = json_object_get(req, "gue_port");
+	json_int_t gue_port = XLB_GUE_PORT_DEFAULT;
 	char err[XLB_ERR_LEN] = "";
 	bool any;
 	int n, ret;
 
+	if (port)
+		gue_port = json_integer_value(port);
+	if (gue_port < 1 || gue_port > 65535)
+		return local_reply(-ERANGE, "--gue-port: expected 1..65535");
 	n = decap_sources(json_object_get(req, "from"), src, &any, err,
 			  sizeof(err));
 	if (n < 0)
 		return local_reply(n, err);
-	ret = xlb_decap_attach(ifname, mode, src, n, err, sizeof(err));
+	ret = xlb_decap_attach(ifname, mode, src, n, (uint16_t)gue_port, err,
+			       sizeof(err));
 	if (!ret && any)
 		pr_warn("warning: decap on %s accepts tunnels from any source: "
 			"whoever can reach this host can inject packets with "

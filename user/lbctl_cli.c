@@ -62,6 +62,7 @@ static int decap_attach_setup(struct lbctl_invocation *inv,
 
 static const char *const hash_choices[] = {"maglev", "source-ip", NULL};
 static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
+static const char *const encap_choices[] = {"ipip", "gue", NULL};
 
 #define ARG_VIP                                                            \
 	{                                                                  \
@@ -101,6 +102,18 @@ static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
 		.name = "mode", .type = LBCTL_T_ENUM,         \
 		.metavar = "tunnel|fullnat", .key = "mode",   \
 		.choices = mode_choices, .help = (help_text), \
+	}
+
+#define ENCAP_HELP                                                             \
+	"how a tunnel VIP reaches its reals: ipip (IPIP, IP6IP6, 4in6, 6in4) " \
+	"or gue (the same inside UDP to the node's gue_port, the source "      \
+	"port from the flow hash, for ECMP and RSS); gue is for tunnel VIPs "  \
+	"only; default ipip"
+
+#define OPT_ENCAP                                                             \
+	{                                                                     \
+		.name = "encap", .type = LBCTL_T_ENUM, .metavar = "ipip|gue", \
+		.key = "encap", .choices = encap_choices, .help = ENCAP_HELP, \
 	}
 
 #define OPT_MSS                                                      \
@@ -148,6 +161,7 @@ enum {
 	VIP_ADD_OPT_TABLE_SIZE,
 	VIP_ADD_OPT_MODE,
 	VIP_ADD_OPT_MSS,
+	VIP_ADD_OPT_ENCAP,
 };
 
 static const struct lbctl_param vip_add_opts[] = {
@@ -176,6 +190,7 @@ static const struct lbctl_param vip_add_opts[] = {
 		 "nothing, a local address is needed: lbctl laddr add); "
 		 "default tunnel"),
 	OPT_MSS,
+	OPT_ENCAP,
 	{0},
 };
 
@@ -183,12 +198,14 @@ static const struct lbctl_param vip_add_opts[] = {
 enum {
 	VIP_SET_OPT_MODE,
 	VIP_SET_OPT_MSS,
+	VIP_SET_OPT_ENCAP,
 };
 
 static const struct lbctl_param vip_set_opts[] = {
 	OPT_MODE("the forwarding mode; the VIP keeps its reals, its flows of "
 		 "the old mode end"),
 	OPT_MSS,
+	OPT_ENCAP,
 	{0},
 };
 
@@ -283,6 +300,7 @@ static const struct lbctl_param stats_opts[] = {
 enum {
 	DECAP_OPT_FROM,
 	DECAP_OPT_GENERIC,
+	DECAP_OPT_GUE_PORT,
 };
 
 static const struct lbctl_param decap_attach_opts[] = {
@@ -305,6 +323,17 @@ static const struct lbctl_param decap_attach_opts[] = {
 		.key = "generic",
 		.help = "attach in generic (skb) mode, for drivers without "
 			"native XDP",
+	},
+	{
+		.name = "gue-port",
+		.type = LBCTL_T_UINT,
+		.metavar = "PORT",
+		.key = "gue_port",
+		.min = 1,
+		.max = 65535,
+		.help = "take GUE tunnels (encap: gue) apart on this UDP "
+			"port; it must be the balancers' gue_port; "
+			"default " STR(XLB_GUE_PORT_DEFAULT),
 	},
 	{0},
 };
@@ -340,7 +369,8 @@ static const struct lbctl_cmd commands[] = {
 	{
 		.words = {"vip", "set"},
 		.cmd = "vip.set",
-		.summary = "change a VIP's forwarding mode or MSS clamp",
+		.summary = "change a VIP's forwarding mode, MSS clamp or "
+			   "encapsulation",
 		.args = vip_args,
 		.opts = vip_set_opts,
 		.setup = vip_set_setup,
@@ -1070,20 +1100,36 @@ static int check_mss_proto(const char *vip, const char *mss, char *err,
 	return -EINVAL;
 }
 
-/* vip add: --mss on TCP VIPs only. */
+/* vip add: --mss on TCP VIPs only, --encap gue on tunnel VIPs only. */
 static int vip_add_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err, size_t errlen)
 {
+	const char *mode = v->opts[VIP_ADD_OPT_MODE];
+	const char *encap = v->opts[VIP_ADD_OPT_ENCAP];
+
+	/* The words of the configuration file's refusal (docs/CONFIG.md). */
+	if (encap && !strcmp(encap, "gue") && mode && strcmp(mode, "tunnel")) {
+		snprintf(err, errlen, "encap: gue is for tunnel VIPs only");
+		return -EINVAL;
+	}
 	return check_mss_proto(v->args[0], v->opts[VIP_ADD_OPT_MSS], err,
 			       errlen);
 }
 
-/* vip set: at least one of --mode and --mss; --mss on TCP VIPs only. */
+/* vip set: at least one of --mode, --mss and --encap; --mss on TCP VIPs
+ * only. */
 static int vip_set_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err, size_t errlen)
 {
-	if (!v->opts[VIP_SET_OPT_MODE] && !v->opts[VIP_SET_OPT_MSS]) {
-		snprintf(err, errlen, "vip set needs --mode or --mss");
+	if (!v->opts[VIP_SET_OPT_MODE] && !v->opts[VIP_SET_OPT_MSS] &&
+	    !v->opts[VIP_SET_OPT_ENCAP]) {
+		snprintf(err, errlen, "vip set needs --mode, --mss or --encap");
+		return -EINVAL;
+	}
+	if (v->opts[VIP_SET_OPT_ENCAP] && v->opts[VIP_SET_OPT_MODE] &&
+	    !strcmp(v->opts[VIP_SET_OPT_ENCAP], "gue") &&
+	    strcmp(v->opts[VIP_SET_OPT_MODE], "tunnel")) {
+		snprintf(err, errlen, "encap: gue is for tunnel VIPs only");
 		return -EINVAL;
 	}
 	return check_mss_proto(v->args[0], v->opts[VIP_SET_OPT_MSS], err,
@@ -1489,11 +1535,12 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 	json_t *vips = json_object_get(reply, "vips"), *vip, *reals, *real;
 	int wname = width_names(vips, width_str(0, "VIP"));
 	int wreal = wname - (int)strlen(REAL_PREFIX);
+	const char *encap;
 	char mss[16];
 	size_t i, j;
 
-	fprintf(f, "%-*s  %-9s  %-7s  %5s  %7s  %5s\n", wname, "VIP", "HASH",
-		"MODE", "MSS", "TABLE", "REALS");
+	fprintf(f, "%-*s  %-9s  %-7s  %-5s  %5s  %7s  %5s\n", wname, "VIP",
+		"HASH", "MODE", "ENCAP", "MSS", "TABLE", "REALS");
 	for (i = 0; i < json_array_size(vips); i++) {
 		vip = json_array_get(vips, i);
 		reals = json_object_get(vip, "reals");
@@ -1501,9 +1548,14 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 			snprintf(mss, sizeof(mss), "%lld", jint(vip, "mss"));
 		else
 			snprintf(mss, sizeof(mss), "-");
-		fprintf(f, "%-*s  %-9s  %-7s  %5s  %7lld  %5zu\n", wname,
+		/* A fullnat VIP has no tunnel to encapsulate in. */
+		encap = strcmp(jstr(vip, "mode"), "tunnel")
+				? "-"
+				: jstr(vip, "encap");
+		fprintf(f, "%-*s  %-9s  %-7s  %-5s  %5s  %7lld  %5zu\n", wname,
 			jstr(vip, "vip"), jstr(vip, "hash"), jstr(vip, "mode"),
-			mss, jint(vip, "table_size"), json_array_size(reals));
+			encap, mss, jint(vip, "table_size"),
+			json_array_size(reals));
 		for (j = 0; j < json_array_size(reals); j++) {
 			real = json_array_get(reals, j);
 			fprintf(f, REAL_PREFIX "%-*s  weight %-5lld  %s\n",

@@ -882,7 +882,11 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 	if (mss && svc->proto != IPPROTO_TCP)
 		return xlb_errf(err, errlen, -EINVAL,
 				"mss: only TCP VIPs have an MSS to clamp");
-	/* A reload checked the final state as a whole already. */
+	/* A reload checked the final state as a whole already (and
+	 * turns a VIP's encap to ipip right after its mode). */
+	if (mode != XLB_MODE_TUNNEL && vip->gue && !agent->batch)
+		return xlb_errf(err, errlen, -EINVAL,
+				"encap: gue is for tunnel VIPs only");
 	if (mode == XLB_MODE_FULLNAT && !agent->batch) {
 		for (i = 0; i < vip->n_reals; i++)
 			if (vip->reals[i].ip.family != svc->ip.family)
@@ -946,8 +950,8 @@ int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
 }
 
 int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
-		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
-		     size_t errlen)
+		     enum xlb_fwd_mode *mode, uint16_t *mss, bool *gue,
+		     char *err, size_t errlen)
 {
 	struct vip_ent *vip = need_vip(agent, svc, NULL, err, errlen);
 
@@ -955,6 +959,7 @@ int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		return -ENOENT;
 	*mode = vip->mode;
 	*mss = vip->mss;
+	*gue = vip->gue;
 	return 0;
 }
 
@@ -1186,6 +1191,8 @@ static json_t *vips_json(struct xlb_agent *agent, bool with_counters,
 		json_object_set_new(o, "mode",
 				    json_string(xlb_fwd_mode_str(vip->mode)));
 		json_object_set_new(o, "mss", json_integer(vip->mss));
+		json_object_set_new(o, "encap",
+				    json_string(vip->gue ? "gue" : "ipip"));
 		json_object_set_new(o, "table_size",
 				    json_integer(vip->table_size));
 		if (with_counters && !xlb_dp_vip_counters(agent->dp, id, &c))

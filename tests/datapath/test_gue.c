@@ -211,7 +211,9 @@ Test(gue, too_big_counts_the_udp_header, .init = gue_setup, .fini = h_teardown)
 
 static struct decap_bpf *dskel;
 
-static void decap_setup(void)
+/* Load the decap program for GUE on port (as `--gue-port`), fill it as
+ * lbctl does and give it the real's addresses. */
+static void decap_load_port(uint16_t port)
 {
 	struct xlb_vip_addr_key k = {.family = XLB_AF_INET};
 	uint32_t one = 1;
@@ -219,8 +221,8 @@ static void decap_setup(void)
 	struct xlb_decap_source src[2];
 	char err[XLB_ERR_LEN];
 
-	dskel = decap_bpf__open_and_load();
-	cr_assert_not_null(dskel, "decap program does not load");
+	dskel = xlb_decap_load(port, err, sizeof(err));
+	cr_assert_not_null(dskel, "decap program does not load: %s", err);
 	/* As `--from` with the balancers' default tunnel_source. */
 	cr_assert_eq(
 		xlb_prefix_parse("172.16.0.0/16", &src[0].net, &src[0].plen),
@@ -239,6 +241,19 @@ static void decap_setup(void)
 	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(dskel->maps.decap_addrs),
 					 &k, &one, BPF_ANY),
 		     0);
+}
+
+static void decap_setup(void)
+{
+	decap_load_port(XLB_GUE_PORT_DEFAULT);
+}
+
+/* A node with gue_port: 7000, its reals with --gue-port 7000. */
+#define OTHER_PORT 7000
+
+static void decap_setup_other_port(void)
+{
+	decap_load_port(OTHER_PORT);
 }
 
 static void decap_teardown(void)
@@ -317,4 +332,58 @@ Test(gue, decap_leaves_other_udp, .init = decap_setup, .fini = decap_teardown)
 	cr_assert_eq(rv, XDP_PASS);
 	cr_assert(len == tun.len && !memcmp(out, tun.buf, tun.len),
 		  "not variant 1: changed");
+}
+
+/* Point the UDP destination of a GUE frame built by expected_gue at
+ * port; the checksum is 0 (not used), so nothing else changes. */
+static void gue_set_port(struct pkt *tun, uint16_t port)
+{
+	size_t u = tun->l3_off + ((tun->buf[tun->l3_off] >> 4) == 4 ? 20 : 40);
+
+	tun->buf[u + 2] = port >> 8;
+	tun->buf[u + 3] = port & 0xff;
+}
+
+/* --gue-port 7000: GUE to 7000 is taken apart for every family pair;
+ * GUE to the default port is then someone else's UDP, left whole. */
+Test(gue, decap_other_port, .init = decap_setup_other_port,
+     .fini = decap_teardown)
+{
+	struct pkt in, tun, want;
+	uint8_t out[PKT_MAX];
+	uint32_t len, rv;
+	size_t i;
+
+	for (i = 0; i < N_CASES; i++) {
+		const struct gue_case *c = &cases[i];
+		struct pkt_spec inner = c->in;
+
+		cr_assert_eq(pkt_build(&in, &c->in), 0);
+		expected_gue(&c->in, c->real, &in, &tun);
+		decap_run(&tun, out, &len, &rv);
+		cr_assert_eq(rv, XDP_PASS, "%s: verdict %u", c->name, rv);
+		cr_assert(len == tun.len && !memcmp(out, tun.buf, tun.len),
+			  "%s: GUE to %u taken apart with --gue-port %u",
+			  c->name, XLB_GUE_PORT_DEFAULT, OTHER_PORT);
+		gue_set_port(&tun, OTHER_PORT);
+		decap_run(&tun, out, &len, &rv);
+		cr_assert_eq(rv, XDP_PASS, "%s: verdict %u", c->name, rv);
+		inner.smac = H_MAC_REALS;
+		inner.dmac = H_MAC_REAL2;
+		cr_assert_eq(pkt_build(&want, &inner), 0);
+		if (len != want.len || memcmp(out, want.buf, want.len)) {
+			pkt_hexdump_diff(out, len, want.buf, want.len);
+			cr_assert_fail("%s: GUE to %u not taken apart", c->name,
+				       OTHER_PORT);
+		}
+	}
+}
+
+/* A port of 0 is refused before anything loads. */
+Test(gue, decap_port_zero_refused)
+{
+	char err[XLB_ERR_LEN] = "";
+
+	cr_assert_null(xlb_decap_load(0, err, sizeof(err)));
+	cr_assert_str_eq(err, "GUE port 0: expected 1..65535");
 }

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # `lbctl config dump` round trip: VIPs, reals, weights (0 too), a drained
-# real, MSS clamps, hashes, table sizes, a FULLNAT VIP and the local pool
+# real, MSS clamps, hashes, table sizes, a GUE VIP, a FULLNAT VIP and the
+# local pool
 # are made with lbctl alone; the dump is a valid file (xlbd --check);
 # after a full stop, xlbd started on the dump shows the same `lbctl
 # --json vip list` and pool, dumps the same text, and a reload of the
-# dump changes nothing. Traffic still flows, and not to the drained real.
+# dump changes nothing. Traffic still flows, and not to the drained real;
+# the GUE VIP answers too.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +17,7 @@ e2e_begin "$@"
 lab_add_vip "$VIP_TCP4" maglev "100 50 0" 4 --mss 1400
 lab_lbctl real drain "$VIP_TCP4" "$(real_addr4 2)" >/dev/null
 lab_add_vip "$VIP_UDP4" source-ip "1 2 3" 4 --table-size 251
-lab_add_vip "$VIP_TCP6" maglev "100 100 100" 6
+lab_add_vip "$VIP_TCP6" maglev "100 100 100" 6 --encap gue
 lab_lbctl laddr add 10.97.0.1 >/dev/null
 lab_lbctl laddr add fd00:97::1 >/dev/null
 lab_add_vip "$NAT_TCP4" maglev "100 100 100" 4 --mode fullnat
@@ -27,6 +29,13 @@ check "the dump is a valid configuration" \
 	"$LAB_BUILD/xlbd" --check --config "$DUMP"
 check "the dump holds the drained real" \
 	grep -q "address: \"$(real_addr4 2)\", weight: 50, drain: true" "$DUMP"
+# dump_vip_has VIP LINE: the dump's entry of VIP has LINE (indented).
+dump_vip_has() {
+	grep -A4 -F "vip: \"$1\"" "$DUMP" | grep -qx "    $2"
+}
+check "the dump holds the GUE VIP" dump_vip_has "$VIP_TCP6" "encap: gue"
+check "the dump holds an IPIP VIP" dump_vip_has "$VIP_TCP4" "encap: ipip"
+check "the dump holds the node's gue_port" grep -qx 'gue_port: 6080' "$DUMP"
 check "the dump holds the local pool" \
 	grep -q 'local_addresses: \["10.97.0.1", "fd00:97::1"\]' "$DUMP"
 lab_lbctl --json vip list >"$LAB_RUN/before.json"
@@ -76,5 +85,9 @@ check_eq "nothing to the drained real" \
 	"$(jget "$LAB_RUN/tcp4.json" by_real.real2 0)" 0
 check_eq "nothing to the weight-0 real" \
 	"$(jget "$LAB_RUN/tcp4.json" by_real.real3 0)" 0
+spread gue6 --v6 --count 90
+check_eq "the GUE VIP answers" "$(jget "$LAB_RUN/gue6.json" ok 0)" 90
+check_eq "the GUE VIP is still GUE" \
+	"$(jget "$LAB_RUN/after.json" "vips[vip=$VIP_TCP6].encap")" gue
 
 e2e_end

@@ -133,13 +133,20 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 	return fake_op(agent, svc, NULL, mss, err, errlen);
 }
 
+int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
+		      bool gue, char *err, size_t errlen)
+{
+	return fake_op(agent, svc, NULL, gue, err, errlen);
+}
+
 int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
-		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
-		     size_t errlen)
+		     enum xlb_fwd_mode *mode, uint16_t *mss, bool *gue,
+		     char *err, size_t errlen)
 {
 	fuzz_check(agent == FAKE);
 	*mode = svc->port & 1 ? XLB_MODE_FULLNAT : XLB_MODE_TUNNEL;
 	*mss = 0;
+	*gue = false;
 	return 0;
 }
 

@@ -1810,6 +1810,7 @@ static void expect_same_vips(const struct xlb_config *a,
 		cr_expect_eq(x->hash, y->hash);
 		cr_expect_eq(x->mode, y->mode);
 		cr_expect_eq(x->mss, y->mss);
+		cr_expect_eq(x->gue, y->gue);
 		cr_expect_eq(x->table_size, y->table_size);
 		cr_expect_eq(x->check.type, y->check.type);
 		cr_expect_eq(x->check.interval_ms, y->check.interval_ms);
@@ -1843,6 +1844,7 @@ static void expect_same_vips(const struct xlb_config *a,
 Test(config, write_reads_back)
 {
 	static const char extra[] =
+		"gue_port: 7000\n"
 		"fullnat:\n"
 		"  local_addresses: [10.97.0.1, \"fd00:97::1\"]\n"
 		"  ports: 2000-60000\n"
@@ -1862,6 +1864,7 @@ Test(config, write_reads_back)
 		"      - {address: 10.1.0.6, weight: 7, drain: true}\n"
 		"      - {address: 10.1.0.7, drain: false}\n"
 		"  - vip: \"[2001:db8::20]/udp\"\n"
+		"    encap: gue\n"
 		"    health: {type: udp, port: 53, send: \"a \\\"q\\\" \\\\ "
 		"b\","
 		" expect: \"\"}\n"
@@ -1890,6 +1893,8 @@ Test(config, write_reads_back)
 	cr_expect_str_eq(b.pin_path, a.pin_path);
 	cr_expect_eq(b.ct_size, a.ct_size);
 	cr_expect_eq(b.tun_src_v6_plen, 112);
+	cr_expect(b.vips[4].gue, "encap: gue written back");
+	cr_expect_eq(b.gue_port, 7000);
 	cr_expect(b.has_gw_mac);
 	cr_expect_eq(memcmp(b.gw_mac, a.gw_mac, 6), 0);
 	cr_expect_str_eq(b.metrics_listen, "[::1]:9618");

@@ -83,6 +83,21 @@ static const struct ok_case ok_cases[] = {
 	 {"vip", "add", VIP4, "--mode", "fullnat", "--mss", "1400"},
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mode\":\"fullnat\","
 	 "\"mss\":1400}"},
+	{"vip add tunnel in GUE",
+	 {"vip", "add", VIP4, "--encap", "gue"},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"encap\":\"gue\"}"},
+	{"vip add fullnat, encap ipip",
+	 {"vip", "add", VIP6, "--mode", "fullnat", "--encap", "ipip"},
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP6 "\",\"mode\":\"fullnat\","
+	 "\"encap\":\"ipip\"}"},
+	{"vip set encap",
+	 {"vip", "set", VIP4, "--encap=gue"},
+	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"encap\":\"gue\"}"},
+	{"decap attach on another GUE port",
+	 {"decap", "attach", "eth0", "--from", "172.16.0.0/16", "--gue-port",
+	  "7000"},
+	 "{\"cmd\":\"decap.attach\",\"ifname\":\"eth0\",\"from\":"
+	 "[\"172.16.0.0/16\"],\"gue_port\":7000}"},
 	{"vip set mode",
 	 {"vip", "set", VIP4, "--mode=tunnel"},
 	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"mode\":\"tunnel\"}"},
@@ -282,7 +297,22 @@ static const struct bad_case bad_cases[] = {
 	 {"--mss", "only TCP VIPs"}},
 	{"vip set without anything to set",
 	 {"vip", "set", VIP4},
-	 {"vip set needs --mode or --mss"}},
+	 {"vip set needs --mode, --mss or --encap"}},
+	{"bad encap",
+	 {"vip", "add", VIP4, "--encap", "vxlan"},
+	 {"--encap", "'vxlan' is not one of ipip|gue"}},
+	{"vip add fullnat in GUE",
+	 {"vip", "add", VIP4, "--mode", "fullnat", "--encap", "gue"},
+	 {"encap: gue is for tunnel VIPs only"}},
+	{"vip set fullnat in GUE",
+	 {"vip", "set", VIP4, "--encap", "gue", "--mode", "fullnat"},
+	 {"encap: gue is for tunnel VIPs only"}},
+	{"decap attach --gue-port 0",
+	 {"decap", "attach", "eth0", "--from", "any", "--gue-port", "0"},
+	 {"--gue-port", "range 1..65535"}},
+	{"decap attach --gue-port too large",
+	 {"decap", "attach", "eth0", "--from", "any", "--gue-port", "65536"},
+	 {"--gue-port", "range 1..65535"}},
 	{"laddr add without an address",
 	 {"laddr", "add"},
 	 {"missing argument ADDR"}},
@@ -616,7 +646,7 @@ Test(help, command_wins_over_missing_args)
 	cr_expect(strstr(text, "Usage: lbctl vip add VIP "
 			       "[--hash maglev|source-ip] [--table-size M]\n"
 			       "                     [--mode tunnel|fullnat] "
-			       "[--mss N]\n"),
+			       "[--mss N] [--encap ipip|gue]\n"),
 		  "%s", text);
 	cr_expect(strstr(text, "Arguments:\n  VIP"), "%s", text);
 	cr_expect(strstr(text, "a prime from 3 to 1048573"), "%s", text);
@@ -687,9 +717,9 @@ Test(list, one_line_per_command)
 	cr_assert_not_null(f);
 	lbctl_list_commands(f);
 	fclose(f);
-	cr_expect(strstr(text,
-			 "vip add\tVIP\t--hash=maglev|source-ip "
-			 "--table-size=M --mode=tunnel|fullnat --mss=N\n"),
+	cr_expect(strstr(text, "vip add\tVIP\t--hash=maglev|source-ip "
+			       "--table-size=M --mode=tunnel|fullnat --mss=N "
+			       "--encap=ipip|gue\n"),
 		  "%s", text);
 	cr_expect(strstr(text, "\nsessions\t\t--vip=VIP --limit=N\n"), "%s",
 		  text);
@@ -699,7 +729,7 @@ Test(list, one_line_per_command)
 			       "--count=N\n"),
 		  "%s", text);
 	cr_expect(strstr(text, "\ndecap attach\tIFNAME\t--from=PREFIX... "
-			       "--generic\n"),
+			       "--generic --gue-port=PORT\n"),
 		  "%s", text);
 	/* The global options come last, without words or arguments. */
 	cr_expect(strstr(text, "\n\t\t--socket=PATH --json --help --version "
@@ -749,12 +779,12 @@ static char *print_text(const char *const *words, const char *reply_text)
 static const char vips_reply[] =
 	"{\"ok\":true,\"vips\":["
 	"{\"vip\":\"10.0.0.10:80/tcp\",\"id\":1,\"hash\":\"maglev\","
-	"\"mode\":\"fullnat\",\"mss\":1400,"
+	"\"mode\":\"fullnat\",\"mss\":1400,\"encap\":\"ipip\","
 	"\"table_size\":65537,\"reals\":["
 	"{\"address\":\"10.1.0.2\",\"id\":1,\"weight\":100,\"state\":\"up\"},"
 	"{\"address\":\"10.1.0.3\",\"id\":2,\"weight\":0,\"state\":\"up\"}]},"
 	"{\"vip\":\"[2001:db8::10]:443/udp\",\"id\":2,\"hash\":\"source-ip\","
-	"\"mode\":\"tunnel\",\"mss\":0,"
+	"\"mode\":\"tunnel\",\"mss\":0,\"encap\":\"gue\","
 	"\"table_size\":251,\"reals\":["
 	"{\"address\":\"2001:db8:1::2\",\"id\":3,\"weight\":7,"
 	"\"state\":\"up\"}]}]}";
@@ -764,14 +794,15 @@ Test(print, vip_list)
 	const char *words[] = {"vip", "list", NULL};
 	char *text = print_text(words, vips_reply);
 
-	cr_expect_str_eq(text, "VIP                     HASH       MODE       "
-			       "MSS    TABLE  REALS\n"
-			       "10.0.0.10:80/tcp        maglev     fullnat   "
-			       "1400    65537      2\n"
+	/* A fullnat VIP has no encapsulation to show. */
+	cr_expect_str_eq(text, "VIP                     HASH       MODE     "
+			       "ENCAP    MSS    TABLE  REALS\n"
+			       "10.0.0.10:80/tcp        maglev     fullnat  "
+			       "-       1400    65537      2\n"
 			       "  -> 10.1.0.2           weight 100    up\n"
 			       "  -> 10.1.0.3           weight 0      up\n"
-			       "[2001:db8::10]:443/udp  source-ip  tunnel      "
-			       " -      251      1\n"
+			       "[2001:db8::10]:443/udp  source-ip  tunnel   "
+			       "gue        -      251      1\n"
 			       "  -> 2001:db8:1::2      weight 7      up\n");
 	free(text);
 }
@@ -857,7 +888,8 @@ Test(print, vip_list_empty)
 	char *text = print_text(words, "{\"ok\":true,\"vips\":[]}");
 
 	cr_expect_str_eq(text,
-			 "VIP  HASH       MODE       MSS    TABLE  REALS\n");
+			 "VIP  HASH       MODE     ENCAP    MSS    TABLE  "
+			 "REALS\n");
 	free(text);
 }
 
@@ -1122,12 +1154,16 @@ static struct {
 	uint32_t weight;
 	enum xlb_fwd_mode mode;
 	uint16_t mss;
+	bool gue;
+	bool cur_tunnel; /* what xlb_vip_get_mode answers */
+	bool cur_gue;
 	size_t limit;
 	bool has_vip;
 	const char *ops[4]; /* every operation of the request, in order */
 	bool with_counters;
-	int ret;	 /* what the next operation returns */
-	const char *msg; /* and the reason it gives */
+	const char *fail_op; /* if set, only this operation fails */
+	int ret;	     /* what the next operation returns */
+	const char *msg;     /* and the reason it gives */
 } stub;
 
 #define STUB_AGENT ((struct xlb_agent *)&stub)
@@ -1141,6 +1177,8 @@ static int stub_op(struct xlb_agent *agent, const char *op, char *err,
 		stub.ops[stub.calls] = op;
 	stub.calls++;
 	stub.op = op;
+	if (stub.fail_op && strcmp(stub.fail_op, op))
+		return 0;
 	if (stub.msg)
 		snprintf(err, errlen, "%s", stub.msg);
 	return stub.ret;
@@ -1201,13 +1239,23 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 	return stub_op(agent, "vip.set", err, errlen);
 }
 
-/* The stub's VIPs are fullnat with MSS 1300 until told otherwise. */
-int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
-		     enum xlb_fwd_mode *mode, uint16_t *mss, char *err,
-		     size_t errlen)
+int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
+		      bool gue, char *err, size_t errlen)
 {
-	*mode = XLB_MODE_FULLNAT;
+	stub.svc = *svc;
+	stub.gue = gue;
+	return stub_op(agent, "vip.encap", err, errlen);
+}
+
+/* The stub's VIPs are fullnat with MSS 1300 and IPIP until told
+ * otherwise (stub.cur_tunnel, stub.cur_gue). */
+int xlb_vip_get_mode(struct xlb_agent *agent, const struct xlb_service *svc,
+		     enum xlb_fwd_mode *mode, uint16_t *mss, bool *gue,
+		     char *err, size_t errlen)
+{
+	*mode = stub.cur_tunnel ? XLB_MODE_TUNNEL : XLB_MODE_FULLNAT;
 	*mss = 1300;
+	*gue = stub.cur_gue;
 	return 0;
 }
 
@@ -1364,7 +1412,19 @@ static const struct dispatch_case dispatch_cases[] = {
 	 "{\"ok\":false,\"error\":\"mss 65536 is out of range 0..65535\"}", 0},
 	{"vip.set with nothing to set",
 	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\"}",
-	 "{\"ok\":false,\"error\":\"vip.set needs mode or mss\"}", 0},
+	 "{\"ok\":false,\"error\":\"vip.set needs mode, mss or encap\"}", 0},
+	{"bad encap",
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"encap\":\"vxlan\"}",
+	 "{\"ok\":false,\"error\":\"encap: expected ipip or gue, got "
+	 "'vxlan'\"}",
+	 0},
+	{"vip.add fullnat in GUE",
+	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mode\":\"fullnat\","
+	 "\"encap\":\"gue\"}",
+	 "{\"ok\":false,\"error\":\"encap: gue is for tunnel VIPs only\"}", 0},
+	{"vip.set GUE on a fullnat VIP",
+	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"encap\":\"gue\"}",
+	 "{\"ok\":false,\"error\":\"encap: gue is for tunnel VIPs only\"}", 0},
 	{"vip.set mode only",
 	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"mode\":\"tunnel\"}",
 	 "{\"ok\":true}", 1},
@@ -1500,6 +1560,84 @@ Test(dispatch, vip_set_keeps_what_is_not_given)
 	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.set\",\"vip\":\"" VIP4
 				  "\",\"mode\":\"tunnel\"}"),
 			 "{\"ok\":true}");
+	cr_expect_eq(stub.mode, XLB_MODE_TUNNEL);
+	cr_expect_eq(stub.mss, 1300);
+}
+
+Test(dispatch, vip_add_gue)
+{
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.add\",\"vip\":\"" VIP4
+				  "\",\"encap\":\"gue\"}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.calls, 2, "tunnel without mss: add, encap");
+	cr_expect_str_eq(stub.ops[0], "vip.add");
+	cr_expect_str_eq(stub.ops[1], "vip.encap");
+	cr_expect(stub.gue);
+}
+
+/* A refused encap takes the new VIP away again. */
+Test(dispatch, vip_add_gue_refused_leaves_nothing)
+{
+	stub.fail_op = "vip.encap";
+	stub.ret = -EIO;
+	stub.msg = "updating VIP: Input/output error";
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.add\",\"vip\":\"" VIP4
+				  "\",\"mss\":1400,\"encap\":\"gue\"}"),
+			 "{\"ok\":false,\"error\":\"updating VIP: "
+			 "Input/output error\"}");
+	cr_expect_eq(stub.calls, 4);
+	cr_expect_str_eq(stub.ops[0], "vip.add");
+	cr_expect_str_eq(stub.ops[1], "vip.set");
+	cr_expect_str_eq(stub.ops[2], "vip.encap");
+	cr_expect_str_eq(stub.ops[3], "vip.del");
+}
+
+/* Only the encap: the mode is not touched. */
+Test(dispatch, vip_set_encap_alone)
+{
+	stub.cur_tunnel = true;
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.set\",\"vip\":\"" VIP4
+				  "\",\"encap\":\"gue\"}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.calls, 1);
+	cr_expect_str_eq(stub.op, "vip.encap");
+	cr_expect(stub.gue);
+}
+
+/* A GUE VIP stays GUE until told: fullnat alone is refused like the
+ * file's mode: fullnat beside encap: gue; with ipip it goes, IPIP
+ * first so that no fullnat VIP ever has GUE. */
+Test(dispatch, vip_set_gue_to_fullnat)
+{
+	stub.cur_tunnel = true;
+	stub.cur_gue = true;
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.set\",\"vip\":\"" VIP4
+				  "\",\"mode\":\"fullnat\"}"),
+			 "{\"ok\":false,\"error\":\"encap: gue is for tunnel "
+			 "VIPs only\"}");
+	cr_expect_eq(stub.calls, 0);
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.set\",\"vip\":\"" VIP4
+				  "\",\"mode\":\"fullnat\","
+				  "\"encap\":\"ipip\"}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.calls, 2);
+	cr_expect_str_eq(stub.ops[0], "vip.encap");
+	cr_expect_str_eq(stub.ops[1], "vip.set");
+	cr_expect(!stub.gue);
+	cr_expect_eq(stub.mode, XLB_MODE_FULLNAT);
+}
+
+/* From fullnat to tunnel in GUE: the mode first. */
+Test(dispatch, vip_set_fullnat_to_gue)
+{
+	cr_assert_str_eq(dispatch("{\"cmd\":\"vip.set\",\"vip\":\"" VIP4
+				  "\",\"mode\":\"tunnel\","
+				  "\"encap\":\"gue\"}"),
+			 "{\"ok\":true}");
+	cr_expect_eq(stub.calls, 2);
+	cr_expect_str_eq(stub.ops[0], "vip.set");
+	cr_expect_str_eq(stub.ops[1], "vip.encap");
+	cr_expect(stub.gue);
 	cr_expect_eq(stub.mode, XLB_MODE_TUNNEL);
 	cr_expect_eq(stub.mss, 1300);
 }

@@ -74,6 +74,7 @@ enum dp_table {
 	DP_FULL, /* every entry taken */
 	DP_GW,	 /* next hop from a configured gateway MAC */
 	DP_NAT,	 /* a FULLNAT VIP with one established session */
+	DP_GUE,	 /* DP_MAIN's VIP with encap: gue */
 	DP_NTABLES,
 };
 
@@ -105,6 +106,9 @@ struct dp_case {
 static struct dp_case cases[] = {
 	{"established TCP (tunnel)", DP_MAIN, TH_ACK, DP_VIP_ADDR, 0, 0,
 	 XLB_R_FWD_REDIRECT, false, 6},
+	/* The same VIP, flow and real, inside UDP (encap: gue). */
+	{"established TCP (tunnel), GUE", DP_GUE, TH_ACK, DP_VIP_ADDR, 0, 0,
+	 XLB_R_FWD_REDIRECT, false, 0},
 	{"new flow (SYN), new 5-tuple each", DP_MAIN, TH_SYN, DP_VIP_ADDR,
 	 DP_BASE_NEW, 0, XLB_R_FWD_REDIRECT, true, 15},
 	{"established TCP (tunnel), gateway MAC", DP_GW, TH_ACK, DP_VIP_ADDR, 0,
@@ -318,9 +322,11 @@ static int nat_setup(struct dp_bench *b)
 
 static int setup(struct dp_bench *b)
 {
-	static const uint32_t ct[DP_NTABLES] = {
-		DP_CT_MAIN, DP_CT_BIG, DP_CT_BIG, DP_CT_SMALL, DP_CT_SMALL};
+	static const uint32_t ct[DP_NTABLES] = {DP_CT_MAIN,  DP_CT_BIG,
+						DP_CT_BIG,   DP_CT_SMALL,
+						DP_CT_SMALL, DP_CT_SMALL};
 	struct xlb_config cfg;
+	struct xlb_service svc;
 	char err[XLB_ERR_LEN];
 	int i, ret;
 
@@ -353,6 +359,11 @@ static int setup(struct dp_bench *b)
 	if (ret)
 		return bench_fail("datapath", "gateway MAC: %s",
 				  strerror(-ret));
+	/* As `encap: gue` on the VIP does (gue_port: the default). */
+	if (xlb_service_parse(DP_VIP, &svc) ||
+	    xlb_vip_set_encap(b->lbs[DP_GUE].lb.agent, &svc, true, err,
+			      sizeof(err)))
+		return bench_fail("datapath", "GUE VIP: %s", err);
 	b->base = bench_baseline_bpf__open_and_load();
 	if (!b->base)
 		return bench_fail("datapath", "baseline: %s", strerror(errno));
