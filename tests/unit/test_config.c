@@ -1874,6 +1874,41 @@ static void expect_same_vips(const struct xlb_config *a,
 	}
 }
 
+/* config dump keeps vlans in the form it was given, and none as none. */
+Test(config, write_vlans_reads_back)
+{
+	static const char *const texts[] = {
+		"interfaces: [eth0, eth1]\n",
+		"interfaces: [eth0, eth1]\nvlans: [1, 100, 4094]\n",
+		"interfaces: [eth0, eth1]\nvlans: {eth0: [100, 4094], eth1: "
+		"[]}\n",
+	};
+	struct xlb_config a, b;
+	size_t i, k;
+	char *text;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		parse_ok(texts[i], &a);
+		text = write_text(&a);
+		cr_expect_eq(strstr(text, "vlans") != NULL, i > 0, "%s", text);
+		parse_ok(text, &b);
+		cr_expect_eq(memcmp(a.vlans, b.vlans, sizeof(a.vlans)), 0, "%s",
+			     text);
+		cr_assert_eq(a.n_vlan_ifs, b.n_vlan_ifs, "%s", text);
+		for (k = 0; k < a.n_vlan_ifs; k++) {
+			cr_expect_str_eq(a.vlan_ifs[k].ifname,
+					 b.vlan_ifs[k].ifname);
+			cr_expect_eq(memcmp(a.vlan_ifs[k].vids,
+					    b.vlan_ifs[k].vids,
+					    sizeof(a.vlan_ifs[k].vids)),
+				     0, "%s", text);
+		}
+		free(text);
+		xlb_config_free(&a);
+		xlb_config_free(&b);
+	}
+}
+
 /*
  * lbctl config dump's writer: what it writes parses back to the same
  * model (settings, pool, VIPs, reals with drain states and checks), and
