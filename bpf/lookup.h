@@ -42,19 +42,26 @@ static __always_inline struct xlb_vip_meta *lookup_vip(const struct xlb_pkt *p)
 }
 
 /*
- * Is a tagged frame on a VLAN this node balances (xlb_vlans)? proto is
- * the type after the tag: QinQ never is. VLAN id 0 (a priority tag
- * only) counts as untagged.
+ * Is a tagged frame on a VLAN its ingress interface balances (the vlans
+ * map)? proto is the type after the tag: QinQ never is. VLAN id 0 (a
+ * priority tag only) counts as untagged.
  */
-static __always_inline bool lookup_vlan(const struct xlb_pkt *p, int proto)
+static __always_inline bool lookup_vlan(const struct xdp_md *ctx,
+					const struct xlb_pkt *p, int proto)
 {
-	__u32 vid = p->vlan_id;
+	__u32 ifindex = ctx->ingress_ifindex, vid = p->vlan_id;
+	struct xlb_vlan_set *set;
+	__u64 word;
 
 	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
 		return false;
 	if (!vid)
 		return true;
-	return (xlb_vlans[(vid / 64) & (XLB_VLAN_WORDS - 1)] >> (vid % 64)) & 1;
+	set = bpf_map_lookup_elem(&vlans, &ifindex);
+	if (!set)
+		return false;
+	word = set->vids[(vid / 64) & (XLB_VLAN_WORDS - 1)];
+	return (word >> (vid % 64)) & 1;
 }
 
 /*

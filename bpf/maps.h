@@ -199,13 +199,22 @@ struct {
 } sync_stats SEC(".maps");
 
 /*
- * Settings fixed at start-up (set by the agent before load). The flood
- * guard's rate of new conntrack entries per CPU per second (0: off), and
- * the VLAN ids whose tagged frames are balanced (untagged frames always
- * are; docs/CONFIG.md `vlans`).
+ * The VLAN ids whose tagged frames each interface balances, by ingress
+ * ifindex (untagged frames always are; docs/CONFIG.md `vlans`). Looked
+ * up for tagged frames only; the agent rewrites it on reload.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_VLAN_IFACES_MAX);
+	__type(key, __u32);
+	__type(value, struct xlb_vlan_set);
+} vlans SEC(".maps");
+
+/*
+ * Settings fixed at start-up (set by the agent before load): the flood
+ * guard's rate of new conntrack entries per CPU per second (0: off).
  */
 const volatile __u32 xlb_flood_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
-const volatile __u64 xlb_vlans[XLB_VLAN_WORDS] = {};
 
 /* The path MTU errors this CPU sent in the second from start on
  * (icmp_gen.h), against the icmp_rate limit. */

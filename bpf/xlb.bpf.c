@@ -65,7 +65,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 	proto = parse_eth(&c, p);
 	if (proto < 0)
 		return proto;
-	if (p->vlan && !lookup_vlan(p, proto))
+	if (p->vlan && !lookup_vlan(ctx, p, proto))
 		return -XLB_R_PASS_VLAN_OTHER;
 	if (proto == ETH_P_IP)
 		l4 = parse_ipv4(&c, p);

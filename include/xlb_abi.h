@@ -318,8 +318,18 @@ struct xlb_ct_guard {
 	__u64 skipped;	 /* misses not remembered, ever */
 };
 
-/* VLAN ids a node balances: a bitmap, bit vid of word vid / 64. */
-#define XLB_VLAN_WORDS (4096 / 64)
+/*
+ * The VLAN ids whose tagged frames one interface balances: the vlans
+ * map, keyed by ifindex (__u32), written by the agent from config
+ * `vlans`; bit vid of word vid / 64. No entry: untagged frames only.
+ */
+#define XLB_VLAN_WORDS	    (4096 / 64)
+#define XLB_VLAN_IFACES_MAX 64
+
+struct xlb_vlan_set {
+	__u64 vids[XLB_VLAN_WORDS];
+};
+_Static_assert(sizeof(struct xlb_vlan_set) == 512, "xlb_vlan_set size");
 
 /*
  * Cluster session sync (docs/CLUSTER.md). While XLB_G_F_SYNC is set the

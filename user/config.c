@@ -580,11 +580,10 @@ static int parse_flood_guard(struct cfg_ctx *c, const char *key,
 	return node_u32(c, key, val, 0, UINT32_MAX, &cfg->flood_guard_rate);
 }
 
-/* vlans: the VLAN ids (1-4094) whose tagged frames are balanced. */
-static int parse_vlans(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-		       void *obj)
+/* A list of distinct VLAN ids 1..4094 into a bitmap; key names it. */
+static int vlan_ids(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		    uint64_t vids[XLB_VLAN_WORDS])
 {
-	struct xlb_config *cfg = obj;
 	uint32_t vid;
 	size_t i, n;
 	int ret;
@@ -599,12 +598,109 @@ static int parse_vlans(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 		ret = node_u32(c, key, item, 1, 4094, &vid);
 		if (ret)
 			return ret;
-		if (cfg->vlans[vid / 64] & (1ULL << (vid % 64)))
+		if (vids[vid / 64] & (1ULL << (vid % 64)))
 			return fail(c, item, "%s: %u is listed twice", key,
 				    vid);
-		cfg->vlans[vid / 64] |= 1ULL << (vid % 64);
+		vids[vid / 64] |= 1ULL << (vid % 64);
 	}
 	return 0;
+}
+
+/*
+ * vlans: the VLAN ids (1-4094) whose tagged frames are balanced. A list
+ * is for every interface; a mapping of interface name to list, for each
+ * interface named (check_vlans: one xlbd attaches to), the others then
+ * balancing untagged frames only.
+ */
+static int parse_vlans(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		       void *obj)
+{
+	struct xlb_config *cfg = obj;
+	struct xlb_vlan_spec *v;
+	yaml_node_pair_t *pair;
+	char where[64];
+	const char *name;
+	size_t j;
+	int ret;
+
+	if (val->type == YAML_SEQUENCE_NODE)
+		return vlan_ids(c, key, val, cfg->vlans);
+	if (val->type != YAML_MAPPING_NODE)
+		return fail(c, val,
+			    "%s: expected a list of VLAN ids or a mapping of "
+			    "interface to list, got %s",
+			    key, node_kind(val));
+	for (pair = val->data.mapping.pairs.start;
+	     pair < val->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = node_get(c, pair->key);
+		yaml_node_t *ids = node_get(c, pair->value);
+
+		ret = node_text(c, key, k, "an interface name", &name);
+		if (ret)
+			return ret;
+		if (!name[0] || strlen(name) >= sizeof(v->ifname))
+			return fail(c, k,
+				    "%s: '" CFG_QUOTE
+				    "' is not an interface name",
+				    key, name);
+		for (j = 0; j < cfg->n_vlan_ifs; j++)
+			if (!strcmp(cfg->vlan_ifs[j].ifname, name))
+				return fail(c, k, "%s: '%s' is named twice",
+					    key, name);
+		if (cfg->n_vlan_ifs == XLB_MAX_INTERFACES)
+			return fail(c, k, "%s: too many interfaces, at most %d",
+				    key, XLB_MAX_INTERFACES);
+		v = &cfg->vlan_ifs[cfg->n_vlan_ifs++];
+		memset(v, 0, sizeof(*v));
+		strcpy(v->ifname, name);
+		v->line = (int)node_line(k);
+		/* An interface with nothing (null, []) is untagged only. */
+		if (node_is_null(ids))
+			continue;
+		snprintf(where, sizeof(where), "%s: %s", key, name);
+		ret = vlan_ids(c, where, ids, v->vids);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Once the whole file is read: every interface vlans names is one xlbd
+ * attaches to (listed in interfaces).
+ */
+static int check_vlans(struct cfg_ctx *c)
+{
+	const struct xlb_config *cfg = c->cfg;
+	const struct xlb_vlan_spec *v;
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_vlan_ifs; i++) {
+		v = &cfg->vlan_ifs[i];
+		for (j = 0; j < cfg->n_interfaces; j++)
+			if (!strcmp(cfg->interfaces[j], v->ifname))
+				break;
+		if (j == cfg->n_interfaces)
+			return fail_at(c, (size_t)v->line,
+				       "vlans: '%s' is not one of the "
+				       "interfaces xlbd attaches to "
+				       "(interfaces)",
+				       v->ifname);
+	}
+	return 0;
+}
+
+const uint64_t *xlb_config_vlans(const struct xlb_config *cfg,
+				 const char *ifname)
+{
+	size_t i;
+
+	if (!cfg->n_vlan_ifs)
+		return cfg->vlans;
+	for (i = 0; i < cfg->n_vlan_ifs; i++)
+		if (!strcmp(cfg->vlan_ifs[i].ifname, ifname))
+			return cfg->vlan_ifs[i].vids;
+	return NULL;
 }
 
 /* An idle timeout in seconds, as FULLNAT's are bounded. */
@@ -2565,6 +2661,8 @@ static int parse_root(struct cfg_ctx *c, yaml_node_t *root)
 		}
 	}
 	ret = walk_map(c, root, NULL, top_keys, c->cfg);
+	if (!ret)
+		ret = check_vlans(c);
 	if (!ret)
 		ret = check_fullnat(c);
 	return ret ? ret : check_cluster(c);

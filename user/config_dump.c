@@ -197,6 +197,46 @@ static void put_vip(FILE *f, const struct xlb_vip_spec *v)
 	}
 }
 
+/* A VLAN bitmap as a flow list of ids. */
+static void put_vids(FILE *f, const uint64_t *vids)
+{
+	bool first = true;
+	unsigned int vid;
+
+	for (vid = 1; vid < XLB_VLAN_WORDS * 64; vid++) {
+		if (!(vids[vid / 64] >> (vid % 64) & 1))
+			continue;
+		fprintf(f, first ? "[%u" : ", %u", vid);
+		first = false;
+	}
+	fputs(first ? "[]" : "]", f);
+}
+
+/* vlans: the list form, or the mapping form by interface; none: nothing. */
+static void put_vlans(FILE *f, const struct xlb_config *cfg)
+{
+	size_t i, w;
+
+	if (!cfg->n_vlan_ifs) {
+		for (w = 0; w < XLB_VLAN_WORDS && !cfg->vlans[w]; w++)
+			;
+		if (w == XLB_VLAN_WORDS)
+			return;
+		fputs("vlans: ", f);
+		put_vids(f, cfg->vlans);
+		fputc('\n', f);
+		return;
+	}
+	fputs("vlans:\n", f);
+	for (i = 0; i < cfg->n_vlan_ifs; i++) {
+		fputs("  ", f);
+		put_str(f, cfg->vlan_ifs[i].ifname);
+		fputs(": ", f);
+		put_vids(f, cfg->vlan_ifs[i].vids);
+		fputc('\n', f);
+	}
+}
+
 int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 {
 	const struct xlb_nat_config *nat = &cfg->nat;
@@ -219,6 +259,7 @@ int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 	put_str(f, cfg->pin_path);
 	fprintf(f, "\nconntrack_size: %u\nmax_vips: %u\nmax_reals: %u\n",
 		cfg->ct_size, cfg->max_vips, cfg->max_reals);
+	put_vlans(f, cfg);
 	fprintf(f, "tunnel_source:\n  ipv4: \"%s/%d\"\n",
 		xlb_ip_str(&cfg->tun_src_v4, buf, sizeof(buf)),
 		cfg->tun_src_v4_plen);

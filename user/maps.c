@@ -211,8 +211,6 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	bpf_map__set_max_entries(skel->maps.nat_fwd, dp->nat_sessions);
 	bpf_map__set_max_entries(skel->maps.nat_rev, dp->nat_sessions);
 	skel->rodata->xlb_flood_guard_rate = opts->flood_guard_rate;
-	memcpy((void *)skel->rodata->xlb_vlans, opts->vlans,
-	       sizeof(opts->vlans));
 	if (opts->pin_path) {
 		ret = set_pin_paths(dp, opts->pin_path, err, errlen);
 		if (ret)
@@ -423,6 +421,47 @@ int xlb_dp_tx_ports_prune(struct xlb_dp *dp)
 	}
 	for (i = 0; i < n; i++)
 		tx_port_set(dp, stale[i], false);
+	return 0;
+}
+
+int xlb_dp_vlans_sync(struct xlb_dp *dp, const struct xlb_dp_vlans *ifs,
+		      size_t n)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vlans);
+	uint32_t key, next, stale[XLB_VLAN_IFACES_MAX];
+	struct xlb_vlan_set set;
+	size_t i, k, n_stale = 0;
+	void *prev = NULL;
+	bool any;
+
+	for (i = 0; i < n; i++) {
+		key = (uint32_t)ifs[i].ifindex;
+		any = false;
+		for (k = 0; ifs[i].vids && k < XLB_VLAN_WORDS; k++)
+			any |= ifs[i].vids[k] != 0;
+		if (!any) {
+			if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+				return -errno;
+			continue;
+		}
+		/* One update: a frame sees the old set or the new one. */
+		memcpy(set.vids, ifs[i].vids, sizeof(set.vids));
+		if (bpf_map_update_elem(fd, &key, &set, BPF_ANY))
+			return -errno;
+	}
+	while (n_stale < XLB_VLAN_IFACES_MAX &&
+	       !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		for (i = 0; i < n; i++)
+			if ((uint32_t)ifs[i].ifindex == key)
+				break;
+		if (i == n)
+			stale[n_stale++] = key;
+	}
+	for (i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
+			return -errno;
 	return 0;
 }
 

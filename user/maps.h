@@ -17,11 +17,10 @@ struct xlb_dp;
 struct xlb_dp_opts {
 	uint32_t max_vips;
 	uint32_t max_reals;
-	uint32_t ct_size;		/* conntrack entries per CPU */
-	uint32_t nat_sessions;		/* FULLNAT sessions (0: the default) */
-	const char *pin_path;		/* NULL: nothing pinned (tests) */
-	uint32_t flood_guard_rate;	/* 0: no flood guard */
-	uint64_t vlans[XLB_VLAN_WORDS]; /* balanced VLAN ids, by bit */
+	uint32_t ct_size;	   /* conntrack entries per CPU */
+	uint32_t nat_sessions;	   /* FULLNAT sessions (0: the default) */
+	const char *pin_path;	   /* NULL: nothing pinned (tests) */
+	uint32_t flood_guard_rate; /* 0: no flood guard */
 };
 
 /* Open, size and load the program, and create the per-CPU conntrack. */
@@ -67,6 +66,17 @@ uint32_t xlb_dp_nat_sessions(const struct xlb_dp *dp);
 int xlb_dp_attach(struct xlb_dp *dp, const char *ifname, enum xlb_xdp_mode mode,
 		  char *err, size_t errlen);
 int xlb_dp_detach_all(struct xlb_dp *dp);
+/*
+ * The VLAN ids whose tagged frames each interface balances (the vlans
+ * map): vids NULL or empty is untagged only. Every interface not in
+ * ifs (an earlier agent's or configuration's) loses its entry.
+ */
+struct xlb_dp_vlans {
+	int ifindex;
+	const uint64_t *vids; /* XLB_VLAN_WORDS words, bit by id; or NULL */
+};
+int xlb_dp_vlans_sync(struct xlb_dp *dp, const struct xlb_dp_vlans *ifs,
+		      size_t n);
 /*
  * Remove from tx_ports every interface this agent is not attached to
  * (an earlier agent's that the configuration no longer names). Call

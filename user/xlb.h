@@ -243,6 +243,13 @@ struct xlb_cluster_config {
 	size_t n_nodes;
 };
 
+/* The VLAN ids balanced on one interface (config `vlans` by interface). */
+struct xlb_vlan_spec {
+	char ifname[16]; /* IFNAMSIZ */
+	int line;	 /* where it is named */
+	uint64_t vids[XLB_VLAN_WORDS];
+};
+
 struct xlb_config {
 	char *interfaces[XLB_MAX_INTERFACES];
 	size_t n_interfaces;
@@ -253,8 +260,15 @@ struct xlb_config {
 	/* Tunnel mode's flood guard: new conntrack entries per CPU per
 	 * second before misses other than SYNs are not remembered; 0 off. */
 	uint32_t flood_guard_rate;
-	/* VLAN ids whose tagged frames are balanced (bitmap by id). */
+	/*
+	 * VLAN ids whose tagged frames are balanced (bitmaps by id), config
+	 * `vlans`: the list form gives vlans, the same ids on every
+	 * interface; the mapping form gives vlan_ifs, one per interface
+	 * named (the others: untagged only). See xlb_config_vlans().
+	 */
 	uint64_t vlans[XLB_VLAN_WORDS];
+	struct xlb_vlan_spec vlan_ifs[XLB_MAX_INTERFACES];
+	size_t n_vlan_ifs;
 	/* Tunnel conntrack idle timeouts in seconds ("conntrack_timeouts:"),
 	 * by the TCP state seen from the client. */
 	struct {
@@ -296,6 +310,12 @@ void xlb_config_free(struct xlb_config *cfg);
  * real with its weight, drain state and checks.
  */
 int xlb_config_write(FILE *f, const struct xlb_config *cfg);
+/*
+ * The VLAN ids whose tagged frames are balanced on interface ifname (a
+ * bitmap by id, XLB_VLAN_WORDS words), or NULL: untagged frames only.
+ */
+const uint64_t *xlb_config_vlans(const struct xlb_config *cfg,
+				 const char *ifname);
 
 bool xlb_is_prime(uint32_t n);
 

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* cpu_set_t */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,8 +346,6 @@ static const char *restart_only_change(const struct xlb_config *a,
 		return "conntrack_size";
 	if (a->flood_guard_rate != b->flood_guard_rate)
 		return "flood_guard_rate";
-	if (memcmp(a->vlans, b->vlans, sizeof(a->vlans)))
-		return "vlans";
 	if (a->max_vips != b->max_vips)
 		return "max_vips";
 	if (a->max_reals != b->max_reals)
@@ -362,6 +361,33 @@ static const char *restart_only_change(const struct xlb_config *a,
 	if (memcmp(&a->cluster, &b->cluster, sizeof(a->cluster)))
 		return "cluster";
 	return NULL;
+}
+
+/*
+ * Write each interface's balanced VLAN ids (config `vlans`) to the data
+ * plane, and forget any other interface's: at start-up before attaching,
+ * and on reload.
+ */
+static int vlans_apply(struct xlbd *d, const struct xlb_config *cfg, char *err,
+		       size_t errlen)
+{
+	struct xlb_dp_vlans ifs[XLB_MAX_INTERFACES];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		ifs[i].ifindex = (int)if_nametoindex(cfg->interfaces[i]);
+		if (!ifs[i].ifindex) {
+			snprintf(err, errlen, "vlans: no interface %s",
+				 cfg->interfaces[i]);
+			return -ENODEV;
+		}
+		ifs[i].vids = xlb_config_vlans(cfg, cfg->interfaces[i]);
+	}
+	ret = xlb_dp_vlans_sync(d->dp, ifs, cfg->n_interfaces);
+	if (ret)
+		snprintf(err, errlen, "writing the VLANs: %s", strerror(-ret));
+	return ret;
 }
 
 /*
@@ -392,6 +418,8 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 	}
 	xlb_sd_reloading();
 	ret = xlb_agent_reconcile(d->agent, &cfg, &st, err, errlen);
+	if (!ret)
+		ret = vlans_apply(d, &cfg, err, errlen);
 	xlb_sd_ready(NULL);
 	if (ret)
 		goto out;
@@ -1313,7 +1341,6 @@ static int run(struct xlbd *d)
 	size_t i, n_vips, n_reals;
 	int n, ret;
 
-	memcpy(opts.vlans, cfg->vlans, sizeof(opts.vlans));
 	ret = apply_control_cpus(cfg->control_cpus);
 	if (ret)
 		return ret;
@@ -1372,6 +1399,11 @@ static int run(struct xlbd *d)
 			goto out_agent;
 		}
 		log_changes("configured", &st);
+	}
+	ret = vlans_apply(d, cfg, err, sizeof(err));
+	if (ret) {
+		pr_warn("%s", err);
+		goto out_agent;
 	}
 	/* Attach last: the maps are complete before the first packet. */
 	for (i = 0; i < cfg->n_interfaces; i++) {

@@ -78,16 +78,39 @@ static void build_namespace(void)
 
 /* Start-up settings for the next setup (h_opt_*). */
 static uint32_t opt_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
-static uint64_t opt_vlans[XLB_VLAN_WORDS];
+/* The VLAN ids balanced on the client side (xt0) and the real side. */
+static uint64_t opt_vlans[2][XLB_VLAN_WORDS];
 
 void h_opt_flood_guard(uint32_t rate)
 {
 	opt_guard_rate = rate;
 }
 
+void h_opt_vlan_if(const char *ifname, uint16_t vid)
+{
+	int side = !strcmp(ifname, H_IF_REALS);
+
+	cr_assert(side || !strcmp(ifname, H_IF_CLIENT), "no interface %s",
+		  ifname);
+	opt_vlans[side][vid / 64] |= 1ULL << (vid % 64);
+}
+
 void h_opt_vlan(uint16_t vid)
 {
-	opt_vlans[vid / 64] |= 1ULL << (vid % 64);
+	h_opt_vlan_if(H_IF_CLIENT, vid);
+	h_opt_vlan_if(H_IF_REALS, vid);
+}
+
+/* The vlans map as xlbd writes it for its two interfaces. */
+static void write_vlans(void)
+{
+	struct xlb_dp_vlans ifs[2] = {
+		{(int)if_nametoindex(H_IF_CLIENT), opt_vlans[0]},
+		{(int)if_nametoindex(H_IF_REALS), opt_vlans[1]},
+	};
+	int ret = xlb_dp_vlans_sync(h_dp, ifs, 2);
+
+	cr_assert_eq(ret, 0, "xlb_dp_vlans_sync: %s", strerror(-ret));
 }
 
 /* Open the program with a session table of nat_sessions (0: default). */
@@ -104,10 +127,10 @@ static void setup(uint32_t nat_sessions)
 	char err[XLB_ERR_LEN];
 	int ret;
 
-	memcpy(opts.vlans, opt_vlans, sizeof(opts.vlans));
 	build_namespace();
 	ret = xlb_dp_open(&opts, &h_dp, err, sizeof(err));
 	cr_assert_eq(ret, 0, "xlb_dp_open: %s", err);
+	write_vlans();
 	cr_assert_eq(xlb_agent_new(h_dp, &h_agent), 0);
 	xlb_config_defaults(&cfg);
 	cr_assert_eq(xlb_agent_set_globals(h_agent, &cfg), 0);

@@ -40,10 +40,13 @@ struct h_result {
 extern struct xlb_dp *h_dp;
 extern struct xlb_agent *h_agent;
 
-/* Start-up settings of the program h_setup() loads next (before it):
- * the flood guard's rate (default: the agent's), a balanced VLAN id. */
+/* Settings of the program h_setup() loads next (call before it): the
+ * flood guard's rate (default: the agent's); a VLAN id balanced on both
+ * interfaces, or on one (H_IF_CLIENT or H_IF_REALS), written to the
+ * vlans map as xlbd does. */
 void h_opt_flood_guard(uint32_t rate);
 void h_opt_vlan(uint16_t vid);
+void h_opt_vlan_if(const char *ifname, uint16_t vid);
 
 /* Build the namespace and load the program (criterion .init). */
 void h_setup(void);

@@ -8,8 +8,11 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+
+#include <bpf/bpf.h>
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -41,6 +44,7 @@ struct dp_case {
 	const char *smac; /* NULL: MACs untouched (no neighbour) */
 	const char *dmac;
 	const struct pkt_spec *first; /* sent (and forwarded) before in */
+	const char *ifname;	      /* received by; NULL: H_IF_CLIENT */
 };
 
 /* Mangles: shapes the builder does not make on purpose. */
@@ -665,10 +669,23 @@ static const struct dp_case cases[] = {
 	 ICMP6(.quote = &quote_other_vip6), NULL, XDP_DROP,
 	 XLB_R_DROP_ICMP_MISMATCH, OUT_SAME, .first = &flow_tcp6},
 
-	/* VLANs: only the configured ids are balanced, never QinQ. */
+	/* VLANs: only the ids configured for the interface the frame came
+	 * in by are balanced, never QinQ. */
 	{"vlan 200 (not configured) passes",
 	 TCP4(.vlan = true, .vlan_tci = 200), NULL, XDP_PASS,
 	 XLB_R_PASS_VLAN_OTHER, OUT_SAME},
+	{"vlan 300 on the client side (the real side's only) passes",
+	 TCP4(.vlan = true, .vlan_tci = 300), NULL, XDP_PASS,
+	 XLB_R_PASS_VLAN_OTHER, OUT_SAME},
+	{"vlan 300 on the real side balanced, leaves untagged",
+	 TCP4(.vlan = true, .vlan_tci = 300), NULL, XDP_TX, XLB_R_FWD_TX,
+	 OUT_ENCAP, "10.1.0.2", TO_REAL2, .ifname = H_IF_REALS},
+	{"vlan 100 on the real side (the client side's only) passes",
+	 TCP4(.vlan = true, .vlan_tci = 100), NULL, XDP_PASS,
+	 XLB_R_PASS_VLAN_OTHER, OUT_SAME, .ifname = H_IF_REALS},
+	{"priority tag (vlan 0) on the real side counts as untagged",
+	 TCP4(.vlan = true, .vlan_tci = 0xa000), NULL, XDP_TX, XLB_R_FWD_TX,
+	 OUT_ENCAP, "10.1.0.2", TO_REAL2, .ifname = H_IF_REALS},
 	{"qinq (outer 100, inner 100) passes",
 	 TCP4(.vlan = true, .vlan_tci = 100), add_inner_tag, XDP_PASS,
 	 XLB_R_PASS_VLAN_OTHER, OUT_SAME},
@@ -678,8 +695,9 @@ static const struct dp_case cases[] = {
 static void table_setup(void)
 {
 	h_opt_vlan(7);
-	h_opt_vlan(100);
+	h_opt_vlan_if(H_IF_CLIENT, 100);
 	h_opt_vlan(4000);
+	h_opt_vlan_if(H_IF_REALS, 300);
 	h_setup();
 	h_vip(VIP4 ":80/tcp", XLB_HASH_MAGLEV, 65537);
 	h_real(VIP4 ":80/tcp", "10.1.0.2", 100);
@@ -774,7 +792,7 @@ ParameterizedTest(int *i, datapath, table, .init = table_setup,
 	built = in;
 	if (c->mangle)
 		c->mangle(&in);
-	h_run(&in, &res);
+	h_run_if(&in, &res, -1, c->ifname ? c->ifname : H_IF_CLIENT);
 	cr_expect_eq(res.retval, c->verdict, "%s: verdict %u, want %u", c->name,
 		     res.retval, c->verdict);
 	cr_expect_eq(res.reason, c->reason, "%s: reason %s, want %s", c->name,
@@ -839,4 +857,84 @@ Test(datapath, forwarding_off, .init = table_setup, .fini = h_teardown)
 	set_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
 	h_run(&in4, &res);
 	cr_expect_eq(res.retval, XDP_REDIRECT, "v4 with forwarding on again");
+}
+
+/* Run a TCP SYN to VIP4 tagged with vid (0: untagged) on ifname. */
+static uint32_t run_tagged(uint16_t vid, const char *ifname,
+			   enum xlb_reason *reason)
+{
+	struct pkt_spec s = TCP4(.vlan = vid != 0, .vlan_tci = vid);
+	struct h_result res;
+	struct pkt in;
+
+	cr_assert_eq(pkt_build(&in, &s), 0);
+	h_run_if(&in, &res, -1, ifname);
+	*reason = res.reason;
+	return res.retval;
+}
+
+/* Entries in the vlans map. */
+static size_t vlan_entries(void)
+{
+	int fd = xlb_dp_map_fd(h_dp, "vlans");
+	uint32_t key, next;
+	void *prev = NULL;
+	size_t n = 0;
+
+	cr_assert_geq(fd, 0, "no vlans map");
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * What a reload does: the vlans map rewritten takes effect with the next
+ * frame, an interface left out loses its entry (untagged only), and an
+ * empty set removes it.
+ */
+Test(datapath, vlans_rewritten, .init = table_setup, .fini = h_teardown)
+{
+	uint64_t v200[XLB_VLAN_WORDS] = {}, v300[XLB_VLAN_WORDS] = {};
+	int xt0 = (int)if_nametoindex(H_IF_CLIENT);
+	int xt2 = (int)if_nametoindex(H_IF_REALS);
+	enum xlb_reason r;
+
+	v200[200 / 64] = 1ULL << (200 % 64);
+	v300[300 / 64] = 1ULL << (300 % 64);
+	cr_expect_eq(vlan_entries(), 2);
+	cr_expect_eq(run_tagged(100, H_IF_CLIENT, &r), XDP_REDIRECT);
+	cr_expect_eq(run_tagged(200, H_IF_CLIENT, &r), XDP_PASS);
+
+	/* xt0: 100 gives way to 200; xt2: nothing (an empty set). */
+	cr_assert_eq(xlb_dp_vlans_sync(h_dp,
+				       (const struct xlb_dp_vlans[]){
+					       {xt0, v200},
+					       {xt2, NULL},
+				       },
+				       2),
+		     0);
+	cr_expect_eq(vlan_entries(), 1);
+	cr_expect_eq(run_tagged(100, H_IF_CLIENT, &r), XDP_PASS);
+	cr_expect_eq(r, XLB_R_PASS_VLAN_OTHER, "100 on xt0: %s",
+		     xlb_reason_names[r]);
+	cr_expect_eq(run_tagged(200, H_IF_CLIENT, &r), XDP_REDIRECT);
+	cr_expect_eq(run_tagged(300, H_IF_REALS, &r), XDP_PASS);
+	cr_expect_eq(r, XLB_R_PASS_VLAN_OTHER, "300 on xt2: %s",
+		     xlb_reason_names[r]);
+
+	/* Only xt2 named: xt0's entry goes, its untagged frames stay. */
+	cr_assert_eq(xlb_dp_vlans_sync(h_dp,
+				       (const struct xlb_dp_vlans[]){
+					       {xt2, v300},
+				       },
+				       1),
+		     0);
+	cr_expect_eq(vlan_entries(), 1);
+	cr_expect_eq(run_tagged(200, H_IF_CLIENT, &r), XDP_PASS);
+	cr_expect_eq(run_tagged(0, H_IF_CLIENT, &r), XDP_REDIRECT);
+	cr_expect_eq(run_tagged(300, H_IF_REALS, &r), XDP_TX);
+	cr_expect_eq(r, XLB_R_FWD_TX);
 }

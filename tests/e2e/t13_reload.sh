@@ -120,4 +120,60 @@ spread udp --udp --port 5353 --count 90
 check_range "the new UDP VIP answers on every real (real3)" \
 	"$(jget "$LAB_RUN/udp.json" by_real.real3 0)" 10 90
 
+# VLANs are applied by a reload. The ids each interface balances, from the
+# pinned vlans map: "IFINDEX:VID,VID ..." sorted, "" when empty.
+vlan_map() {
+	bpftool -j map dump pinned "$LAB_BPFFS/xlb/vlans" | python3 -c '
+import json, sys
+out = []
+for e in json.load(sys.stdin):
+    if "formatted" in e:
+        key, words = e["formatted"]["key"], e["formatted"]["value"]["vids"]
+    else:
+        kb = bytes(int(b, 16) for b in e["key"])
+        vb = bytes(int(b, 16) for b in e["value"])
+        key = int.from_bytes(kb, "little")
+        words = [int.from_bytes(vb[i:i + 8], "little") for i in range(0, 512, 8)]
+    vids = [w * 64 + b for w, x in enumerate(words) for b in range(64) if x >> b & 1]
+    out.append("%d:%s" % (key, ",".join(map(str, vids))))
+print(" ".join(sorted(out)))'
+}
+eth0=$(ip netns exec "$(lab_ns xlb)" cat /sys/class/net/eth0/ifindex)
+check_eq "no VLAN balanced before" "$(vlan_map)" ""
+vips_before=$(state)
+# B with VLANs by interface, one of them an interface xlbd is not on.
+b_vips=$(sed -n '/^vips:/,$p' "$CONF")
+write_conf <<CONF
+interfaces: [eth0]
+vlans:
+  eth0: [100, 4000]
+  eth9: [7]
+$b_vips
+CONF
+rc=0
+out=$(lab_lbctl reload 2>&1) || rc=$?
+check_eq "vlans of an interface xlbd is not on: refused" "$rc" 1
+check "with its line and reason" grep -q \
+	"$CONF:4: vlans: 'eth9' is not one of the interfaces" <<<"$out"
+check_eq "VLANs after the refusal" "$(vlan_map)" ""
+write_conf <<CONF
+interfaces: [eth0]
+vlans:
+  eth0: [100, 4000]
+$b_vips
+CONF
+rc=0
+out=$(lab_lbctl reload 2>&1) || rc=$?
+check_eq "vlans by interface: reloaded" "$rc" 0
+check_eq "eth0 balances VLANs 100 and 4000" "$(vlan_map)" "$eth0:100,4000"
+write_conf <<CONF
+vlans: [7]
+$b_vips
+CONF
+rc=0
+out=$(lab_lbctl reload 2>&1) || rc=$?
+check_eq "vlans for every interface: reloaded" "$rc" 0
+check_eq "eth0 balances VLAN 7 only" "$(vlan_map)" "$eth0:7"
+check_eq "VIPs unchanged by the VLAN reloads" "$(state)" "$vips_before"
+
 e2e_end

@@ -294,6 +294,7 @@ static void expect_defaults(const struct xlb_config *cfg, const char *what)
 		     what);
 	for (size_t w = 0; w < XLB_VLAN_WORDS; w++)
 		cr_expect_eq(cfg->vlans[w], 0, "%s: vlans", what);
+	cr_expect_eq(cfg->n_vlan_ifs, 0, "%s: vlans", what);
 	cr_expect_eq(cfg->max_vips, XLB_MAX_VIPS, "%s", what);
 	cr_expect_eq(cfg->max_reals, XLB_MAX_REALS, "%s", what);
 	cr_expect_eq(cfg->tun_src_v4.family, AF_INET, "%s", what);
@@ -687,6 +688,66 @@ Test(config, flood_guard_and_vlans)
 	xlb_config_free(&cfg);
 }
 
+/* The list form: the same ids on every interface, named or not. */
+Test(config, vlans_every_interface)
+{
+	const uint64_t *v;
+	struct xlb_config cfg;
+
+	parse_ok("interfaces: [eth0, eth1]\nvlans: [100, 200]\n", &cfg);
+	cr_expect_eq(cfg.n_vlan_ifs, 0);
+	v = xlb_config_vlans(&cfg, "eth0");
+	cr_assert_not_null(v);
+	cr_expect_eq(v[1], 1ULL << 36); /* 100 */
+	cr_expect_eq(v[3], 1ULL << 8);	/* 200 */
+	cr_expect_eq(xlb_config_vlans(&cfg, "eth1"), v);
+	/* An interface given on xlbd's command line gets them too. */
+	cr_expect_eq(xlb_config_vlans(&cfg, "eth9"), v);
+	xlb_config_free(&cfg);
+}
+
+/* The mapping form: each interface its own; one not named, none. */
+Test(config, vlans_per_interface)
+{
+	const uint64_t *v;
+	struct xlb_config cfg;
+
+	parse_ok("interfaces: [eth0, eth1, eth2, eth3]\n"
+		 "vlans:\n"
+		 "  eth0: [100]\n"
+		 "  eth1: [200, 300]\n"
+		 "  eth2: []\n",
+		 &cfg);
+	cr_expect_eq(cfg.n_vlan_ifs, 3);
+	for (size_t w = 0; w < XLB_VLAN_WORDS; w++)
+		cr_expect_eq(cfg.vlans[w], 0, "the list form's set is empty");
+	v = xlb_config_vlans(&cfg, "eth0");
+	cr_assert_not_null(v);
+	cr_expect_eq(v[1], 1ULL << 36);
+	cr_expect_eq(v[3], 0);
+	cr_expect_eq(v[4], 0);
+	v = xlb_config_vlans(&cfg, "eth1");
+	cr_assert_not_null(v);
+	cr_expect_eq(v[1], 0);
+	cr_expect_eq(v[3], 1ULL << 8);
+	cr_expect_eq(v[4], 1ULL << 44);
+	v = xlb_config_vlans(&cfg, "eth2");
+	cr_assert_not_null(v);
+	for (size_t w = 0; w < XLB_VLAN_WORDS; w++)
+		cr_expect_eq(v[w], 0, "eth2: []");
+	cr_expect_null(xlb_config_vlans(&cfg, "eth3"));
+	cr_expect_null(xlb_config_vlans(&cfg, "eth9"));
+	xlb_config_free(&cfg);
+
+	/* vlans may come before interfaces. */
+	parse_ok("vlans: {eth1: [7]}\ninterfaces: [eth0, eth1]\n", &cfg);
+	v = xlb_config_vlans(&cfg, "eth1");
+	cr_assert_not_null(v);
+	cr_expect_eq(v[0], 1ULL << 7);
+	cr_expect_null(xlb_config_vlans(&cfg, "eth0"));
+	xlb_config_free(&cfg);
+}
+
 struct error_case {
 	const char *desc;
 	const char *text;
@@ -703,7 +764,31 @@ static const struct error_case error_cases[] = {
 	{"vlan id 4095", "vlans: [100, 4095]\n", 1, "out of range 1..4094"},
 	{"vlan listed twice", "vlans:\n  - 7\n  - 7\n", 3,
 	 "vlans: 7 is listed twice"},
-	{"vlans not a list", "vlans: 7\n", 1, "vlans: expected a list"},
+	{"vlans not a list", "vlans: 7\n", 1,
+	 "vlans: expected a list of VLAN ids or a mapping of interface to "
+	 "list, got a scalar"},
+	{"vlans of an interface not attached",
+	 "interfaces: [eth0]\nvlans:\n  eth0: [100]\n  eth1: [200]\n", 4,
+	 "vlans: 'eth1' is not one of the interfaces xlbd attaches to"},
+	{"vlans by interface without interfaces", "vlans: {eth0: [100]}\n", 1,
+	 "vlans: 'eth0' is not one of the interfaces"},
+	{"vlans of an interface named twice",
+	 "interfaces: [eth0]\nvlans:\n  eth0: [100]\n  eth0: [200]\n", 4,
+	 "vlans: 'eth0' is named twice"},
+	{"vlans of an interface out of range",
+	 "interfaces: [eth0]\nvlans:\n  eth0: [100, 4095]\n", 3,
+	 "vlans: eth0: 4095 is out of range 1..4094"},
+	{"vlans of an interface listed twice",
+	 "interfaces: [eth0]\nvlans:\n  eth0:\n    - 5\n    - 5\n", 5,
+	 "vlans: eth0: 5 is listed twice"},
+	{"vlans of an interface not a list",
+	 "interfaces: [eth0]\nvlans:\n  eth0: 100\n", 3,
+	 "vlans: eth0: expected a list, got a scalar"},
+	{"vlans interface name is a list",
+	 "interfaces: [eth0]\nvlans:\n  [eth0]: [100]\n", 3,
+	 "vlans: expected an interface name, got a list"},
+	{"vlans interface name too long", "vlans:\n  " A32 ": [100]\n", 2,
+	 "vlans: '" A32 "' is not an interface name"},
 	{"flood_guard_rate negative", "flood_guard_rate: -1\n", 1,
 	 "flood_guard_rate"},
 	{"unknown top-level key", "xdp_mode: native\nfrobnicate: 1\n", 2,
@@ -1833,6 +1918,41 @@ static void expect_same_vips(const struct xlb_config *a,
 			cr_expect_str_eq(r->check.http_path,
 					 s->check.http_path);
 		}
+	}
+}
+
+/* config dump keeps vlans in the form it was given, and none as none. */
+Test(config, write_vlans_reads_back)
+{
+	static const char *const texts[] = {
+		"interfaces: [eth0, eth1]\n",
+		"interfaces: [eth0, eth1]\nvlans: [1, 100, 4094]\n",
+		"interfaces: [eth0, eth1]\nvlans: {eth0: [100, 4094], eth1: "
+		"[]}\n",
+	};
+	struct xlb_config a, b;
+	size_t i, k;
+	char *text;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		parse_ok(texts[i], &a);
+		text = write_text(&a);
+		cr_expect_eq(strstr(text, "vlans") != NULL, i > 0, "%s", text);
+		parse_ok(text, &b);
+		cr_expect_eq(memcmp(a.vlans, b.vlans, sizeof(a.vlans)), 0, "%s",
+			     text);
+		cr_assert_eq(a.n_vlan_ifs, b.n_vlan_ifs, "%s", text);
+		for (k = 0; k < a.n_vlan_ifs; k++) {
+			cr_expect_str_eq(a.vlan_ifs[k].ifname,
+					 b.vlan_ifs[k].ifname);
+			cr_expect_eq(memcmp(a.vlan_ifs[k].vids,
+					    b.vlan_ifs[k].vids,
+					    sizeof(a.vlan_ifs[k].vids)),
+				     0, "%s", text);
+		}
+		free(text);
+		xlb_config_free(&a);
+		xlb_config_free(&b);
 	}
 }
 

@@ -53,7 +53,8 @@
 #define MAC_REALS	"02:00:00:00:00:12"
 #define MAC_TXREAL	"02:00:00:00:00:09" /* 10.0.0.9 */
 #define MAC_ROUTER	"02:00:00:00:00:01" /* 10.0.0.2, fd00::2 */
-#define LAB_VLAN	100 /* the one VLAN id (config `vlans`) balanced */
+#define LAB_VLAN	100 /* the VLAN id balanced on IF_CLIENT only */
+#define LAB_VLAN_REALS	200 /* the VLAN id balanced on IF_REALS only */
 
 #define MAX_CLASSES	64
 #define DUMPS_PER_CLASS 2
@@ -332,18 +333,25 @@ static void lab_setup(size_t packets)
 		.ct_size = 65536,
 		.nat_sessions = 131072,
 	};
+	struct xlb_dp_vlans vlan_ifs[2];
 	char err[XLB_ERR_LEN];
 	struct xlb_config cfg;
 	struct fz_vip *v;
 	struct xlb_ip ip;
 	size_t i;
-	int k;
+	int k, ret;
 
 	build_namespace();
-	opts.vlans[LAB_VLAN / 64] |= 1ULL << (LAB_VLAN % 64);
-	memcpy(model.vlans, opts.vlans, sizeof(model.vlans));
 	if (xlb_dp_open(&opts, &dp, err, sizeof(err)))
 		die("xlb_dp_open: %s", err);
+	/* Config `vlans: {xt0: [100], xt2: [200]}`, as xlbd writes it. */
+	model.vlans_client[LAB_VLAN / 64] = 1ULL << (LAB_VLAN % 64);
+	model.vlans_reals[LAB_VLAN_REALS / 64] = 1ULL << (LAB_VLAN_REALS % 64);
+	vlan_ifs[0] = (struct xlb_dp_vlans){if_client, model.vlans_client};
+	vlan_ifs[1] = (struct xlb_dp_vlans){if_reals, model.vlans_reals};
+	ret = xlb_dp_vlans_sync(dp, vlan_ifs, 2);
+	if (ret)
+		die("vlans: %s", strerror(-ret));
 	if (xlb_agent_new(dp, &agent))
 		die("xlb_agent_new");
 	xlb_config_defaults(&cfg);
@@ -599,16 +607,19 @@ static void addr_str(int family, const struct xlb_addr *a, char *buf,
 	xlb_ip_str(&ip, buf, len);
 }
 
-/* A tag's TCI: a priority tag (VLAN 0), the lab's VLAN, or any other. */
+/* A tag's TCI: a priority tag (VLAN 0), one of the lab's VLANs (each
+ * balanced on one interface and passed on the other), or any other. */
 static uint16_t vlan_tci(struct rng *g)
 {
 	uint16_t pcp = (uint16_t)(rnd(g, 8) << 13);
 
-	switch (rnd(g, 4)) {
+	switch (rnd(g, 5)) {
 	case 0:
 		return pcp;
 	case 1:
 		return pcp | LAB_VLAN;
+	case 2:
+		return pcp | LAB_VLAN_REALS;
 	default:
 		return pcp | rnd(g, 4096);
 	}

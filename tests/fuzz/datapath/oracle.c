@@ -1216,14 +1216,18 @@ static bool is_vlan_type(uint16_t type)
 }
 
 /*
- * The frame without the tag of a VLAN the node balances (id 0, a
- * priority tag, or one of m->vlans), into nf: what the program sees as
- * the IP packet's frame. NULL, or why no frame with this tag may be
- * forwarded: another VLAN's, or two tags (QinQ).
+ * The frame without the tag of a VLAN its ingress interface balances
+ * (id 0, a priority tag, or one of the interface's m->vlans_*), into
+ * nf: what the program sees as the IP packet's frame. NULL, or why no
+ * frame with this tag may be forwarded: another VLAN's (one balanced
+ * only on the other interface too), or two tags (QinQ).
  */
-static const char *untag(const struct fz_model *m, const uint8_t *f, size_t len,
-			 uint8_t *nf, size_t *nlen)
+static const char *untag(const struct fz_model *m, int ingress,
+			 const uint8_t *f, size_t len, uint8_t *nf,
+			 size_t *nlen)
 {
+	const uint64_t *vlans = ingress == m->if_reals ? m->vlans_reals
+						       : m->vlans_client;
 	uint16_t vid;
 
 	memcpy(nf, f, len);
@@ -1235,7 +1239,7 @@ static const char *untag(const struct fz_model *m, const uint8_t *f, size_t len,
 	if (is_vlan_type(get16(f + 16)))
 		return "vlan_qinq_frame";
 	vid = get16(f + 14) & 0xfff;
-	if (vid && !(m->vlans[vid / 64] >> (vid % 64) & 1))
+	if (vid && !(vlans[vid / 64] >> (vid % 64) & 1))
 		return "vlan_tagged_frame";
 	memcpy(nf + 12, f + 16, len - 16);
 	*nlen = len - 4;
@@ -1264,7 +1268,7 @@ void fz_judge(struct fz_model *m, const struct fz_run *r,
 	/* What may be forwarded is judged on the frame as it should leave:
 	 * untagged, and (below) ending with its IP packet. */
 	memset(&v, 0, sizeof(v));
-	j->input_class = untag(m, r->in, r->in_len, nf, &nlen);
+	j->input_class = untag(m, r->ingress, r->in, r->in_len, nf, &nlen);
 	if (!j->input_class)
 		j->input_class = judge_input(m, nf, nlen, &v);
 	n = *r;

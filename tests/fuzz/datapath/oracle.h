@@ -62,9 +62,10 @@ struct fz_model {
 	struct xlb_ip laddrs[FZ_MAX_LADDRS];
 	int n_laddrs;
 	uint16_t port_min, port_max;
-	/* VLAN ids whose tagged frames are balanced (config `vlans`); id 0,
-	 * a priority tag, always is. */
-	uint64_t vlans[XLB_VLAN_WORDS];
+	/* VLAN ids whose tagged frames are balanced (config `vlans`), on
+	 * if_client and on if_reals; id 0, a priority tag, always is. */
+	uint64_t vlans_client[XLB_VLAN_WORDS];
+	uint64_t vlans_reals[XLB_VLAN_WORDS];
 	struct xlb_globals g; /* tunnel sources */
 	int if_client, if_reals;
 	/* Where each destination goes: filled by the lab. */
