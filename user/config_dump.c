@@ -259,6 +259,14 @@ int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 	put_str(f, cfg->pin_path);
 	fprintf(f, "\nconntrack_size: %u\nmax_vips: %u\nmax_reals: %u\n",
 		cfg->ct_size, cfg->max_vips, cfg->max_reals);
+	fprintf(f,
+		"conntrack_timeouts: {tcp_syn: %u, tcp: %u, tcp_fin: %u, "
+		"tcp_closing: %u, udp: %u}\n",
+		cfg->ct_timeouts.tcp_syn_s, cfg->ct_timeouts.tcp_s,
+		cfg->ct_timeouts.tcp_fin_s, cfg->ct_timeouts.tcp_closing_s,
+		cfg->ct_timeouts.udp_s);
+	fprintf(f, "flood_guard_rate: %u\nicmp_rate: %u\n",
+		cfg->flood_guard_rate, cfg->icmp_rate);
 	put_vlans(f, cfg);
 	fprintf(f, "tunnel_source:\n  ipv4: \"%s/%d\"\n",
 		xlb_ip_str(&cfg->tun_src_v4, buf, sizeof(buf)),

@@ -1965,6 +1965,9 @@ Test(config, write_reads_back)
 {
 	static const char extra[] =
 		"gue_port: 7000\n"
+		"flood_guard_rate: 5000\n"
+		"icmp_rate: 20\n"
+		"conntrack_timeouts: {tcp_syn: 30, tcp: 600, udp: 40}\n"
 		"fullnat:\n"
 		"  local_addresses: [10.97.0.1, \"fd00:97::1\"]\n"
 		"  ports: 2000-60000\n"
@@ -2015,6 +2018,12 @@ Test(config, write_reads_back)
 	cr_expect_eq(b.tun_src_v6_plen, 112);
 	cr_expect(b.vips[4].gue, "encap: gue written back");
 	cr_expect_eq(b.gue_port, 7000);
+	cr_expect_eq(b.flood_guard_rate, 5000);
+	cr_expect_eq(b.icmp_rate, 20);
+	cr_expect_eq(b.ct_timeouts.tcp_syn_s, 30);
+	cr_expect_eq(b.ct_timeouts.tcp_s, 600);
+	cr_expect_eq(b.ct_timeouts.tcp_fin_s, a.ct_timeouts.tcp_fin_s);
+	cr_expect_eq(b.ct_timeouts.udp_s, 40);
 	cr_expect(b.has_gw_mac);
 	cr_expect_eq(memcmp(b.gw_mac, a.gw_mac, 6), 0);
 	cr_expect_str_eq(b.metrics_listen, "[::1]:9618");
