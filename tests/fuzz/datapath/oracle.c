@@ -1195,6 +1195,65 @@ static void adopt_forward(struct fz_model *m, const struct fz_run *r,
 	sess_put(m, &v->fk, false, &laddr, lport, &raddr, &v->ip.d);
 }
 
+static bool is_vlan_type(uint16_t type)
+{
+	return type == 0x8100 || type == 0x88a8;
+}
+
+/*
+ * A path MTU error (forward_icmp_too_big) about the well-formed packet
+ * in: sent back out of the ingress port (MACs swapped, the same tag if
+ * any), from the packet's destination to its source, an ICMP
+ * fragmentation needed (IPv4) or packet too big (IPv6), every checksum
+ * right, quoting the start of the packet byte for byte.
+ */
+static void judge_too_big(const struct fz_run *r, const struct fz_view *v,
+			  size_t in_l3, struct fz_judgement *j)
+{
+	const uint8_t *o = r->out, *in = r->in;
+	size_t l3 = 14, l4, quote, have;
+	bool v4 = v->ip.family == AF_INET;
+	char why[160];
+
+	if (r->out_len > 14 && is_vlan_type(get16(o + 12)))
+		l3 = 18;
+	if (pkt_verify_checksums(o, r->out_len, why, sizeof(why))) {
+		fail(j, "icmp_too_big_malformed", "%s", why);
+		return;
+	}
+	if (memcmp(o, in + 6, 6) || memcmp(o + 6, in, 6)) {
+		fail(j, "icmp_too_big_macs", "not the input's MACs swapped");
+		return;
+	}
+	if (v4) {
+		l4 = l3 + (o[l3] & 0xf) * 4;
+		if (o[l3 + 9] != IPPROTO_ICMP || o[l4] != 3 || o[l4 + 1] != 4 ||
+		    memcmp(o + l3 + 12, in + in_l3 + 16, 4) ||
+		    memcmp(o + l3 + 16, in + in_l3 + 12, 4)) {
+			fail(j, "icmp_too_big_header",
+			     "not fragmentation needed from the destination "
+			     "to the source");
+			return;
+		}
+	} else {
+		l4 = l3 + 40;
+		if (o[l3 + 6] != IPPROTO_ICMPV6 || o[l4] != 2 ||
+		    memcmp(o + l3 + 8, in + in_l3 + 24, 16) ||
+		    memcmp(o + l3 + 24, in + in_l3 + 8, 16)) {
+			fail(j, "icmp_too_big_header",
+			     "not packet too big from the destination to the "
+			     "source");
+			return;
+		}
+	}
+	quote = l4 + 8;
+	have = r->out_len - quote;
+	if (!have || have > v->ip.end - v->ip.off ||
+	    memcmp(o + quote, in + in_l3, have))
+		fail(j, "icmp_too_big_quote",
+		     "the quote (%zu bytes) is not the packet's start", have);
+}
+
 static bool forwarding_reason(enum xlb_reason r)
 {
 	return r == XLB_R_FWD_TX || r == XLB_R_FWD_REDIRECT ||
@@ -1203,16 +1262,11 @@ static bool forwarding_reason(enum xlb_reason r)
 
 static uint32_t verdict_of(enum xlb_reason r)
 {
-	if (r == XLB_R_FWD_TX)
+	if (r == XLB_R_FWD_TX || r == XLB_R_FWD_ICMP_TOO_BIG)
 		return XDP_TX;
 	if (r == XLB_R_FWD_REDIRECT)
 		return XDP_REDIRECT;
 	return r < XLB_R_FIRST_DROP ? XDP_PASS : XDP_DROP;
-}
-
-static bool is_vlan_type(uint16_t type)
-{
-	return type == 0x8100 || type == 0x88a8;
 }
 
 /*
@@ -1275,6 +1329,18 @@ void fz_judge(struct fz_model *m, const struct fz_run *r,
 	n.in = nf;
 	n.in_len = v.ip.end && v.ip.end <= nlen ? v.ip.end : nlen;
 	j->makes_session = !j->input_class && v.kind == K_NAT_REQ && v.creating;
+	if (r->reason == XLB_R_FWD_ICMP_TOO_BIG) {
+		/* Answered, not forwarded: about a packet that could have
+		 * been, had it fit. */
+		if (j->input_class)
+			fail(j, j->input_class, "answered with %s",
+			     xlb_reason_names[r->reason]);
+		else
+			judge_too_big(r, &v, r->in_len - nlen + v.ip.off, j);
+		if (j->makes_session && !v.sess)
+			sess_put(m, &v.fk, true, NULL, 0, NULL, &v.ip.d);
+		return;
+	}
 	j->forwarded = forwarding_reason(r->reason);
 	if (!j->forwarded) {
 		if (r->retval == XDP_PASS && (r->out_len != r->in_len ||
