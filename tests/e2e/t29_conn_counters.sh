@@ -8,6 +8,8 @@
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
+# The servers log every connection: the rate check counts them.
+LAB_LOG_PEERS=1
 e2e_begin "$@"
 
 lab_add_vip "$VIP_TCP4" maglev "100 100 100" 4

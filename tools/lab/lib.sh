@@ -467,14 +467,14 @@ lab_warm_neighbours() {
 
 # lab_start_server I: the echo server of real I (started, not awaited).
 # It listens on the VIPs where the real holds them (tunnel), and on the
-# real's own addresses, which FULLNAT VIPs reach it at; with FULLNAT it
-# logs every client it sees (lab_peers).
+# real's own addresses, which FULLNAT VIPs reach it at; with FULLNAT (or
+# LAB_LOG_PEERS=1) it logs every client it sees (lab_peers).
 lab_start_server() {
 	local i=$1 opt=()
 	if lab_tunnel; then
 		opt+=(--addr "$LAB_VIP4" --addr "$LAB_VIP6")
 	fi
-	if lab_fullnat; then
+	if lab_fullnat || [[ ${LAB_LOG_PEERS:-0} == 1 ]]; then
 		opt+=(--log-peers)
 	fi
 	# LAB_NICE: the servers stand for other machines; a lab that shares
