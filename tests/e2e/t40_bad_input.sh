@@ -176,6 +176,10 @@ for n in tun-tcp4 tun-udp4 tun-tcp6 nat-tcp4 nat-udp4 nat-tcp6; do
 	check_eq "$n: all answered" "$(jget "$LAB_RUN/$n.json" ok 0)" 100
 done
 
+tcpdump_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
 # What the reals received, judged.
 for i in 1 2 3; do
 	kill -INT "$(cat "$LAB_RUN/tcpdump-real$i.pid")"
@@ -183,6 +187,10 @@ done
 for i in 1 2 3; do
 	wait_until 10 grep -q "packets captured" \
 		"$LAB_RUN/tcpdump-real$i.log" || true
+	# Its statistics come before its file is closed: read the file
+	# only once tcpdump is gone.
+	wait_until 10 tcpdump_gone "$(cat "$LAB_RUN/tcpdump-real$i.pid")" ||
+		true
 	dropped=$(awk '/dropped by kernel/ { print $1 }' \
 		"$LAB_RUN/tcpdump-real$i.log")
 	check_eq "real$i: capture complete (dropped by kernel)" \
