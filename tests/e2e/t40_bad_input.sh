@@ -180,7 +180,20 @@ tcpdump_gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
-# What the reals received, judged.
+# What the reals received, judged. tcpdump may lag behind its socket on
+# a busy machine, and packets it has not read when it is stopped are in
+# no file and counted nowhere: stop it only once its files have stopped
+# growing.
+pcaps_size() {
+	stat -c %s "$LAB_RUN"/real[123].pcap | awk '{ n += $1 } END { print n }'
+}
+pcaps_settled() {
+	local a
+	a=$(pcaps_size)
+	sleep 0.5
+	[[ $(pcaps_size) == "$a" ]]
+}
+wait_until 20 pcaps_settled || true
 for i in 1 2 3; do
 	kill -INT "$(cat "$LAB_RUN/tcpdump-real$i.pid")"
 done
