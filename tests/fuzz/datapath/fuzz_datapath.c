@@ -1111,6 +1111,8 @@ static void run_judged(struct pkt *p, int ingress, bool pristine,
 	n_reason[r.reason]++;
 	if (!j->cls && pristine && !j->input_class && !j->forwarded &&
 	    r.reason != XLB_R_DROP_FRAG_NEEDED &&
+	    /* Too big once encapsulated: answered (judged by the oracle). */
+	    r.reason != XLB_R_FWD_ICMP_TOO_BIG &&
 	    r.reason != XLB_R_DROP_NAT_NO_PORT &&
 	    r.reason != XLB_R_DROP_NAT_TABLE_FULL) {
 		j->cls = "valid_packet_not_forwarded";
