@@ -938,3 +938,44 @@ Test(datapath, vlans_rewritten, .init = table_setup, .fini = h_teardown)
 	cr_expect_eq(run_tagged(300, H_IF_REALS, &r), XDP_TX);
 	cr_expect_eq(r, XLB_R_FWD_TX);
 }
+
+/*
+ * The outer header of a tunnelled flow, as known answers rather than
+ * predicted with the hash itself: every node of a cluster must give a flow
+ * the same outer source and flow label (reals' RSS, routers' ECMP), so
+ * nodes of different versions must agree. A changed value is a deliberate
+ * compatibility break (tests/unit/test_hash.c has the hash's own table).
+ */
+Test(datapath, outer_source_known_answer, .init = table_setup,
+     .fini = h_teardown)
+{
+	static const struct {
+		struct pkt_spec in;
+		const char *src;
+		uint32_t flow_label;
+	} kat[] = {
+		{TCP4(), "172.16.149.162", 0},
+		{TCP6(.sport = 40003), "fc00:2::6a5b:7331", 0xb7331},
+	};
+	struct pkt_info info;
+	struct h_result res;
+	struct pkt in;
+	char why[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+		cr_assert_eq(pkt_build(&in, &kat[i].in), 0);
+		h_run(&in, &res);
+		cr_assert_eq(res.reason, XLB_R_FWD_REDIRECT, "case %zu: %s", i,
+			     xlb_reason_names[res.reason]);
+		cr_assert_eq(pkt_parse(res.out, res.out_len, &info, why,
+				       sizeof(why)),
+			     0, "case %zu: %s", i, why);
+		cr_assert_eq(info.n_ip, 2, "case %zu: not encapsulated", i);
+		cr_expect_str_eq(info.ip[0].src, kat[i].src, "case %zu", i);
+		if (info.ip[0].family == AF_INET6)
+			cr_expect_eq(info.ip[0].flow_label, kat[i].flow_label,
+				     "case %zu: flow label 0x%05x", i,
+				     info.ip[0].flow_label);
+	}
+}
