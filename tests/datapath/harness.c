@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "../lib/dp_net.h"
 #include "xlb_hash.h"
 
 struct xlb_dp *h_dp;
@@ -34,46 +35,12 @@ static void sh(const char *fmt, ...)
 	cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
 }
 
-static void write_file(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
-	fputs(val, f);
-	fclose(f);
-}
-
-/*
- * Client side: xt0 (ingress, peer xt1). Real side: xt2 (peer xt3) with
- * reals 10.1.0.2-6 and fd01::2-6 as permanent neighbours, 10.1.0.99 with
- * no neighbour entry; one real (10.0.0.9) behind the ingress port.
- */
+/* The lab of tests/lib/dp_net.h, in a namespace of the test's own. */
 static void build_namespace(void)
 {
-	int i;
+	char err[600];
 
-	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
-	write_file("/proc/sys/net/ipv4/ip_forward", "1");
-	write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-	sh("ip link set lo up");
-	sh("ip link add xt0 address %s type veth peer name xt1", H_MAC_CLIENT);
-	sh("ip link add xt2 address %s type veth peer name xt3", H_MAC_REALS);
-	sh("ip link set xt0 up && ip link set xt1 up && ip link set xt2 up "
-	   "&& ip link set xt3 up");
-	sh("ip addr add 10.0.0.1/24 dev xt0 && ip addr add fd00::1/64 dev "
-	   "xt0 nodad");
-	sh("ip addr add 10.1.0.1/24 dev xt2 && ip addr add fd01::1/64 dev "
-	   "xt2 nodad");
-	for (i = 2; i <= 6; i++) {
-		sh("ip neigh replace 10.1.0.%d lladdr 02:00:00:00:01:%02d dev "
-		   "xt2 nud permanent",
-		   i, i);
-		sh("ip -6 neigh replace fd01::%d lladdr 02:00:00:00:01:%02d "
-		   "dev xt2 nud permanent",
-		   i, i);
-	}
-	sh("ip neigh replace 10.0.0.9 lladdr %s dev xt0 nud permanent",
-	   H_MAC_TXREAL);
+	cr_assert_eq(dp_net_build(err, sizeof(err)), 0, "%s", err);
 }
 
 /* Start-up settings for the next setup (h_opt_*). */
@@ -156,13 +123,10 @@ static void tx_port(const char *ifname)
 
 void h_nat_setup_sized(uint32_t nat_sessions)
 {
+	char err[600];
+
 	setup(nat_sessions);
-	sh("ip neigh replace 10.0.0.2 lladdr %s dev xt0 nud permanent",
-	   H_MAC_ROUTER);
-	sh("ip -6 neigh replace fd00::2 lladdr %s dev xt0 nud permanent",
-	   H_MAC_ROUTER);
-	sh("ip route add 192.0.2.0/24 via 10.0.0.2 dev xt0");
-	sh("ip -6 route add 2001:db8::/32 via fd00::2 dev xt0");
+	cr_assert_eq(dp_net_client_routes(err, sizeof(err)), 0, "%s", err);
 	tx_port(H_IF_CLIENT);
 	tx_port(H_IF_REALS);
 }

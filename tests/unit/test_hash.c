@@ -58,10 +58,11 @@ ParameterizedTest(int *i, hash, known_answers)
 	if (inet_pton(AF_INET, c->client, saddr) != 1)
 		cr_assert_eq(inet_pton(AF_INET6, c->client, saddr), 1);
 	ports = ((uint32_t)htons(c->sport) << 16) | htons(c->dport);
-	cr_expect_eq(xlb_flow_hash(saddr, ports, c->proto, c->src_only),
-		     c->want, "%s %u->%u proto %u src_only %d: 0x%08x, want 0x%08x",
-		     c->client, c->sport, c->dport, c->proto, c->src_only,
-		     xlb_flow_hash(saddr, ports, c->proto, c->src_only), c->want);
+	cr_expect_eq(
+		xlb_flow_hash(saddr, ports, c->proto, c->src_only), c->want,
+		"%s %u->%u proto %u src_only %d: 0x%08x, want 0x%08x",
+		c->client, c->sport, c->dport, c->proto, c->src_only,
+		xlb_flow_hash(saddr, ports, c->proto, c->src_only), c->want);
 }
 
 /* Source-IP affinity: ports and protocol do not move the hash. */

@@ -45,14 +45,15 @@
 #include "maps.h"
 #include "oracle.h"
 #include "pkt.h"
+#include "../../lib/dp_net.h"
 
 /* The lab, as tests/datapath/harness.c builds it. */
-#define IF_CLIENT	"xt0" /* 10.0.0.1/24, fd00::1/64 */
-#define IF_REALS	"xt2" /* 10.1.0.1/24, fd01::1/64 */
-#define MAC_CLIENT	"02:00:00:00:00:10"
-#define MAC_REALS	"02:00:00:00:00:12"
-#define MAC_TXREAL	"02:00:00:00:00:09" /* 10.0.0.9 */
-#define MAC_ROUTER	"02:00:00:00:00:01" /* 10.0.0.2, fd00::2 */
+#define IF_CLIENT	DP_NET_IF_CLIENT
+#define IF_REALS	DP_NET_IF_REALS
+#define MAC_CLIENT	DP_NET_MAC_CLIENT
+#define MAC_REALS	DP_NET_MAC_REALS
+#define MAC_TXREAL	DP_NET_MAC_TXREAL
+#define MAC_ROUTER	DP_NET_MAC_ROUTER
 #define LAB_VLAN	100 /* the VLAN id balanced on IF_CLIENT only */
 #define LAB_VLAN_REALS	200 /* the VLAN id balanced on IF_REALS only */
 
@@ -84,63 +85,14 @@ static void die(const char *fmt, ...)
 	exit(2);
 }
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		die("command failed (%d): %s", rc, cmd);
-}
-
-static void write_file(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		die("open %s: %s", path, strerror(errno));
-	fputs(val, f);
-	fclose(f);
-}
-
+/* The lab of tests/lib/dp_net.h, with the clients behind a router. */
 static void build_namespace(void)
 {
-	int i;
+	char err[600];
 
-	if (unshare(CLONE_NEWNET))
-		die("unshare: %s (needs root)", strerror(errno));
-	write_file("/proc/sys/net/ipv4/ip_forward", "1");
-	write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-	sh("ip link set lo up");
-	sh("ip link add xt0 address %s type veth peer name xt1", MAC_CLIENT);
-	sh("ip link add xt2 address %s type veth peer name xt3", MAC_REALS);
-	sh("ip link set xt0 up && ip link set xt1 up && ip link set xt2 up "
-	   "&& ip link set xt3 up");
-	sh("ip addr add 10.0.0.1/24 dev xt0 && ip addr add fd00::1/64 dev "
-	   "xt0 nodad");
-	sh("ip addr add 10.1.0.1/24 dev xt2 && ip addr add fd01::1/64 dev "
-	   "xt2 nodad");
-	for (i = 2; i <= 6; i++) {
-		sh("ip neigh replace 10.1.0.%d lladdr 02:00:00:00:01:%02d dev "
-		   "xt2 nud permanent",
-		   i, i);
-		sh("ip -6 neigh replace fd01::%d lladdr 02:00:00:00:01:%02d "
-		   "dev xt2 nud permanent",
-		   i, i);
-	}
-	sh("ip neigh replace 10.0.0.9 lladdr %s dev xt0 nud permanent",
-	   MAC_TXREAL);
-	sh("ip neigh replace 10.0.0.2 lladdr %s dev xt0 nud permanent",
-	   MAC_ROUTER);
-	sh("ip -6 neigh replace fd00::2 lladdr %s dev xt0 nud permanent",
-	   MAC_ROUTER);
-	sh("ip route add 192.0.2.0/24 via 10.0.0.2 dev xt0");
-	sh("ip -6 route add 2001:db8::/32 via fd00::2 dev xt0");
+	if (dp_net_build(err, sizeof(err)) ||
+	    dp_net_client_routes(err, sizeof(err)))
+		die("%s", err);
 	if_client = if_nametoindex(IF_CLIENT);
 	if_reals = if_nametoindex(IF_REALS);
 }
