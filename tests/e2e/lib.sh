@@ -143,6 +143,10 @@ NAT_UDP4="$LAB_NAT_VIP4:$LAB_UDP_PORT/udp"
 NAT_TCP6="[$LAB_NAT_VIP6]:$LAB_TCP_PORT/tcp"
 NAT_UDP6="[$LAB_NAT_VIP6]:$LAB_UDP_PORT/udp"
 
+# hc until|get ...: a real's state (or a field of its health) over
+# xlbd's control socket, tests/e2e/health_state.py.
+hc() { LAB_SOCK=$LAB_SOCK "$LAB_PYTHON" "$E2E_DIR/health_state.py" "$@"; }
+
 # wrk_run NAME URL SECONDS [CONNECTIONS]: wrk on the client, one new
 # TCP connection per HTTP request (Connection: close); its JSON summary
 # (tests/e2e/wrk-json.lua) in $LAB_RUN/NAME.json.
