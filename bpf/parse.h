@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "xlb_abi.h"
+#include "xlb_conn.h"
 
 #ifndef IP_DF
 #define IP_DF 0x4000
@@ -95,15 +96,10 @@ static __always_inline bool pkt_tcp_syn(const struct xlb_pkt *p)
 	return p->tcp_flags & XLB_TCP_SYN;
 }
 
-/*
- * A client's opening SYN, the only TCP segment that may make state: SYN
- * without ACK, RST or FIN (a listener drops SYN+RST and SYN+FIN, so the
- * state they made would only wait for its timeout).
- */
+/* A client's opening SYN (include/xlb_conn.h: xlb_conn_tcp_open). */
 static __always_inline bool pkt_tcp_open(const struct xlb_pkt *p)
 {
-	return (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK | XLB_TCP_RST |
-				XLB_TCP_FIN)) == XLB_TCP_SYN;
+	return xlb_conn_tcp_open(p->tcp_flags);
 }
 
 /*

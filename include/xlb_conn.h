@@ -116,10 +116,16 @@ XLB_CONN_INLINE __u32 xlb_ct_idle_ticks(__u64 v, __u32 now_tick)
 	return (now_tick - xlb_ct_seen(v)) & XLB_CT_MASK(XLB_CT_TICK_BITS);
 }
 
-/* A TCP segment that opens a connection: SYN without ACK. */
+/*
+ * A TCP segment that opens a connection, the only one that may make state
+ * or start a connection afresh: SYN without ACK, RST or FIN (a listener
+ * drops SYN+RST and SYN+FIN, so state they made would only wait for its
+ * timeout). The one definition, for every part of the data plane.
+ */
 XLB_CONN_INLINE int xlb_conn_tcp_open(__u8 tcp_flags)
 {
-	return (tcp_flags & (XLB_CONN_TCP_SYN | XLB_CONN_TCP_ACK)) ==
+	return (tcp_flags & (XLB_CONN_TCP_SYN | XLB_CONN_TCP_ACK |
+			     XLB_CONN_TCP_RST | XLB_CONN_TCP_FIN)) ==
 	       XLB_CONN_TCP_SYN;
 }
 

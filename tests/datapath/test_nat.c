@@ -2222,6 +2222,39 @@ Test(nat_flows, syn_on_closing_session_starts_a_new_one)
 }
 
 /*
+ * SYN+FIN and SYN+RST are no opening SYN (a listener drops them), here as
+ * everywhere in the data path: on a session the real has reset they go
+ * on in the session, as any segment of it, and start no new one. (The
+ * rule was written twice and the copies disagreed: the session let them
+ * go as openings, then the opening check dropped them as
+ * drop_nat_not_syn; the data-path fuzzer found it.)
+ */
+Test(nat_flows, syn_with_fin_or_rst_is_no_opening)
+{
+	const char *c = "192.0.2.51";
+	uint16_t l1, l;
+	int r;
+
+	flow_vip(XLB_HASH_MAGLEV, 2);
+	r = send_flow(c, 20001, PKT_SYN, 0, &l1);
+	cr_assert_geq(r, 0);
+	cr_assert_eq(real_to(r, l1, PKT_RST), XLB_R_FWD_REDIRECT);
+	cr_assert_eq(send_flow(c, 20001, PKT_SYN | PKT_FIN, 0, &l), r,
+		     "SYN+FIN on a reset session was not forwarded in it");
+	cr_assert_eq(l, l1, "SYN+FIN took a new tuple");
+	cr_assert_eq(send_flow(c, 20001, PKT_SYN | PKT_RST, 0, &l), r);
+	cr_assert_eq(l, l1, "SYN+RST took a new tuple");
+	cr_assert_eq(flow_new_flows(), 1, "SYN+FIN or SYN+RST counted new");
+	/* Without a session they make none. */
+	cr_assert_lt(send_flow(c, 20002, PKT_SYN | PKT_FIN, 0, NULL), 0);
+	{
+		struct xlb_nat_fwd f;
+
+		cr_assert_eq(h_nat_get(FLOW_SVC, c, 20002, &f), -ENOENT);
+	}
+}
+
+/*
  * After a drain or weight 0 a client reusing its port (any session
  * state) is scheduled afresh: 0 of them reach the real; the flows that
  * go on (no SYN) keep it.
