@@ -76,6 +76,49 @@ static __always_inline __u64 ct_entry_next(__u64 v, const struct xlb_pkt *p,
 		tick);
 }
 
+struct ct_scan {
+	struct xlb_flow_key key;
+	struct xlb_ct_entry entry;
+	__u32 self;
+	__u32 found;
+	__u32 cpu; /* where it was found */
+};
+
+/* bpf_loop callback: drop the flow's entry from CPU cpu's table. */
+static long ct_forget_cpu(__u32 cpu, void *data)
+{
+	struct ct_scan *s = data;
+	void *ct;
+
+	if (cpu == s->self)
+		return 0;
+	ct = bpf_map_lookup_elem(&ct_maps, &cpu);
+	if (!ct)
+		return 1; /* past the last CPU */
+	bpf_map_delete_elem(ct, &s->key);
+	return 0;
+}
+
+/*
+ * A TCP SYN (no ACK) chose the flow's real on this CPU: that choice is
+ * the flow's one truth. The other CPUs' entries of the same 5-tuple
+ * are of an earlier connection (a client reusing its port) and may name
+ * another real; the new connection's next packet on such a CPU would
+ * follow them. Dropped, that packet misses there, finds this CPU's
+ * entry (select_from_other_cpus) and moves it. Only SYNs pay for this.
+ */
+static __always_inline void ct_syn_claim(const struct xlb_flow_key *key,
+					 const struct xlb_pkt *p)
+{
+	struct ct_scan s = {};
+
+	if (p->proto != IPPROTO_TCP || p->icmp_error || !pkt_tcp_open(p))
+		return;
+	s.key = *key;
+	s.self = bpf_get_smp_processor_id();
+	bpf_loop(XLB_MAX_CPUS, ct_forget_cpu, &s, 0);
+}
+
 /* The real a tracked flow is pinned to, if its entry holds. */
 static __always_inline struct xlb_real *
 select_from_ct(void *ct, const struct xlb_flow_key *key,
@@ -95,6 +138,7 @@ select_from_ct(void *ct, const struct xlb_flow_key *key,
 	real = ct_entry_real(v, p, g, tick);
 	if (!real)
 		return NULL;
+	ct_syn_claim(key, p);
 	/* Written only when it changes: about once a second per flow. */
 	next = ct_entry_next(v, p, tick);
 	if (next != v)
@@ -102,14 +146,6 @@ select_from_ct(void *ct, const struct xlb_flow_key *key,
 	*real_id = xlb_ct_real_id(v);
 	return real;
 }
-
-struct ct_scan {
-	struct xlb_flow_key key;
-	struct xlb_ct_entry entry;
-	__u32 self;
-	__u32 found;
-	__u32 cpu; /* where it was found */
-};
 
 /* bpf_loop callback: look for the flow in CPU cpu's table. */
 static long ct_scan_cpu(__u32 cpu, void *data)
@@ -185,6 +221,7 @@ static __always_inline void ct_insert(void *ct, const struct xlb_flow_key *key,
 
 	if (ct)
 		bpf_map_update_elem(ct, key, &e, BPF_ANY);
+	ct_syn_claim(key, p);
 }
 
 #endif /* XLB_BPF_CONNTRACK_H */

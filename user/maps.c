@@ -1535,9 +1535,37 @@ static void nat_rev_drop(int rev_fd, const struct xlb_nat_key *rk,
 }
 
 /*
- * Claim the tuple rk for the peer's session: a session of another flow
- * still using it here is an older copy the peer (who owns its local
- * address) has reused the tuple after, and goes.
+ * Is the tuple rk held by a live session of another flow here? A
+ * session's tuple is the one thing that must be unique: its real knows
+ * the connection by it. A session that lives (its real up and of the
+ * same generation, not idle past its timeout) and is not closing (a
+ * closing one ends anyway, and its owner may then reuse the tuple)
+ * keeps it whoever claims it: a record naming the tuple for another
+ * flow is then older than ours (a copy relayed in a bulk by a node that
+ * missed the end or the reuse), or its owner reused it while the flow
+ * still runs here. Either way, handing it over would send the two
+ * flows' packets to the real on one tuple.
+ */
+static bool nat_tuple_held(struct xlb_dp *dp, const struct xlb_globals *g,
+			   uint64_t now, int fwd_fd, int rev_fd,
+			   const struct xlb_flow_key *key,
+			   const struct xlb_nat_key *rk)
+{
+	struct xlb_nat_rev old;
+	struct xlb_nat_fwd of;
+
+	return !bpf_map_lookup_elem(rev_fd, rk, &old) &&
+	       memcmp(&old.flow, key, sizeof(*key)) &&
+	       !bpf_map_lookup_elem(fwd_fd, &old.flow, &of) &&
+	       !memcmp(&of.laddr, &rk->laddr, sizeof(of.laddr)) &&
+	       of.lport == rk->lport && !xlb_nat_closing(of.state) &&
+	       !nat_dead(dp, g, now, &old.flow, &of);
+}
+
+/*
+ * Claim the tuple rk for the peer's session (nat_tuple_held said no
+ * live session holds it): a dead session of another flow still using it
+ * here goes.
  */
 static int nat_claim_tuple(int fwd_fd, int rev_fd,
 			   const struct xlb_flow_key *key,
@@ -1577,6 +1605,11 @@ int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
 		if (bpf_map_lookup_elem(fwd_fd, key, &cur)) {
 			if (errno != ENOENT)
 				return -errno;
+			if (nat_tuple_held(dp, g, now_ns, fwd_fd, rev_fd, key,
+					   rk)) {
+				*res = XLB_DP_KEPT;
+				return 0;
+			}
 			/* The tuple first, as the data plane does, so that a
 			 * reply never finds the session without it. */
 			ret = nat_claim_tuple(fwd_fd, rev_fd, key, rk, rv);
@@ -1607,7 +1640,8 @@ int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
 			*res = XLB_DP_UPDATED;
 			return 0;
 		}
-		if (!nat_dead(dp, g, now_ns, key, &cur)) {
+		if (!nat_dead(dp, g, now_ns, key, &cur) ||
+		    nat_tuple_held(dp, g, now_ns, fwd_fd, rev_fd, key, rk)) {
 			*res = XLB_DP_KEPT;
 			return 0;
 		}

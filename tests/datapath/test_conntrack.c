@@ -13,6 +13,7 @@
 #include <linux/bpf.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
 #include "harness.h"
@@ -427,4 +428,72 @@ Test(conntrack, sessions_list_tunnel_flows)
 			2);
 	}
 	json_decref(view);
+}
+
+/*
+ * One truth per flow across CPUs: CPU 1 holds an entry of an earlier
+ * connection on the same 5-tuple naming real A (an ACK there took it
+ * before the real set changed: A now at weight 0). A new connection's
+ * SYN on CPU 0 goes to B: its next packets on CPU 1 go to B too.
+ */
+static const struct {
+	const char *what;
+	enum xlb_ct_state stale; /* CPU 1's entry */
+	bool own_entry;		 /* CPU 0 already tracks the flow on B */
+} cpu_cases[] = {
+	{"established entry on CPU 1", XLB_CT_S_EST, false},
+	{"SYN-only entry on CPU 1", XLB_CT_S_NEW, false},
+	{"closing entry on CPU 1", XLB_CT_S_FIN, false},
+	{"reset entry on CPU 1", XLB_CT_S_RST, false},
+	{"the SYN kept by CPU 0's own entry", XLB_CT_S_EST, true},
+};
+
+/* An entry for reals[r] in `state`, as of now. */
+static struct xlb_ct_entry entry_for(int r, enum xlb_ct_state state)
+{
+	uint32_t id = h_real_id(VIP, reals[r]);
+	struct xlb_ct_entry e;
+	struct xlb_real real;
+
+	cr_assert_eq(xlb_dp_real_get(h_dp, id, &real), 0);
+	e.v = xlb_ct_pack(id, real.gen, state, xlb_ct_tick(h_now_ns()));
+	return e;
+}
+
+Test(conntrack, syn_choice_wins_on_every_cpu)
+{
+	struct xlb_ct_entry e;
+	char client[32];
+	uint16_t sport;
+	int a, b, r;
+	size_t c;
+
+	cr_assert_geq(libbpf_num_possible_cpus(), 2);
+	vip_with(VIP, 2);
+	for (c = 0; c < sizeof(cpu_cases) / sizeof(cpu_cases[0]); c++) {
+		snprintf(client, sizeof(client), "192.0.2.%zu", 50 + c);
+		sport = (uint16_t)(34000 + c);
+		h_weight(VIP, reals[0], 100);
+		h_weight(VIP, reals[1], 100);
+		a = send_flow(client, sport, PKT_ACK, 1);
+		cr_assert_geq(a, 0);
+		b = 1 - a;
+		e = entry_for(a, cpu_cases[c].stale);
+		ct_put(VIP, client, sport, 1, &e);
+		h_weight(VIP, reals[a], 0);
+		if (cpu_cases[c].own_entry) {
+			e = entry_for(b, XLB_CT_S_NEW);
+			ct_put(VIP, client, sport, 0, &e);
+		}
+		r = send_flow(client, sport, PKT_SYN, 0);
+		cr_assert_eq(r, b, "%s: the SYN went to %d", cpu_cases[c].what,
+			     r);
+		cr_assert_not(ct_get(VIP, client, sport, 1, &e),
+			      "%s: CPU 1 kept its entry", cpu_cases[c].what);
+		r = send_flow(client, sport, PKT_ACK, 1);
+		cr_assert_eq(r, b, "%s: the ACK on CPU 1 went to %d",
+			     cpu_cases[c].what, r);
+		cr_assert_eq(send_flow(client, sport, PKT_ACK, 0), b,
+			     "%s: then on CPU 0", cpu_cases[c].what);
+	}
 }

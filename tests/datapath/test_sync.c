@@ -849,6 +849,71 @@ Test(sync, nat_install_dead_real_replaced)
 	cr_assert_arr_eq(&got, &f, sizeof(f));
 }
 
+/*
+ * A tuple held by a live session of another flow is kept, whoever
+ * claims it: a peer's record naming it for another client (a stale copy
+ * relayed in a bulk, or its owner's reuse while the flow still runs
+ * here) is a conflict. Once the holder is dead, the record takes it.
+ */
+Test(sync, nat_install_live_tuple_kept)
+{
+	struct xlb_flow_key key, bkey;
+	struct xlb_nat_fwd f, b, got, ours;
+	struct xlb_nat_key rk, brk, our_rk;
+	struct xlb_nat_rev rv, brv, rgot;
+	struct pkt_info info;
+	struct xlb_globals g;
+	struct pkt_spec s;
+
+	fullnat_vip();
+	peer_local();
+	h_globals(&g);
+	peer_session(40000, XLB_NAT_S_REPLIED, h_now_ns(), &key, &f, &rk, &rv);
+	cr_assert_eq(nat_install(&key, &f, &rk, &rv), XLB_DP_INSTALLED);
+	/* Client port 41000: the same tuple (PEER4, PEER_PORT). */
+	peer_session(41000, XLB_NAT_S_REPLIED, h_now_ns(), &bkey, &b, &brk,
+		     &brv);
+	cr_assert_arr_eq(&brk, &rk, sizeof(rk));
+	cr_assert_eq(nat_install(&bkey, &b, &brk, &brv), XLB_DP_KEPT);
+	cr_assert_eq(h_nat_get(TCP4_SVC, CLIENT4, 40000, &got), 0);
+	cr_assert_arr_eq(&got, &f, sizeof(f));
+	cr_assert_eq(h_nat_get(TCP4_SVC, CLIENT4, 41000, &got), -ENOENT);
+	cr_assert_eq(xlb_dp_nat_rev_get(h_dp, &rk, &rgot), 0);
+	cr_assert_arr_eq(&rgot.flow, &key, sizeof(key));
+	/* The holder idles past its timeout: the tuple goes to the record. */
+	f.last_seen = h_now_ns() - (g.nat_tcp_s + 5) * NS_PER_SEC;
+	h_nat_put(TCP4_SVC, CLIENT4, 40000, &f);
+	cr_assert_eq(nat_install(&bkey, &b, &brk, &brv), XLB_DP_INSTALLED);
+	cr_assert_eq(h_nat_get(TCP4_SVC, CLIENT4, 40000, &got), -ENOENT);
+	cr_assert_eq(xlb_dp_nat_rev_get(h_dp, &rk, &rgot), 0);
+	cr_assert_arr_eq(&rgot.flow, &bkey, sizeof(bkey));
+	/* A closing holder, live, gives way too: its owner may reuse. */
+	peer_session(40000, XLB_NAT_S_REPLIED | XLB_NAT_S_FIN_CLIENT,
+		     h_now_ns(), &key, &f, &rk, &rv);
+	b.state |= XLB_NAT_S_FIN_CLIENT | XLB_NAT_S_FIN_REAL;
+	h_nat_put(TCP4_SVC, CLIENT4, 41000, &b);
+	cr_assert_eq(nat_install(&key, &f, &rk, &rv), XLB_DP_INSTALLED);
+	cr_assert_eq(h_nat_get(TCP4_SVC, CLIENT4, 41000, &got), -ENOENT);
+	cr_assert_eq(xlb_dp_nat_rev_get(h_dp, &rk, &rgot), 0);
+	cr_assert_arr_eq(&rgot.flow, &key, sizeof(key));
+	/* Our own live session's tuple, claimed for another client. */
+	s = nat_req(42000, PKT_SYN);
+	run_parse(&s, H_IF_CLIENT, 0, &info);
+	cr_assert_str_eq(info.ip[0].src, LOCAL4);
+	h_nat_rev_key(IPPROTO_TCP, REAL4, 80, LOCAL4, info.sport, &our_rk);
+	cr_assert_eq(h_nat_get(TCP4_SVC, CLIENT4, 42000, &ours), 0);
+	peer_session(43000, XLB_NAT_S_REPLIED, h_now_ns(), &bkey, &b, &brk,
+		     &brv);
+	b.laddr = ours.laddr;
+	b.lport = ours.lport;
+	brk = our_rk;
+	cr_assert_eq(nat_install(&bkey, &b, &brk, &brv), XLB_DP_KEPT);
+	cr_assert_eq(h_nat_get(TCP4_SVC, CLIENT4, 42000, &got), 0);
+	cr_assert_arr_eq(&got, &ours, sizeof(ours));
+	cr_assert_eq(xlb_dp_nat_rev_get(h_dp, &our_rk, &rgot), 0);
+	cr_assert_eq(ntohs(rgot.flow.sport), 42000);
+}
+
 Test(sync, gc_expires_installed_sessions)
 {
 	struct xlb_flow_key key;
