@@ -218,7 +218,6 @@ struct xlb_agent_gc_totals {
  */
 int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now_ns,
 		     struct xlb_nat_gc_stats *st);
-const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent);
 
 /*
  * Cluster (docs/CLUSTER.md). Sessions cross nodes as records naming

@@ -282,20 +282,6 @@ static struct real_ent *need_real(struct xlb_agent *agent,
 	return ent;
 }
 
-static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id);
-
-/* Publish the VIP's ring now, or at the end of the batch. */
-static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
-{
-	if (agent->batch) {
-		agent->vips[vip_id].dirty = true;
-		return 0;
-	}
-	return build_and_publish(agent, vip_id);
-}
-
-static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id);
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -304,19 +290,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* Build and publish, counting rebuilds and their time for metrics. */
-static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id)
-{
-	uint64_t t0 = now_ns();
-	int ret = build_and_publish_timed(agent, vip_id);
-
-	agent->ring_builds++;
-	agent->ring_build_ns += now_ns() - t0;
-	return ret;
-}
-
 /* Build the VIP's Maglev table over its reals and publish it. */
-static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
+static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id)
 {
 	struct vip_ent *vip = &agent->vips[vip_id];
 	struct xlb_maglev_backend *b = NULL;
@@ -372,6 +347,27 @@ static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
 					? XLB_REAL_NONE
 					: vip->reals[agent->table[i]].id;
 	return xlb_dp_ring_publish(agent->dp, vip_id, agent->ids, m);
+}
+
+/* Build and publish, counting rebuilds and their time for metrics. */
+static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
+{
+	uint64_t t0 = now_ns();
+	int ret = build_and_publish(agent, vip_id);
+
+	agent->ring_builds++;
+	agent->ring_build_ns += now_ns() - t0;
+	return ret;
+}
+
+/* Publish the VIP's ring now, or at the end of the batch. */
+static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
+{
+	if (agent->batch) {
+		agent->vips[vip_id].dirty = true;
+		return 0;
+	}
+	return build_and_publish_timed(agent, vip_id);
 }
 
 static int validate_table_size(uint32_t m, char *err, size_t errlen)
@@ -979,11 +975,6 @@ int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now,
 	agent->gc.last_ns = now;
 	agent->gc.last_duration_ns = now_ns() - t0;
 	return 0;
-}
-
-const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent)
-{
-	return &agent->gc;
 }
 
 /*
@@ -2044,11 +2035,13 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		i = cfg->n_vips;
 		goto out_batch;
 	}
-	for (i = 0; !ret && i < cfg->n_vips; i++) {
+	for (i = 0; i < cfg->n_vips; i++) {
 		v = &cfg->vips[i];
 		if (find_vip(agent, &v->svc, &vip_id)) {
 			ret = reconcile_vip(agent, vip_id, v, st, msg,
 					    sizeof(msg));
+			if (ret)
+				break;
 			continue;
 		}
 		ret = xlb_vip_add(agent, &v->svc, v->hash, v->table_size, msg,
@@ -2063,12 +2056,13 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		if (ret)
 			break;
 		ret = reconcile_vip(agent, vip_id, v, st, msg, sizeof(msg));
+		if (ret)
+			break;
 	}
+	/* i is the VIP that failed. */
 	if (ret)
 		xlb_errf(err, errlen, ret, "VIP %s: %s",
-			 i < cfg->n_vips ? xlb_service_str(&cfg->vips[i].svc,
-							   vbuf, sizeof(vbuf))
-					 : "?",
+			 xlb_service_str(&cfg->vips[i].svc, vbuf, sizeof(vbuf)),
 			 msg);
 
 out_batch:
@@ -2080,7 +2074,7 @@ out_batch:
 		agent->vips[id].dirty = false;
 		if (!agent->vips[id].used)
 			continue;
-		r = build_and_publish(agent, id);
+		r = build_and_publish_timed(agent, id);
 		if (r && !ret)
 			ret = xlb_errf(err, errlen, r, "publishing ring: %s",
 				       strerror(-r));

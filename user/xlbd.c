@@ -29,6 +29,7 @@
 #include "health.h"
 #include "metrics.h"
 #include "node.h"
+#include "reload.h"
 #include "sdnotify.h"
 #include "sync.h"
 #include "sysctl.h"
@@ -325,44 +326,6 @@ static void log_changes(const char *what, const struct xlb_reconcile_stats *st)
 		st->checks_changed, st->laddrs_added, st->laddrs_removed);
 }
 
-/* Settings that shape the maps or the attachment: not reloadable. */
-static const char *restart_only_change(const struct xlb_config *a,
-				       const struct xlb_config *b)
-{
-	size_t i;
-
-	if (a->n_interfaces != b->n_interfaces)
-		return "interfaces";
-	for (i = 0; i < a->n_interfaces; i++)
-		if (strcmp(a->interfaces[i], b->interfaces[i]))
-			return "interfaces";
-	if (a->xdp_mode != b->xdp_mode)
-		return "xdp_mode";
-	if (strcmp(a->socket_path, b->socket_path))
-		return "socket";
-	if (strcmp(a->pin_path, b->pin_path))
-		return "pin_path";
-	if (a->ct_size != b->ct_size)
-		return "conntrack_size";
-	if (a->flood_guard_rate != b->flood_guard_rate)
-		return "flood_guard_rate";
-	if (a->max_vips != b->max_vips)
-		return "max_vips";
-	if (a->max_reals != b->max_reals)
-		return "max_reals";
-	if (a->nat.sessions != b->nat.sessions)
-		return "fullnat.sessions";
-	if (strcmp(a->metrics_listen, b->metrics_listen))
-		return "metrics";
-	if (strcmp(a->control_cpus, b->control_cpus))
-		return "control_cpus";
-	if (memcmp(&a->routes, &b->routes, sizeof(a->routes)))
-		return "routes";
-	if (memcmp(&a->cluster, &b->cluster, sizeof(a->cluster)))
-		return "cluster";
-	return NULL;
-}
-
 /*
  * Write each interface's balanced VLAN ids (config `vlans`) to the data
  * plane, and forget any other interface's: at start-up before attaching,
@@ -409,7 +372,7 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 	ret = build_config(d->cli, &cfg, err, errlen);
 	if (ret)
 		goto out;
-	what = restart_only_change(&d->cfg, &cfg);
+	what = xlb_restart_only_change(&d->cfg, &cfg);
 	if (what) {
 		snprintf(err, errlen, "%s: changing '%s' needs a restart",
 			 d->cli->config, what);
@@ -424,24 +387,12 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	log_changes("reloaded", &st);
-	if (reply)
-		json_object_set_new(
-			reply, "changes",
-			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-				  "vips_added", (json_int_t)st.vips_added,
-				  "vips_removed", (json_int_t)st.vips_removed,
-				  "vips_changed", (json_int_t)st.vips_changed,
-				  "reals_added", (json_int_t)st.reals_added,
-				  "reals_removed", (json_int_t)st.reals_removed,
-				  "reals_changed", (json_int_t)st.reals_changed,
-				  "checks_changed",
-				  (json_int_t)st.checks_changed));
-	if (reply)
-		json_object_update(json_object_get(reply, "changes"),
-				   json_pack("{s:I, s:I}", "laddrs_added",
-					     (json_int_t)st.laddrs_added,
-					     "laddrs_removed",
-					     (json_int_t)st.laddrs_removed));
+	if (reply) {
+		json_t *r = xlb_reconcile_json(&st);
+
+		json_object_update(reply, r);
+		json_decref(r);
+	}
 	xlb_config_free(&d->cfg);
 	d->cfg = cfg;
 	gc_arm(d);
@@ -1437,7 +1388,7 @@ static int run(struct xlbd *d)
 	if (ret) {
 		pr_warn("control socket %s: %s", cfg->socket_path,
 			strerror(-ret));
-		goto out_agent;
+		goto out_cluster;
 	}
 	if (cfg->metrics_listen[0]) {
 		ret = xlb_metrics_open(cfg->metrics_listen, d->agent, d->epfd,
