@@ -117,6 +117,13 @@ void xlb_agent_on_real_json(struct xlb_agent *agent, xlb_agent_real_json_fn fn,
 typedef void (*xlb_agent_change_fn)(struct xlb_agent *agent, void *arg);
 void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,
 			 void *arg);
+/*
+ * While held, changes are not told; the release tells them once if there
+ * were any. A reload holds them, so that what follows the model (checks,
+ * routes, kernel settings) sees its outcome only, never a half-applied
+ * file that is then rolled back.
+ */
+void xlb_agent_hold_changes(struct xlb_agent *agent, bool hold);
 
 /*
  * Rebuild the model from the maps an earlier agent left pinned (ids and

@@ -80,6 +80,9 @@ struct xlb_agent {
 	 */
 	bool batch;
 	bool batch_changed;
+	/* xlb_agent_hold_changes: changes not told yet. */
+	bool hold;
+	bool held_changed;
 	uint32_t *pending;
 	size_t n_pending;
 	/* Scratch for ring builds. */
@@ -1546,8 +1549,21 @@ static void changed(struct xlb_agent *agent)
 		agent->batch_changed = true;
 		return;
 	}
+	if (agent->hold) {
+		agent->held_changed = true;
+		return;
+	}
 	if (agent->on_change)
 		agent->on_change(agent, agent->on_change_arg);
+}
+
+void xlb_agent_hold_changes(struct xlb_agent *agent, bool hold)
+{
+	agent->hold = hold;
+	if (hold || !agent->held_changed)
+		return;
+	agent->held_changed = false;
+	changed(agent);
 }
 
 void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,

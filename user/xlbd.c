@@ -327,35 +327,9 @@ static void log_changes(const char *what, const struct xlb_reconcile_stats *st)
 }
 
 /*
- * Write each interface's balanced VLAN ids (config `vlans`) to the data
- * plane, and forget any other interface's: at start-up before attaching,
- * and on reload.
- */
-static int vlans_apply(struct xlbd *d, const struct xlb_config *cfg, char *err,
-		       size_t errlen)
-{
-	struct xlb_dp_vlans ifs[XLB_MAX_INTERFACES];
-	size_t i;
-	int ret;
-
-	for (i = 0; i < cfg->n_interfaces; i++) {
-		ifs[i].ifindex = (int)if_nametoindex(cfg->interfaces[i]);
-		if (!ifs[i].ifindex) {
-			snprintf(err, errlen, "vlans: no interface %s",
-				 cfg->interfaces[i]);
-			return -ENODEV;
-		}
-		ifs[i].vids = xlb_config_vlans(cfg, cfg->interfaces[i]);
-	}
-	ret = xlb_dp_vlans_sync(d->dp, ifs, cfg->n_interfaces);
-	if (ret)
-		snprintf(err, errlen, "writing the VLANs: %s", strerror(-ret));
-	return ret;
-}
-
-/*
  * Reload (SIGHUP, lbctl reload): read and validate the whole file; on
- * any error change nothing; else apply only the differences.
+ * any error change nothing; else apply only the differences, all or
+ * nothing (a write failing part-way puts the state before back).
  */
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 {
@@ -380,9 +354,7 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 		goto out;
 	}
 	xlb_sd_reloading();
-	ret = xlb_agent_reconcile(d->agent, &cfg, &st, err, errlen);
-	if (!ret)
-		ret = vlans_apply(d, &cfg, err, errlen);
+	ret = xlb_reload_apply(d->agent, &d->cfg, &cfg, &st, err, errlen);
 	xlb_sd_ready(NULL);
 	if (ret)
 		goto out;
@@ -1351,7 +1323,7 @@ static int run(struct xlbd *d)
 		}
 		log_changes("configured", &st);
 	}
-	ret = vlans_apply(d, cfg, err, sizeof(err));
+	ret = xlb_vlans_apply(d->dp, cfg, err, sizeof(err));
 	if (ret) {
 		pr_warn("%s", err);
 		goto out_agent;
