@@ -149,31 +149,6 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 			struct xlb_reconcile_stats *st, char *err,
 			size_t errlen);
 
-/* What the daemon around the agent does for control requests. */
-struct xlb_agent_hooks {
-	/* Re-read the configuration; on success add details to reply,
-	 * on rejection fill err ("FILE:LINE: reason") and change nothing. */
-	int (*reload)(void *arg, json_t *reply, char *err, size_t errlen);
-	/* A full stop was asked for: withdraw, detach, unpin, exit. */
-	void (*shutdown)(void *arg);
-	/* The node and its session sync (docs/CLUSTER.md): a new
-	 * reference, or NULL when the daemon has none. */
-	json_t *(*cluster_json)(void *arg);
-	/* lbctl node drain (drain) / undrain. */
-	int (*node_drain)(void *arg, bool drain, char *err, size_t errlen);
-	/* The kernel settings the data plane depends on (ping's "host"):
-	 * a new reference, or NULL. */
-	json_t *(*host_json)(void *arg);
-	/* The running state as a configuration file (config.dump). */
-	int (*config_dump)(void *arg, json_t *reply, char *err, size_t errlen);
-	void *arg;
-};
-
-void xlb_agent_set_hooks(struct xlb_agent *agent,
-			 const struct xlb_agent_hooks *hooks);
-/* NULL when none were set. */
-const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent);
-
 /*
  * The running VIPs (with their reals' weights, drain states and checks)
  * and local pool, into cfg->vips, cfg->n_vips and cfg->nat.laddrs; the

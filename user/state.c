@@ -60,8 +60,6 @@ struct xlb_agent {
 	void *on_real_json_arg;
 	uint64_t ring_builds;	/* rings published */
 	uint64_t ring_build_ns; /* time spent building and publishing them */
-	struct xlb_agent_hooks hooks;
-	bool has_hooks;
 	/* The FULLNAT local pool by family index (0 IPv4, 1 IPv6): slots
 	 * 0..n-1 of nat_laddrs, in the same order. */
 	struct xlb_ip laddrs[2][XLB_NAT_MAX_LADDRS];
@@ -1535,11 +1533,6 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 	json_object_set_new(r, "rebuild_seconds",
 			    json_real(agent->ring_build_ns / 1e9));
 	json_object_set_new(o, "rings", r);
-	if (agent->has_hooks && agent->hooks.cluster_json) {
-		r = agent->hooks.cluster_json(agent->hooks.arg);
-		if (r)
-			json_object_set_new(o, "cluster", r);
-	}
 	return o;
 }
 
@@ -2158,18 +2151,6 @@ out_nomem:
 		free(vips[n].reals);
 	free(vips);
 	return -ENOMEM;
-}
-
-void xlb_agent_set_hooks(struct xlb_agent *agent,
-			 const struct xlb_agent_hooks *hooks)
-{
-	agent->hooks = *hooks;
-	agent->has_hooks = true;
-}
-
-const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent)
-{
-	return agent->has_hooks ? &agent->hooks : NULL;
 }
 
 void xlb_agent_on_real_json(struct xlb_agent *agent, xlb_agent_real_json_fn fn,

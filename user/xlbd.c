@@ -26,6 +26,7 @@
 #include "affinity.h"
 #include "agent.h"
 #include "control.h"
+#include "daemon.h"
 #include "health.h"
 #include "metrics.h"
 #include "node.h"
@@ -736,9 +737,8 @@ static void sysctls_restore_all(struct xlbd *d)
 }
 
 /* lbctl status: the settings the data plane depends on (ping's "host"). */
-static json_t *hook_host_json(void *arg)
+static json_t *host_json(struct xlbd *d)
 {
-	struct xlbd *d = arg;
 	const struct xlb_sysctl_was *v;
 	char name[XLB_SYSCTL_NAME_LEN], dotted[XLB_SYSCTL_NAME_LEN];
 	json_t *o = json_object(), *ifs = json_array(), *saved = json_array();
@@ -798,18 +798,12 @@ static void on_agent_change(struct xlb_agent *agent, void *arg)
 		xlb_node_announce(d->node, agent);
 }
 
-static int hook_reload(void *arg, json_t *reply, char *err, size_t errlen)
-{
-	return reload(arg, reply, err, errlen);
-}
-
 /*
  * lbctl config dump: the settings as running (the file's, with the
  * command line on top) and the agent's VIPs and local pool, as a file.
  */
-static int hook_config_dump(void *arg, json_t *reply, char *err, size_t errlen)
+static int config_dump(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 {
-	struct xlbd *d = arg;
 	struct xlb_config out = d->cfg; /* shares d->cfg's interfaces */
 	char *text = NULL;
 	size_t len = 0, i;
@@ -844,10 +838,8 @@ static int hook_config_dump(void *arg, json_t *reply, char *err, size_t errlen)
 	return ret;
 }
 
-static void hook_shutdown(void *arg)
+static void shutdown_full(struct xlbd *d)
 {
-	struct xlbd *d = arg;
-
 	pr_info("shutdown requested: detaching and unpinning");
 	d->full_stop = true;
 	d->stop = true;
@@ -1161,9 +1153,8 @@ static void cluster_stop(struct xlbd *d)
 	d->node = NULL;
 }
 
-static json_t *hook_cluster_json(void *arg)
+static json_t *cluster_json(struct xlbd *d)
 {
-	struct xlbd *d = arg;
 	uint64_t now = monotonic_ns();
 	json_t *o;
 
@@ -1186,9 +1177,8 @@ static json_t *hook_cluster_json(void *arg)
 	return o;
 }
 
-static int hook_node_drain(void *arg, bool drain, char *err, size_t errlen)
+static int node_drain(struct xlbd *d, bool drain, char *err, size_t errlen)
 {
-	struct xlbd *d = arg;
 	enum xlb_node_state s;
 
 	if (!d->node)
@@ -1208,6 +1198,78 @@ static int hook_node_drain(void *arg, bool drain, char *err, size_t errlen)
 	xlb_node_announce(d->node, d->agent);
 	return 0;
 }
+
+/* ---- The daemon's commands, as control.c reaches them (daemon.h) ---- */
+
+static int cmd_ping(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	json_t *h = host_json(&daemon_state);
+
+	if (h)
+		json_object_set_new(reply, "host", h);
+	return 0;
+}
+
+static int cmd_stats(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	json_t *c = cluster_json(&daemon_state);
+
+	if (c)
+		json_object_set_new(reply, "cluster", c);
+	return 0;
+}
+
+static int cmd_reload(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	return reload(&daemon_state, reply, err, errlen);
+}
+
+static int cmd_shutdown(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	shutdown_full(&daemon_state);
+	return 0;
+}
+
+static int cmd_config_dump(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	return config_dump(&daemon_state, reply, err, errlen);
+}
+
+static int cmd_node_status(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	json_t *o = cluster_json(&daemon_state);
+	int ret = 0;
+
+	if (!o)
+		return -EOPNOTSUPP;
+	if (json_object_update(reply, o))
+		ret = -ENOMEM;
+	json_decref(o);
+	return ret;
+}
+
+static int cmd_node_drain(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	return node_drain(&daemon_state, true, err, errlen);
+}
+
+static int cmd_node_undrain(json_t *req, json_t *reply, char *err,
+			    size_t errlen)
+{
+	return node_drain(&daemon_state, false, err, errlen);
+}
+
+const struct xlb_daemon_cmd xlb_daemon_cmds[] = {
+	{"ping", cmd_ping},
+	{"stats", cmd_stats},
+	{"reload", cmd_reload},
+	{"shutdown", cmd_shutdown},
+	{"config.dump", cmd_config_dump},
+	{"node.status", cmd_node_status},
+	{"node.drain", cmd_node_drain},
+	{"node.undrain", cmd_node_undrain},
+	{NULL},
+};
 
 /*
  * A balancer attached with no pinned maps beside it: an agent ran here
@@ -1241,15 +1303,6 @@ static int check_orphans(struct xlbd *d)
 static int run(struct xlbd *d)
 {
 	const struct xlb_config *cfg = &d->cfg;
-	struct xlb_agent_hooks hooks = {
-		.reload = hook_reload,
-		.shutdown = hook_shutdown,
-		.cluster_json = hook_cluster_json,
-		.node_drain = hook_node_drain,
-		.host_json = hook_host_json,
-		.config_dump = hook_config_dump,
-		.arg = d,
-	};
 	struct epoll_event events[16];
 	struct xlb_dp_opts opts = {
 		.max_vips = cfg->max_vips,
@@ -1283,7 +1336,6 @@ static int run(struct xlbd *d)
 	ret = xlb_agent_new(d->dp, &d->agent);
 	if (ret)
 		goto out_dp;
-	xlb_agent_set_hooks(d->agent, &hooks);
 	ret = xlb_health_new(d->epfd, on_health, d, &d->health);
 	if (ret) {
 		pr_warn("health checks: %s", strerror(-ret));
