@@ -117,6 +117,13 @@ void xlb_agent_on_real_json(struct xlb_agent *agent, xlb_agent_real_json_fn fn,
 typedef void (*xlb_agent_change_fn)(struct xlb_agent *agent, void *arg);
 void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,
 			 void *arg);
+/*
+ * While held, changes are not told; the release tells them once if there
+ * were any. A reload holds them, so that what follows the model (checks,
+ * routes, kernel settings) sees its outcome only, never a half-applied
+ * file that is then rolled back.
+ */
+void xlb_agent_hold_changes(struct xlb_agent *agent, bool hold);
 
 /*
  * Rebuild the model from the maps an earlier agent left pinned (ids and
@@ -141,31 +148,6 @@ struct xlb_reconcile_stats {
 int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 			struct xlb_reconcile_stats *st, char *err,
 			size_t errlen);
-
-/* What the daemon around the agent does for control requests. */
-struct xlb_agent_hooks {
-	/* Re-read the configuration; on success add details to reply,
-	 * on rejection fill err ("FILE:LINE: reason") and change nothing. */
-	int (*reload)(void *arg, json_t *reply, char *err, size_t errlen);
-	/* A full stop was asked for: withdraw, detach, unpin, exit. */
-	void (*shutdown)(void *arg);
-	/* The node and its session sync (docs/CLUSTER.md): a new
-	 * reference, or NULL when the daemon has none. */
-	json_t *(*cluster_json)(void *arg);
-	/* lbctl node drain (drain) / undrain. */
-	int (*node_drain)(void *arg, bool drain, char *err, size_t errlen);
-	/* The kernel settings the data plane depends on (ping's "host"):
-	 * a new reference, or NULL. */
-	json_t *(*host_json)(void *arg);
-	/* The running state as a configuration file (config.dump). */
-	int (*config_dump)(void *arg, json_t *reply, char *err, size_t errlen);
-	void *arg;
-};
-
-void xlb_agent_set_hooks(struct xlb_agent *agent,
-			 const struct xlb_agent_hooks *hooks);
-/* NULL when none were set. */
-const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent);
 
 /*
  * The running VIPs (with their reals' weights, drain states and checks)
@@ -218,7 +200,6 @@ struct xlb_agent_gc_totals {
  */
 int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now_ns,
 		     struct xlb_nat_gc_stats *st);
-const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent);
 
 /*
  * Cluster (docs/CLUSTER.md). Sessions cross nodes as records naming

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "daemon.h"
 #include "loop.h"
 #include "xlb.h"
 
@@ -166,18 +167,48 @@ static int ctl_merge(json_t *reply, json_t *view, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The daemon's part of command name (user/daemon.h), added to reply: none
+ * is not an error.
+ */
+static int ctl_daemon_part(const char *name, json_t *req, json_t *reply,
+			   char *err, size_t errlen)
+{
+	const struct xlb_daemon_cmd *d = xlb_daemon_cmd(name);
+	int ret;
+
+	if (!d)
+		return 0;
+	ret = d->run(req, reply, err, errlen);
+	return ret == -EOPNOTSUPP ? 0 : ret;
+}
+
+/* A command the daemon serves (user/daemon.h): reload, shutdown... */
+static int ctl_daemon(const char *name, json_t *req, json_t *reply, char *err,
+		      size_t errlen, const char *none)
+{
+	const struct xlb_daemon_cmd *d = xlb_daemon_cmd(name);
+	int ret;
+
+	if (!d)
+		return ctl_fail(-EOPNOTSUPP, err, errlen, "%s", none);
+	err[0] = '\0';
+	ret = d->run(req, reply, err, errlen);
+	if (ret == -EOPNOTSUPP && !err[0])
+		return ctl_fail(ret, err, errlen, "%s", none);
+	if (ret && !err[0])
+		return ctl_fail(ret, err, errlen, "%s", strerror(-ret));
+	return ret;
+}
+
 /* ping: prove the daemon answers, say which version it is and the
  * node's settings the data plane depends on ("host"). */
 static int ctl_ping(struct xlb_agent *agent, json_t *req, json_t *reply,
 		    char *err, size_t errlen)
 {
-	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
-
 	if (json_object_set_new(reply, "version", json_string(XLB_VERSION)))
 		return ctl_fail(-ENOMEM, err, errlen, "out of memory");
-	if (h && h->host_json)
-		json_object_set_new(reply, "host", h->host_json(h->arg));
-	return 0;
+	return ctl_daemon_part("ping", req, reply, err, errlen);
 }
 
 /* Sessions listed at most, unless the request asks for fewer. */
@@ -526,57 +557,43 @@ static int ctl_real_undrain(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return ctl_real_drain_set(agent, req, false, err, errlen);
 }
 
-/* reload: the daemon re-reads its configuration file (xlbd's hook). */
+/* reload: the daemon re-reads its configuration file. */
 static int ctl_reload(struct xlb_agent *agent, json_t *req, json_t *reply,
 		      char *err, size_t errlen)
 {
-	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
-
-	if (!h || !h->reload)
-		return ctl_fail(-EOPNOTSUPP, err, errlen,
-				"this daemon has no reload");
-	return h->reload(h->arg, reply, err, errlen);
+	return ctl_daemon("reload", req, reply, err, errlen,
+			  "this daemon has no reload");
 }
 
 /* shutdown: a full stop (detach, unpin), after this reply is sent. */
 static int ctl_shutdown(struct xlb_agent *agent, json_t *req, json_t *reply,
 			char *err, size_t errlen)
 {
-	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
-
-	if (!h || !h->shutdown)
-		return ctl_fail(-EOPNOTSUPP, err, errlen,
-				"this daemon has no shutdown");
-	h->shutdown(h->arg);
-	return 0;
+	return ctl_daemon("shutdown", req, reply, err, errlen,
+			  "this daemon has no shutdown");
 }
 
 /* config.dump: the running state as a configuration file. */
 static int ctl_config_dump(struct xlb_agent *agent, json_t *req, json_t *reply,
 			   char *err, size_t errlen)
 {
-	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
-
-	if (!h || !h->config_dump)
-		return ctl_fail(-EOPNOTSUPP, err, errlen,
-				"this daemon cannot dump its configuration");
-	return h->config_dump(h->arg, reply, err, errlen);
+	return ctl_daemon("config.dump", req, reply, err, errlen,
+			  "this daemon cannot dump its configuration");
 }
 
 /* node.status: the node's lifecycle, routes and sync (docs/CLUSTER.md). */
 static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
 			   char *err, size_t errlen)
 {
-	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
-	json_t *o = h && h->cluster_json ? h->cluster_json(h->arg) : NULL;
-
 	json_t *stats, *v;
 	json_int_t tunnel = 0, fullnat = 0, n;
 	size_t i;
+	int ret;
 
-	if (!o)
-		return ctl_fail(-EOPNOTSUPP, err, errlen,
-				"this daemon has no node state");
+	ret = ctl_daemon("node.status", req, reply, err, errlen,
+			 "this daemon has no node state");
+	if (ret)
+		return ret;
 	/* The sessions this node tracks, by mode (as lbctl stats counts
 	 * them), its own and its peers'. */
 	stats = xlb_agent_vips_json(agent, true);
@@ -589,45 +606,35 @@ static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
 			tunnel += n;
 	}
 	json_decref(stats);
-	json_object_set_new(
-		o, "sessions",
-		json_pack("{s:I, s:I}", "tunnel", tunnel, "fullnat", fullnat));
-	return ctl_merge(reply, o, err, errlen);
-}
-
-static int ctl_node_drain_set(struct xlb_agent *agent, bool drain, char *err,
-			      size_t errlen)
-{
-	const struct xlb_agent_hooks *h = xlb_agent_hooks(agent);
-	int ret;
-
-	if (!h || !h->node_drain)
-		return ctl_fail(-EOPNOTSUPP, err, errlen,
-				"this daemon has no node state");
-	ret = h->node_drain(h->arg, drain, err, errlen);
-	if (ret && !err[0])
-		return ctl_fail(ret, err, errlen, "%s", strerror(-ret));
-	return ret;
+	if (json_object_set_new(reply, "sessions",
+				json_pack("{s:I, s:I}", "tunnel", tunnel,
+					  "fullnat", fullnat)))
+		return ctl_fail(-ENOMEM, err, errlen, "out of memory");
+	return 0;
 }
 
 /* node.drain: withdraw every route, keep forwarding what arrives. */
 static int ctl_node_drain(struct xlb_agent *agent, json_t *req, json_t *reply,
 			  char *err, size_t errlen)
 {
-	return ctl_node_drain_set(agent, true, err, errlen);
+	return ctl_daemon("node.drain", req, reply, err, errlen,
+			  "this daemon has no node state");
 }
 
 static int ctl_node_undrain(struct xlb_agent *agent, json_t *req, json_t *reply,
 			    char *err, size_t errlen)
 {
-	return ctl_node_drain_set(agent, false, err, errlen);
+	return ctl_daemon("node.undrain", req, reply, err, errlen,
+			  "this daemon has no node state");
 }
 
 /* stats: every VIP and real with counters, and the reasons. */
 static int ctl_stats(struct xlb_agent *agent, json_t *req, json_t *reply,
 		     char *err, size_t errlen)
 {
-	return ctl_merge(reply, xlb_agent_stats_json(agent), err, errlen);
+	int ret = ctl_merge(reply, xlb_agent_stats_json(agent), err, errlen);
+
+	return ret ? ret : ctl_daemon_part("stats", req, reply, err, errlen);
 }
 
 static const struct ctl_field no_fields[] = {

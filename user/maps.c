@@ -55,7 +55,26 @@ struct xlb_dp {
 	/* The kernel settings' originals (sysctl.c), pinned beside the
 	 * maps; 0 until opened or made. */
 	int sysctls_fd;
+	/* Tests (xlb_dp_fail_write): the writes that can fail counted, and
+	 * the one made to fail. */
+	uint64_t writes;
+	uint64_t fail_at;
 };
+
+/* Count one write that can fail; -EIO when it is the one made to fail. */
+static int write_fault(struct xlb_dp *dp)
+{
+	return ++dp->writes == dp->fail_at ? -EIO : 0;
+}
+
+uint64_t xlb_dp_fail_write(struct xlb_dp *dp, uint64_t nth)
+{
+	uint64_t n = dp->writes;
+
+	dp->writes = 0;
+	dp->fail_at = nth;
+	return n;
+}
 
 const char *const xlb_reason_names[XLB_R_MAX] = {
 #define XLB_REASON_NAME(id, name) [XLB_R_##id] = name,
@@ -434,6 +453,8 @@ int xlb_dp_vlans_sync(struct xlb_dp *dp, const struct xlb_dp_vlans *ifs,
 	void *prev = NULL;
 	bool any;
 
+	if (write_fault(dp))
+		return -EIO;
 	for (i = 0; i < n; i++) {
 		key = (uint32_t)ifs[i].ifindex;
 		any = false;
@@ -691,6 +712,8 @@ int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g)
 	struct xlb_globals v = *g;
 	uint32_t zero = 0;
 
+	if (write_fault(dp))
+		return -EIO;
 	/* The sync flag belongs to xlb_dp_set_sync(), not to the caller. */
 	if (dp->sync)
 		v.flags |= XLB_G_F_SYNC;
@@ -705,6 +728,8 @@ int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g)
 int xlb_dp_vip_put(struct xlb_dp *dp, const struct xlb_vip_key *key,
 		   const struct xlb_vip_meta *meta)
 {
+	if (write_fault(dp))
+		return -EIO;
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.vips), key, meta,
 				BPF_ANY))
 		return -errno;
@@ -739,6 +764,8 @@ int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 	int fd = bpf_map__fd(dp->skel->maps.vip_addrs);
 	uint32_t v = 0, n, flags;
 
+	if (delta > 0 && write_fault(dp))
+		return -EIO;
 	if (bpf_map_lookup_elem(fd, key, &v) && errno != ENOENT)
 		return -errno;
 	/* The count lives beside the local-address flag. */
@@ -757,6 +784,8 @@ int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 	int fd = bpf_map__fd(dp->skel->maps.vip_addrs);
 	uint32_t v = 0;
 
+	if (local && write_fault(dp))
+		return -EIO;
 	if (bpf_map_lookup_elem(fd, key, &v) && errno != ENOENT)
 		return -errno;
 	return vip_addrs_store(
@@ -863,6 +892,8 @@ int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id, const uint32_t *ids,
 	uint32_t count = m + 1;
 	int fd, ret;
 
+	if (write_fault(dp))
+		return -EIO;
 	if (!m || m > XLB_RING_SIZE_MAX || vip_id >= dp->max_vips)
 		return -EINVAL;
 	ret = ring_scratch(dp, m);

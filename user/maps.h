@@ -250,4 +250,14 @@ int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
 			 size_t max, xlb_dp_session_fn fn, void *arg,
 			 bool *done);
 
+/*
+ * Tests: from now on, make the nth write that can fail on a running
+ * system fail with -EIO (0: none), and return how many such writes were
+ * made since the last call. Those are the insertions into hash maps (a
+ * VIP, a VIP address's first reference, a local address, VLANs), a new
+ * ring, and the globals. Deletions, decrements and writes of array slots
+ * (reals, pool slots) fail only on a bug: the model goes on past them.
+ */
+uint64_t xlb_dp_fail_write(struct xlb_dp *dp, uint64_t nth);
+
 #endif /* XLB_MAPS_H */

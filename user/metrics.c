@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 
+#include "daemon.h"
 #include "loop.h"
 #include "metrics.h"
 #include "xlb.h"
@@ -734,7 +735,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int code,
 static enum MHD_Result respond_metrics(struct xlb_metrics *m,
 				       struct MHD_Connection *conn)
 {
+	const struct xlb_daemon_cmd *d;
 	struct MHD_Response *resp;
+	char why[XLB_ERR_LEN];
 	enum MHD_Result ret;
 	json_t *stats;
 	char *buf;
@@ -742,6 +745,10 @@ static enum MHD_Result respond_metrics(struct xlb_metrics *m,
 	int err;
 
 	stats = xlb_agent_stats_json(m->agent);
+	/* The daemon's part of stats: the node ("cluster"). */
+	d = xlb_daemon_cmd("stats");
+	if (stats && d)
+		d->run(NULL, stats, why, sizeof(why));
 	err = stats ? xlb_metrics_render_json(stats, &buf, &len) : -ENOMEM;
 	json_decref(stats);
 	if (err)

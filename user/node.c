@@ -408,17 +408,6 @@ void xlb_node_tick(struct xlb_node *n, struct xlb_agent *agent, uint64_t now_ns)
 	watch_drain(n, agent, now_ns);
 }
 
-size_t xlb_node_daemons(const struct xlb_node *n,
-			const char (**names)[XLB_DAEMON_NAME_LEN],
-			const struct xlb_daemon_status **st)
-{
-	if (!n->cfg->routes.enabled || !n->daemons_checked)
-		return 0;
-	*names = n->cfg->routes.watch;
-	*st = n->daemons;
-	return n->cfg->routes.n_watch;
-}
-
 bool xlb_node_drained(const struct xlb_node *n)
 {
 	return n->drained;
@@ -428,14 +417,6 @@ uint64_t xlb_node_fwd_idle_ms(const struct xlb_node *n, uint64_t now_ns)
 {
 	return now_ns > n->fwd_seen_ns ? (now_ns - n->fwd_seen_ns) / 1000000
 				       : 0;
-}
-
-void xlb_node_foreach_route(struct xlb_node *n, xlb_node_route_fn fn, void *arg)
-{
-	size_t i;
-
-	for (i = 0; i < n->n_want; i++)
-		fn(arg, &n->want[i].ip, n->want[i].kind, n->want[i].announced);
 }
 
 json_t *xlb_node_json(struct xlb_node *n, uint64_t now_ns)

@@ -63,11 +63,6 @@ void xlb_node_withdraw(struct xlb_node *n);
 void xlb_node_tick(struct xlb_node *n, struct xlb_agent *agent,
 		   uint64_t now_ns);
 
-/* Routing daemons that are not running (for metrics and status). */
-size_t xlb_node_daemons(const struct xlb_node *n,
-			const char (**names)[XLB_DAEMON_NAME_LEN],
-			const struct xlb_daemon_status **st);
-
 /*
  * {"node", "state", "since_ms", "reason" (why this state), "routes":
  * [{"address", "kind", "metric",
@@ -76,11 +71,6 @@ size_t xlb_node_daemons(const struct xlb_node *n,
  */
 json_t *xlb_node_json(struct xlb_node *n, uint64_t now_ns);
 
-/* Per announced route, for metrics: fn(arg, ip, kind, announced). */
-typedef void (*xlb_node_route_fn)(void *arg, const struct xlb_ip *ip,
-				  const char *kind, bool announced);
-void xlb_node_foreach_route(struct xlb_node *n, xlb_node_route_fn fn,
-			    void *arg);
 /* Drain: no forwarded packet for drain_idle_ms. */
 bool xlb_node_drained(const struct xlb_node *n);
 /*

@@ -60,8 +60,6 @@ struct xlb_agent {
 	void *on_real_json_arg;
 	uint64_t ring_builds;	/* rings published */
 	uint64_t ring_build_ns; /* time spent building and publishing them */
-	struct xlb_agent_hooks hooks;
-	bool has_hooks;
 	/* The FULLNAT local pool by family index (0 IPv4, 1 IPv6): slots
 	 * 0..n-1 of nat_laddrs, in the same order. */
 	struct xlb_ip laddrs[2][XLB_NAT_MAX_LADDRS];
@@ -80,6 +78,9 @@ struct xlb_agent {
 	 */
 	bool batch;
 	bool batch_changed;
+	/* xlb_agent_hold_changes: changes not told yet. */
+	bool hold;
+	bool held_changed;
 	uint32_t *pending;
 	size_t n_pending;
 	/* Scratch for ring builds. */
@@ -282,20 +283,6 @@ static struct real_ent *need_real(struct xlb_agent *agent,
 	return ent;
 }
 
-static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id);
-
-/* Publish the VIP's ring now, or at the end of the batch. */
-static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
-{
-	if (agent->batch) {
-		agent->vips[vip_id].dirty = true;
-		return 0;
-	}
-	return build_and_publish(agent, vip_id);
-}
-
-static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id);
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -304,19 +291,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* Build and publish, counting rebuilds and their time for metrics. */
-static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id)
-{
-	uint64_t t0 = now_ns();
-	int ret = build_and_publish_timed(agent, vip_id);
-
-	agent->ring_builds++;
-	agent->ring_build_ns += now_ns() - t0;
-	return ret;
-}
-
 /* Build the VIP's Maglev table over its reals and publish it. */
-static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
+static int build_and_publish(struct xlb_agent *agent, uint32_t vip_id)
 {
 	struct vip_ent *vip = &agent->vips[vip_id];
 	struct xlb_maglev_backend *b = NULL;
@@ -372,6 +348,27 @@ static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
 					? XLB_REAL_NONE
 					: vip->reals[agent->table[i]].id;
 	return xlb_dp_ring_publish(agent->dp, vip_id, agent->ids, m);
+}
+
+/* Build and publish, counting rebuilds and their time for metrics. */
+static int build_and_publish_timed(struct xlb_agent *agent, uint32_t vip_id)
+{
+	uint64_t t0 = now_ns();
+	int ret = build_and_publish(agent, vip_id);
+
+	agent->ring_builds++;
+	agent->ring_build_ns += now_ns() - t0;
+	return ret;
+}
+
+/* Publish the VIP's ring now, or at the end of the batch. */
+static int publish_ring(struct xlb_agent *agent, uint32_t vip_id)
+{
+	if (agent->batch) {
+		agent->vips[vip_id].dirty = true;
+		return 0;
+	}
+	return build_and_publish_timed(agent, vip_id);
 }
 
 static int validate_table_size(uint32_t m, char *err, size_t errlen)
@@ -981,11 +978,6 @@ int xlb_agent_nat_gc(struct xlb_agent *agent, uint64_t now,
 	return 0;
 }
 
-const struct xlb_agent_gc_totals *xlb_agent_gc(struct xlb_agent *agent)
-{
-	return &agent->gc;
-}
-
 /*
  * The real a live conntrack entry names (the entry keeps only the low
  * bits of its generation), or NULL: expired, or no such real.
@@ -1541,11 +1533,6 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 	json_object_set_new(r, "rebuild_seconds",
 			    json_real(agent->ring_build_ns / 1e9));
 	json_object_set_new(o, "rings", r);
-	if (agent->has_hooks && agent->hooks.cluster_json) {
-		r = agent->hooks.cluster_json(agent->hooks.arg);
-		if (r)
-			json_object_set_new(o, "cluster", r);
-	}
 	return o;
 }
 
@@ -1555,8 +1542,21 @@ static void changed(struct xlb_agent *agent)
 		agent->batch_changed = true;
 		return;
 	}
+	if (agent->hold) {
+		agent->held_changed = true;
+		return;
+	}
 	if (agent->on_change)
 		agent->on_change(agent, agent->on_change_arg);
+}
+
+void xlb_agent_hold_changes(struct xlb_agent *agent, bool hold)
+{
+	agent->hold = hold;
+	if (hold || !agent->held_changed)
+		return;
+	agent->held_changed = false;
+	changed(agent);
 }
 
 void xlb_agent_on_change(struct xlb_agent *agent, xlb_agent_change_fn fn,
@@ -2044,11 +2044,13 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		i = cfg->n_vips;
 		goto out_batch;
 	}
-	for (i = 0; !ret && i < cfg->n_vips; i++) {
+	for (i = 0; i < cfg->n_vips; i++) {
 		v = &cfg->vips[i];
 		if (find_vip(agent, &v->svc, &vip_id)) {
 			ret = reconcile_vip(agent, vip_id, v, st, msg,
 					    sizeof(msg));
+			if (ret)
+				break;
 			continue;
 		}
 		ret = xlb_vip_add(agent, &v->svc, v->hash, v->table_size, msg,
@@ -2063,12 +2065,13 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 		if (ret)
 			break;
 		ret = reconcile_vip(agent, vip_id, v, st, msg, sizeof(msg));
+		if (ret)
+			break;
 	}
+	/* i is the VIP that failed. */
 	if (ret)
 		xlb_errf(err, errlen, ret, "VIP %s: %s",
-			 i < cfg->n_vips ? xlb_service_str(&cfg->vips[i].svc,
-							   vbuf, sizeof(vbuf))
-					 : "?",
+			 xlb_service_str(&cfg->vips[i].svc, vbuf, sizeof(vbuf)),
 			 msg);
 
 out_batch:
@@ -2080,7 +2083,7 @@ out_batch:
 		agent->vips[id].dirty = false;
 		if (!agent->vips[id].used)
 			continue;
-		r = build_and_publish(agent, id);
+		r = build_and_publish_timed(agent, id);
 		if (r && !ret)
 			ret = xlb_errf(err, errlen, r, "publishing ring: %s",
 				       strerror(-r));
@@ -2148,18 +2151,6 @@ out_nomem:
 		free(vips[n].reals);
 	free(vips);
 	return -ENOMEM;
-}
-
-void xlb_agent_set_hooks(struct xlb_agent *agent,
-			 const struct xlb_agent_hooks *hooks)
-{
-	agent->hooks = *hooks;
-	agent->has_hooks = true;
-}
-
-const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent)
-{
-	return agent->has_hooks ? &agent->hooks : NULL;
 }
 
 void xlb_agent_on_real_json(struct xlb_agent *agent, xlb_agent_real_json_fn fn,

@@ -26,9 +26,11 @@
 #include "affinity.h"
 #include "agent.h"
 #include "control.h"
+#include "daemon.h"
 #include "health.h"
 #include "metrics.h"
 #include "node.h"
+#include "reload.h"
 #include "sdnotify.h"
 #include "sync.h"
 #include "sysctl.h"
@@ -325,74 +327,10 @@ static void log_changes(const char *what, const struct xlb_reconcile_stats *st)
 		st->checks_changed, st->laddrs_added, st->laddrs_removed);
 }
 
-/* Settings that shape the maps or the attachment: not reloadable. */
-static const char *restart_only_change(const struct xlb_config *a,
-				       const struct xlb_config *b)
-{
-	size_t i;
-
-	if (a->n_interfaces != b->n_interfaces)
-		return "interfaces";
-	for (i = 0; i < a->n_interfaces; i++)
-		if (strcmp(a->interfaces[i], b->interfaces[i]))
-			return "interfaces";
-	if (a->xdp_mode != b->xdp_mode)
-		return "xdp_mode";
-	if (strcmp(a->socket_path, b->socket_path))
-		return "socket";
-	if (strcmp(a->pin_path, b->pin_path))
-		return "pin_path";
-	if (a->ct_size != b->ct_size)
-		return "conntrack_size";
-	if (a->flood_guard_rate != b->flood_guard_rate)
-		return "flood_guard_rate";
-	if (a->max_vips != b->max_vips)
-		return "max_vips";
-	if (a->max_reals != b->max_reals)
-		return "max_reals";
-	if (a->nat.sessions != b->nat.sessions)
-		return "fullnat.sessions";
-	if (strcmp(a->metrics_listen, b->metrics_listen))
-		return "metrics";
-	if (strcmp(a->control_cpus, b->control_cpus))
-		return "control_cpus";
-	if (memcmp(&a->routes, &b->routes, sizeof(a->routes)))
-		return "routes";
-	if (memcmp(&a->cluster, &b->cluster, sizeof(a->cluster)))
-		return "cluster";
-	return NULL;
-}
-
-/*
- * Write each interface's balanced VLAN ids (config `vlans`) to the data
- * plane, and forget any other interface's: at start-up before attaching,
- * and on reload.
- */
-static int vlans_apply(struct xlbd *d, const struct xlb_config *cfg, char *err,
-		       size_t errlen)
-{
-	struct xlb_dp_vlans ifs[XLB_MAX_INTERFACES];
-	size_t i;
-	int ret;
-
-	for (i = 0; i < cfg->n_interfaces; i++) {
-		ifs[i].ifindex = (int)if_nametoindex(cfg->interfaces[i]);
-		if (!ifs[i].ifindex) {
-			snprintf(err, errlen, "vlans: no interface %s",
-				 cfg->interfaces[i]);
-			return -ENODEV;
-		}
-		ifs[i].vids = xlb_config_vlans(cfg, cfg->interfaces[i]);
-	}
-	ret = xlb_dp_vlans_sync(d->dp, ifs, cfg->n_interfaces);
-	if (ret)
-		snprintf(err, errlen, "writing the VLANs: %s", strerror(-ret));
-	return ret;
-}
-
 /*
  * Reload (SIGHUP, lbctl reload): read and validate the whole file; on
- * any error change nothing; else apply only the differences.
+ * any error change nothing; else apply only the differences, all or
+ * nothing (a write failing part-way puts the state before back).
  */
 static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 {
@@ -409,7 +347,7 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 	ret = build_config(d->cli, &cfg, err, errlen);
 	if (ret)
 		goto out;
-	what = restart_only_change(&d->cfg, &cfg);
+	what = xlb_restart_only_change(&d->cfg, &cfg);
 	if (what) {
 		snprintf(err, errlen, "%s: changing '%s' needs a restart",
 			 d->cli->config, what);
@@ -417,31 +355,17 @@ static int reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 		goto out;
 	}
 	xlb_sd_reloading();
-	ret = xlb_agent_reconcile(d->agent, &cfg, &st, err, errlen);
-	if (!ret)
-		ret = vlans_apply(d, &cfg, err, errlen);
+	ret = xlb_reload_apply(d->agent, &d->cfg, &cfg, &st, err, errlen);
 	xlb_sd_ready(NULL);
 	if (ret)
 		goto out;
 	log_changes("reloaded", &st);
-	if (reply)
-		json_object_set_new(
-			reply, "changes",
-			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-				  "vips_added", (json_int_t)st.vips_added,
-				  "vips_removed", (json_int_t)st.vips_removed,
-				  "vips_changed", (json_int_t)st.vips_changed,
-				  "reals_added", (json_int_t)st.reals_added,
-				  "reals_removed", (json_int_t)st.reals_removed,
-				  "reals_changed", (json_int_t)st.reals_changed,
-				  "checks_changed",
-				  (json_int_t)st.checks_changed));
-	if (reply)
-		json_object_update(json_object_get(reply, "changes"),
-				   json_pack("{s:I, s:I}", "laddrs_added",
-					     (json_int_t)st.laddrs_added,
-					     "laddrs_removed",
-					     (json_int_t)st.laddrs_removed));
+	if (reply) {
+		json_t *r = xlb_reconcile_json(&st);
+
+		json_object_update(reply, r);
+		json_decref(r);
+	}
 	xlb_config_free(&d->cfg);
 	d->cfg = cfg;
 	gc_arm(d);
@@ -813,9 +737,8 @@ static void sysctls_restore_all(struct xlbd *d)
 }
 
 /* lbctl status: the settings the data plane depends on (ping's "host"). */
-static json_t *hook_host_json(void *arg)
+static json_t *host_json(struct xlbd *d)
 {
-	struct xlbd *d = arg;
 	const struct xlb_sysctl_was *v;
 	char name[XLB_SYSCTL_NAME_LEN], dotted[XLB_SYSCTL_NAME_LEN];
 	json_t *o = json_object(), *ifs = json_array(), *saved = json_array();
@@ -875,18 +798,12 @@ static void on_agent_change(struct xlb_agent *agent, void *arg)
 		xlb_node_announce(d->node, agent);
 }
 
-static int hook_reload(void *arg, json_t *reply, char *err, size_t errlen)
-{
-	return reload(arg, reply, err, errlen);
-}
-
 /*
  * lbctl config dump: the settings as running (the file's, with the
  * command line on top) and the agent's VIPs and local pool, as a file.
  */
-static int hook_config_dump(void *arg, json_t *reply, char *err, size_t errlen)
+static int config_dump(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 {
-	struct xlbd *d = arg;
 	struct xlb_config out = d->cfg; /* shares d->cfg's interfaces */
 	char *text = NULL;
 	size_t len = 0, i;
@@ -921,10 +838,8 @@ static int hook_config_dump(void *arg, json_t *reply, char *err, size_t errlen)
 	return ret;
 }
 
-static void hook_shutdown(void *arg)
+static void shutdown_full(struct xlbd *d)
 {
-	struct xlbd *d = arg;
-
 	pr_info("shutdown requested: detaching and unpinning");
 	d->full_stop = true;
 	d->stop = true;
@@ -1238,9 +1153,8 @@ static void cluster_stop(struct xlbd *d)
 	d->node = NULL;
 }
 
-static json_t *hook_cluster_json(void *arg)
+static json_t *cluster_json(struct xlbd *d)
 {
-	struct xlbd *d = arg;
 	uint64_t now = monotonic_ns();
 	json_t *o;
 
@@ -1263,9 +1177,8 @@ static json_t *hook_cluster_json(void *arg)
 	return o;
 }
 
-static int hook_node_drain(void *arg, bool drain, char *err, size_t errlen)
+static int node_drain(struct xlbd *d, bool drain, char *err, size_t errlen)
 {
-	struct xlbd *d = arg;
 	enum xlb_node_state s;
 
 	if (!d->node)
@@ -1285,6 +1198,78 @@ static int hook_node_drain(void *arg, bool drain, char *err, size_t errlen)
 	xlb_node_announce(d->node, d->agent);
 	return 0;
 }
+
+/* ---- The daemon's commands, as control.c reaches them (daemon.h) ---- */
+
+static int cmd_ping(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	json_t *h = host_json(&daemon_state);
+
+	if (h)
+		json_object_set_new(reply, "host", h);
+	return 0;
+}
+
+static int cmd_stats(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	json_t *c = cluster_json(&daemon_state);
+
+	if (c)
+		json_object_set_new(reply, "cluster", c);
+	return 0;
+}
+
+static int cmd_reload(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	return reload(&daemon_state, reply, err, errlen);
+}
+
+static int cmd_shutdown(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	shutdown_full(&daemon_state);
+	return 0;
+}
+
+static int cmd_config_dump(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	return config_dump(&daemon_state, reply, err, errlen);
+}
+
+static int cmd_node_status(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	json_t *o = cluster_json(&daemon_state);
+	int ret = 0;
+
+	if (!o)
+		return -EOPNOTSUPP;
+	if (json_object_update(reply, o))
+		ret = -ENOMEM;
+	json_decref(o);
+	return ret;
+}
+
+static int cmd_node_drain(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	return node_drain(&daemon_state, true, err, errlen);
+}
+
+static int cmd_node_undrain(json_t *req, json_t *reply, char *err,
+			    size_t errlen)
+{
+	return node_drain(&daemon_state, false, err, errlen);
+}
+
+const struct xlb_daemon_cmd xlb_daemon_cmds[] = {
+	{"ping", cmd_ping},
+	{"stats", cmd_stats},
+	{"reload", cmd_reload},
+	{"shutdown", cmd_shutdown},
+	{"config.dump", cmd_config_dump},
+	{"node.status", cmd_node_status},
+	{"node.drain", cmd_node_drain},
+	{"node.undrain", cmd_node_undrain},
+	{NULL},
+};
 
 /*
  * A balancer attached with no pinned maps beside it: an agent ran here
@@ -1318,15 +1303,6 @@ static int check_orphans(struct xlbd *d)
 static int run(struct xlbd *d)
 {
 	const struct xlb_config *cfg = &d->cfg;
-	struct xlb_agent_hooks hooks = {
-		.reload = hook_reload,
-		.shutdown = hook_shutdown,
-		.cluster_json = hook_cluster_json,
-		.node_drain = hook_node_drain,
-		.host_json = hook_host_json,
-		.config_dump = hook_config_dump,
-		.arg = d,
-	};
 	struct epoll_event events[16];
 	struct xlb_dp_opts opts = {
 		.max_vips = cfg->max_vips,
@@ -1360,7 +1336,6 @@ static int run(struct xlbd *d)
 	ret = xlb_agent_new(d->dp, &d->agent);
 	if (ret)
 		goto out_dp;
-	xlb_agent_set_hooks(d->agent, &hooks);
 	ret = xlb_health_new(d->epfd, on_health, d, &d->health);
 	if (ret) {
 		pr_warn("health checks: %s", strerror(-ret));
@@ -1400,7 +1375,7 @@ static int run(struct xlbd *d)
 		}
 		log_changes("configured", &st);
 	}
-	ret = vlans_apply(d, cfg, err, sizeof(err));
+	ret = xlb_vlans_apply(d->dp, cfg, err, sizeof(err));
 	if (ret) {
 		pr_warn("%s", err);
 		goto out_agent;
@@ -1437,7 +1412,7 @@ static int run(struct xlbd *d)
 	if (ret) {
 		pr_warn("control socket %s: %s", cfg->socket_path,
 			strerror(-ret));
-		goto out_agent;
+		goto out_cluster;
 	}
 	if (cfg->metrics_listen[0]) {
 		ret = xlb_metrics_open(cfg->metrics_listen, d->agent, d->epfd,

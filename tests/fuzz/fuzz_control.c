@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "control.h"
+#include "daemon.h"
 #include "loop.h"
 #include "xlb.h"
 
@@ -260,9 +261,8 @@ int xlb_agent_reconcile(struct xlb_agent *agent, const struct xlb_config *cfg,
 }
 
 /* The daemon's reload: accepted with details, or refused with a line. */
-static int fake_reload(void *arg, json_t *reply, char *err, size_t errlen)
+static int fake_reload(json_t *req, json_t *reply, char *err, size_t errlen)
 {
-	fuzz_check(arg == &fake);
 	if (fake.reload_fails) {
 		snprintf(err, errlen,
 			 "fuzz.yaml:3: weight: 70000 is out of "
@@ -274,28 +274,17 @@ static int fake_reload(void *arg, json_t *reply, char *err, size_t errlen)
 	return 0;
 }
 
-static void fake_shutdown(void *arg)
+static int fake_shutdown(json_t *req, json_t *reply, char *err, size_t errlen)
 {
-	fuzz_check(arg == &fake);
 	fake.shutdowns++;
+	return 0;
 }
 
-static const struct xlb_agent_hooks fake_hooks = {
-	.reload = fake_reload,
-	.shutdown = fake_shutdown,
-	.arg = &fake,
+const struct xlb_daemon_cmd xlb_daemon_cmds[] = {
+	{"reload", fake_reload},
+	{"shutdown", fake_shutdown},
+	{NULL},
 };
-
-void xlb_agent_set_hooks(struct xlb_agent *agent,
-			 const struct xlb_agent_hooks *hooks)
-{
-}
-
-const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent)
-{
-	fuzz_check(agent == FAKE);
-	return &fake_hooks;
-}
 
 /* A two-VIP model as the real agent shows it (docs/CONTROL.md). */
 json_t *xlb_agent_vips_json(struct xlb_agent *agent, bool with_counters)

@@ -25,6 +25,7 @@
 #include "addr_cases.h"
 #include "agent.h"
 #include "control.h"
+#include "daemon.h"
 #include "lbctl_cli.h"
 #include "loop.h"
 #include "xlb.h"
@@ -2176,7 +2177,7 @@ int xlb_real_set_drain(struct xlb_agent *agent, const struct xlb_service *svc,
 	return 0;
 }
 
-const struct xlb_agent_hooks *xlb_agent_hooks(struct xlb_agent *agent)
-{
-	return NULL;
-}
+/* A daemon with no commands of its own. */
+const struct xlb_daemon_cmd xlb_daemon_cmds[] = {
+	{NULL},
+};

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "daemon.h"
 #include "loop.h"
 #include "metrics.h"
 #include "xlb.h"
@@ -40,6 +41,11 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 	stub.calls++;
 	return json_deep_copy(stub.stats);
 }
+
+/* A daemon with no part of its own in stats. */
+const struct xlb_daemon_cmd xlb_daemon_cmds[] = {
+	{NULL},
+};
 
 /* ---- Rendering --------------------------------------------------------- */
 

@@ -557,6 +557,7 @@ Test(nat_agent, sweep_orphans_and_reused_tuples)
 	struct xlb_nat_gc_stats st;
 	struct xlb_globals g;
 	struct sess a, b, c, d;
+	json_t *stats;
 	uint32_t rid;
 
 	laddr_add("10.97.0.1");
@@ -596,7 +597,13 @@ Test(nat_agent, sweep_orphans_and_reused_tuples)
 
 	/* The agent's sweep counts into the stats view. */
 	cr_assert_eq(xlb_agent_nat_gc(agent, mono_ns(), &st), 0);
-	cr_expect_eq(xlb_agent_gc(agent)->sweeps, 1);
+	stats = xlb_agent_stats_json(agent);
+	cr_expect_eq(json_integer_value(json_object_get(
+			     json_object_get(json_object_get(stats, "fullnat"),
+					     "gc"),
+			     "sweeps")),
+		     1);
+	json_decref(stats);
 }
 
 Test(nat_agent, sessions_view_and_flushes)
