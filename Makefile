@@ -35,7 +35,7 @@ SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/*.h)
 
 # Userspace library shared by xlbd, lbctl and the tests.
-LIB_NAMES := log addr maglev config maps state decap loop
+LIB_NAMES := log addr maglev settings config maps state decap loop
 # One line per module added later, so that parallel work does not collide.
 LIB_NAMES += sdnotify
 LIB_NAMES += affinity
@@ -58,8 +58,8 @@ LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 # module builds while another module is being worked on.
 UNIT_TESTS := test_maglev test_config test_lbctl test_health
 unit_deps_test_maglev := maglev log
-unit_deps_test_config := config config_dump addr log maglev
-unit_deps_test_lbctl  := lbctl_cli control addr log maglev loop
+unit_deps_test_config := settings config config_dump addr log maglev
+unit_deps_test_lbctl  := settings lbctl_cli control addr log maglev loop
 unit_deps_test_health := health probe addr loop
 UNIT_TESTS += test_metrics
 unit_deps_test_metrics := metrics loop
@@ -67,7 +67,7 @@ UNIT_TESTS += test_affinity test_sdnotify
 unit_deps_test_affinity := affinity
 unit_deps_test_sdnotify := sdnotify loop
 UNIT_TESTS += test_nat_agent
-unit_deps_test_nat_agent := state maps maglev config addr log
+unit_deps_test_nat_agent := state maps maglev settings config addr log
 UNIT_TESTS += test_routes
 unit_deps_test_routes := routes addr log
 UNIT_TESTS += test_sync
