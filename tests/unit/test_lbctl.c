@@ -1369,7 +1369,7 @@ static const struct dispatch_case dispatch_cases[] = {
 	{"weight too large",
 	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
 	 "\"real\":\"10.1.0.2\",\"weight\":70000}",
-	 "{\"ok\":false,\"error\":\"weight 70000 is out of range 0..65535\"}",
+	 "{\"ok\":false,\"error\":\"weight: 70000 is out of range 0..65535\"}",
 	 0},
 	{"real.set needs weight",
 	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
@@ -1388,28 +1388,32 @@ static const struct dispatch_case dispatch_cases[] = {
 	{"bad hash",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\","
 	 "\"hash\":\"random\"}",
-	 "{\"ok\":false,\"error\":\"bad hash 'random': expected maglev or "
-	 "source-ip\"}",
+	 "{\"ok\":false,\"error\":\"hash: expected maglev or source-ip, got "
+	 "'random'\"}",
 	 0},
 	{"table size not prime",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\","
 	 "\"table_size\":65536}",
-	 "{\"ok\":false,\"error\":\"table_size 65536 is not a prime\"}", 0},
+	 "{\"ok\":false,\"error\":\"table_size: 65536 is not a prime (65521 "
+	 "and 65537 are)\"}",
+	 0},
 	{"vip.list", "{\"cmd\":\"vip.list\"}",
 	 "{\"ok\":true,\"vips\":[{\"vip\":\"" VIP4 "\"}]}", 1},
 	{"bad mode",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mode\":\"dsr\"}",
-	 "{\"ok\":false,\"error\":\"bad mode 'dsr': expected tunnel or "
-	 "fullnat\"}",
+	 "{\"ok\":false,\"error\":\"mode: expected tunnel or fullnat, got "
+	 "'dsr'\"}",
 	 0},
 	{"mss too small",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mss\":100}",
-	 "{\"ok\":false,\"error\":\"mss 100 is out of range 536..65535 (0: "
+	 "{\"ok\":false,\"error\":\"mss: 100 is out of range 536..65535 (0: "
 	 "off)\"}",
 	 0},
 	{"mss too large",
 	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"mss\":65536}",
-	 "{\"ok\":false,\"error\":\"mss 65536 is out of range 0..65535\"}", 0},
+	 "{\"ok\":false,\"error\":\"mss: 65536 is out of range 536..65535 "
+	 "(0: off)\"}",
+	 0},
 	{"vip.set with nothing to set",
 	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\"}",
 	 "{\"ok\":false,\"error\":\"vip.set needs mode, mss or encap\"}", 0},
@@ -1446,7 +1450,7 @@ static const struct dispatch_case dispatch_cases[] = {
 	{"sessions", "{\"cmd\":\"sessions\"}",
 	 "{\"ok\":true,\"sessions\":[],\"total\":0,\"truncated\":false}", 1},
 	{"sessions limit 0", "{\"cmd\":\"sessions\",\"limit\":0}",
-	 "{\"ok\":false,\"error\":\"limit 0 is out of range 1..1000000\"}", 0},
+	 "{\"ok\":false,\"error\":\"limit: 0 is out of range 1..1000000\"}", 0},
 	{"sessions bad vip", "{\"cmd\":\"sessions\",\"vip\":\"10.0.0.1\"}",
 	 "{\"ok\":false,\"error\":\"bad vip '10.0.0.1': expected "
 	 "ADDR:PORT/PROTO\"}",
