@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "addr_cases.h"
+#include "setting_cases.h"
 #include "xlb.h"
 
 #define NAME "t.yaml"
@@ -1847,6 +1848,45 @@ ParameterizedTest(size_t *i, config, refused_addresses)
 			 c->msg);
 		break;
 	}
+	cr_expect_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				      sizeof(err)),
+		     -EINVAL, "%s: accepted", c->desc);
+	cr_expect_str_eq(err, want, "%s", c->desc);
+}
+
+/* The file refuses a VIP's or real's value with the reason the control
+ * socket and lbctl give (setting_cases.h; test_lbctl.c checks theirs). */
+ParameterizedTestParameters(config, refused_settings)
+{
+	static size_t idx[N_SETTING_CASES];
+	size_t i;
+
+	for (i = 0; i < N_SETTING_CASES; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, N_SETTING_CASES);
+}
+
+ParameterizedTest(size_t *i, config, refused_settings)
+{
+	const struct setting_case *c = &setting_cases[*i];
+	char text[256], extra[64] = "", want[XLB_ERR_LEN],
+			err[XLB_ERR_LEN] = "";
+	struct xlb_config cfg;
+
+	if (c->extra)
+		snprintf(extra, sizeof(extra), "    %s: %s\n", c->extra,
+			 c->extra_value);
+	if (c->real)
+		snprintf(text, sizeof(text),
+			 "vips:\n  - vip: '%s'\n    reals:\n"
+			 "      - {address: 10.1.0.2, %s: %s}\n",
+			 c->vip, c->key, c->value);
+	else
+		snprintf(text, sizeof(text),
+			 "vips:\n  - vip: '%s'\n%s    %s: %s\n", c->vip, extra,
+			 c->key, c->value);
+	snprintf(want, sizeof(want), NAME ":%d: %s: %s",
+		 c->real || c->extra ? 4 : 3, c->key, c->reason);
 	cr_expect_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
 				      sizeof(err)),
 		     -EINVAL, "%s: accepted", c->desc);
