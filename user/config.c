@@ -1008,6 +1008,7 @@ static int check_finish(struct cfg_ctx *c, yaml_node_t *node,
 		memset(s->http_host, 0, sizeof(s->http_host));
 		memset(s->http_codes, 0, sizeof(s->http_codes));
 		s->n_http_codes = 0;
+		s->http_method = XLB_HTTP_GET;
 	}
 	if (s->type != XLB_CHECK_UDP) {
 		memset(s->udp_send, 0, sizeof(s->udp_send));

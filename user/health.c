@@ -256,6 +256,10 @@ static int http_effective(const struct xlb_check_spec *in,
 
 	if (!text_ok(in->http_path) || !text_ok(in->http_host))
 		return spec_fail(err, errlen, "HTTP path or host too long");
+	if (in->http_method > XLB_HTTP_HEAD)
+		return spec_fail(err, errlen, "unknown HTTP method %d",
+				 (int)in->http_method);
+	s->http_method = in->http_method;
 	if (!in->http_path[0])
 		strcpy(s->http_path, XLB_CHECK_DEFAULT_HTTP_PATH);
 	else
@@ -394,6 +398,7 @@ static bool spec_equal(const struct xlb_check_spec *a,
 	       a->through == b->through && a->port == b->port &&
 	       !strcmp(a->http_path, b->http_path) &&
 	       !strcmp(a->http_host, b->http_host) &&
+	       a->http_method == b->http_method &&
 	       a->n_http_codes == b->n_http_codes &&
 	       !memcmp(a->http_codes, b->http_codes,
 		       a->n_http_codes * sizeof(a->http_codes[0])) &&
@@ -680,12 +685,13 @@ static void http_start(struct xlb_health *h, struct hc_target *t)
 	int n;
 
 	n = snprintf(p->out, sizeof(p->out),
-		     "GET %s HTTP/1.1\r\n"
+		     "%s %s HTTP/1.1\r\n"
 		     "Host: %s\r\n"
 		     "User-Agent: xlb-health/" XLB_VERSION "\r\n"
 		     "Accept: */*\r\n"
 		     "Connection: close\r\n"
 		     "\r\n",
+		     t->eff.http_method == XLB_HTTP_HEAD ? "HEAD" : "GET",
 		     t->eff.http_path, t->eff.http_host);
 	p->out_len = (size_t)n < sizeof(p->out) ? (size_t)n : sizeof(p->out);
 	p->out_off = 0;

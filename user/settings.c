@@ -50,9 +50,11 @@ static const uint8_t through_values[] = {
 	XLB_CHECK_PATH_DIRECT,
 	XLB_CHECK_PATH_AUTO,
 };
+static const char *const http_methods[] = {"GET", "HEAD", NULL};
 
 _Static_assert(XLB_HASH_SOURCE_IP == 1 && XLB_MODE_FULLNAT == 1 &&
-		       XLB_XDP_GENERIC == 1 && XLB_CHECK_UDP == 3,
+		       XLB_XDP_GENERIC == 1 && XLB_CHECK_UDP == 3 &&
+		       XLB_HTTP_HEAD == 1,
 	       "choices are listed in the order of their values");
 
 /* clang-format off */
@@ -303,6 +305,10 @@ static const struct xlb_setting settings[] = {
 	 .dflt_doc = "the address (IPv6 in brackets), with `:PORT` unless "
 		     "the port is 80",
 	 .help = "the Host header of HTTP checks"},
+	{"health", "method", XLB_SET_ENUM, XLB_SCOPE_CHECK,
+	 .choices = http_methods, .for_check = XLB_CHECK_HTTP,
+	 CHECK(http_method), .dflt_doc = "`GET`",
+	 .help = "the request of HTTP checks"},
 	{"health", "codes", XLB_SET_CUSTOM, XLB_SCOPE_CHECK,
 	 .min = XLB_CHECK_MIN_HTTP_CODE, .max = XLB_CHECK_MAX_HTTP_CODE,
 	 .for_check = XLB_CHECK_HTTP, .dflt_doc = "`[200]`",

@@ -1068,6 +1068,10 @@ static const struct error_case error_cases[] = {
 	 "path: only for http checks, not tcp"},
 	{"send on an HTTP check", HB "      type: http\n      send: x\n", 5,
 	 "send: only for udp checks, not http"},
+	{"method on a TCP check", HB "      type: tcp\n      method: HEAD\n", 5,
+	 "method: only for http checks, not tcp"},
+	{"unknown method", HB "      type: http\n      method: PUT\n", 5,
+	 "method: expected GET or HEAD, got 'PUT'"},
 	{"codes on a real of a UDP check",
 	 "vips:\n  - vip: 10.0.0.1:53/udp\n    health: udp\n    reals:\n"
 	 "      - address: 10.1.0.1\n        health: {codes: [200]}\n",
@@ -2102,4 +2106,31 @@ Test(config, drain_is_true_or_false)
 		     -EINVAL);
 	cr_expect_str_eq(err, NAME ":4: drain: expected true or false, got "
 				   "'yes'");
+}
+
+/* health.method: GET by default, HEAD when asked; a real's TCP check
+ * does not keep its VIP's HEAD. */
+Test(config, http_method)
+{
+	static const char text[] =
+		"vips:\n  - vip: 10.0.0.1:80/tcp\n"
+		"    health: {type: http, method: HEAD}\n"
+		"    reals:\n      - 10.1.0.1\n"
+		"      - {address: 10.1.0.2, health: {type: tcp}}\n"
+		"  - vip: 10.0.0.2:80/tcp\n    health: http\n";
+	char err[XLB_ERR_LEN] = "", *dump;
+	struct xlb_config cfg;
+
+	cr_assert_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				      sizeof(err)),
+		     0, "%s", err);
+	cr_expect_eq(cfg.vips[0].check.http_method, XLB_HTTP_HEAD);
+	cr_expect_eq(cfg.vips[0].reals[1].check.http_method, XLB_HTTP_GET);
+	cr_expect_eq(cfg.vips[1].check.http_method, XLB_HTTP_GET);
+	/* config dump writes it back. */
+	dump = write_text(&cfg);
+	cr_expect(strstr(dump, "health: {type: http, method: HEAD}"), "%s",
+		  dump);
+	free(dump);
+	xlb_config_free(&cfg);
 }

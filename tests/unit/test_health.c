@@ -893,6 +893,26 @@ Test(health, http_status_codes, .timeout = 20)
 	server_free(srv);
 }
 
+/* method: HEAD asks for the status without a body. */
+Test(health, http_head, .timeout = 20)
+{
+	struct server *srv = server_start(false, SRV_HTTP, HTTP_200);
+	struct xlb_health_target t;
+	char req[512];
+	struct ctx c;
+
+	ctx_init(&c);
+	target(&t, "10.1.0.2", XLB_CHECK_HTTP, srv->port, 100, 80, 2, 2);
+	t.check.http_method = XLB_HTTP_HEAD;
+	cr_assert_eq(xlb_health_sync(c.h, &t, 1), 0);
+	cr_expect_eq(run(&c, 350, 0), 0);
+	cr_expect_str_eq(status(&c, &t).last_reason, "HTTP status 200");
+	cr_expect_geq(server_seen(srv, req, sizeof(req)), 2);
+	cr_expect(!strncmp(req, "HEAD / HTTP/1.1\r\n", 17), "%s", req);
+	ctx_fini(&c);
+	server_free(srv);
+}
+
 Test(health, http_timeout_and_bad_answers, .timeout = 20)
 {
 	struct server *srv = server_start(false, SRV_HTTP_SILENT, "");
