@@ -72,7 +72,7 @@ _Static_assert(XLB_HASH_SOURCE_IP == 1 && XLB_MODE_FULLNAT == 1 &&
 
 static const struct xlb_setting settings[] = {
 	/* The top level (docs/CONFIG.md, "Settings"). */
-	{"", "interfaces", XLB_SET_CUSTOM, .restart = true,
+	{"", "interfaces", XLB_SET_CUSTOM, .dflt_doc = "none", .restart = true,
 	 .help = "the interfaces the balancer attaches to"},
 	{"", "xdp_mode", XLB_SET_ENUM, .choices = xdp_modes, NODE(xdp_mode),
 	 .dflt_doc = "`native`", .restart = true,
