@@ -175,14 +175,13 @@ static int node_text(struct cfg_ctx *c, const char *key, yaml_node_t *node,
  * Read a plain setting (settings.h) with the one validator; "key: reason"
  * at the value's line.
  */
-static int node_value(struct cfg_ctx *c, const char *key, yaml_node_t *node,
-		      const struct xlb_setting *set, uint32_t *out)
+static int node_read(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		     const struct xlb_setting *set, void *obj, uint32_t *out)
 {
 	static const char *const what[] = {
-		[XLB_SET_U32] = "an integer",
-		[XLB_SET_PRIME] = "an integer",
-		[XLB_SET_MS] = "a duration",
-		[XLB_SET_BOOL] = "true or false",
+		[XLB_SET_U32] = "an integer", [XLB_SET_PRIME] = "an integer",
+		[XLB_SET_MS] = "a duration",  [XLB_SET_BOOL] = "true or false",
+		[XLB_SET_PATH] = "a path",    [XLB_SET_NAME] = "a name",
 	};
 	char msg[XLB_ERR_LEN], names[96];
 	const char *s = NULL;
@@ -195,9 +194,24 @@ static int node_value(struct cfg_ctx *c, const char *key, yaml_node_t *node,
 			&s);
 	if (ret)
 		return ret;
-	if (xlb_setting_parse(set, s, out, msg, sizeof(msg)))
+	if (obj ? xlb_setting_set(set, obj, s, msg, sizeof(msg))
+		: xlb_setting_parse(set, s, out, msg, sizeof(msg)))
 		return fail(c, node, "%s: %s", key, msg);
 	return 0;
+}
+
+/* Read a plain setting into out. */
+static int node_value(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		      const struct xlb_setting *set, uint32_t *out)
+{
+	return node_read(c, key, node, set, NULL, out);
+}
+
+/* Read a plain setting and store it in obj. */
+static int node_set(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		    const struct xlb_setting *set, void *obj)
+{
+	return node_read(c, key, node, set, obj, NULL);
 }
 
 /* Read a decimal integer in min..max. */
@@ -225,7 +239,6 @@ static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
 	unsigned int seen = 0, set = 0, i, n = 0;
 	yaml_node_pair_t *pair;
 	size_t total, j;
-	uint32_t v;
 	int ret;
 
 	all = xlb_settings(&total);
@@ -269,13 +282,11 @@ static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
 		set |= 1U << i;
 		if (lines)
 			lines[i] = node_line(val);
-		if (keys[i]->size) {
-			ret = node_value(c, name, val, keys[i], &v);
-			if (!ret)
-				xlb_setting_store(keys[i], obj, v);
-		} else {
+		if (keys[i]->type == XLB_SET_CUSTOM ||
+		    keys[i]->type == XLB_SET_SECTION)
 			ret = reader_of(keys[i])(c, keys[i]->key, val, obj);
-		}
+		else
+			ret = node_set(c, name, val, keys[i], obj);
 		if (ret)
 			return ret;
 	}
@@ -503,46 +514,6 @@ static int parse_interfaces(struct cfg_ctx *c, const char *key,
 		cfg->n_interfaces++;
 	}
 	return 0;
-}
-
-/* An absolute path that fits in a buffer of size bytes. */
-static int parse_path(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-		      char *buf, size_t size)
-{
-	const char *s = NULL;
-	int ret;
-
-	ret = node_text(c, key, val, "a path", &s);
-	if (ret)
-		return ret;
-	if (s[0] != '/')
-		return fail(c, val,
-			    "%s: '" CFG_QUOTE "' is not an absolute path", key,
-			    s);
-	if (strlen(s) >= size)
-		return fail(c, val, "%s: longer than %zu characters", key,
-			    size - 1);
-	strcpy(buf, s);
-	return 0;
-}
-
-/* socket: where xlbd listens for lbctl. */
-static int parse_socket(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return parse_path(c, key, val, cfg->socket_path,
-			  sizeof(cfg->socket_path));
-}
-
-/* pin_path: the bpffs directory holding the pinned maps. */
-static int parse_pin_path(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			  void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return parse_path(c, key, val, cfg->pin_path, sizeof(cfg->pin_path));
 }
 
 /* A list of distinct VLAN ids 1..4094 into a bitmap; key names it. */
@@ -1619,40 +1590,13 @@ static int check_fullnat(struct cfg_ctx *c)
 	return 0;
 }
 
-static int parse_routes_run_dir(struct cfg_ctx *c, const char *key,
-				yaml_node_t *val, void *obj)
-{
-	struct xlb_routes_config *r = obj;
-
-	return parse_path(c, key, val, r->frr_run_dir, sizeof(r->frr_run_dir));
-}
-
 /* A name made of letters, digits, '.', '_' and '-', shorter than size. */
 static int parse_name(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 		      char *buf, size_t size)
 {
-	const char *s = NULL;
-	size_t i;
-	int ret;
+	const struct xlb_setting set = {.type = XLB_SET_NAME, .size = size};
 
-	ret = node_text(c, key, val, "a name", &s);
-	if (ret)
-		return ret;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-		      s[i] == '_' || s[i] == '-'))
-			return fail(c, val,
-				    "%s: '" CFG_QUOTE
-				    "' may hold only letters, digits, '.', "
-				    "'_' and '-'",
-				    key, s);
-	if (!i || i >= size)
-		return fail(c, val, "%s: expected 1 to %zu characters", key,
-			    size - 1);
-	strcpy(buf, s);
-	return 0;
+	return node_set(c, key, val, &set, buf);
 }
 
 /* routes.watch: the routing daemons whose pid files xlbd watches. */
@@ -1709,15 +1653,6 @@ static int parse_routes(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			    "(%u): backups must lose to the owner's route",
 			    key, cfg->routes.backup_metric, cfg->routes.metric);
 	return 0;
-}
-
-/* cluster.nodes[].name */
-static int parse_node_name(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			   void *obj)
-{
-	struct xlb_node_spec *n = obj;
-
-	return parse_name(c, key, val, n->name, XLB_NODE_NAME_LEN);
 }
 
 static int parse_node_address(struct cfg_ctx *c, const char *key,
@@ -1779,22 +1714,6 @@ static int parse_cluster_nodes(struct cfg_ctx *c, const char *key,
 		cl->n_nodes = i + 1;
 	}
 	return 0;
-}
-
-static int parse_cluster_node(struct cfg_ctx *c, const char *key,
-			      yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return parse_name(c, key, val, cl->node, XLB_NODE_NAME_LEN);
-}
-
-static int parse_cluster_key(struct cfg_ctx *c, const char *key,
-			     yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return parse_path(c, key, val, cl->key_file, sizeof(cl->key_file));
 }
 
 /* cluster: the nodes, session sync and node lifecycle. */
@@ -1930,8 +1849,6 @@ static const struct {
 	cfg_reader read;
 } readers[] = {
 	{"", "interfaces", parse_interfaces},
-	{"", "socket", parse_socket},
-	{"", "pin_path", parse_pin_path},
 	{"", "vlans", parse_vlans},
 	{"", "conntrack_timeouts", parse_ct_timeouts},
 	{"", "tunnel_source", parse_tunnel},
@@ -1945,13 +1862,9 @@ static const struct {
 	{"fullnat", "ports", parse_nat_ports},
 	{"fullnat", "timeouts", parse_nat_timeouts},
 	{"", "routes", parse_routes},
-	{"routes", "frr_run_dir", parse_routes_run_dir},
 	{"routes", "watch", parse_routes_watch},
 	{"", "cluster", parse_cluster},
-	{"cluster", "node", parse_cluster_node},
-	{"cluster", "key_file", parse_cluster_key},
 	{"cluster", "nodes", parse_cluster_nodes},
-	{"cluster.nodes", "name", parse_node_name},
 	{"cluster.nodes", "address", parse_node_address},
 	{"cluster.nodes", "local_addresses", parse_node_laddrs},
 	{"", "vips", parse_vips},
@@ -2093,10 +2006,6 @@ void xlb_config_defaults(struct xlb_config *cfg)
 	xlb_settings_defaults("fullnat.timeouts", &cfg->nat);
 	xlb_settings_defaults("routes", &cfg->routes);
 	xlb_settings_defaults("cluster", &cfg->cluster);
-	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s",
-		 XLB_DEFAULT_SOCKET);
-	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
-		 XLB_DEFAULT_PIN_PATH);
 	xlb_prefix_parse("172.16.0.0/16", &cfg->tun_src_v4,
 			 &cfg->tun_src_v4_plen);
 	xlb_prefix_parse("fc00:2::/96", &cfg->tun_src_v6,
@@ -2105,8 +2014,6 @@ void xlb_config_defaults(struct xlb_config *cfg)
 		 XLB_DEFAULT_METRICS);
 	cfg->nat.port_min = XLB_NAT_PORT_MIN_DEFAULT;
 	cfg->nat.port_max = XLB_NAT_PORT_MAX_DEFAULT;
-	snprintf(cfg->routes.frr_run_dir, sizeof(cfg->routes.frr_run_dir),
-		 "/run/frr");
 	snprintf(cfg->routes.watch[0], XLB_DAEMON_NAME_LEN, "zebra");
 	cfg->routes.n_watch = 1;
 }

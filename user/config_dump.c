@@ -74,7 +74,9 @@ static void put_plain(FILE *f, const char *section, const void *obj,
 		    (s->type != XLB_SET_ENUM || s->scope == XLB_SCOPE_CHECK))
 			continue;
 		fprintf(f, "%s%s: ", indent ? indent : put ? ", " : "", s->key);
-		if (s->type == XLB_SET_ENUM)
+		if (s->type == XLB_SET_PATH || s->type == XLB_SET_NAME)
+			put_str(f, (const char *)obj + s->offset);
+		else if (s->type == XLB_SET_ENUM)
 			fputs(xlb_setting_choice_name(s, v) ?: "?", f);
 		else if (s->type == XLB_SET_BOOL)
 			fputs(v ? "true" : "false", f);
@@ -134,9 +136,7 @@ static void put_routes(FILE *f, const struct xlb_routes_config *r)
 
 	fputs("routes:\n", f);
 	put_plain(f, "routes", r, "  ", false);
-	fputs("  frr_run_dir: ", f);
-	put_str(f, r->frr_run_dir);
-	fputs("\n  watch: [", f);
+	fputs("  watch: [", f);
 	for (i = 0; i < r->n_watch; i++) {
 		if (i)
 			fputs(", ", f);
@@ -150,11 +150,7 @@ static void put_cluster(FILE *f, const struct xlb_cluster_config *cl)
 	const struct xlb_node_spec *n;
 	size_t i;
 
-	fputs("cluster:\n  node: ", f);
-	put_str(f, cl->node);
-	fputs("\n  key_file: ", f);
-	put_str(f, cl->key_file);
-	fputc('\n', f);
+	fputs("cluster:\n", f);
 	put_plain(f, "cluster", cl, "  ", false);
 	fputs("  nodes:\n", f);
 	for (i = 0; i < cl->n_nodes; i++) {
@@ -263,11 +259,7 @@ int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 		fputs("]\n", f);
 	}
 	put_plain(f, "", cfg, "", false);
-	fputs("socket: ", f);
-	put_str(f, cfg->socket_path);
-	fputs("\npin_path: ", f);
-	put_str(f, cfg->pin_path);
-	fputs("\nconntrack_timeouts:\n", f);
+	fputs("conntrack_timeouts:\n", f);
 	put_plain(f, "conntrack_timeouts", cfg, "  ", false);
 	put_vlans(f, cfg);
 	fprintf(f, "tunnel_source:\n  ipv4: \"%s/%d\"\n",

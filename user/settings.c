@@ -5,6 +5,7 @@
  * the control socket, lbctl and the docs say about a setting; adding a
  * setting is adding a row here and using its value where it acts.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -77,9 +78,11 @@ static const struct xlb_setting settings[] = {
 	{"", "xdp_mode", XLB_SET_ENUM, .choices = xdp_modes, NODE(xdp_mode),
 	 .dflt_doc = "`native`", .restart = true,
 	 .help = "native (driver mode) or generic (skb mode)"},
-	{"", "socket", XLB_SET_CUSTOM, .dflt_doc = "`" XLB_DEFAULT_SOCKET "`",
+	{"", "socket", XLB_SET_PATH, NODE(socket_path),
+	 .dflt_str = XLB_DEFAULT_SOCKET, .dflt_doc = "`" XLB_DEFAULT_SOCKET "`",
 	 .restart = true, .help = "where xlbd listens for lbctl"},
-	{"", "pin_path", XLB_SET_CUSTOM,
+	{"", "pin_path", XLB_SET_PATH, NODE(pin_path),
+	 .dflt_str = XLB_DEFAULT_PIN_PATH,
 	 .dflt_doc = "`" XLB_DEFAULT_PIN_PATH "`", .restart = true,
 	 .help = "the bpffs directory of the pinned maps"},
 	{"", "conntrack_size", XLB_SET_U32, .min = 1024, .max = 1U << 24,
@@ -180,8 +183,9 @@ static const struct xlb_setting settings[] = {
 	{"routes", "backup_metric", XLB_SET_U32, .max = UINT32_MAX,
 	 ROUTES(backup_metric), .dflt = 1000, .dflt_doc = "1000",
 	 .restart = true, .help = "metric of the peers' local addresses"},
-	{"routes", "frr_run_dir", XLB_SET_CUSTOM, .dflt_doc = "`/run/frr`",
-	 .restart = true, .help = "where the routing daemons write NAME.pid"},
+	{"routes", "frr_run_dir", XLB_SET_PATH, ROUTES(frr_run_dir),
+	 .dflt_str = "/run/frr", .dflt_doc = "`/run/frr`", .restart = true,
+	 .help = "where the routing daemons write NAME.pid"},
 	{"routes", "watch", XLB_SET_CUSTOM, .dflt_doc = "`[zebra]`",
 	 .restart = true, .help = "routing daemons to watch"},
 	{"routes", "watch_interval_ms", XLB_SET_MS, .min = 100, .max = 60000,
@@ -189,10 +193,11 @@ static const struct xlb_setting settings[] = {
 	 .restart = true, .help = "how often they are looked at"},
 
 	/* cluster: (docs/CONFIG.md, "Cluster"); restart only, as a whole. */
-	{"cluster", "node", XLB_SET_CUSTOM, .required = true, .restart = true,
-	 .help = "this node's name, one of nodes"},
-	{"cluster", "key_file", XLB_SET_CUSTOM, .required = true,
-	 .restart = true, .help = "absolute path of the shared key"},
+	{"cluster", "node", XLB_SET_NAME, CLUSTER(node), .required = true,
+	 .restart = true, .help = "this node's name, one of nodes"},
+	{"cluster", "key_file", XLB_SET_PATH, CLUSTER(key_file),
+	 .required = true, .restart = true,
+	 .help = "absolute path of the shared key"},
 	{"cluster", "nodes", XLB_SET_CUSTOM, .required = true, .restart = true,
 	 .dflt_doc = "required", .help = "every node, this one included"},
 	{"cluster", "batch_ms", XLB_SET_MS, .min = 1, .max = 1000,
@@ -214,7 +219,7 @@ static const struct xlb_setting settings[] = {
 	{"cluster", "port", XLB_SET_U32, .min = 1, .max = 65535, CLUSTER(port),
 	 .dflt = XLB_SYNC_PORT_DEFAULT, .dflt_doc = STR(XLB_SYNC_PORT_DEFAULT),
 	 .restart = true, .help = "sync port of node entries that name none"},
-	{"cluster.nodes", "name", XLB_SET_CUSTOM, .required = true,
+	{"cluster.nodes", "name", XLB_SET_NAME, PEER(name), .required = true,
 	 .restart = true, .help = "the node's name"},
 	{"cluster.nodes", "address", XLB_SET_CUSTOM, .required = true,
 	 .restart = true, .help = "its sync address"},
@@ -480,6 +485,58 @@ int xlb_setting_parse(const struct xlb_setting *s, const char *text,
 	}
 }
 
+/* PATH and NAME: whether text may be stored in s's buffer. */
+static int text_check(const struct xlb_setting *s, const char *text, char *err,
+		      size_t errlen)
+{
+	size_t i, len = strlen(text);
+
+	if (s->type == XLB_SET_PATH && text[0] != '/') {
+		snprintf(err, errlen, "'" QUOTE "' is not an absolute path",
+			 text);
+		return -EINVAL;
+	}
+	if (s->type == XLB_SET_PATH && len >= s->size) {
+		snprintf(err, errlen, "longer than %zu characters",
+			 s->size - 1);
+		return -EINVAL;
+	}
+	for (i = 0; s->type == XLB_SET_NAME && i < len; i++) {
+		if (isalnum((unsigned char)text[i]) || text[i] == '.' ||
+		    text[i] == '_' || text[i] == '-')
+			continue;
+		snprintf(err, errlen,
+			 "'" QUOTE "' may hold only letters, digits, '.', "
+			 "'_' and '-'",
+			 text);
+		return -EINVAL;
+	}
+	if (s->type == XLB_SET_NAME && (!len || len >= s->size)) {
+		snprintf(err, errlen, "expected 1 to %zu characters",
+			 s->size - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int xlb_setting_set(const struct xlb_setting *s, void *obj, const char *text,
+		    char *err, size_t errlen)
+{
+	uint32_t v = 0;
+	int ret;
+
+	if (s->type == XLB_SET_PATH || s->type == XLB_SET_NAME) {
+		ret = text_check(s, text, err, errlen);
+		if (!ret)
+			strcpy((char *)obj + s->offset, text);
+		return ret;
+	}
+	ret = xlb_setting_parse(s, text, &v, err, errlen);
+	if (!ret)
+		xlb_setting_store(s, obj, v);
+	return ret;
+}
+
 void xlb_setting_store(const struct xlb_setting *s, void *obj, uint32_t v)
 {
 	char *p = (char *)obj + s->offset;
@@ -531,9 +588,17 @@ int xlb_vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue,
 
 void xlb_settings_defaults(const char *section, void *obj)
 {
+	const struct xlb_setting *s;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(settings); i++)
-		if (settings[i].size && !strcmp(settings[i].section, section))
-			xlb_setting_store(&settings[i], obj, settings[i].dflt);
+	for (i = 0; i < ARRAY_SIZE(settings); i++) {
+		s = &settings[i];
+		if (!s->size || strcmp(s->section, section))
+			continue;
+		if (s->type == XLB_SET_PATH || s->type == XLB_SET_NAME)
+			snprintf((char *)obj + s->offset, s->size, "%s",
+				 s->dflt_str ? s->dflt_str : "");
+		else
+			xlb_setting_store(s, obj, s->dflt);
+	}
 }

@@ -21,6 +21,8 @@ enum xlb_set_type {
 	XLB_SET_MS,	 /* a duration in ms, min..max: 500, 500ms or 2s */
 	XLB_SET_ENUM,	 /* one of choices */
 	XLB_SET_BOOL,	 /* true or false */
+	XLB_SET_PATH,	 /* an absolute path, a string shorter than size */
+	XLB_SET_NAME,	 /* letters, digits, '.', '_', '-', shorter than size */
 	XLB_SET_CUSTOM,	 /* text read by its own reader (addresses, lists) */
 	XLB_SET_SECTION, /* a mapping of the settings whose section it is */
 };
@@ -49,9 +51,11 @@ struct xlb_setting {
 	const char *const *choices;
 	const uint8_t *values;
 	/* Where the value is stored in the section's struct (size 1, 2 or
-	 * 4 bytes); size 0: a custom reader stores it. */
+	 * 4 bytes; PATH, NAME: the buffer); size 0: a custom reader stores
+	 * it. */
 	size_t offset, size;
 	uint32_t dflt;	      /* numeric default, written by the defaults */
+	const char *dflt_str; /* PATH, NAME: the default, or NULL ("") */
 	const char *dflt_doc; /* the default as docs/CONFIG.md says it */
 	const char *help;     /* one line for lbctl and the control docs */
 	uint8_t for_check;    /* CHECK: only for checks of this type; 0 any */
@@ -81,6 +85,13 @@ int xlb_setting_check(const struct xlb_setting *s, uint64_t n, char *err,
 /* "a, b or c": the choices of an ENUM setting, for messages and help. */
 const char *xlb_setting_choices(const struct xlb_setting *s, char *buf,
 				size_t len);
+
+/*
+ * Parse text as a value of s and store it in obj (PATH and NAME too):
+ * xlb_setting_parse()'s contract.
+ */
+int xlb_setting_set(const struct xlb_setting *s, void *obj, const char *text,
+		    char *err, size_t errlen);
 
 /* Store v into obj at s's offset, and read it back. */
 void xlb_setting_store(const struct xlb_setting *s, void *obj, uint32_t v);
