@@ -586,6 +586,35 @@ int xlb_vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue,
 	return 0;
 }
 
+int xlb_settings_check(const char *section, const void *obj,
+		       bool zero_is_default, char *err, size_t errlen)
+{
+	const struct xlb_setting *s;
+	char msg[XLB_ERR_LEN];
+	uint32_t v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(settings); i++) {
+		s = &settings[i];
+		if (!s->size || s->size > 4 || strcmp(s->section, section))
+			continue;
+		v = xlb_setting_load(s, obj);
+		if (!v && zero_is_default)
+			continue;
+		if (s->type == XLB_SET_ENUM && !xlb_setting_choice_name(s, v))
+			snprintf(msg, sizeof(msg), "unknown value %u", v);
+		else if (s->type == XLB_SET_BOOL && v > 1)
+			snprintf(msg, sizeof(msg), "%u is not true or false",
+				 v);
+		else if (s->type == XLB_SET_ENUM || s->type == XLB_SET_BOOL ||
+			 !xlb_setting_check(s, v, msg, sizeof(msg)))
+			continue;
+		snprintf(err, errlen, "%s: %s", s->key, msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void xlb_settings_defaults(const char *section, void *obj)
 {
 	const struct xlb_setting *s;

@@ -108,6 +108,15 @@ const char *xlb_setting_choice_name(const struct xlb_setting *s, uint32_t v);
 int xlb_vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue,
 		  const char **key, char *err, size_t errlen);
 
+/*
+ * Check the plain numbers and choices stored in obj for section's
+ * settings, as given by code rather than text (a check spec handed to the
+ * health module); with zero_is_default a 0 passes (not set). Returns 0, or
+ * -EINVAL with err reading "key: reason".
+ */
+int xlb_settings_check(const char *section, const void *obj,
+		       bool zero_is_default, char *err, size_t errlen);
+
 /* Write every stored default of section's settings into obj. */
 void xlb_settings_defaults(const char *section, void *obj);
 
