@@ -247,8 +247,8 @@ FUZZ_CFLAGS   = -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror \
 		-Wno-unused-parameter -Wno-missing-field-initializers \
 		-Iinclude -Iuser $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZERS      := fuzz_config fuzz_control
-fuzz_deps_fuzz_config  := config addr maglev log
-fuzz_deps_fuzz_control := control addr maglev log loop
+fuzz_deps_fuzz_config  := settings config addr maglev log
+fuzz_deps_fuzz_control := settings control addr maglev log loop
 FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/%,$(FUZZERS))
 
 .PHONY: fuzz fuzz-build
