@@ -2,9 +2,11 @@
 /*
  * The configuration file (docs/CONFIG.md). The YAML text is loaded whole
  * with libyaml's document loader, so every node remembers the line it came
- * from, and then walked with one table of keys per kind of mapping. All of
- * it is validated before success is returned: the first problem ends the
- * parse with "NAME:LINE: reason" and an empty configuration.
+ * from, and then walked mapping by mapping, each a section of the settings
+ * table (settings.h): plain values go through the table's validator, the
+ * others through a reader of their own here. All of it is validated
+ * before success is returned: the first problem ends the parse with
+ * "NAME:LINE: reason" and an empty configuration.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <errno.h>

@@ -209,6 +209,63 @@ Test(settings, config_docs_match_the_table)
 			  rows[i].line, rows[i].key, rows[i].table);
 }
 
+/* docs/CONFIG.md names the settings a reload may not change: those the
+ * table marks restart (a section's keys go with it). */
+Test(settings, restart_only_list)
+{
+	const char *intro = "A reload (SIGHUP, `lbctl reload`) applies every";
+	const struct xlb_setting *all, *s, *sect;
+	char text[4096] = "", line[LINE_LEN], name[96], *p, *q, *key;
+	bool in = false;
+	size_t n, i;
+	FILE *f = fopen("docs/CONFIG.md", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		in = in ? line[0] != '\n'
+			: !strncmp(line, intro, strlen(intro));
+		if (in)
+			strncat(text, line, sizeof(text) - strlen(text) - 1);
+	}
+	fclose(f);
+	cr_assert(text[0], "docs/CONFIG.md: no paragraph '%s'", intro);
+	all = xlb_settings(&n);
+	for (i = 0; i < n; i++) {
+		s = &all[i];
+		snprintf(name, sizeof(name), "`%s%s%s`", s->section,
+			 s->section[0] ? "." : "", s->key);
+		/* routes.table goes with routes. */
+		p = strchr(s->section, '.');
+		snprintf(line, sizeof(line), "%.*s",
+			 p ? (int)(p - s->section) : (int)strlen(s->section),
+			 s->section);
+		sect = s->section[0] ? xlb_setting_find("", line) : NULL;
+		if (sect && sect->restart) {
+			cr_expect(s->restart, "%s: its section is restart-only",
+				  name);
+			continue;
+		}
+		cr_expect(!s->restart == !strstr(text, name),
+			  "docs/CONFIG.md: %s is %srestart-only", name,
+			  s->restart ? "" : "not ");
+	}
+	/* Every name listed is one of them. */
+	for (p = strchr(text, '`'); p && (q = strchr(p + 1, '`'));
+	     p = strchr(q + 1, '`')) {
+		snprintf(name, sizeof(name), "%.*s", (int)(q - p - 1), p + 1);
+		if (!strcmp(name, "lbctl reload"))
+			continue;
+		key = strrchr(name, '.');
+		if (key)
+			*key++ = '\0';
+		s = key ? xlb_setting_find(name, key)
+			: xlb_setting_find("", name);
+		cr_expect(s && s->restart,
+			  "docs/CONFIG.md: `%s%s%s` is listed as restart-only",
+			  name, key ? "." : "", key ? key : "");
+	}
+}
+
 /* docs/CONTROL.md: the line of cmd gives each field's range or choices. */
 Test(settings, control_docs_match_the_table)
 {
