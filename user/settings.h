@@ -56,11 +56,13 @@ struct xlb_setting {
 	size_t offset, size;
 	uint32_t dflt;	      /* numeric default, written by the defaults */
 	const char *dflt_str; /* PATH, NAME: the default, or NULL ("") */
-	const char *dflt_doc; /* the default as docs/CONFIG.md says it */
-	const char *help;     /* one line for lbctl and the control docs */
-	uint8_t for_check;    /* CHECK: only for checks of this type; 0 any */
-	bool required;	      /* a key its mapping must have */
-	bool restart;	      /* a change needs a restart, not a reload */
+	/* The default as docs/CONFIG.md says it; NULL: dflt, for a plain
+	 * number, else nothing. */
+	const char *dflt_doc;
+	const char *help;  /* one line for lbctl and the control docs */
+	uint8_t for_check; /* CHECK: only for checks of this type; 0 any */
+	bool required;	   /* a key its mapping must have */
+	bool restart;	   /* a change needs a restart, not a reload */
 };
 
 /* Every setting; *n gets their number. */

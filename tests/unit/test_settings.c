@@ -169,7 +169,15 @@ Test(settings, config_docs_match_the_table)
 			continue;
 		}
 		r->used = true;
-		cr_expect_str_eq(r->dflt, s->dflt_doc ? s->dflt_doc : "",
+		if (s->dflt_doc)
+			snprintf(want, sizeof(want), "%s", s->dflt_doc);
+		else if (s->size &&
+			 (s->type == XLB_SET_U32 || s->type == XLB_SET_PRIME ||
+			  s->type == XLB_SET_MS))
+			snprintf(want, sizeof(want), "%u", s->dflt);
+		else
+			want[0] = '\0';
+		cr_expect_str_eq(r->dflt, want,
 				 "docs/CONFIG.md:%d: the default of %s",
 				 r->line, r->key);
 		if (s->type == XLB_SET_U32 || s->type == XLB_SET_PRIME ||
