@@ -1883,7 +1883,7 @@ static const struct {
 	{"health", "expect", parse_check_expect},
 };
 
-/* A setting without a reader is a bug that every test would show. */
+/* A setting without a reader is a bug (config/every_setting_is_read). */
 static int no_reader(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 		     void *obj)
 {

@@ -17,6 +17,7 @@
 
 #include "addr_cases.h"
 #include "setting_cases.h"
+#include "settings.h"
 #include "xlb.h"
 
 #define NAME "t.yaml"
@@ -2133,4 +2134,50 @@ Test(config, http_method)
 		  dump);
 	free(dump);
 	xlb_config_free(&cfg);
+}
+
+/* Every setting that is not a plain value has a reader in the loader:
+ * given a list, each answers with a reason of its own. */
+Test(config, every_setting_is_read)
+{
+	const struct xlb_setting *all, *s;
+	char text[512], err[XLB_ERR_LEN];
+	struct xlb_config cfg;
+	const char *sect;
+	size_t n, i;
+
+	all = xlb_settings(&n);
+	for (i = 0; i < n; i++) {
+		s = &all[i];
+		if (s->type != XLB_SET_CUSTOM && s->type != XLB_SET_SECTION)
+			continue;
+		sect = s->section;
+		if (!strcmp(sect, "cluster.nodes"))
+			snprintf(text, sizeof(text),
+				 "cluster: {nodes: [{%s: []}]}\n", s->key);
+		else if (!strcmp(sect, "vips"))
+			snprintf(text, sizeof(text),
+				 "vips: [{vip: 10.0.0.1:80/tcp, %s: []}]\n",
+				 s->key);
+		else if (!strcmp(sect, "reals"))
+			snprintf(text, sizeof(text),
+				 "vips: [{vip: 10.0.0.1:80/tcp, reals: "
+				 "[{%s: []}]}]\n",
+				 s->key);
+		else if (!strcmp(sect, "health"))
+			snprintf(text, sizeof(text),
+				 "vips: [{vip: 10.0.0.1:80/tcp, health: "
+				 "{type: http, %s: []}}]\n",
+				 s->key);
+		else if (sect[0])
+			snprintf(text, sizeof(text), "%s: {%s: []}\n", sect,
+				 s->key);
+		else
+			snprintf(text, sizeof(text), "%s: []\n", s->key);
+		err[0] = '\0';
+		xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				 sizeof(err));
+		cr_expect_null(strstr(err, "no reader"), "%s", err);
+		xlb_config_free(&cfg);
+	}
 }
