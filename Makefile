@@ -35,7 +35,7 @@ SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/*.h)
 
 # Userspace library shared by xlbd, lbctl and the tests.
-LIB_NAMES := log addr maglev config maps state decap loop
+LIB_NAMES := log addr maglev settings config maps state decap loop
 # One line per module added later, so that parallel work does not collide.
 LIB_NAMES += sdnotify
 LIB_NAMES += affinity
@@ -59,16 +59,16 @@ LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 # module builds while another module is being worked on.
 UNIT_TESTS := test_maglev test_config test_lbctl test_health
 unit_deps_test_maglev := maglev log
-unit_deps_test_config := config config_dump addr log maglev
-unit_deps_test_lbctl  := lbctl_cli control addr log maglev loop
-unit_deps_test_health := health probe addr loop
+unit_deps_test_config := settings config config_dump addr log maglev
+unit_deps_test_lbctl  := settings lbctl_cli control addr log maglev loop
+unit_deps_test_health := health settings maglev probe addr loop
 UNIT_TESTS += test_metrics
 unit_deps_test_metrics := metrics loop
 UNIT_TESTS += test_affinity test_sdnotify
 unit_deps_test_affinity := affinity
 unit_deps_test_sdnotify := sdnotify loop
 UNIT_TESTS += test_nat_agent
-unit_deps_test_nat_agent := state maps maglev config addr log
+unit_deps_test_nat_agent := state maps maglev settings config addr log
 UNIT_TESTS += test_routes
 unit_deps_test_routes := routes addr log
 UNIT_TESTS += test_sync
@@ -79,6 +79,8 @@ UNIT_TESTS += test_hash
 unit_deps_test_hash :=
 UNIT_TESTS += test_reload
 unit_deps_test_reload := reload state maps maglev config config_dump addr log
+UNIT_TESTS += test_settings
+unit_deps_test_settings := settings config addr log maglev
 unit_deps_test_probe := probe addr
 unit_deps_test_sysctl := sysctl maps log
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
@@ -250,8 +252,8 @@ FUZZ_CFLAGS   = -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror \
 		-Wno-unused-parameter -Wno-missing-field-initializers \
 		-Iinclude -Iuser $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZERS      := fuzz_config fuzz_control
-fuzz_deps_fuzz_config  := config addr maglev log
-fuzz_deps_fuzz_control := control addr maglev log loop
+fuzz_deps_fuzz_config  := settings config addr maglev log
+fuzz_deps_fuzz_control := settings control addr maglev log loop
 FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/%,$(FUZZERS))
 
 .PHONY: fuzz fuzz-build

@@ -2,9 +2,11 @@
 /*
  * The configuration file (docs/CONFIG.md). The YAML text is loaded whole
  * with libyaml's document loader, so every node remembers the line it came
- * from, and then walked with one table of keys per kind of mapping. All of
- * it is validated before success is returned: the first problem ends the
- * parse with "NAME:LINE: reason" and an empty configuration.
+ * from, and then walked mapping by mapping, each a section of the settings
+ * table (settings.h): plain values go through the table's validator, the
+ * others through a reader of their own here. All of it is validated
+ * before success is returned: the first problem ends the parse with
+ * "NAME:LINE: reason" and an empty configuration.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
@@ -16,47 +18,15 @@
 #include <yaml.h>
 
 #include "health.h"
+#include "settings.h"
 #include "xlb.h"
 
-/* What a file may ask for: local policy, not map layout. */
-#define CFG_CT_SIZE_MIN	    1024
-#define CFG_CT_SIZE_MAX	    (1U << 24)
-#define CFG_MAX_VIPS_MAX    65536
-#define CFG_MAX_REALS_MIN   2 /* id 0 is reserved: room for one real */
-#define CFG_MAX_REALS_MAX   (1U << 20)
-#define CFG_TUN_V4_PLEN_MIN 8
-/* The data plane takes the IPv6 host bits from the last word only. */
-#define CFG_TUN_V6_PLEN_MIN 96
-#define CFG_FILE_MAX	    (16 << 20)
-#define CFG_MAX_CPU	    1023 /* CPU_SETSIZE - 1 */
-/* FULLNAT: session table size, idle timeouts, sweep period. */
-#define CFG_NAT_SESSIONS_MIN 1024
-#define CFG_NAT_SESSIONS_MAX (1U << 24)
-#define CFG_NAT_TIMEOUT_MAX  604800 /* a week, in seconds */
-#define CFG_NAT_GC_MIN_MS    100
-#define CFG_NAT_GC_MAX_MS    60000
-#define CFG_NAT_GC_DEFAULT   1000
-#define CFG_NAT_TCP_S	     900
-#define CFG_NAT_TCP_SYN_S    30
-#define CFG_NAT_TCP_CLOSE_S  10
-#define CFG_NAT_UDP_S	     60
-/* Tunnel conntrack idle timeouts (IPVS's defaults for the same states). */
-#define CFG_CT_TCP_SYN_S     60
-#define CFG_CT_TCP_S	     900
-#define CFG_CT_TCP_FIN_S     120
-#define CFG_CT_TCP_CLOSING_S 10
-#define CFG_CT_UDP_S	     300
-/* Routes and cluster defaults (docs/CLUSTER.md). */
-#define CFG_ROUTE_BACKUP_METRIC 1000
-#define CFG_SYNC_BATCH_MS	20
-#define CFG_PREONLINE_MS	5000
-#define CFG_DRAIN_IDLE_MS	5000
-#define CFG_REPLAY_WINDOW_S	30
+#define CFG_FILE_MAX (16 << 20)
+#define CFG_MAX_CPU  1023 /* CPU_SETSIZE - 1 */
 /* How much of an offending value is quoted back in a message. */
 #define CFG_QUOTE "%.64s"
-
-/* Path MTU errors per second per CPU (icmp_rate). */
-#define CFG_ICMP_RATE_DEFAULT 1000
+/* The most keys one mapping has (walk_map()'s bit sets). */
+#define CFG_MAX_KEYS 32
 
 struct cfg_ctx {
 	yaml_document_t *doc;
@@ -65,22 +35,18 @@ struct cfg_ctx {
 	char *err;
 	size_t errlen;
 	size_t total_reals;	  /* over every VIP read so far */
-	size_t table_size_line;	  /* of the current VIP's table_size, or 0 */
 	struct xlb_vip_spec *vip; /* being read: its reals' checks start
 				     from its check */
-	size_t mss_line;	  /* of the current VIP's mss, or 0 */
-	size_t encap_line;	  /* of the current VIP's encap, or 0 */
-	/* Where each of cfg->nat.laddrs was written. */
+	/* Where each of cfg->nat.laddrs, and of the cluster entry being
+	 * read, was written. */
 	size_t laddr_lines[XLB_NAT_MAX_LADDRS_TOTAL];
+	size_t node_laddr_lines[XLB_NAT_MAX_LADDRS_TOTAL];
 };
 
-/* One key of a mapping: its name and what reads its (non-null) value. */
-struct cfg_key {
-	const char *name;
-	int (*parse)(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-		     void *obj);
-	bool required;
-};
+/* What reads the (non-null) value of a CUSTOM or SECTION setting. */
+typedef int (*cfg_reader)(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+			  void *obj);
+static cfg_reader reader_of(const struct xlb_setting *s);
 
 /* Format "NAME:LINE: reason" into the caller's buffer; return -EINVAL. */
 static int vfail_at(struct cfg_ctx *c, size_t line, const char *fmt, va_list ap)
@@ -207,50 +173,80 @@ static int node_text(struct cfg_ctx *c, const char *key, yaml_node_t *node,
 	return 0;
 }
 
+/*
+ * Read a plain setting (settings.h) with the one validator; "key: reason"
+ * at the value's line.
+ */
+static int node_read(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		     const struct xlb_setting *set, void *obj, uint32_t *out)
+{
+	static const char *const what[] = {
+		[XLB_SET_U32] = "an integer", [XLB_SET_PRIME] = "an integer",
+		[XLB_SET_MS] = "a duration",  [XLB_SET_BOOL] = "true or false",
+		[XLB_SET_PATH] = "a path",    [XLB_SET_NAME] = "a name",
+	};
+	char msg[XLB_ERR_LEN], names[96];
+	const char *s = NULL;
+	int ret;
+
+	ret = node_text(c, key, node,
+			set->type == XLB_SET_ENUM
+				? xlb_setting_choices(set, names, sizeof(names))
+				: what[set->type],
+			&s);
+	if (ret)
+		return ret;
+	if (obj ? xlb_setting_set(set, obj, s, msg, sizeof(msg))
+		: xlb_setting_parse(set, s, out, msg, sizeof(msg)))
+		return fail(c, node, "%s: %s", key, msg);
+	return 0;
+}
+
+/* Read a plain setting into out. */
+static int node_value(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		      const struct xlb_setting *set, uint32_t *out)
+{
+	return node_read(c, key, node, set, NULL, out);
+}
+
+/* Read a plain setting and store it in obj. */
+static int node_set(struct cfg_ctx *c, const char *key, yaml_node_t *node,
+		    const struct xlb_setting *set, void *obj)
+{
+	return node_read(c, key, node, set, obj, NULL);
+}
+
 /* Read a decimal integer in min..max. */
 static int node_u32(struct cfg_ctx *c, const char *key, yaml_node_t *node,
 		    uint32_t min, uint32_t max, uint32_t *out)
 {
-	const char *s = NULL;
-	uint64_t v = 0;
-	size_t i;
-	int ret;
+	const struct xlb_setting set = {
+		.type = XLB_SET_U32, .min = min, .max = max};
 
-	ret = node_text(c, key, node, "an integer", &s);
-	if (ret)
-		return ret;
-	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return fail(c, node,
-				    "%s: expected an integer, got '" CFG_QUOTE
-				    "'",
-				    key, s);
-		/* Stop growing once too big: it stays too big. */
-		if (v <= UINT32_MAX)
-			v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (!i)
-		return fail(c, node, "%s: expected an integer, got ''", key);
-	if (v < min || v > max)
-		return fail(c, node, "%s: " CFG_QUOTE " is out of range %u..%u",
-			    key, s, min, max);
-	*out = (uint32_t)v;
-	return 0;
+	return node_value(c, key, node, &set, out);
 }
 
 /*
- * Walk a mapping: every key must be a string from keys[] and appear once.
- * A null value leaves the setting at its default; a required key must
- * have a non-null value. where names the mapping in messages (NULL for
- * the top level).
+ * Walk a mapping of the settings of section (settings.h): every key must
+ * be one of them and appear once; plain ones are read and stored in obj
+ * here, the others by their readers. A null value leaves the setting at
+ * its default; a required key must have a non-null value. where names
+ * the mapping in messages (NULL for the top level). lines, when given,
+ * gets the line of each key by its place in section (0: not written).
  */
 static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
-		    const struct cfg_key *keys, void *obj)
+		    const char *section, void *obj, size_t *lines)
 {
-	unsigned int seen = 0, set = 0, i;
+	const struct xlb_setting *all, *keys[CFG_MAX_KEYS];
+	unsigned int seen = 0, set = 0, i, n = 0;
 	yaml_node_pair_t *pair;
+	size_t total, j;
 	int ret;
 
+	all = xlb_settings(&total);
+	for (j = 0; j < total && n < CFG_MAX_KEYS; j++)
+		if (!strcmp(all[j].section, section))
+			keys[n++] = &all[j];
 	if (map->type != YAML_MAPPING_NODE) {
 		if (!where)
 			return fail(c, map,
@@ -270,14 +266,14 @@ static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
 			return fail(c, key, "keys must be scalars, got %s",
 				    node_kind(key));
 		name = (const char *)key->data.scalar.value;
-		for (i = 0; keys[i].name; i++)
-			if (!strcmp(keys[i].name, name) &&
+		for (i = 0; i < n; i++)
+			if (!strcmp(keys[i]->key, name) &&
 			    strlen(name) == key->data.scalar.length)
 				break;
-		if (!keys[i].name && where)
+		if (i == n && where)
 			return fail(c, key, "unknown key '" CFG_QUOTE "' in %s",
 				    name, where);
-		if (!keys[i].name)
+		if (i == n)
 			return fail(c, key, "unknown key '" CFG_QUOTE "'",
 				    name);
 		if (seen & (1U << i))
@@ -286,14 +282,38 @@ static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
 		if (node_is_null(val))
 			continue;
 		set |= 1U << i;
-		ret = keys[i].parse(c, keys[i].name, val, obj);
+		if (lines)
+			lines[i] = node_line(val);
+		if (keys[i]->type == XLB_SET_CUSTOM ||
+		    keys[i]->type == XLB_SET_SECTION)
+			ret = reader_of(keys[i])(c, keys[i]->key, val, obj);
+		else
+			ret = node_set(c, name, val, keys[i], obj);
 		if (ret)
 			return ret;
 	}
-	for (i = 0; keys[i].name; i++)
-		if (keys[i].required && !(set & (1U << i)))
+	for (i = 0; i < n; i++)
+		if (keys[i]->required && !(set & (1U << i)))
 			return fail(c, map, "missing key '%s' in %s",
-				    keys[i].name, where ? where : "the file");
+				    keys[i]->key, where ? where : "the file");
+	return 0;
+}
+
+/* The line where key of section was written, from walk_map()'s lines. */
+static size_t key_line(const char *section, const char *key,
+		       const size_t *lines)
+{
+	const struct xlb_setting *all;
+	size_t total, j, i = 0;
+
+	all = xlb_settings(&total);
+	for (j = 0; j < total; j++) {
+		if (strcmp(all[j].section, section))
+			continue;
+		if (!strcmp(all[j].key, key))
+			return lines[i];
+		i++;
+	}
 	return 0;
 }
 
@@ -498,88 +518,6 @@ static int parse_interfaces(struct cfg_ctx *c, const char *key,
 	return 0;
 }
 
-/* xdp_mode: native | generic. */
-static int parse_xdp_mode(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			  void *obj)
-{
-	struct xlb_config *cfg = obj;
-	const char *s = NULL;
-	int ret;
-
-	ret = node_text(c, key, val, "native or generic", &s);
-	if (ret)
-		return ret;
-	if (!strcmp(s, "native"))
-		cfg->xdp_mode = XLB_XDP_NATIVE;
-	else if (!strcmp(s, "generic"))
-		cfg->xdp_mode = XLB_XDP_GENERIC;
-	else
-		return fail(c, val,
-			    "%s: expected native or generic, got '" CFG_QUOTE
-			    "'",
-			    key, s);
-	return 0;
-}
-
-/* An absolute path that fits in a buffer of size bytes. */
-static int parse_path(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-		      char *buf, size_t size)
-{
-	const char *s = NULL;
-	int ret;
-
-	ret = node_text(c, key, val, "a path", &s);
-	if (ret)
-		return ret;
-	if (s[0] != '/')
-		return fail(c, val,
-			    "%s: '" CFG_QUOTE "' is not an absolute path", key,
-			    s);
-	if (strlen(s) >= size)
-		return fail(c, val, "%s: longer than %zu characters", key,
-			    size - 1);
-	strcpy(buf, s);
-	return 0;
-}
-
-/* socket: where xlbd listens for lbctl. */
-static int parse_socket(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return parse_path(c, key, val, cfg->socket_path,
-			  sizeof(cfg->socket_path));
-}
-
-/* pin_path: the bpffs directory holding the pinned maps. */
-static int parse_pin_path(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			  void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return parse_path(c, key, val, cfg->pin_path, sizeof(cfg->pin_path));
-}
-
-/* conntrack_size: entries per CPU. */
-static int parse_ct_size(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			 void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return node_u32(c, key, val, CFG_CT_SIZE_MIN, CFG_CT_SIZE_MAX,
-			&cfg->ct_size);
-}
-
-/* flood_guard_rate: conntrack entries per CPU per second; 0 = off. */
-static int parse_flood_guard(struct cfg_ctx *c, const char *key,
-			     yaml_node_t *val, void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return node_u32(c, key, val, 0, UINT32_MAX, &cfg->flood_guard_rate);
-}
-
 /* A list of distinct VLAN ids 1..4094 into a bitmap; key names it. */
 static int vlan_ids(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 		    uint64_t vids[XLB_VLAN_WORDS])
@@ -703,79 +641,11 @@ const uint64_t *xlb_config_vlans(const struct xlb_config *cfg,
 	return NULL;
 }
 
-/* An idle timeout in seconds, as FULLNAT's are bounded. */
-static int ct_timeout(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-		      uint32_t *out)
-{
-	return node_u32(c, key, val, 1, CFG_NAT_TIMEOUT_MAX, out);
-}
-
-static int parse_ct_tcp_syn(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
-{
-	return ct_timeout(c, key, val,
-			  &((struct xlb_config *)obj)->ct_timeouts.tcp_syn_s);
-}
-
-static int parse_ct_tcp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			void *obj)
-{
-	return ct_timeout(c, key, val,
-			  &((struct xlb_config *)obj)->ct_timeouts.tcp_s);
-}
-
-static int parse_ct_tcp_fin(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
-{
-	return ct_timeout(c, key, val,
-			  &((struct xlb_config *)obj)->ct_timeouts.tcp_fin_s);
-}
-
-static int parse_ct_tcp_closing(struct cfg_ctx *c, const char *key,
-				yaml_node_t *val, void *obj)
-{
-	return ct_timeout(
-		c, key, val,
-		&((struct xlb_config *)obj)->ct_timeouts.tcp_closing_s);
-}
-
-static int parse_ct_udp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			void *obj)
-{
-	return ct_timeout(c, key, val,
-			  &((struct xlb_config *)obj)->ct_timeouts.udp_s);
-}
-
-static const struct cfg_key ct_timeout_keys[] = {
-	{"tcp_syn", parse_ct_tcp_syn}, {"tcp", parse_ct_tcp},
-	{"tcp_fin", parse_ct_tcp_fin}, {"tcp_closing", parse_ct_tcp_closing},
-	{"udp", parse_ct_udp},	       {NULL},
-};
-
 /* conntrack_timeouts: tunnel flows' idle seconds by state. */
 static int parse_ct_timeouts(struct cfg_ctx *c, const char *key,
 			     yaml_node_t *val, void *obj)
 {
-	return walk_map(c, val, key, ct_timeout_keys, obj);
-}
-
-/* max_vips: size of the vips map. */
-static int parse_max_vips(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			  void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return node_u32(c, key, val, 1, CFG_MAX_VIPS_MAX, &cfg->max_vips);
-}
-
-/* max_reals: size of the reals map, id 0 included. */
-static int parse_max_reals(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			   void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return node_u32(c, key, val, CFG_MAX_REALS_MIN, CFG_MAX_REALS_MAX,
-			&cfg->max_reals);
+	return walk_map(c, val, key, key, obj, NULL);
 }
 
 /*
@@ -786,7 +656,7 @@ static int parse_tun_prefix(struct cfg_ctx *c, const char *key,
 			    yaml_node_t *val, int family, struct xlb_ip *ip,
 			    int *plen)
 {
-	int min = family == AF_INET ? CFG_TUN_V4_PLEN_MIN : CFG_TUN_V6_PLEN_MIN;
+	int min = (int)xlb_setting_find("tunnel_source", key)->min;
 	const char *fam = family == AF_INET ? "IPv4" : "IPv6";
 	struct xlb_ip p;
 	const char *s = NULL;
@@ -839,17 +709,11 @@ static int parse_tun_v6(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 				&cfg->tun_src_v6_plen);
 }
 
-static const struct cfg_key tunnel_keys[] = {
-	{"ipv4", parse_tun_v4},
-	{"ipv6", parse_tun_v6},
-	{NULL},
-};
-
 /* tunnel_source: a mapping with ipv4 and/or ipv6. */
 static int parse_tunnel(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			void *obj)
 {
-	return walk_map(c, val, key, tunnel_keys, obj);
+	return walk_map(c, val, key, key, obj, NULL);
 }
 
 /* gateway_mac: a unicast MAC every frame is sent to. */
@@ -878,24 +742,6 @@ static int parse_gw_mac(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
-/* icmp_rate: "fragmentation needed" / "packet too big" per second per CPU. */
-static int parse_icmp_rate(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			   void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return node_u32(c, key, val, 0, UINT16_MAX, &cfg->icmp_rate);
-}
-
-/* gue_port: the UDP destination port of GUE tunnels (encap: gue). */
-static int parse_gue_port(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			  void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return node_u32(c, key, val, 1, 65535, &cfg->gue_port);
-}
-
 /* A real's address: any family, whatever the VIP's family (4in6, 6in4). */
 static int parse_real_ip(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			 struct xlb_ip *ip)
@@ -922,142 +768,17 @@ static int parse_real_ip(struct cfg_ctx *c, const char *key, yaml_node_t *val,
  * left out stay 0 in struct xlb_check_spec, which means the default.
  */
 
-/* The keys of a health mapping, to remember where each was written. */
-enum {
-	CK_TYPE,
-	CK_INTERVAL,
-	CK_TIMEOUT,
-	CK_RISE,
-	CK_FALL,
-	CK_ADDRESS,
-	CK_PORT,
-	CK_PATH,
-	CK_HOST,
-	CK_CODES,
-	CK_SEND,
-	CK_EXPECT,
-	CK_THROUGH,
-	CK_MAX,
-};
-
-/* A health mapping being read. */
+/* A health mapping being read; walk_map() stores into spec, first. */
 struct check_parse {
 	struct xlb_check_spec spec;
-	bool in_real;	      /* a real's: may set an address */
-	size_t lines[CK_MAX]; /* where each key was written; 0: not here */
+	bool in_real;		    /* a real's: may set an address */
+	size_t lines[CFG_MAX_KEYS]; /* where each key was written */
 };
 
-static const char *const check_type_names[] = {
-	[XLB_CHECK_NONE] = "none",
-	[XLB_CHECK_TCP] = "tcp",
-	[XLB_CHECK_HTTP] = "http",
-	[XLB_CHECK_UDP] = "udp",
-};
-
-/* A check type by name: none | tcp | http | udp. */
-static int check_type_text(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			   enum xlb_check_type *type)
+/* Where key of a health mapping was written; 0: not here. */
+static size_t ck_line(const struct check_parse *p, const char *key)
 {
-	const char *s = NULL;
-	size_t i;
-	int ret;
-
-	ret = node_text(c, key, val, "none, tcp, http or udp", &s);
-	if (ret)
-		return ret;
-	for (i = 0; i < sizeof(check_type_names) / sizeof(check_type_names[0]);
-	     i++) {
-		if (!strcmp(s, check_type_names[i])) {
-			*type = (enum xlb_check_type)i;
-			return 0;
-		}
-	}
-	return fail(c, val,
-		    "%s: expected none, tcp, http or udp, got '" CFG_QUOTE "'",
-		    key, s);
-}
-
-/* health.type */
-static int parse_check_type(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
-{
-	struct check_parse *p = obj;
-
-	p->lines[CK_TYPE] = node_line(val);
-	return check_type_text(c, key, val, &p->spec.type);
-}
-
-/* A duration in milliseconds, "500", "500ms" or "2s", within min..max. */
-static int node_ms(struct cfg_ctx *c, const char *key, yaml_node_t *node,
-		   uint32_t min, uint32_t max, uint32_t *out)
-{
-	const char *s = NULL, *unit;
-	uint64_t v = 0;
-	size_t i;
-	int ret;
-
-	ret = node_text(c, key, node, "a duration", &s);
-	if (ret)
-		return ret;
-	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
-		if (v <= UINT32_MAX)
-			v = v * 10 + (uint64_t)(s[i] - '0');
-	unit = s + i;
-	if (!i || (*unit && strcmp(unit, "ms") && strcmp(unit, "s")))
-		return fail(c, node,
-			    "%s: expected a duration (500, 500ms or 2s), got "
-			    "'" CFG_QUOTE "'",
-			    key, s);
-	if (!strcmp(unit, "s"))
-		v *= 1000;
-	if (v < min || v > max)
-		return fail(c, node,
-			    "%s: " CFG_QUOTE " is out of range %u..%u ms", key,
-			    s, min, max);
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* health.interval: between the starts of two checks. */
-static int parse_check_interval(struct cfg_ctx *c, const char *key,
-				yaml_node_t *val, void *obj)
-{
-	struct check_parse *p = obj;
-
-	p->lines[CK_INTERVAL] = node_line(val);
-	return node_ms(c, key, val, XLB_CHECK_MIN_INTERVAL_MS,
-		       XLB_CHECK_MAX_INTERVAL_MS, &p->spec.interval_ms);
-}
-
-/* health.timeout: of one attempt; checked against the interval later. */
-static int parse_check_timeout(struct cfg_ctx *c, const char *key,
-			       yaml_node_t *val, void *obj)
-{
-	struct check_parse *p = obj;
-
-	p->lines[CK_TIMEOUT] = node_line(val);
-	return node_ms(c, key, val, 1, XLB_CHECK_MAX_INTERVAL_MS - 1,
-		       &p->spec.timeout_ms);
-}
-
-/* health.rise */
-static int parse_check_rise(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
-{
-	struct check_parse *p = obj;
-
-	p->lines[CK_RISE] = node_line(val);
-	return node_u32(c, key, val, 1, XLB_CHECK_MAX_COUNT, &p->spec.rise);
-}
-
-/* health.fall */
-static int parse_check_fall(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
-{
-	struct check_parse *p = obj;
-
-	p->lines[CK_FALL] = node_line(val);
-	return node_u32(c, key, val, 1, XLB_CHECK_MAX_COUNT, &p->spec.fall);
+	return key_line("health", key, p->lines);
 }
 
 /* health.address: a real's check may go elsewhere than the real. */
@@ -1068,7 +789,6 @@ static int parse_check_address(struct cfg_ctx *c, const char *key,
 	const char *s = NULL;
 	int ret;
 
-	p->lines[CK_ADDRESS] = node_line(val);
 	if (!p->in_real)
 		return fail(c, val,
 			    "%s: only a real's health may set an address", key);
@@ -1084,21 +804,6 @@ static int parse_check_address(struct cfg_ctx *c, const char *key,
 			    "multicast or broadcast)",
 			    key, s);
 	return 0;
-}
-
-/* health.port */
-static int parse_check_port(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
-{
-	struct check_parse *p = obj;
-	uint32_t port;
-	int ret;
-
-	p->lines[CK_PORT] = node_line(val);
-	ret = node_u32(c, key, val, 1, 65535, &port);
-	if (!ret)
-		p->spec.port = (uint16_t)port;
-	return ret;
 }
 
 /*
@@ -1137,7 +842,6 @@ static int parse_check_path(struct cfg_ctx *c, const char *key,
 	struct check_parse *p = obj;
 	int ret;
 
-	p->lines[CK_PATH] = node_line(val);
 	ret = check_text(c, key, val, true, p->spec.http_path);
 	if (!ret && p->spec.http_path[0] != '/')
 		return fail(c, val,
@@ -1152,7 +856,6 @@ static int parse_check_host(struct cfg_ctx *c, const char *key,
 {
 	struct check_parse *p = obj;
 
-	p->lines[CK_HOST] = node_line(val);
 	return check_text(c, key, val, true, p->spec.http_host);
 }
 
@@ -1165,7 +868,6 @@ static int parse_check_codes(struct cfg_ctx *c, const char *key,
 	uint32_t code;
 	int ret;
 
-	p->lines[CK_CODES] = node_line(val);
 	if (val->type != YAML_SEQUENCE_NODE)
 		return fail(c, val, "%s: expected a list, got %s", key,
 			    node_kind(val));
@@ -1199,7 +901,6 @@ static int parse_check_send(struct cfg_ctx *c, const char *key,
 {
 	struct check_parse *p = obj;
 
-	p->lines[CK_SEND] = node_line(val);
 	return check_text(c, key, val, false, p->spec.udp_send);
 }
 
@@ -1209,64 +910,8 @@ static int parse_check_expect(struct cfg_ctx *c, const char *key,
 {
 	struct check_parse *p = obj;
 
-	p->lines[CK_EXPECT] = node_line(val);
 	return check_text(c, key, val, false, p->spec.udp_expect);
 }
-
-/*
- * health.through: datapath (or tunnel) | direct | auto. Which way the
- * check travels (docs/HEALTH.md, "Data-path checks").
- */
-static int parse_check_through(struct cfg_ctx *c, const char *key,
-			       yaml_node_t *val, void *obj)
-{
-	static const struct {
-		const char *name;
-		enum xlb_check_path path;
-	} names[] = {
-		{"auto", XLB_CHECK_PATH_AUTO},
-		{"datapath", XLB_CHECK_PATH_DATAPATH},
-		{"tunnel", XLB_CHECK_PATH_DATAPATH},
-		{"direct", XLB_CHECK_PATH_DIRECT},
-	};
-	struct check_parse *p = obj;
-	const char *s = NULL;
-	size_t i;
-	int ret;
-
-	p->lines[CK_THROUGH] = node_line(val);
-	ret = node_text(c, key, val, "datapath, tunnel, direct or auto", &s);
-	if (ret)
-		return ret;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i].name)) {
-			p->spec.through = names[i].path;
-			return 0;
-		}
-	}
-	return fail(
-		c, val,
-		"%s: expected datapath, tunnel, direct or auto, got '" CFG_QUOTE
-		"'",
-		key, s);
-}
-
-static const struct cfg_key check_keys[] = {
-	{"type", parse_check_type},
-	{"interval", parse_check_interval},
-	{"timeout", parse_check_timeout},
-	{"rise", parse_check_rise},
-	{"fall", parse_check_fall},
-	{"address", parse_check_address},
-	{"port", parse_check_port},
-	{"path", parse_check_path},
-	{"host", parse_check_host},
-	{"codes", parse_check_codes},
-	{"send", parse_check_send},
-	{"expect", parse_check_expect},
-	{"through", parse_check_through}, /* data path or direct */
-	{NULL},
-};
 
 /*
  * The rules of a health mapping as a whole, once every key is read: a
@@ -1276,46 +921,43 @@ static const struct cfg_key check_keys[] = {
 static int check_finish(struct cfg_ctx *c, yaml_node_t *node,
 			struct check_parse *p)
 {
-	static const struct {
-		int key;
-		enum xlb_check_type type;
-		const char *name;
-	} only[] = {
-		{CK_PATH, XLB_CHECK_HTTP, "path"},
-		{CK_HOST, XLB_CHECK_HTTP, "host"},
-		{CK_CODES, XLB_CHECK_HTTP, "codes"},
-		{CK_SEND, XLB_CHECK_UDP, "send"},
-		{CK_EXPECT, XLB_CHECK_UDP, "expect"},
-	};
+	const struct xlb_setting *all, *type;
 	struct xlb_check_spec *s = &p->spec;
+	size_t i, n, line, total;
 	uint32_t interval;
-	size_t i, line;
 
-	if (!p->lines[CK_TYPE] && s->type == XLB_CHECK_NONE)
+	all = xlb_settings(&total);
+	type = xlb_setting_find("health", "type");
+	if (!ck_line(p, "type") && s->type == XLB_CHECK_NONE)
 		return fail(c, node, "missing key 'type' in health%s",
 			    p->in_real ? " (its VIP has no check)" : "");
+	for (i = 0, n = 0; i < total; i++) {
+		if (strcmp(all[i].section, "health"))
+			continue;
+		line = p->lines[n++];
+		if (!line || &all[i] == type)
+			continue;
+		if (s->type == XLB_CHECK_NONE)
+			return fail_at(c, line,
+				       "health: a check of type none "
+				       "takes no other settings");
+		if (all[i].for_check && s->type != all[i].for_check)
+			return fail_at(
+				c, line, "%s: only for %s checks, not %s",
+				all[i].key,
+				xlb_setting_choice_name(type, all[i].for_check),
+				xlb_setting_choice_name(type, s->type));
+	}
 	if (s->type == XLB_CHECK_NONE) {
-		for (i = 0; i < CK_MAX; i++)
-			if (i != CK_TYPE && p->lines[i])
-				return fail_at(c, p->lines[i],
-					       "health: a check of type none "
-					       "takes no other settings");
 		memset(s, 0, sizeof(*s));
 		return 0;
 	}
-	for (i = 0; i < sizeof(only) / sizeof(only[0]); i++)
-		if (p->lines[only[i].key] && s->type != only[i].type)
-			return fail_at(c, p->lines[only[i].key],
-				       "%s: only for %s checks, not %s",
-				       only[i].name,
-				       check_type_names[only[i].type],
-				       check_type_names[s->type]);
 	interval = s->interval_ms ? s->interval_ms
 				  : XLB_CHECK_DEFAULT_INTERVAL_MS;
 	if (s->timeout_ms && s->timeout_ms >= interval) {
-		line = p->lines[CK_INTERVAL] > p->lines[CK_TIMEOUT]
-			       ? p->lines[CK_INTERVAL]
-			       : p->lines[CK_TIMEOUT];
+		line = ck_line(p, "interval") > ck_line(p, "timeout")
+			       ? ck_line(p, "interval")
+			       : ck_line(p, "timeout");
 		return fail_at(c, line,
 			       "health: timeout %u ms is not shorter than the "
 			       "interval %u ms",
@@ -1325,9 +967,9 @@ static int check_finish(struct cfg_ctx *c, yaml_node_t *node,
 		return fail(c, node,
 			    "health: a check of an any-port VIP needs a port");
 	if (s->through == XLB_CHECK_PATH_DATAPATH && s->addr.family) {
-		line = p->lines[CK_THROUGH] > p->lines[CK_ADDRESS]
-			       ? p->lines[CK_THROUGH]
-			       : p->lines[CK_ADDRESS];
+		line = ck_line(p, "through") > ck_line(p, "address")
+			       ? ck_line(p, "through")
+			       : ck_line(p, "address");
 		return fail_at(c, line ? line : (size_t)node_line(node),
 			       "health: a check through the data path goes to "
 			       "the real: it cannot name an address");
@@ -1339,6 +981,7 @@ static int check_finish(struct cfg_ctx *c, yaml_node_t *node,
 		memset(s->http_host, 0, sizeof(s->http_host));
 		memset(s->http_codes, 0, sizeof(s->http_codes));
 		s->n_http_codes = 0;
+		s->http_method = XLB_HTTP_GET;
 	}
 	if (s->type != XLB_CHECK_UDP) {
 		memset(s->udp_send, 0, sizeof(s->udp_send));
@@ -1355,6 +998,7 @@ static int parse_check(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 		       bool in_real, struct xlb_check_spec *out)
 {
 	struct check_parse p;
+	uint32_t type;
 	int ret;
 
 	memset(&p, 0, sizeof(p));
@@ -1362,10 +1006,12 @@ static int parse_check(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	if (in_real)
 		p.spec = c->vip->check;
 	if (val->type == YAML_SCALAR_NODE) {
-		p.lines[CK_TYPE] = node_line(val);
-		ret = check_type_text(c, key, val, &p.spec.type);
+		p.lines[0] = node_line(val); /* type, the first key */
+		ret = node_value(c, key, val,
+				 xlb_setting_find("health", "type"), &type);
+		p.spec.type = (enum xlb_check_type)type;
 	} else if (val->type == YAML_MAPPING_NODE) {
-		ret = walk_map(c, val, key, check_keys, &p);
+		ret = walk_map(c, val, key, "health", &p, p.lines);
 	} else {
 		return fail(c, val,
 			    "%s: expected a check type or a mapping, got %s",
@@ -1400,48 +1046,14 @@ static int parse_real_address(struct cfg_ctx *c, const char *key,
 	return parse_real_ip(c, key, val, &real->ip);
 }
 
-/* reals[].weight */
-static int parse_real_weight(struct cfg_ctx *c, const char *key,
-			     yaml_node_t *val, void *obj)
-{
-	struct xlb_real_spec *real = obj;
-
-	return node_u32(c, key, val, 0, XLB_MAX_WEIGHT, &real->weight);
-}
-
-/* reals[].drain: true (no new flows, as lbctl real drain) or false. */
-static int parse_real_drain(struct cfg_ctx *c, const char *key,
-			    yaml_node_t *val, void *obj)
-{
-	struct xlb_real_spec *real = obj;
-	const char *s = NULL;
-	int ret;
-
-	ret = node_text(c, key, val, "true or false", &s);
-	if (ret)
-		return ret;
-	if (strcmp(s, "true") && strcmp(s, "false"))
-		return fail(c, val,
-			    "%s: expected true or false, got '" CFG_QUOTE "'",
-			    key, s);
-	real->has_drain = true;
-	real->drain = !strcmp(s, "true");
-	return 0;
-}
-
-static const struct cfg_key real_keys[] = {
-	{"address", parse_real_address, true},
-	{"weight", parse_real_weight},
-	{"drain", parse_real_drain},
-	{"health", parse_real_health},
-	{NULL},
-};
-
 /* One entry of reals: a bare address, or a mapping {address, weight}. */
 static int parse_real(struct cfg_ctx *c, const char *key, yaml_node_t *item,
 		      struct xlb_real_spec *real)
 {
-	real->weight = XLB_DEFAULT_WEIGHT;
+	size_t lines[CFG_MAX_KEYS] = {0};
+	int ret;
+
+	xlb_settings_defaults("reals", real);
 	real->line = (int)node_line(item);
 	if (node_is_null(item))
 		return fail(c, item, "%s: empty entry", key);
@@ -1451,7 +1063,9 @@ static int parse_real(struct cfg_ctx *c, const char *key, yaml_node_t *item,
 		return fail(c, item,
 			    "%s: expected an address or a mapping, got %s", key,
 			    node_kind(item));
-	return walk_map(c, item, "a real", real_keys, real);
+	ret = walk_map(c, item, "a real", "reals", real, lines);
+	real->has_drain = key_line("reals", "drain", lines) != 0;
+	return ret;
 }
 
 /*
@@ -1521,43 +1135,6 @@ static int parse_vip_service(struct cfg_ctx *c, const char *key,
 	return 0;
 }
 
-/* vips[].hash: maglev | source-ip. */
-static int parse_vip_hash(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			  void *obj)
-{
-	struct xlb_vip_spec *vip = obj;
-	const char *s = NULL;
-	int ret;
-
-	ret = node_text(c, key, val, "maglev or source-ip", &s);
-	if (ret)
-		return ret;
-	if (xlb_hash_mode_parse(s, &vip->hash))
-		return fail(c, val,
-			    "%s: expected maglev or source-ip, got '" CFG_QUOTE
-			    "'",
-			    key, s);
-	return 0;
-}
-
-/* vips[].table_size: the Maglev ring size, a prime. */
-static int parse_vip_table_size(struct cfg_ctx *c, const char *key,
-				yaml_node_t *val, void *obj)
-{
-	struct xlb_vip_spec *vip = obj;
-	int ret;
-
-	ret = node_u32(c, key, val, XLB_RING_SIZE_MIN, XLB_RING_SIZE_MAX,
-		       &vip->table_size);
-	if (ret)
-		return ret;
-	if (!xlb_is_prime(vip->table_size))
-		return fail(c, val, "%s: %u is not a prime", key,
-			    vip->table_size);
-	c->table_size_line = node_line(val);
-	return 0;
-}
-
 /* vips[].health: the check of the VIP's reals. */
 static int parse_vip_health(struct cfg_ctx *c, const char *key,
 			    yaml_node_t *val, void *obj)
@@ -1566,73 +1143,6 @@ static int parse_vip_health(struct cfg_ctx *c, const char *key,
 
 	return parse_check(c, key, val, false, &vip->check);
 }
-
-/* vips[].mode: tunnel | fullnat. */
-static int parse_vip_mode(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			  void *obj)
-{
-	struct xlb_vip_spec *vip = obj;
-	const char *s = NULL;
-	int ret;
-
-	ret = node_text(c, key, val, "tunnel or fullnat", &s);
-	if (ret)
-		return ret;
-	if (xlb_fwd_mode_parse(s, &vip->mode))
-		return fail(c, val,
-			    "%s: expected tunnel or fullnat, got '" CFG_QUOTE
-			    "'",
-			    key, s);
-	return 0;
-}
-
-/* vips[].mss: clamp the MSS option of SYNs and SYN-ACKs; TCP only. */
-static int parse_vip_mss(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			 void *obj)
-{
-	struct xlb_vip_spec *vip = obj;
-	uint32_t mss;
-	int ret;
-
-	ret = node_u32(c, key, val, XLB_MSS_MIN, 65535, &mss);
-	if (ret)
-		return ret;
-	vip->mss = (uint16_t)mss;
-	c->mss_line = node_line(val);
-	return 0;
-}
-
-/* encap: ipip (IPIP, IP6IP6, 4in6, 6in4) or gue (the same inside UDP). */
-static int parse_vip_encap(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			   void *obj)
-{
-	struct xlb_vip_spec *vip = obj;
-	const char *s = NULL;
-	int ret;
-
-	ret = node_text(c, key, val, "ipip or gue", &s);
-	if (ret)
-		return ret;
-	if (strcmp(s, "ipip") && strcmp(s, "gue"))
-		return fail(c, val,
-			    "%s: expected ipip or gue, got '" CFG_QUOTE "'",
-			    key, s);
-	vip->gue = !strcmp(s, "gue");
-	c->encap_line = node_line(val);
-	return 0;
-}
-
-static const struct cfg_key vip_keys[] = {
-	{"vip", parse_vip_service, true},
-	{"hash", parse_vip_hash},
-	{"table_size", parse_vip_table_size},
-	{"reals", parse_reals},
-	{"health", parse_vip_health},
-	{"mode", parse_vip_mode},
-	{"mss", parse_vip_mss},
-	{"encap", parse_vip_encap},
-	{NULL},
-};
 
 /*
  * Read one key of a mapping ahead of the others, if it is there with a
@@ -1669,15 +1179,13 @@ static int parse_early(struct cfg_ctx *c, yaml_node_t *map, const char *name,
 static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 		     struct xlb_vip_spec *vip)
 {
-	size_t i, weighted = 0;
+	size_t i, weighted = 0, lines[CFG_MAX_KEYS] = {0}, line;
+	char msg[XLB_ERR_LEN];
+	const char *key;
 	int ret;
 
-	vip->hash = XLB_HASH_MAGLEV;
-	vip->table_size = XLB_RING_SIZE_DEFAULT;
+	xlb_settings_defaults("vips", vip);
 	vip->line = (int)node_line(item);
-	c->table_size_line = 0;
-	c->mss_line = 0;
-	c->encap_line = 0;
 	c->vip = vip;
 	/* The service and the VIP's check first, wherever they are
 	 * written: the checks of its reals start from them. */
@@ -1685,24 +1193,21 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 	if (!ret)
 		ret = parse_early(c, item, "health", parse_vip_health, vip);
 	if (!ret)
-		ret = walk_map(c, item, "a VIP", vip_keys, vip);
+		ret = walk_map(c, item, "a VIP", "vips", vip, lines);
 	if (ret)
 		return ret;
 	for (i = 0; i < vip->n_reals; i++)
 		weighted += vip->reals[i].weight > 0;
+	line = key_line("vips", "table_size", lines);
 	if (weighted > vip->table_size)
-		return fail_at(c,
-			       c->table_size_line ? c->table_size_line
-						  : (size_t)vip->line,
+		return fail_at(c, line ? line : (size_t)vip->line,
 			       "table_size %u is smaller than the number of "
 			       "reals with a weight (%zu)",
 			       vip->table_size, weighted);
-	if (vip->mss && vip->svc.proto != IPPROTO_TCP)
-		return fail_at(c, c->mss_line,
-			       "mss: only TCP VIPs have an MSS to clamp");
-	if (vip->gue && vip->mode != XLB_MODE_TUNNEL)
-		return fail_at(c, c->encap_line,
-			       "encap: gue is for tunnel VIPs only");
+	if (xlb_vip_rules(vip->svc.proto, vip->mode, vip->mss, vip->gue, &key,
+			  msg, sizeof(msg)))
+		return fail_at(c, key_line("vips", key, lines), "%s: %s", key,
+			       msg);
 	return 0;
 }
 
@@ -2018,79 +1523,13 @@ static int parse_nat_ports(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
-/* fullnat.sessions: the size of nat_fwd and nat_rev. */
-static int parse_nat_sessions(struct cfg_ctx *c, const char *key,
-			      yaml_node_t *val, void *obj)
-{
-	struct xlb_nat_config *nat = obj;
-
-	return node_u32(c, key, val, CFG_NAT_SESSIONS_MIN, CFG_NAT_SESSIONS_MAX,
-			&nat->sessions);
-}
-
-/* An idle timeout in seconds. */
-static int nat_timeout(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-		       uint32_t *out)
-{
-	return node_u32(c, key, val, 1, CFG_NAT_TIMEOUT_MAX, out);
-}
-
-static int parse_nat_tcp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			 void *obj)
-{
-	return nat_timeout(c, key, val, &((struct xlb_nat_config *)obj)->tcp_s);
-}
-
-static int parse_nat_tcp_syn(struct cfg_ctx *c, const char *key,
-			     yaml_node_t *val, void *obj)
-{
-	return nat_timeout(c, key, val,
-			   &((struct xlb_nat_config *)obj)->tcp_syn_s);
-}
-
-static int parse_nat_tcp_closing(struct cfg_ctx *c, const char *key,
-				 yaml_node_t *val, void *obj)
-{
-	return nat_timeout(c, key, val,
-			   &((struct xlb_nat_config *)obj)->tcp_closing_s);
-}
-
-static int parse_nat_udp(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			 void *obj)
-{
-	return nat_timeout(c, key, val, &((struct xlb_nat_config *)obj)->udp_s);
-}
-
-static const struct cfg_key nat_timeout_keys[] = {
-	{"tcp", parse_nat_tcp},
-	{"tcp_syn", parse_nat_tcp_syn},
-	{"tcp_closing", parse_nat_tcp_closing},
-	{"udp", parse_nat_udp},
-	{NULL},
-};
-
 /* fullnat.timeouts: idle seconds by state. */
 static int parse_nat_timeouts(struct cfg_ctx *c, const char *key,
 			      yaml_node_t *val, void *obj)
 {
-	return walk_map(c, val, "fullnat.timeouts", nat_timeout_keys, obj);
+	return walk_map(c, val, "fullnat.timeouts", "fullnat.timeouts", obj,
+			NULL);
 }
-
-/* fullnat.gc_interval_ms: how often xlbd sweeps expired sessions. */
-static int parse_nat_gc(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			void *obj)
-{
-	struct xlb_nat_config *nat = obj;
-
-	return node_u32(c, key, val, CFG_NAT_GC_MIN_MS, CFG_NAT_GC_MAX_MS,
-			&nat->gc_interval_ms);
-}
-
-static const struct cfg_key nat_keys[] = {
-	{"local_addresses", parse_nat_laddrs}, {"ports", parse_nat_ports},
-	{"sessions", parse_nat_sessions},      {"timeouts", parse_nat_timeouts},
-	{"gc_interval_ms", parse_nat_gc},      {NULL},
-};
 
 /* fullnat: the node's FULLNAT settings (docs/FULLNAT.md). */
 static int parse_fullnat(struct cfg_ctx *c, const char *key, yaml_node_t *val,
@@ -2098,7 +1537,7 @@ static int parse_fullnat(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 {
 	struct xlb_config *cfg = obj;
 
-	return walk_map(c, val, key, nat_keys, &cfg->nat);
+	return walk_map(c, val, key, key, &cfg->nat, NULL);
 }
 
 /*
@@ -2153,86 +1592,13 @@ static int check_fullnat(struct cfg_ctx *c)
 	return 0;
 }
 
-/* routes.protocol: the kernel's own numbers (0..4) are refused. */
-static int parse_routes_protocol(struct cfg_ctx *c, const char *key,
-				 yaml_node_t *val, void *obj)
-{
-	struct xlb_routes_config *r = obj;
-	uint32_t v;
-	int ret;
-
-	ret = node_u32(c, key, val, 5, 255, &v);
-	if (ret)
-		return ret;
-	r->protocol = (uint8_t)v;
-	return 0;
-}
-
-/* routes.table: 1..2^32-1 except the kernel's local table (255). */
-static int parse_routes_table(struct cfg_ctx *c, const char *key,
-			      yaml_node_t *val, void *obj)
-{
-	struct xlb_routes_config *r = obj;
-	int ret;
-
-	ret = node_u32(c, key, val, 1, UINT32_MAX, &r->table);
-	if (ret)
-		return ret;
-	if (r->table == 255)
-		return fail(c, val, "%s: 255 is the kernel's local table", key);
-	return 0;
-}
-
-static int parse_routes_metric(struct cfg_ctx *c, const char *key,
-			       yaml_node_t *val, void *obj)
-{
-	struct xlb_routes_config *r = obj;
-
-	return node_u32(c, key, val, 0, UINT32_MAX, &r->metric);
-}
-
-static int parse_routes_backup(struct cfg_ctx *c, const char *key,
-			       yaml_node_t *val, void *obj)
-{
-	struct xlb_routes_config *r = obj;
-
-	return node_u32(c, key, val, 0, UINT32_MAX, &r->backup_metric);
-}
-
-static int parse_routes_run_dir(struct cfg_ctx *c, const char *key,
-				yaml_node_t *val, void *obj)
-{
-	struct xlb_routes_config *r = obj;
-
-	return parse_path(c, key, val, r->frr_run_dir, sizeof(r->frr_run_dir));
-}
-
 /* A name made of letters, digits, '.', '_' and '-', shorter than size. */
 static int parse_name(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 		      char *buf, size_t size)
 {
-	const char *s = NULL;
-	size_t i;
-	int ret;
+	const struct xlb_setting set = {.type = XLB_SET_NAME, .size = size};
 
-	ret = node_text(c, key, val, "a name", &s);
-	if (ret)
-		return ret;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-		      s[i] == '_' || s[i] == '-'))
-			return fail(c, val,
-				    "%s: '" CFG_QUOTE
-				    "' may hold only letters, digits, '.', "
-				    "'_' and '-'",
-				    key, s);
-	if (!i || i >= size)
-		return fail(c, val, "%s: expected 1 to %zu characters", key,
-			    size - 1);
-	strcpy(buf, s);
-	return 0;
+	return node_set(c, key, val, &set, buf);
 }
 
 /* routes.watch: the routing daemons whose pid files xlbd watches. */
@@ -2268,36 +1634,21 @@ static int parse_routes_watch(struct cfg_ctx *c, const char *key,
 	return 0;
 }
 
-static int parse_routes_watch_ms(struct cfg_ctx *c, const char *key,
-				 yaml_node_t *val, void *obj)
-{
-	struct xlb_routes_config *r = obj;
-
-	return node_ms(c, key, val, 100, 60000, &r->watch_interval_ms);
-}
-
-static const struct cfg_key routes_keys[] = {
-	{"protocol", parse_routes_protocol},
-	{"table", parse_routes_table},
-	{"metric", parse_routes_metric},
-	{"backup_metric", parse_routes_backup},
-	{"frr_run_dir", parse_routes_run_dir},
-	{"watch", parse_routes_watch},
-	{"watch_interval_ms", parse_routes_watch_ms},
-	{NULL},
-};
-
 /* routes: announce through FRR (docs/CLUSTER.md). */
 static int parse_routes(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			void *obj)
 {
 	struct xlb_config *cfg = obj;
+	size_t lines[CFG_MAX_KEYS] = {0};
 	int ret;
 
 	cfg->routes.enabled = true;
-	ret = walk_map(c, val, key, routes_keys, &cfg->routes);
+	ret = walk_map(c, val, key, key, &cfg->routes, lines);
 	if (ret)
 		return ret;
+	if (cfg->routes.table == 255)
+		return fail_at(c, key_line(key, "table", lines),
+			       "table: 255 is the kernel's local table");
 	if (cfg->routes.backup_metric <= cfg->routes.metric)
 		return fail(c, val,
 			    "%s: backup_metric (%u) must be larger than metric "
@@ -2306,67 +1657,31 @@ static int parse_routes(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
-/* The cluster entry being read, and where its pieces were. */
-struct cfg_node_ctx {
-	struct xlb_node_spec *node;
-	size_t laddr_lines[XLB_NAT_MAX_LADDRS_TOTAL];
-};
-
-static int parse_node_name(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			   void *obj)
-{
-	struct cfg_node_ctx *n = obj;
-
-	return parse_name(c, key, val, n->node->name, XLB_NODE_NAME_LEN);
-}
-
 static int parse_node_address(struct cfg_ctx *c, const char *key,
 			      yaml_node_t *val, void *obj)
 {
-	struct cfg_node_ctx *n = obj;
+	struct xlb_node_spec *n = obj;
 	const char *s = NULL;
 	int ret;
 
 	ret = node_text(c, key, val, "an address", &s);
 	if (ret)
 		return ret;
-	if (xlb_ip_parse(s, &n->node->addr) || !ip_is_usable(&n->node->addr))
+	if (xlb_ip_parse(s, &n->addr) || !ip_is_usable(&n->addr))
 		return fail(c, val,
 			    "%s: '" CFG_QUOTE "' is not a unicast address", key,
 			    s);
 	return 0;
 }
 
-static int parse_node_port(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			   void *obj)
-{
-	struct cfg_node_ctx *n = obj;
-	uint32_t v;
-	int ret;
-
-	ret = node_u32(c, key, val, 1, 65535, &v);
-	if (ret)
-		return ret;
-	n->node->port = (uint16_t)v;
-	return 0;
-}
-
 static int parse_node_laddrs(struct cfg_ctx *c, const char *key,
 			     yaml_node_t *val, void *obj)
 {
-	struct cfg_node_ctx *n = obj;
+	struct xlb_node_spec *n = obj;
 
-	return parse_addr_list(c, key, val, n->node->laddrs, &n->node->n_laddrs,
-			       n->laddr_lines);
+	return parse_addr_list(c, key, val, n->laddrs, &n->n_laddrs,
+			       c->node_laddr_lines);
 }
-
-static const struct cfg_key node_keys[] = {
-	{"name", parse_node_name, true},
-	{"address", parse_node_address, true},
-	{"port", parse_node_port},
-	{"local_addresses", parse_node_laddrs},
-	{NULL},
-};
 
 /* cluster.nodes: every node of the cluster, this one included. */
 static int parse_cluster_nodes(struct cfg_ctx *c, const char *key,
@@ -2385,11 +1700,10 @@ static int parse_cluster_nodes(struct cfg_ctx *c, const char *key,
 	for (i = 0; i < n; i++) {
 		yaml_node_t *item = seq_item(c, val, i);
 		struct xlb_node_spec *nd = &cl->nodes[i];
-		struct cfg_node_ctx nc = {.node = nd};
 
 		memset(nd, 0, sizeof(*nd));
 		nd->line = (int)node_line(item);
-		ret = walk_map(c, item, key, node_keys, &nc);
+		ret = walk_map(c, item, key, "cluster.nodes", nd, NULL);
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++) {
@@ -2404,80 +1718,6 @@ static int parse_cluster_nodes(struct cfg_ctx *c, const char *key,
 	return 0;
 }
 
-static int parse_cluster_node(struct cfg_ctx *c, const char *key,
-			      yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return parse_name(c, key, val, cl->node, XLB_NODE_NAME_LEN);
-}
-
-static int parse_cluster_key(struct cfg_ctx *c, const char *key,
-			     yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return parse_path(c, key, val, cl->key_file, sizeof(cl->key_file));
-}
-
-static int parse_cluster_batch(struct cfg_ctx *c, const char *key,
-			       yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return node_ms(c, key, val, 1, 1000, &cl->batch_ms);
-}
-
-static int parse_cluster_preonline(struct cfg_ctx *c, const char *key,
-				   yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return node_ms(c, key, val, 0, 600000, &cl->preonline_timeout_ms);
-}
-
-static int parse_cluster_drain_idle(struct cfg_ctx *c, const char *key,
-				    yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return node_ms(c, key, val, 100, 3600000, &cl->drain_idle_ms);
-}
-
-static int parse_cluster_window(struct cfg_ctx *c, const char *key,
-				yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-
-	return node_u32(c, key, val, 1, 3600, &cl->replay_window_s);
-}
-
-/* cluster.port: the sync port of node entries without their own. */
-static int parse_cluster_port(struct cfg_ctx *c, const char *key,
-			      yaml_node_t *val, void *obj)
-{
-	struct xlb_cluster_config *cl = obj;
-	uint32_t v;
-	int ret;
-
-	ret = node_u32(c, key, val, 1, 65535, &v);
-	if (ret)
-		return ret;
-	cl->port = (uint16_t)v;
-	return 0;
-}
-
-static const struct cfg_key cluster_keys[] = {
-	{"node", parse_cluster_node, true},
-	{"key_file", parse_cluster_key, true},
-	{"nodes", parse_cluster_nodes, true},
-	{"batch_ms", parse_cluster_batch},
-	{"preonline_timeout_ms", parse_cluster_preonline},
-	{"drain_idle_ms", parse_cluster_drain_idle},
-	{"replay_window_s", parse_cluster_window},
-	{"port", parse_cluster_port},
-	{NULL},
-};
 /* cluster: the nodes, session sync and node lifecycle. */
 static int parse_cluster(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			 void *obj)
@@ -2486,7 +1726,7 @@ static int parse_cluster(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 
 	cfg->cluster.enabled = true;
 	cfg->cluster.line = (int)node_line(val);
-	return walk_map(c, val, key, cluster_keys, &cfg->cluster);
+	return walk_map(c, val, key, key, &cfg->cluster, NULL);
 }
 
 /* Is ip one of the n addresses? */
@@ -2605,29 +1845,61 @@ static int check_cluster(struct cfg_ctx *c)
 	return 0;
 }
 
-static const struct cfg_key top_keys[] = {
-	{"interfaces", parse_interfaces},
-	{"xdp_mode", parse_xdp_mode},
-	{"socket", parse_socket},
-	{"pin_path", parse_pin_path},
-	{"conntrack_size", parse_ct_size},
-	{"flood_guard_rate", parse_flood_guard},
-	{"vlans", parse_vlans},
-	{"conntrack_timeouts", parse_ct_timeouts},
-	{"max_vips", parse_max_vips},
-	{"max_reals", parse_max_reals},
-	{"tunnel_source", parse_tunnel},
-	{"gateway_mac", parse_gw_mac},
-	{"icmp_rate", parse_icmp_rate},
-	{"gue_port", parse_gue_port},
-	{"metrics", parse_metrics},
-	{"control_cpus", parse_control_cpus},
-	{"fullnat", parse_fullnat},
-	{"routes", parse_routes},
-	{"cluster", parse_cluster},
-	{"vips", parse_vips},
-	{NULL},
+/* The readers of the settings that are not plain values. */
+static const struct {
+	const char *section, *key;
+	cfg_reader read;
+} readers[] = {
+	{"", "interfaces", parse_interfaces},
+	{"", "vlans", parse_vlans},
+	{"", "conntrack_timeouts", parse_ct_timeouts},
+	{"", "tunnel_source", parse_tunnel},
+	{"tunnel_source", "ipv4", parse_tun_v4},
+	{"tunnel_source", "ipv6", parse_tun_v6},
+	{"", "gateway_mac", parse_gw_mac},
+	{"", "metrics", parse_metrics},
+	{"", "control_cpus", parse_control_cpus},
+	{"", "fullnat", parse_fullnat},
+	{"fullnat", "local_addresses", parse_nat_laddrs},
+	{"fullnat", "ports", parse_nat_ports},
+	{"fullnat", "timeouts", parse_nat_timeouts},
+	{"", "routes", parse_routes},
+	{"routes", "watch", parse_routes_watch},
+	{"", "cluster", parse_cluster},
+	{"cluster", "nodes", parse_cluster_nodes},
+	{"cluster.nodes", "address", parse_node_address},
+	{"cluster.nodes", "local_addresses", parse_node_laddrs},
+	{"", "vips", parse_vips},
+	{"vips", "vip", parse_vip_service},
+	{"vips", "reals", parse_reals},
+	{"vips", "health", parse_vip_health},
+	{"reals", "address", parse_real_address},
+	{"reals", "health", parse_real_health},
+	{"health", "address", parse_check_address},
+	{"health", "path", parse_check_path},
+	{"health", "host", parse_check_host},
+	{"health", "codes", parse_check_codes},
+	{"health", "send", parse_check_send},
+	{"health", "expect", parse_check_expect},
 };
+
+/* A setting without a reader is a bug (config/every_setting_is_read). */
+static int no_reader(struct cfg_ctx *c, const char *key, yaml_node_t *val,
+		     void *obj)
+{
+	return fail(c, val, "%s: no reader for this setting", key);
+}
+
+static cfg_reader reader_of(const struct xlb_setting *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
+		if (!strcmp(readers[i].section, s->section) &&
+		    !strcmp(readers[i].key, s->key))
+			return readers[i].read;
+	return no_reader;
+}
 
 /*
  * The top-level mapping. max_vips and max_reals are read first, wherever
@@ -2635,7 +1907,9 @@ static const struct cfg_key top_keys[] = {
  */
 static int parse_root(struct cfg_ctx *c, yaml_node_t *root)
 {
+	const struct xlb_setting *set;
 	yaml_node_pair_t *pair;
+	uint32_t v;
 	int ret;
 
 	if (node_is_null(root))
@@ -2650,17 +1924,17 @@ static int parse_root(struct cfg_ctx *c, yaml_node_t *root)
 			if (key->type != YAML_SCALAR_NODE || node_is_null(val))
 				continue;
 			name = (const char *)key->data.scalar.value;
-			if (!strcmp(name, "max_vips"))
-				ret = parse_max_vips(c, name, val, c->cfg);
-			else if (!strcmp(name, "max_reals"))
-				ret = parse_max_reals(c, name, val, c->cfg);
-			else
-				ret = 0;
+			if (strcmp(name, "max_vips") &&
+			    strcmp(name, "max_reals"))
+				continue;
+			set = xlb_setting_find("", name);
+			ret = node_value(c, name, val, set, &v);
 			if (ret)
 				return ret;
+			xlb_setting_store(set, c->cfg, v);
 		}
 	}
-	ret = walk_map(c, root, NULL, top_keys, c->cfg);
+	ret = walk_map(c, root, NULL, "", c->cfg, NULL);
 	if (!ret)
 		ret = check_vlans(c);
 	if (!ret)
@@ -2727,50 +2001,23 @@ static int fail_yaml(struct cfg_ctx *c, const yaml_parser_t *parser,
 void xlb_config_defaults(struct xlb_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->xdp_mode = XLB_XDP_NATIVE;
-	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s",
-		 XLB_DEFAULT_SOCKET);
-	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
-		 XLB_DEFAULT_PIN_PATH);
-	cfg->ct_size = XLB_CT_SIZE_DEFAULT;
-	cfg->flood_guard_rate = XLB_FLOOD_GUARD_RATE_DEFAULT;
-	cfg->ct_timeouts.tcp_syn_s = CFG_CT_TCP_SYN_S;
-	cfg->ct_timeouts.tcp_s = CFG_CT_TCP_S;
-	cfg->ct_timeouts.tcp_fin_s = CFG_CT_TCP_FIN_S;
-	cfg->ct_timeouts.tcp_closing_s = CFG_CT_TCP_CLOSING_S;
-	cfg->ct_timeouts.udp_s = CFG_CT_UDP_S;
-	cfg->max_vips = XLB_MAX_VIPS;
-	cfg->max_reals = XLB_MAX_REALS;
+	/* The plain settings from the table; the rest below. */
+	xlb_settings_defaults("", cfg);
+	xlb_settings_defaults("conntrack_timeouts", cfg);
+	xlb_settings_defaults("fullnat", &cfg->nat);
+	xlb_settings_defaults("fullnat.timeouts", &cfg->nat);
+	xlb_settings_defaults("routes", &cfg->routes);
+	xlb_settings_defaults("cluster", &cfg->cluster);
 	xlb_prefix_parse("172.16.0.0/16", &cfg->tun_src_v4,
 			 &cfg->tun_src_v4_plen);
 	xlb_prefix_parse("fc00:2::/96", &cfg->tun_src_v6,
 			 &cfg->tun_src_v6_plen);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s",
 		 XLB_DEFAULT_METRICS);
-	cfg->icmp_rate = CFG_ICMP_RATE_DEFAULT;
-	cfg->gue_port = XLB_GUE_PORT_DEFAULT;
 	cfg->nat.port_min = XLB_NAT_PORT_MIN_DEFAULT;
 	cfg->nat.port_max = XLB_NAT_PORT_MAX_DEFAULT;
-	cfg->nat.sessions = XLB_NAT_SESSIONS_DEFAULT;
-	cfg->nat.tcp_s = CFG_NAT_TCP_S;
-	cfg->nat.tcp_syn_s = CFG_NAT_TCP_SYN_S;
-	cfg->nat.tcp_closing_s = CFG_NAT_TCP_CLOSE_S;
-	cfg->nat.udp_s = CFG_NAT_UDP_S;
-	cfg->nat.gc_interval_ms = CFG_NAT_GC_DEFAULT;
-	cfg->routes.protocol = XLB_ROUTE_PROTO_DEFAULT;
-	cfg->routes.table = XLB_ROUTE_TABLE_MAIN;
-	cfg->routes.metric = 0;
-	cfg->routes.backup_metric = CFG_ROUTE_BACKUP_METRIC;
-	snprintf(cfg->routes.frr_run_dir, sizeof(cfg->routes.frr_run_dir),
-		 "/run/frr");
 	snprintf(cfg->routes.watch[0], XLB_DAEMON_NAME_LEN, "zebra");
 	cfg->routes.n_watch = 1;
-	cfg->routes.watch_interval_ms = 1000;
-	cfg->cluster.port = XLB_SYNC_PORT_DEFAULT;
-	cfg->cluster.batch_ms = CFG_SYNC_BATCH_MS;
-	cfg->cluster.preonline_timeout_ms = CFG_PREONLINE_MS;
-	cfg->cluster.drain_idle_ms = CFG_DRAIN_IDLE_MS;
-	cfg->cluster.replay_window_s = CFG_REPLAY_WINDOW_S;
 }
 
 /*

@@ -10,14 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "settings.h"
 #include "xlb.h"
-
-static const char *const check_names[] = {
-	[XLB_CHECK_NONE] = "none",
-	[XLB_CHECK_TCP] = "tcp",
-	[XLB_CHECK_HTTP] = "http",
-	[XLB_CHECK_UDP] = "udp",
-};
 
 /* A double-quoted YAML scalar: any text reads back as written. */
 static void put_str(FILE *f, const char *s)
@@ -56,6 +50,44 @@ static void put_ips(FILE *f, const struct xlb_ip *ips, size_t n)
 	fputc(']', f);
 }
 
+/*
+ * The plain settings of section in obj (settings.h), each as "key: value":
+ * with indent, one a line; without, as the items of a flow mapping (the
+ * first without a comma). skip_zero leaves out those at 0 (a check's "not
+ * set", an MSS clamp that is off).
+ */
+static void put_plain(FILE *f, const char *section, const void *obj,
+		      const char *indent, bool skip_zero)
+{
+	const struct xlb_setting *all, *s;
+	size_t i, n, put = 0;
+	uint32_t v;
+
+	all = xlb_settings(&n);
+	for (i = 0; i < n; i++) {
+		s = &all[i];
+		if (!s->size || strcmp(s->section, section))
+			continue;
+		v = xlb_setting_load(s, obj);
+		/* A VIP's choices are written even at 0 (maglev, tunnel). */
+		if (skip_zero && !v &&
+		    (s->type != XLB_SET_ENUM || s->scope == XLB_SCOPE_CHECK))
+			continue;
+		fprintf(f, "%s%s: ", indent ? indent : put ? ", " : "", s->key);
+		if (s->type == XLB_SET_PATH || s->type == XLB_SET_NAME)
+			put_str(f, (const char *)obj + s->offset);
+		else if (s->type == XLB_SET_ENUM)
+			fputs(xlb_setting_choice_name(s, v) ?: "?", f);
+		else if (s->type == XLB_SET_BOOL)
+			fputs(v ? "true" : "false", f);
+		else
+			fprintf(f, "%u", v);
+		if (indent)
+			fputc('\n', f);
+		put++;
+	}
+}
+
 /* A check as a flow mapping: every key of its type. */
 static void put_check(FILE *f, const struct xlb_check_spec *c)
 {
@@ -66,25 +98,12 @@ static void put_check(FILE *f, const struct xlb_check_spec *c)
 		return;
 	}
 	/* 0: not set, the check's default (docs/CONFIG.md). */
-	fprintf(f, "{type: %s", check_names[c->type]);
-	if (c->interval_ms)
-		fprintf(f, ", interval: %u", c->interval_ms);
-	if (c->timeout_ms)
-		fprintf(f, ", timeout: %u", c->timeout_ms);
-	if (c->rise)
-		fprintf(f, ", rise: %u", c->rise);
-	if (c->fall)
-		fprintf(f, ", fall: %u", c->fall);
+	fputc('{', f);
+	put_plain(f, "health", c, NULL, true);
 	if (c->addr.family) {
 		fputs(", address: ", f);
 		put_ip(f, &c->addr);
 	}
-	if (c->port)
-		fprintf(f, ", port: %u", c->port);
-	if (c->through == XLB_CHECK_PATH_DATAPATH)
-		fputs(", through: datapath", f);
-	else if (c->through == XLB_CHECK_PATH_DIRECT)
-		fputs(", through: direct", f);
 	if (c->type == XLB_CHECK_HTTP) {
 		if (c->http_path[0]) {
 			fputs(", path: ", f);
@@ -115,18 +134,15 @@ static void put_routes(FILE *f, const struct xlb_routes_config *r)
 {
 	size_t i;
 
-	fprintf(f,
-		"routes:\n  protocol: %u\n  table: %u\n  metric: %u\n"
-		"  backup_metric: %u\n  frr_run_dir: ",
-		r->protocol, r->table, r->metric, r->backup_metric);
-	put_str(f, r->frr_run_dir);
-	fputs("\n  watch: [", f);
+	fputs("routes:\n", f);
+	put_plain(f, "routes", r, "  ", false);
+	fputs("  watch: [", f);
 	for (i = 0; i < r->n_watch; i++) {
 		if (i)
 			fputs(", ", f);
 		put_str(f, r->watch[i]);
 	}
-	fprintf(f, "]\n  watch_interval_ms: %u\n", r->watch_interval_ms);
+	fputs("]\n", f);
 }
 
 static void put_cluster(FILE *f, const struct xlb_cluster_config *cl)
@@ -134,15 +150,9 @@ static void put_cluster(FILE *f, const struct xlb_cluster_config *cl)
 	const struct xlb_node_spec *n;
 	size_t i;
 
-	fputs("cluster:\n  node: ", f);
-	put_str(f, cl->node);
-	fputs("\n  key_file: ", f);
-	put_str(f, cl->key_file);
-	fprintf(f,
-		"\n  port: %u\n  batch_ms: %u\n  preonline_timeout_ms: %u\n"
-		"  drain_idle_ms: %u\n  replay_window_s: %u\n  nodes:\n",
-		cl->port, cl->batch_ms, cl->preonline_timeout_ms,
-		cl->drain_idle_ms, cl->replay_window_s);
+	fputs("cluster:\n", f);
+	put_plain(f, "cluster", cl, "  ", false);
+	fputs("  nodes:\n", f);
 	for (i = 0; i < cl->n_nodes; i++) {
 		n = &cl->nodes[i];
 		fputs("    - {name: ", f);
@@ -167,13 +177,8 @@ static void put_vip(FILE *f, const struct xlb_vip_spec *v)
 
 	fputs("  - vip: ", f);
 	put_str(f, xlb_service_str(&v->svc, buf, sizeof(buf)));
-	fprintf(f,
-		"\n    hash: %s\n    table_size: %u\n    mode: %s\n"
-		"    encap: %s\n",
-		xlb_hash_mode_str(v->hash), v->table_size,
-		xlb_fwd_mode_str(v->mode), v->gue ? "gue" : "ipip");
-	if (v->mss)
-		fprintf(f, "    mss: %u\n", v->mss);
+	fputc('\n', f);
+	put_plain(f, "vips", v, "    ", true);
 	if (v->check.type != XLB_CHECK_NONE) {
 		fputs("    health: ", f);
 		put_check(f, &v->check);
@@ -187,6 +192,7 @@ static void put_vip(FILE *f, const struct xlb_vip_spec *v)
 		fputs("      - {address: ", f);
 		put_ip(f, &r->ip);
 		fprintf(f, ", weight: %u", r->weight);
+		/* Left out, a running real keeps its drain state. */
 		if (r->has_drain)
 			fprintf(f, ", drain: %s", r->drain ? "true" : "false");
 		if (r->has_check) {
@@ -252,21 +258,9 @@ int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 		}
 		fputs("]\n", f);
 	}
-	fprintf(f, "xdp_mode: %s\nsocket: ",
-		cfg->xdp_mode == XLB_XDP_GENERIC ? "generic" : "native");
-	put_str(f, cfg->socket_path);
-	fputs("\npin_path: ", f);
-	put_str(f, cfg->pin_path);
-	fprintf(f, "\nconntrack_size: %u\nmax_vips: %u\nmax_reals: %u\n",
-		cfg->ct_size, cfg->max_vips, cfg->max_reals);
-	fprintf(f,
-		"conntrack_timeouts: {tcp_syn: %u, tcp: %u, tcp_fin: %u, "
-		"tcp_closing: %u, udp: %u}\n",
-		cfg->ct_timeouts.tcp_syn_s, cfg->ct_timeouts.tcp_s,
-		cfg->ct_timeouts.tcp_fin_s, cfg->ct_timeouts.tcp_closing_s,
-		cfg->ct_timeouts.udp_s);
-	fprintf(f, "flood_guard_rate: %u\nicmp_rate: %u\n",
-		cfg->flood_guard_rate, cfg->icmp_rate);
+	put_plain(f, "", cfg, "", false);
+	fputs("conntrack_timeouts:\n", f);
+	put_plain(f, "conntrack_timeouts", cfg, "  ", false);
 	put_vlans(f, cfg);
 	fprintf(f, "tunnel_source:\n  ipv4: \"%s/%d\"\n",
 		xlb_ip_str(&cfg->tun_src_v4, buf, sizeof(buf)),
@@ -274,7 +268,6 @@ int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 	fprintf(f, "  ipv6: \"%s/%d\"\n",
 		xlb_ip_str(&cfg->tun_src_v6, buf, sizeof(buf)),
 		cfg->tun_src_v6_plen);
-	fprintf(f, "gue_port: %u\n", cfg->gue_port);
 	if (cfg->has_gw_mac)
 		fprintf(f, "gateway_mac: \"%02x:%02x:%02x:%02x:%02x:%02x\"\n",
 			cfg->gw_mac[0], cfg->gw_mac[1], cfg->gw_mac[2],
@@ -296,13 +289,10 @@ int xlb_config_write(FILE *f, const struct xlb_config *cfg)
 		put_cluster(f, &cfg->cluster);
 	fputs("fullnat:\n  local_addresses: ", f);
 	put_ips(f, nat->laddrs, nat->n_laddrs);
-	fprintf(f,
-		"\n  ports: %u-%u\n  sessions: %u\n"
-		"  timeouts: {tcp: %u, tcp_syn: %u, tcp_closing: %u, udp: %u}\n"
-		"  gc_interval_ms: %u\n",
-		nat->port_min, nat->port_max, nat->sessions, nat->tcp_s,
-		nat->tcp_syn_s, nat->tcp_closing_s, nat->udp_s,
-		nat->gc_interval_ms);
+	fprintf(f, "\n  ports: %u-%u\n", nat->port_min, nat->port_max);
+	put_plain(f, "fullnat", nat, "  ", false);
+	fputs("  timeouts:\n", f);
+	put_plain(f, "fullnat.timeouts", nat, "    ", false);
 	if (!cfg->n_vips) {
 		fputs("vips: []\n", f);
 	} else {

@@ -37,6 +37,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "loop.h"
+#include "settings.h"
 #include "xlb.h"
 
 #define CTL_BACKLOG 16
@@ -81,12 +82,17 @@ struct xlb_control {
 enum ctl_field_type {
 	CTL_F_STRING,
 	CTL_F_UINT,
+	CTL_F_SETTING, /* a setting of the VIP or real (settings.h) */
 };
 
 struct ctl_field {
 	const char *name;
 	enum ctl_field_type type;
 	bool required;
+	/* CTL_F_SETTING: the section whose setting name is, which gives
+	 * its type (a choice is a string, a number an integer), range and
+	 * default. */
+	const char *section;
 };
 
 struct ctl_cmd {
@@ -134,26 +140,41 @@ static int ctl_get_ip(json_t *req, const char *key, struct xlb_ip *ip,
 	return 0;
 }
 
-/* An optional integer field in min..max, def when absent. */
-static int ctl_get_uint(json_t *req, const char *key, uint32_t def,
-			uint32_t min, uint32_t max, uint32_t *v, char *err,
-			size_t errlen)
+/*
+ * A field that is a value of setting s (settings.h), which the field check
+ * found of its type: *v unchanged when absent, else checked by the one
+ * validator, in the configuration file's words ("key: reason").
+ */
+static int ctl_get_value(json_t *req, const struct xlb_setting *s,
+			 const char *key, uint32_t *v, char *err, size_t errlen)
 {
 	json_t *j = json_object_get(req, key);
-	json_int_t n;
+	char msg[XLB_ERR_LEN];
+	uint32_t n = 0;
+	int ret;
 
-	if (!j) {
-		*v = def;
+	if (!j)
 		return 0;
+	if (json_is_string(j)) {
+		ret = xlb_setting_parse(s, json_string_value(j), &n, msg,
+					sizeof(msg));
+	} else {
+		ret = xlb_setting_check(s, (uint64_t)json_integer_value(j), msg,
+					sizeof(msg));
+		n = (uint32_t)json_integer_value(j);
 	}
-	n = json_integer_value(j);
-	if (n < min || n > max)
-		return ctl_fail(-ERANGE, err, errlen,
-				"%s %" JSON_INTEGER_FORMAT
-				" is out of range %u..%u",
-				key, n, min, max);
-	*v = (uint32_t)n;
+	if (ret)
+		return ctl_fail(-EINVAL, err, errlen, "%s: %s", key, msg);
+	*v = n;
 	return 0;
+}
+
+/* The field that is setting key of section. */
+static int ctl_get_setting(json_t *req, const char *section, const char *key,
+			   uint32_t *v, char *err, size_t errlen)
+{
+	return ctl_get_value(req, xlb_setting_find(section, key), key, v, err,
+			     errlen);
 }
 
 /* Merge a view object from the agent into reply; the view is consumed. */
@@ -215,50 +236,37 @@ static int ctl_ping(struct xlb_agent *agent, json_t *req, json_t *reply,
 #define CTL_SESSIONS_LIMIT     1000
 #define CTL_SESSIONS_LIMIT_MAX 1000000
 
-/* The optional mode field; *mode unchanged when absent. */
-static int ctl_get_mode(json_t *req, enum xlb_fwd_mode *mode, char *err,
-			size_t errlen)
-{
-	const char *s = json_string_value(json_object_get(req, "mode"));
+/* sessions' limit, in the words of the settings' validator. */
+static const struct xlb_setting ctl_limit = {
+	.type = XLB_SET_U32, .min = 1, .max = CTL_SESSIONS_LIMIT_MAX};
 
-	if (s && xlb_fwd_mode_parse(s, mode))
-		return ctl_fail(-EINVAL, err, errlen,
-				"bad mode '%s': expected tunnel or fullnat", s);
-	return 0;
-}
-
-/* The optional mss field: 0 (off) or XLB_MSS_MIN..65535. */
-static int ctl_get_mss(json_t *req, uint16_t def, uint16_t *mss, char *err,
+/*
+ * The VIP settings of a vip.add or vip.set request over what *v holds, and
+ * the rules between them checked on the result.
+ */
+static int ctl_get_vip(json_t *req, struct xlb_vip_spec *v, char *err,
 		       size_t errlen)
 {
-	uint32_t v = 0;
+	static const char *const keys[] = {"hash", "table_size", "mode", "mss",
+					   "encap"};
+	const struct xlb_setting *s;
+	char msg[XLB_ERR_LEN];
+	const char *key;
+	uint32_t n;
+	size_t i;
 	int ret;
 
-	ret = ctl_get_uint(req, "mss", def, 0, 65535, &v, err, errlen);
-	if (ret)
-		return ret;
-	if (v && v < XLB_MSS_MIN)
-		return ctl_fail(-ERANGE, err, errlen,
-				"mss %u is out of range %u..65535 (0: off)", v,
-				XLB_MSS_MIN);
-	*mss = (uint16_t)v;
-	return 0;
-}
-
-/* The words of the configuration file's refusal (docs/CONFIG.md). */
-#define CTL_GUE_TUNNEL_ONLY "encap: gue is for tunnel VIPs only"
-
-/* The optional encap field: ipip or gue; *gue unchanged when absent. */
-static int ctl_get_encap(json_t *req, bool *gue, char *err, size_t errlen)
-{
-	const char *s = json_string_value(json_object_get(req, "encap"));
-
-	if (!s)
-		return 0;
-	if (strcmp(s, "ipip") && strcmp(s, "gue"))
-		return ctl_fail(-EINVAL, err, errlen,
-				"encap: expected ipip or gue, got '%s'", s);
-	*gue = !strcmp(s, "gue");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		s = xlb_setting_find("vips", keys[i]);
+		n = xlb_setting_load(s, v);
+		ret = ctl_get_setting(req, "vips", keys[i], &n, err, errlen);
+		if (ret)
+			return ret;
+		xlb_setting_store(s, v, n);
+	}
+	if (xlb_vip_rules(v->svc.proto, v->mode, v->mss, v->gue, &key, msg,
+			  sizeof(msg)))
+		return ctl_fail(-EINVAL, err, errlen, "%s: %s", key, msg);
 	return 0;
 }
 
@@ -266,52 +274,29 @@ static int ctl_get_encap(json_t *req, bool *gue, char *err, size_t errlen)
 static int ctl_vip_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 		       char *err, size_t errlen)
 {
-	enum xlb_hash_mode hash = XLB_HASH_MAGLEV;
-	enum xlb_fwd_mode mode = XLB_MODE_TUNNEL;
-	struct xlb_service svc;
-	uint32_t table_size = 0;
+	struct xlb_vip_spec v = {0};
 	char msg[XLB_ERR_LEN];
-	uint16_t mss = 0;
-	bool gue = false;
-	const char *s;
 	int ret;
 
-	ret = ctl_get_service(req, "vip", &svc, err, errlen);
+	xlb_settings_defaults("vips", &v);
+	ret = ctl_get_service(req, "vip", &v.svc, err, errlen);
 	if (!ret)
-		ret = xlb_addr_check(&svc.ip, XLB_ROLE_VIP, err, errlen);
-	if (ret)
-		return ret;
-	ret = ctl_get_mode(req, &mode, err, errlen);
+		ret = xlb_addr_check(&v.svc.ip, XLB_ROLE_VIP, err, errlen);
 	if (!ret)
-		ret = ctl_get_mss(req, 0, &mss, err, errlen);
+		ret = ctl_get_vip(req, &v, err, errlen);
 	if (!ret)
-		ret = ctl_get_encap(req, &gue, err, errlen);
+		ret = xlb_vip_add(agent, &v.svc, v.hash, v.table_size, err,
+				  errlen);
 	if (ret)
 		return ret;
-	if (gue && mode != XLB_MODE_TUNNEL)
-		return ctl_fail(-EINVAL, err, errlen, CTL_GUE_TUNNEL_ONLY);
-	s = json_string_value(json_object_get(req, "hash"));
-	if (s && xlb_hash_mode_parse(s, &hash))
-		return ctl_fail(-EINVAL, err, errlen,
-				"bad hash '%s': expected maglev or source-ip",
-				s);
-	ret = ctl_get_uint(req, "table_size", XLB_RING_SIZE_DEFAULT, 1,
-			   XLB_RING_SIZE_MAX, &table_size, err, errlen);
-	if (ret)
-		return ret;
-	if (!xlb_is_prime(table_size))
-		return ctl_fail(-EINVAL, err, errlen,
-				"table_size %u is not a prime", table_size);
-	ret = xlb_vip_add(agent, &svc, hash, table_size, err, errlen);
-	if (ret)
-		return ret;
-	if (mode != XLB_MODE_TUNNEL || mss)
-		ret = xlb_vip_set_mode(agent, &svc, mode, mss, err, errlen);
-	if (!ret && gue)
-		ret = xlb_vip_set_encap(agent, &svc, gue, err, errlen);
+	if (v.mode != XLB_MODE_TUNNEL || v.mss)
+		ret = xlb_vip_set_mode(agent, &v.svc, v.mode, v.mss, err,
+				       errlen);
+	if (!ret && v.gue)
+		ret = xlb_vip_set_encap(agent, &v.svc, v.gue, err, errlen);
 	if (ret)
 		/* All or nothing: the VIP has no reals yet, no traffic. */
-		xlb_vip_del(agent, &svc, msg, sizeof(msg));
+		xlb_vip_del(agent, &v.svc, msg, sizeof(msg));
 	return ret;
 }
 
@@ -328,6 +313,7 @@ static int ctl_vip_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 			json_object_get(req, "mss");
 	bool set_encap = json_object_get(req, "encap") != NULL;
 	enum xlb_fwd_mode mode, old_mode;
+	struct xlb_vip_spec v = {0};
 	struct xlb_service svc;
 	uint16_t mss, old_mss;
 	char msg[XLB_ERR_LEN];
@@ -340,21 +326,20 @@ static int ctl_vip_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 	if (!set_mode && !set_encap)
 		return ctl_fail(-EINVAL, err, errlen,
 				"vip.set needs mode, mss or encap");
-	ret = xlb_vip_get_mode(agent, &svc, &mode, &mss, &gue, err, errlen);
+	ret = xlb_vip_get_mode(agent, &svc, &old_mode, &old_mss, &old_gue, err,
+			       errlen);
 	if (ret)
 		return ret;
-	old_mode = mode;
-	old_mss = mss;
-	old_gue = gue;
-	ret = ctl_get_mode(req, &mode, err, errlen);
-	if (!ret)
-		ret = ctl_get_mss(req, mss, &mss, err, errlen);
-	if (!ret)
-		ret = ctl_get_encap(req, &gue, err, errlen);
+	v.svc = svc;
+	v.mode = old_mode;
+	v.mss = old_mss;
+	v.gue = old_gue;
+	ret = ctl_get_vip(req, &v, err, errlen);
 	if (ret)
 		return ret;
-	if (gue && mode != XLB_MODE_TUNNEL)
-		return ctl_fail(-EINVAL, err, errlen, CTL_GUE_TUNNEL_ONLY);
+	mode = v.mode;
+	mss = v.mss;
+	gue = v.gue;
 	if (set_encap && !gue) {
 		ret = xlb_vip_set_encap(agent, &svc, false, err, errlen);
 		if (ret || !set_mode)
@@ -424,7 +409,7 @@ static int ctl_sessions(struct xlb_agent *agent, json_t *req, json_t *reply,
 			char *err, size_t errlen)
 {
 	struct xlb_service svc;
-	uint32_t limit = 0;
+	uint32_t limit = CTL_SESSIONS_LIMIT;
 	json_t *view;
 	int ret;
 
@@ -433,8 +418,7 @@ static int ctl_sessions(struct xlb_agent *agent, json_t *req, json_t *reply,
 		if (ret)
 			return ret;
 	}
-	ret = ctl_get_uint(req, "limit", CTL_SESSIONS_LIMIT, 1,
-			   CTL_SESSIONS_LIMIT_MAX, &limit, err, errlen);
+	ret = ctl_get_value(req, &ctl_limit, "limit", &limit, err, errlen);
 	if (ret)
 		return ret;
 	view = xlb_agent_sessions_json(
@@ -483,16 +467,15 @@ static int ctl_real_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 {
 	struct xlb_service svc;
 	struct xlb_ip real;
-	uint32_t weight = 0;
+	uint32_t weight = XLB_DEFAULT_WEIGHT;
 	int ret;
 
 	ret = ctl_real_parse(req, &svc, &real, err, errlen);
 	if (!ret)
 		ret = xlb_real_check(&real, &svc.ip, err, errlen);
-	if (ret)
-		return ret;
-	ret = ctl_get_uint(req, "weight", XLB_DEFAULT_WEIGHT, 0, XLB_MAX_WEIGHT,
-			   &weight, err, errlen);
+	if (!ret)
+		ret = ctl_get_setting(req, "reals", "weight", &weight, err,
+				      errlen);
 	if (ret)
 		return ret;
 	return xlb_real_add(agent, &svc, &real, weight, err, errlen);
@@ -522,10 +505,9 @@ static int ctl_real_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 	int ret;
 
 	ret = ctl_real_parse(req, &svc, &real, err, errlen);
-	if (ret)
-		return ret;
-	ret = ctl_get_uint(req, "weight", XLB_DEFAULT_WEIGHT, 0, XLB_MAX_WEIGHT,
-			   &weight, err, errlen);
+	if (!ret)
+		ret = ctl_get_setting(req, "reals", "weight", &weight, err,
+				      errlen);
 	if (ret)
 		return ret;
 	return xlb_real_set_weight(agent, &svc, &real, weight, err, errlen);
@@ -648,19 +630,19 @@ static const struct ctl_field vip_fields[] = {
 
 static const struct ctl_field vip_add_fields[] = {
 	{"vip", CTL_F_STRING, true},
-	{"hash", CTL_F_STRING, false},
-	{"table_size", CTL_F_UINT, false},
-	{"mode", CTL_F_STRING, false},
-	{"mss", CTL_F_UINT, false},
-	{"encap", CTL_F_STRING, false},
+	{"hash", CTL_F_SETTING, false, "vips"},
+	{"table_size", CTL_F_SETTING, false, "vips"},
+	{"mode", CTL_F_SETTING, false, "vips"},
+	{"mss", CTL_F_SETTING, false, "vips"},
+	{"encap", CTL_F_SETTING, false, "vips"},
 	{NULL},
 };
 
 static const struct ctl_field vip_set_fields[] = {
 	{"vip", CTL_F_STRING, true},
-	{"mode", CTL_F_STRING, false},
-	{"mss", CTL_F_UINT, false},
-	{"encap", CTL_F_STRING, false},
+	{"mode", CTL_F_SETTING, false, "vips"},
+	{"mss", CTL_F_SETTING, false, "vips"},
+	{"encap", CTL_F_SETTING, false, "vips"},
 	{NULL},
 };
 
@@ -684,14 +666,14 @@ static const struct ctl_field real_fields[] = {
 static const struct ctl_field real_add_fields[] = {
 	{"vip", CTL_F_STRING, true},
 	{"real", CTL_F_STRING, true},
-	{"weight", CTL_F_UINT, false},
+	{"weight", CTL_F_SETTING, false, "reals"},
 	{NULL},
 };
 
 static const struct ctl_field real_set_fields[] = {
 	{"vip", CTL_F_STRING, true},
 	{"real", CTL_F_STRING, true},
-	{"weight", CTL_F_UINT, true},
+	{"weight", CTL_F_SETTING, true, "reals"},
 	{NULL},
 };
 
@@ -727,6 +709,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 static int ctl_check_fields(const struct ctl_cmd *cmd, json_t *req, char *err,
 			    size_t errlen)
 {
+	enum ctl_field_type type;
 	const struct ctl_field *f;
 	const char *key;
 	json_t *val;
@@ -745,10 +728,17 @@ static int ctl_check_fields(const struct ctl_cmd *cmd, json_t *req, char *err,
 			return ctl_fail(-EINVAL, err, errlen,
 					"unknown field '%s' for %s", key,
 					cmd->name);
-		if (f->type == CTL_F_STRING && !json_is_string(val))
+		type = f->type;
+		/* A setting's choices are strings, its numbers integers. */
+		if (type == CTL_F_SETTING)
+			type = xlb_setting_find(f->section, f->name)->type ==
+					       XLB_SET_ENUM
+				       ? CTL_F_STRING
+				       : CTL_F_UINT;
+		if (type == CTL_F_STRING && !json_is_string(val))
 			return ctl_fail(-EINVAL, err, errlen,
 					"field '%s' must be a string", key);
-		if (f->type == CTL_F_UINT &&
+		if (type == CTL_F_UINT &&
 		    (!json_is_integer(val) || json_integer_value(val) < 0))
 			return ctl_fail(-EINVAL, err, errlen,
 					"field '%s' must be a non-negative "

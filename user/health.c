@@ -47,6 +47,7 @@
 #include <linux/if_packet.h>
 
 #include "health.h"
+#include "settings.h"
 #include "loop.h"
 #include "probe.h"
 
@@ -235,17 +236,6 @@ static bool token_ok(const char *s)
 	return true;
 }
 
-/* rise or fall: 0 means the default, else 1..XLB_CHECK_MAX_COUNT. */
-static int count_effective(uint32_t in, uint32_t def, const char *name,
-			   uint32_t *out, char *err, size_t errlen)
-{
-	*out = in ? in : def;
-	if (*out > XLB_CHECK_MAX_COUNT)
-		return spec_fail(err, errlen, "%s %u is out of range 1..%u",
-				 name, *out, XLB_CHECK_MAX_COUNT);
-	return 0;
-}
-
 /* The HTTP part of xlb_check_effective(): path, Host header, codes. */
 static int http_effective(const struct xlb_check_spec *in,
 			  struct xlb_check_spec *s, char *err, size_t errlen)
@@ -256,6 +246,7 @@ static int http_effective(const struct xlb_check_spec *in,
 
 	if (!text_ok(in->http_path) || !text_ok(in->http_host))
 		return spec_fail(err, errlen, "HTTP path or host too long");
+	s->http_method = in->http_method;
 	if (!in->http_path[0])
 		strcpy(s->http_path, XLB_CHECK_DEFAULT_HTTP_PATH);
 	else
@@ -312,28 +303,18 @@ int xlb_check_effective(const struct xlb_check_spec *in,
 	uint32_t t;
 	int ret;
 
+	/* Each value in the range the settings table gives (0: default). */
+	ret = xlb_settings_check("health", in, true, err, errlen);
+	if (ret)
+		return ret;
 	memset(&s, 0, sizeof(s));
 	s.type = in->type;
-	switch (in->type) {
-	case XLB_CHECK_NONE:
+	if (in->type == XLB_CHECK_NONE) {
 		*out = s;
 		return 0;
-	case XLB_CHECK_TCP:
-	case XLB_CHECK_HTTP:
-	case XLB_CHECK_UDP:
-		break;
-	default:
-		return spec_fail(err, errlen, "unknown check type %d",
-				 (int)in->type);
 	}
 	s.interval_ms = in->interval_ms ? in->interval_ms
 					: XLB_CHECK_DEFAULT_INTERVAL_MS;
-	if (s.interval_ms < XLB_CHECK_MIN_INTERVAL_MS ||
-	    s.interval_ms > XLB_CHECK_MAX_INTERVAL_MS)
-		return spec_fail(err, errlen,
-				 "interval %u ms is out of range %u..%u ms",
-				 s.interval_ms, XLB_CHECK_MIN_INTERVAL_MS,
-				 XLB_CHECK_MAX_INTERVAL_MS);
 	t = s.interval_ms / 2;
 	if (t > XLB_CHECK_DEFAULT_TIMEOUT_MS)
 		t = XLB_CHECK_DEFAULT_TIMEOUT_MS;
@@ -343,16 +324,8 @@ int xlb_check_effective(const struct xlb_check_spec *in,
 				 "timeout %u ms is not shorter than the "
 				 "interval %u ms",
 				 s.timeout_ms, s.interval_ms);
-	ret = count_effective(in->rise, XLB_CHECK_DEFAULT_RISE, "rise", &s.rise,
-			      err, errlen);
-	if (!ret)
-		ret = count_effective(in->fall, XLB_CHECK_DEFAULT_FALL, "fall",
-				      &s.fall, err, errlen);
-	if (ret)
-		return ret;
-	if (in->through > XLB_CHECK_PATH_DIRECT)
-		return spec_fail(err, errlen, "unknown check path %d",
-				 (int)in->through);
+	s.rise = in->rise ? in->rise : XLB_CHECK_DEFAULT_RISE;
+	s.fall = in->fall ? in->fall : XLB_CHECK_DEFAULT_FALL;
 	/* A check of another address than the real's cannot travel the
 	 * real's data path: it is direct unless told otherwise, and
 	 * told otherwise it is a contradiction. */
@@ -394,6 +367,7 @@ static bool spec_equal(const struct xlb_check_spec *a,
 	       a->through == b->through && a->port == b->port &&
 	       !strcmp(a->http_path, b->http_path) &&
 	       !strcmp(a->http_host, b->http_host) &&
+	       a->http_method == b->http_method &&
 	       a->n_http_codes == b->n_http_codes &&
 	       !memcmp(a->http_codes, b->http_codes,
 		       a->n_http_codes * sizeof(a->http_codes[0])) &&
@@ -680,12 +654,13 @@ static void http_start(struct xlb_health *h, struct hc_target *t)
 	int n;
 
 	n = snprintf(p->out, sizeof(p->out),
-		     "GET %s HTTP/1.1\r\n"
+		     "%s %s HTTP/1.1\r\n"
 		     "Host: %s\r\n"
 		     "User-Agent: xlb-health/" XLB_VERSION "\r\n"
 		     "Accept: */*\r\n"
 		     "Connection: close\r\n"
 		     "\r\n",
+		     t->eff.http_method == XLB_HTTP_HEAD ? "HEAD" : "GET",
 		     t->eff.http_path, t->eff.http_host);
 	p->out_len = (size_t)n < sizeof(p->out) ? (size_t)n : sizeof(p->out);
 	p->out_off = 0;

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "lbctl_cli.h"
+#include "settings.h"
 #include "xlb.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -60,74 +61,53 @@ static int decap_attach_setup(struct lbctl_invocation *inv,
 			      const struct lbctl_values *v, char *err,
 			      size_t errlen);
 
-static const char *const hash_choices[] = {"maglev", "source-ip", NULL};
-static const char *const mode_choices[] = {"tunnel", "fullnat", NULL};
-static const char *const encap_choices[] = {"ipip", "gue", NULL};
-
-#define ARG_VIP                                                            \
+#define ARG_VIP_(check)                                                    \
 	{                                                                  \
 		.name = "VIP", .type = LBCTL_T_SERVICE, .key = "vip",      \
+		.check_role = (check), .role = XLB_ROLE_VIP,               \
 		.help = "the service, ADDR:PORT/PROTO: 10.0.0.10:80/tcp, " \
 			"[2001:db8::1]:443/udp; port 0 (or none, "         \
 			"10.0.0.10/udp) takes every port",                 \
 	}
+#define ARG_VIP	    ARG_VIP_(false)
+#define ARG_NEW_VIP ARG_VIP_(true)
 
-#define ARG_REAL                                                   \
+#define ARG_REAL_(check)                                           \
 	{                                                          \
 		.name = "REAL", .type = LBCTL_T_IP, .key = "real", \
+		.check_role = (check), .role = XLB_ROLE_REAL,      \
 		.help = "the real's IPv4 or IPv6 address",         \
 	}
+#define ARG_REAL     ARG_REAL_(false)
+#define ARG_NEW_REAL ARG_REAL_(true)
 
 /* Limits and defaults in help text come from the headers. */
 /* clang-format off */
-#define TABLE_SIZE_HELP                                                       \
-	"Maglev table size, a prime from " STR(XLB_RING_SIZE_MIN) " to "      \
-	STR(XLB_RING_SIZE_MAX) "; default " STR(XLB_RING_SIZE_DEFAULT)
-
 #define REAL_ADD_SUMMARY                                                      \
 	"add a real to a VIP (weight " STR(XLB_DEFAULT_WEIGHT) " unless given)"
-
-#define WEIGHT_HELP                                                           \
-	"share of new flows relative to the VIP's other reals; 0 keeps the "  \
-	"real but sends it no new flows; 0.." STR(XLB_MAX_WEIGHT)
 /* clang-format on */
 
-#define MSS_HELP                                                              \
-	"clamp the MSS option of the client's SYN (and, in fullnat mode, of " \
-	"the real's SYN-ACK) to N; " STR(XLB_MSS_MIN) "..65535, 0 turns it "  \
-						      "off; TCP VIPs only"
-
-#define OPT_MODE(help_text)                                   \
-	{                                                     \
-		.name = "mode", .type = LBCTL_T_ENUM,         \
-		.metavar = "tunnel|fullnat", .key = "mode",   \
-		.choices = mode_choices, .help = (help_text), \
-	}
-
-#define ENCAP_HELP                                                             \
-	"how a tunnel VIP reaches its reals: ipip (IPIP, IP6IP6, 4in6, 6in4) " \
-	"or gue (the same inside UDP to the node's gue_port, the source "      \
-	"port from the flow hash, for ECMP and RSS); gue is for tunnel VIPs "  \
-	"only; default ipip"
-
-#define OPT_ENCAP                                                             \
-	{                                                                     \
-		.name = "encap", .type = LBCTL_T_ENUM, .metavar = "ipip|gue", \
-		.key = "encap", .choices = encap_choices, .help = ENCAP_HELP, \
-	}
-
-#define OPT_MSS                                                      \
-	{                                                            \
-		.name = "mss", .type = LBCTL_T_UINT, .metavar = "N", \
-		.key = "mss", .min = XLB_MSS_MIN, .max = 65535,      \
-		.zero_off = true, .help = MSS_HELP,                  \
-	}
-
-#define OPT_WEIGHT(req)                                                    \
+/* An option that is a VIP's or real's setting: its help from the table. */
+#define OPT_SETTING(opt, sect, k, meta)                                    \
 	{                                                                  \
-		.name = "weight", .type = LBCTL_T_UINT, .metavar = "W",    \
-		.key = "weight", .max = XLB_MAX_WEIGHT, .required = (req), \
-		.help = WEIGHT_HELP,                                       \
+		.name = (opt), .type = LBCTL_T_SETTING, .section = (sect), \
+		.key = (k), .metavar = (meta),                             \
+	}
+
+#define OPT_MODE(help_text)                                                 \
+	{                                                                   \
+		.name = "mode", .type = LBCTL_T_SETTING, .section = "vips", \
+		.metavar = "tunnel|fullnat", .key = "mode",                 \
+		.help = (help_text),                                        \
+	}
+
+#define OPT_ENCAP OPT_SETTING("encap", "vips", "encap", "ipip|gue")
+#define OPT_MSS	  OPT_SETTING("mss", "vips", "mss", "N")
+
+#define OPT_WEIGHT(req)                                                        \
+	{                                                                      \
+		.name = "weight", .type = LBCTL_T_SETTING, .section = "reals", \
+		.key = "weight", .metavar = "W", .required = (req),            \
 	}
 
 static const struct lbctl_param no_params[] = {
@@ -136,6 +116,17 @@ static const struct lbctl_param no_params[] = {
 
 static const struct lbctl_param vip_args[] = {
 	ARG_VIP,
+	{0},
+};
+
+static const struct lbctl_param new_vip_args[] = {
+	ARG_NEW_VIP,
+	{0},
+};
+
+static const struct lbctl_param new_real_args[] = {
+	ARG_VIP,
+	ARG_NEW_REAL,
 	{0},
 };
 
@@ -165,26 +156,8 @@ enum {
 };
 
 static const struct lbctl_param vip_add_opts[] = {
-	{
-		.name = "hash",
-		.type = LBCTL_T_ENUM,
-		.metavar = "maglev|source-ip",
-		.key = "hash",
-		.choices = hash_choices,
-		.help = "what picks the real: maglev hashes the whole 5-tuple, "
-			"source-ip only the client address (affinity); "
-			"default maglev",
-	},
-	{
-		.name = "table-size",
-		.type = LBCTL_T_UINT,
-		.metavar = "M",
-		.key = "table_size",
-		.min = XLB_RING_SIZE_MIN,
-		.max = XLB_RING_SIZE_MAX,
-		.prime = true,
-		.help = TABLE_SIZE_HELP,
-	},
+	OPT_SETTING("hash", "vips", "hash", "maglev|source-ip"),
+	OPT_SETTING("table-size", "vips", "table_size", "M"),
 	OPT_MODE("tunnel encapsulates to the real, which answers the client "
 		 "itself; fullnat translates both ways (the real needs "
 		 "nothing, a local address is needed: lbctl laddr add); "
@@ -214,6 +187,8 @@ static const struct lbctl_param laddr_args[] = {
 		.name = "ADDR",
 		.type = LBCTL_T_IP,
 		.key = "address",
+		.check_role = true,
+		.role = XLB_ROLE_LADDR,
 		.help = "an IPv4 or IPv6 local (SNAT) address of this node, "
 			"routed to it by the reals, used by nothing else",
 	},
@@ -326,11 +301,10 @@ static const struct lbctl_param decap_attach_opts[] = {
 	},
 	{
 		.name = "gue-port",
-		.type = LBCTL_T_UINT,
+		.type = LBCTL_T_SETTING,
 		.metavar = "PORT",
+		.section = "",
 		.key = "gue_port",
-		.min = 1,
-		.max = 65535,
 		.help = "take GUE tunnels (encap: gue) apart on this UDP "
 			"port; it must be the balancers' gue_port; "
 			"default " STR(XLB_GUE_PORT_DEFAULT),
@@ -347,7 +321,7 @@ static const struct lbctl_cmd commands[] = {
 		.words = {"vip", "add"},
 		.cmd = "vip.add",
 		.summary = "add a VIP; it takes traffic once it has reals",
-		.args = vip_args,
+		.args = new_vip_args,
 		.opts = vip_add_opts,
 		.setup = vip_add_setup,
 	},
@@ -379,7 +353,7 @@ static const struct lbctl_cmd commands[] = {
 		.words = {"real", "add"},
 		.cmd = "real.add",
 		.summary = REAL_ADD_SUMMARY,
-		.args = vip_real_args,
+		.args = new_real_args,
 		.opts = real_add_opts,
 	},
 	{
@@ -895,33 +869,33 @@ static bool ifname_valid(const char *s)
 	return true;
 }
 
-/* Explain why n is no prime, naming the primes around it. */
-static void fail_not_prime(struct parse *p, const char *label, uint32_t n,
-			   uint32_t max)
+/* A new real of the VIP given as the first argument, checked as the
+ * daemon checks it. */
+static void check_real(struct parse *p, const char *label,
+		       const struct xlb_ip *ip)
 {
-	uint32_t lo = n, hi = n;
+	struct xlb_service svc;
+	char msg[XLB_ERR_LEN];
 
-	while (lo > 2 && !xlb_is_prime(--lo))
-		;
-	while (hi < max && !xlb_is_prime(++hi))
-		;
-	if (lo >= 2 && xlb_is_prime(lo) && hi <= max && xlb_is_prime(hi))
-		parse_fail(p, "%s: %u is not a prime (%u and %u are)", label, n,
-			   lo, hi);
-	else
-		parse_fail(p, "%s: %u is not a prime", label, n);
+	if (xlb_service_parse(p->v.args[0], &svc))
+		return; /* the VIP's own refusal comes first */
+	if (xlb_real_check(ip, &svc.ip, msg, sizeof(msg)))
+		parse_fail(p, "%s: %s", label, msg);
 }
 
 /* Validate one value s of parameter prm; label names it in messages. */
 static void check_value(struct parse *p, const struct lbctl_param *prm,
 			const char *label, const char *s)
 {
+	struct xlb_setting range = {
+		.type = XLB_SET_U32, .min = prm->min, .max = prm->max};
+	const struct xlb_setting *set = &range;
+	char msg[XLB_ERR_LEN];
 	struct xlb_service svc;
 	struct xlb_ip ip;
 	json_t *utf8;
 	uint32_t n;
-	size_t i;
-	int ret, plen;
+	int plen;
 
 	switch (prm->type) {
 	case LBCTL_T_FLAG:
@@ -934,26 +908,13 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 				   s);
 		json_decref(utf8);
 		break;
+	case LBCTL_T_SETTING:
+		set = xlb_setting_find(prm->section, prm->key);
+		/* fall through */
 	case LBCTL_T_UINT:
-		ret = parse_u32(s, &n);
-		if (ret == -EINVAL)
-			parse_fail(p, "%s: '%s' is not a number", label, s);
-		else if (!ret && !n && prm->zero_off)
-			break;
-		else if (ret || n < prm->min || n > prm->max)
-			parse_fail(p, "%s: '%s' is out of range %u..%u%s",
-				   label, s, prm->min, prm->max,
-				   prm->zero_off ? " (0: off)" : "");
-		else if (prm->prime && !xlb_is_prime(n))
-			fail_not_prime(p, label, n, prm->max);
-		break;
-	case LBCTL_T_ENUM:
-		for (i = 0; prm->choices[i]; i++)
-			if (!strcmp(prm->choices[i], s))
-				break;
-		if (!prm->choices[i])
-			parse_fail(p, "%s: '%s' is not one of %s", label, s,
-				   prm->metavar);
+		/* The daemon's and the file's validator, and words. */
+		if (xlb_setting_parse(set, s, &n, msg, sizeof(msg)))
+			parse_fail(p, "%s: %s", label, msg);
 		break;
 	case LBCTL_T_SERVICE:
 		if (service_needs_brackets(s))
@@ -963,6 +924,10 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 		else if (xlb_service_parse(s, &svc))
 			parse_fail(p, "%s: bad address '%s' (%s)", label, s,
 				   "expected ADDR:PORT/PROTO");
+		else if (prm->check_role &&
+			 xlb_addr_check(&svc.ip, XLB_ROLE_VIP, msg,
+					sizeof(msg)))
+			parse_fail(p, "%s: %s", label, msg);
 		break;
 	case LBCTL_T_IP:
 		if (xlb_ip_parse(s, &ip))
@@ -970,6 +935,11 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 				   "%s: bad address '%s' (expected an IPv4 or "
 				   "IPv6 address)",
 				   label, s);
+		else if (prm->check_role && prm->role == XLB_ROLE_REAL)
+			check_real(p, label, &ip);
+		else if (prm->check_role &&
+			 xlb_addr_check(&ip, prm->role, msg, sizeof(msg)))
+			parse_fail(p, "%s: %s", label, msg);
 		break;
 	case LBCTL_T_IFNAME:
 		if (!ifname_valid(s))
@@ -1058,7 +1028,10 @@ static int build_generic(const struct lbctl_cmd *cmd,
 			}
 		} else if (prm->type == LBCTL_T_FLAG) {
 			val = json_true();
-		} else if (prm->type == LBCTL_T_UINT) {
+		} else if (prm->type == LBCTL_T_UINT ||
+			   (prm->type == LBCTL_T_SETTING &&
+			    xlb_setting_find(prm->section, prm->key)->type !=
+				    XLB_SET_ENUM)) {
 			n = 0;
 			parse_u32(v->opts[i], &n);
 			val = json_integer(n);
@@ -1084,19 +1057,29 @@ static int build_status(const struct lbctl_cmd *cmd,
 	return *out ? 0 : -ENOMEM;
 }
 
-/* An MSS clamp (other than 0, off) is for TCP VIPs only. */
-static int check_mss_proto(const char *vip, const char *mss, char *err,
-			   size_t errlen)
+/*
+ * The rules between a VIP's settings (xlb_vip_rules()), as far as the
+ * command line tells them: vip set may not name the mode the VIP has.
+ */
+static int check_vip_rules(const char *vip, const char *mode, const char *mss,
+			   const char *encap, char *err, size_t errlen)
 {
 	struct xlb_service svc;
+	char msg[XLB_ERR_LEN];
+	const char *key;
 	uint32_t n = 0;
 
-	if (!mss || parse_u32(mss, &n) || !n || xlb_service_parse(vip, &svc) ||
-	    svc.proto == IPPROTO_TCP)
+	if (xlb_service_parse(vip, &svc))
 		return 0;
-	snprintf(err, errlen,
-		 "--mss: %s is not TCP: only TCP VIPs have an MSS to clamp",
-		 vip);
+	if (mss)
+		parse_u32(mss, &n);
+	if (!xlb_vip_rules(svc.proto,
+			   mode && strcmp(mode, "tunnel") ? XLB_MODE_FULLNAT
+							  : XLB_MODE_TUNNEL,
+			   n, mode && encap && !strcmp(encap, "gue"), &key, msg,
+			   sizeof(msg)))
+		return 0;
+	snprintf(err, errlen, "--%s: %s", key, msg);
 	return -EINVAL;
 }
 
@@ -1104,20 +1087,12 @@ static int check_mss_proto(const char *vip, const char *mss, char *err,
 static int vip_add_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err, size_t errlen)
 {
-	const char *mode = v->opts[VIP_ADD_OPT_MODE];
-	const char *encap = v->opts[VIP_ADD_OPT_ENCAP];
-
-	/* The words of the configuration file's refusal (docs/CONFIG.md). */
-	if (encap && !strcmp(encap, "gue") && mode && strcmp(mode, "tunnel")) {
-		snprintf(err, errlen, "encap: gue is for tunnel VIPs only");
-		return -EINVAL;
-	}
-	return check_mss_proto(v->args[0], v->opts[VIP_ADD_OPT_MSS], err,
-			       errlen);
+	return check_vip_rules(v->args[0], v->opts[VIP_ADD_OPT_MODE],
+			       v->opts[VIP_ADD_OPT_MSS],
+			       v->opts[VIP_ADD_OPT_ENCAP], err, errlen);
 }
 
-/* vip set: at least one of --mode, --mss and --encap; --mss on TCP VIPs
- * only. */
+/* vip set: at least one of --mode, --mss and --encap, and the rules. */
 static int vip_set_setup(struct lbctl_invocation *inv,
 			 const struct lbctl_values *v, char *err, size_t errlen)
 {
@@ -1126,14 +1101,9 @@ static int vip_set_setup(struct lbctl_invocation *inv,
 		snprintf(err, errlen, "vip set needs --mode, --mss or --encap");
 		return -EINVAL;
 	}
-	if (v->opts[VIP_SET_OPT_ENCAP] && v->opts[VIP_SET_OPT_MODE] &&
-	    !strcmp(v->opts[VIP_SET_OPT_ENCAP], "gue") &&
-	    strcmp(v->opts[VIP_SET_OPT_MODE], "tunnel")) {
-		snprintf(err, errlen, "encap: gue is for tunnel VIPs only");
-		return -EINVAL;
-	}
-	return check_mss_proto(v->args[0], v->opts[VIP_SET_OPT_MSS], err,
-			       errlen);
+	return check_vip_rules(v->args[0], v->opts[VIP_SET_OPT_MODE],
+			       v->opts[VIP_SET_OPT_MSS],
+			       v->opts[VIP_SET_OPT_ENCAP], err, errlen);
 }
 
 /* decap attach: --from any stands alone. */
@@ -1303,6 +1273,14 @@ static void print_wrapped(FILE *f, int col, int indent, const char *text)
 	fputc('\n', f);
 }
 
+/* A parameter's help: its own, or its setting's. */
+static const char *param_help(const struct lbctl_param *o)
+{
+	if (o->help || o->type != LBCTL_T_SETTING)
+		return o->help;
+	return xlb_setting_find(o->section, o->key)->help;
+}
+
 /* "  LABEL    help text"; a long label gets a line of its own. */
 static void print_item(FILE *f, const char *label, const char *help)
 {
@@ -1393,7 +1371,7 @@ void lbctl_help(FILE *f, const struct lbctl_invocation *inv)
 			fputs("\nOptions:\n", f);
 			for (o = c->opts; o->name; o++)
 				print_item(f, opt_label(o, buf, sizeof(buf)),
-					   o->help);
+					   param_help(o));
 		}
 		print_global_help(f);
 		return;

@@ -36,8 +36,8 @@ enum lbctl_exit {
 enum lbctl_type {
 	LBCTL_T_FLAG,	 /* option without a value */
 	LBCTL_T_STRING,	 /* any non-empty text */
-	LBCTL_T_UINT,	 /* decimal 0..max, a prime if asked */
-	LBCTL_T_ENUM,	 /* one of choices */
+	LBCTL_T_UINT,	 /* decimal min..max */
+	LBCTL_T_SETTING, /* a value of the agent's setting key (settings.h) */
 	LBCTL_T_SERVICE, /* a VIP: ADDR:PORT/PROTO, IPv6 in brackets */
 	LBCTL_T_IP,	 /* an IPv4 or IPv6 address */
 	LBCTL_T_IFNAME,	 /* a network interface name */
@@ -54,13 +54,18 @@ struct lbctl_param {
 	enum lbctl_type type;
 	const char *metavar; /* option value in help ("W"); NULL for flags */
 	const char *key;     /* request field it fills; NULL for none */
-	const char *help;
-	const char *const *choices; /* LBCTL_T_ENUM: NULL-terminated */
-	uint32_t min;		    /* LBCTL_T_UINT: smallest value */
-	uint32_t max;		    /* LBCTL_T_UINT: largest value */
-	bool prime;		    /* LBCTL_T_UINT: must be a prime */
-	bool zero_off;		    /* LBCTL_T_UINT: 0 (off) too */
-	bool required;		    /* option that must be given */
+	const char *help;    /* NULL: the setting's */
+	/* LBCTL_T_SETTING: the section of the setting named key, which
+	 * gives its type, range or choices and help. */
+	const char *section;
+	uint32_t min; /* LBCTL_T_UINT: smallest value */
+	uint32_t max; /* LBCTL_T_UINT: largest value */
+	/* LBCTL_T_SERVICE, LBCTL_T_IP: an address given to be a new VIP,
+	 * real (of the VIP argument before it) or local address, refused
+	 * where the daemon would refuse it. */
+	bool check_role;
+	int role;      /* enum xlb_addr_role */
+	bool required; /* option that must be given */
 	/*
 	 * Option whose value may be left out: it is taken from "=VALUE" or
 	 * from the next word unless that is an option; else it is dflt.

@@ -127,6 +127,12 @@ enum xlb_check_path {
 	XLB_CHECK_PATH_DIRECT,	 /* from the node to the real's address */
 };
 
+/* The request of HTTP checks. */
+enum xlb_http_method {
+	XLB_HTTP_GET = 0,
+	XLB_HTTP_HEAD,
+};
+
 #define XLB_CHECK_MAX_CODES 8
 #define XLB_CHECK_TEXT_LEN  128
 
@@ -141,6 +147,7 @@ struct xlb_check_spec {
 	enum xlb_check_path through;
 	char http_path[XLB_CHECK_TEXT_LEN];	  /* default "/" */
 	char http_host[XLB_CHECK_TEXT_LEN];	  /* default: the address */
+	enum xlb_http_method http_method;	  /* default GET */
 	uint16_t http_codes[XLB_CHECK_MAX_CODES]; /* default {200} */
 	size_t n_http_codes;
 	char udp_send[XLB_CHECK_TEXT_LEN];   /* payload sent */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "addr_cases.h"
+#include "setting_cases.h"
+#include "settings.h"
 #include "xlb.h"
 
 #define NAME "t.yaml"
@@ -1067,6 +1069,10 @@ static const struct error_case error_cases[] = {
 	 "path: only for http checks, not tcp"},
 	{"send on an HTTP check", HB "      type: http\n      send: x\n", 5,
 	 "send: only for udp checks, not http"},
+	{"method on a TCP check", HB "      type: tcp\n      method: HEAD\n", 5,
+	 "method: only for http checks, not tcp"},
+	{"unknown method", HB "      type: http\n      method: PUT\n", 5,
+	 "method: expected GET or HEAD, got 'PUT'"},
 	{"codes on a real of a UDP check",
 	 "vips:\n  - vip: 10.0.0.1:53/udp\n    health: udp\n    reals:\n"
 	 "      - address: 10.1.0.1\n        health: {codes: [200]}\n",
@@ -1478,8 +1484,8 @@ Test(config, load)
 	fputs(text, f);
 	fclose(f);
 	cr_expect_eq(xlb_config_load(path, &cfg, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s:3: table_size: 100 is not a prime",
-		 path);
+	snprintf(want, sizeof(want),
+		 "%s:3: table_size: 100 is not a prime (97 and 101 are)", path);
 	cr_expect_str_eq(err, want);
 	cr_expect_eq(cfg.n_vips, 0);
 
@@ -1853,6 +1859,45 @@ ParameterizedTest(size_t *i, config, refused_addresses)
 	cr_expect_str_eq(err, want, "%s", c->desc);
 }
 
+/* The file refuses a VIP's or real's value with the reason the control
+ * socket and lbctl give (setting_cases.h; test_lbctl.c checks theirs). */
+ParameterizedTestParameters(config, refused_settings)
+{
+	static size_t idx[N_SETTING_CASES];
+	size_t i;
+
+	for (i = 0; i < N_SETTING_CASES; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, N_SETTING_CASES);
+}
+
+ParameterizedTest(size_t *i, config, refused_settings)
+{
+	const struct setting_case *c = &setting_cases[*i];
+	char text[256], extra[64] = "", want[XLB_ERR_LEN],
+			err[XLB_ERR_LEN] = "";
+	struct xlb_config cfg;
+
+	if (c->extra)
+		snprintf(extra, sizeof(extra), "    %s: %s\n", c->extra,
+			 c->extra_value);
+	if (c->real)
+		snprintf(text, sizeof(text),
+			 "vips:\n  - vip: '%s'\n    reals:\n"
+			 "      - {address: 10.1.0.2, %s: %s}\n",
+			 c->vip, c->key, c->value);
+	else
+		snprintf(text, sizeof(text),
+			 "vips:\n  - vip: '%s'\n%s    %s: %s\n", c->vip, extra,
+			 c->key, c->value);
+	snprintf(want, sizeof(want), NAME ":%d: %s: %s",
+		 c->real || c->extra ? 4 : 3, c->key, c->reason);
+	cr_expect_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				      sizeof(err)),
+		     -EINVAL, "%s: accepted", c->desc);
+	cr_expect_str_eq(err, want, "%s", c->desc);
+}
+
 /* The VIP's own address is refused as a real whichever key comes first. */
 Test(config, real_is_the_vip_with_reals_first)
 {
@@ -2062,4 +2107,77 @@ Test(config, drain_is_true_or_false)
 		     -EINVAL);
 	cr_expect_str_eq(err, NAME ":4: drain: expected true or false, got "
 				   "'yes'");
+}
+
+/* health.method: GET by default, HEAD when asked; a real's TCP check
+ * does not keep its VIP's HEAD. */
+Test(config, http_method)
+{
+	static const char text[] =
+		"vips:\n  - vip: 10.0.0.1:80/tcp\n"
+		"    health: {type: http, method: HEAD}\n"
+		"    reals:\n      - 10.1.0.1\n"
+		"      - {address: 10.1.0.2, health: {type: tcp}}\n"
+		"  - vip: 10.0.0.2:80/tcp\n    health: http\n";
+	char err[XLB_ERR_LEN] = "", *dump;
+	struct xlb_config cfg;
+
+	cr_assert_eq(xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				      sizeof(err)),
+		     0, "%s", err);
+	cr_expect_eq(cfg.vips[0].check.http_method, XLB_HTTP_HEAD);
+	cr_expect_eq(cfg.vips[0].reals[1].check.http_method, XLB_HTTP_GET);
+	cr_expect_eq(cfg.vips[1].check.http_method, XLB_HTTP_GET);
+	/* config dump writes it back. */
+	dump = write_text(&cfg);
+	cr_expect(strstr(dump, "health: {type: http, method: HEAD}"), "%s",
+		  dump);
+	free(dump);
+	xlb_config_free(&cfg);
+}
+
+/* Every setting that is not a plain value has a reader in the loader:
+ * given a list, each answers with a reason of its own. */
+Test(config, every_setting_is_read)
+{
+	const struct xlb_setting *all, *s;
+	char text[512], err[XLB_ERR_LEN];
+	struct xlb_config cfg;
+	const char *sect;
+	size_t n, i;
+
+	all = xlb_settings(&n);
+	for (i = 0; i < n; i++) {
+		s = &all[i];
+		if (s->type != XLB_SET_CUSTOM && s->type != XLB_SET_SECTION)
+			continue;
+		sect = s->section;
+		if (!strcmp(sect, "cluster.nodes"))
+			snprintf(text, sizeof(text),
+				 "cluster: {nodes: [{%s: []}]}\n", s->key);
+		else if (!strcmp(sect, "vips"))
+			snprintf(text, sizeof(text),
+				 "vips: [{vip: 10.0.0.1:80/tcp, %s: []}]\n",
+				 s->key);
+		else if (!strcmp(sect, "reals"))
+			snprintf(text, sizeof(text),
+				 "vips: [{vip: 10.0.0.1:80/tcp, reals: "
+				 "[{%s: []}]}]\n",
+				 s->key);
+		else if (!strcmp(sect, "health"))
+			snprintf(text, sizeof(text),
+				 "vips: [{vip: 10.0.0.1:80/tcp, health: "
+				 "{type: http, %s: []}}]\n",
+				 s->key);
+		else if (sect[0])
+			snprintf(text, sizeof(text), "%s: {%s: []}\n", sect,
+				 s->key);
+		else
+			snprintf(text, sizeof(text), "%s: []\n", s->key);
+		err[0] = '\0';
+		xlb_config_parse(text, strlen(text), NAME, &cfg, err,
+				 sizeof(err));
+		cr_expect_null(strstr(err, "no reader"), "%s", err);
+		xlb_config_free(&cfg);
+	}
 }

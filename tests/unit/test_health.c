@@ -686,15 +686,16 @@ static const struct spec_error spec_errors[] = {
 	 "timeout 1000 ms is not shorter than the interval 1000 ms"},
 	{"timeout = default interval", bad_default_timeout,
 	 "not shorter than the interval 2000 ms"},
-	{"interval too short", bad_interval, "interval 5 ms is out of range"},
-	{"rise too large", bad_rise, "rise 101 is out of range 1..100"},
-	{"fall too large", bad_fall, "fall 1000 is out of range"},
+	{"interval too short", bad_interval,
+	 "interval: 5 is out of range 10..3600000 ms"},
+	{"rise too large", bad_rise, "rise: 101 is out of range 1..100"},
+	{"fall too large", bad_fall, "fall: 1000 is out of range"},
 	{"relative path", bad_path, "does not start with '/'"},
 	{"path with a space", bad_path_space, "spaces or control"},
 	{"host with CRLF", bad_host, "HTTP host contains spaces"},
 	{"status code 99", bad_code, "HTTP status code 99 is out of range"},
 	{"nine codes", bad_n_codes, "more than 8 HTTP status codes"},
-	{"unknown type", bad_type, "unknown check type 7"},
+	{"unknown type", bad_type, "type: unknown value 7"},
 	{"path not terminated", bad_unterminated, "too long"},
 };
 
@@ -889,6 +890,26 @@ Test(health, http_status_codes, .timeout = 20)
 	cr_expect_str_eq(c.tr[1].reason, "HTTP status 204");
 	expect_detection("HTTP up", c.tr[1].at - t0, 2, 100, 80);
 	cr_expect_eq(run(&c, 300, 0), 2);
+	ctx_fini(&c);
+	server_free(srv);
+}
+
+/* method: HEAD asks for the status without a body. */
+Test(health, http_head, .timeout = 20)
+{
+	struct server *srv = server_start(false, SRV_HTTP, HTTP_200);
+	struct xlb_health_target t;
+	char req[512];
+	struct ctx c;
+
+	ctx_init(&c);
+	target(&t, "10.1.0.2", XLB_CHECK_HTTP, srv->port, 100, 80, 2, 2);
+	t.check.http_method = XLB_HTTP_HEAD;
+	cr_assert_eq(xlb_health_sync(c.h, &t, 1), 0);
+	cr_expect_eq(run(&c, 350, 0), 0);
+	cr_expect_str_eq(status(&c, &t).last_reason, "HTTP status 200");
+	cr_expect_geq(server_seen(srv, req, sizeof(req)), 2);
+	cr_expect(!strncmp(req, "HEAD / HTTP/1.1\r\n", 17), "%s", req);
 	ctx_fini(&c);
 	server_free(srv);
 }

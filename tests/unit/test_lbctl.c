@@ -23,11 +23,13 @@
 #include <unistd.h>
 
 #include "addr_cases.h"
+#include "setting_cases.h"
 #include "agent.h"
 #include "control.h"
 #include "daemon.h"
 #include "lbctl_cli.h"
 #include "loop.h"
+#include "settings.h"
 #include "xlb.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -227,10 +229,10 @@ static const struct bad_case bad_cases[] = {
 	 {"--weight", "70000"}},
 	{"weight not a number",
 	 {"real", "set", VIP4, "10.1.0.2", "--weight", "ten"},
-	 {"--weight", "not a number"}},
+	 {"--weight", "expected an integer, got 'ten'"}},
 	{"negative weight",
 	 {"real", "set", VIP4, "10.1.0.2", "--weight", "-1"},
-	 {"--weight", "not a number"}},
+	 {"--weight", "expected an integer, got '-1'"}},
 	{"weight beyond 32 bits",
 	 {"real", "set", VIP4, "10.1.0.2", "--weight", "99999999999"},
 	 {"--weight", "out of range"}},
@@ -251,10 +253,10 @@ static const struct bad_case bad_cases[] = {
 	 {"--table-size", "out of range 3..1048573"}},
 	{"table size just above the largest prime",
 	 {"vip", "add", VIP4, "--table-size", "1048583"},
-	 {"--table-size", "'1048583' is out of range 3..1048573"}},
+	 {"--table-size", "1048583 is out of range 3..1048573"}},
 	{"table size 2, a prime too small to spread",
 	 {"vip", "add", VIP4, "--table-size", "2"},
-	 {"--table-size", "'2' is out of range 3..1048573"}},
+	 {"--table-size", "2 is out of range 3..1048573"}},
 	{"table size 0",
 	 {"vip", "add", VIP4, "--table-size", "0"},
 	 {"--table-size", "out of range 3..1048573"}},
@@ -280,19 +282,19 @@ static const struct bad_case bad_cases[] = {
 	 {"--weight", "twice"}},
 	{"bad mode",
 	 {"vip", "add", VIP4, "--mode", "dsr"},
-	 {"--mode", "'dsr' is not one of tunnel|fullnat"}},
+	 {"--mode", "expected tunnel or fullnat, got 'dsr'"}},
 	{"mss too large",
 	 {"vip", "add", VIP4, "--mss", "65536"},
 	 {"--mss", "out of range 536..65535 (0: off)"}},
 	{"mss below the smallest clamp",
 	 {"vip", "add", VIP4, "--mss", "100"},
-	 {"--mss", "'100' is out of range 536..65535 (0: off)"}},
+	 {"--mss", "100 is out of range 536..65535 (0: off)"}},
 	{"vip set mss below the smallest clamp",
 	 {"vip", "set", VIP4, "--mss", "535"},
 	 {"--mss", "out of range 536..65535"}},
 	{"mss on a UDP VIP",
 	 {"vip", "add", "10.0.0.10:53/udp", "--mss", "1400"},
-	 {"--mss", "10.0.0.10:53/udp is not TCP"}},
+	 {"--mss", "only TCP VIPs have an MSS to clamp"}},
 	{"vip set mss on a UDP VIP",
 	 {"vip", "set", VIP6, "--mss", "1400"},
 	 {"--mss", "only TCP VIPs"}},
@@ -301,7 +303,7 @@ static const struct bad_case bad_cases[] = {
 	 {"vip set needs --mode, --mss or --encap"}},
 	{"bad encap",
 	 {"vip", "add", VIP4, "--encap", "vxlan"},
-	 {"--encap", "'vxlan' is not one of ipip|gue"}},
+	 {"--encap", "expected ipip or gue, got 'vxlan'"}},
 	{"vip add fullnat in GUE",
 	 {"vip", "add", VIP4, "--mode", "fullnat", "--encap", "gue"},
 	 {"encap: gue is for tunnel VIPs only"}},
@@ -369,7 +371,7 @@ static const struct bad_case bad_cases[] = {
 	 {"--watch", "range 1..3600"}},
 	{"--watch not a number",
 	 {"stats", "--watch", "1.5"},
-	 {"--watch", "not a number"}},
+	 {"--watch", "expected an integer, got '1.5'"}},
 	{"--count 0",
 	 {"stats", "--watch", "--count", "0"},
 	 {"--count", "range 1..1000000"}},
@@ -1370,7 +1372,7 @@ static const struct dispatch_case dispatch_cases[] = {
 	{"weight too large",
 	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
 	 "\"real\":\"10.1.0.2\",\"weight\":70000}",
-	 "{\"ok\":false,\"error\":\"weight 70000 is out of range 0..65535\"}",
+	 "{\"ok\":false,\"error\":\"weight: 70000 is out of range 0..65535\"}",
 	 0},
 	{"real.set needs weight",
 	 "{\"cmd\":\"real.set\",\"vip\":\"" VIP4 "\","
@@ -1389,28 +1391,32 @@ static const struct dispatch_case dispatch_cases[] = {
 	{"bad hash",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\","
 	 "\"hash\":\"random\"}",
-	 "{\"ok\":false,\"error\":\"bad hash 'random': expected maglev or "
-	 "source-ip\"}",
+	 "{\"ok\":false,\"error\":\"hash: expected maglev or source-ip, got "
+	 "'random'\"}",
 	 0},
 	{"table size not prime",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\","
 	 "\"table_size\":65536}",
-	 "{\"ok\":false,\"error\":\"table_size 65536 is not a prime\"}", 0},
+	 "{\"ok\":false,\"error\":\"table_size: 65536 is not a prime (65521 "
+	 "and 65537 are)\"}",
+	 0},
 	{"vip.list", "{\"cmd\":\"vip.list\"}",
 	 "{\"ok\":true,\"vips\":[{\"vip\":\"" VIP4 "\"}]}", 1},
 	{"bad mode",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mode\":\"dsr\"}",
-	 "{\"ok\":false,\"error\":\"bad mode 'dsr': expected tunnel or "
-	 "fullnat\"}",
+	 "{\"ok\":false,\"error\":\"mode: expected tunnel or fullnat, got "
+	 "'dsr'\"}",
 	 0},
 	{"mss too small",
 	 "{\"cmd\":\"vip.add\",\"vip\":\"" VIP4 "\",\"mss\":100}",
-	 "{\"ok\":false,\"error\":\"mss 100 is out of range 536..65535 (0: "
+	 "{\"ok\":false,\"error\":\"mss: 100 is out of range 536..65535 (0: "
 	 "off)\"}",
 	 0},
 	{"mss too large",
 	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\",\"mss\":65536}",
-	 "{\"ok\":false,\"error\":\"mss 65536 is out of range 0..65535\"}", 0},
+	 "{\"ok\":false,\"error\":\"mss: 65536 is out of range 536..65535 "
+	 "(0: off)\"}",
+	 0},
 	{"vip.set with nothing to set",
 	 "{\"cmd\":\"vip.set\",\"vip\":\"" VIP4 "\"}",
 	 "{\"ok\":false,\"error\":\"vip.set needs mode, mss or encap\"}", 0},
@@ -1447,7 +1453,7 @@ static const struct dispatch_case dispatch_cases[] = {
 	{"sessions", "{\"cmd\":\"sessions\"}",
 	 "{\"ok\":true,\"sessions\":[],\"total\":0,\"truncated\":false}", 1},
 	{"sessions limit 0", "{\"cmd\":\"sessions\",\"limit\":0}",
-	 "{\"ok\":false,\"error\":\"limit 0 is out of range 1..1000000\"}", 0},
+	 "{\"ok\":false,\"error\":\"limit: 0 is out of range 1..1000000\"}", 0},
 	{"sessions bad vip", "{\"cmd\":\"sessions\",\"vip\":\"10.0.0.1\"}",
 	 "{\"ok\":false,\"error\":\"bad vip '10.0.0.1': expected "
 	 "ADDR:PORT/PROTO\"}",
@@ -1510,6 +1516,112 @@ ParameterizedTest(size_t *idx, dispatch, refused_addresses)
 	json_decref(reply);
 	cr_expect_str_eq(dispatch(req), want, "%s", c->desc);
 	cr_expect_eq(stub.calls, 0, "%s: the agent was asked", c->desc);
+}
+
+/*
+ * lbctl refuses the addresses the daemon and the file refuse, with the
+ * same words after the argument's name, and sends nothing (it used to
+ * send them all).
+ */
+ParameterizedTestParameters(parse, refused_addresses)
+{
+	INDEX_PARAMS(addr_cases);
+}
+
+ParameterizedTest(size_t *idx, parse, refused_addresses)
+{
+	const struct addr_case *c = &addr_cases[*idx];
+	const char *vip_add[] = {"vip", "add", c->vip, NULL};
+	const char *real_add[] = {"real", "add", c->vip, c->addr, NULL};
+	const char *laddr_add[] = {"laddr", "add", c->addr, NULL};
+	const char *const *words = c->kind == AC_VIP	? vip_add
+				   : c->kind == AC_REAL ? real_add
+							: laddr_add;
+	const char *label = c->kind == AC_VIP	 ? "VIP"
+			    : c->kind == AC_REAL ? "REAL"
+						 : "ADDR";
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN], want[XLB_ERR_LEN];
+
+	snprintf(want, sizeof(want), "%s: %s", label, c->msg);
+	cr_expect_eq(parse_words(words, &inv, err, sizeof(err)), -EINVAL,
+		     "%s: accepted", c->desc);
+	cr_expect_str_eq(err, want, "%s", c->desc);
+	cr_expect_null(inv.request, "%s: a request was built", c->desc);
+	lbctl_invocation_free(&inv);
+}
+
+/*
+ * A VIP's or real's value is refused with the same reason by the control
+ * socket ("KEY: REASON"), by lbctl ("--OPTION: REASON") and by the file
+ * (test_config.c): setting_cases.h.
+ */
+ParameterizedTestParameters(dispatch, refused_settings)
+{
+	INDEX_PARAMS(setting_cases);
+}
+
+ParameterizedTest(size_t *idx, dispatch, refused_settings)
+{
+	const struct setting_case *c = &setting_cases[*idx];
+	char req[256], want[XLB_ERR_LEN], extra[64] = "", value[64];
+	json_t *reply;
+
+	if (c->extra)
+		snprintf(extra, sizeof(extra), ",\"%s\":\"%s\"", c->extra,
+			 c->extra_value);
+	snprintf(value, sizeof(value), c->number ? "%s" : "\"%s\"", c->value);
+	if (c->real)
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"real.add\",\"vip\":\"%s\","
+			 "\"real\":\"10.1.0.2\",\"%s\":%s}",
+			 c->vip, c->key, value);
+	else
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"vip.add\",\"vip\":\"%s\"%s,\"%s\":%s}",
+			 c->vip, extra, c->key, value);
+	snprintf(value, sizeof(value), "%s: %s", c->key, c->reason);
+	reply = json_pack("{s:b,s:s}", "ok", 0, "error", value);
+	cr_assert_not_null(reply);
+	cr_assert_gt(json_dumpb(reply, want, sizeof(want) - 1, JSON_COMPACT),
+		     0);
+	want[json_dumpb(reply, NULL, 0, JSON_COMPACT)] = '\0';
+	json_decref(reply);
+	cr_expect_str_eq(dispatch(req), want, "%s", c->desc);
+	cr_expect_eq(stub.calls, 0, "%s: the agent was asked", c->desc);
+}
+
+ParameterizedTestParameters(parse, refused_settings)
+{
+	INDEX_PARAMS(setting_cases);
+}
+
+ParameterizedTest(size_t *idx, parse, refused_settings)
+{
+	const struct setting_case *c = &setting_cases[*idx];
+	char extra_opt[32], err[XLB_ERR_LEN], want[XLB_ERR_LEN];
+	const char *words[10];
+	struct lbctl_invocation inv;
+	size_t n = 0;
+
+	words[n++] = c->real ? "real" : "vip";
+	words[n++] = "add";
+	words[n++] = c->vip;
+	if (c->real)
+		words[n++] = "10.1.0.2";
+	if (c->extra) {
+		snprintf(extra_opt, sizeof(extra_opt), "--%s", c->extra);
+		words[n++] = extra_opt;
+		words[n++] = c->extra_value;
+	}
+	words[n++] = c->option;
+	words[n++] = c->value;
+	words[n] = NULL;
+	snprintf(want, sizeof(want), "%s: %s", c->option, c->reason);
+	cr_expect_eq(parse_words(words, &inv, err, sizeof(err)), -EINVAL,
+		     "%s: accepted", c->desc);
+	cr_expect_str_eq(err, want, "%s", c->desc);
+	lbctl_invocation_free(&inv);
 }
 
 Test(dispatch, usable_addresses_still_go_through)
