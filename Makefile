@@ -144,8 +144,12 @@ BENCH_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BENCH_BPF))
 BENCH_SRCS  := $(wildcard tools/bench/*.c)
 BENCH_BIN   := $(BUILD)/bench/xlb-bench
 
-$(BENCH_OBJS): BPF_CFLAGS += -Itools/bench
-$(BENCH_OBJS): tools/bench/bench_abi.h
+# Their sources live with the bench (tools/bench/bpf/), not in bpf/.
+$(BENCH_OBJS): $(BUILD)/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BPF_HDRS) \
+		tools/bench/bench_abi.h
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itools/bench -c $< -o $@
 # The wrapper compiles the balancer's own source.
 $(BUILD)/bpf/bench_wrapper.bpf.o: bpf/xlb.bpf.c
 

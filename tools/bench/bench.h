@@ -134,7 +134,7 @@ int bench_lb_vip(struct bench_lb *lb, const char *vip, uint32_t real_first,
 int bench_lb_reuse_maps(struct bench_lb *lb, struct bpf_object *obj);
 
 /*
- * The balancer behind bench_wrap_xlb (bpf/bench_wrapper.bpf.c), over the
+ * The balancer behind bench_wrap_xlb (tools/bench/bpf/bench_wrapper.bpf.c), over the
  * maps of lb: repeat > 1 test runs that each start from the same frame.
  */
 struct bench_wrapper_bpf;

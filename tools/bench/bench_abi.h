@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * What the benchmark's BPF programs (bpf/bench_*.bpf.c) and the benchmark
+ * What the benchmark's BPF programs (tools/bench/bpf/bench_*.bpf.c) and the benchmark
  * itself (tools/bench/) share: map values, limits, the frame layout they
  * rewrite and the flow numbering. Bench only; the balancer never sees it.
  */

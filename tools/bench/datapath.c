@@ -9,7 +9,7 @@
  *     durations over DP_CALLS calls. Includes the test run's own timing
  *     overhead, as does the baseline measured the same way.
  * (b) repeat = DP_REPEAT in one call, through bench_wrap_xlb
- *     (bpf/bench_wrapper.bpf.c), which restores the original frame before
+ *     (tools/bench/bpf/bench_wrapper.bpf.c), which restores the original frame before
  *     each run. Per run: wall time of the call / DP_REPEAT (the kernel's
  *     own figure is whole nanoseconds, too coarse for a ~10 ns baseline;
  *     the call's set-up adds < 0.1 ns per run). The wrapper's own cost,

@@ -5,7 +5,7 @@
  *
  *   gen [G] ---- [N] node [O] ---- [S] sink
  *
- * gen: bpf/bench_gen.bpf.c run by BPF_PROG_RUN in live-frames mode on
+ * gen: tools/bench/bpf/bench_gen.bpf.c run by BPF_PROG_RUN in live-frames mode on
  *   CPU 0, redirected out of G: 64-byte UDP or TCP (ACK) frames to the VIP
  *   10.200.0.10:80 from 256 client addresses x 256 source ports.
  * node: what is measured. N's NAPI runs in a kernel thread pinned to
@@ -19,8 +19,8 @@
  *           XDP program), then the kernel: conntrack, nftables DNAT
  *           (jhash of client address and port over the same 4 reals),
  *           IP forwarding out of O;
- *   - bare: bpf/bench_node.bpf.c's forwarder: MACs, redirect to O.
- * sink: bpf/bench_sink.bpf.c on S counts and drops (it stands for the
+ *   - bare: tools/bench/bpf/bench_node.bpf.c's forwarder: MACs, redirect to O.
+ * sink: tools/bench/bpf/bench_sink.bpf.c on S counts and drops (it stands for the
  *   reals); its NAPI thread is pinned to CPU 0 beside the generator, also
  *   SCHED_FIFO.
  *

@@ -3,7 +3,7 @@
  * Figure 4: 10M concurrent sessions. The balancer is opened with
  * conntrack_size = 10M / CPUs per CPU (as xlbd would be configured), and
  * every CPU's table is filled through the data path itself: the wrapper
- * (bpf/bench_wrapper.bpf.c) runs SYNs of distinct flows, on each CPU at
+ * (tools/bench/bpf/bench_wrapper.bpf.c) runs SYNs of distinct flows, on each CPU at
  * once, in SS_CHUNKS chunks (each a run of "insert into a table that is
  * not full yet"). Then:
  *
