@@ -134,8 +134,8 @@ int bench_lb_vip(struct bench_lb *lb, const char *vip, uint32_t real_first,
 int bench_lb_reuse_maps(struct bench_lb *lb, struct bpf_object *obj);
 
 /*
- * The balancer behind bench_wrap_xlb (tools/bench/bpf/bench_wrapper.bpf.c), over the
- * maps of lb: repeat > 1 test runs that each start from the same frame.
+ * The balancer behind bench_wrap_xlb (tools/bench/bpf/bench_wrapper.bpf.c), over
+ * the maps of lb: repeat > 1 test runs that each start from the same frame.
  */
 struct bench_wrapper_bpf;
 int bench_wrap_open(struct bench_lb *lb, struct bench_wrapper_bpf **out);

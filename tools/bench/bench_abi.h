@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * What the benchmark's BPF programs (tools/bench/bpf/bench_*.bpf.c) and the benchmark
- * itself (tools/bench/) share: map values, limits, the frame layout they
- * rewrite and the flow numbering. Bench only; the balancer never sees it.
+ * What the benchmark's BPF programs (tools/bench/bpf/bench_*.bpf.c) and the
+ * benchmark itself (tools/bench/) share: map values, limits, the frame layout
+ * they rewrite and the flow numbering. Bench only; the balancer never sees it.
  */
 #ifndef XLB_BENCH_ABI_H
 #define XLB_BENCH_ABI_H

@@ -9,12 +9,12 @@
  *     durations over DP_CALLS calls. Includes the test run's own timing
  *     overhead, as does the baseline measured the same way.
  * (b) repeat = DP_REPEAT in one call, through bench_wrap_xlb
- *     (tools/bench/bpf/bench_wrapper.bpf.c), which restores the original frame before
- *     each run. Per run: wall time of the call / DP_REPEAT (the kernel's
- *     own figure is whole nanoseconds, too coarse for a ~10 ns baseline;
- *     the call's set-up adds < 0.1 ns per run). The wrapper's own cost,
- *     min(bench_wrap_noop) - min(empty program), is subtracted, so a case
- *     and its baseline both carry the test run's per-run overhead once.
+ *     (tools/bench/bpf/bench_wrapper.bpf.c), which restores the original frame
+ * before each run. Per run: wall time of the call / DP_REPEAT (the kernel's own
+ * figure is whole nanoseconds, too coarse for a ~10 ns baseline; the call's
+ * set-up adds < 0.1 ns per run). The wrapper's own cost, min(bench_wrap_noop) -
+ * min(empty program), is subtracted, so a case and its baseline both carry the
+ * test run's per-run overhead once.
  *
  * Every measured program is attached to an idle veth first
  * (bench_attach_idle()), so that the kernel's XDP dispatcher calls it

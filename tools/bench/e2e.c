@@ -5,8 +5,8 @@
  *
  *   gen [G] ---- [N] node [O] ---- [S] sink
  *
- * gen: tools/bench/bpf/bench_gen.bpf.c run by BPF_PROG_RUN in live-frames mode on
- *   CPU 0, redirected out of G: 64-byte UDP or TCP (ACK) frames to the VIP
+ * gen: tools/bench/bpf/bench_gen.bpf.c run by BPF_PROG_RUN in live-frames mode
+ * on CPU 0, redirected out of G: 64-byte UDP or TCP (ACK) frames to the VIP
  *   10.200.0.10:80 from 256 client addresses x 256 source ports.
  * node: what is measured. N's NAPI runs in a kernel thread pinned to
  *   CPU 1 at SCHED_FIFO (as a NIC's softirq would preempt other work), so
@@ -20,8 +20,8 @@
  *           (jhash of client address and port over the same 4 reals),
  *           IP forwarding out of O;
  *   - bare: tools/bench/bpf/bench_node.bpf.c's forwarder: MACs, redirect to O.
- * sink: tools/bench/bpf/bench_sink.bpf.c on S counts and drops (it stands for the
- *   reals); its NAPI thread is pinned to CPU 0 beside the generator, also
+ * sink: tools/bench/bpf/bench_sink.bpf.c on S counts and drops (it stands for
+ * the reals); its NAPI thread is pinned to CPU 0 beside the generator, also
  *   SCHED_FIFO.
  *
  * A run: one case, one protocol, E2E_WARM_MS of traffic, then the sink's

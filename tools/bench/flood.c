@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * xlb-bench flood: tools/bench/bpf/bench_gen.bpf.c's live-frames generator aimed at
- * an interface of the calling network namespace, for the flood
- * end-to-end test (tests/e2e/t41_flood.sh). Spoofed pure TCP ACKs (40-byte
- * IPv4 packets in 64-byte frames) to each --dst in turn, a batch at a
- * time, from source addresses and ports drawn at random per frame:
+ * xlb-bench flood: tools/bench/bpf/bench_gen.bpf.c's live-frames generator
+ * aimed at an interface of the calling network namespace, for the flood
+ * end-to-end test (tests/e2e/t41_flood.sh). Spoofed pure TCP ACKs (40-byte IPv4
+ * packets in 64-byte frames) to each --dst in turn, a batch at a time, from
+ * source addresses and ports drawn at random per frame:
  * --naddrs addresses from --src on, 256 ports from 16384 on. As fast as
  * one thread goes, for --seconds. One JSON line at the end: frames sent,
  * seconds, rate.

@@ -3,8 +3,8 @@
  * Figure 4: 10M concurrent sessions. The balancer is opened with
  * conntrack_size = 10M / CPUs per CPU (as xlbd would be configured), and
  * every CPU's table is filled through the data path itself: the wrapper
- * (tools/bench/bpf/bench_wrapper.bpf.c) runs SYNs of distinct flows, on each CPU at
- * once, in SS_CHUNKS chunks (each a run of "insert into a table that is
+ * (tools/bench/bpf/bench_wrapper.bpf.c) runs SYNs of distinct flows, on each
+ * CPU at once, in SS_CHUNKS chunks (each a run of "insert into a table that is
  * not full yet"). Then:
  *
  * - sessions live: counted back from the tables (batch lookups), so the
