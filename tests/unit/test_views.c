@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The readers of the agent's views, fed by the real agent (root): the
+ * compiled data plane is loaded in a network namespace of the test's own
+ * (tests/lib/dp_net.h), configured through lbctl's parser and the control
+ * socket's dispatch, and given packets through BPF_PROG_TEST_RUN. Then
+ * the views the daemon serves (stats, vip.list, status, sessions, laddr
+ * list) go through metrics.c's renderer and lbctl's printers, and the
+ * numbers they show must be the ones the packets made. A key renamed on
+ * either side makes a sample or a column go missing or read 0 here.
+ *
+ * The daemon's own parts of the replies (ping's "host", stats' "cluster",
+ * node.status) are xlbd's and not linked: the table below has no rows,
+ * as for a daemon without a node.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "control.h"
+#include "daemon.h"
+#include "lbctl_cli.h"
+#include "maps.h"
+#include "metrics.h"
+#include "xlb.h"
+#include "../lib/dp_net.h"
+/* The data-path tests' packet builder: one translation unit with this. */
+#include "../datapath/pkt.c"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A daemon with no part of its own in the replies (no node, no host). */
+const struct xlb_daemon_cmd xlb_daemon_cmds[] = {
+	{NULL},
+};
+
+static struct xlb_dp *dp;
+static struct xlb_agent *agent;
+
+/* Packets of each reason, as the runs below saw them move. */
+static uint64_t seen[XLB_R_MAX];
+
+static void tx_port(const char *ifname)
+{
+	uint32_t ifindex = if_nametoindex(ifname);
+
+	cr_assert_gt(ifindex, 0, "no interface %s", ifname);
+	cr_assert_eq(bpf_map_update_elem(xlb_dp_map_fd(dp, "tx_ports"),
+					 &ifindex, &ifindex, BPF_ANY),
+		     0, "tx_ports %s: %s", ifname, strerror(errno));
+}
+
+static void setup(void)
+{
+	struct xlb_dp_opts opts = {
+		.max_vips = 16,
+		.max_reals = 64,
+		.ct_size = 1024,
+		.nat_sessions = 1024,
+	};
+	struct xlb_config cfg;
+	cpu_set_t cpus;
+	char err[600];
+
+	cr_assert_eq(dp_net_build(err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dp_net_client_routes(err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(xlb_dp_open(&opts, &dp, err, sizeof(err)), 0,
+		     "xlb_dp_open: %s", err);
+	cr_assert_eq(xlb_agent_new(dp, &agent), 0);
+	xlb_config_defaults(&cfg);
+	cr_assert_eq(xlb_agent_set_globals(agent, &cfg), 0);
+	xlb_config_free(&cfg);
+	tx_port(DP_NET_IF_CLIENT);
+	tx_port(DP_NET_IF_REALS);
+	memset(seen, 0, sizeof(seen));
+	/* Every packet on CPU 0: the sessions view names it. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	cr_assert_eq(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+}
+
+static void teardown(void)
+{
+	xlb_agent_free(agent);
+	xlb_dp_close(dp, true);
+	agent = NULL;
+	dp = NULL;
+}
+
+TestSuite(views, .init = setup, .fini = teardown);
+
+/* ---- lbctl through the control socket's dispatch ------------------- */
+
+/*
+ * Run an lbctl command line against the agent as lbctl and xlbd would,
+ * without the socket in between: parse, dispatch each request, merge
+ * the replies (lbctl.c's ctl_request), print. The command must succeed;
+ * returns the printed text (malloc'd) and, when reply is not NULL, the
+ * merged reply.
+ */
+static char *lbctl(json_t **reply, const char *line)
+{
+	struct lbctl_invocation inv;
+	char err[XLB_ERR_LEN], *words[16], *copy, *tok, *save;
+	json_t *req, *merged, *one;
+	char *buf = NULL;
+	size_t len = 0, i;
+	int argc = 0;
+	FILE *f;
+
+	copy = strdup(line);
+	words[argc++] = "lbctl";
+	for (tok = strtok_r(copy, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		cr_assert_lt(argc, (int)ARRAY_SIZE(words) - 1);
+		words[argc++] = tok;
+	}
+	words[argc] = NULL;
+	cr_assert_eq(lbctl_parse(argc, words, &inv, err, sizeof(err)), 0,
+		     "lbctl %s: %s", line, err);
+	cr_assert_eq(inv.action, LBCTL_RUN);
+	req = inv.request;
+	merged = json_object();
+	for (i = 0; i < (json_is_array(req) ? json_array_size(req) : 1); i++) {
+		one = xlb_control_dispatch(
+			agent,
+			json_is_array(req) ? json_array_get(req, i) : req);
+		cr_assert_not_null(one);
+		cr_assert(json_is_true(json_object_get(one, "ok")),
+			  "lbctl %s: %s", line,
+			  json_string_value(json_object_get(one, "error")));
+		cr_assert_eq(json_object_update(merged, one), 0);
+		json_decref(one);
+	}
+	f = open_memstream(&buf, &len);
+	cr_assert_not_null(f);
+	lbctl_print_reply(f, &inv, merged);
+	cr_assert_eq(fclose(f), 0);
+	lbctl_invocation_free(&inv);
+	free(copy);
+	if (reply)
+		*reply = merged;
+	else
+		json_decref(merged);
+	return buf;
+}
+
+static void lbctl_ok(const char *line)
+{
+	free(lbctl(NULL, line));
+}
+
+/*
+ * Does text hold a line whose words (runs of blanks taken as one) are
+ * exactly words? Column widths do not matter, values do.
+ */
+static bool has_row(const char *text, const char *words)
+{
+	char norm[512];
+	const char *p, *end;
+	size_t n;
+
+	for (p = text; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, '\n');
+		if (!end)
+			end = p + strlen(p);
+		n = 0;
+		for (; p < end && n < sizeof(norm) - 1; p++) {
+			if (*p == ' ' && (!n || norm[n - 1] == ' '))
+				continue;
+			norm[n++] = *p;
+		}
+		if (n && norm[n - 1] == ' ')
+			n--;
+		norm[n] = '\0';
+		if (!strcmp(norm, words))
+			return true;
+	}
+	return false;
+}
+
+#define expect_row(text, row)                                             \
+	cr_expect(has_row((text), (row)), "no row \"%s\" in:\n%s", (row), \
+		  (text))
+
+/* ---- Traffic -------------------------------------------------------- */
+
+/*
+ * Run a frame through the program as received on ifname; exactly one
+ * reason must move, by one. Returns the reason; out gets the frame
+ * sent, if any.
+ */
+static enum xlb_reason run(const struct pkt *in, const char *ifname,
+			   struct pkt_info *out)
+{
+	uint64_t before[XLB_R_MAX], after[XLB_R_MAX];
+	uint8_t buf[PKT_MAX];
+	char why[128];
+	struct xdp_md ctx = {
+		.data_end = in->len,
+		.ingress_ifindex = if_nametoindex(ifname),
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf,
+		    .data_size_in = in->len, .data_out = buf,
+		    .data_size_out = sizeof(buf), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	enum xlb_reason reason = XLB_R_MAX;
+	int i, moved = 0;
+
+	cr_assert_eq(xlb_dp_reasons(dp, before), 0);
+	cr_assert_eq(bpf_prog_test_run_opts(xlb_dp_prog_fd(dp), &opts), 0,
+		     "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	cr_assert_eq(xlb_dp_reasons(dp, after), 0);
+	for (i = 0; i < XLB_R_MAX; i++) {
+		if (after[i] == before[i])
+			continue;
+		moved++;
+		reason = i;
+		cr_assert_eq(after[i] - before[i], 1);
+	}
+	cr_assert_eq(moved, 1, "%d reasons moved", moved);
+	seen[reason]++;
+	if (out)
+		cr_assert_eq(pkt_parse(buf, opts.data_size_out, out, why,
+				       sizeof(why)),
+			     0, "%s", why);
+	return reason;
+}
+
+static bool is_forward(enum xlb_reason r)
+{
+	return !strncmp(xlb_reason_names[r], "forward_", 8);
+}
+
+/* A TCP segment from a client to a VIP; its frame length is returned. */
+static size_t client_tcp(const char *client, uint16_t sport, const char *vip,
+			 uint8_t flags, struct pkt_info *out)
+{
+	struct pkt_spec spec = {
+		.family = AF_INET,
+		.saddr = client,
+		.daddr = vip,
+		.proto = IPPROTO_TCP,
+		.sport = sport,
+		.dport = 80,
+		.tcp_flags = flags,
+		.payload_len = flags & PKT_SYN ? 0 : 100,
+	};
+	struct pkt p;
+	enum xlb_reason r;
+
+	cr_assert_eq(pkt_build(&p, &spec), 0);
+	r = run(&p, DP_NET_IF_CLIENT, out);
+	cr_assert(is_forward(r), "%s:%u -> %s: %s", client, sport, vip,
+		  xlb_reason_names[r]);
+	return p.len;
+}
+
+/*
+ * The traffic every test below reads back:
+ * - tunnel VIP 10.0.0.10:80/tcp, reals 10.1.0.2 (up) and 10.1.0.3
+ *   (draining, so it takes no new flow): three flows from 192.0.2.1,
+ *   the first with two more segments: 5 packets, 3 new flows, all to
+ *   10.1.0.2;
+ * - fullnat VIP 10.0.0.20:80/tcp, local address 10.97.0.1, real
+ *   10.1.0.4: two SYNs from 192.0.2.2, and the real's SYN-ACK to the
+ *   first: 2 packets, 2 sessions, 1 reply;
+ * - one frame of nobody's (pass_*).
+ */
+static struct {
+	size_t tun_bytes;
+	size_t nat_bytes;
+	size_t reply_bytes;
+	uint16_t lport;	 /* of the first fullnat flow */
+	uint16_t lport2; /* of the second */
+} sent;
+
+static void traffic(void)
+{
+	struct pkt_spec other = {
+		.family = AF_INET,
+		.saddr = "192.0.2.9",
+		.daddr = "10.0.0.1",
+		.proto = IPPROTO_UDP,
+		.sport = 5353,
+		.dport = 53,
+	};
+	struct pkt_spec back = {
+		.smac = "02:00:00:00:01:04",
+		.family = AF_INET,
+		.saddr = "10.1.0.4",
+		.daddr = "10.97.0.1",
+		.proto = IPPROTO_TCP,
+		.sport = 80,
+		.tcp_flags = PKT_SYN | PKT_ACK,
+	};
+	struct pkt_info out;
+	struct pkt p;
+	enum xlb_reason r;
+	uint16_t port;
+
+	lbctl_ok("laddr add 10.97.0.1");
+	lbctl_ok("vip add 10.0.0.10:80/tcp --table-size 251");
+	lbctl_ok("real add 10.0.0.10:80/tcp 10.1.0.2");
+	lbctl_ok("real add 10.0.0.10:80/tcp 10.1.0.3 --weight 50");
+	lbctl_ok("real drain 10.0.0.10:80/tcp 10.1.0.3");
+	lbctl_ok("vip add 10.0.0.20:80/tcp --table-size 251 --mode fullnat");
+	lbctl_ok("real add 10.0.0.20:80/tcp 10.1.0.4");
+
+	memset(&sent, 0, sizeof(sent));
+	for (port = 1001; port <= 1003; port++) {
+		sent.tun_bytes += client_tcp("192.0.2.1", port, "10.0.0.10",
+					     PKT_SYN, &out);
+		cr_assert_str_eq(pkt_outer_ip(&out)->dst, "10.1.0.2");
+	}
+	sent.tun_bytes +=
+		client_tcp("192.0.2.1", 1001, "10.0.0.10", PKT_ACK, &out);
+	sent.tun_bytes += client_tcp("192.0.2.1", 1001, "10.0.0.10",
+				     PKT_ACK | PKT_PSH, &out);
+
+	sent.nat_bytes +=
+		client_tcp("192.0.2.2", 2001, "10.0.0.20", PKT_SYN, &out);
+	cr_assert_str_eq(pkt_outer_ip(&out)->src, "10.97.0.1");
+	cr_assert_str_eq(pkt_outer_ip(&out)->dst, "10.1.0.4");
+	sent.lport = out.sport;
+	sent.nat_bytes +=
+		client_tcp("192.0.2.2", 2002, "10.0.0.20", PKT_SYN, &out);
+	sent.lport2 = out.sport;
+
+	back.dport = sent.lport;
+	cr_assert_eq(pkt_build(&p, &back), 0);
+	r = run(&p, DP_NET_IF_REALS, &out);
+	cr_assert(is_forward(r), "reply: %s", xlb_reason_names[r]);
+	cr_assert_str_eq(pkt_outer_ip(&out)->dst, "192.0.2.2");
+	sent.reply_bytes = p.len;
+
+	cr_assert_eq(pkt_build(&p, &other), 0);
+	r = run(&p, DP_NET_IF_CLIENT, NULL);
+	cr_assert(!is_forward(r), "%s", xlb_reason_names[r]);
+}
+
+/* ---- Metrics -------------------------------------------------------- */
+
+/* /metrics as respond_metrics() makes it: stats plus the daemon's part. */
+static char *scrape(void)
+{
+	const struct xlb_daemon_cmd *d = xlb_daemon_cmd("stats");
+	char why[XLB_ERR_LEN];
+	json_t *stats = xlb_agent_stats_json(agent);
+	size_t len;
+	char *buf;
+
+	cr_assert_not_null(stats);
+	if (d)
+		cr_assert_eq(d->run(NULL, stats, why, sizeof(why)), 0);
+	cr_assert_eq(xlb_metrics_render_json(stats, &buf, &len), 0);
+	cr_assert_eq(strlen(buf), len);
+	json_decref(stats);
+	return buf;
+}
+
+/* Does text hold line as a whole line? */
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p;
+
+	for (p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+#define expect_line(text, fmt, ...)                                          \
+	do {                                                                 \
+		char line_[256];                                             \
+		snprintf(line_, sizeof(line_), fmt, ##__VA_ARGS__);          \
+		cr_expect(has_line((text), line_), "no line \"%s\" in:\n%s", \
+			  line_, (text));                                    \
+	} while (0)
+
+#define V1 "vip=\"10.0.0.10:80/tcp\""
+#define V2 "vip=\"10.0.0.20:80/tcp\""
+#define R2 V1 ",real=\"10.1.0.2\""
+#define R3 V1 ",real=\"10.1.0.3\""
+#define R4 V2 ",real=\"10.1.0.4\""
+
+Test(views, metrics_count_the_traffic)
+{
+	char *text;
+	int i;
+
+	traffic();
+	text = scrape();
+
+	expect_line(text, "xlb_agent_info{version=\"%s\"} 1", XLB_VERSION);
+	expect_line(text, "xlb_vips 2");
+	/* The tunnel VIP: every packet to its one real that is up. */
+	expect_line(text, "xlb_vip_packets_total{" V1 "} 5");
+	expect_line(text, "xlb_vip_bytes_total{" V1 "} %zu", sent.tun_bytes);
+	expect_line(text, "xlb_vip_new_flows_total{" V1 "} 3");
+	expect_line(text, "xlb_vip_sessions{" V1 "} 3");
+	expect_line(text, "xlb_vip_healthy_reals{" V1 "} 1");
+	/* 1001 established (SYN, ACK); 1002 and 1003 opening. */
+	expect_line(text, "xlb_vip_active_connections{" V1 "} 1");
+	expect_line(text, "xlb_vip_inactive_connections{" V1 "} 2");
+	expect_line(text, "xlb_real_active_connections{" R2 "} 1");
+	expect_line(text, "xlb_real_inactive_connections{" R2 "} 2");
+	expect_line(text, "xlb_real_packets_total{" R2 "} 5");
+	expect_line(text, "xlb_real_bytes_total{" R2 "} %zu", sent.tun_bytes);
+	expect_line(text, "xlb_real_new_flows_total{" R2 "} 3");
+	expect_line(text, "xlb_real_sessions{" R2 "} 3");
+	expect_line(text, "xlb_real_packets_total{" R3 "} 0");
+	expect_line(text, "xlb_real_sessions{" R3 "} 0");
+	expect_line(text, "xlb_real_weight{" R2 "} 100");
+	expect_line(text, "xlb_real_weight{" R3 "} 50");
+	expect_line(text, "xlb_real_up{" R2 "} 1");
+	expect_line(text, "xlb_real_up{" R3 "} 0");
+	expect_line(text, "xlb_real_state{" R3 ",state=\"draining\"} 1");
+	expect_line(text, "xlb_real_state{" R3 ",state=\"up\"} 0");
+
+	/* The fullnat VIP: two sessions, one reply. */
+	expect_line(text, "xlb_vip_packets_total{" V2 "} 2");
+	expect_line(text, "xlb_vip_bytes_total{" V2 "} %zu", sent.nat_bytes);
+	expect_line(text, "xlb_vip_new_flows_total{" V2 "} 2");
+	expect_line(text, "xlb_vip_reply_packets_total{" V2 "} 1");
+	expect_line(text, "xlb_vip_reply_bytes_total{" V2 "} %zu",
+		    sent.reply_bytes);
+	expect_line(text, "xlb_vip_sessions{" V2 "} 2");
+	/* 2001 answered by its real, 2002 not. */
+	expect_line(text, "xlb_vip_active_connections{" V2 "} 1");
+	expect_line(text, "xlb_vip_inactive_connections{" V2 "} 1");
+	expect_line(text, "xlb_real_packets_total{" R4 "} 2");
+	expect_line(text, "xlb_real_reply_packets_total{" R4 "} 1");
+	expect_line(text, "xlb_real_sessions{" R4 "} 2");
+	expect_line(text, "xlb_nat_sessions 2");
+	expect_line(text, "xlb_nat_entries 2");
+	expect_line(text, "xlb_nat_table_size 1024");
+	expect_line(text, "xlb_nat_ports_per_cpu %d",
+		    (65535 - 1024 + 1) / xlb_dp_ncpus(dp));
+	expect_line(text, "xlb_nat_sweeps_total 0");
+	expect_line(text,
+		    "xlb_nat_local_address_sessions{address=\"10.97.0.1\"} 2");
+
+	/* Every reason, with the count the runs saw move (zeros too). */
+	for (i = 0; i < XLB_R_MAX; i++)
+		expect_line(text, "xlb_packets_total{reason=\"%s\"} %llu",
+			    xlb_reason_names[i], (unsigned long long)seen[i]);
+	free(text);
+}
+
+/*
+ * Every family the renderer knows about a node without health checks
+ * or a cluster has a sample from the real view: a key the agent renamed
+ * leaves its family out. (xlb_real_check_*, xlb_real_transitions_total
+ * need health checks; xlb_node_*, xlb_route_*, xlb_sync_* a node.)
+ */
+Test(views, metrics_every_family_is_fed)
+{
+	static const char *const families[] = {
+		"xlb_agent_info",
+		"xlb_vips",
+		"xlb_vip_packets_total",
+		"xlb_vip_bytes_total",
+		"xlb_vip_new_flows_total",
+		"xlb_vip_reply_packets_total",
+		"xlb_vip_reply_bytes_total",
+		"xlb_vip_sessions",
+		"xlb_vip_active_connections",
+		"xlb_vip_inactive_connections",
+		"xlb_vip_healthy_reals",
+		"xlb_real_packets_total",
+		"xlb_real_bytes_total",
+		"xlb_real_new_flows_total",
+		"xlb_real_reply_packets_total",
+		"xlb_real_reply_bytes_total",
+		"xlb_real_sessions",
+		"xlb_real_active_connections",
+		"xlb_real_inactive_connections",
+		"xlb_real_weight",
+		"xlb_real_up",
+		"xlb_real_state",
+		"xlb_packets_total",
+		"xlb_flood_guard_skipped_total",
+		"xlb_ring_rebuilds_total",
+		"xlb_ring_rebuild_seconds_total",
+		"xlb_nat_sessions",
+		"xlb_nat_entries",
+		"xlb_nat_table_size",
+		"xlb_nat_ports_per_cpu",
+		"xlb_nat_sweeps_total",
+		"xlb_nat_expired_total",
+		"xlb_nat_orphans_total",
+		"xlb_nat_sweep_seconds",
+		"xlb_nat_local_address_sessions",
+	};
+	char *text, type[128];
+	size_t i;
+
+	traffic();
+	text = scrape();
+	for (i = 0; i < ARRAY_SIZE(families); i++) {
+		snprintf(type, sizeof(type), "# TYPE %s ", families[i]);
+		cr_expect(strstr(text, type), "family %s has no sample",
+			  families[i]);
+	}
+	/* Five rebuilds at least: one per VIP and per real added. */
+	cr_expect(!has_line(text, "xlb_ring_rebuilds_total 0"), "%s", text);
+	free(text);
+}
+
+/* ---- lbctl's printers ----------------------------------------------- */
+
+Test(views, lbctl_stats)
+{
+	char row[256], *text;
+	int i;
+
+	traffic();
+	text = lbctl(NULL, "stats");
+	/* Tunnel: flow 1001 is established (SYN, ACK), the others opening;
+	 * fullnat: 2001 established (its real answered), 2002 opening. */
+	snprintf(row, sizeof(row), "10.0.0.10:80/tcp 5 %zu 3 1 2",
+		 sent.tun_bytes);
+	expect_row(text, row);
+	snprintf(row, sizeof(row), "-> 10.1.0.2 5 %zu 3 1 2", sent.tun_bytes);
+	expect_row(text, row);
+	expect_row(text, "-> 10.1.0.3 0 0 0 0 0");
+	snprintf(row, sizeof(row), "10.0.0.20:80/tcp 2 %zu 2 1 1",
+		 sent.nat_bytes);
+	expect_row(text, row);
+	snprintf(row, sizeof(row), "-> 10.1.0.4 2 %zu 2 1 1", sent.nat_bytes);
+	expect_row(text, row);
+	/* Every reason that moved, with its count, and no other. */
+	for (i = 0; i < XLB_R_MAX; i++) {
+		snprintf(row, sizeof(row), "%s %llu", xlb_reason_names[i],
+			 (unsigned long long)seen[i]);
+		if (seen[i])
+			expect_row(text, row);
+		else
+			cr_expect(!strstr(text, xlb_reason_names[i]),
+				  "%s did not move:\n%s", xlb_reason_names[i],
+				  text);
+	}
+	snprintf(row, sizeof(row),
+		 "FULLNAT: 2 active sessions (2 entries of 1024), ports "
+		 "1024-65535, %d per CPU on %d CPUs",
+		 (65535 - 1024 + 1) / xlb_dp_ncpus(dp), xlb_dp_ncpus(dp));
+	expect_row(text, row);
+	expect_row(text, "sweeps: 0, 0 sessions expired, 0 orphans");
+	expect_row(text, "10.97.0.1 2");
+	free(text);
+}
+
+Test(views, lbctl_status)
+{
+	char row[256], *text;
+	unsigned long long fwd = 0, pass = 0, drop = 0;
+	int i;
+
+	traffic();
+	for (i = 0; i < XLB_R_MAX; i++) {
+		if (!strncmp(xlb_reason_names[i], "forward_", 8))
+			fwd += seen[i];
+		else if (!strncmp(xlb_reason_names[i], "pass_", 5))
+			pass += seen[i];
+		else
+			drop += seen[i];
+	}
+	cr_assert_eq(fwd, 8);
+	cr_assert_eq(pass + drop, 1);
+	text = lbctl(NULL, "status");
+	snprintf(row, sizeof(row),
+		 "xlbd %s on %s: 2 VIPs, 3 reals (2 up, 0 down, 1 draining)",
+		 XLB_VERSION, XLB_DEFAULT_SOCKET);
+	expect_row(text, row);
+	snprintf(row, sizeof(row),
+		 "packets: %llu forwarded, %llu passed, %llu dropped", fwd,
+		 pass, drop);
+	expect_row(text, row);
+	/* State, weight, check, packets, new flows, active, inactive. */
+	expect_row(text, "10.0.0.10:80/tcp 1/2 up 5 3 1 2");
+	expect_row(text, "-> 10.1.0.2 up 100 - 5 3 1 2");
+	expect_row(text, "-> 10.1.0.3 draining 50 - 0 0 0 0");
+	expect_row(text, "10.0.0.20:80/tcp 1/1 up 2 2 1 1");
+	expect_row(text, "-> 10.1.0.4 up 100 - 2 2 1 1");
+	free(text);
+}
+
+Test(views, lbctl_vip_list)
+{
+	char *text;
+
+	traffic();
+	text = lbctl(NULL, "vip list");
+	expect_row(text, "VIP HASH MODE ENCAP MSS TABLE REALS");
+	expect_row(text, "10.0.0.10:80/tcp maglev tunnel ipip - 251 2");
+	expect_row(text, "-> 10.1.0.2 weight 100 up");
+	expect_row(text, "-> 10.1.0.3 weight 50 draining");
+	expect_row(text, "10.0.0.20:80/tcp maglev fullnat - - 251 1");
+	expect_row(text, "-> 10.1.0.4 weight 100 up");
+	free(text);
+}
+
+Test(views, lbctl_sessions_and_laddrs)
+{
+	char row[256], *text;
+
+	traffic();
+	text = lbctl(NULL, "sessions");
+	expect_row(text, "PROTO CLIENT VIP LOCAL REAL STATE IDLE CPU");
+	/* Conntrack's flows (tunnel) and FULLNAT's sessions, all on CPU 0
+	 * (setup() pins the test there). */
+	expect_row(text, "tcp 192.0.2.1:1001 10.0.0.10:80 - 10.1.0.2:80 "
+			 "established 0 0");
+	expect_row(text, "tcp 192.0.2.1:1002 10.0.0.10:80 - 10.1.0.2:80 "
+			 "syn_recv 0 0");
+	expect_row(text, "tcp 192.0.2.1:1003 10.0.0.10:80 - 10.1.0.2:80 "
+			 "syn_recv 0 0");
+	snprintf(row, sizeof(row),
+		 "tcp 192.0.2.2:2001 10.0.0.20:80 10.97.0.1:%u 10.1.0.4:80 "
+		 "established 0 0",
+		 sent.lport);
+	expect_row(text, row);
+	snprintf(row, sizeof(row),
+		 "tcp 192.0.2.2:2002 10.0.0.20:80 10.97.0.1:%u 10.1.0.4:80 "
+		 "syn_sent 0 0",
+		 sent.lport2);
+	expect_row(text, row);
+	expect_row(text, "5 sessions");
+	free(text);
+
+	text = lbctl(NULL, "laddr list");
+	expect_row(text, "LOCAL ADDRESS SESSIONS");
+	expect_row(text, "10.97.0.1 2");
+	free(text);
+}
