@@ -9,9 +9,9 @@
  * numbers they show must be the ones the packets made. A key renamed on
  * either side makes a sample or a column go missing or read 0 here.
  *
- * The daemon's own parts of the replies (ping's "host", stats' "cluster",
- * node.status) are xlbd's and not linked: the table below has no rows,
- * as for a daemon without a node.
+ * The daemon's own parts of the replies are xlbd's, which is not linked:
+ * the node's (node.status, stats' "cluster") come from a real node made
+ * here and its own view, as xlbd makes them; ping's "host" is left out.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -32,6 +34,7 @@
 #include "lbctl_cli.h"
 #include "maps.h"
 #include "metrics.h"
+#include "node.h"
 #include "xlb.h"
 #include "../lib/dp_net.h"
 /* The data-path tests' packet builder: one translation unit with this. */
@@ -39,13 +42,117 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A daemon with no part of its own in the replies (no node, no host). */
+static struct xlb_dp *dp;
+static struct xlb_agent *agent;
+
+/* ---- The daemon's part: the node ------------------------------------ */
+
+/*
+ * xlbd serves node.status and stats' "cluster" from its node with
+ * xlb_node_json() (xlbd's cluster_json(), without sync, which this
+ * test has none of). Until node_start(), none: a daemon with no node.
+ */
+static struct xlb_node *node;
+static struct xlb_config node_cfg;
+static char run_dir[64];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int cmd_stats(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	if (node)
+		json_object_set_new(reply, "cluster",
+				    xlb_node_json(node, now_ns()));
+	return 0;
+}
+
+static int cmd_node_status(json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	json_t *o;
+	int ret;
+
+	if (!node)
+		return -EOPNOTSUPP;
+	o = xlb_node_json(node, now_ns());
+	ret = json_object_update(reply, o) ? -ENOMEM : 0;
+	json_decref(o);
+	return ret;
+}
+
 const struct xlb_daemon_cmd xlb_daemon_cmds[] = {
+	{"stats", cmd_stats},
+	{"node.status", cmd_node_status},
 	{NULL},
 };
 
-static struct xlb_dp *dp;
-static struct xlb_agent *agent;
+/* This process's name, which the node watches as its routing daemon. */
+static const char *comm(void)
+{
+	static char name[32];
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(name, sizeof(name), f));
+	fclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	return name;
+}
+
+/*
+ * A node without a cluster that announces on xt0 and xt2 (routes in
+ * this namespace's main table) and watches this process as its routing
+ * daemon, through a pid file as FRR's.
+ */
+static void node_start(void)
+{
+	char err[XLB_ERR_LEN] = "", path[128];
+	FILE *f;
+
+	snprintf(run_dir, sizeof(run_dir), "/tmp/xlb-views.XXXXXX");
+	cr_assert_not_null(mkdtemp(run_dir));
+	xlb_config_defaults(&node_cfg);
+	node_cfg.interfaces[0] = strdup(DP_NET_IF_CLIENT);
+	node_cfg.interfaces[1] = strdup(DP_NET_IF_REALS);
+	node_cfg.n_interfaces = 2;
+	/* The pool xlbd's configuration would hold (traffic() adds it). */
+	cr_assert_eq(xlb_ip_parse("10.97.0.1", &node_cfg.nat.laddrs[0]), 0);
+	node_cfg.nat.n_laddrs = 1;
+	node_cfg.routes.enabled = true;
+	snprintf(node_cfg.routes.frr_run_dir,
+		 sizeof(node_cfg.routes.frr_run_dir), "%s", run_dir);
+	snprintf(node_cfg.routes.watch[0], sizeof(node_cfg.routes.watch[0]),
+		 "%s", comm());
+	snprintf(path, sizeof(path), "%s/%s.pid", run_dir, comm());
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%d\n", (int)getpid());
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(xlb_node_new(&node_cfg, &node, err, sizeof(err)), 0,
+		     "xlb_node_new: %s", err);
+	xlb_node_set_attached(node, true);
+	xlb_node_tick(node, agent, now_ns());
+	xlb_node_announce(node, agent);
+}
+
+static void node_stop(void)
+{
+	char path[128];
+
+	if (!node)
+		return;
+	xlb_node_free(node);
+	node = NULL;
+	snprintf(path, sizeof(path), "%s/%s.pid", run_dir, comm());
+	unlink(path);
+	rmdir(run_dir);
+	xlb_config_free(&node_cfg);
+}
 
 /* Packets of each reason, as the runs below saw them move. */
 static uint64_t seen[XLB_R_MAX];
@@ -91,6 +198,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	node_stop();
 	xlb_agent_free(agent);
 	xlb_dp_close(dp, true);
 	agent = NULL;
@@ -643,5 +751,90 @@ Test(views, lbctl_sessions_and_laddrs)
 	text = lbctl(NULL, "laddr list");
 	expect_row(text, "LOCAL ADDRESS SESSIONS");
 	expect_row(text, "10.97.0.1 2");
+	free(text);
+}
+
+/* ---- The node ------------------------------------------------------- */
+
+Test(views, node_status)
+{
+	char row[256], *text;
+	uint32_t metric;
+
+	traffic();
+	node_start();
+	metric = node_cfg.routes.metric;
+	text = lbctl(NULL, "node status");
+	/* (since_ms is not checked: a node that never changed state counts
+	 * from the clock's zero.) */
+	cr_expect(strstr(text, "node (no cluster): online for "), "%s", text);
+	cr_expect(strstr(text, " ms: starting\n"), "%s", text);
+	expect_row(text, "ROUTE KIND METRIC ANNOUNCED WHY NOT");
+	snprintf(row, sizeof(row), "10.0.0.10 vip %u yes -", metric);
+	expect_row(text, row);
+	snprintf(row, sizeof(row), "10.0.0.20 vip %u yes -", metric);
+	expect_row(text, row);
+	snprintf(row, sizeof(row), "10.97.0.1 local %u yes -", metric);
+	expect_row(text, row);
+	/* The model's part: tracked flows by mode, as stats counts them. */
+	expect_row(text, "sessions: 3 tunnel, 2 fullnat");
+	expect_row(text, "interface xt0: up");
+	expect_row(text, "interface xt2: up");
+	snprintf(row, sizeof(row), "routing daemon %s: running (pid %d)",
+		 comm(), (int)getpid());
+	expect_row(text, row);
+	free(text);
+
+	/* Draining withdraws every route; the views say so. */
+	xlb_node_set_state(node, XLB_NODE_DRAINING, "lbctl node drain",
+			   now_ns());
+	xlb_node_announce(node, agent);
+	text = lbctl(NULL, "node status");
+	cr_expect(strstr(text, "node (no cluster): draining for "), "%s", text);
+	cr_expect(strstr(text, ", still forwarding (no flow for "), "%s", text);
+	cr_expect(strstr(text, " ms): lbctl node drain\n"), "%s", text);
+	snprintf(row, sizeof(row), "10.0.0.10 vip %u no node is draining",
+		 metric);
+	expect_row(text, row);
+	snprintf(row, sizeof(row), "10.97.0.1 local %u no node is draining",
+		 metric);
+	expect_row(text, row);
+	free(text);
+}
+
+Test(views, metrics_of_the_node)
+{
+	char *text;
+
+	traffic();
+	node_start();
+	text = scrape();
+	expect_line(text, "xlb_node_state{state=\"pre-online\"} 0");
+	expect_line(text, "xlb_node_state{state=\"online\"} 1");
+	expect_line(text, "xlb_node_state{state=\"draining\"} 0");
+	expect_line(text, "xlb_node_drained 0");
+	expect_line(
+		text,
+		"xlb_route_announced{address=\"10.0.0.10\",kind=\"vip\"} 1");
+	expect_line(
+		text,
+		"xlb_route_announced{address=\"10.0.0.20\",kind=\"vip\"} 1");
+	expect_line(
+		text,
+		"xlb_route_announced{address=\"10.97.0.1\",kind=\"local\"} 1");
+	expect_line(text, "xlb_routing_daemon_up{daemon=\"%s\"} 1", comm());
+	free(text);
+
+	xlb_node_set_state(node, XLB_NODE_DRAINING, "drain", now_ns());
+	xlb_node_announce(node, agent);
+	text = scrape();
+	expect_line(text, "xlb_node_state{state=\"online\"} 0");
+	expect_line(text, "xlb_node_state{state=\"draining\"} 1");
+	expect_line(
+		text,
+		"xlb_route_announced{address=\"10.0.0.10\",kind=\"vip\"} 0");
+	expect_line(
+		text,
+		"xlb_route_announced{address=\"10.97.0.1\",kind=\"local\"} 0");
 	free(text);
 }
