@@ -627,6 +627,80 @@ Test(views, metrics_every_family_is_fed)
 	free(text);
 }
 
+/* The objects of a stats view that the renderer's families read. */
+struct view_objects {
+	json_t *vips;
+	json_t *fullnat;
+	size_t checked, missing_health;
+};
+
+static void key_in(json_t *o, const char *where, const char *key,
+		   const char *sub, const char *family, struct view_objects *v)
+{
+	json_t *m = json_object_get(o, key);
+
+	v->checked++;
+	/* A real's "health" is the daemon's, there when it checks the
+	 * real (xlbd's hook): not in this view. */
+	if (!m && !strcmp(key, "health")) {
+		v->missing_health++;
+		return;
+	}
+	cr_expect(m, "%s reads %s.%s, which the view of %s has not", family,
+		  where, key, json_string_value(json_object_get(o, "vip")) ?:
+		  json_string_value(json_object_get(o, "address")) ?: where);
+	if (m && sub)
+		cr_expect(json_object_get(m, sub),
+			  "%s reads %s.%s.%s, which the view has not", family,
+			  where, key, sub);
+}
+
+static void check_key(void *arg, const char *object, const char *key,
+		      const char *sub, const char *family)
+{
+	struct view_objects *v = arg;
+	json_t *vip, *real;
+	size_t i, j;
+
+	if (!strcmp(object, "fullnat")) {
+		key_in(v->fullnat, object, key, sub, family, v);
+		return;
+	}
+	json_array_foreach(v->vips, i, vip) {
+		if (!strcmp(object, "vip")) {
+			key_in(vip, object, key, sub, family, v);
+			continue;
+		}
+		json_array_foreach(json_object_get(vip, "reals"), j, real)
+			key_in(real, object, key, sub, family, v);
+	}
+}
+
+/*
+ * Every member the renderer's per-object families read (its own tables,
+ * so a family added later is checked too) is in the agent's view of
+ * every VIP and real, and in its fullnat object: a member renamed on
+ * either side fails here by name.
+ */
+Test(views, metrics_keys_are_in_the_view)
+{
+	struct view_objects v = {0};
+	json_t *stats;
+
+	traffic();
+	stats = xlb_agent_stats_json(agent);
+	v.vips = json_object_get(stats, "vips");
+	v.fullnat = json_object_get(stats, "fullnat");
+	cr_assert_eq(json_array_size(v.vips), 2);
+	cr_assert(json_is_object(v.fullnat));
+	xlb_metrics_view_keys(check_key, &v);
+	/* 9 VIP families on 2 VIPs, 14 real ones on 3 reals, 8 fullnat. */
+	cr_expect_eq(v.checked, 9 * 2 + 14 * 3 + 8);
+	/* The 5 health families on each real. */
+	cr_expect_eq(v.missing_health, 5 * 3);
+	json_decref(stats);
+}
+
 /* ---- lbctl's printers ----------------------------------------------- */
 
 Test(views, lbctl_stats)
