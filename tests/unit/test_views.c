@@ -5,7 +5,8 @@
  * (tests/lib/dp_net.h), configured through lbctl's parser and the control
  * socket's dispatch, and given packets through BPF_PROG_TEST_RUN. Then
  * the views the daemon serves (stats, vip.list, status, sessions, laddr
- * list) go through metrics.c's renderer and lbctl's printers, and the
+ * list, node.status) go through metrics.c's renderer (and promtool) and
+ * lbctl's printers (stats --rate too, between two samples), and the
  * numbers they show must be the ones the packets made. A key renamed on
  * either side makes a sample or a column go missing or read 0 here.
  *
@@ -22,6 +23,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -701,6 +703,33 @@ Test(views, metrics_keys_are_in_the_view)
 	json_decref(stats);
 }
 
+/*
+ * promtool check metrics (Debian's prometheus package, make deps) on
+ * text: its exit status, its output in out.
+ */
+static int promtool_check(const char *text, char *out, size_t outlen)
+{
+	char in_path[] = "/tmp/test_views.XXXXXX", cmd[256];
+	int fd, status;
+	size_t n;
+	FILE *p;
+
+	fd = mkstemp(in_path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", in_path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	unlink(in_path);
+	cr_assert(WIFEXITED(status), "promtool died: %d", status);
+	cr_assert_neq(WEXITSTATUS(status), 127, "promtool not found");
+	return WEXITSTATUS(status);
+}
+
 /* ---- lbctl's printers ----------------------------------------------- */
 
 Test(views, lbctl_stats)
@@ -742,6 +771,52 @@ Test(views, lbctl_stats)
 	expect_row(text, "sweeps: 0, 0 sessions expired, 0 orphans");
 	expect_row(text, "10.97.0.1 2");
 	free(text);
+}
+
+/* stats --rate: the rates between two real samples, 2 s apart. */
+Test(views, lbctl_stats_rate)
+{
+	struct lbctl_invocation inv;
+	char *argv[] = {"lbctl", "stats", "--rate", NULL};
+	char err[XLB_ERR_LEN], row[256], *buf = NULL;
+	json_t *before, *after, *rates;
+	struct pkt_info out;
+	size_t len = 0, bytes = 0, nat_bytes;
+	FILE *f;
+
+	traffic();
+	free(lbctl(&before, "stats"));
+	/* Two more flows to the tunnel VIP, one more packet of a fullnat
+	 * one. */
+	bytes += client_tcp("192.0.2.1", 1004, "10.0.0.10", PKT_SYN, &out);
+	bytes += client_tcp("192.0.2.1", 1005, "10.0.0.10", PKT_SYN, &out);
+	nat_bytes = client_tcp("192.0.2.2", 2001, "10.0.0.20", PKT_ACK, &out);
+	free(lbctl(&after, "stats"));
+
+	rates = lbctl_stats_rates(before, after, 2.0);
+	cr_assert_not_null(rates);
+	cr_assert_eq(lbctl_parse(3, argv, &inv, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert(inv.rate);
+	f = open_memstream(&buf, &len);
+	lbctl_print_reply(f, &inv, rates);
+	cr_assert_eq(fclose(f), 0);
+	expect_row(buf, "VIP / REAL CPS InPPS InBPS");
+	snprintf(row, sizeof(row), "10.0.0.10:80/tcp 1.0 1.0 %.1f",
+		 bytes / 2.0);
+	expect_row(buf, row);
+	snprintf(row, sizeof(row), "-> 10.1.0.2 1.0 1.0 %.1f", bytes / 2.0);
+	expect_row(buf, row);
+	expect_row(buf, "-> 10.1.0.3 0.0 0.0 0.0");
+	snprintf(row, sizeof(row), "10.0.0.20:80/tcp 0.0 0.5 %.1f",
+		 nat_bytes / 2.0);
+	expect_row(buf, row);
+	expect_row(buf, "forward_redirect 1.5");
+	free(buf);
+	lbctl_invocation_free(&inv);
+	json_decref(rates);
+	json_decref(before);
+	json_decref(after);
 }
 
 Test(views, lbctl_status)
@@ -878,7 +953,7 @@ Test(views, node_status)
 
 Test(views, metrics_of_the_node)
 {
-	char *text;
+	char out[4096], *text;
 
 	traffic();
 	node_start();
@@ -897,6 +972,9 @@ Test(views, metrics_of_the_node)
 		text,
 		"xlb_route_announced{address=\"10.97.0.1\",kind=\"local\"} 1");
 	expect_line(text, "xlb_routing_daemon_up{daemon=\"%s\"} 1", comm());
+	/* The whole scrape of a real agent and node is valid exposition. */
+	cr_expect_eq(promtool_check(text, out, sizeof(out)), 0, "promtool: %s",
+		     out);
 	free(text);
 
 	xlb_node_set_state(node, XLB_NODE_DRAINING, "drain", now_ns());
