@@ -83,6 +83,10 @@ UNIT_TESTS += test_settings
 unit_deps_test_settings := settings config addr log maglev
 unit_deps_test_probe := probe addr
 unit_deps_test_sysctl := sysctl maps log
+UNIT_TESTS += test_views
+unit_deps_test_views := metrics lbctl_cli control state maps maglev settings config addr log loop node routes
+# test_views builds the data-path tests' packets with their pkt.c.
+$(BUILD)/tests/unit/test_views: tests/datapath/pkt.c tests/datapath/pkt.h
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 DP_BIN    := $(BUILD)/tests/datapath/test_datapath
 DP_SRCS   := $(wildcard tests/datapath/*.c)

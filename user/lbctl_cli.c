@@ -1625,11 +1625,14 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply)
 {
 	json_t *sync = json_object_get(reply, "sync"), *e, *drain;
-	const char *name = jstr(reply, "node"), *why;
+	const char *name = json_string_value(json_object_get(reply, "node"));
+	const char *why;
 	size_t i;
 
-	fprintf(f, "node %s: %s for %lld ms", name[0] ? name : "(no cluster)",
-		jstr(reply, "state"), jint(reply, "since_ms"));
+	/* A node without a cluster has a null name. */
+	fprintf(f, "node %s: %s for %lld ms",
+		name && name[0] ? name : "(no cluster)", jstr(reply, "state"),
+		jint(reply, "since_ms"));
 	drain = json_object_get(reply, "drain");
 	if (!strcmp(jstr(reply, "state"), "draining"))
 		fprintf(f, ", %s (no flow for %lld ms)",

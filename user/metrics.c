@@ -633,6 +633,25 @@ int xlb_metrics_render_json(json_t *stats, char **buf, size_t *len)
 	return 0;
 }
 
+void xlb_metrics_view_keys(xlb_metrics_key_fn fn, void *arg)
+{
+	static const struct {
+		const char *object;
+		const struct field_family *t;
+		size_t n;
+	} tables[] = {
+		{"vip", vip_families, ARRAY_SIZE(vip_families)},
+		{"real", real_families, ARRAY_SIZE(real_families)},
+		{"fullnat", nat_families, ARRAY_SIZE(nat_families)},
+	};
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(tables); i++)
+		for (j = 0; j < tables[i].n; j++)
+			fn(arg, tables[i].object, tables[i].t[j].key,
+			   tables[i].t[j].sub, tables[i].t[j].fam.name);
+}
+
 /* ---- The HTTP server --------------------------------------------------- */
 
 struct xlb_metrics {

@@ -53,4 +53,16 @@ int xlb_metrics_port(const struct xlb_metrics *m);
  */
 int xlb_metrics_render_json(json_t *stats, char **buf, size_t *len);
 
+/*
+ * The members of the stats view the renderer's per-object families read,
+ * for tests that check them against the agent's real view: fn is called
+ * once per family with the object it reads ("vip", "real" or
+ * "fullnat"), the member, the member of that member (NULL when none) and
+ * the family's name.
+ */
+typedef void (*xlb_metrics_key_fn)(void *arg, const char *object,
+				   const char *key, const char *sub,
+				   const char *family);
+void xlb_metrics_view_keys(xlb_metrics_key_fn fn, void *arg);
+
 #endif /* XLB_METRICS_H */
