@@ -93,13 +93,15 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 /*
  * Tunnel mode: conntrack or the ring picks the real, the packet is
  * encapsulated towards it. Its own frame, like the FULLNAT paths, so
- * that no path's stack adds to another's.
+ * that no path's stack adds to another's. The ring's flow hash is
+ * computed on a miss only; the outer header's cheaper one always.
  */
 static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 				       const struct xlb_pkt *p,
 				       const struct xlb_vip_meta *vip,
-				       const struct xlb_globals *g, __u32 hash)
+				       const struct xlb_globals *g)
 {
+	__u32 hash = tun_hash(p, vip->flags);
 	struct xlb_flow_key key = {};
 	struct xlb_nexthop nh = {};
 	struct xlb_real *real;
@@ -121,7 +123,8 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	if (!real && p->icmp_error)
 		return XLB_R_DROP_ICMP_UNMATCHED;
 	if (!real) {
-		real = select_from_ring(vip->vip_id, hash, &real_id);
+		real = select_from_ring(vip->vip_id, flow_hash(p, vip->flags),
+					&real_id);
 		if (!real)
 			return XLB_R_DROP_NO_REAL;
 		if (guard_admit(p)) {
@@ -164,7 +167,7 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 	struct xlb_pkt p = {};
 	struct xlb_vip_meta *vip;
 	struct xlb_globals *g;
-	__u32 zero = 0, hash, reason;
+	__u32 zero = 0, reason;
 	int ret;
 
 	ret = parse_packet(ctx, &p);
@@ -183,10 +186,9 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 		if (!vip)
 			return p.icmp_error ? XLB_R_DROP_ICMP_UNMATCHED
 					    : XLB_R_PASS_NOT_VIP;
-		hash = flow_hash(&p, vip->flags);
 		if (!(vip->flags & XLB_VIP_F_FULLNAT))
-			return tunnel_forward(ctx, &p, vip, g, hash);
-		reason = nat_request(&p, vip, g, hash);
+			return tunnel_forward(ctx, &p, vip, g);
+		reason = nat_request(&p, vip, g);
 	}
 	if (reason != XLB_NAT_SEND)
 		return reason;
