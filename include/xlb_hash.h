@@ -63,6 +63,15 @@ XLB_HASH_INLINE __u32 xlb_flow_hash(const __u32 saddr[4], __u32 ports,
 	return c;
 }
 
+/* An address's slot in the addr_filter map (xlb_abi.h): 16 bits. */
+XLB_HASH_INLINE __u32 xlb_addr_slot(const __u32 a[4])
+{
+	__u32 x = a[0] ^ xlb_rol32(a[1], 8) ^ xlb_rol32(a[2], 16) ^
+		  xlb_rol32(a[3], 24);
+
+	return (x * 0x9e3779b1u) >> (32 - 16);
+}
+
 /*
  * Hash of a client flow for the tunnel's outer header: the host bits of
  * the outer source, the GUE source port and the IPv6 flow label. Every
