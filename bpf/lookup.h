@@ -5,6 +5,22 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "xlb_hash.h"
+
+/*
+ * What addr_filter says about an address: 0 when it is certainly not
+ * ours, else XLB_FILTER_VIP and/or XLB_FILTER_LOCAL (maybe ours). One
+ * array lookup, no hash of the key.
+ */
+static __always_inline __u32 addr_filter_bits(const struct xlb_addr *a)
+{
+	__u32 slot = xlb_addr_slot(a->addr), word = slot / 32;
+	__u64 *w = bpf_map_lookup_elem(&addr_filter, &word);
+
+	if (!w)
+		return XLB_FILTER_VIP | XLB_FILTER_LOCAL;
+	return (*w >> ((slot % 32) * 2)) & 3;
+}
 
 /*
  * Is the packet's destination ours: an address with VIPs, or a FULLNAT
@@ -22,6 +38,19 @@ static __always_inline bool lookup_vip_addr(struct xlb_pkt *p)
 		return false;
 	p->local = (*v & XLB_ADDR_F_LOCAL) != 0;
 	return true;
+}
+
+/* The VIP on exactly (address, port, protocol), if any. */
+static __always_inline struct xlb_vip_meta *
+lookup_vip_port(const struct xlb_pkt *p)
+{
+	struct xlb_vip_key key = {};
+
+	key.addr = p->daddr;
+	key.port = p->dport;
+	key.proto = p->proto;
+	key.family = p->family;
+	return bpf_map_lookup_elem(&vips, &key);
 }
 
 /* The VIP for (address, port, protocol), falling back to the port-0 VIP. */
@@ -93,6 +122,9 @@ static __always_inline int lookup_source(const struct xlb_pkt *p)
 
 	if (src_martian(p))
 		return -XLB_R_DROP_SRC_MARTIAN;
+	/* Clients' addresses are almost never in the filter. */
+	if (!addr_filter_bits(&p->saddr))
+		return 0;
 	key.addr = p->saddr;
 	key.family = p->family;
 	if (bpf_map_lookup_elem(&vip_addrs, &key))

@@ -70,6 +70,14 @@ struct {
 	__array(values, struct ct_map);
 } ct_maps SEC(".maps");
 
+/* Which address slots hold ours (xlb_abi.h): the cheap exit first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} addr_filter SEC(".maps");
+
 /* Tunnel mode's flood guard: this CPU's rate of new entries (select.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -520,14 +520,14 @@ static __always_inline void nat_release(const struct xlb_flow_key *key,
  */
 static __noinline __u32 nat_request(const struct xlb_pkt *p,
 				    const struct xlb_vip_meta *vip,
-				    const struct xlb_globals *g, __u32 hash)
+				    const struct xlb_globals *g)
 {
 	struct nat_scratch *s = nat_scratch_get();
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct xlb_flow_key *key;
 	struct xlb_nat_fwd *f;
 	struct xlb_real *real;
-	__u32 real_id = 0, reason;
+	__u32 real_id = 0, reason, hash;
 	bool new_flow = false;
 
 	if (!s)
@@ -559,6 +559,8 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 			return XLB_R_DROP_NAT_NOT_SYN;
 		if (f)
 			nat_release(key, f);
+		/* The flow hash: a new session's only. */
+		hash = flow_hash(p, vip->flags);
 		real = select_from_ring(vip->vip_id, hash, &real_id);
 		if (!real)
 			return XLB_R_DROP_NO_REAL;

@@ -19,6 +19,16 @@ static __always_inline __u32 flow_hash(const struct xlb_pkt *p, __u32 flags)
 			     flags & XLB_VIP_F_SRC_HASH);
 }
 
+/* Hash of the flow for its outer header (tunnel source, GUE port, IPv6
+ * flow label): every tunnel packet computes it, hit or miss. */
+static __always_inline __u32 tun_hash(const struct xlb_pkt *p, __u32 flags)
+{
+	__u32 ports = ((__u32)p->sport << 16) | p->dport;
+
+	return xlb_tun_hash(p->saddr.addr, ports, p->proto,
+			    flags & XLB_VIP_F_SRC_HASH);
+}
+
 /* The real behind id, if it may take traffic. */
 static __always_inline struct xlb_real *lookup_real(__u32 id)
 {

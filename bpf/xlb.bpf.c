@@ -52,13 +52,22 @@ static __always_inline int screen_packet(const struct xlb_pkt *p)
 	return lookup_source(p);
 }
 
-/* Parse L2/L3/L4 and decide whether the packet is for a VIP. */
-static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
+/*
+ * Parse L2/L3/L4 and decide whether the packet is for a VIP. The common
+ * case, an unfragmented TCP or UDP packet to an address with VIPs and no
+ * local address in its filter slot, takes one hashed lookup (vips on
+ * the exact port) and sets *vip; anything else, or a miss there, takes
+ * the general path (vip_addrs, then the VIP in process()), which gives
+ * the same answer in the same order of checks.
+ */
+static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p,
+					struct xlb_vip_meta **vip)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = {.start = data, .pos = data, .end = data_end};
 	int proto, l4, ret;
+	__u32 f;
 
 	p->frame_len = data_end - data;
 	c.ip_end = p->frame_len;
@@ -76,6 +85,15 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (l4 < 0)
 		return l4;
 	/* Cheapest test first: traffic for the node itself leaves here. */
+	f = addr_filter_bits(&p->daddr);
+	if (!f)
+		return -XLB_R_PASS_NOT_VIP;
+	if (f == XLB_FILTER_VIP && (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP) &&
+	    !p->fragment && !p->routed && p->ttl && !parse_l4(&c, p, l4)) {
+		*vip = lookup_vip_port(p);
+		if (*vip)
+			return lookup_source(p);
+	}
 	if (!lookup_vip_addr(p))
 		return -XLB_R_PASS_NOT_VIP;
 	ret = screen_packet(p);
@@ -93,13 +111,15 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)
 /*
  * Tunnel mode: conntrack or the ring picks the real, the packet is
  * encapsulated towards it. Its own frame, like the FULLNAT paths, so
- * that no path's stack adds to another's.
+ * that no path's stack adds to another's. The ring's flow hash is
+ * computed on a miss only; the outer header's cheaper one always.
  */
 static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 				       const struct xlb_pkt *p,
 				       const struct xlb_vip_meta *vip,
-				       const struct xlb_globals *g, __u32 hash)
+				       const struct xlb_globals *g)
 {
+	__u32 hash = tun_hash(p, vip->flags);
 	struct xlb_flow_key key = {};
 	struct xlb_nexthop nh = {};
 	struct xlb_real *real;
@@ -121,7 +141,8 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	if (!real && p->icmp_error)
 		return XLB_R_DROP_ICMP_UNMATCHED;
 	if (!real) {
-		real = select_from_ring(vip->vip_id, hash, &real_id);
+		real = select_from_ring(vip->vip_id, flow_hash(p, vip->flags),
+					&real_id);
 		if (!real)
 			return XLB_R_DROP_NO_REAL;
 		if (guard_admit(p)) {
@@ -162,12 +183,12 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 static __always_inline __u32 process(struct xdp_md *ctx)
 {
 	struct xlb_pkt p = {};
-	struct xlb_vip_meta *vip;
+	struct xlb_vip_meta *vip = NULL;
 	struct xlb_globals *g;
-	__u32 zero = 0, hash, reason;
+	__u32 zero = 0, reason;
 	int ret;
 
-	ret = parse_packet(ctx, &p);
+	ret = parse_packet(ctx, &p, &vip);
 	if (ret < 0)
 		return -ret;
 	g = bpf_map_lookup_elem(&globals, &zero);
@@ -179,14 +200,14 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 		/* A reply (or an ICMP error) to a local address. */
 		reason = nat_reply(&p, g);
 	} else {
-		vip = lookup_vip(&p);
+		if (!vip)
+			vip = lookup_vip(&p);
 		if (!vip)
 			return p.icmp_error ? XLB_R_DROP_ICMP_UNMATCHED
 					    : XLB_R_PASS_NOT_VIP;
-		hash = flow_hash(&p, vip->flags);
 		if (!(vip->flags & XLB_VIP_F_FULLNAT))
-			return tunnel_forward(ctx, &p, vip, g, hash);
-		reason = nat_request(&p, vip, g, hash);
+			return tunnel_forward(ctx, &p, vip, g);
+		reason = nat_request(&p, vip, g);
 	}
 	if (reason != XLB_NAT_SEND)
 		return reason;

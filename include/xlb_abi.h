@@ -83,6 +83,20 @@ struct xlb_vip_addr_key {
 	__u8 pad[3];
 };
 
+/*
+ * addr_filter: what vip_addrs holds, as 2 bits per slot of a hash of the
+ * address (xlb_addr_slot() in xlb_hash.h), 32 slots per word. A clear
+ * slot means no address there is ours: the packet leaves without a hash
+ * lookup. XLB_FILTER_VIP: some address there has VIPs; XLB_FILTER_LOCAL:
+ * some address there is a FULLNAT local address. The agent sets a bit
+ * before the vip_addrs entry appears and clears it after the last one of
+ * its slot went, so the filter never misses an address of vip_addrs.
+ */
+#define XLB_FILTER_SLOT_BITS 16
+#define XLB_FILTER_WORDS     ((1u << XLB_FILTER_SLOT_BITS) / 32)
+#define XLB_FILTER_VIP	     1u
+#define XLB_FILTER_LOCAL     2u
+
 enum xlb_real_flags {
 	/* Usable for new and existing flows. */
 	XLB_REAL_F_UP = 1 << 0,

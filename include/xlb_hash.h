@@ -63,4 +63,39 @@ XLB_HASH_INLINE __u32 xlb_flow_hash(const __u32 saddr[4], __u32 ports,
 	return c;
 }
 
+/* An address's slot in the addr_filter map (xlb_abi.h): 16 bits. */
+XLB_HASH_INLINE __u32 xlb_addr_slot(const __u32 a[4])
+{
+	__u32 x = a[0] ^ xlb_rol32(a[1], 8) ^ xlb_rol32(a[2], 16) ^
+		  xlb_rol32(a[3], 24);
+
+	return (x * 0x9e3779b1u) >> (32 - 16);
+}
+
+/*
+ * Hash of a client flow for the tunnel's outer header: the host bits of
+ * the outer source, the GUE source port and the IPv6 flow label. Every
+ * packet of a flow needs it, the established ones too, so it is cheaper
+ * than xlb_flow_hash (three multiplies, no rounds), which only picks a
+ * new flow's ring slot. The same arguments; the same on every node, so
+ * a flow keeps its outer header when it moves between balancers.
+ */
+XLB_HASH_INLINE __u32 xlb_tun_hash(const __u32 saddr[4], __u32 ports,
+				   __u8 proto, int src_only)
+{
+	__u32 h = XLB_HASH_SEED ^ saddr[0] ^ xlb_rol32(saddr[1], 8) ^
+		  xlb_rol32(saddr[2], 16) ^ xlb_rol32(saddr[3], 24);
+
+	h *= 0xcc9e2d51u;
+	if (!src_only)
+		h ^= ports + proto;
+	/* murmur3's finaliser */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
 #endif /* XLB_HASH_H */

@@ -25,6 +25,7 @@
 #include "sysctl.h"
 #include "xlb.skel.h"
 #include "xlb_conn.h"
+#include "xlb_hash.h"
 
 struct xlb_dp_link {
 	int ifindex;
@@ -59,6 +60,10 @@ struct xlb_dp {
 	 * the one made to fail. */
 	uint64_t writes;
 	uint64_t fail_at;
+	/* addr_filter: how many vip_addrs entries of each kind (VIP,
+	 * local) each slot holds; [slot * 2 + 0] VIP, [slot * 2 + 1]
+	 * local. */
+	uint32_t *filter_n;
 };
 
 /* Count one write that can fail; -EIO when it is the one made to fail. */
@@ -191,6 +196,8 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 	return dp->pin_path ? 0 : -ENOMEM;
 }
 
+static int filter_build(struct xlb_dp *dp);
+
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 		size_t errlen)
 {
@@ -262,12 +269,19 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 		errlen);
 	if (ret)
 		goto out_destroy;
+	ret = filter_build(dp);
+	if (ret) {
+		ret = xlb_errf(err, errlen, ret, "address filter: %s",
+			       strerror(-ret));
+		goto out_destroy;
+	}
 	*out = dp;
 	return 0;
 
 out_destroy:
 	xlb_bpf__destroy(skel);
 	free(dp->pin_path);
+	free(dp->filter_n);
 out_free:
 	free(dp);
 	return ret;
@@ -380,6 +394,7 @@ void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 	xlb_bpf__destroy(dp->skel);
 	free(dp->ring_keys);
 	free(dp->ring_vals);
+	free(dp->filter_n);
 	free(dp);
 }
 
@@ -744,18 +759,111 @@ int xlb_dp_vip_delete(struct xlb_dp *dp, const struct xlb_vip_key *key)
 	return 0;
 }
 
-/* Write an address's vip_addrs value; 0 (no VIP, not local) removes it. */
-static int vip_addrs_store(int fd, const struct xlb_vip_addr_key *key,
+/* The addr_filter bits (XLB_FILTER_*) a vip_addrs value stands for. */
+static uint32_t filter_kinds(uint32_t v)
+{
+	return (v & ~XLB_ADDR_F_LOCAL ? XLB_FILTER_VIP : 0) |
+	       (v & XLB_ADDR_F_LOCAL ? XLB_FILTER_LOCAL : 0);
+}
+
+/* Write addr_filter's word of slot from the counts. */
+static int filter_write(struct xlb_dp *dp, uint32_t slot)
+{
+	uint32_t word = slot / 32, s;
+	uint64_t w = 0;
+
+	for (s = word * 32; s < word * 32 + 32; s++) {
+		uint64_t bits =
+			(dp->filter_n[s * 2] ? XLB_FILTER_VIP : 0) |
+			(dp->filter_n[s * 2 + 1] ? XLB_FILTER_LOCAL : 0);
+
+		w |= bits << ((s % 32) * 2);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.addr_filter), &word,
+				&w, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Count an address's kinds in (delta 1) or out (-1) of its slot. */
+static int filter_count(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
+			uint32_t kinds, int delta)
+{
+	uint32_t slot = xlb_addr_slot(key->addr.addr), k;
+	bool changed = false;
+
+	for (k = 0; k < 2; k++) {
+		uint32_t *n = &dp->filter_n[slot * 2 + k];
+
+		if (!(kinds & (1u << k)))
+			continue;
+		if (delta > 0)
+			changed |= (*n)++ == 0;
+		else if (*n)
+			changed |= --(*n) == 0;
+	}
+	return changed ? filter_write(dp, slot) : 0;
+}
+
+/*
+ * addr_filter from what vip_addrs holds (adopted maps hold entries
+ * already; a filter from an earlier agent is rewritten whole).
+ */
+static int filter_build(struct xlb_dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vip_addrs);
+	struct xlb_vip_addr_key key, next;
+	uint32_t v, word;
+	void *prev = NULL;
+	int ret;
+
+	dp->filter_n = calloc((size_t)XLB_FILTER_WORDS * 32 * 2,
+			      sizeof(*dp->filter_n));
+	if (!dp->filter_n)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		v = filter_kinds(v);
+		word = xlb_addr_slot(key.addr.addr);
+		if (v & XLB_FILTER_VIP)
+			dp->filter_n[word * 2]++;
+		if (v & XLB_FILTER_LOCAL)
+			dp->filter_n[word * 2 + 1]++;
+	}
+	for (word = 0; word < XLB_FILTER_WORDS; word++) {
+		ret = filter_write(dp, word * 32);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Write an address's vip_addrs value (old: what it held); 0 (no VIP, not
+ * local) removes it. The filter learns a kind before the entry has it
+ * and forgets one after, so that it never misses an address.
+ */
+static int vip_addrs_store(struct xlb_dp *dp,
+			   const struct xlb_vip_addr_key *key, uint32_t old,
 			   uint32_t v)
 {
+	int fd = bpf_map__fd(dp->skel->maps.vip_addrs);
+	uint32_t was = filter_kinds(old), now = filter_kinds(v);
+	int ret;
+
+	ret = filter_count(dp, key, now & ~was, 1);
+	if (ret)
+		return ret;
 	if (!v) {
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
 			return -errno;
-		return 0;
-	}
-	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
+	} else if (bpf_map_update_elem(fd, key, &v, BPF_ANY)) {
 		return -errno;
-	return 0;
+	}
+	return filter_count(dp, key, was & ~now, -1);
 }
 
 int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
@@ -775,7 +883,7 @@ int xlb_dp_vip_addr_ref(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 		n = 0;
 	else
 		n += delta;
-	return vip_addrs_store(fd, key, flags | n);
+	return vip_addrs_store(dp, key, v, flags | n);
 }
 
 int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
@@ -788,8 +896,9 @@ int xlb_dp_local_addr_set(struct xlb_dp *dp, const struct xlb_vip_addr_key *key,
 		return -EIO;
 	if (bpf_map_lookup_elem(fd, key, &v) && errno != ENOENT)
 		return -errno;
-	return vip_addrs_store(
-		fd, key, local ? v | XLB_ADDR_F_LOCAL : v & ~XLB_ADDR_F_LOCAL);
+	return vip_addrs_store(dp, key, v,
+			       local ? v | XLB_ADDR_F_LOCAL
+				     : v & ~XLB_ADDR_F_LOCAL);
 }
 
 bool xlb_dp_local_addr_get(struct xlb_dp *dp,

@@ -109,14 +109,15 @@ static size_t ip_header(uint8_t *b, const struct xlb_ip *src,
 	return IPV6_HDR;
 }
 
-/* The hash the data plane gives the probe's flow (bpf/select.h). */
+/* The outer header's hash the data plane gives the probe's flow
+ * (tun_hash, bpf/select.h). */
 static uint32_t probe_hash(const struct xlb_probe_pkt *p)
 {
 	/* The data plane keeps ports in network order and shifts them as
 	 * numbers: sport << 16 | dport of the two big-endian words. */
 	uint32_t ports = (uint32_t)htons(p->sport) << 16 | htons(p->dport);
 
-	return xlb_flow_hash(p->src.a.addr, ports, p->proto, 0);
+	return xlb_tun_hash(p->src.a.addr, ports, p->proto, 0);
 }
 
 void xlb_probe_tunnel_source(const struct xlb_ip *base, int plen,

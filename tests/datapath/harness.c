@@ -525,21 +525,21 @@ uint64_t h_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-uint32_t h_flow_hash(const char *client, uint16_t sport, uint16_t dport,
-		     uint8_t proto, bool src_only)
+uint32_t h_tun_hash(const char *client, uint16_t sport, uint16_t dport,
+		    uint8_t proto, bool src_only)
 {
 	struct xlb_ip ip;
 	uint32_t ports = ((uint32_t)htons(sport) << 16) | htons(dport);
 
 	parse_ip(client, &ip);
-	return xlb_flow_hash(ip.a.addr, ports, proto, src_only);
+	return xlb_tun_hash(ip.a.addr, ports, proto, src_only);
 }
 
 void h_tunnel_src(int real_family, const char *client, uint16_t sport,
 		  uint16_t dport, uint8_t proto, bool src_only, char *buf,
 		  size_t len)
 {
-	uint32_t h = htonl(h_flow_hash(client, sport, dport, proto, src_only));
+	uint32_t h = htonl(h_tun_hash(client, sport, dport, proto, src_only));
 	struct xlb_config cfg;
 	struct xlb_ip ip;
 	uint32_t mask;

@@ -125,8 +125,9 @@ void h_real_counters(const char *vip, const char *real, struct xlb_counters *c);
 void h_tunnel_src(int real_family, const char *client, uint16_t sport,
 		  uint16_t dport, uint8_t proto, bool src_only, char *buf,
 		  size_t len);
-uint32_t h_flow_hash(const char *client, uint16_t sport, uint16_t dport,
-		     uint8_t proto, bool src_only);
+/* The hash of its outer header (source, GUE port, flow label). */
+uint32_t h_tun_hash(const char *client, uint16_t sport, uint16_t dport,
+		    uint8_t proto, bool src_only);
 
 /* The outer destination of an encapsulated output frame, as a string. */
 const char *h_out_real(const struct h_result *res, char *buf, size_t len);

@@ -762,7 +762,7 @@ static void expected_encap(const struct dp_case *c, const struct pkt *in,
 	outer.ttl = 64;
 	outer.tos = flow->tos;
 	outer.df = true;
-	outer.flow_label = h_flow_hash(client, sport, dport, proto, false) &
+	outer.flow_label = h_tun_hash(client, sport, dport, proto, false) &
 			   0xfffff;
 	outer.smac = c->smac;
 	outer.dmac = c->dmac;

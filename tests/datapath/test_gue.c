@@ -86,8 +86,8 @@ static void expected_gue(const struct pkt_spec *flow, const char *real_s,
 	cr_assert_eq(xlb_ip_parse(real_s, &real), 0);
 	h_tunnel_src(real.family, flow->saddr, flow->sport, flow->dport,
 		     flow->proto, false, src, sizeof(src));
-	hash = h_flow_hash(flow->saddr, flow->sport, flow->dport, flow->proto,
-			   false);
+	hash = h_tun_hash(flow->saddr, flow->sport, flow->dport, flow->proto,
+			  false);
 	*want = *in;
 	outer.family = real.family;
 	outer.saddr = src;

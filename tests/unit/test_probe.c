@@ -83,7 +83,7 @@ Test(probe, tunnel_source_is_the_data_planes)
 	struct xlb_probe_pkt p = syn4();
 	struct xlb_ip base = ip("172.16.0.0"), out, b6 = ip("fc00:2::"), o6;
 	uint32_t ports = (uint32_t)htons(40000) << 16 | htons(80);
-	uint32_t h = htonl(xlb_flow_hash(p.src.a.addr, ports, IPPROTO_TCP, 0));
+	uint32_t h = htonl(xlb_tun_hash(p.src.a.addr, ports, IPPROTO_TCP, 0));
 
 	xlb_probe_tunnel_source(&base, 16, &p, &out);
 	cr_assert_eq(out.family, AF_INET);
@@ -204,7 +204,7 @@ Test(probe, gue_ipv4_and_ipv6)
 	struct xlb_probe_pkt p = syn4();
 	uint8_t b[XLB_PROBE_PKT_MAX];
 	uint32_t ports = (uint32_t)htons(40000) << 16 | htons(80);
-	uint32_t h = xlb_flow_hash(p.src.a.addr, ports, IPPROTO_TCP, 0);
+	uint32_t h = xlb_tun_hash(p.src.a.addr, ports, IPPROTO_TCP, 0);
 	const uint8_t *u;
 	int n;
 

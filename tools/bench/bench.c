@@ -340,15 +340,23 @@ void bench_pkt_set_flow(uint8_t *frame, uint32_t base, uint32_t n)
 int bench_lb_open(struct bench_lb *lb, uint32_t ct_size, char *err,
 		  size_t errlen)
 {
+	return bench_lb_open_guard(lb, ct_size, 0, err, errlen);
+}
+
+int bench_lb_open_guard(struct bench_lb *lb, uint32_t ct_size,
+			uint32_t guard_rate, char *err, size_t errlen)
+{
 	struct xlb_dp_opts opts = {
 		.max_vips = 16,
 		.max_reals = 64,
 		.ct_size = ct_size,
+		.flood_guard_rate = guard_rate,
 	};
 	struct xlb_config cfg;
 	int ret;
 
 	memset(lb, 0, sizeof(*lb));
+	lb->guard_rate = guard_rate;
 	ret = xlb_dp_open(&opts, &lb->dp, err, errlen);
 	if (ret)
 		return ret;
@@ -430,6 +438,8 @@ int bench_wrap_open(struct bench_lb *lb, struct bench_wrapper_bpf **out)
 		return -errno;
 	/* The balancer's own entry point is loaded by maps.c already. */
 	bpf_program__set_autoload(w->progs.xlb_balancer, false);
+	/* The wrapper's copy of the balancer runs with the same guard. */
+	w->rodata->xlb_flood_guard_rate = lb->guard_rate;
 	ret = bench_lb_reuse_maps(lb, w->obj);
 	if (!ret)
 		ret = bench_wrapper_bpf__load(w);

@@ -118,10 +118,15 @@ void bench_pkt_set_flow(uint8_t *frame, uint32_t base, uint32_t n);
 struct bench_lb {
 	struct xlb_dp *dp;
 	struct xlb_agent *agent;
+	uint32_t guard_rate; /* flood_guard_rate it was opened with */
 };
 
+/* Flood guard off (rate 0). */
 int bench_lb_open(struct bench_lb *lb, uint32_t ct_size, char *err,
 		  size_t errlen);
+/* With flood_guard_rate = guard_rate, as the configuration sets it. */
+int bench_lb_open_guard(struct bench_lb *lb, uint32_t ct_size,
+			uint32_t guard_rate, char *err, size_t errlen);
 void bench_lb_close(struct bench_lb *lb);
 /* Add VIP text ("10.100.0.1:80/tcp") with reals first..first+n-1. */
 int bench_lb_vip(struct bench_lb *lb, const char *vip, uint32_t real_first,

@@ -815,12 +815,12 @@ static void check_reason(const struct fz_run *r, const struct fz_hop *h,
 		     xlb_reason_names[r->reason], xlb_reason_names[want]);
 }
 
-/* The flow hash the program spreads tunnel sources with. */
+/* The hash the program spreads tunnel sources with (tun_hash). */
 static uint32_t flow_hash(const struct xlb_flow_key *k, bool src_only)
 {
 	uint32_t ports = ((uint32_t)k->sport << 16) | k->dport;
 
-	return xlb_flow_hash(k->saddr.addr, ports, k->proto, src_only);
+	return xlb_tun_hash(k->saddr.addr, ports, k->proto, src_only);
 }
 
 /* A tunnel forward (a client's packet, or an ICMP error about its flow). */
