@@ -48,11 +48,13 @@ LIB_NAMES += sync
 LIB_NAMES += sysctl
 LIB_NAMES += config_dump
 LIB_NAMES += reload
+LIB_NAMES += census views reconcile adopt cluster_sessions
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
-XLBD_OBJS := $(BUILD)/user/xlbd.o $(BUILD)/user/control.o
+XLBD_OBJS := $(patsubst %,$(BUILD)/user/%.o,xlbd xlbd_start xlbd_cmds xlbd_health \
+	       xlbd_sysctl xlbd_cluster control)
 LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 
 # Unit tests: each links only the objects it names, so that a test of one
@@ -68,7 +70,8 @@ UNIT_TESTS += test_affinity test_sdnotify
 unit_deps_test_affinity := affinity
 unit_deps_test_sdnotify := sdnotify loop
 UNIT_TESTS += test_nat_agent
-unit_deps_test_nat_agent := state maps maglev config addr log
+unit_deps_test_nat_agent := state census views reconcile adopt \
+	cluster_sessions maps maglev config addr log
 UNIT_TESTS += test_routes
 unit_deps_test_routes := routes addr log
 UNIT_TESTS += test_sync
@@ -76,7 +79,8 @@ unit_deps_test_sync := sync addr
 UNIT_TESTS += test_sysctl
 UNIT_TESTS += test_probe
 UNIT_TESTS += test_reload
-unit_deps_test_reload := reload state maps maglev config config_dump addr log
+unit_deps_test_reload := reload state census views reconcile adopt \
+	cluster_sessions maps maglev config config_dump addr log
 unit_deps_test_probe := probe addr
 unit_deps_test_sysctl := sysctl maps log
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
