@@ -48,11 +48,13 @@ LIB_NAMES += sync
 LIB_NAMES += sysctl
 LIB_NAMES += config_dump
 LIB_NAMES += reload
+LIB_NAMES += census views reconcile adopt cluster_sessions
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
-XLBD_OBJS := $(BUILD)/user/xlbd.o $(BUILD)/user/control.o
+XLBD_OBJS := $(patsubst %,$(BUILD)/user/%.o,xlbd xlbd_start xlbd_cmds xlbd_health \
+	       xlbd_sysctl xlbd_cluster control)
 LBCTL_OBJS := $(BUILD)/user/lbctl.o $(BUILD)/user/lbctl_cli.o
 
 # Unit tests: each links only the objects it names, so that a test of one
@@ -68,7 +70,8 @@ UNIT_TESTS += test_affinity test_sdnotify
 unit_deps_test_affinity := affinity
 unit_deps_test_sdnotify := sdnotify loop
 UNIT_TESTS += test_nat_agent
-unit_deps_test_nat_agent := state maps maglev settings config addr log
+unit_deps_test_nat_agent := state census views reconcile adopt \
+	cluster_sessions maps maglev settings config addr log
 UNIT_TESTS += test_routes
 unit_deps_test_routes := routes addr log
 UNIT_TESTS += test_sync
@@ -78,13 +81,15 @@ UNIT_TESTS += test_probe
 UNIT_TESTS += test_hash
 unit_deps_test_hash :=
 UNIT_TESTS += test_reload
-unit_deps_test_reload := reload state maps maglev settings config config_dump addr log
+unit_deps_test_reload := reload state census views reconcile adopt \
+	cluster_sessions maps maglev settings config config_dump addr log
 UNIT_TESTS += test_settings
 unit_deps_test_settings := settings config addr log maglev
 unit_deps_test_probe := probe addr
 unit_deps_test_sysctl := sysctl maps log
 UNIT_TESTS += test_views
-unit_deps_test_views := metrics lbctl_cli control state maps maglev settings config addr log loop node routes
+unit_deps_test_views := metrics lbctl_cli control state census views reconcile \
+	adopt cluster_sessions maps maglev settings config addr log loop node routes
 # test_views builds the data-path tests' packets with their pkt.c.
 $(BUILD)/tests/unit/test_views: tests/datapath/pkt.c tests/datapath/pkt.h
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))

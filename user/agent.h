@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The agent's model of VIPs and reals (state.c), and the operations the
- * control socket and the configuration loader apply to it. Every
- * operation validates first and changes nothing on error; on success the
- * data plane maps are updated through maps.c before it returns.
+ * The agent's model of VIPs and reals (state.c and the files user/state.h
+ * lists), and the operations the control socket and the configuration
+ * loader apply to it. Every operation validates first and changes nothing
+ * on error; on success the data plane maps are updated through maps.c
+ * before it returns.
  */
 #ifndef XLB_AGENT_H
 #define XLB_AGENT_H
