@@ -13,7 +13,8 @@
 
 /*
  * The first setting that differs between a and b and shapes the maps or
- * the attachment (it needs a restart), or NULL.
+ * the attachment (marked restart in the settings table, user/settings.c),
+ * as "section.key", or NULL. The name is valid until the next call.
  */
 const char *xlb_restart_only_change(const struct xlb_config *a,
 				    const struct xlb_config *b);

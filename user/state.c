@@ -19,6 +19,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "maps.h"
+#include "settings.h"
 #include "xlb_conn.h"
 
 int xlb_agent_new(struct xlb_dp *dp, struct xlb_agent **out)
@@ -301,13 +302,34 @@ int agent_publish_ring(struct xlb_agent *agent, uint32_t vip_id)
 	return agent_build_and_publish_timed(agent, vip_id);
 }
 
-static int validate_table_size(uint32_t m, char *err, size_t errlen)
+/*
+ * A number checked by its row of the settings table (user/settings.c), in
+ * the words the file, the control socket and lbctl use: "KEY: REASON".
+ */
+static int check_setting(const char *section, const char *key, uint64_t v,
+			 char *err, size_t errlen)
 {
-	if (m < 3 || m > XLB_RING_SIZE_MAX || !xlb_is_prime(m))
-		return xlb_errf(err, errlen, -EINVAL,
-				"table size %u is not a prime between 3 and %u",
-				m, XLB_RING_SIZE_MAX);
-	return 0;
+	const struct xlb_setting *s = xlb_setting_find(section, key);
+	char msg[XLB_ERR_LEN];
+
+	if (!s)
+		return xlb_errf(err, errlen, -EINVAL, "%s: no such setting",
+				key);
+	if (!xlb_setting_check(s, v, msg, sizeof(msg)))
+		return 0;
+	return xlb_errf(err, errlen, -EINVAL, "%s: %s", key, msg);
+}
+
+/* The rules between a VIP's settings (xlb_vip_rules), in the same words. */
+static int vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue, char *err,
+		     size_t errlen)
+{
+	char msg[XLB_ERR_LEN];
+	const char *key;
+
+	if (!xlb_vip_rules(proto, mode, mss, gue, &key, msg, sizeof(msg)))
+		return 0;
+	return xlb_errf(err, errlen, -EINVAL, "%s: %s", key, msg);
 }
 
 int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
@@ -323,7 +345,7 @@ int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
 		return xlb_errf(err, errlen, -EINVAL,
 				"protocol must be tcp or udp");
-	ret = validate_table_size(table_size, err, errlen);
+	ret = check_setting("vips", "table_size", table_size, err, errlen);
 	if (ret)
 		return ret;
 	if (agent_find_vip(agent, svc, NULL))
@@ -441,15 +463,6 @@ int xlb_vip_del(struct xlb_agent *agent, const struct xlb_service *svc,
 	return 0;
 }
 
-static int validate_weight(uint32_t weight, char *err, size_t errlen)
-{
-	if (weight > XLB_MAX_WEIGHT)
-		return xlb_errf(err, errlen, -EINVAL,
-				"weight %u is out of range 0..%u", weight,
-				XLB_MAX_WEIGHT);
-	return 0;
-}
-
 int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 		 const struct xlb_ip *real, uint32_t weight, char *err,
 		 size_t errlen)
@@ -460,7 +473,7 @@ int xlb_real_add(struct xlb_agent *agent, const struct xlb_service *svc,
 	uint32_t vip_id, id;
 	int ret;
 
-	ret = validate_weight(weight, err, errlen);
+	ret = check_setting("reals", "weight", weight, err, errlen);
 	if (ret)
 		return ret;
 	vip = need_vip(agent, svc, &vip_id, err, errlen);
@@ -559,7 +572,7 @@ int xlb_real_set_weight(struct xlb_agent *agent, const struct xlb_service *svc,
 	uint32_t vip_id, old;
 	int ret;
 
-	ret = validate_weight(weight, err, errlen);
+	ret = check_setting("reals", "weight", weight, err, errlen);
 	if (ret)
 		return ret;
 	ent = need_real(agent, svc, real, &vip, &vip_id, err, errlen);
@@ -802,18 +815,15 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 	xlb_service_str(svc, vbuf, sizeof(vbuf));
 	if (mode != XLB_MODE_TUNNEL && mode != XLB_MODE_FULLNAT)
 		return xlb_errf(err, errlen, -EINVAL, "bad forwarding mode");
-	if (mss && mss < XLB_MSS_MIN)
-		return xlb_errf(err, errlen, -EINVAL,
-				"mss %u is out of range %u..65535", mss,
-				XLB_MSS_MIN);
-	if (mss && svc->proto != IPPROTO_TCP)
-		return xlb_errf(err, errlen, -EINVAL,
-				"mss: only TCP VIPs have an MSS to clamp");
+	ret = check_setting("vips", "mss", mss, err, errlen);
+	if (ret)
+		return ret;
 	/* A reload checked the final state as a whole already (and
 	 * turns a VIP's encap to ipip right after its mode). */
-	if (mode != XLB_MODE_TUNNEL && vip->gue && !agent->batch)
-		return xlb_errf(err, errlen, -EINVAL,
-				"encap: gue is for tunnel VIPs only");
+	ret = vip_rules(svc->proto, mode, mss, vip->gue && !agent->batch, err,
+			errlen);
+	if (ret)
+		return ret;
 	if (mode == XLB_MODE_FULLNAT && !agent->batch) {
 		for (i = 0; i < vip->n_reals; i++)
 			if (vip->reals[i].ip.family != svc->ip.family)
@@ -860,9 +870,9 @@ int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
 
 	if (!vip)
 		return -ENOENT;
-	if (gue && vip->mode != XLB_MODE_TUNNEL)
-		return xlb_errf(err, errlen, -EINVAL,
-				"encap: gue is for tunnel VIPs only");
+	ret = vip_rules(svc->proto, vip->mode, 0, gue, err, errlen);
+	if (ret)
+		return ret;
 	if (vip->gue == gue)
 		return 0;
 	vip->gue = gue;

@@ -323,7 +323,7 @@ Test(nat_agent, set_mode)
 	laddr_add("10.97.0.1");
 	cr_expect_eq(set_mode("10.0.0.10:80/tcp", XLB_MODE_FULLNAT, 100),
 		     -EINVAL);
-	cr_expect_str_eq(err, "mss 100 is out of range 536..65535");
+	cr_expect_str_eq(err, "mss: 100 is out of range 536..65535 (0: off)");
 	cr_assert_eq(set_mode("10.0.0.10:80/tcp", XLB_MODE_FULLNAT, 1400), 0,
 		     "%s", err);
 	m = vip_meta("10.0.0.10:80/tcp");

@@ -400,3 +400,76 @@ Test(reload, a_failing_write_changes_nothing, .init = setup, .fini = teardown)
 	xlb_config_free(&cb);
 	xlb_config_free(&cfg_none);
 }
+
+/*
+ * The settings a reload may not change are the settings table's restart
+ * marks: each such change is named as "section.key", any other change
+ * and no change pass.
+ */
+/* Change number i of the case list below in c. */
+static void restart_change(int i, struct xlb_config *c)
+{
+	switch (i) {
+	case 1:
+		c->icmp_rate = 7;
+		break;
+	case 2:
+		c->nat.tcp_s = 42;
+		break;
+	case 3:
+		c->ct_size = 4096;
+		break;
+	case 4:
+		c->flood_guard_rate = 7;
+		break;
+	case 5:
+		strcpy(c->socket_path, "/run/other.sock");
+		break;
+	case 6:
+		strcpy(c->metrics_listen, "127.0.0.1:9");
+		break;
+	case 7:
+		c->nat.sessions = 4096;
+		break;
+	case 8:
+		c->routes.protocol = 99;
+		break;
+	case 9:
+		c->cluster.batch_ms = 99;
+		break;
+	}
+}
+
+Test(reload, restart_only_settings_come_from_the_table)
+{
+	/* What each change of restart_change() is named, NULL: none. */
+	static const char *const want[] = {
+		NULL,
+		NULL,
+		NULL,
+		"conntrack_size",
+		"flood_guard_rate",
+		"socket",
+		"metrics",
+		"fullnat.sessions",
+		"routes",
+		"cluster",
+	};
+	struct xlb_config a, b;
+	const char *got;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		xlb_config_defaults(&a);
+		xlb_config_defaults(&b);
+		restart_change((int)i, &b);
+		got = xlb_restart_only_change(&a, &b);
+		if (want[i])
+			cr_expect_str_eq(got ? got : "(none)", want[i],
+					 "case %zu", i);
+		else
+			cr_expect_null(got, "case %zu: %s", i, got);
+		xlb_config_free(&a);
+		xlb_config_free(&b);
+	}
+}
