@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "maps.h"
@@ -74,6 +75,7 @@ int xlb_node_new(const struct xlb_config *cfg, struct xlb_node **out, char *err,
 		 size_t errlen)
 {
 	struct xlb_node *n = calloc(1, sizeof(*n));
+	struct timespec ts;
 	size_t i;
 	int ret;
 
@@ -81,6 +83,9 @@ int xlb_node_new(const struct xlb_config *cfg, struct xlb_node **out, char *err,
 		return -ENOMEM;
 	n->cfg = cfg;
 	n->state = cfg->cluster.enabled ? XLB_NODE_PREONLINE : XLB_NODE_ONLINE;
+	/* In its first state since now (the daemon's clock, monotonic). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n->since_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	snprintf(n->why, sizeof(n->why), "%s",
 		 cfg->cluster.enabled ? "starting: taking the peers' sessions"
 				      : "starting");

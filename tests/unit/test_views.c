@@ -960,9 +960,17 @@ Test(views, node_status)
 	node_start();
 	metric = node_cfg.routes.metric;
 	text = lbctl(NULL, "node status");
-	/* (since_ms is not checked: a node that never changed state counts
-	 * from the clock's zero.) */
 	cr_expect(strstr(text, "node (no cluster): online for "), "%s", text);
+	/* A node that never changed state counts from its start (it once
+	 * counted from the clock's zero: the machine's uptime). */
+	{
+		const char *at = strstr(text, "online for ");
+		unsigned long ms = ~0UL;
+
+		cr_assert(at && sscanf(at, "online for %lu ms", &ms) == 1, "%s",
+			  text);
+		cr_expect_lt(ms, 60000UL, "a new node online for %lu ms", ms);
+	}
 	cr_expect(strstr(text, " ms: starting\n"), "%s", text);
 	expect_row(text, "ROUTE KIND METRIC ANNOUNCED WHY NOT");
 	snprintf(row, sizeof(row), "10.0.0.10 vip %u yes -", metric);
