@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "xlb.h"
+#include "../lib/text.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -63,18 +64,6 @@ static char *render(const char *json_text)
 	cr_assert_eq(strlen(buf), len);
 	json_decref(stats);
 	return buf;
-}
-
-/* Does text hold line as a whole line? */
-static bool has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-	const char *p;
-
-	for (p = text; (p = strstr(p, line)); p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
 }
 
 /* A view as the daemon gives it today, plus the members still to come. */

@@ -41,6 +41,7 @@
 #include "../lib/dp_net.h"
 /* The data-path tests' packet builder: one translation unit with this. */
 #include "../datapath/pkt.c"
+#include "../lib/text.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -485,18 +486,6 @@ static char *scrape(void)
 	cr_assert_eq(strlen(buf), len);
 	json_decref(stats);
 	return buf;
-}
-
-/* Does text hold line as a whole line? */
-static bool has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-	const char *p;
-
-	for (p = text; (p = strstr(p, line)); p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
 }
 
 #define expect_line(text, fmt, ...)                                          \
