@@ -2,6 +2,8 @@
 # XLB: one Makefile. Output goes to build/; V=1 shows the commands.
 
 BUILD     ?= build
+# `make` alone builds the programs, whatever rule comes first below.
+.DEFAULT_GOAL := all
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
