@@ -26,6 +26,13 @@ cluster_cleanup() {
 				tail -n 5 "$f" | sed 's/^/    /'
 			done
 		done
+		# E2E_KEEP_DIR: keep the failed run's files (logs, flows'
+		# JSON, stats) for a closer look.
+		if [[ -n ${E2E_KEEP_DIR:-} ]]; then
+			mkdir -p "$E2E_KEEP_DIR"
+			cp -a "$LAB_RUN" "$E2E_KEEP_DIR/" 2>/dev/null || true
+			echo "  ..    run files kept in $E2E_KEEP_DIR/$(basename "$LAB_RUN")"
+		fi
 	fi
 	cluster_down
 	exit "$rc"
