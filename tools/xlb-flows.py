@@ -22,7 +22,11 @@ one JSON object:
                                minus the interval
   phases                       the same per phase: SIGUSR1 starts a new
                                phase (e.g. before a failure, after it);
-                               a gap counts in the phase it ends in
+                               a gap counts in the phase it ends in;
+                               each phase also gives the connections that
+                               stalled (waited 100 ms beyond the
+                               interval), when, on which real, and the
+                               client's own lateness (client_lag_ms)
   by_real                      long-lived connections per first real
 
 Client source addresses come from --bind-addrs, in turn, so that ECMP on
@@ -36,6 +40,10 @@ import json
 import signal
 import sys
 import time
+
+
+# A wait this much beyond the interval counts as a stall (phases' detail).
+STALL_MS = 100.0
 
 
 def now_ms():
@@ -54,6 +62,8 @@ class Phase:
         self.new_max_connect = 0.0
         self.new_max = 0.0
         self.round_trips = 0
+        self.stalls = []  # (gap ms, start, end, conn, real)
+        self.loop_lag = 0.0
 
     def report(self, t0, interval):
         return {
@@ -68,6 +78,26 @@ class Phase:
             "new_failed": self.new_failed,
             "new_max_connect_ms": round(self.new_max_connect, 1),
             "new_max_ms": round(self.new_max, 1),
+            # Connections that waited STALL_MS beyond their interval in
+            # this phase; the window from the first such wait's start to
+            # the last one's end; and the longest few.
+            "stalled_conns": len({c for _, _, _, c, _ in self.stalls}),
+            "stall_window_s": None if not self.stalls else [
+                round((min(s for _, s, _, _, _ in self.stalls) - t0)
+                      / 1000.0, 3),
+                round((max(e for _, _, e, _, _ in self.stalls) - t0)
+                      / 1000.0, 3)],
+            "stalled_by_real": {r: sum(1 for x in self.stalls if x[4] == r)
+                                for r in sorted({x[4] for x in
+                                                 self.stalls})},
+            "longest_stalls": [
+                {"ms": round(g - interval, 1),
+                 "from_s": round((s - t0) / 1000.0, 3),
+                 "conn": c, "real": r}
+                for g, s, _, c, r in sorted(self.stalls, reverse=True)[:5]],
+            # The client's own event loop: its longest late wake-up. A
+            # large one means the client, not the path, was slow.
+            "client_lag_ms": round(self.loop_lag, 1),
         }
 
 
@@ -158,6 +188,10 @@ class Flows:
                     if last_ok is not None and got - last_ok > ph.max_gap:
                         ph.max_gap = got - last_ok
                         ph.max_gap_at = got
+                    if (last_ok is not None and got - last_ok >
+                            self.a.interval_ms + STALL_MS):
+                        ph.stalls.append((got - last_ok, last_ok, got,
+                                          idx, real))
                     last_ok = got
                     # One request per interval, from the last send.
                     wait = interval - (got - sent) / 1000.0
@@ -231,6 +265,16 @@ class Flows:
                 except asyncio.TimeoutError:
                     pass
 
+    async def watch_lag(self):
+        """The client's event loop's lateness, per phase."""
+        step = 0.01
+        while not self.stop.is_set():
+            t = now_ms()
+            await asyncio.sleep(step)
+            late = now_ms() - t - step * 1000.0
+            if late > self.phase.loop_lag:
+                self.phase.loop_lag = late
+
     async def ready_file(self):
         if not self.a.ready_file:
             return
@@ -269,6 +313,7 @@ class Flows:
             self.long_conn(i, ramp * i / max(self.a.conns, 1)))
             for i in range(self.a.conns)]
         others = [asyncio.ensure_future(self.new_conns()),
+                  asyncio.ensure_future(self.watch_lag()),
                   asyncio.ensure_future(self.ready_file())]
         try:
             await asyncio.wait_for(self.stop.wait(), self.a.duration)

@@ -227,6 +227,17 @@ flows_end() {
 		echo "  ..    $name: phase $p: interruption ${ms} ms, slowest" \
 			"new connect $(fget "$name" "phases[name=$p].new_max_connect_ms") ms," \
 			"failed new connections $(fget "$name" "phases[name=$p].new_failed")"
+		"$LAB_PYTHON" - "$LAB_RUN/$name.json" "$p" <<'EOF'
+import json, sys
+ph = [x for x in json.load(open(sys.argv[1]))["phases"]
+      if x["name"] == sys.argv[2]][0]
+if ph.get("stalled_conns"):
+    print(f"  ..      stalled: {ph['stalled_conns']} connections "
+          f"{ph['stalled_by_real']} in {ph['stall_window_s']} s; "
+          f"client lag {ph['client_lag_ms']} ms; longest "
+          + ", ".join(f"{x['ms']} ms from {x['from_s']} s"
+                      for x in ph["longest_stalls"][:3]))
+EOF
 		check_range "$name: phase $p interruption (ms)" "${ms%.*}" 0 "$limit"
 	done
 }
