@@ -63,7 +63,7 @@ fget() {
 # breaks or fails, and no long-lived connection waits more than LIMIT_MS
 # beyond its interval, at the failure or at the recovery.
 failure_scenario() {
-	local name=$1 how=$2 limit=$3 t_fail t_back
+	local name=$1 how=$2 limit=$3 t_fail t_back cpu
 	flows_begin "$name"
 	# FAIL_AFTER: seconds the flows run before the failure.
 	sleep "${FAIL_AFTER:-0}"
@@ -72,11 +72,13 @@ failure_scenario() {
 	t_fail=$(cl_time_ecmp 2 10) || true
 	sleep 3
 	cl_flows_phase "$name"
+	cpu=$(xlbd_cpu)
 	node_recover 1
 	t_back=$(cl_time_ecmp 3 20) || true
 	sleep 3
 	echo "  ..    $name: router down to 2 nexthops in $t_fail ms," \
-		"back to 3 in $t_back ms"
+		"back to 3 in $t_back ms; xlbd CPU since the recovery:" \
+		"$(cpu_since "$cpu")"
 	check_range "$name: router dropped n1 (ms)" "$t_fail" 0 10000
 	check_range "$name: router took n1 back (ms)" "$t_back" 0 20000
 	# A connection whose session a node made in the last batch_ms
@@ -93,9 +95,10 @@ failure_scenario() {
 # No connection breaks, none waits more than LIMIT_MS at the return, and
 # n1 drops no packet for want of a session (drop_nat_not_syn).
 return_scenario() {
-	local name=$1 limit=$2 t_fail t_back t0 away log before after
+	local name=$1 limit=$2 t_fail t_back t0 away log before after cpu
 	sleep "${SETTLE:-2}"
 	t0=$SECONDS
+	router_mark
 	node_fail 1 nft
 	t_fail=$(cl_time_ecmp 2 10) || true
 	cl_flows_start "$name" --conns "${CONNS:-200}" \
@@ -107,11 +110,13 @@ return_scenario() {
 	log=$LAB_RUN/xlbd-n1.log
 	before=$(wc -l <"$log")
 	cl_flows_phase "$name"
+	cpu=$(xlbd_cpu)
 	node_recover 1
 	t_back=$(cl_time_ecmp 3 20) || true
 	sleep 3
 	echo "  ..    $name: away $away s; router down to 2" \
-		"nexthops in $t_fail ms, back to 3 in $t_back ms"
+		"nexthops in $t_fail ms, back to 3 in $t_back ms;" \
+		"xlbd CPU since the return: $(cpu_since "$cpu")"
 	check_range "$name: router dropped n1 (ms)" "$t_fail" 0 10000
 	check_range "$name: router took n1 back (ms)" "$t_back" 0 20000
 	stats_of 1 "$name-n1-after"
@@ -189,8 +194,49 @@ node_drained() {
 
 # flows_begin NAME: long-lived and new connections to the VIP, until
 # flows_end NAME; phases are marked with cl_flows_phase.
+# router_mark / router_drops: the BGP sessions the router dropped since
+# the mark, per neighbour, from its bgpd log. A drop of a node the test
+# did not fail means the lab itself was disturbed (BFD starved of CPU).
+router_mark() {
+	ROUTER_MARK=$(wc -l <"$LAB_RUN/frr-router/bgpd.log" 2>/dev/null || echo 0)
+}
+
+router_drops() {
+	tail -n "+$((${ROUTER_MARK:-0} + 1))" "$LAB_RUN/frr-router/bgpd.log" \
+		2>/dev/null | grep -o 'neighbor [^ ]*([^)]*) in vrf default Down' |
+		sed 's/.*(\(.*\)).*/\1/' | sort | uniq -c |
+		awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }'
+}
+
+# xlbd_cpu: the CPU time (user + system, ms) each node's xlbd has used,
+# "n1 n2 n3"; cpu_since "BEFORE": what each used since.
+xlbd_cpu() {
+	local i pid tck
+	tck=$(getconf CLK_TCK)
+	for i in $(seq 1 "$CL_NODES"); do
+		pid=$(cat "$LAB_RUN/xlbd-n$i.pid" 2>/dev/null) || pid=
+		if [[ -n $pid && -r /proc/$pid/stat ]]; then
+			awk -v t="$tck" '{ printf "%d ", ($14 + $15) * 1000 / t }' \
+				"/proc/$pid/stat"
+		else
+			printf '0 '
+		fi
+	done
+}
+
+cpu_since() {
+	local -a a b
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$(xlbd_cpu)"
+	for i in "${!b[@]}"; do
+		printf 'n%d %d ms%s' $((i + 1)) $((b[i] - ${a[i]:-0})) \
+			"$([[ $i -lt $((${#b[@]} - 1)) ]] && echo ', ')"
+	done
+}
+
 flows_begin() {
 	sleep "${SETTLE:-2}"
+	router_mark
 	cl_flows_start "$1" --conns "${CONNS:-200}" \
 		--interval-ms "${INTERVAL_MS:-50}" --new-rate 20 --duration 120
 	sleep 2
@@ -203,6 +249,7 @@ flows_end() {
 	local name=$1 limit=$2 phases=$3 max_failed=${4:-0} p ms f g
 	cl_flows_stop "$name"
 	echo "  ..    $name: $(cut -c1-300 "$LAB_RUN/$name.json")"
+	echo "  ..    $name: BGP sessions the router dropped: $(router_drops)"
 	# E2E_SAVE=DIR keeps every run's whole JSON and the nodes' logs.
 	if [[ -n ${E2E_SAVE:-} ]]; then
 		mkdir -p "$E2E_SAVE"

@@ -47,6 +47,8 @@ CL_SYNC_PORT=7400
 # lab's shared CPUs they run below the routers' and nodes' daemons, whose
 # BFD would otherwise wait behind them (see lib.sh's lab_start_server).
 LAB_NICE=${LAB_NICE:-10}
+# bfdd's real-time priority (SCHED_RR), as docs/FRR.md advises.
+CL_BFD_RTPRIO=${CL_BFD_RTPRIO:-50}
 CL_FRR_CONF=$LAB_ROOT/docs/frr
 CL_FRR_BIN=${CL_FRR_BIN:-/usr/lib/frr}
 
@@ -179,13 +181,17 @@ cl_frr_write() {
 # cl_frr_start WHO PROTO: FRR's daemons inside WHO's namespace, as
 # ../shared lab notes found to work: own paths, no systemd, no watchfrr.
 cl_frr_start() {
-	local who=$1 proto=$2 d dir=$LAB_RUN/frr-$1 extra
+	local who=$1 proto=$2 d dir=$LAB_RUN/frr-$1 extra rt
 	cl_frr_write "$who" "$proto" || return 1
 	for d in $(cl_frr_daemons "$proto"); do
 		extra=()
 		[[ $d == zebra ]] && extra=(-s 90000000)
 		[[ $d == bfdd ]] && extra=(--bfdctl "$dir/bfdd.sock")
-		lab_exec "$who" "$CL_FRR_BIN/$d" -d \
+		# BFD at 30 ms x 3 must answer within ~90 ms whatever else
+		# runs: bfdd gets a real-time priority (docs/FRR.md, "CPU").
+		rt=()
+		[[ $d == bfdd ]] && rt=(chrt --rr "$CL_BFD_RTPRIO")
+		lab_exec "$who" "${rt[@]}" "$CL_FRR_BIN/$d" -d \
 			-F traditional -P 0 -f "$dir/$d.conf" -i "$dir/$d.pid" \
 			-z "$dir/zserv.api" --vty_socket "$dir" \
 			--log "file:$dir/$d.log" "${extra[@]}" \
@@ -379,16 +385,8 @@ cl_announce() {
 
 # cl_nexthops WHO PREFIX: how many nexthops WHO's kernel has for PREFIX.
 cl_nexthops() {
-	local out fam=-4
-	[[ $2 == *:* ]] && fam=-6
-	out=$(ip -n "$(lab_ns "$1")" "$fam" route show "$2" 2>/dev/null)
-	if [[ -z $out ]]; then
-		echo 0
-	elif grep -q nexthop <<<"$out"; then
-		grep -c nexthop <<<"$out"
-	else
-		echo 1
-	fi
+	"$LAB_PYTHON" "$LAB_ROOT/tools/lab/nexthops.py" "$(lab_ns "$1")" "$2" \
+		2>/dev/null || echo 0
 }
 
 # cl_vip4: the VIP address of the lab's mode.
@@ -397,9 +395,12 @@ cl_vip4() {
 }
 
 # wait_ecmp N [SECONDS] [PREFIX]: the router has N nexthops for the VIP.
+# (tools/lab/nexthops.py watches the routing table over netlink: polling
+# with `ip` loaded the CPUs whose pauses the tests measure.)
 wait_ecmp() {
 	local want=$1 secs=${2:-15} prefix=${3:-$(cl_vip4)/32}
-	wait_until "$secs" cl_has_nexthops "$prefix" "$want"
+	"$LAB_PYTHON" "$LAB_ROOT/tools/lab/nexthops.py" "$(lab_ns router)" \
+		"$prefix" --want "$want" --timeout "$secs" >/dev/null
 }
 cl_has_nexthops() {
 	[[ $(cl_nexthops router "$1") == "$2" ]]
@@ -412,19 +413,12 @@ cl_ms() {
 	echo $((${up/./} * 10))
 }
 
-# cl_time_ecmp N [SECONDS]: wait_ecmp, printing the ms it took.
+# cl_time_ecmp N [SECONDS]: wait_ecmp, printing the ms it took (-1 and
+# a failure status when it did not happen in time).
 cl_time_ecmp() {
-	local t0 t1
-	t0=$(date +%s%N)
-	while ! cl_has_nexthops "$(cl_vip4)/32" "$1"; do
-		(($(date +%s%N) - t0 < ${2:-15} * 1000000000)) || {
-			echo -1
-			return 1
-		}
-		sleep 0.01
-	done
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
+	local t0=${EPOCHREALTIME/[.,]/}
+	"$LAB_PYTHON" "$LAB_ROOT/tools/lab/nexthops.py" "$(lab_ns router)" \
+		"$(cl_vip4)/32" --want "$1" --timeout "${2:-15}" --start-us "$t0"
 }
 
 # node_fail N HOW: nft (silent death: the router drops everything from
@@ -558,7 +552,11 @@ cl_flows_start() {
 	local name=$1
 	shift
 	rm -f "$LAB_RUN/$name.ready"
-	ip netns exec "$(lab_ns client)" nice -n "$LAB_NICE" "$LAB_PYTHON" \
+	# glibc's malloc would map and unmap asyncio's 256 KiB receive
+	# buffer per read (half the client's CPU, and a TLB shootdown of
+	# every CPU each time): keep such blocks on the heap.
+	ip netns exec "$(lab_ns client)" env MALLOC_MMAP_THRESHOLD_=4194304 \
+		MALLOC_TRIM_THRESHOLD_=67108864 nice -n "$LAB_NICE" "$LAB_PYTHON" \
 		"$LAB_ROOT/tools/xlb-flows.py" --vip "$(cl_vip4)" \
 		--port "$LAB_TCP_PORT" --bind-addrs "${CL_CLIENTS4// /,}" \
 		--ready-file "$LAB_RUN/$name.ready" --verbose "$@" \
