@@ -64,6 +64,10 @@ struct xlb_dp {
 	 * local) each slot holds; [slot * 2 + 0] VIP, [slot * 2 + 1]
 	 * local. */
 	uint32_t *filter_n;
+	/* Each CPU's conntrack table, opened once (the tables live as long
+	 * as the maps: made at the first start, adopted after); 0: not
+	 * opened yet. */
+	int ct_fds[XLB_MAX_CPUS];
 };
 
 /* Count one write that can fail; -EIO when it is the one made to fail. */
@@ -389,6 +393,9 @@ void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 	}
 	if (dp->sysctls_fd > 0)
 		close(dp->sysctls_fd);
+	for (int cpu = 0; cpu < XLB_MAX_CPUS; cpu++)
+		if (dp->ct_fds[cpu] > 0)
+			close(dp->ct_fds[cpu]);
 	free(dp->pin_path);
 	ring_buffer__free(dp->sync_rb);
 	xlb_bpf__destroy(dp->skel);
@@ -1152,6 +1159,21 @@ int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
 	return 0;
 }
 
+/* CPU cpu's conntrack table, kept open by dp: not to be closed. */
+static int ct_table_fd(struct xlb_dp *dp, uint32_t cpu)
+{
+	int fd;
+
+	if (cpu >= XLB_MAX_CPUS || cpu >= (uint32_t)dp->ncpus)
+		return -ENOENT;
+	if (dp->ct_fds[cpu] > 0)
+		return dp->ct_fds[cpu];
+	fd = xlb_dp_ct_fd(dp, cpu);
+	if (fd > 0)
+		dp->ct_fds[cpu] = fd;
+	return fd;
+}
+
 int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
 {
 	uint32_t id;
@@ -1623,7 +1645,7 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 	struct xlb_ct_entry cur;
 
 	for (cpu = 0; cpu < dp->ncpus; cpu++)
-		fds[cpu] = xlb_dp_ct_fd(dp, cpu);
+		fds[cpu] = ct_table_fd(dp, cpu);
 	for (cpu = 0; cpu < dp->ncpus && r != XLB_DP_KEPT; cpu++) {
 		if (fds[cpu] < 0 || bpf_map_lookup_elem(fds[cpu], key, &cur) ||
 		    !ct_entry_valid(dp, &cur))
@@ -1641,9 +1663,6 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 		if (fds[cpu] >= 0 &&
 		    bpf_map_update_elem(fds[cpu], key, e, BPF_ANY) && !ret)
 			ret = -errno;
-	for (cpu = 0; cpu < dp->ncpus; cpu++)
-		if (fds[cpu] >= 0)
-			close(fds[cpu]);
 	if (!ret)
 		*res = r;
 	return ret;
@@ -1844,7 +1863,7 @@ int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
 			cur->has_key = 0;
 			break;
 		}
-		fd = xlb_dp_ct_fd(dp, cur->cpu);
+		fd = ct_table_fd(dp, cur->cpu);
 		ret = fd < 0 ? -ENOENT : 0;
 		while (!ret && n < max) {
 			ret = walk_next(fd, cur, &ct);
@@ -1853,8 +1872,6 @@ int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
 				n++;
 			}
 		}
-		if (fd >= 0)
-			close(fd);
 		if (ret == -ENOENT) {
 			cur->cpu++;
 			cur->has_key = 0;

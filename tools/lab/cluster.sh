@@ -44,9 +44,12 @@ CL_ROUTER_C4=10.99.0.1
 CL_ROUTER_C6=fd00:99::1
 CL_SYNC_PORT=7400
 # The client and the servers stand for machines of their own: on the
-# lab's shared CPUs they run below the routers' and nodes' daemons, whose
-# BFD would otherwise wait behind them (see lib.sh's lab_start_server).
-LAB_NICE=${LAB_NICE:-10}
+# lab's shared CPUs they run at the same priority as the routers' and
+# nodes' daemons (LAB_NICE, see lib.sh's lab_start_server). BFD does not
+# wait behind them: bfdd runs at a real-time priority (CL_BFD_RTPRIO).
+# (At nice 10, the measuring client itself ran late by 100 ms and more
+# whenever the daemons were busy, which it then reported as pauses.)
+LAB_NICE=${LAB_NICE:-0}
 # bfdd's real-time priority (SCHED_RR), as docs/FRR.md advises.
 CL_BFD_RTPRIO=${CL_BFD_RTPRIO:-50}
 CL_FRR_CONF=$LAB_ROOT/docs/frr
