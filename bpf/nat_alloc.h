@@ -9,8 +9,9 @@
 
 #include "maps.h"
 #include "nat_session.h"
+#include "reason.h"
 
-#define XLB_EEXIST	 17
+#define XLB_EEXIST 17
 
 /*
  * Is the tuple rk, found in use, free for a new flow? Yes when its
@@ -64,7 +65,7 @@ struct nat_alloc {
 	__u32 span;
 	__u32 cursor;
 	__u32 tries;
-	__u32 reason; /* 0 once a tuple is ours */
+	__u32 reason; /* XLB_GO_ON once a tuple is ours */
 };
 
 /*
@@ -101,7 +102,7 @@ static long nat_try(__u32 i, void *data)
 		a->reason = XLB_R_DROP_NAT_TABLE_FULL;
 		return 1;
 	}
-	a->reason = 0;
+	a->reason = XLB_GO_ON;
 	a->tries = i + 1;
 	return 1;
 }
@@ -109,8 +110,8 @@ static long nat_try(__u32 i, void *data)
 /*
  * Take a translated tuple for a new flow. The caller has put the reverse
  * entry in nat_scratch (rk with the real's side, rv complete); on success
- * it is in nat_rev and the scratch rk names it. 0 or a reason. Its own
- * frame: the search's stack is not added to the packet path's.
+ * it is in nat_rev and the scratch rk names it. XLB_GO_ON or the reason. Its
+ * own frame: the search's stack is not added to the packet path's.
  */
 static __noinline __u32 nat_alloc(const struct xlb_globals *g, __u8 family,
 				  __u32 hash, __u64 now)
@@ -137,11 +138,11 @@ static __noinline __u32 nat_alloc(const struct xlb_globals *g, __u8 family,
 	a.cursor = *cursor;
 	a.reason = XLB_R_DROP_NAT_NO_PORT;
 	bpf_loop(XLB_NAT_TRIES, nat_try, &a, 0);
-	if (a.reason)
+	if (a.reason != XLB_GO_ON)
 		return a.reason;
 	/* The next search starts past the ports this one used. */
 	*cursor = a.cursor + (a.tries - 1) / a.n_laddrs + 1;
-	return 0;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_NAT_ALLOC_H */

@@ -9,12 +9,13 @@
 #include "csum.h"
 #include "maps.h"
 #include "nat_rewrite.h"
+#include "reason.h"
 
 /*
  * An ICMP error: the outer packet becomes x->src -> x->dst, and its
  * quote, a packet the other way, x->dst:x->dport -> x->src:x->sport.
  * Quoted IP and L4 checksums and the ICMP checksum (ICMPv6: with its
- * pseudo-header) are updated.
+ * pseudo-header) are updated. XLB_GO_ON or the reason.
  */
 static __always_inline __u32 nat_icmp(struct xdp_md *ctx,
 				      const struct xlb_pkt *p,
@@ -32,7 +33,7 @@ static __always_inline __u32 nat_icmp(struct xdp_md *ctx,
 	void *data, *end;
 
 	reason = nat_rewrite_l3(ctx, p, &x->src, &x->dst, &outer);
-	if (reason)
+	if (reason != XLB_GO_ON)
 		return reason;
 	if (l4 > XLB_L4_OFF_MAX || il4 > XLB_L4_OFF_MAX + 128)
 		return XLB_R_DROP_INTERNAL;
@@ -87,7 +88,7 @@ static __always_inline __u32 nat_icmp(struct xdp_md *ctx,
 		*check = c;
 	}
 	ih->checksum = csum_apply(ih->checksum, icmp);
-	return 0;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_NAT_ICMP_H */

@@ -7,12 +7,13 @@
 #define XLB_BPF_NAT_REPLY_H
 
 #include "nat_session.h"
+#include "reason.h"
 #include "stats.h"
 #include "sync.h"
 
 /*
  * Real -> local address: a reply, or an ICMP error about a session.
- * Returns XLB_NAT_SEND with nat_scratch.x filled, or the reason.
+ * XLB_GO_ON (on to nat_send) with nat_scratch.x filled, or the reason.
  */
 static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 				  const struct xlb_globals *g)
@@ -28,7 +29,7 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
 	reason = nat_check(p);
-	if (reason)
+	if (reason != XLB_GO_ON)
 		return reason;
 	rk = &s->rk;
 	__builtin_memset(rk, 0, sizeof(*rk));
@@ -67,7 +68,7 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	s->x.sport = fk->dport;
 	s->x.dport = fk->sport;
 	s->x.mss = s->rv.mss;
-	return XLB_NAT_SEND;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_NAT_REPLY_H */

@@ -9,13 +9,14 @@
 #include "conntrack.h"
 #include "nat_alloc.h"
 #include "nat_session.h"
+#include "reason.h"
 #include "select.h"
 #include "stats.h"
 #include "sync.h"
 
 /*
  * Client -> VIP, for a fullnat VIP: find or make the flow's session.
- * Returns XLB_NAT_SEND with nat_scratch.x filled, or the packet's
+ * XLB_GO_ON (on to nat_send) with nat_scratch.x filled, or the packet's
  * reason. Not inlined: each path gets a stack frame of its own.
  */
 static __noinline __u32 nat_request(const struct xlb_pkt *p,
@@ -33,7 +34,7 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
 	reason = nat_check(p);
-	if (reason)
+	if (reason != XLB_GO_ON)
 		return reason;
 	key = &s->rv.flow;
 	__builtin_memset(key, 0, sizeof(*key));
@@ -75,7 +76,7 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 		s->rv.pad = 0;
 		s->rv.vaddr = p->daddr;
 		reason = nat_alloc(g, p->family, hash, now);
-		if (reason)
+		if (reason != XLB_GO_ON)
 			return reason;
 		__builtin_memset(&s->fwd, 0, sizeof(s->fwd));
 		s->fwd.laddr = s->rk.laddr;
@@ -125,7 +126,7 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 	s->x.dst = real->addr;
 	s->x.dport = p->dport;
 	s->x.mss = vip->mss;
-	return XLB_NAT_SEND;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_NAT_REQUEST_H */

@@ -9,11 +9,13 @@
 #include "csum.h"
 #include "encap.h"
 #include "parse.h"
+#include "reason.h"
 #include "tcp.h"
 
 /*
  * Rewrite the IP addresses to src -> dst: header checksum updated,
- * the address differences left in *acc for the L4 checksum.
+ * the address differences left in *acc for the L4 checksum. XLB_GO_ON
+ * or the reason.
  */
 static __always_inline __u32 nat_rewrite_l3(struct xdp_md *ctx,
 					    const struct xlb_pkt *p,
@@ -50,7 +52,7 @@ static __always_inline __u32 nat_rewrite_l3(struct xdp_md *ctx,
 		__builtin_memcpy(&ip6->daddr, dst->addr, sizeof(ip6->daddr));
 	}
 	*acc = sum;
-	return 0;
+	return XLB_GO_ON;
 }
 
 /* The new value of a TCP or UDP checksum (UDP: 0 stays "none"). */
@@ -72,7 +74,10 @@ static __always_inline __u16 *l4_csum_field(__be16 *ports, __u8 proto)
 	return (__u16 *)(proto == IPPROTO_TCP ? ports + 8 : ports + 3);
 }
 
-/* A TCP/UDP packet becomes src:sport -> dst:dport. 0 or a reason. */
+/*
+ * A TCP/UDP packet becomes src:sport -> dst:dport. XLB_GO_ON or the
+ * reason.
+ */
 static __always_inline __u32 nat_rewrite(struct xdp_md *ctx,
 					 const struct xlb_pkt *p,
 					 const struct xlb_addr *src,
@@ -85,7 +90,7 @@ static __always_inline __u32 nat_rewrite(struct xdp_md *ctx,
 	__u16 *check;
 
 	reason = nat_rewrite_l3(ctx, p, src, dst, &acc);
-	if (reason)
+	if (reason != XLB_GO_ON)
 		return reason;
 	if (l4 > XLB_L4_OFF_MAX)
 		return XLB_R_DROP_INTERNAL;
@@ -102,7 +107,7 @@ static __always_inline __u32 nat_rewrite(struct xdp_md *ctx,
 	ports[0] = sport;
 	ports[1] = dport;
 	*check = l4_csum(p->proto, *check, acc);
-	return 0;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_NAT_REWRITE_H */

@@ -11,12 +11,14 @@
 #include "nat_icmp.h"
 #include "nat_rewrite.h"
 #include "nat_session.h"
+#include "reason.h"
 #include "tcp.h"
 #include "xmit.h"
 
 /*
  * Translate the packet as x says and send it on (both directions). Its
  * own frame, shared by both directions, keeps each path's stack small.
+ * Returns the reason.
  */
 static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 				 const struct xlb_globals *g)
@@ -34,20 +36,20 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	/* Translation keeps the size: the sender must fit the MTU. */
 	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
 		return icmp_too_big(ctx, p, g, nh.mtu);
-	if (route_reason && route_reason != XLB_R_PASS_NO_NEIGH)
+	if (route_reason != XLB_GO_ON && route_reason != XLB_R_PASS_NO_NEIGH)
 		return route_reason;
 	if (p->icmp_error)
 		reason = nat_icmp(ctx, p, x);
 	else
 		reason = nat_rewrite(ctx, p, &x->src, &x->dst, x->sport,
 				     x->dport);
-	if (reason)
+	if (reason != XLB_GO_ON)
 		return reason;
 	if (x->mss && pkt_tcp_syn(p))
 		tcp_clamp_mss(ctx, p->l4_off, x->mss);
 	/* Without a neighbour entry the kernel forwards it (it resolves
 	 * the neighbour); docs/FULLNAT.md says what that needs. */
-	if (route_reason)
+	if (route_reason == XLB_R_PASS_NO_NEIGH)
 		return pass_to_kernel(ctx, p);
 	return transmit(ctx, p, &nh);
 }

@@ -10,6 +10,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "reason.h"
 #include "select.h"
 #include "xlb_conn.h"
 
@@ -17,9 +18,6 @@
 /* last_seen is written at most this often: the two directions of a flow
  * run on different CPUs and would otherwise bounce its cache line. */
 #define XLB_NAT_TOUCH_NS XLB_NSEC_PER_SEC
-
-/* nat_request / nat_reply: "translate as nat_scratch.x says, send". */
-#define XLB_NAT_SEND XLB_R_MAX
 
 static __always_inline bool addr_eq(const struct xlb_addr *a,
 				    const struct xlb_addr *b)
@@ -129,13 +127,16 @@ static __always_inline struct nat_scratch *nat_scratch_get(void)
 	return bpf_map_lookup_elem(&nat_scratch, &zero);
 }
 
-/* Before anything is allocated: can this packet be translated? */
+/*
+ * Before anything is allocated: can this packet be translated?
+ * XLB_GO_ON or the reason.
+ */
 static __always_inline __u32 nat_check(const struct xlb_pkt *p)
 {
 	/* A UDP datagram over IPv6 must carry a checksum (RFC 8200). */
 	if (p->udp_no_csum && p->family == XLB_AF_INET6)
 		return XLB_R_DROP_BAD_HEADER;
-	return 0;
+	return XLB_GO_ON;
 }
 
 /* Give back the tuple of a session that stops using it. */
