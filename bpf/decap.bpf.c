@@ -18,6 +18,7 @@
 #include "xlb_abi.h"
 #include "gue.h"
 #include "parse.h"
+#include "reason.h"
 
 /* The UDP port of GUE packets (host order); set before load. */
 const volatile __u16 decap_gue_port = XLB_GUE_PORT_DEFAULT;
@@ -47,32 +48,33 @@ struct {
 } decap_stats SEC(".maps");
 
 /*
- * Outer header: its length and the inner ethertype, or a reason; its
- * source and destination addresses in src and dst.
+ * Outer header: XLB_GO_ON or the reason (enum xlb_decap_reason); its
+ * length (with the UDP header of GUE) in *hlen, the inner ethertype in
+ * *inner, its source and destination addresses in src and dst.
  */
-static __always_inline int parse_outer(struct cursor *c, int l3,
-				       struct xlb_vip_addr_key *src,
-				       struct xlb_vip_addr_key *dst,
-				       __u16 *inner)
+static __always_inline __u32 parse_outer(struct cursor *c, int l3,
+					 struct xlb_vip_addr_key *src,
+					 struct xlb_vip_addr_key *dst,
+					 __u16 *inner, int *hlen)
 {
 	struct ipv6hdr *ip6h = c->pos;
 	struct iphdr *iph = c->pos;
 	__u8 proto;
-	int hlen, ret;
+	int len, ret;
 
 	if (l3 == ETH_P_IP) {
 		if ((void *)(iph + 1) > c->end)
-			return -XLB_DECAP_DROP_TRUNCATED;
+			return XLB_DECAP_DROP_TRUNCATED;
 		if (iph->protocol != IPPROTO_IPIP &&
 		    iph->protocol != IPPROTO_IPV6 &&
 		    iph->protocol != IPPROTO_UDP)
-			return -XLB_DECAP_PASS_NOT_TUNNEL;
+			return XLB_DECAP_PASS_NOT_TUNNEL;
 		if (iph->version != 4 || iph->ihl < 5)
-			return -XLB_DECAP_DROP_BAD_HEADER;
+			return XLB_DECAP_DROP_BAD_HEADER;
 		/* A fragment of a tunnel packet is left to the stack. */
 		if (iph->frag_off & bpf_htons(IPV4_FRAG_MASK))
-			return -XLB_DECAP_PASS_NOT_TUNNEL;
-		hlen = iph->ihl * 4;
+			return XLB_DECAP_PASS_NOT_TUNNEL;
+		len = iph->ihl * 4;
 		proto = iph->protocol;
 		src->addr.addr[0] = iph->saddr;
 		src->family = XLB_AF_INET;
@@ -80,33 +82,35 @@ static __always_inline int parse_outer(struct cursor *c, int l3,
 		dst->family = XLB_AF_INET;
 	} else if (l3 == ETH_P_IPV6) {
 		if ((void *)(ip6h + 1) > c->end)
-			return -XLB_DECAP_DROP_TRUNCATED;
+			return XLB_DECAP_DROP_TRUNCATED;
 		if (ip6h->nexthdr != IPPROTO_IPIP &&
 		    ip6h->nexthdr != IPPROTO_IPV6 &&
 		    ip6h->nexthdr != IPPROTO_UDP)
-			return -XLB_DECAP_PASS_NOT_TUNNEL;
-		hlen = sizeof(*ip6h);
+			return XLB_DECAP_PASS_NOT_TUNNEL;
+		len = sizeof(*ip6h);
 		proto = ip6h->nexthdr;
 		__builtin_memcpy(&src->addr, &ip6h->saddr, sizeof(src->addr));
 		src->family = XLB_AF_INET6;
 		__builtin_memcpy(&dst->addr, &ip6h->daddr, sizeof(dst->addr));
 		dst->family = XLB_AF_INET6;
 	} else {
-		return -XLB_DECAP_PASS_NOT_TUNNEL;
+		return XLB_DECAP_PASS_NOT_TUNNEL;
 	}
 	if (proto == IPPROTO_UDP) {
-		if (hlen > 60)
-			return -XLB_DECAP_DROP_BAD_HEADER;
-		ret = gue_inner(c->pos + hlen, c->end, decap_gue_port);
+		if (len > 60)
+			return XLB_DECAP_DROP_BAD_HEADER;
+		ret = gue_inner(c->pos + len, c->end, decap_gue_port);
 		if (ret < 0)
-			return -XLB_DECAP_DROP_TRUNCATED;
+			return XLB_DECAP_DROP_TRUNCATED;
 		if (!ret)
-			return -XLB_DECAP_PASS_NOT_TUNNEL;
+			return XLB_DECAP_PASS_NOT_TUNNEL;
 		*inner = ret;
-		return hlen + XLB_UDP_HDR_LEN;
+		*hlen = len + XLB_UDP_HDR_LEN;
+		return XLB_GO_ON;
 	}
 	*inner = proto == IPPROTO_IPIP ? ETH_P_IP : ETH_P_IPV6;
-	return hlen;
+	*hlen = len;
+	return XLB_GO_ON;
 }
 
 /*
@@ -126,6 +130,7 @@ decap_source_allowed(const struct xlb_vip_addr_key *src)
 	return bpf_map_lookup_elem(&decap_sources, &key) != NULL;
 }
 
+/* The whole decap path; returns the packet's reason. */
 static __always_inline __u32 decap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -133,16 +138,17 @@ static __always_inline __u32 decap(struct xdp_md *ctx)
 	struct cursor c = {.start = data, .pos = data, .end = data_end};
 	struct xlb_vip_addr_key src = {}, dst = {};
 	struct xlb_pkt p = {};
+	__u32 reason;
 	__be16 *type;
 	__u16 inner;
 	int l3, hlen;
 
-	l3 = parse_eth(&c, &p);
-	if (l3 < 0)
+	/* parse_eth's one reason is drop_truncated. */
+	if (parse_eth(&c, &p, &l3) != XLB_GO_ON)
 		return XLB_DECAP_DROP_TRUNCATED;
-	hlen = parse_outer(&c, l3, &src, &dst, &inner);
-	if (hlen < 0)
-		return -hlen;
+	reason = parse_outer(&c, l3, &src, &dst, &inner, &hlen);
+	if (reason != XLB_GO_ON)
+		return reason;
 	if (!bpf_map_lookup_elem(&decap_addrs, &dst))
 		return XLB_DECAP_PASS_NOT_LOCAL;
 	if (!decap_source_allowed(&src))

@@ -18,6 +18,7 @@
 #include "csum.h"
 #include "gue.h"
 #include "parse.h"
+#include "reason.h"
 
 #define XLB_TUNNEL_TTL 64
 #define XLB_L2_MAX     (sizeof(struct ethhdr) + 4)
@@ -84,13 +85,13 @@ static __always_inline void *encap_make_room(struct xdp_md *ctx,
 
 /*
  * Encapsulate towards real; src from encap_source(); gue is the UDP
- * port of GUE, 0 for plain IP-in-IP. 0 or a reason.
+ * port of GUE, 0 for plain IP-in-IP. XLB_GO_ON or the reason.
  */
-static __always_inline int encap_push(struct xdp_md *ctx,
-				      const struct xlb_pkt *p,
-				      const struct xlb_real *real,
-				      const struct xlb_addr *src, __u32 hash,
-				      __be16 gue)
+static __always_inline __u32 encap_push(struct xdp_md *ctx,
+					const struct xlb_pkt *p,
+					const struct xlb_real *real,
+					const struct xlb_addr *src, __u32 hash,
+					__be16 gue)
 {
 	__u8 inner = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	__u32 udp = gue ? XLB_UDP_HDR_LEN : 0;
@@ -105,7 +106,7 @@ static __always_inline int encap_push(struct xdp_md *ctx,
 		o4 = encap_make_room(ctx, p, XLB_IPV4_HDR_LEN + udp, ETH_P_IP);
 		data_end = (void *)(long)ctx->data_end;
 		if (!o4 || (void *)(o4 + 1) + XLB_UDP_HDR_LEN > data_end)
-			return -XLB_R_DROP_INTERNAL;
+			return XLB_R_DROP_INTERNAL;
 		if (gue) {
 			uh = (void *)(o4 + 1);
 			gue_fill(uh, gue, hash, p->l3_len);
@@ -124,12 +125,12 @@ static __always_inline int encap_push(struct xdp_md *ctx,
 		o4->saddr = src->addr[0];
 		o4->daddr = real->addr.addr[0];
 		o4->check = ipv4_hdr_csum(o4);
-		return 0;
+		return XLB_GO_ON;
 	}
 	o6 = encap_make_room(ctx, p, XLB_IPV6_HDR_LEN + udp, ETH_P_IPV6);
 	data_end = (void *)(long)ctx->data_end;
 	if (!o6 || (void *)(o6 + 1) + XLB_UDP_HDR_LEN > data_end)
-		return -XLB_R_DROP_INTERNAL;
+		return XLB_R_DROP_INTERNAL;
 	if (gue) {
 		uh = (void *)(o6 + 1);
 		gue_fill(uh, gue, hash, p->l3_len);
@@ -145,22 +146,25 @@ static __always_inline int encap_push(struct xdp_md *ctx,
 	o6->hop_limit = XLB_TUNNEL_TTL;
 	__builtin_memcpy(&o6->saddr, src->addr, sizeof(o6->saddr));
 	__builtin_memcpy(&o6->daddr, real->addr.addr, sizeof(o6->daddr));
-	return 0;
+	return XLB_GO_ON;
 }
 
-/* Write the next hop's MACs into the (already moved) Ethernet header. */
-static __always_inline int encap_set_macs(struct xdp_md *ctx, const __u8 *smac,
-					  const __u8 *dmac)
+/*
+ * Write the next hop's MACs into the (already moved) Ethernet header.
+ * XLB_GO_ON or the reason.
+ */
+static __always_inline __u32 encap_set_macs(struct xdp_md *ctx,
+					    const __u8 *smac, const __u8 *dmac)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 
 	if ((void *)(eth + 1) > data_end)
-		return -XLB_R_DROP_INTERNAL;
+		return XLB_R_DROP_INTERNAL;
 	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
-	return 0;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_ENCAP_H */

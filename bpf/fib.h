@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xlb_abi.h"
+#include "reason.h"
 
 #ifndef AF_INET
 #define AF_INET	 2
@@ -24,15 +25,15 @@ struct xlb_nexthop {
 };
 
 /*
- * Route a packet src -> dst of tot_len bytes. Returns 0 with nh filled,
- * or a reason: no neighbour entry yet, too big for the egress MTU,
- * forwarding turned off in this namespace, or no usable route.
+ * Route a packet src -> dst of tot_len bytes. XLB_GO_ON with nh filled,
+ * or a reason: no neighbour entry yet, too big for the egress MTU (in
+ * nh->mtu), forwarding turned off in this namespace, or no usable route.
  */
-static __always_inline int fib_nexthop(struct xdp_md *ctx, __u8 family,
-				       const struct xlb_addr *src,
-				       const struct xlb_addr *dst,
-				       __u32 tot_len, __u8 tos,
-				       struct xlb_nexthop *nh)
+static __always_inline __u32 fib_nexthop(struct xdp_md *ctx, __u8 family,
+					 const struct xlb_addr *src,
+					 const struct xlb_addr *dst,
+					 __u32 tot_len, __u8 tos,
+					 struct xlb_nexthop *nh)
 {
 	struct bpf_fib_lookup fib = {};
 	int rc;
@@ -54,20 +55,20 @@ static __always_inline int fib_nexthop(struct xdp_md *ctx, __u8 family,
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		return -XLB_R_PASS_NO_NEIGH;
+		return XLB_R_PASS_NO_NEIGH;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		nh->mtu = fib.mtu_result;
-		return -XLB_R_DROP_FRAG_NEEDED;
+		return XLB_R_DROP_FRAG_NEEDED;
 	case BPF_FIB_LKUP_RET_FWD_DISABLED:
 		/* net.ipv4.ip_forward (or IPv6 forwarding) is 0 here. */
-		return -XLB_R_DROP_FORWARDING_OFF;
+		return XLB_R_DROP_FORWARDING_OFF;
 	default:
-		return -XLB_R_DROP_NO_ROUTE;
+		return XLB_R_DROP_NO_ROUTE;
 	}
 	__builtin_memcpy(nh->smac, fib.smac, sizeof(nh->smac));
 	__builtin_memcpy(nh->dmac, fib.dmac, sizeof(nh->dmac));
 	nh->ifindex = fib.ifindex;
-	return 0;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_FIB_H */

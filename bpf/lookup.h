@@ -114,22 +114,22 @@ static __always_inline bool src_martian(const struct xlb_pkt *p)
 /*
  * Before anything is made for a packet: its source must be a possible
  * client, neither martian nor one of our own addresses (a VIP or a
- * FULLNAT local address). 0 or a negative reason.
+ * FULLNAT local address). XLB_GO_ON or the reason.
  */
-static __always_inline int lookup_source(const struct xlb_pkt *p)
+static __always_inline __u32 lookup_source(const struct xlb_pkt *p)
 {
 	struct xlb_vip_addr_key key = {};
 
 	if (src_martian(p))
-		return -XLB_R_DROP_SRC_MARTIAN;
+		return XLB_R_DROP_SRC_MARTIAN;
 	/* Clients' addresses are almost never in the filter. */
 	if (!addr_filter_bits(&p->saddr))
-		return 0;
+		return XLB_GO_ON;
 	key.addr = p->saddr;
 	key.family = p->family;
 	if (bpf_map_lookup_elem(&vip_addrs, &key))
-		return -XLB_R_DROP_SRC_OURS;
-	return 0;
+		return XLB_R_DROP_SRC_OURS;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_LOOKUP_H */

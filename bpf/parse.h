@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * parse.h: header parsing. Each parse_* stage checks bounds, fills the
- * packet descriptor, advances the cursor and returns the next protocol
- * (>= 0) or a negative enum xlb_reason.
+ * packet descriptor, advances the cursor and returns XLB_GO_ON or the
+ * packet's reason (reason.h); the next protocol, where there is one, in
+ * *next.
  */
 #ifndef XLB_BPF_PARSE_H
 #define XLB_BPF_PARSE_H
@@ -23,6 +24,7 @@
 
 #include "xlb_abi.h"
 #include "xlb_conn.h"
+#include "reason.h"
 
 #ifndef IP_DF
 #define IP_DF 0x4000
@@ -103,10 +105,11 @@ static __always_inline bool pkt_tcp_open(const struct xlb_pkt *p)
 }
 
 /*
- * Ethernet and at most one VLAN tag; returns the ethertype after it
+ * Ethernet and at most one VLAN tag; *next is the ethertype after it
  * (host order): for QinQ, the inner tag's type.
  */
-static __always_inline int parse_eth(struct cursor *c, struct xlb_pkt *p)
+static __always_inline __u32 parse_eth(struct cursor *c, struct xlb_pkt *p,
+				       int *next)
 {
 	struct ethhdr *eth = c->pos;
 	struct vlan_hdr {
@@ -116,41 +119,43 @@ static __always_inline int parse_eth(struct cursor *c, struct xlb_pkt *p)
 	__u16 proto;
 
 	if ((void *)(eth + 1) > c->end)
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	proto = bpf_ntohs(eth->h_proto);
 	c->pos = eth + 1;
 	p->l3_off = sizeof(*eth);
 	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
 		vh = c->pos;
 		if ((void *)(vh + 1) > c->end)
-			return -XLB_R_DROP_TRUNCATED;
+			return XLB_R_DROP_TRUNCATED;
 		proto = bpf_ntohs(vh->proto);
 		p->vlan_id = bpf_ntohs(vh->tci) & XLB_VLAN_VID_MASK;
 		c->pos = vh + 1;
 		p->l3_off += sizeof(*vh);
 		p->vlan = 1;
 	}
-	return proto;
+	*next = proto;
+	return XLB_GO_ON;
 }
 
-/* IPv4 header with options; returns the L4 protocol. */
-static __always_inline int parse_ipv4(struct cursor *c, struct xlb_pkt *p)
+/* IPv4 header with options; *next is the L4 protocol. */
+static __always_inline __u32 parse_ipv4(struct cursor *c, struct xlb_pkt *p,
+					int *next)
 {
 	struct iphdr *iph = c->pos;
 	__u32 hlen, tot;
 
 	if ((void *)(iph + 1) > c->end)
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	if (iph->version != 4 || iph->ihl < 5)
-		return -XLB_R_DROP_BAD_HEADER;
+		return XLB_R_DROP_BAD_HEADER;
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
 	if (tot < hlen)
-		return -XLB_R_DROP_BAD_HEADER;
+		return XLB_R_DROP_BAD_HEADER;
 	if (p->l3_off + tot > p->frame_len)
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	if (c->pos + hlen > c->end)
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	c->ip_end = p->l3_off + tot;
 	p->family = XLB_AF_INET;
 	p->l3_len = tot;
@@ -160,11 +165,13 @@ static __always_inline int parse_ipv4(struct cursor *c, struct xlb_pkt *p)
 	p->saddr.addr[0] = iph->saddr;
 	p->daddr.addr[0] = iph->daddr;
 	c->pos += hlen;
-	return iph->protocol;
+	*next = iph->protocol;
+	return XLB_GO_ON;
 }
 
-/* IPv6 header and the extension headers we can skip; returns L4. */
-static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
+/* IPv6 header and the extension headers we can skip; *next is L4. */
+static __always_inline __u32 parse_ipv6(struct cursor *c, struct xlb_pkt *p,
+					int *next)
 {
 	struct ipv6hdr *ip6h = c->pos;
 	struct ipv6_opt_hdr *oh;
@@ -172,12 +179,12 @@ static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
 	int nexthdr, i;
 
 	if ((void *)(ip6h + 1) > c->end)
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	if (ip6h->version != 6)
-		return -XLB_R_DROP_BAD_HEADER;
+		return XLB_R_DROP_BAD_HEADER;
 	tot = bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h);
 	if (p->l3_off + tot > p->frame_len)
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	c->ip_end = p->l3_off + tot;
 	p->family = XLB_AF_INET6;
 	p->l3_len = tot;
@@ -192,16 +199,19 @@ static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
 	for (i = 0; i < IPV6_MAX_EXT_HDRS; i++) {
 		if (nexthdr == IPV6_NEXTHDR_FRAGMENT) {
 			p->fragment = 1;
-			return nexthdr;
+			*next = nexthdr;
+			return XLB_GO_ON;
 		}
 		if (nexthdr != IPV6_NEXTHDR_HOP &&
 		    nexthdr != IPV6_NEXTHDR_ROUTING &&
-		    nexthdr != IPV6_NEXTHDR_DEST)
-			return nexthdr;
+		    nexthdr != IPV6_NEXTHDR_DEST) {
+			*next = nexthdr;
+			return XLB_GO_ON;
+		}
 		oh = c->pos;
 		/* Every extension header is at least 8 bytes long. */
 		if ((void *)oh + 8 > c->end || !in_ip(c, (void *)oh + 8))
-			return -XLB_R_DROP_TRUNCATED;
+			return XLB_R_DROP_TRUNCATED;
 		len = (oh->hdrlen + 1) * 8;
 		/* Segments left > 0: the VIP is not where the packet is
 		 * going, only a hop on its way. */
@@ -209,11 +219,11 @@ static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
 			p->routed = 1;
 		nexthdr = oh->nexthdr;
 		if (c->pos + len > c->end || !in_ip(c, c->pos + len))
-			return -XLB_R_DROP_TRUNCATED;
+			return XLB_R_DROP_TRUNCATED;
 		c->pos += len;
 	}
 	/* More extension headers than we walk: not a flow we can balance. */
-	return -XLB_R_PASS_IPV6_EXT;
+	return XLB_R_PASS_IPV6_EXT;
 }
 
 /*
@@ -221,8 +231,8 @@ static __always_inline int parse_ipv6(struct cursor *c, struct xlb_pkt *p)
  * packet, and its own length agree with it: a TCP data offset within
  * the segment, a UDP length equal to the datagram's.
  */
-static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
-				    int proto)
+static __always_inline __u32 parse_l4(struct cursor *c, struct xlb_pkt *p,
+				      int proto)
 {
 	struct tcphdr *th = c->pos;
 	struct udphdr *uh = c->pos;
@@ -232,33 +242,33 @@ static __always_inline int parse_l4(struct cursor *c, struct xlb_pkt *p,
 	seg = c->ip_end - p->l4_off;
 	if (proto == IPPROTO_TCP) {
 		if ((void *)(th + 1) > c->end || !in_ip(c, th + 1))
-			return -XLB_R_DROP_TRUNCATED;
+			return XLB_R_DROP_TRUNCATED;
 		if (th->doff < 5 || th->doff * 4 > seg)
-			return -XLB_R_DROP_BAD_HEADER;
+			return XLB_R_DROP_BAD_HEADER;
 		p->sport = th->source;
 		p->dport = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
 	} else {
 		if ((void *)(uh + 1) > c->end || !in_ip(c, uh + 1))
-			return -XLB_R_DROP_TRUNCATED;
+			return XLB_R_DROP_TRUNCATED;
 		if (bpf_ntohs(uh->len) != seg)
-			return -XLB_R_DROP_BAD_HEADER;
+			return XLB_R_DROP_BAD_HEADER;
 		p->sport = uh->source;
 		p->dport = uh->dest;
 		p->udp_no_csum = !uh->check;
 	}
 	p->proto = proto;
 	if (!p->sport)
-		return -XLB_R_DROP_SRC_PORT_ZERO;
-	return 0;
+		return XLB_R_DROP_SRC_PORT_ZERO;
+	return XLB_GO_ON;
 }
 
 /*
  * The flow an ICMP error is about: the quoted packet went from the VIP to
  * the client (a reply sent by a real), so the flow is the quote reversed.
- * Returns 0 when the quote names a TCP/UDP flow, or a negative reason.
+ * XLB_GO_ON when the quote names a TCP/UDP flow, or the reason.
  */
-static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
+static __always_inline __u32 parse_icmp4(struct cursor *c, struct xlb_pkt *p)
 {
 	struct icmphdr *icmp = c->pos;
 	struct iphdr *in;
@@ -266,24 +276,24 @@ static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
 	__u32 hlen;
 
 	if ((void *)(icmp + 1) > c->end || !in_ip(c, icmp + 1))
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	p->l4_off = c->pos - c->start;
 	if (icmp->type != ICMP_DEST_UNREACH && icmp->type != ICMP_TIME_EXCEEDED)
-		return -XLB_R_PASS_ICMP_OTHER;
+		return XLB_R_PASS_ICMP_OTHER;
 	in = (void *)(icmp + 1);
 	if ((void *)(in + 1) > c->end || !in_ip(c, in + 1))
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	if (in->version != 4 || in->ihl < 5)
-		return -XLB_R_DROP_BAD_HEADER;
+		return XLB_R_DROP_BAD_HEADER;
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
-		return -XLB_R_DROP_ICMP_UNMATCHED;
+		return XLB_R_DROP_ICMP_UNMATCHED;
 	/* The quoted packet came from the address the error is sent to. */
 	if (in->saddr != p->daddr.addr[0])
-		return -XLB_R_DROP_ICMP_MISMATCH;
+		return XLB_R_DROP_ICMP_MISMATCH;
 	hlen = in->ihl * 4;
 	ports = (void *)in + hlen;
 	if ((void *)(ports + 2) > c->end || !in_ip(c, ports + 2))
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	p->icmp_error = 1;
 	p->inner_l4_off = (void *)ports - c->start;
 	p->proto = in->protocol;
@@ -291,7 +301,7 @@ static __always_inline int parse_icmp4(struct cursor *c, struct xlb_pkt *p)
 	p->daddr.addr[0] = in->saddr;
 	p->sport = ports[1];
 	p->dport = ports[0];
-	return 0;
+	return XLB_GO_ON;
 }
 
 static __always_inline bool addr6_is(const __be32 *w, const struct xlb_addr *a)
@@ -301,29 +311,29 @@ static __always_inline bool addr6_is(const __be32 *w, const struct xlb_addr *a)
 }
 
 /* ICMPv6 destination unreachable / packet too big; as parse_icmp4. */
-static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
+static __always_inline __u32 parse_icmp6(struct cursor *c, struct xlb_pkt *p)
 {
 	struct icmp6hdr *icmp = c->pos;
 	struct ipv6hdr *in;
 	__be16 *ports;
 
 	if ((void *)(icmp + 1) > c->end || !in_ip(c, icmp + 1))
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	p->l4_off = c->pos - c->start;
 	if (icmp->icmp6_type != ICMPV6_DEST_UNREACH &&
 	    icmp->icmp6_type != ICMPV6_PKT_TOOBIG &&
 	    icmp->icmp6_type != ICMPV6_TIME_EXCEED)
-		return -XLB_R_PASS_ICMP_OTHER;
+		return XLB_R_PASS_ICMP_OTHER;
 	in = (void *)(icmp + 1);
 	ports = (void *)(in + 1);
 	if ((void *)(ports + 2) > c->end || !in_ip(c, ports + 2))
-		return -XLB_R_DROP_TRUNCATED;
+		return XLB_R_DROP_TRUNCATED;
 	if (in->version != 6)
-		return -XLB_R_DROP_BAD_HEADER;
+		return XLB_R_DROP_BAD_HEADER;
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
-		return -XLB_R_DROP_ICMP_UNMATCHED;
+		return XLB_R_DROP_ICMP_UNMATCHED;
 	if (!addr6_is(in->saddr.in6_u.u6_addr32, &p->daddr))
-		return -XLB_R_DROP_ICMP_MISMATCH;
+		return XLB_R_DROP_ICMP_MISMATCH;
 	p->icmp_error = 1;
 	p->inner_l4_off = (void *)ports - c->start;
 	p->proto = in->nexthdr;
@@ -331,7 +341,7 @@ static __always_inline int parse_icmp6(struct cursor *c, struct xlb_pkt *p)
 	__builtin_memcpy(&p->daddr, &in->saddr, sizeof(p->daddr));
 	p->sport = ports[1];
 	p->dport = ports[0];
-	return 0;
+	return XLB_GO_ON;
 }
 
 #endif /* XLB_BPF_PARSE_H */

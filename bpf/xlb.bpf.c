@@ -3,12 +3,14 @@
  * XLB balancer: XDP entry point. Reads as the packet path: parse, is it
  * ours, pick a real, encapsulate (tunnel) or translate (FULLNAT, both
  * directions: nat.h), send. Every packet ends with exactly one enum
- * xlb_reason, which decides the verdict and is counted.
+ * xlb_reason, which decides the verdict and is counted; every stage
+ * returns XLB_GO_ON or that reason (reason.h).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
 #include "xlb_abi.h"
+#include "reason.h"
 #include "maps.h"
 #include "parse.h"
 #include "lookup.h"
@@ -39,16 +41,16 @@ static __always_inline int reason_verdict(__u32 reason)
 /*
  * A packet to one of our addresses that must not be balanced: a
  * fragment, a hop of a source route, no TTL left, a source no client
- * has. 0 or a negative reason.
+ * has. XLB_GO_ON or the reason.
  */
-static __always_inline int screen_packet(const struct xlb_pkt *p)
+static __always_inline __u32 screen_packet(const struct xlb_pkt *p)
 {
 	if (p->fragment)
-		return -XLB_R_DROP_FRAGMENT;
+		return XLB_R_DROP_FRAGMENT;
 	if (p->routed)
-		return -XLB_R_DROP_IPV6_ROUTING;
+		return XLB_R_DROP_IPV6_ROUTING;
 	if (p->ttl == 0)
-		return -XLB_R_DROP_TTL_ZERO;
+		return XLB_R_DROP_TTL_ZERO;
 	return lookup_source(p);
 }
 
@@ -58,54 +60,55 @@ static __always_inline int screen_packet(const struct xlb_pkt *p)
  * local address in its filter slot, takes one hashed lookup (vips on
  * the exact port) and sets *vip; anything else, or a miss there, takes
  * the general path (vip_addrs, then the VIP in process()), which gives
- * the same answer in the same order of checks.
+ * the same answer in the same order of checks. XLB_GO_ON or the reason.
  */
-static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p,
-					struct xlb_vip_meta **vip)
+static __always_inline __u32 parse_packet(struct xdp_md *ctx, struct xlb_pkt *p,
+					  struct xlb_vip_meta **vip)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = {.start = data, .pos = data, .end = data_end};
-	int proto, l4, ret;
-	__u32 f;
+	__u32 f, reason;
+	int proto, l4;
 
 	p->frame_len = data_end - data;
 	c.ip_end = p->frame_len;
-	proto = parse_eth(&c, p);
-	if (proto < 0)
-		return proto;
+	reason = parse_eth(&c, p, &proto);
+	if (reason != XLB_GO_ON)
+		return reason;
 	if (p->vlan && !lookup_vlan(ctx, p, proto))
-		return -XLB_R_PASS_VLAN_OTHER;
+		return XLB_R_PASS_VLAN_OTHER;
 	if (proto == ETH_P_IP)
-		l4 = parse_ipv4(&c, p);
+		reason = parse_ipv4(&c, p, &l4);
 	else if (proto == ETH_P_IPV6)
-		l4 = parse_ipv6(&c, p);
+		reason = parse_ipv6(&c, p, &l4);
 	else
-		return -XLB_R_PASS_NOT_IP;
-	if (l4 < 0)
-		return l4;
+		return XLB_R_PASS_NOT_IP;
+	if (reason != XLB_GO_ON)
+		return reason;
 	/* Cheapest test first: traffic for the node itself leaves here. */
 	f = addr_filter_bits(&p->daddr);
 	if (!f)
-		return -XLB_R_PASS_NOT_VIP;
+		return XLB_R_PASS_NOT_VIP;
 	if (f == XLB_FILTER_VIP && (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP) &&
-	    !p->fragment && !p->routed && p->ttl && !parse_l4(&c, p, l4)) {
+	    !p->fragment && !p->routed && p->ttl &&
+	    parse_l4(&c, p, l4) == XLB_GO_ON) {
 		*vip = lookup_vip_port(p);
 		if (*vip)
 			return lookup_source(p);
 	}
 	if (!lookup_vip_addr(p))
-		return -XLB_R_PASS_NOT_VIP;
-	ret = screen_packet(p);
-	if (ret < 0)
-		return ret;
+		return XLB_R_PASS_NOT_VIP;
+	reason = screen_packet(p);
+	if (reason != XLB_GO_ON)
+		return reason;
 	if (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP)
 		return parse_l4(&c, p, l4);
 	if (l4 == IPPROTO_ICMP && p->family == XLB_AF_INET)
 		return parse_icmp4(&c, p);
 	if (l4 == IPPROTO_ICMPV6 && p->family == XLB_AF_INET6)
 		return parse_icmp6(&c, p);
-	return -XLB_R_PASS_NOT_VIP;
+	return XLB_R_PASS_NOT_VIP;
 }
 
 /*
@@ -113,6 +116,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p,
  * encapsulated towards it. Its own frame, like the FULLNAT paths, so
  * that no path's stack adds to another's. The ring's flow hash is
  * computed on a miss only; the outer header's cheaper one always.
+ * Returns the reason.
  */
 static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 				       const struct xlb_pkt *p,
@@ -124,12 +128,11 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	struct xlb_nexthop nh = {};
 	struct xlb_real *real;
 	struct xlb_addr src;
-	__u32 real_id = 0, reason, overhead;
+	__u32 real_id = 0, reason, route_reason, overhead;
 	__u32 tick = xlb_ct_tick(bpf_ktime_get_coarse_ns());
 	bool new_flow = false;
 	__be16 gue;
 	void *ct;
-	int ret;
 
 	ct = ct_table();
 	ct_key(&key, p, vip->vip_id);
@@ -159,38 +162,37 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	gue = gue_vip_port(vip, g);
 	overhead = tunnel_overhead(real->family, gue);
 	encap_source(&src, real->family, g, hash);
-	reason = route(ctx, g, real->family, &src, &real->addr,
-		       p->l3_len + overhead, p->tos, &nh);
+	route_reason = route(ctx, g, real->family, &src, &real->addr,
+			     p->l3_len + overhead, p->tos, &nh);
 	/* The client must leave room for the outer header. */
-	if (reason == XLB_R_DROP_FRAG_NEEDED)
+	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
 		return icmp_too_big(ctx, p, g, nh.mtu - overhead);
 	/* Without a neighbour entry the encapsulated packet goes to the
 	 * kernel, which resolves the neighbour and forwards it. */
-	if (reason && reason != XLB_R_PASS_NO_NEIGH)
-		return reason;
+	if (route_reason != XLB_GO_ON && route_reason != XLB_R_PASS_NO_NEIGH)
+		return route_reason;
 	/* The SYN-ACK does not pass here: only the client's MSS. */
 	if (vip->mss && pkt_tcp_syn(p))
 		tcp_clamp_mss(ctx, p->l4_off, vip->mss);
-	ret = encap_push(ctx, p, real, &src, hash, gue);
-	if (ret < 0)
-		return -ret;
-	if (reason)
+	reason = encap_push(ctx, p, real, &src, hash, gue);
+	if (reason != XLB_GO_ON)
+		return reason;
+	if (route_reason == XLB_R_PASS_NO_NEIGH)
 		return pass_to_kernel(ctx, p);
 	return transmit(ctx, p, &nh);
 }
 
-/* Everything after parsing; returns the packet's reason (>= 0). */
+/* The whole packet path; returns the packet's reason. */
 static __always_inline __u32 process(struct xdp_md *ctx)
 {
 	struct xlb_pkt p = {};
 	struct xlb_vip_meta *vip = NULL;
 	struct xlb_globals *g;
 	__u32 zero = 0, reason;
-	int ret;
 
-	ret = parse_packet(ctx, &p, &vip);
-	if (ret < 0)
-		return -ret;
+	reason = parse_packet(ctx, &p, &vip);
+	if (reason != XLB_GO_ON)
+		return reason;
 	g = bpf_map_lookup_elem(&globals, &zero);
 	if (!g)
 		return XLB_R_DROP_INTERNAL;
@@ -209,7 +211,7 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 			return tunnel_forward(ctx, &p, vip, g);
 		reason = nat_request(&p, vip, g);
 	}
-	if (reason != XLB_NAT_SEND)
+	if (reason != XLB_GO_ON)
 		return reason;
 	return nat_send(ctx, &p, g);
 }

@@ -10,11 +10,12 @@
 #include "encap.h"
 #include "fib.h"
 #include "maps.h"
+#include "reason.h"
 
 /*
  * The next hop for a packet src -> dst (tot_len bytes): the configured
  * gateway out of the ingress port, or the kernel's route and neighbour.
- * Call before the L2 header moves. 0 or a reason.
+ * Call before the L2 header moves. XLB_GO_ON or fib_nexthop's reason.
  */
 static __always_inline __u32 route(struct xdp_md *ctx,
 				   const struct xlb_globals *g, __u8 family,
@@ -23,7 +24,6 @@ static __always_inline __u32 route(struct xdp_md *ctx,
 				   __u8 tos, struct xlb_nexthop *nh)
 {
 	struct ethhdr *eth = (void *)(long)ctx->data;
-	int ret;
 
 	if (g->flags & XLB_G_F_GW_MAC) {
 		/* From the address the frame was sent to, to the gateway. */
@@ -32,10 +32,9 @@ static __always_inline __u32 route(struct xdp_md *ctx,
 		__builtin_memcpy(nh->smac, eth->h_dest, ETH_ALEN);
 		__builtin_memcpy(nh->dmac, g->gw_mac, ETH_ALEN);
 		nh->ifindex = ctx->ingress_ifindex;
-		return 0;
+		return XLB_GO_ON;
 	}
-	ret = fib_nexthop(ctx, family, src, dst, tot_len, tos, nh);
-	return ret < 0 ? -ret : 0;
+	return fib_nexthop(ctx, family, src, dst, tot_len, tos, nh);
 }
 
 /*
@@ -43,7 +42,7 @@ static __always_inline __u32 route(struct xdp_md *ctx,
  * Bytes after the packet (Ethernet padding, trailers) are no part of it
  * and are cut. A VLAN tag belongs to the network the frame came from:
  * the egress the route gives is a port XDP can send on, never a VLAN
- * device, so the tag is taken off. 0 or a reason.
+ * device, so the tag is taken off. XLB_GO_ON or the reason.
  */
 static __always_inline __u32 xmit_trim(struct xdp_md *ctx,
 				       const struct xlb_pkt *p)
@@ -54,7 +53,7 @@ static __always_inline __u32 xmit_trim(struct xdp_md *ctx,
 	if (tail && bpf_xdp_adjust_tail(ctx, -(int)tail))
 		return XLB_R_DROP_INTERNAL;
 	if (!p->vlan)
-		return 0;
+		return XLB_GO_ON;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	if (data + XLB_L2_MAX > end)
@@ -63,7 +62,7 @@ static __always_inline __u32 xmit_trim(struct xdp_md *ctx,
 	__builtin_memmove(data + 4, data, 2 * ETH_ALEN);
 	if (bpf_xdp_adjust_head(ctx, 4))
 		return XLB_R_DROP_INTERNAL;
-	return 0;
+	return XLB_GO_ON;
 }
 
 /*
@@ -81,7 +80,7 @@ static __always_inline __u32 pass_to_kernel(struct xdp_md *ctx,
 {
 	__u32 reason = xmit_trim(ctx, p);
 
-	return reason ? reason : XLB_R_PASS_NO_NEIGH;
+	return reason != XLB_GO_ON ? reason : XLB_R_PASS_NO_NEIGH;
 }
 
 /* Write the next hop's MACs and send the frame. Returns the reason. */
@@ -90,14 +89,13 @@ static __always_inline __u32 transmit(struct xdp_md *ctx,
 				      const struct xlb_nexthop *nh)
 {
 	__u32 reason;
-	int ret;
 
 	reason = xmit_trim(ctx, p);
-	if (reason)
+	if (reason != XLB_GO_ON)
 		return reason;
-	ret = encap_set_macs(ctx, nh->smac, nh->dmac);
-	if (ret < 0)
-		return -ret;
+	reason = encap_set_macs(ctx, nh->smac, nh->dmac);
+	if (reason != XLB_GO_ON)
+		return reason;
 	if (nh->ifindex == ctx->ingress_ifindex)
 		return XLB_R_FWD_TX;
 	/* The devmap batches transmits; an interface the agent did not
