@@ -196,9 +196,9 @@ static int node_read(struct cfg_ctx *c, const char *key, yaml_node_t *node,
 			&s);
 	if (ret)
 		return ret;
-	if (obj ? xlb_setting_set(set, obj, s, msg, sizeof(msg))
-		: xlb_setting_parse(set, s, out, msg, sizeof(msg)))
-		return fail(c, node, "%s: %s", key, msg);
+	if (obj ? xlb_setting_set(set, key, obj, s, msg, sizeof(msg))
+		: xlb_setting_check_key(set, key, s, 0, out, msg, sizeof(msg)))
+		return fail(c, node, "%s", msg);
 	return 0;
 }
 
@@ -1204,10 +1204,9 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 			       "table_size %u is smaller than the number of "
 			       "reals with a weight (%zu)",
 			       vip->table_size, weighted);
-	if (xlb_vip_rules(vip->svc.proto, vip->mode, vip->mss, vip->gue, &key,
-			  msg, sizeof(msg)))
-		return fail_at(c, key_line("vips", key, lines), "%s: %s", key,
-			       msg);
+	if (xlb_vip_rules(vip->svc.proto, vip->mode, vip->mss, vip->gue, "",
+			  &key, msg, sizeof(msg)))
+		return fail_at(c, key_line("vips", key, lines), "%s", msg);
 	return 0;
 }
 

@@ -149,24 +149,12 @@ static int ctl_get_value(json_t *req, const struct xlb_setting *s,
 			 const char *key, uint32_t *v, char *err, size_t errlen)
 {
 	json_t *j = json_object_get(req, key);
-	char msg[XLB_ERR_LEN];
-	uint32_t n = 0;
-	int ret;
 
 	if (!j)
 		return 0;
-	if (json_is_string(j)) {
-		ret = xlb_setting_parse(s, json_string_value(j), &n, msg,
-					sizeof(msg));
-	} else {
-		ret = xlb_setting_check(s, (uint64_t)json_integer_value(j), msg,
-					sizeof(msg));
-		n = (uint32_t)json_integer_value(j);
-	}
-	if (ret)
-		return ctl_fail(-EINVAL, err, errlen, "%s: %s", key, msg);
-	*v = n;
-	return 0;
+	return xlb_setting_check_key(s, key, json_string_value(j),
+				     (uint64_t)json_integer_value(j), v, err,
+				     errlen);
 }
 
 /* The field that is setting key of section. */
@@ -250,8 +238,6 @@ static int ctl_get_vip(json_t *req, struct xlb_vip_spec *v, char *err,
 	static const char *const keys[] = {"hash", "table_size", "mode", "mss",
 					   "encap"};
 	const struct xlb_setting *s;
-	char msg[XLB_ERR_LEN];
-	const char *key;
 	uint32_t n;
 	size_t i;
 	int ret;
@@ -264,10 +250,8 @@ static int ctl_get_vip(json_t *req, struct xlb_vip_spec *v, char *err,
 			return ret;
 		xlb_setting_store(s, v, n);
 	}
-	if (xlb_vip_rules(v->svc.proto, v->mode, v->mss, v->gue, &key, msg,
-			  sizeof(msg)))
-		return ctl_fail(-EINVAL, err, errlen, "%s: %s", key, msg);
-	return 0;
+	return xlb_vip_rules(v->svc.proto, v->mode, v->mss, v->gue, "", NULL,
+			     err, errlen);
 }
 
 /* vip.add: vip, optional hash, table_size, mode, mss and encap. */

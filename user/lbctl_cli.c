@@ -913,8 +913,9 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 		/* fall through */
 	case LBCTL_T_UINT:
 		/* The daemon's and the file's validator, and words. */
-		if (xlb_setting_parse(set, s, &n, msg, sizeof(msg)))
-			parse_fail(p, "%s: %s", label, msg);
+		if (xlb_setting_check_key(set, label, s, 0, &n, msg,
+					  sizeof(msg)))
+			parse_fail(p, "%s", msg);
 		break;
 	case LBCTL_T_SERVICE:
 		if (service_needs_brackets(s))
@@ -1065,22 +1066,17 @@ static int check_vip_rules(const char *vip, const char *mode, const char *mss,
 			   const char *encap, char *err, size_t errlen)
 {
 	struct xlb_service svc;
-	char msg[XLB_ERR_LEN];
-	const char *key;
 	uint32_t n = 0;
 
 	if (xlb_service_parse(vip, &svc))
 		return 0;
 	if (mss)
 		parse_u32(mss, &n);
-	if (!xlb_vip_rules(svc.proto,
-			   mode && strcmp(mode, "tunnel") ? XLB_MODE_FULLNAT
-							  : XLB_MODE_TUNNEL,
-			   n, mode && encap && !strcmp(encap, "gue"), &key, msg,
-			   sizeof(msg)))
-		return 0;
-	snprintf(err, errlen, "--%s: %s", key, msg);
-	return -EINVAL;
+	return xlb_vip_rules(svc.proto,
+			     mode && strcmp(mode, "tunnel") ? XLB_MODE_FULLNAT
+							    : XLB_MODE_TUNNEL,
+			     n, mode && encap && !strcmp(encap, "gue"), "--",
+			     NULL, err, errlen);
 }
 
 /* vip add: --mss on TCP VIPs only, --encap gue on tunnel VIPs only. */

@@ -510,19 +510,42 @@ static int text_check(const struct xlb_setting *s, const char *text, char *err,
 	return 0;
 }
 
-int xlb_setting_set(const struct xlb_setting *s, void *obj, const char *text,
-		    char *err, size_t errlen)
+/* The reason in msg, with the setting's label in front: "LABEL: REASON". */
+static int keyed(const char *label, const char *msg, char *err, size_t errlen)
 {
+	snprintf(err, errlen, "%s: %s", label, msg);
+	return -EINVAL;
+}
+
+int xlb_setting_check_key(const struct xlb_setting *s, const char *label,
+			  const char *text, uint64_t n, uint32_t *v, char *err,
+			  size_t errlen)
+{
+	char msg[XLB_ERR_LEN];
+	uint32_t got = (uint32_t)n;
+
+	if (text ? xlb_setting_parse(s, text, &got, msg, sizeof(msg))
+		 : xlb_setting_check(s, n, msg, sizeof(msg)))
+		return keyed(label, msg, err, errlen);
+	if (v)
+		*v = got;
+	return 0;
+}
+
+int xlb_setting_set(const struct xlb_setting *s, const char *label, void *obj,
+		    const char *text, char *err, size_t errlen)
+{
+	char msg[XLB_ERR_LEN];
 	uint32_t v = 0;
 	int ret;
 
 	if (s->type == XLB_SET_PATH || s->type == XLB_SET_NAME) {
-		ret = text_check(s, text, err, errlen);
-		if (!ret)
-			strcpy((char *)obj + s->offset, text);
-		return ret;
+		if (text_check(s, text, msg, sizeof(msg)))
+			return keyed(label, msg, err, errlen);
+		strcpy((char *)obj + s->offset, text);
+		return 0;
 	}
-	ret = xlb_setting_parse(s, text, &v, err, errlen);
+	ret = xlb_setting_check_key(s, label, text, 0, &v, err, errlen);
 	if (!ret)
 		xlb_setting_store(s, obj, v);
 	return ret;
@@ -562,19 +585,24 @@ uint32_t xlb_setting_load(const struct xlb_setting *s, const void *obj)
 }
 
 int xlb_vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue,
-		  const char **key, char *err, size_t errlen)
+		  const char *prefix, const char **key, char *err,
+		  size_t errlen)
 {
+	const char *at = NULL, *why = NULL;
+
 	if (mss && proto != IPPROTO_TCP) {
-		*key = "mss";
-		snprintf(err, errlen, "only TCP VIPs have an MSS to clamp");
-		return -EINVAL;
+		at = "mss";
+		why = "only TCP VIPs have an MSS to clamp";
+	} else if (gue && mode != XLB_MODE_TUNNEL) {
+		at = "encap";
+		why = "gue is for tunnel VIPs only";
 	}
-	if (gue && mode != XLB_MODE_TUNNEL) {
-		*key = "encap";
-		snprintf(err, errlen, "gue is for tunnel VIPs only");
-		return -EINVAL;
-	}
-	return 0;
+	if (!at)
+		return 0;
+	if (key)
+		*key = at;
+	snprintf(err, errlen, "%s%s: %s", prefix, at, why);
+	return -EINVAL;
 }
 
 int xlb_settings_check(const char *section, const void *obj,
@@ -600,8 +628,7 @@ int xlb_settings_check(const char *section, const void *obj,
 		else if (s->type == XLB_SET_ENUM || s->type == XLB_SET_BOOL ||
 			 !xlb_setting_check(s, v, msg, sizeof(msg)))
 			continue;
-		snprintf(err, errlen, "%s: %s", s->key, msg);
-		return -EINVAL;
+		return keyed(s->key, msg, err, errlen);
 	}
 	return 0;
 }

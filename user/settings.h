@@ -89,11 +89,18 @@ const char *xlb_setting_choices(const struct xlb_setting *s, char *buf,
 				size_t len);
 
 /*
- * Parse text as a value of s and store it in obj (PATH and NAME too):
- * xlb_setting_parse()'s contract.
+ * The validator as every way in reports a bad value: "LABEL: REASON",
+ * label being how that way names the setting ("mss", "--mss"). Reads
+ * text (xlb_setting_parse()), or with text NULL checks the number n
+ * (xlb_setting_check()); the value goes to *v unless v is NULL.
  */
-int xlb_setting_set(const struct xlb_setting *s, void *obj, const char *text,
-		    char *err, size_t errlen);
+int xlb_setting_check_key(const struct xlb_setting *s, const char *label,
+			  const char *text, uint64_t n, uint32_t *v, char *err,
+			  size_t errlen);
+/* Read text as a value of s and store it in obj (PATH and NAME too), in
+ * the words of xlb_setting_check_key(). */
+int xlb_setting_set(const struct xlb_setting *s, const char *label, void *obj,
+		    const char *text, char *err, size_t errlen);
 
 /* Store v into obj at s's offset, and read it back. */
 void xlb_setting_store(const struct xlb_setting *s, void *obj, uint32_t v);
@@ -104,11 +111,13 @@ const char *xlb_setting_choice_name(const struct xlb_setting *s, uint32_t v);
 /*
  * The rules between a VIP's settings, whichever way they come: an MSS
  * clamp (other than 0, off) is for TCP VIPs only, GUE for tunnel VIPs
- * only. Returns 0, or -EINVAL with *key naming the setting at fault and
- * err the reason ("only TCP VIPs have an MSS to clamp").
+ * only. Returns 0, or -EINVAL with err reading "PREFIXKEY: REASON"
+ * ("mss: only TCP VIPs have an MSS to clamp"; prefix "--" for lbctl) and
+ * *key, unless key is NULL, naming the setting at fault.
  */
 int xlb_vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue,
-		  const char **key, char *err, size_t errlen);
+		  const char *prefix, const char **key, char *err,
+		  size_t errlen);
 
 /*
  * Check the plain numbers and choices stored in obj for section's

@@ -309,27 +309,8 @@ int agent_publish_ring(struct xlb_agent *agent, uint32_t vip_id)
 static int check_setting(const char *section, const char *key, uint64_t v,
 			 char *err, size_t errlen)
 {
-	const struct xlb_setting *s = xlb_setting_find(section, key);
-	char msg[XLB_ERR_LEN];
-
-	if (!s)
-		return xlb_errf(err, errlen, -EINVAL, "%s: no such setting",
-				key);
-	if (!xlb_setting_check(s, v, msg, sizeof(msg)))
-		return 0;
-	return xlb_errf(err, errlen, -EINVAL, "%s: %s", key, msg);
-}
-
-/* The rules between a VIP's settings (xlb_vip_rules), in the same words. */
-static int vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue, char *err,
-		     size_t errlen)
-{
-	char msg[XLB_ERR_LEN];
-	const char *key;
-
-	if (!xlb_vip_rules(proto, mode, mss, gue, &key, msg, sizeof(msg)))
-		return 0;
-	return xlb_errf(err, errlen, -EINVAL, "%s: %s", key, msg);
+	return xlb_setting_check_key(xlb_setting_find(section, key), key, NULL,
+				     v, NULL, err, errlen);
 }
 
 int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
@@ -820,8 +801,8 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		return ret;
 	/* A reload checked the final state as a whole already (and
 	 * turns a VIP's encap to ipip right after its mode). */
-	ret = vip_rules(svc->proto, mode, mss, vip->gue && !agent->batch, err,
-			errlen);
+	ret = xlb_vip_rules(svc->proto, mode, mss, vip->gue && !agent->batch,
+			    "", NULL, err, errlen);
 	if (ret)
 		return ret;
 	if (mode == XLB_MODE_FULLNAT && !agent->batch) {
@@ -870,7 +851,8 @@ int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
 
 	if (!vip)
 		return -ENOENT;
-	ret = vip_rules(svc->proto, vip->mode, 0, gue, err, errlen);
+	ret = xlb_vip_rules(svc->proto, vip->mode, 0, gue, "", NULL, err,
+			    errlen);
 	if (ret)
 		return ret;
 	if (vip->gue == gue)
