@@ -57,6 +57,44 @@ _Static_assert(XLB_HASH_SOURCE_IP == 1 && XLB_MODE_FULLNAT == 1 &&
 		       XLB_HTTP_HEAD == 1,
 	       "choices are listed in the order of their values");
 
+/* How reload compares the restart-only settings custom readers store. */
+static bool interfaces_differ(const struct xlb_config *a,
+			      const struct xlb_config *b)
+{
+	size_t i;
+
+	if (a->n_interfaces != b->n_interfaces)
+		return true;
+	for (i = 0; i < a->n_interfaces; i++)
+		if (strcmp(a->interfaces[i], b->interfaces[i]))
+			return true;
+	return false;
+}
+
+static bool metrics_differ(const struct xlb_config *a,
+			   const struct xlb_config *b)
+{
+	return strcmp(a->metrics_listen, b->metrics_listen);
+}
+
+static bool cpus_differ(const struct xlb_config *a, const struct xlb_config *b)
+{
+	return strcmp(a->control_cpus, b->control_cpus);
+}
+
+/* routes and cluster: every key needs a restart, so compare them whole. */
+static bool routes_differ(const struct xlb_config *a,
+			  const struct xlb_config *b)
+{
+	return memcmp(&a->routes, &b->routes, sizeof(a->routes));
+}
+
+static bool cluster_differ(const struct xlb_config *a,
+			   const struct xlb_config *b)
+{
+	return memcmp(&a->cluster, &b->cluster, sizeof(a->cluster));
+}
+
 /* clang-format off */
 #define TABLE_SIZE_HELP                                                       \
 	"Maglev table size, a prime from " STR(XLB_RING_SIZE_MIN) " to "      \
@@ -73,6 +111,7 @@ _Static_assert(XLB_HASH_SOURCE_IP == 1 && XLB_MODE_FULLNAT == 1 &&
 static const struct xlb_setting settings[] = {
 	/* The top level (docs/CONFIG.md, "Settings"). */
 	{"", "interfaces", XLB_SET_CUSTOM, .dflt_doc = "none", .restart = true,
+	 .differs = interfaces_differ,
 	 .help = "the interfaces the balancer attaches to"},
 	{"", "xdp_mode", XLB_SET_ENUM, .choices = xdp_modes, NODE(xdp_mode),
 	 .dflt_doc = "`native`", .restart = true,
@@ -132,14 +171,17 @@ static const struct xlb_setting settings[] = {
 	 NODE(icmp_rate), .dflt = 1000,
 	 .help = "path MTU errors XLB may send per second per CPU"},
 	{"", "metrics", XLB_SET_CUSTOM, .dflt_doc = "`" XLB_DEFAULT_METRICS "`",
-	 .restart = true, .help = "where /metrics is served, or off"},
+	 .restart = true, .differs = metrics_differ,
+	 .help = "where /metrics is served, or off"},
 	{"", "control_cpus", XLB_SET_CUSTOM, .dflt_doc = "none: no pinning",
-	 .restart = true, .help = "the CPUs xlbd's threads may run on"},
+	 .restart = true, .differs = cpus_differ,
+	 .help = "the CPUs xlbd's threads may run on"},
 	{"", "fullnat", XLB_SET_SECTION, .dflt_doc = "no local addresses",
 	 .help = "the node's FULLNAT settings"},
 	{"", "routes", XLB_SET_SECTION, .restart = true,
-	 .help = "route announcement through FRR"},
+	 .differs = routes_differ, .help = "route announcement through FRR"},
 	{"", "cluster", XLB_SET_SECTION, .restart = true,
+	 .differs = cluster_differ,
 	 .help = "the nodes, session sync and node lifecycle"},
 	{"", "vips", XLB_SET_CUSTOM, .dflt_doc = "none", .help = "the VIPs"},
 

@@ -35,6 +35,8 @@ enum xlb_set_scope {
 	XLB_SCOPE_CHECK, /* a health check, a VIP's or a real's */
 };
 
+struct xlb_config;
+
 struct xlb_setting {
 	/*
 	 * The mapping it is a key of: "" (top level), "fullnat.timeouts",
@@ -63,6 +65,10 @@ struct xlb_setting {
 	uint8_t for_check; /* CHECK: only for checks of this type; 0 any */
 	bool required;	   /* a key its mapping must have */
 	bool restart;	   /* a change needs a restart, not a reload */
+	/* A restart-only setting a custom reader stores (size 0): whether
+	 * two configurations differ in it; NULL: every reload is refused,
+	 * so that a row without it shows at once. */
+	bool (*differs)(const struct xlb_config *a, const struct xlb_config *b);
 };
 
 /* Every setting; *n gets their number. */
