@@ -1472,11 +1472,75 @@ static int width_str(int w, const char *s)
 	return n > w ? n : w;
 }
 
-static int width_int(int w, long long v)
-{
-	int n = snprintf(NULL, 0, "%lld", v);
+#define GRID_MAX_COLS 8
 
-	return n > w ? n : w;
+/*
+ * A table of text cells, row after row (the heads first), printed in
+ * columns two blanks apart, each as wide as its widest cell: 'l' columns
+ * to the left, the others to the right.
+ */
+struct grid {
+	const char *align; /* a letter per column */
+	size_t cols, n, cap;
+	char **cells;
+	int w[GRID_MAX_COLS];
+	bool full; /* out of memory: the rows so far are printed */
+};
+
+/* Append a cell; strdup() failing leaves it empty. */
+__attribute__((format(printf, 2, 3))) static void grid_add(struct grid *g,
+							   const char *fmt, ...)
+{
+	char buf[256], **more;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (g->n == g->cap && !g->full) {
+		more = realloc(g->cells, (g->cap * 2 + 64) * sizeof(*more));
+		g->full = !more;
+		if (more)
+			g->cells = more;
+		if (more)
+			g->cap = g->cap * 2 + 64;
+	}
+	if (g->full)
+		return;
+	g->w[g->n % g->cols] = width_str(g->w[g->n % g->cols], buf);
+	g->cells[g->n++] = strdup(buf);
+}
+
+/* A grid with columns aligned as align says, headed by heads. */
+static void grid_start(struct grid *g, const char *align,
+		       const char *const *heads)
+{
+	size_t c;
+
+	*g = (struct grid){.align = align, .cols = strlen(align)};
+	for (c = 0; c < g->cols; c++)
+		grid_add(g, "%s", heads[c]);
+}
+
+/* Print the grid (unless f is NULL) and free its cells. */
+static void grid_print(FILE *f, struct grid *g)
+{
+	const char *cell;
+	size_t i, c;
+
+	for (i = 0; f && i < g->n - g->n % g->cols; i++) {
+		c = i % g->cols;
+		cell = g->cells[i] ? g->cells[i] : "";
+		fprintf(f, g->align[c] == 'l' ? "%s%-*s" : "%s%*s",
+			c ? "  " : "",
+			g->align[c] == 'l' && c + 1 == g->cols ? 0 : g->w[c],
+			cell);
+		if (c + 1 == g->cols)
+			fputc('\n', f);
+	}
+	for (i = 0; i < g->n; i++)
+		free(g->cells[i]);
+	free(g->cells);
 }
 
 #define REAL_PREFIX "  -> "
@@ -1539,47 +1603,79 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 	}
 }
 
-/* Counter columns of the stats table. */
-struct stats_widths {
-	int name, packets, bytes, flows, active, inactive;
-};
-
-/* Widen w for the counters of o (a VIP or a real). */
-static void stats_widen(struct stats_widths *w, json_t *o)
+/*
+ * Each VIP of vips and its reals, indented under it: the name, then the
+ * cells row() adds for the VIP or real o.
+ */
+static void grid_vips(struct grid *g, json_t *vips,
+		      void (*row)(struct grid *g, json_t *o, bool real,
+				  void *arg),
+		      void *arg)
 {
-	w->packets = width_int(w->packets, jint(o, "packets"));
-	w->bytes = width_int(w->bytes, jint(o, "bytes"));
-	w->flows = width_int(w->flows, jint(o, "new_flows"));
-	w->active = width_int(w->active, jint(o, "active_conns"));
-	w->inactive = width_int(w->inactive, jint(o, "inactive_conns"));
+	json_t *vip, *real;
+	size_t i, j;
+
+	json_array_foreach(vips, i, vip) {
+		grid_add(g, "%s", jstr(vip, "vip"));
+		row(g, vip, false, arg);
+		json_array_foreach(json_object_get(vip, "reals"), j, real) {
+			grid_add(g, REAL_PREFIX "%s", jstr(real, "address"));
+			row(g, real, true, arg);
+		}
+	}
 }
 
-/* One row of the stats table: name, then the counters of o. */
-static void stats_row(FILE *f, const struct stats_widths *w, const char *prefix,
-		      const char *name, json_t *o)
+/* The counters of a VIP or real; bytes too when arg is "bytes". */
+static void counters_row(struct grid *g, json_t *o, bool real, void *arg)
 {
-	fprintf(f, "%s%-*s  %*lld  %*lld  %*lld  %*lld  %*lld\n", prefix,
-		w->name - (int)strlen(prefix), name, w->packets,
-		jint(o, "packets"), w->bytes, jint(o, "bytes"), w->flows,
-		jint(o, "new_flows"), w->active, jint(o, "active_conns"),
-		w->inactive, jint(o, "inactive_conns"));
+	grid_add(g, "%lld", jint(o, "packets"));
+	if (arg)
+		grid_add(g, "%lld", jint(o, "bytes"));
+	grid_add(g, "%lld", jint(o, "new_flows"));
+	grid_add(g, "%lld", jint(o, "active_conns"));
+	grid_add(g, "%lld", jint(o, "inactive_conns"));
+}
+
+/*
+ * After a blank line, the reasons above zero with their count (rate: per
+ * second), the count column at least min_w wide.
+ */
+static void print_reasons(FILE *f, json_t *reasons, bool rate, int min_w)
+{
+	const char *heads[] = {"REASON", rate ? "PER SEC" : "PACKETS"};
+	struct grid g;
+	const char *k;
+	json_t *v;
+
+	grid_start(&g, "lr", heads);
+	g.w[1] = width_str(min_w, heads[1]);
+	json_object_foreach(reasons, k, v) {
+		if (rate ? json_number_value(v) <= 0 : !json_integer_value(v))
+			continue;
+		grid_add(&g, "%s", k);
+		if (rate)
+			grid_add(&g, "%.1f", json_number_value(v));
+		else
+			grid_add(&g, "%lld", (long long)json_integer_value(v));
+	}
+	fputc('\n', f);
+	grid_print(f, &g);
 }
 
 /* Local addresses and their sessions, as a table. */
 static void print_laddr_table(FILE *f, json_t *laddrs)
 {
-	int wa = width_str(0, "LOCAL ADDRESS"), ws = width_str(0, "SESSIONS");
+	static const char *const heads[] = {"LOCAL ADDRESS", "SESSIONS"};
+	struct grid g;
 	json_t *l;
 	size_t i;
 
+	grid_start(&g, "lr", heads);
 	json_array_foreach(laddrs, i, l) {
-		wa = width_str(wa, jstr(l, "address"));
-		ws = width_int(ws, jint(l, "sessions"));
+		grid_add(&g, "%s", jstr(l, "address"));
+		grid_add(&g, "%lld", jint(l, "sessions"));
 	}
-	fprintf(f, "%-*s  %*s\n", wa, "LOCAL ADDRESS", ws, "SESSIONS");
-	json_array_foreach(laddrs, i, l)
-		fprintf(f, "%-*s  %*lld\n", wa, jstr(l, "address"), ws,
-			jint(l, "sessions"));
+	grid_print(f, &g);
 }
 
 /*
@@ -1678,10 +1774,12 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		jint(sync, "max_lag_ms"));
 }
 
-/* Columns of the sessions table, in order. */
-static const char *const session_cols[][2] = {
-	{"proto", "PROTO"}, {"client", "CLIENT"}, {"vip", "VIP"},
-	{"local", "LOCAL"}, {"real", "REAL"},	  {"state", "STATE"},
+/* Columns of the sessions table, in order, then IDLE and CPU. */
+static const char *const session_cols[] = {
+	"proto", "client", "vip", "local", "real", "state",
+};
+static const char *const session_heads[] = {
+	"PROTO", "CLIENT", "VIP", "LOCAL", "REAL", "STATE", "IDLE", "CPU",
 };
 
 /* A session's CPU: its number, or "peer" for a peer's session. */
@@ -1700,36 +1798,22 @@ static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply)
 {
 	json_t *list = json_object_get(reply, "sessions"), *o, *v;
-	int w[ARRAY_SIZE(session_cols)], widle = width_str(0, "IDLE");
-	int wcpu = width_str(0, "CPU");
+	struct grid g;
 	char cpu[32];
-	const char *cell;
 	size_t i, c;
 
-	for (c = 0; c < ARRAY_SIZE(session_cols); c++)
-		w[c] = width_str(0, session_cols[c][1]);
+	grid_start(&g, "llllllrr", session_heads);
 	json_array_foreach(list, i, o) {
 		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
-			v = json_object_get(o, session_cols[c][0]);
-			w[c] = width_str(w[c], json_is_string(v)
-						       ? json_string_value(v)
-						       : "-");
+			v = json_object_get(o, session_cols[c]);
+			grid_add(&g, "%s",
+				 json_is_string(v) ? json_string_value(v)
+						   : "-");
 		}
-		widle = width_int(widle, jint(o, "idle_seconds"));
-		wcpu = width_str(wcpu, session_cpu(o, cpu, sizeof(cpu)));
+		grid_add(&g, "%lld", jint(o, "idle_seconds"));
+		grid_add(&g, "%s", session_cpu(o, cpu, sizeof(cpu)));
 	}
-	for (c = 0; c < ARRAY_SIZE(session_cols); c++)
-		fprintf(f, "%-*s  ", w[c], session_cols[c][1]);
-	fprintf(f, "%*s  %*s\n", widle, "IDLE", wcpu, "CPU");
-	json_array_foreach(list, i, o) {
-		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
-			v = json_object_get(o, session_cols[c][0]);
-			cell = json_is_string(v) ? json_string_value(v) : "-";
-			fprintf(f, "%-*s  ", w[c], cell);
-		}
-		fprintf(f, "%*lld  %*s\n", widle, jint(o, "idle_seconds"), wcpu,
-			session_cpu(o, cpu, sizeof(cpu)));
-	}
+	grid_print(f, &g);
 	if (json_is_true(json_object_get(reply, "truncated")))
 		fprintf(f,
 			"(%zu of %lld sessions shown: --limit N shows "
@@ -1744,58 +1828,18 @@ static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 static void print_stats(FILE *f, const struct lbctl_invocation *inv,
 			json_t *reply)
 {
-	json_t *vips = json_object_get(reply, "vips"), *vip, *reals, *real;
-	json_t *reasons = json_object_get(reply, "reasons");
-	struct stats_widths w = {
-		.name = width_names(vips, width_str(0, "VIP / REAL")),
-		.packets = width_str(0, "PACKETS"),
-		.bytes = width_str(0, "BYTES"),
-		.flows = width_str(0, "NEW FLOWS"),
-		.active = width_str(0, "ACTIVE"),
-		.inactive = width_str(0, "INACTIVE"),
-	};
-	int wreason = width_str(0, "REASON"), wcount = w.packets;
-	long long count;
-	size_t i, j;
-	void *it;
+	static const char *const heads[] = {"VIP / REAL", "PACKETS",
+					    "BYTES",	  "NEW FLOWS",
+					    "ACTIVE",	  "INACTIVE"};
+	struct grid g;
+	int wpackets;
 
-	for (i = 0; i < json_array_size(vips); i++) {
-		vip = json_array_get(vips, i);
-		reals = json_object_get(vip, "reals");
-		stats_widen(&w, vip);
-		for (j = 0; j < json_array_size(reals); j++)
-			stats_widen(&w, json_array_get(reals, j));
-	}
-	fprintf(f, "%-*s  %*s  %*s  %*s  %*s  %*s\n", w.name, "VIP / REAL",
-		w.packets, "PACKETS", w.bytes, "BYTES", w.flows, "NEW FLOWS",
-		w.active, "ACTIVE", w.inactive, "INACTIVE");
-	for (i = 0; i < json_array_size(vips); i++) {
-		vip = json_array_get(vips, i);
-		reals = json_object_get(vip, "reals");
-		stats_row(f, &w, "", jstr(vip, "vip"), vip);
-		for (j = 0; j < json_array_size(reals); j++) {
-			real = json_array_get(reals, j);
-			stats_row(f, &w, REAL_PREFIX, jstr(real, "address"),
-				  real);
-		}
-	}
-
-	for (it = json_object_iter(reasons); it;
-	     it = json_object_iter_next(reasons, it)) {
-		count = json_integer_value(json_object_iter_value(it));
-		if (!count)
-			continue;
-		wreason = width_str(wreason, json_object_iter_key(it));
-		wcount = width_int(wcount, count);
-	}
-	fprintf(f, "\n%-*s  %*s\n", wreason, "REASON", wcount, "PACKETS");
-	for (it = json_object_iter(reasons); it;
-	     it = json_object_iter_next(reasons, it)) {
-		count = json_integer_value(json_object_iter_value(it));
-		if (count)
-			fprintf(f, "%-*s  %*lld\n", wreason,
-				json_object_iter_key(it), wcount, count);
-	}
+	grid_start(&g, "lrrrrr", heads);
+	grid_vips(&g, json_object_get(reply, "vips"), counters_row,
+		  (void *)"bytes");
+	wpackets = g.w[1];
+	grid_print(f, &g);
+	print_reasons(f, json_object_get(reply, "reasons"), false, wpackets);
 	print_fullnat(f, json_object_get(reply, "fullnat"));
 }
 
@@ -1856,12 +1900,6 @@ static const char *check_str(json_t *real, char *buf, size_t len)
 	return buf;
 }
 
-/* Columns of the status table. */
-struct status_widths {
-	int name, state, weight, check, packets, flows, active, inactive;
-};
-
-/* status: a summary line per node, then VIPs and reals with state. */
 /* A setting's value in status: its number, or "?" when unreadable. */
 static const char *setting_str(json_t *o, const char *key, char *buf,
 			       size_t len)
@@ -1912,52 +1950,47 @@ static void print_config(FILE *f, const struct lbctl_invocation *inv,
 	fputs(text ? text : "", f);
 }
 
+/* A row of the status table: a VIP's reals up, counted into arg (struct
+ * state_counts), or a real's state, weight and check; the counters. */
+static void status_row(struct grid *g, json_t *o, bool real, void *arg)
+{
+	struct state_counts *all = arg, one = {0};
+	char check[32];
+	json_t *r;
+	size_t j;
+
+	if (real) {
+		grid_add(g, "%s", jstr(o, "state"));
+		grid_add(g, "%lld", jint(o, "weight"));
+		grid_add(g, "%s", check_str(o, check, sizeof(check)));
+	} else {
+		json_array_foreach(json_object_get(o, "reals"), j, r)
+			count_state(&one, r);
+		grid_add(g, "%zu/%zu up", one.up, one.reals);
+		grid_add(g, "%s", "");
+		grid_add(g, "%s", "");
+		all->reals += one.reals;
+		all->up += one.up;
+		all->down += one.down;
+		all->draining += one.draining;
+	}
+	counters_row(g, o, real, NULL);
+}
+
+/* status: a summary line per node, then VIPs and reals with state. */
 static void print_status(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	json_t *vips = json_object_get(reply, "vips"), *vip, *real, *reals;
+	static const char *const heads[] = {
+		"VIP / REAL", "STATE",	   "WEIGHT", "CHECK",
+		"PACKETS",    "NEW FLOWS", "ACTIVE", "INACTIVE"};
+	json_t *vips = json_object_get(reply, "vips");
 	json_t *reasons = json_object_get(reply, "reasons");
-	struct status_widths w = {
-		.name = width_names(vips, width_str(0, "VIP / REAL")),
-		.state = width_str(0, "STATE"),
-		.weight = width_str(0, "WEIGHT"),
-		.check = width_str(0, "CHECK"),
-		.packets = width_str(0, "PACKETS"),
-		.flows = width_str(0, "NEW FLOWS"),
-		.active = width_str(0, "ACTIVE"),
-		.inactive = width_str(0, "INACTIVE"),
-	};
-	struct state_counts all = {0}, one;
-	char state[32], check[32];
-	size_t i, j;
+	struct state_counts all = {0};
+	struct grid g;
 
-	json_array_foreach(vips, i, vip) {
-		one = (struct state_counts){0};
-		w.packets = width_int(w.packets, jint(vip, "packets"));
-		w.flows = width_int(w.flows, jint(vip, "new_flows"));
-		w.active = width_int(w.active, jint(vip, "active_conns"));
-		w.inactive = width_int(w.inactive, jint(vip, "inactive_conns"));
-		json_array_foreach(json_object_get(vip, "reals"), j, real) {
-			count_state(&one, real);
-			w.state = width_str(w.state, jstr(real, "state"));
-			w.weight = width_int(w.weight, jint(real, "weight"));
-			w.check = width_str(
-				w.check, check_str(real, check, sizeof(check)));
-			w.packets = width_int(w.packets, jint(real, "packets"));
-			w.flows = width_int(w.flows, jint(real, "new_flows"));
-			w.active =
-				width_int(w.active, jint(real, "active_conns"));
-			w.inactive = width_int(w.inactive,
-					       jint(real, "inactive_conns"));
-		}
-		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
-		w.state = width_str(w.state, state);
-		all.reals += one.reals;
-		all.up += one.up;
-		all.down += one.down;
-		all.draining += one.draining;
-	}
-
+	grid_start(&g, "llrlrrrr", heads);
+	grid_vips(&g, vips, status_row, &all);
 	fprintf(f,
 		"xlbd %s on %s: %zu VIP%s, %zu real%s (%zu up, %zu down, "
 		"%zu draining)\n",
@@ -1968,40 +2001,9 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 		reasons_sum(reasons, "forward_"), reasons_sum(reasons, "pass_"),
 		reasons_sum(reasons, "drop_"));
 	print_host(f, json_object_get(reply, "host"));
-	if (!json_array_size(vips))
-		return;
-
-	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s  %*s  %*s\n", w.name,
-		"VIP / REAL", w.state, "STATE", w.weight, "WEIGHT", w.check,
-		"CHECK", w.packets, "PACKETS", w.flows, "NEW FLOWS", w.active,
-		"ACTIVE", w.inactive, "INACTIVE");
-	json_array_foreach(vips, i, vip) {
-		one = (struct state_counts){0};
-		reals = json_object_get(vip, "reals");
-		json_array_foreach(reals, j, real)
-			count_state(&one, real);
-		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
-		fprintf(f,
-			"%-*s  %-*s  %*s  %-*s  %*lld  %*lld  %*lld  %*lld\n",
-			w.name, jstr(vip, "vip"), w.state, state, w.weight, "",
-			w.check, "", w.packets, jint(vip, "packets"), w.flows,
-			jint(vip, "new_flows"), w.active,
-			jint(vip, "active_conns"), w.inactive,
-			jint(vip, "inactive_conns"));
-		json_array_foreach(reals, j, real)
-			fprintf(f,
-				REAL_PREFIX "%-*s  %-*s  %*lld  %-*s  %*lld  "
-					    "%*lld  %*lld  %*lld\n",
-				w.name - (int)strlen(REAL_PREFIX),
-				jstr(real, "address"), w.state,
-				jstr(real, "state"), w.weight,
-				jint(real, "weight"), w.check,
-				check_str(real, check, sizeof(check)),
-				w.packets, jint(real, "packets"), w.flows,
-				jint(real, "new_flows"), w.active,
-				jint(real, "active_conns"), w.inactive,
-				jint(real, "inactive_conns"));
-	}
+	if (json_array_size(vips))
+		fputc('\n', f);
+	grid_print(json_array_size(vips) ? f : NULL, &g);
 }
 
 /* reload: what changed, as xlbd logs it. */
@@ -2131,87 +2133,29 @@ out_nomem:
 	return NULL;
 }
 
-/* A rate as the tables show it. */
-static const char *rate_str(json_t *o, const char *key, char *buf, size_t len)
+/* The rates of a VIP or real (rate_keys). */
+static void rates_row(struct grid *g, json_t *o, bool real, void *arg)
 {
-	snprintf(buf, len, "%.1f", json_number_value(json_object_get(o, key)));
-	return buf;
-}
+	size_t i;
 
-/* Columns of the rates table. */
-struct rate_widths {
-	int name, cps, pps, bps;
-};
-
-/* Widen w for the rates of o (a VIP or a real). */
-static void rates_widen(struct rate_widths *w, json_t *o)
-{
-	char buf[32];
-
-	w->cps = width_str(w->cps,
-			   rate_str(o, rate_keys[0][1], buf, sizeof(buf)));
-	w->pps = width_str(w->pps,
-			   rate_str(o, rate_keys[1][1], buf, sizeof(buf)));
-	w->bps = width_str(w->bps,
-			   rate_str(o, rate_keys[2][1], buf, sizeof(buf)));
-}
-
-/* One row of the rates table. */
-static void rates_row(FILE *f, const struct rate_widths *w, const char *prefix,
-		      const char *name, json_t *o)
-{
-	char c[32], p[32], b[32];
-
-	fprintf(f, "%s%-*s  %*s  %*s  %*s\n", prefix,
-		w->name - (int)strlen(prefix), name, w->cps,
-		rate_str(o, rate_keys[0][1], c, sizeof(c)), w->pps,
-		rate_str(o, rate_keys[1][1], p, sizeof(p)), w->bps,
-		rate_str(o, rate_keys[2][1], b, sizeof(b)));
+	for (i = 0; i < ARRAY_SIZE(rate_keys); i++)
+		grid_add(
+			g, "%.1f",
+			json_number_value(json_object_get(o, rate_keys[i][1])));
 }
 
 /* stats --rate: per-second rates per VIP and real, then the reasons'. */
 static void print_rates(FILE *f, const struct lbctl_invocation *inv,
 			json_t *rates)
 {
-	json_t *vips = json_object_get(rates, "vips"), *vip, *real, *v;
-	json_t *reasons = json_object_get(rates, "reasons");
-	struct rate_widths w = {
-		.name = width_names(vips, width_str(0, "VIP / REAL")),
-		.cps = width_str(0, "CPS"),
-		.pps = width_str(0, "InPPS"),
-		.bps = width_str(0, "InBPS"),
-	};
-	int wreason = width_str(0, "REASON"), wrate = width_str(0, "PER SEC");
-	const char *k;
-	char buf[32];
-	size_t i, j;
+	static const char *const heads[] = {"VIP / REAL", "CPS", "InPPS",
+					    "InBPS"};
+	struct grid g;
 
-	json_array_foreach(vips, i, vip) {
-		rates_widen(&w, vip);
-		json_array_foreach(json_object_get(vip, "reals"), j, real)
-			rates_widen(&w, real);
-	}
-	fprintf(f, "%-*s  %*s  %*s  %*s\n", w.name, "VIP / REAL", w.cps, "CPS",
-		w.pps, "InPPS", w.bps, "InBPS");
-	json_array_foreach(vips, i, vip) {
-		rates_row(f, &w, "", jstr(vip, "vip"), vip);
-		json_array_foreach(json_object_get(vip, "reals"), j, real)
-			rates_row(f, &w, REAL_PREFIX, jstr(real, "address"),
-				  real);
-	}
-
-	json_object_foreach(reasons, k, v) {
-		if (json_number_value(v) <= 0)
-			continue;
-		wreason = width_str(wreason, k);
-		snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
-		wrate = width_str(wrate, buf);
-	}
-	fprintf(f, "\n%-*s  %*s\n", wreason, "REASON", wrate, "PER SEC");
-	json_object_foreach(reasons, k, v)
-		if (json_number_value(v) > 0)
-			fprintf(f, "%-*s  %*.1f\n", wreason, k, wrate,
-				json_number_value(v));
+	grid_start(&g, "lrrr", heads);
+	grid_vips(&g, json_object_get(rates, "vips"), rates_row, NULL);
+	grid_print(f, &g);
+	print_reasons(f, json_object_get(rates, "reasons"), true, 0);
 }
 
 void lbctl_print_reply(FILE *f, const struct lbctl_invocation *inv,
