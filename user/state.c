@@ -778,6 +778,18 @@ size_t xlb_agent_laddr_count(struct xlb_agent *agent)
 	return agent->n_laddrs[0] + agent->n_laddrs[1];
 }
 
+size_t xlb_agent_laddrs(struct xlb_agent *agent, struct xlb_ip *out, size_t max)
+{
+	size_t n = 0;
+	uint32_t f, i;
+
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < agent->n_laddrs[f]; i++, n++)
+			if (n < max)
+				out[n] = agent->laddrs[f][i];
+	return n;
+}
+
 int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
 		     size_t errlen)

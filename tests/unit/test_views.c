@@ -994,6 +994,35 @@ Test(views, node_status)
 	free(text);
 }
 
+/*
+ * The node announces its FULLNAT pool as it is now, not as configured:
+ * an address lbctl laddr adds is announced, one it removes withdrawn
+ * (node_cfg's configured 10.97.0.1 was once announced in their stead).
+ */
+Test(views, node_announces_the_live_pool)
+{
+	char row[256], *text;
+
+	node_start();
+	text = lbctl(NULL, "node status");
+	cr_expect_null(strstr(text, "10.97.0.1"), "not in the pool:\n%s", text);
+	free(text);
+
+	lbctl_ok("laddr add 10.97.0.2");
+	xlb_node_announce(node, agent);
+	text = lbctl(NULL, "node status");
+	snprintf(row, sizeof(row), "10.97.0.2 local %u yes -",
+		 node_cfg.routes.metric);
+	expect_row(text, row);
+	free(text);
+
+	lbctl_ok("laddr del 10.97.0.2");
+	xlb_node_announce(node, agent);
+	text = lbctl(NULL, "node status");
+	cr_expect_null(strstr(text, "10.97.0.2"), "withdrawn:\n%s", text);
+	free(text);
+}
+
 Test(views, metrics_of_the_node)
 {
 	char out[4096], *text;
