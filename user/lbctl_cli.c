@@ -1450,10 +1450,22 @@ void lbctl_usage(FILE *f, const struct lbctl_invocation *inv)
 
 /* ---- Printers ---------------------------------------------------------- */
 
+void (*lbctl_missing_key)(const char *key);
+
+/* Member k of o: every printer reads the replies through here. */
+static json_t *jget(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!v && json_is_object(o) && lbctl_missing_key)
+		lbctl_missing_key(k);
+	return v;
+}
+
 /* Field k of o as text, "-" when absent. */
 static const char *jstr(json_t *o, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
+	const char *s = json_string_value(jget(o, k));
 
 	return s ? s : "-";
 }
@@ -1461,7 +1473,7 @@ static const char *jstr(json_t *o, const char *k)
 /* Field k of o as an integer, 0 when absent. */
 static long long jint(json_t *o, const char *k)
 {
-	return json_integer_value(json_object_get(o, k));
+	return json_integer_value(jget(o, k));
 }
 
 /* Columns wide enough for the header and every value. */
@@ -1555,7 +1567,7 @@ static int width_names(json_t *vips, int w)
 	for (i = 0; i < json_array_size(vips); i++) {
 		vip = json_array_get(vips, i);
 		w = width_str(w, jstr(vip, "vip"));
-		reals = json_object_get(vip, "reals");
+		reals = jget(vip, "reals");
 		for (j = 0; j < json_array_size(reals); j++) {
 			n = (int)(strlen(REAL_PREFIX) +
 				  strlen(jstr(json_array_get(reals, j),
@@ -1570,7 +1582,7 @@ static int width_names(json_t *vips, int w)
 static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply)
 {
-	json_t *vips = json_object_get(reply, "vips"), *vip, *reals, *real;
+	json_t *vips = jget(reply, "vips"), *vip, *reals, *real;
 	int wname = width_names(vips, width_str(0, "VIP"));
 	int wreal = wname - (int)strlen(REAL_PREFIX);
 	const char *encap;
@@ -1581,7 +1593,7 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 		"HASH", "MODE", "ENCAP", "MSS", "TABLE", "REALS");
 	for (i = 0; i < json_array_size(vips); i++) {
 		vip = json_array_get(vips, i);
-		reals = json_object_get(vip, "reals");
+		reals = jget(vip, "reals");
 		if (jint(vip, "mss"))
 			snprintf(mss, sizeof(mss), "%lld", jint(vip, "mss"));
 		else
@@ -1618,7 +1630,7 @@ static void grid_vips(struct grid *g, json_t *vips,
 	json_array_foreach(vips, i, vip) {
 		grid_add(g, "%s", jstr(vip, "vip"));
 		row(g, vip, false, arg);
-		json_array_foreach(json_object_get(vip, "reals"), j, real) {
+		json_array_foreach(jget(vip, "reals"), j, real) {
 			grid_add(g, REAL_PREFIX "%s", jstr(real, "address"));
 			row(g, real, true, arg);
 		}
@@ -1684,8 +1696,8 @@ static void print_laddr_table(FILE *f, json_t *laddrs)
  */
 static void print_fullnat(FILE *f, json_t *fn)
 {
-	json_t *laddrs = json_object_get(fn, "local_addresses");
-	json_t *gc = json_object_get(fn, "gc");
+	json_t *laddrs = jget(fn, "local_addresses");
+	json_t *gc = jget(fn, "gc");
 
 	if (!json_is_object(fn) ||
 	    (!json_array_size(laddrs) && !jint(fn, "entries")))
@@ -1709,15 +1721,15 @@ static void print_fullnat(FILE *f, json_t *fn)
 static void print_laddrs(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	print_laddr_table(f, json_object_get(reply, "local_addresses"));
+	print_laddr_table(f, jget(reply, "local_addresses"));
 }
 
 /* node status: the lifecycle, routes, daemons, then the peers. */
 static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply)
 {
-	json_t *sync = json_object_get(reply, "sync"), *e, *drain;
-	const char *name = json_string_value(json_object_get(reply, "node"));
+	json_t *sync = jget(reply, "sync"), *e, *drain;
+	const char *name = json_string_value(jget(reply, "node"));
 	const char *why;
 	size_t i;
 
@@ -1725,47 +1737,46 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 	fprintf(f, "node %s: %s for %lld ms",
 		name && name[0] ? name : "(no cluster)", jstr(reply, "state"),
 		jint(reply, "since_ms"));
-	drain = json_object_get(reply, "drain");
+	drain = jget(reply, "drain");
 	if (!strcmp(jstr(reply, "state"), "draining"))
 		fprintf(f, ", %s (no flow for %lld ms)",
-			json_is_true(json_object_get(drain, "drained"))
+			json_is_true(jget(drain, "drained"))
 				? "drained"
 				: "still forwarding",
 			jint(drain, "idle_ms"));
-	why = json_string_value(json_object_get(reply, "reason"));
+	why = json_string_value(jget(reply, "reason"));
 	if (why && why[0])
 		fprintf(f, ": %s", why);
 	fprintf(f, "\n");
-	if (json_array_size(json_object_get(reply, "routes"))) {
+	if (json_array_size(jget(reply, "routes"))) {
 		fprintf(f, "%-40s %-7s %-10s %-10s %s\n", "ROUTE", "KIND",
 			"METRIC", "ANNOUNCED", "WHY NOT");
-		json_array_foreach(json_object_get(reply, "routes"), i, e)
+		json_array_foreach(jget(reply, "routes"), i, e)
 			fprintf(f, "%-40s %-7s %-10lld %-10s %s\n",
 				jstr(e, "address"), jstr(e, "kind"),
 				jint(e, "metric"),
-				json_is_true(json_object_get(e, "announced"))
-					? "yes"
-					: "no",
+				json_is_true(jget(e, "announced")) ? "yes"
+								   : "no",
 				jstr(e, "reason"));
 	}
-	e = json_object_get(reply, "sessions");
+	e = jget(reply, "sessions");
 	if (json_is_object(e))
 		fprintf(f, "sessions: %lld tunnel, %lld fullnat\n",
 			jint(e, "tunnel"), jint(e, "fullnat"));
-	json_array_foreach(json_object_get(reply, "interfaces"), i, e)
+	json_array_foreach(jget(reply, "interfaces"), i, e)
 		fprintf(f, "interface %s: %s\n", jstr(e, "name"),
-			json_is_true(json_object_get(e, "up")) ? "up" : "DOWN");
-	json_array_foreach(json_object_get(reply, "daemons"), i, e)
+			json_is_true(jget(e, "up")) ? "up" : "DOWN");
+	json_array_foreach(jget(reply, "daemons"), i, e)
 		fprintf(f, "routing daemon %s: %s (pid %lld)\n",
 			jstr(e, "name"), jstr(e, "state"), jint(e, "pid"));
 	if (!json_is_object(sync))
 		return;
 	fprintf(f, "%-16s %-5s %-12s %-10s %-10s %-10s %s\n", "PEER", "UP",
 		"LAST RX ms", "RX SESS", "TX SESS", "BULK", "BULK SESS");
-	json_array_foreach(json_object_get(sync, "peers"), i, e)
+	json_array_foreach(jget(sync, "peers"), i, e)
 		fprintf(f, "%-16s %-5s %-12lld %-10lld %-10lld %-10s %lld\n",
 			jstr(e, "name"),
-			json_is_true(json_object_get(e, "up")) ? "yes" : "no",
+			json_is_true(jget(e, "up")) ? "yes" : "no",
 			jint(e, "last_rx_ms_ago"), jint(e, "rx_sessions"),
 			jint(e, "tx_sessions"), jstr(e, "bulk"),
 			jint(e, "bulk_sessions"));
@@ -1785,7 +1796,7 @@ static const char *const session_heads[] = {
 /* A session's CPU: its number, or "peer" for a peer's session. */
 static const char *session_cpu(json_t *o, char *buf, size_t len)
 {
-	json_t *v = json_object_get(o, "cpu");
+	json_t *v = jget(o, "cpu");
 
 	if (json_is_string(v))
 		return json_string_value(v);
@@ -1797,7 +1808,7 @@ static const char *session_cpu(json_t *o, char *buf, size_t len)
 static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply)
 {
-	json_t *list = json_object_get(reply, "sessions"), *o, *v;
+	json_t *list = jget(reply, "sessions"), *o, *v;
 	struct grid g;
 	char cpu[32];
 	size_t i, c;
@@ -1805,7 +1816,7 @@ static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 	grid_start(&g, "llllllrr", session_heads);
 	json_array_foreach(list, i, o) {
 		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
-			v = json_object_get(o, session_cols[c]);
+			v = jget(o, session_cols[c]);
 			grid_add(&g, "%s",
 				 json_is_string(v) ? json_string_value(v)
 						   : "-");
@@ -1814,7 +1825,7 @@ static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 		grid_add(&g, "%s", session_cpu(o, cpu, sizeof(cpu)));
 	}
 	grid_print(f, &g);
-	if (json_is_true(json_object_get(reply, "truncated")))
+	if (json_is_true(jget(reply, "truncated")))
 		fprintf(f,
 			"(%zu of %lld sessions shown: --limit N shows "
 			"more)\n",
@@ -1835,12 +1846,11 @@ static void print_stats(FILE *f, const struct lbctl_invocation *inv,
 	int wpackets;
 
 	grid_start(&g, "lrrrrr", heads);
-	grid_vips(&g, json_object_get(reply, "vips"), counters_row,
-		  (void *)"bytes");
+	grid_vips(&g, jget(reply, "vips"), counters_row, (void *)"bytes");
 	wpackets = g.w[1];
 	grid_print(f, &g);
-	print_reasons(f, json_object_get(reply, "reasons"), false, wpackets);
-	print_fullnat(f, json_object_get(reply, "fullnat"));
+	print_reasons(f, jget(reply, "reasons"), false, wpackets);
+	print_fullnat(f, jget(reply, "fullnat"));
 }
 
 /* ping: the daemon's version and where it answered. */
@@ -1886,9 +1896,9 @@ static long long reasons_sum(json_t *reasons, const char *prefix)
  */
 static const char *check_str(json_t *real, char *buf, size_t len)
 {
-	json_t *h = json_object_get(real, "health");
-	json_t *lat = json_object_get(h, "latency_seconds");
-	const char *way = json_string_value(json_object_get(h, "through"));
+	json_t *h = jget(real, "health");
+	json_t *lat = jget(h, "latency_seconds");
+	const char *way = json_string_value(jget(h, "through"));
 
 	if (!json_is_number(lat))
 		return "-";
@@ -1904,7 +1914,7 @@ static const char *check_str(json_t *real, char *buf, size_t len)
 static const char *setting_str(json_t *o, const char *key, char *buf,
 			       size_t len)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v = jget(o, key);
 
 	if (json_is_integer(v))
 		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
@@ -1916,7 +1926,7 @@ static const char *setting_str(json_t *o, const char *key, char *buf,
 /* The kernel settings the data plane depends on (ping's "host"). */
 static void print_host(FILE *f, json_t *host)
 {
-	json_t *one, *saved = json_object_get(host, "restore_on_shutdown");
+	json_t *one, *saved = jget(host, "restore_on_shutdown");
 	char a[16], b[16], c[16];
 	size_t i;
 
@@ -1926,7 +1936,7 @@ static void print_host(FILE *f, json_t *host)
 		setting_str(host, "ipv4_forwarding", a, sizeof(a)),
 		setting_str(host, "ipv6_forwarding", b, sizeof(b)),
 		setting_str(host, "rp_filter", c, sizeof(c)));
-	json_array_foreach(json_object_get(host, "interfaces"), i, one)
+	json_array_foreach(jget(host, "interfaces"), i, one)
 		fprintf(f, "; %s: accept_local %s, rp_filter %s",
 			jstr(one, "name"),
 			setting_str(one, "accept_local", a, sizeof(a)),
@@ -1945,7 +1955,7 @@ static void print_host(FILE *f, json_t *host)
 static void print_config(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	const char *text = json_string_value(json_object_get(reply, "config"));
+	const char *text = json_string_value(jget(reply, "config"));
 
 	fputs(text ? text : "", f);
 }
@@ -1964,7 +1974,7 @@ static void status_row(struct grid *g, json_t *o, bool real, void *arg)
 		grid_add(g, "%lld", jint(o, "weight"));
 		grid_add(g, "%s", check_str(o, check, sizeof(check)));
 	} else {
-		json_array_foreach(json_object_get(o, "reals"), j, r)
+		json_array_foreach(jget(o, "reals"), j, r)
 			count_state(&one, r);
 		grid_add(g, "%zu/%zu up", one.up, one.reals);
 		grid_add(g, "%s", "");
@@ -1984,8 +1994,8 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 	static const char *const heads[] = {
 		"VIP / REAL", "STATE",	   "WEIGHT", "CHECK",
 		"PACKETS",    "NEW FLOWS", "ACTIVE", "INACTIVE"};
-	json_t *vips = json_object_get(reply, "vips");
-	json_t *reasons = json_object_get(reply, "reasons");
+	json_t *vips = jget(reply, "vips");
+	json_t *reasons = jget(reply, "reasons");
 	struct state_counts all = {0};
 	struct grid g;
 
@@ -2000,7 +2010,7 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 	fprintf(f, "packets: %lld forwarded, %lld passed, %lld dropped\n",
 		reasons_sum(reasons, "forward_"), reasons_sum(reasons, "pass_"),
 		reasons_sum(reasons, "drop_"));
-	print_host(f, json_object_get(reply, "host"));
+	print_host(f, jget(reply, "host"));
 	if (json_array_size(vips))
 		fputc('\n', f);
 	grid_print(json_array_size(vips) ? f : NULL, &g);
@@ -2010,7 +2020,7 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 static void print_reload(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	json_t *c = json_object_get(reply, "changes");
+	json_t *c = jget(reply, "changes");
 
 	if (!json_is_object(c)) {
 		fputs("reloaded\n", f);
@@ -2064,15 +2074,14 @@ static json_t *object_rates(json_t *before, json_t *after, const char *key,
 	json_t *o = json_object();
 	size_t i;
 
-	if (!o || json_object_set(o, key, json_object_get(after, key)))
+	if (!o || json_object_set(o, key, jget(after, key)))
 		goto out_nomem;
 	for (i = 0; i < ARRAY_SIZE(rate_keys); i++)
 		if (json_object_set_new(
 			    o, rate_keys[i][1],
-			    json_real(rate_of(
-				    json_object_get(before, rate_keys[i][0]),
-				    json_object_get(after, rate_keys[i][0]),
-				    seconds))))
+			    json_real(rate_of(jget(before, rate_keys[i][0]),
+					      jget(after, rate_keys[i][0]),
+					      seconds))))
 			goto out_nomem;
 	return o;
 
@@ -2083,8 +2092,8 @@ out_nomem:
 
 json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds)
 {
-	json_t *bvips = json_object_get(before, "vips"), *bvip, *vip, *real;
-	json_t *breasons = json_object_get(before, "reasons"), *v;
+	json_t *bvips = jget(before, "vips"), *bvip, *vip, *real;
+	json_t *breasons = jget(before, "reasons"), *v;
 	json_t *out, *vips, *reals, *reasons, *o;
 	const char *name;
 	size_t i, j;
@@ -2093,10 +2102,10 @@ json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds)
 			seconds, "vips", "reasons");
 	if (!out)
 		return NULL;
-	vips = json_object_get(out, "vips");
-	reasons = json_object_get(out, "reasons");
-	json_array_foreach(json_object_get(after, "vips"), i, vip) {
-		name = json_string_value(json_object_get(vip, "vip"));
+	vips = jget(out, "vips");
+	reasons = jget(out, "reasons");
+	json_array_foreach(jget(after, "vips"), i, vip) {
+		name = json_string_value(jget(vip, "vip"));
 		if (!name)
 			continue;
 		bvip = find_named(bvips, "vip", name);
@@ -2105,26 +2114,22 @@ json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds)
 		if (!o || !reals || json_object_set_new(o, "reals", reals) ||
 		    json_array_append_new(vips, o))
 			goto out_nomem;
-		json_array_foreach(json_object_get(vip, "reals"), j, real) {
-			name = json_string_value(
-				json_object_get(real, "address"));
+		json_array_foreach(jget(vip, "reals"), j, real) {
+			name = json_string_value(jget(real, "address"));
 			if (!name)
 				continue;
 			if (json_array_append_new(
 				    reals,
-				    object_rates(
-					    find_named(json_object_get(bvip,
-								       "reals"),
-						       "address", name),
-					    real, "address", seconds)))
+				    object_rates(find_named(jget(bvip, "reals"),
+							    "address", name),
+						 real, "address", seconds)))
 				goto out_nomem;
 		}
 	}
-	json_object_foreach(json_object_get(after, "reasons"), name, v)
-		if (json_object_set_new(
-			    reasons, name,
-			    json_real(rate_of(json_object_get(breasons, name),
-					      v, seconds))))
+	json_object_foreach(jget(after, "reasons"), name, v)
+		if (json_object_set_new(reasons, name,
+					json_real(rate_of(jget(breasons, name),
+							  v, seconds))))
 			goto out_nomem;
 	return out;
 
@@ -2139,9 +2144,8 @@ static void rates_row(struct grid *g, json_t *o, bool real, void *arg)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(rate_keys); i++)
-		grid_add(
-			g, "%.1f",
-			json_number_value(json_object_get(o, rate_keys[i][1])));
+		grid_add(g, "%.1f",
+			 json_number_value(jget(o, rate_keys[i][1])));
 }
 
 /* stats --rate: per-second rates per VIP and real, then the reasons'. */
@@ -2153,9 +2157,9 @@ static void print_rates(FILE *f, const struct lbctl_invocation *inv,
 	struct grid g;
 
 	grid_start(&g, "lrrr", heads);
-	grid_vips(&g, json_object_get(rates, "vips"), rates_row, NULL);
+	grid_vips(&g, jget(rates, "vips"), rates_row, NULL);
 	grid_print(f, &g);
-	print_reasons(f, json_object_get(rates, "reasons"), true, 0);
+	print_reasons(f, jget(rates, "reasons"), true, 0);
 }
 
 void lbctl_print_reply(FILE *f, const struct lbctl_invocation *inv,
