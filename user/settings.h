@@ -54,7 +54,7 @@ struct xlb_setting {
 	const uint8_t *values;
 	/* Where the value is stored in the section's struct (size 1, 2 or
 	 * 4 bytes; PATH, NAME: the buffer); size 0: a custom reader stores
-	 * it. */
+	 * it. SECTION: the offset of its keys' struct (size 0). */
 	size_t offset, size;
 	uint32_t dflt;	      /* numeric default, written by the defaults */
 	const char *dflt_str; /* PATH, NAME: the default, or NULL ("") */
