@@ -158,10 +158,7 @@ enum {
 static const struct lbctl_param vip_add_opts[] = {
 	OPT_SETTING("hash", "vips", "hash", "maglev|source-ip"),
 	OPT_SETTING("table-size", "vips", "table_size", "M"),
-	OPT_MODE("tunnel encapsulates to the real, which answers the client "
-		 "itself; fullnat translates both ways (the real needs "
-		 "nothing, a local address is needed: lbctl laddr add); "
-		 "default tunnel"),
+	OPT_SETTING("mode", "vips", "mode", "tunnel|fullnat"),
 	OPT_MSS,
 	OPT_ENCAP,
 	{0},
