@@ -175,6 +175,10 @@ size_t xlb_agent_services(struct xlb_agent *agent, struct xlb_service *out,
 
 /* FULLNAT local addresses in the pool (both families). */
 size_t xlb_agent_laddr_count(struct xlb_agent *agent);
+/* The pool as it is now (lbctl laddr add/del included): up to max
+ * written to out; returns how many there are. */
+size_t xlb_agent_laddrs(struct xlb_agent *agent, struct xlb_ip *out,
+			size_t max);
 /* {"local_addresses": [{"address", "family", "sessions"}...]} */
 json_t *xlb_agent_laddrs_json(struct xlb_agent *agent);
 /*

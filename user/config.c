@@ -47,6 +47,8 @@ struct cfg_ctx {
 typedef int (*cfg_reader)(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 			  void *obj);
 static cfg_reader reader_of(const struct xlb_setting *s);
+static int walk_section(struct cfg_ctx *c, const struct xlb_setting *s,
+			yaml_node_t *val, void *obj);
 
 /* Format "NAME:LINE: reason" into the caller's buffer; return -EINVAL. */
 static int vfail_at(struct cfg_ctx *c, size_t line, const char *fmt, va_list ap)
@@ -196,9 +198,9 @@ static int node_read(struct cfg_ctx *c, const char *key, yaml_node_t *node,
 			&s);
 	if (ret)
 		return ret;
-	if (obj ? xlb_setting_set(set, obj, s, msg, sizeof(msg))
-		: xlb_setting_parse(set, s, out, msg, sizeof(msg)))
-		return fail(c, node, "%s: %s", key, msg);
+	if (obj ? xlb_setting_set(set, key, obj, s, msg, sizeof(msg))
+		: xlb_setting_check_key(set, key, s, 0, out, msg, sizeof(msg)))
+		return fail(c, node, "%s", msg);
 	return 0;
 }
 
@@ -284,9 +286,14 @@ static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
 		set |= 1U << i;
 		if (lines)
 			lines[i] = node_line(val);
-		if (keys[i]->type == XLB_SET_CUSTOM ||
-		    keys[i]->type == XLB_SET_SECTION)
+		if (reader_of(keys[i]))
 			ret = reader_of(keys[i])(c, keys[i]->key, val, obj);
+		else if (keys[i]->type == XLB_SET_SECTION)
+			ret = walk_section(c, keys[i], val, obj);
+		else if (keys[i]->type == XLB_SET_CUSTOM)
+			/* A bug: config/every_setting_is_read. */
+			ret = fail(c, val, "%s: no reader for this setting",
+				   name);
 		else
 			ret = node_set(c, name, val, keys[i], obj);
 		if (ret)
@@ -297,6 +304,18 @@ static int walk_map(struct cfg_ctx *c, yaml_node_t *map, const char *where,
 			return fail(c, map, "missing key '%s' in %s",
 				    keys[i]->key, where ? where : "the file");
 	return 0;
+}
+
+/* A section without a reader of its own: its keys, stored in the struct
+ * at the row's offset in obj. */
+static int walk_section(struct cfg_ctx *c, const struct xlb_setting *s,
+			yaml_node_t *val, void *obj)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s%s", s->section,
+		 *s->section ? "." : "", s->key);
+	return walk_map(c, val, name, name, (char *)obj + s->offset, NULL);
 }
 
 /* The line where key of section was written, from walk_map()'s lines. */
@@ -641,13 +660,6 @@ const uint64_t *xlb_config_vlans(const struct xlb_config *cfg,
 	return NULL;
 }
 
-/* conntrack_timeouts: tunnel flows' idle seconds by state. */
-static int parse_ct_timeouts(struct cfg_ctx *c, const char *key,
-			     yaml_node_t *val, void *obj)
-{
-	return walk_map(c, val, key, key, obj, NULL);
-}
-
 /*
  * A tunnel source prefix of one family: long enough for the data plane's
  * host mask, and without host bits (they come from the flow hash).
@@ -707,13 +719,6 @@ static int parse_tun_v6(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 
 	return parse_tun_prefix(c, key, val, AF_INET6, &cfg->tun_src_v6,
 				&cfg->tun_src_v6_plen);
-}
-
-/* tunnel_source: a mapping with ipv4 and/or ipv6. */
-static int parse_tunnel(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			void *obj)
-{
-	return walk_map(c, val, key, key, obj, NULL);
 }
 
 /* gateway_mac: a unicast MAC every frame is sent to. */
@@ -1204,10 +1209,9 @@ static int parse_vip(struct cfg_ctx *c, yaml_node_t *item,
 			       "table_size %u is smaller than the number of "
 			       "reals with a weight (%zu)",
 			       vip->table_size, weighted);
-	if (xlb_vip_rules(vip->svc.proto, vip->mode, vip->mss, vip->gue, &key,
-			  msg, sizeof(msg)))
-		return fail_at(c, key_line("vips", key, lines), "%s: %s", key,
-			       msg);
+	if (xlb_vip_rules(vip->svc.proto, vip->mode, vip->mss, vip->gue, "",
+			  &key, msg, sizeof(msg)))
+		return fail_at(c, key_line("vips", key, lines), "%s", msg);
 	return 0;
 }
 
@@ -1523,23 +1527,6 @@ static int parse_nat_ports(struct cfg_ctx *c, const char *key, yaml_node_t *val,
 	return 0;
 }
 
-/* fullnat.timeouts: idle seconds by state. */
-static int parse_nat_timeouts(struct cfg_ctx *c, const char *key,
-			      yaml_node_t *val, void *obj)
-{
-	return walk_map(c, val, "fullnat.timeouts", "fullnat.timeouts", obj,
-			NULL);
-}
-
-/* fullnat: the node's FULLNAT settings (docs/FULLNAT.md). */
-static int parse_fullnat(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-			 void *obj)
-{
-	struct xlb_config *cfg = obj;
-
-	return walk_map(c, val, key, key, &cfg->nat, NULL);
-}
-
 /*
  * The rules between VIPs and the local pool, once the whole file is
  * read (either may come first): a fullnat VIP's reals have its family
@@ -1852,17 +1839,13 @@ static const struct {
 } readers[] = {
 	{"", "interfaces", parse_interfaces},
 	{"", "vlans", parse_vlans},
-	{"", "conntrack_timeouts", parse_ct_timeouts},
-	{"", "tunnel_source", parse_tunnel},
 	{"tunnel_source", "ipv4", parse_tun_v4},
 	{"tunnel_source", "ipv6", parse_tun_v6},
 	{"", "gateway_mac", parse_gw_mac},
 	{"", "metrics", parse_metrics},
 	{"", "control_cpus", parse_control_cpus},
-	{"", "fullnat", parse_fullnat},
 	{"fullnat", "local_addresses", parse_nat_laddrs},
 	{"fullnat", "ports", parse_nat_ports},
-	{"fullnat", "timeouts", parse_nat_timeouts},
 	{"", "routes", parse_routes},
 	{"routes", "watch", parse_routes_watch},
 	{"", "cluster", parse_cluster},
@@ -1883,13 +1866,6 @@ static const struct {
 	{"health", "expect", parse_check_expect},
 };
 
-/* A setting without a reader is a bug (config/every_setting_is_read). */
-static int no_reader(struct cfg_ctx *c, const char *key, yaml_node_t *val,
-		     void *obj)
-{
-	return fail(c, val, "%s: no reader for this setting", key);
-}
-
 static cfg_reader reader_of(const struct xlb_setting *s)
 {
 	size_t i;
@@ -1898,7 +1874,7 @@ static cfg_reader reader_of(const struct xlb_setting *s)
 		if (!strcmp(readers[i].section, s->section) &&
 		    !strcmp(readers[i].key, s->key))
 			return readers[i].read;
-	return no_reader;
+	return NULL;
 }
 
 /*

@@ -98,9 +98,11 @@ struct ctl_field {
 struct ctl_cmd {
 	const char *name;
 	const struct ctl_field *fields; /* ends with a NULL name */
-	/* Fill reply (already holding "ok": true) or err; 0 or -errno. */
+	/* Fill reply (already holding "ok": true) or err; 0 or -errno.
+	 * NULL: a command the daemon serves (user/daemon.h). */
 	int (*run)(struct xlb_agent *agent, json_t *req, json_t *reply,
 		   char *err, size_t errlen);
+	const char *none; /* run NULL: the error when the daemon has none */
 };
 
 /* Format a one-line reason into err and return ret (a -errno). */
@@ -149,24 +151,12 @@ static int ctl_get_value(json_t *req, const struct xlb_setting *s,
 			 const char *key, uint32_t *v, char *err, size_t errlen)
 {
 	json_t *j = json_object_get(req, key);
-	char msg[XLB_ERR_LEN];
-	uint32_t n = 0;
-	int ret;
 
 	if (!j)
 		return 0;
-	if (json_is_string(j)) {
-		ret = xlb_setting_parse(s, json_string_value(j), &n, msg,
-					sizeof(msg));
-	} else {
-		ret = xlb_setting_check(s, (uint64_t)json_integer_value(j), msg,
-					sizeof(msg));
-		n = (uint32_t)json_integer_value(j);
-	}
-	if (ret)
-		return ctl_fail(-EINVAL, err, errlen, "%s: %s", key, msg);
-	*v = n;
-	return 0;
+	return xlb_setting_check_key(s, key, json_string_value(j),
+				     (uint64_t)json_integer_value(j), v, err,
+				     errlen);
 }
 
 /* The field that is setting key of section. */
@@ -250,8 +240,6 @@ static int ctl_get_vip(json_t *req, struct xlb_vip_spec *v, char *err,
 	static const char *const keys[] = {"hash", "table_size", "mode", "mss",
 					   "encap"};
 	const struct xlb_setting *s;
-	char msg[XLB_ERR_LEN];
-	const char *key;
 	uint32_t n;
 	size_t i;
 	int ret;
@@ -264,10 +252,8 @@ static int ctl_get_vip(json_t *req, struct xlb_vip_spec *v, char *err,
 			return ret;
 		xlb_setting_store(s, v, n);
 	}
-	if (xlb_vip_rules(v->svc.proto, v->mode, v->mss, v->gue, &key, msg,
-			  sizeof(msg)))
-		return ctl_fail(-EINVAL, err, errlen, "%s: %s", key, msg);
-	return 0;
+	return xlb_vip_rules(v->svc.proto, v->mode, v->mss, v->gue, "", NULL,
+			     err, errlen);
 }
 
 /* vip.add: vip, optional hash, table_size, mode, mss and encap. */
@@ -362,21 +348,7 @@ static int ctl_vip_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return ret;
 }
 
-/* laddr.add, laddr.del: address, handed to op. */
-static int ctl_laddr_op(struct xlb_agent *agent, json_t *req,
-			int (*op)(struct xlb_agent *, const struct xlb_ip *,
-				  char *, size_t),
-			char *err, size_t errlen)
-{
-	struct xlb_ip ip;
-	int ret;
-
-	ret = ctl_get_ip(req, "address", &ip, err, errlen);
-	if (ret)
-		return ret;
-	return op(agent, &ip, err, errlen);
-}
-
+/* laddr.add, laddr.del: address. */
 static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 			 char *err, size_t errlen)
 {
@@ -386,15 +358,17 @@ static int ctl_laddr_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	ret = ctl_get_ip(req, "address", &ip, err, errlen);
 	if (!ret)
 		ret = xlb_addr_check(&ip, XLB_ROLE_LADDR, err, errlen);
-	if (ret)
-		return ret;
-	return xlb_laddr_add(agent, &ip, err, errlen);
+	return ret ? ret : xlb_laddr_add(agent, &ip, err, errlen);
 }
 
 static int ctl_laddr_del(struct xlb_agent *agent, json_t *req, json_t *reply,
 			 char *err, size_t errlen)
 {
-	return ctl_laddr_op(agent, req, xlb_laddr_del, err, errlen);
+	struct xlb_ip ip;
+	int ret;
+
+	ret = ctl_get_ip(req, "address", &ip, err, errlen);
+	return ret ? ret : xlb_laddr_del(agent, &ip, err, errlen);
 }
 
 /* laddr.list: the local pool with each address's sessions. */
@@ -481,10 +455,11 @@ static int ctl_real_add(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return xlb_real_add(agent, &svc, &real, weight, err, errlen);
 }
 
-/* real.del: vip, real. */
-static int ctl_real_del(struct xlb_agent *agent, json_t *req, json_t *reply,
-			char *err, size_t errlen)
+/* real.del, real.drain, real.undrain: vip, real. */
+static int ctl_real_op(struct xlb_agent *agent, json_t *req, json_t *reply,
+		       char *err, size_t errlen)
 {
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	struct xlb_service svc;
 	struct xlb_ip real;
 	int ret;
@@ -492,7 +467,10 @@ static int ctl_real_del(struct xlb_agent *agent, json_t *req, json_t *reply,
 	ret = ctl_real_parse(req, &svc, &real, err, errlen);
 	if (ret)
 		return ret;
-	return xlb_real_del(agent, &svc, &real, err, errlen);
+	if (!strcmp(cmd, "real.del"))
+		return xlb_real_del(agent, &svc, &real, err, errlen);
+	return xlb_real_set_drain(agent, &svc, &real,
+				  !strcmp(cmd, "real.drain"), err, errlen);
 }
 
 /* real.set: vip, real, weight (required: the field check saw it). */
@@ -513,55 +491,7 @@ static int ctl_real_set(struct xlb_agent *agent, json_t *req, json_t *reply,
 	return xlb_real_set_weight(agent, &svc, &real, weight, err, errlen);
 }
 
-/* real.drain / real.undrain: vip, real. */
-static int ctl_real_drain_set(struct xlb_agent *agent, json_t *req, bool drain,
-			      char *err, size_t errlen)
-{
-	struct xlb_service svc;
-	struct xlb_ip real;
-	int ret;
-
-	ret = ctl_real_parse(req, &svc, &real, err, errlen);
-	if (ret)
-		return ret;
-	return xlb_real_set_drain(agent, &svc, &real, drain, err, errlen);
-}
-
-static int ctl_real_drain(struct xlb_agent *agent, json_t *req, json_t *reply,
-			  char *err, size_t errlen)
-{
-	return ctl_real_drain_set(agent, req, true, err, errlen);
-}
-
-static int ctl_real_undrain(struct xlb_agent *agent, json_t *req, json_t *reply,
-			    char *err, size_t errlen)
-{
-	return ctl_real_drain_set(agent, req, false, err, errlen);
-}
-
-/* reload: the daemon re-reads its configuration file. */
-static int ctl_reload(struct xlb_agent *agent, json_t *req, json_t *reply,
-		      char *err, size_t errlen)
-{
-	return ctl_daemon("reload", req, reply, err, errlen,
-			  "this daemon has no reload");
-}
-
-/* shutdown: a full stop (detach, unpin), after this reply is sent. */
-static int ctl_shutdown(struct xlb_agent *agent, json_t *req, json_t *reply,
-			char *err, size_t errlen)
-{
-	return ctl_daemon("shutdown", req, reply, err, errlen,
-			  "this daemon has no shutdown");
-}
-
-/* config.dump: the running state as a configuration file. */
-static int ctl_config_dump(struct xlb_agent *agent, json_t *req, json_t *reply,
-			   char *err, size_t errlen)
-{
-	return ctl_daemon("config.dump", req, reply, err, errlen,
-			  "this daemon cannot dump its configuration");
-}
+#define NODE_NONE "this daemon has no node state"
 
 /* node.status: the node's lifecycle, routes and sync (docs/CLUSTER.md). */
 static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
@@ -572,8 +502,7 @@ static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
 	size_t i;
 	int ret;
 
-	ret = ctl_daemon("node.status", req, reply, err, errlen,
-			 "this daemon has no node state");
+	ret = ctl_daemon("node.status", req, reply, err, errlen, NODE_NONE);
 	if (ret)
 		return ret;
 	/* The sessions this node tracks, by mode (as lbctl stats counts
@@ -593,21 +522,6 @@ static int ctl_node_status(struct xlb_agent *agent, json_t *req, json_t *reply,
 					  "fullnat", fullnat)))
 		return ctl_fail(-ENOMEM, err, errlen, "out of memory");
 	return 0;
-}
-
-/* node.drain: withdraw every route, keep forwarding what arrives. */
-static int ctl_node_drain(struct xlb_agent *agent, json_t *req, json_t *reply,
-			  char *err, size_t errlen)
-{
-	return ctl_daemon("node.drain", req, reply, err, errlen,
-			  "this daemon has no node state");
-}
-
-static int ctl_node_undrain(struct xlb_agent *agent, json_t *req, json_t *reply,
-			    char *err, size_t errlen)
-{
-	return ctl_daemon("node.undrain", req, reply, err, errlen,
-			  "this daemon has no node state");
 }
 
 /* stats: every VIP and real with counters, and the reasons. */
@@ -683,22 +597,23 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"vip.del", vip_fields, ctl_vip_del},
 	{"vip.list", no_fields, ctl_vip_list},
 	{"real.add", real_add_fields, ctl_real_add},
-	{"real.del", real_fields, ctl_real_del},
+	{"real.del", real_fields, ctl_real_op},
 	{"real.set", real_set_fields, ctl_real_set},
 	{"stats", no_fields, ctl_stats},
-	{"real.drain", real_fields, ctl_real_drain},
-	{"real.undrain", real_fields, ctl_real_undrain},
-	{"reload", no_fields, ctl_reload},
-	{"shutdown", no_fields, ctl_shutdown},
+	{"real.drain", real_fields, ctl_real_op},
+	{"real.undrain", real_fields, ctl_real_op},
+	{"reload", no_fields, NULL, "this daemon has no reload"},
+	{"shutdown", no_fields, NULL, "this daemon has no shutdown"},
 	{"vip.set", vip_set_fields, ctl_vip_set},
 	{"laddr.add", laddr_fields, ctl_laddr_add},
 	{"laddr.del", laddr_fields, ctl_laddr_del},
 	{"laddr.list", no_fields, ctl_laddr_list},
 	{"node.status", no_fields, ctl_node_status},
-	{"node.drain", no_fields, ctl_node_drain},
-	{"node.undrain", no_fields, ctl_node_undrain},
+	{"node.drain", no_fields, NULL, NODE_NONE},
+	{"node.undrain", no_fields, NULL, NODE_NONE},
 	{"sessions", sessions_fields, ctl_sessions},
-	{"config.dump", no_fields, ctl_config_dump},
+	{"config.dump", no_fields, NULL,
+	 "this daemon cannot dump its configuration"},
 };
 
 /*
@@ -807,7 +722,10 @@ json_t *xlb_control_dispatch(struct xlb_agent *agent, json_t *req)
 		json_decref(reply);
 		return NULL;
 	}
-	ret = cmd->run(agent, req, reply, err, sizeof(err));
+	/* reload, shutdown, config.dump, node.drain, node.undrain. */
+	ret = cmd->run ? cmd->run(agent, req, reply, err, sizeof(err))
+		       : ctl_daemon(cmd->name, req, reply, err, sizeof(err),
+				    cmd->none);
 	if (ret) {
 		json_decref(reply);
 		if (!err[0])

@@ -158,10 +158,7 @@ enum {
 static const struct lbctl_param vip_add_opts[] = {
 	OPT_SETTING("hash", "vips", "hash", "maglev|source-ip"),
 	OPT_SETTING("table-size", "vips", "table_size", "M"),
-	OPT_MODE("tunnel encapsulates to the real, which answers the client "
-		 "itself; fullnat translates both ways (the real needs "
-		 "nothing, a local address is needed: lbctl laddr add); "
-		 "default tunnel"),
+	OPT_SETTING("mode", "vips", "mode", "tunnel|fullnat"),
 	OPT_MSS,
 	OPT_ENCAP,
 	{0},
@@ -913,8 +910,9 @@ static void check_value(struct parse *p, const struct lbctl_param *prm,
 		/* fall through */
 	case LBCTL_T_UINT:
 		/* The daemon's and the file's validator, and words. */
-		if (xlb_setting_parse(set, s, &n, msg, sizeof(msg)))
-			parse_fail(p, "%s: %s", label, msg);
+		if (xlb_setting_check_key(set, label, s, 0, &n, msg,
+					  sizeof(msg)))
+			parse_fail(p, "%s", msg);
 		break;
 	case LBCTL_T_SERVICE:
 		if (service_needs_brackets(s))
@@ -1065,22 +1063,17 @@ static int check_vip_rules(const char *vip, const char *mode, const char *mss,
 			   const char *encap, char *err, size_t errlen)
 {
 	struct xlb_service svc;
-	char msg[XLB_ERR_LEN];
-	const char *key;
 	uint32_t n = 0;
 
 	if (xlb_service_parse(vip, &svc))
 		return 0;
 	if (mss)
 		parse_u32(mss, &n);
-	if (!xlb_vip_rules(svc.proto,
-			   mode && strcmp(mode, "tunnel") ? XLB_MODE_FULLNAT
-							  : XLB_MODE_TUNNEL,
-			   n, mode && encap && !strcmp(encap, "gue"), &key, msg,
-			   sizeof(msg)))
-		return 0;
-	snprintf(err, errlen, "--%s: %s", key, msg);
-	return -EINVAL;
+	return xlb_vip_rules(svc.proto,
+			     mode && strcmp(mode, "tunnel") ? XLB_MODE_FULLNAT
+							    : XLB_MODE_TUNNEL,
+			     n, mode && encap && !strcmp(encap, "gue"), "--",
+			     NULL, err, errlen);
 }
 
 /* vip add: --mss on TCP VIPs only, --encap gue on tunnel VIPs only. */
@@ -1454,10 +1447,22 @@ void lbctl_usage(FILE *f, const struct lbctl_invocation *inv)
 
 /* ---- Printers ---------------------------------------------------------- */
 
+void (*lbctl_missing_key)(const char *key);
+
+/* Member k of o: every printer reads the replies through here. */
+static json_t *jget(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!v && json_is_object(o) && lbctl_missing_key)
+		lbctl_missing_key(k);
+	return v;
+}
+
 /* Field k of o as text, "-" when absent. */
 static const char *jstr(json_t *o, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
+	const char *s = json_string_value(jget(o, k));
 
 	return s ? s : "-";
 }
@@ -1465,7 +1470,7 @@ static const char *jstr(json_t *o, const char *k)
 /* Field k of o as an integer, 0 when absent. */
 static long long jint(json_t *o, const char *k)
 {
-	return json_integer_value(json_object_get(o, k));
+	return json_integer_value(jget(o, k));
 }
 
 /* Columns wide enough for the header and every value. */
@@ -1476,11 +1481,75 @@ static int width_str(int w, const char *s)
 	return n > w ? n : w;
 }
 
-static int width_int(int w, long long v)
-{
-	int n = snprintf(NULL, 0, "%lld", v);
+#define GRID_MAX_COLS 8
 
-	return n > w ? n : w;
+/*
+ * A table of text cells, row after row (the heads first), printed in
+ * columns two blanks apart, each as wide as its widest cell: 'l' columns
+ * to the left, the others to the right.
+ */
+struct grid {
+	const char *align; /* a letter per column */
+	size_t cols, n, cap;
+	char **cells;
+	int w[GRID_MAX_COLS];
+	bool full; /* out of memory: the rows so far are printed */
+};
+
+/* Append a cell; strdup() failing leaves it empty. */
+__attribute__((format(printf, 2, 3))) static void grid_add(struct grid *g,
+							   const char *fmt, ...)
+{
+	char buf[256], **more;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (g->n == g->cap && !g->full) {
+		more = realloc(g->cells, (g->cap * 2 + 64) * sizeof(*more));
+		g->full = !more;
+		if (more)
+			g->cells = more;
+		if (more)
+			g->cap = g->cap * 2 + 64;
+	}
+	if (g->full)
+		return;
+	g->w[g->n % g->cols] = width_str(g->w[g->n % g->cols], buf);
+	g->cells[g->n++] = strdup(buf);
+}
+
+/* A grid with columns aligned as align says, headed by heads. */
+static void grid_start(struct grid *g, const char *align,
+		       const char *const *heads)
+{
+	size_t c;
+
+	*g = (struct grid){.align = align, .cols = strlen(align)};
+	for (c = 0; c < g->cols; c++)
+		grid_add(g, "%s", heads[c]);
+}
+
+/* Print the grid (unless f is NULL) and free its cells. */
+static void grid_print(FILE *f, struct grid *g)
+{
+	const char *cell;
+	size_t i, c;
+
+	for (i = 0; f && i < g->n - g->n % g->cols; i++) {
+		c = i % g->cols;
+		cell = g->cells[i] ? g->cells[i] : "";
+		fprintf(f, g->align[c] == 'l' ? "%s%-*s" : "%s%*s",
+			c ? "  " : "",
+			g->align[c] == 'l' && c + 1 == g->cols ? 0 : g->w[c],
+			cell);
+		if (c + 1 == g->cols)
+			fputc('\n', f);
+	}
+	for (i = 0; i < g->n; i++)
+		free(g->cells[i]);
+	free(g->cells);
 }
 
 #define REAL_PREFIX "  -> "
@@ -1495,7 +1564,7 @@ static int width_names(json_t *vips, int w)
 	for (i = 0; i < json_array_size(vips); i++) {
 		vip = json_array_get(vips, i);
 		w = width_str(w, jstr(vip, "vip"));
-		reals = json_object_get(vip, "reals");
+		reals = jget(vip, "reals");
 		for (j = 0; j < json_array_size(reals); j++) {
 			n = (int)(strlen(REAL_PREFIX) +
 				  strlen(jstr(json_array_get(reals, j),
@@ -1510,7 +1579,7 @@ static int width_names(json_t *vips, int w)
 static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply)
 {
-	json_t *vips = json_object_get(reply, "vips"), *vip, *reals, *real;
+	json_t *vips = jget(reply, "vips"), *vip, *reals, *real;
 	int wname = width_names(vips, width_str(0, "VIP"));
 	int wreal = wname - (int)strlen(REAL_PREFIX);
 	const char *encap;
@@ -1521,7 +1590,7 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 		"HASH", "MODE", "ENCAP", "MSS", "TABLE", "REALS");
 	for (i = 0; i < json_array_size(vips); i++) {
 		vip = json_array_get(vips, i);
-		reals = json_object_get(vip, "reals");
+		reals = jget(vip, "reals");
 		if (jint(vip, "mss"))
 			snprintf(mss, sizeof(mss), "%lld", jint(vip, "mss"));
 		else
@@ -1543,47 +1612,79 @@ static void print_vips(FILE *f, const struct lbctl_invocation *inv,
 	}
 }
 
-/* Counter columns of the stats table. */
-struct stats_widths {
-	int name, packets, bytes, flows, active, inactive;
-};
-
-/* Widen w for the counters of o (a VIP or a real). */
-static void stats_widen(struct stats_widths *w, json_t *o)
+/*
+ * Each VIP of vips and its reals, indented under it: the name, then the
+ * cells row() adds for the VIP or real o.
+ */
+static void grid_vips(struct grid *g, json_t *vips,
+		      void (*row)(struct grid *g, json_t *o, bool real,
+				  void *arg),
+		      void *arg)
 {
-	w->packets = width_int(w->packets, jint(o, "packets"));
-	w->bytes = width_int(w->bytes, jint(o, "bytes"));
-	w->flows = width_int(w->flows, jint(o, "new_flows"));
-	w->active = width_int(w->active, jint(o, "active_conns"));
-	w->inactive = width_int(w->inactive, jint(o, "inactive_conns"));
+	json_t *vip, *real;
+	size_t i, j;
+
+	json_array_foreach(vips, i, vip) {
+		grid_add(g, "%s", jstr(vip, "vip"));
+		row(g, vip, false, arg);
+		json_array_foreach(jget(vip, "reals"), j, real) {
+			grid_add(g, REAL_PREFIX "%s", jstr(real, "address"));
+			row(g, real, true, arg);
+		}
+	}
 }
 
-/* One row of the stats table: name, then the counters of o. */
-static void stats_row(FILE *f, const struct stats_widths *w, const char *prefix,
-		      const char *name, json_t *o)
+/* The counters of a VIP or real; bytes too when arg is "bytes". */
+static void counters_row(struct grid *g, json_t *o, bool real, void *arg)
 {
-	fprintf(f, "%s%-*s  %*lld  %*lld  %*lld  %*lld  %*lld\n", prefix,
-		w->name - (int)strlen(prefix), name, w->packets,
-		jint(o, "packets"), w->bytes, jint(o, "bytes"), w->flows,
-		jint(o, "new_flows"), w->active, jint(o, "active_conns"),
-		w->inactive, jint(o, "inactive_conns"));
+	grid_add(g, "%lld", jint(o, "packets"));
+	if (arg)
+		grid_add(g, "%lld", jint(o, "bytes"));
+	grid_add(g, "%lld", jint(o, "new_flows"));
+	grid_add(g, "%lld", jint(o, "active_conns"));
+	grid_add(g, "%lld", jint(o, "inactive_conns"));
+}
+
+/*
+ * After a blank line, the reasons above zero with their count (rate: per
+ * second), the count column at least min_w wide.
+ */
+static void print_reasons(FILE *f, json_t *reasons, bool rate, int min_w)
+{
+	const char *heads[] = {"REASON", rate ? "PER SEC" : "PACKETS"};
+	struct grid g;
+	const char *k;
+	json_t *v;
+
+	grid_start(&g, "lr", heads);
+	g.w[1] = width_str(min_w, heads[1]);
+	json_object_foreach(reasons, k, v) {
+		if (rate ? json_number_value(v) <= 0 : !json_integer_value(v))
+			continue;
+		grid_add(&g, "%s", k);
+		if (rate)
+			grid_add(&g, "%.1f", json_number_value(v));
+		else
+			grid_add(&g, "%lld", (long long)json_integer_value(v));
+	}
+	fputc('\n', f);
+	grid_print(f, &g);
 }
 
 /* Local addresses and their sessions, as a table. */
 static void print_laddr_table(FILE *f, json_t *laddrs)
 {
-	int wa = width_str(0, "LOCAL ADDRESS"), ws = width_str(0, "SESSIONS");
+	static const char *const heads[] = {"LOCAL ADDRESS", "SESSIONS"};
+	struct grid g;
 	json_t *l;
 	size_t i;
 
+	grid_start(&g, "lr", heads);
 	json_array_foreach(laddrs, i, l) {
-		wa = width_str(wa, jstr(l, "address"));
-		ws = width_int(ws, jint(l, "sessions"));
+		grid_add(&g, "%s", jstr(l, "address"));
+		grid_add(&g, "%lld", jint(l, "sessions"));
 	}
-	fprintf(f, "%-*s  %*s\n", wa, "LOCAL ADDRESS", ws, "SESSIONS");
-	json_array_foreach(laddrs, i, l)
-		fprintf(f, "%-*s  %*lld\n", wa, jstr(l, "address"), ws,
-			jint(l, "sessions"));
+	grid_print(f, &g);
 }
 
 /*
@@ -1592,8 +1693,8 @@ static void print_laddr_table(FILE *f, json_t *laddrs)
  */
 static void print_fullnat(FILE *f, json_t *fn)
 {
-	json_t *laddrs = json_object_get(fn, "local_addresses");
-	json_t *gc = json_object_get(fn, "gc");
+	json_t *laddrs = jget(fn, "local_addresses");
+	json_t *gc = jget(fn, "gc");
 
 	if (!json_is_object(fn) ||
 	    (!json_array_size(laddrs) && !jint(fn, "entries")))
@@ -1617,15 +1718,15 @@ static void print_fullnat(FILE *f, json_t *fn)
 static void print_laddrs(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	print_laddr_table(f, json_object_get(reply, "local_addresses"));
+	print_laddr_table(f, jget(reply, "local_addresses"));
 }
 
 /* node status: the lifecycle, routes, daemons, then the peers. */
 static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		       json_t *reply)
 {
-	json_t *sync = json_object_get(reply, "sync"), *e, *drain;
-	const char *name = json_string_value(json_object_get(reply, "node"));
+	json_t *sync = jget(reply, "sync"), *e, *drain;
+	const char *name = json_string_value(jget(reply, "node"));
 	const char *why;
 	size_t i;
 
@@ -1633,47 +1734,46 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 	fprintf(f, "node %s: %s for %lld ms",
 		name && name[0] ? name : "(no cluster)", jstr(reply, "state"),
 		jint(reply, "since_ms"));
-	drain = json_object_get(reply, "drain");
+	drain = jget(reply, "drain");
 	if (!strcmp(jstr(reply, "state"), "draining"))
 		fprintf(f, ", %s (no flow for %lld ms)",
-			json_is_true(json_object_get(drain, "drained"))
+			json_is_true(jget(drain, "drained"))
 				? "drained"
 				: "still forwarding",
 			jint(drain, "idle_ms"));
-	why = json_string_value(json_object_get(reply, "reason"));
+	why = json_string_value(jget(reply, "reason"));
 	if (why && why[0])
 		fprintf(f, ": %s", why);
 	fprintf(f, "\n");
-	if (json_array_size(json_object_get(reply, "routes"))) {
+	if (json_array_size(jget(reply, "routes"))) {
 		fprintf(f, "%-40s %-7s %-10s %-10s %s\n", "ROUTE", "KIND",
 			"METRIC", "ANNOUNCED", "WHY NOT");
-		json_array_foreach(json_object_get(reply, "routes"), i, e)
+		json_array_foreach(jget(reply, "routes"), i, e)
 			fprintf(f, "%-40s %-7s %-10lld %-10s %s\n",
 				jstr(e, "address"), jstr(e, "kind"),
 				jint(e, "metric"),
-				json_is_true(json_object_get(e, "announced"))
-					? "yes"
-					: "no",
+				json_is_true(jget(e, "announced")) ? "yes"
+								   : "no",
 				jstr(e, "reason"));
 	}
-	e = json_object_get(reply, "sessions");
+	e = jget(reply, "sessions");
 	if (json_is_object(e))
 		fprintf(f, "sessions: %lld tunnel, %lld fullnat\n",
 			jint(e, "tunnel"), jint(e, "fullnat"));
-	json_array_foreach(json_object_get(reply, "interfaces"), i, e)
+	json_array_foreach(jget(reply, "interfaces"), i, e)
 		fprintf(f, "interface %s: %s\n", jstr(e, "name"),
-			json_is_true(json_object_get(e, "up")) ? "up" : "DOWN");
-	json_array_foreach(json_object_get(reply, "daemons"), i, e)
+			json_is_true(jget(e, "up")) ? "up" : "DOWN");
+	json_array_foreach(jget(reply, "daemons"), i, e)
 		fprintf(f, "routing daemon %s: %s (pid %lld)\n",
 			jstr(e, "name"), jstr(e, "state"), jint(e, "pid"));
 	if (!json_is_object(sync))
 		return;
 	fprintf(f, "%-16s %-5s %-12s %-10s %-10s %-10s %s\n", "PEER", "UP",
 		"LAST RX ms", "RX SESS", "TX SESS", "BULK", "BULK SESS");
-	json_array_foreach(json_object_get(sync, "peers"), i, e)
+	json_array_foreach(jget(sync, "peers"), i, e)
 		fprintf(f, "%-16s %-5s %-12lld %-10lld %-10lld %-10s %lld\n",
 			jstr(e, "name"),
-			json_is_true(json_object_get(e, "up")) ? "yes" : "no",
+			json_is_true(jget(e, "up")) ? "yes" : "no",
 			jint(e, "last_rx_ms_ago"), jint(e, "rx_sessions"),
 			jint(e, "tx_sessions"), jstr(e, "bulk"),
 			jint(e, "bulk_sessions"));
@@ -1682,16 +1782,18 @@ static void print_node(FILE *f, const struct lbctl_invocation *inv,
 		jint(sync, "max_lag_ms"));
 }
 
-/* Columns of the sessions table, in order. */
-static const char *const session_cols[][2] = {
-	{"proto", "PROTO"}, {"client", "CLIENT"}, {"vip", "VIP"},
-	{"local", "LOCAL"}, {"real", "REAL"},	  {"state", "STATE"},
+/* Columns of the sessions table, in order, then IDLE and CPU. */
+static const char *const session_cols[] = {
+	"proto", "client", "vip", "local", "real", "state",
+};
+static const char *const session_heads[] = {
+	"PROTO", "CLIENT", "VIP", "LOCAL", "REAL", "STATE", "IDLE", "CPU",
 };
 
 /* A session's CPU: its number, or "peer" for a peer's session. */
 static const char *session_cpu(json_t *o, char *buf, size_t len)
 {
-	json_t *v = json_object_get(o, "cpu");
+	json_t *v = jget(o, "cpu");
 
 	if (json_is_string(v))
 		return json_string_value(v);
@@ -1703,38 +1805,24 @@ static const char *session_cpu(json_t *o, char *buf, size_t len)
 static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 			   json_t *reply)
 {
-	json_t *list = json_object_get(reply, "sessions"), *o, *v;
-	int w[ARRAY_SIZE(session_cols)], widle = width_str(0, "IDLE");
-	int wcpu = width_str(0, "CPU");
+	json_t *list = jget(reply, "sessions"), *o, *v;
+	struct grid g;
 	char cpu[32];
-	const char *cell;
 	size_t i, c;
 
-	for (c = 0; c < ARRAY_SIZE(session_cols); c++)
-		w[c] = width_str(0, session_cols[c][1]);
+	grid_start(&g, "llllllrr", session_heads);
 	json_array_foreach(list, i, o) {
 		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
-			v = json_object_get(o, session_cols[c][0]);
-			w[c] = width_str(w[c], json_is_string(v)
-						       ? json_string_value(v)
-						       : "-");
+			v = jget(o, session_cols[c]);
+			grid_add(&g, "%s",
+				 json_is_string(v) ? json_string_value(v)
+						   : "-");
 		}
-		widle = width_int(widle, jint(o, "idle_seconds"));
-		wcpu = width_str(wcpu, session_cpu(o, cpu, sizeof(cpu)));
+		grid_add(&g, "%lld", jint(o, "idle_seconds"));
+		grid_add(&g, "%s", session_cpu(o, cpu, sizeof(cpu)));
 	}
-	for (c = 0; c < ARRAY_SIZE(session_cols); c++)
-		fprintf(f, "%-*s  ", w[c], session_cols[c][1]);
-	fprintf(f, "%*s  %*s\n", widle, "IDLE", wcpu, "CPU");
-	json_array_foreach(list, i, o) {
-		for (c = 0; c < ARRAY_SIZE(session_cols); c++) {
-			v = json_object_get(o, session_cols[c][0]);
-			cell = json_is_string(v) ? json_string_value(v) : "-";
-			fprintf(f, "%-*s  ", w[c], cell);
-		}
-		fprintf(f, "%*lld  %*s\n", widle, jint(o, "idle_seconds"), wcpu,
-			session_cpu(o, cpu, sizeof(cpu)));
-	}
-	if (json_is_true(json_object_get(reply, "truncated")))
+	grid_print(f, &g);
+	if (json_is_true(jget(reply, "truncated")))
 		fprintf(f,
 			"(%zu of %lld sessions shown: --limit N shows "
 			"more)\n",
@@ -1748,59 +1836,18 @@ static void print_sessions(FILE *f, const struct lbctl_invocation *inv,
 static void print_stats(FILE *f, const struct lbctl_invocation *inv,
 			json_t *reply)
 {
-	json_t *vips = json_object_get(reply, "vips"), *vip, *reals, *real;
-	json_t *reasons = json_object_get(reply, "reasons");
-	struct stats_widths w = {
-		.name = width_names(vips, width_str(0, "VIP / REAL")),
-		.packets = width_str(0, "PACKETS"),
-		.bytes = width_str(0, "BYTES"),
-		.flows = width_str(0, "NEW FLOWS"),
-		.active = width_str(0, "ACTIVE"),
-		.inactive = width_str(0, "INACTIVE"),
-	};
-	int wreason = width_str(0, "REASON"), wcount = w.packets;
-	long long count;
-	size_t i, j;
-	void *it;
+	static const char *const heads[] = {"VIP / REAL", "PACKETS",
+					    "BYTES",	  "NEW FLOWS",
+					    "ACTIVE",	  "INACTIVE"};
+	struct grid g;
+	int wpackets;
 
-	for (i = 0; i < json_array_size(vips); i++) {
-		vip = json_array_get(vips, i);
-		reals = json_object_get(vip, "reals");
-		stats_widen(&w, vip);
-		for (j = 0; j < json_array_size(reals); j++)
-			stats_widen(&w, json_array_get(reals, j));
-	}
-	fprintf(f, "%-*s  %*s  %*s  %*s  %*s  %*s\n", w.name, "VIP / REAL",
-		w.packets, "PACKETS", w.bytes, "BYTES", w.flows, "NEW FLOWS",
-		w.active, "ACTIVE", w.inactive, "INACTIVE");
-	for (i = 0; i < json_array_size(vips); i++) {
-		vip = json_array_get(vips, i);
-		reals = json_object_get(vip, "reals");
-		stats_row(f, &w, "", jstr(vip, "vip"), vip);
-		for (j = 0; j < json_array_size(reals); j++) {
-			real = json_array_get(reals, j);
-			stats_row(f, &w, REAL_PREFIX, jstr(real, "address"),
-				  real);
-		}
-	}
-
-	for (it = json_object_iter(reasons); it;
-	     it = json_object_iter_next(reasons, it)) {
-		count = json_integer_value(json_object_iter_value(it));
-		if (!count)
-			continue;
-		wreason = width_str(wreason, json_object_iter_key(it));
-		wcount = width_int(wcount, count);
-	}
-	fprintf(f, "\n%-*s  %*s\n", wreason, "REASON", wcount, "PACKETS");
-	for (it = json_object_iter(reasons); it;
-	     it = json_object_iter_next(reasons, it)) {
-		count = json_integer_value(json_object_iter_value(it));
-		if (count)
-			fprintf(f, "%-*s  %*lld\n", wreason,
-				json_object_iter_key(it), wcount, count);
-	}
-	print_fullnat(f, json_object_get(reply, "fullnat"));
+	grid_start(&g, "lrrrrr", heads);
+	grid_vips(&g, jget(reply, "vips"), counters_row, (void *)"bytes");
+	wpackets = g.w[1];
+	grid_print(f, &g);
+	print_reasons(f, jget(reply, "reasons"), false, wpackets);
+	print_fullnat(f, jget(reply, "fullnat"));
 }
 
 /* ping: the daemon's version and where it answered. */
@@ -1846,9 +1893,9 @@ static long long reasons_sum(json_t *reasons, const char *prefix)
  */
 static const char *check_str(json_t *real, char *buf, size_t len)
 {
-	json_t *h = json_object_get(real, "health");
-	json_t *lat = json_object_get(h, "latency_seconds");
-	const char *way = json_string_value(json_object_get(h, "through"));
+	json_t *h = jget(real, "health");
+	json_t *lat = jget(h, "latency_seconds");
+	const char *way = json_string_value(jget(h, "through"));
 
 	if (!json_is_number(lat))
 		return "-";
@@ -1860,17 +1907,11 @@ static const char *check_str(json_t *real, char *buf, size_t len)
 	return buf;
 }
 
-/* Columns of the status table. */
-struct status_widths {
-	int name, state, weight, check, packets, flows, active, inactive;
-};
-
-/* status: a summary line per node, then VIPs and reals with state. */
 /* A setting's value in status: its number, or "?" when unreadable. */
 static const char *setting_str(json_t *o, const char *key, char *buf,
 			       size_t len)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v = jget(o, key);
 
 	if (json_is_integer(v))
 		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
@@ -1882,7 +1923,7 @@ static const char *setting_str(json_t *o, const char *key, char *buf,
 /* The kernel settings the data plane depends on (ping's "host"). */
 static void print_host(FILE *f, json_t *host)
 {
-	json_t *one, *saved = json_object_get(host, "restore_on_shutdown");
+	json_t *one, *saved = jget(host, "restore_on_shutdown");
 	char a[16], b[16], c[16];
 	size_t i;
 
@@ -1892,7 +1933,7 @@ static void print_host(FILE *f, json_t *host)
 		setting_str(host, "ipv4_forwarding", a, sizeof(a)),
 		setting_str(host, "ipv6_forwarding", b, sizeof(b)),
 		setting_str(host, "rp_filter", c, sizeof(c)));
-	json_array_foreach(json_object_get(host, "interfaces"), i, one)
+	json_array_foreach(jget(host, "interfaces"), i, one)
 		fprintf(f, "; %s: accept_local %s, rp_filter %s",
 			jstr(one, "name"),
 			setting_str(one, "accept_local", a, sizeof(a)),
@@ -1911,57 +1952,52 @@ static void print_host(FILE *f, json_t *host)
 static void print_config(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	const char *text = json_string_value(json_object_get(reply, "config"));
+	const char *text = json_string_value(jget(reply, "config"));
 
 	fputs(text ? text : "", f);
 }
 
+/* A row of the status table: a VIP's reals up, counted into arg (struct
+ * state_counts), or a real's state, weight and check; the counters. */
+static void status_row(struct grid *g, json_t *o, bool real, void *arg)
+{
+	struct state_counts *all = arg, one = {0};
+	char check[32];
+	json_t *r;
+	size_t j;
+
+	if (real) {
+		grid_add(g, "%s", jstr(o, "state"));
+		grid_add(g, "%lld", jint(o, "weight"));
+		grid_add(g, "%s", check_str(o, check, sizeof(check)));
+	} else {
+		json_array_foreach(jget(o, "reals"), j, r)
+			count_state(&one, r);
+		grid_add(g, "%zu/%zu up", one.up, one.reals);
+		grid_add(g, "%s", "");
+		grid_add(g, "%s", "");
+		all->reals += one.reals;
+		all->up += one.up;
+		all->down += one.down;
+		all->draining += one.draining;
+	}
+	counters_row(g, o, real, NULL);
+}
+
+/* status: a summary line per node, then VIPs and reals with state. */
 static void print_status(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	json_t *vips = json_object_get(reply, "vips"), *vip, *real, *reals;
-	json_t *reasons = json_object_get(reply, "reasons");
-	struct status_widths w = {
-		.name = width_names(vips, width_str(0, "VIP / REAL")),
-		.state = width_str(0, "STATE"),
-		.weight = width_str(0, "WEIGHT"),
-		.check = width_str(0, "CHECK"),
-		.packets = width_str(0, "PACKETS"),
-		.flows = width_str(0, "NEW FLOWS"),
-		.active = width_str(0, "ACTIVE"),
-		.inactive = width_str(0, "INACTIVE"),
-	};
-	struct state_counts all = {0}, one;
-	char state[32], check[32];
-	size_t i, j;
+	static const char *const heads[] = {
+		"VIP / REAL", "STATE",	   "WEIGHT", "CHECK",
+		"PACKETS",    "NEW FLOWS", "ACTIVE", "INACTIVE"};
+	json_t *vips = jget(reply, "vips");
+	json_t *reasons = jget(reply, "reasons");
+	struct state_counts all = {0};
+	struct grid g;
 
-	json_array_foreach(vips, i, vip) {
-		one = (struct state_counts){0};
-		w.packets = width_int(w.packets, jint(vip, "packets"));
-		w.flows = width_int(w.flows, jint(vip, "new_flows"));
-		w.active = width_int(w.active, jint(vip, "active_conns"));
-		w.inactive = width_int(w.inactive, jint(vip, "inactive_conns"));
-		json_array_foreach(json_object_get(vip, "reals"), j, real) {
-			count_state(&one, real);
-			w.state = width_str(w.state, jstr(real, "state"));
-			w.weight = width_int(w.weight, jint(real, "weight"));
-			w.check = width_str(
-				w.check, check_str(real, check, sizeof(check)));
-			w.packets = width_int(w.packets, jint(real, "packets"));
-			w.flows = width_int(w.flows, jint(real, "new_flows"));
-			w.active =
-				width_int(w.active, jint(real, "active_conns"));
-			w.inactive = width_int(w.inactive,
-					       jint(real, "inactive_conns"));
-		}
-		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
-		w.state = width_str(w.state, state);
-		all.reals += one.reals;
-		all.up += one.up;
-		all.down += one.down;
-		all.draining += one.draining;
-	}
-
+	grid_start(&g, "llrlrrrr", heads);
+	grid_vips(&g, vips, status_row, &all);
 	fprintf(f,
 		"xlbd %s on %s: %zu VIP%s, %zu real%s (%zu up, %zu down, "
 		"%zu draining)\n",
@@ -1971,48 +2007,17 @@ static void print_status(FILE *f, const struct lbctl_invocation *inv,
 	fprintf(f, "packets: %lld forwarded, %lld passed, %lld dropped\n",
 		reasons_sum(reasons, "forward_"), reasons_sum(reasons, "pass_"),
 		reasons_sum(reasons, "drop_"));
-	print_host(f, json_object_get(reply, "host"));
-	if (!json_array_size(vips))
-		return;
-
-	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s  %*s  %*s\n", w.name,
-		"VIP / REAL", w.state, "STATE", w.weight, "WEIGHT", w.check,
-		"CHECK", w.packets, "PACKETS", w.flows, "NEW FLOWS", w.active,
-		"ACTIVE", w.inactive, "INACTIVE");
-	json_array_foreach(vips, i, vip) {
-		one = (struct state_counts){0};
-		reals = json_object_get(vip, "reals");
-		json_array_foreach(reals, j, real)
-			count_state(&one, real);
-		snprintf(state, sizeof(state), "%zu/%zu up", one.up, one.reals);
-		fprintf(f,
-			"%-*s  %-*s  %*s  %-*s  %*lld  %*lld  %*lld  %*lld\n",
-			w.name, jstr(vip, "vip"), w.state, state, w.weight, "",
-			w.check, "", w.packets, jint(vip, "packets"), w.flows,
-			jint(vip, "new_flows"), w.active,
-			jint(vip, "active_conns"), w.inactive,
-			jint(vip, "inactive_conns"));
-		json_array_foreach(reals, j, real)
-			fprintf(f,
-				REAL_PREFIX "%-*s  %-*s  %*lld  %-*s  %*lld  "
-					    "%*lld  %*lld  %*lld\n",
-				w.name - (int)strlen(REAL_PREFIX),
-				jstr(real, "address"), w.state,
-				jstr(real, "state"), w.weight,
-				jint(real, "weight"), w.check,
-				check_str(real, check, sizeof(check)),
-				w.packets, jint(real, "packets"), w.flows,
-				jint(real, "new_flows"), w.active,
-				jint(real, "active_conns"), w.inactive,
-				jint(real, "inactive_conns"));
-	}
+	print_host(f, jget(reply, "host"));
+	if (json_array_size(vips))
+		fputc('\n', f);
+	grid_print(json_array_size(vips) ? f : NULL, &g);
 }
 
 /* reload: what changed, as xlbd logs it. */
 static void print_reload(FILE *f, const struct lbctl_invocation *inv,
 			 json_t *reply)
 {
-	json_t *c = json_object_get(reply, "changes");
+	json_t *c = jget(reply, "changes");
 
 	if (!json_is_object(c)) {
 		fputs("reloaded\n", f);
@@ -2066,15 +2071,14 @@ static json_t *object_rates(json_t *before, json_t *after, const char *key,
 	json_t *o = json_object();
 	size_t i;
 
-	if (!o || json_object_set(o, key, json_object_get(after, key)))
+	if (!o || json_object_set(o, key, jget(after, key)))
 		goto out_nomem;
 	for (i = 0; i < ARRAY_SIZE(rate_keys); i++)
 		if (json_object_set_new(
 			    o, rate_keys[i][1],
-			    json_real(rate_of(
-				    json_object_get(before, rate_keys[i][0]),
-				    json_object_get(after, rate_keys[i][0]),
-				    seconds))))
+			    json_real(rate_of(jget(before, rate_keys[i][0]),
+					      jget(after, rate_keys[i][0]),
+					      seconds))))
 			goto out_nomem;
 	return o;
 
@@ -2085,8 +2089,8 @@ out_nomem:
 
 json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds)
 {
-	json_t *bvips = json_object_get(before, "vips"), *bvip, *vip, *real;
-	json_t *breasons = json_object_get(before, "reasons"), *v;
+	json_t *bvips = jget(before, "vips"), *bvip, *vip, *real;
+	json_t *breasons = jget(before, "reasons"), *v;
 	json_t *out, *vips, *reals, *reasons, *o;
 	const char *name;
 	size_t i, j;
@@ -2095,10 +2099,10 @@ json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds)
 			seconds, "vips", "reasons");
 	if (!out)
 		return NULL;
-	vips = json_object_get(out, "vips");
-	reasons = json_object_get(out, "reasons");
-	json_array_foreach(json_object_get(after, "vips"), i, vip) {
-		name = json_string_value(json_object_get(vip, "vip"));
+	vips = jget(out, "vips");
+	reasons = jget(out, "reasons");
+	json_array_foreach(jget(after, "vips"), i, vip) {
+		name = json_string_value(jget(vip, "vip"));
 		if (!name)
 			continue;
 		bvip = find_named(bvips, "vip", name);
@@ -2107,26 +2111,22 @@ json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds)
 		if (!o || !reals || json_object_set_new(o, "reals", reals) ||
 		    json_array_append_new(vips, o))
 			goto out_nomem;
-		json_array_foreach(json_object_get(vip, "reals"), j, real) {
-			name = json_string_value(
-				json_object_get(real, "address"));
+		json_array_foreach(jget(vip, "reals"), j, real) {
+			name = json_string_value(jget(real, "address"));
 			if (!name)
 				continue;
 			if (json_array_append_new(
 				    reals,
-				    object_rates(
-					    find_named(json_object_get(bvip,
-								       "reals"),
-						       "address", name),
-					    real, "address", seconds)))
+				    object_rates(find_named(jget(bvip, "reals"),
+							    "address", name),
+						 real, "address", seconds)))
 				goto out_nomem;
 		}
 	}
-	json_object_foreach(json_object_get(after, "reasons"), name, v)
-		if (json_object_set_new(
-			    reasons, name,
-			    json_real(rate_of(json_object_get(breasons, name),
-					      v, seconds))))
+	json_object_foreach(jget(after, "reasons"), name, v)
+		if (json_object_set_new(reasons, name,
+					json_real(rate_of(jget(breasons, name),
+							  v, seconds))))
 			goto out_nomem;
 	return out;
 
@@ -2135,87 +2135,28 @@ out_nomem:
 	return NULL;
 }
 
-/* A rate as the tables show it. */
-static const char *rate_str(json_t *o, const char *key, char *buf, size_t len)
+/* The rates of a VIP or real (rate_keys). */
+static void rates_row(struct grid *g, json_t *o, bool real, void *arg)
 {
-	snprintf(buf, len, "%.1f", json_number_value(json_object_get(o, key)));
-	return buf;
-}
+	size_t i;
 
-/* Columns of the rates table. */
-struct rate_widths {
-	int name, cps, pps, bps;
-};
-
-/* Widen w for the rates of o (a VIP or a real). */
-static void rates_widen(struct rate_widths *w, json_t *o)
-{
-	char buf[32];
-
-	w->cps = width_str(w->cps,
-			   rate_str(o, rate_keys[0][1], buf, sizeof(buf)));
-	w->pps = width_str(w->pps,
-			   rate_str(o, rate_keys[1][1], buf, sizeof(buf)));
-	w->bps = width_str(w->bps,
-			   rate_str(o, rate_keys[2][1], buf, sizeof(buf)));
-}
-
-/* One row of the rates table. */
-static void rates_row(FILE *f, const struct rate_widths *w, const char *prefix,
-		      const char *name, json_t *o)
-{
-	char c[32], p[32], b[32];
-
-	fprintf(f, "%s%-*s  %*s  %*s  %*s\n", prefix,
-		w->name - (int)strlen(prefix), name, w->cps,
-		rate_str(o, rate_keys[0][1], c, sizeof(c)), w->pps,
-		rate_str(o, rate_keys[1][1], p, sizeof(p)), w->bps,
-		rate_str(o, rate_keys[2][1], b, sizeof(b)));
+	for (i = 0; i < ARRAY_SIZE(rate_keys); i++)
+		grid_add(g, "%.1f",
+			 json_number_value(jget(o, rate_keys[i][1])));
 }
 
 /* stats --rate: per-second rates per VIP and real, then the reasons'. */
 static void print_rates(FILE *f, const struct lbctl_invocation *inv,
 			json_t *rates)
 {
-	json_t *vips = json_object_get(rates, "vips"), *vip, *real, *v;
-	json_t *reasons = json_object_get(rates, "reasons");
-	struct rate_widths w = {
-		.name = width_names(vips, width_str(0, "VIP / REAL")),
-		.cps = width_str(0, "CPS"),
-		.pps = width_str(0, "InPPS"),
-		.bps = width_str(0, "InBPS"),
-	};
-	int wreason = width_str(0, "REASON"), wrate = width_str(0, "PER SEC");
-	const char *k;
-	char buf[32];
-	size_t i, j;
+	static const char *const heads[] = {"VIP / REAL", "CPS", "InPPS",
+					    "InBPS"};
+	struct grid g;
 
-	json_array_foreach(vips, i, vip) {
-		rates_widen(&w, vip);
-		json_array_foreach(json_object_get(vip, "reals"), j, real)
-			rates_widen(&w, real);
-	}
-	fprintf(f, "%-*s  %*s  %*s  %*s\n", w.name, "VIP / REAL", w.cps, "CPS",
-		w.pps, "InPPS", w.bps, "InBPS");
-	json_array_foreach(vips, i, vip) {
-		rates_row(f, &w, "", jstr(vip, "vip"), vip);
-		json_array_foreach(json_object_get(vip, "reals"), j, real)
-			rates_row(f, &w, REAL_PREFIX, jstr(real, "address"),
-				  real);
-	}
-
-	json_object_foreach(reasons, k, v) {
-		if (json_number_value(v) <= 0)
-			continue;
-		wreason = width_str(wreason, k);
-		snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
-		wrate = width_str(wrate, buf);
-	}
-	fprintf(f, "\n%-*s  %*s\n", wreason, "REASON", wrate, "PER SEC");
-	json_object_foreach(reasons, k, v)
-		if (json_number_value(v) > 0)
-			fprintf(f, "%-*s  %*.1f\n", wreason, k, wrate,
-				json_number_value(v));
+	grid_start(&g, "lrrr", heads);
+	grid_vips(&g, jget(rates, "vips"), rates_row, NULL);
+	grid_print(f, &g);
+	print_reasons(f, jget(rates, "reasons"), true, 0);
 }
 
 void lbctl_print_reply(FILE *f, const struct lbctl_invocation *inv,

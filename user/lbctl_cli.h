@@ -188,6 +188,13 @@ json_t *lbctl_stats_rates(json_t *before, json_t *after, double seconds);
  */
 void lbctl_list_commands(FILE *f);
 
+/*
+ * Called, when set, with each member a printer looks for in an object of
+ * a reply and does not find: test_views feeds the printers the real
+ * agent's views, so that a member renamed on either side fails by name.
+ */
+extern void (*lbctl_missing_key)(const char *key);
+
 /* The command table, for tests and documentation. */
 const struct lbctl_cmd *lbctl_commands(size_t *n);
 

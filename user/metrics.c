@@ -755,7 +755,6 @@ static enum MHD_Result respond_metrics(struct xlb_metrics *m,
 				       struct MHD_Connection *conn)
 {
 	const struct xlb_daemon_cmd *d;
-	struct MHD_Response *resp;
 	char why[XLB_ERR_LEN];
 	enum MHD_Result ret;
 	json_t *stats;
@@ -773,18 +772,9 @@ static enum MHD_Result respond_metrics(struct xlb_metrics *m,
 	if (err)
 		return respond(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			       "text/plain", "out of memory\n");
-	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(buf);
-		return MHD_NO;
-	}
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    XLB_METRICS_CONTENT_TYPE) != MHD_YES) {
-		MHD_destroy_response(resp);
-		return MHD_NO;
-	}
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
+	/* open_memstream()'s text ends with a NUL: respond() copies it. */
+	ret = respond(conn, MHD_HTTP_OK, XLB_METRICS_CONTENT_TYPE, buf);
+	free(buf);
 	return ret;
 }
 

@@ -230,10 +230,11 @@ static void want_build(struct xlb_node *n, struct xlb_agent *agent)
 	const struct xlb_cluster_config *cl = &n->cfg->cluster;
 	const struct xlb_routes_config *rc = &n->cfg->routes;
 	const char *blocker = node_blocker(n);
+	struct xlb_ip pool[XLB_NAT_MAX_LADDRS_TOTAL];
 	struct xlb_real_view *reals = NULL;
 	struct xlb_service *svcs;
 	struct node_route *r;
-	size_t i, j, nr = 0, nv;
+	size_t i, j, nr = 0, nv, np;
 
 	n->n_want = 0;
 	/* Every VIP address, announced when one of its reals takes new
@@ -258,9 +259,11 @@ static void want_build(struct xlb_node *n, struct xlb_agent *agent)
 		}
 		free(reals);
 	}
-	/* The pools: ours, and the peers' as backups. */
-	for (i = 0; i < n->cfg->nat.n_laddrs; i++) {
-		r = want_add(n, &n->cfg->nat.laddrs[i], "local", rc->metric);
+	/* The pools: ours as it is now (lbctl laddr add/del too), and the
+	 * peers' as configured, as backups. */
+	np = xlb_agent_laddrs(agent, pool, XLB_NAT_MAX_LADDRS_TOTAL);
+	for (i = 0; i < np && i < XLB_NAT_MAX_LADDRS_TOTAL; i++) {
+		r = want_add(n, &pool[i], "local", rc->metric);
 		if (r)
 			r->announced = true;
 	}

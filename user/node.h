@@ -4,9 +4,10 @@
  * -> draining -> offline, and what it announces in each state. The node
  * announces a VIP's address only while it is online, its data
  * interfaces are up and the VIP has a real that takes new flows; its own
- * local pool while online with interfaces up; its peers' pools (FULLNAT
- * failover) likewise, with the worse backup metric. Draining and
- * stopping withdraw everything; forwarding goes on.
+ * local pool as it is now (lbctl laddr add/del included) while online
+ * with interfaces up; its peers' pools (FULLNAT failover) likewise, with
+ * the worse backup metric. Draining and stopping withdraw everything;
+ * forwarding goes on.
  */
 #ifndef XLB_NODE_H
 #define XLB_NODE_H

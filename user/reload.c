@@ -25,34 +25,6 @@ static const void *section_of(const struct xlb_config *c, const char *section)
 	return NULL;
 }
 
-/* Do a and b differ in s, a setting with a reader of its own (size 0)? */
-static bool custom_differs(const struct xlb_setting *s,
-			   const struct xlb_config *a,
-			   const struct xlb_config *b)
-{
-	size_t i;
-
-	if (!strcmp(s->key, "interfaces")) {
-		if (a->n_interfaces != b->n_interfaces)
-			return true;
-		for (i = 0; i < a->n_interfaces; i++)
-			if (strcmp(a->interfaces[i], b->interfaces[i]))
-				return true;
-		return false;
-	}
-	if (!strcmp(s->key, "metrics"))
-		return strcmp(a->metrics_listen, b->metrics_listen);
-	if (!strcmp(s->key, "control_cpus"))
-		return strcmp(a->control_cpus, b->control_cpus);
-	if (!strcmp(s->key, "routes"))
-		return memcmp(&a->routes, &b->routes, sizeof(a->routes));
-	if (!strcmp(s->key, "cluster"))
-		return memcmp(&a->cluster, &b->cluster, sizeof(a->cluster));
-	/* A restart-only setting nobody taught this function: every reload
-	 * is refused, so that the omission shows at once (t13_reload). */
-	return true;
-}
-
 const char *xlb_restart_only_change(const struct xlb_config *a,
 				    const struct xlb_config *b)
 {
@@ -72,7 +44,7 @@ const char *xlb_restart_only_change(const struct xlb_config *a,
 		if (!pa)
 			continue;
 		if (!s->size)
-			differs = custom_differs(s, a, b);
+			differs = !s->differs || s->differs(a, b);
 		else if (s->type == XLB_SET_PATH || s->type == XLB_SET_NAME)
 			differs = strncmp(pa + s->offset, pb + s->offset,
 					  s->size);

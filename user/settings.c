@@ -57,6 +57,44 @@ _Static_assert(XLB_HASH_SOURCE_IP == 1 && XLB_MODE_FULLNAT == 1 &&
 		       XLB_HTTP_HEAD == 1,
 	       "choices are listed in the order of their values");
 
+/* How reload compares the restart-only settings custom readers store. */
+static bool interfaces_differ(const struct xlb_config *a,
+			      const struct xlb_config *b)
+{
+	size_t i;
+
+	if (a->n_interfaces != b->n_interfaces)
+		return true;
+	for (i = 0; i < a->n_interfaces; i++)
+		if (strcmp(a->interfaces[i], b->interfaces[i]))
+			return true;
+	return false;
+}
+
+static bool metrics_differ(const struct xlb_config *a,
+			   const struct xlb_config *b)
+{
+	return strcmp(a->metrics_listen, b->metrics_listen);
+}
+
+static bool cpus_differ(const struct xlb_config *a, const struct xlb_config *b)
+{
+	return strcmp(a->control_cpus, b->control_cpus);
+}
+
+/* routes and cluster: every key needs a restart, so compare them whole. */
+static bool routes_differ(const struct xlb_config *a,
+			  const struct xlb_config *b)
+{
+	return memcmp(&a->routes, &b->routes, sizeof(a->routes));
+}
+
+static bool cluster_differ(const struct xlb_config *a,
+			   const struct xlb_config *b)
+{
+	return memcmp(&a->cluster, &b->cluster, sizeof(a->cluster));
+}
+
 /* clang-format off */
 #define TABLE_SIZE_HELP                                                       \
 	"Maglev table size, a prime from " STR(XLB_RING_SIZE_MIN) " to "      \
@@ -73,6 +111,7 @@ _Static_assert(XLB_HASH_SOURCE_IP == 1 && XLB_MODE_FULLNAT == 1 &&
 static const struct xlb_setting settings[] = {
 	/* The top level (docs/CONFIG.md, "Settings"). */
 	{"", "interfaces", XLB_SET_CUSTOM, .dflt_doc = "none", .restart = true,
+	 .differs = interfaces_differ,
 	 .help = "the interfaces the balancer attaches to"},
 	{"", "xdp_mode", XLB_SET_ENUM, .choices = xdp_modes, NODE(xdp_mode),
 	 .dflt_doc = "`native`", .restart = true,
@@ -132,14 +171,19 @@ static const struct xlb_setting settings[] = {
 	 NODE(icmp_rate), .dflt = 1000,
 	 .help = "path MTU errors XLB may send per second per CPU"},
 	{"", "metrics", XLB_SET_CUSTOM, .dflt_doc = "`" XLB_DEFAULT_METRICS "`",
-	 .restart = true, .help = "where /metrics is served, or off"},
+	 .restart = true, .differs = metrics_differ,
+	 .help = "where /metrics is served, or off"},
 	{"", "control_cpus", XLB_SET_CUSTOM, .dflt_doc = "none: no pinning",
-	 .restart = true, .help = "the CPUs xlbd's threads may run on"},
-	{"", "fullnat", XLB_SET_SECTION, .dflt_doc = "no local addresses",
+	 .restart = true, .differs = cpus_differ,
+	 .help = "the CPUs xlbd's threads may run on"},
+	{"", "fullnat", XLB_SET_SECTION,
+	 .offset = offsetof(struct xlb_config, nat),
+	 .dflt_doc = "no local addresses",
 	 .help = "the node's FULLNAT settings"},
 	{"", "routes", XLB_SET_SECTION, .restart = true,
-	 .help = "route announcement through FRR"},
+	 .differs = routes_differ, .help = "route announcement through FRR"},
 	{"", "cluster", XLB_SET_SECTION, .restart = true,
+	 .differs = cluster_differ,
 	 .help = "the nodes, session sync and node lifecycle"},
 	{"", "vips", XLB_SET_CUSTOM, .dflt_doc = "none", .help = "the VIPs"},
 
@@ -510,19 +554,42 @@ static int text_check(const struct xlb_setting *s, const char *text, char *err,
 	return 0;
 }
 
-int xlb_setting_set(const struct xlb_setting *s, void *obj, const char *text,
-		    char *err, size_t errlen)
+/* The reason in msg, with the setting's label in front: "LABEL: REASON". */
+static int keyed(const char *label, const char *msg, char *err, size_t errlen)
 {
+	snprintf(err, errlen, "%s: %s", label, msg);
+	return -EINVAL;
+}
+
+int xlb_setting_check_key(const struct xlb_setting *s, const char *label,
+			  const char *text, uint64_t n, uint32_t *v, char *err,
+			  size_t errlen)
+{
+	char msg[XLB_ERR_LEN];
+	uint32_t got = (uint32_t)n;
+
+	if (text ? xlb_setting_parse(s, text, &got, msg, sizeof(msg))
+		 : xlb_setting_check(s, n, msg, sizeof(msg)))
+		return keyed(label, msg, err, errlen);
+	if (v)
+		*v = got;
+	return 0;
+}
+
+int xlb_setting_set(const struct xlb_setting *s, const char *label, void *obj,
+		    const char *text, char *err, size_t errlen)
+{
+	char msg[XLB_ERR_LEN];
 	uint32_t v = 0;
 	int ret;
 
 	if (s->type == XLB_SET_PATH || s->type == XLB_SET_NAME) {
-		ret = text_check(s, text, err, errlen);
-		if (!ret)
-			strcpy((char *)obj + s->offset, text);
-		return ret;
+		if (text_check(s, text, msg, sizeof(msg)))
+			return keyed(label, msg, err, errlen);
+		strcpy((char *)obj + s->offset, text);
+		return 0;
 	}
-	ret = xlb_setting_parse(s, text, &v, err, errlen);
+	ret = xlb_setting_check_key(s, label, text, 0, &v, err, errlen);
 	if (!ret)
 		xlb_setting_store(s, obj, v);
 	return ret;
@@ -562,19 +629,24 @@ uint32_t xlb_setting_load(const struct xlb_setting *s, const void *obj)
 }
 
 int xlb_vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue,
-		  const char **key, char *err, size_t errlen)
+		  const char *prefix, const char **key, char *err,
+		  size_t errlen)
 {
+	const char *at = NULL, *why = NULL;
+
 	if (mss && proto != IPPROTO_TCP) {
-		*key = "mss";
-		snprintf(err, errlen, "only TCP VIPs have an MSS to clamp");
-		return -EINVAL;
+		at = "mss";
+		why = "only TCP VIPs have an MSS to clamp";
+	} else if (gue && mode != XLB_MODE_TUNNEL) {
+		at = "encap";
+		why = "gue is for tunnel VIPs only";
 	}
-	if (gue && mode != XLB_MODE_TUNNEL) {
-		*key = "encap";
-		snprintf(err, errlen, "gue is for tunnel VIPs only");
-		return -EINVAL;
-	}
-	return 0;
+	if (!at)
+		return 0;
+	if (key)
+		*key = at;
+	snprintf(err, errlen, "%s%s: %s", prefix, at, why);
+	return -EINVAL;
 }
 
 int xlb_settings_check(const char *section, const void *obj,
@@ -600,8 +672,7 @@ int xlb_settings_check(const char *section, const void *obj,
 		else if (s->type == XLB_SET_ENUM || s->type == XLB_SET_BOOL ||
 			 !xlb_setting_check(s, v, msg, sizeof(msg)))
 			continue;
-		snprintf(err, errlen, "%s: %s", s->key, msg);
-		return -EINVAL;
+		return keyed(s->key, msg, err, errlen);
 	}
 	return 0;
 }

@@ -35,6 +35,8 @@ enum xlb_set_scope {
 	XLB_SCOPE_CHECK, /* a health check, a VIP's or a real's */
 };
 
+struct xlb_config;
+
 struct xlb_setting {
 	/*
 	 * The mapping it is a key of: "" (top level), "fullnat.timeouts",
@@ -52,7 +54,7 @@ struct xlb_setting {
 	const uint8_t *values;
 	/* Where the value is stored in the section's struct (size 1, 2 or
 	 * 4 bytes; PATH, NAME: the buffer); size 0: a custom reader stores
-	 * it. */
+	 * it. SECTION: the offset of its keys' struct (size 0). */
 	size_t offset, size;
 	uint32_t dflt;	      /* numeric default, written by the defaults */
 	const char *dflt_str; /* PATH, NAME: the default, or NULL ("") */
@@ -63,6 +65,10 @@ struct xlb_setting {
 	uint8_t for_check; /* CHECK: only for checks of this type; 0 any */
 	bool required;	   /* a key its mapping must have */
 	bool restart;	   /* a change needs a restart, not a reload */
+	/* A restart-only setting a custom reader stores (size 0): whether
+	 * two configurations differ in it; NULL: every reload is refused,
+	 * so that a row without it shows at once. */
+	bool (*differs)(const struct xlb_config *a, const struct xlb_config *b);
 };
 
 /* Every setting; *n gets their number. */
@@ -89,11 +95,18 @@ const char *xlb_setting_choices(const struct xlb_setting *s, char *buf,
 				size_t len);
 
 /*
- * Parse text as a value of s and store it in obj (PATH and NAME too):
- * xlb_setting_parse()'s contract.
+ * The validator as every way in reports a bad value: "LABEL: REASON",
+ * label being how that way names the setting ("mss", "--mss"). Reads
+ * text (xlb_setting_parse()), or with text NULL checks the number n
+ * (xlb_setting_check()); the value goes to *v unless v is NULL.
  */
-int xlb_setting_set(const struct xlb_setting *s, void *obj, const char *text,
-		    char *err, size_t errlen);
+int xlb_setting_check_key(const struct xlb_setting *s, const char *label,
+			  const char *text, uint64_t n, uint32_t *v, char *err,
+			  size_t errlen);
+/* Read text as a value of s and store it in obj (PATH and NAME too), in
+ * the words of xlb_setting_check_key(). */
+int xlb_setting_set(const struct xlb_setting *s, const char *label, void *obj,
+		    const char *text, char *err, size_t errlen);
 
 /* Store v into obj at s's offset, and read it back. */
 void xlb_setting_store(const struct xlb_setting *s, void *obj, uint32_t v);
@@ -104,11 +117,13 @@ const char *xlb_setting_choice_name(const struct xlb_setting *s, uint32_t v);
 /*
  * The rules between a VIP's settings, whichever way they come: an MSS
  * clamp (other than 0, off) is for TCP VIPs only, GUE for tunnel VIPs
- * only. Returns 0, or -EINVAL with *key naming the setting at fault and
- * err the reason ("only TCP VIPs have an MSS to clamp").
+ * only. Returns 0, or -EINVAL with err reading "PREFIXKEY: REASON"
+ * ("mss: only TCP VIPs have an MSS to clamp"; prefix "--" for lbctl) and
+ * *key, unless key is NULL, naming the setting at fault.
  */
 int xlb_vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue,
-		  const char **key, char *err, size_t errlen);
+		  const char *prefix, const char **key, char *err,
+		  size_t errlen);
 
 /*
  * Check the plain numbers and choices stored in obj for section's

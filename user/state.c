@@ -309,27 +309,8 @@ int agent_publish_ring(struct xlb_agent *agent, uint32_t vip_id)
 static int check_setting(const char *section, const char *key, uint64_t v,
 			 char *err, size_t errlen)
 {
-	const struct xlb_setting *s = xlb_setting_find(section, key);
-	char msg[XLB_ERR_LEN];
-
-	if (!s)
-		return xlb_errf(err, errlen, -EINVAL, "%s: no such setting",
-				key);
-	if (!xlb_setting_check(s, v, msg, sizeof(msg)))
-		return 0;
-	return xlb_errf(err, errlen, -EINVAL, "%s: %s", key, msg);
-}
-
-/* The rules between a VIP's settings (xlb_vip_rules), in the same words. */
-static int vip_rules(uint8_t proto, int mode, uint32_t mss, bool gue, char *err,
-		     size_t errlen)
-{
-	char msg[XLB_ERR_LEN];
-	const char *key;
-
-	if (!xlb_vip_rules(proto, mode, mss, gue, &key, msg, sizeof(msg)))
-		return 0;
-	return xlb_errf(err, errlen, -EINVAL, "%s: %s", key, msg);
+	return xlb_setting_check_key(xlb_setting_find(section, key), key, NULL,
+				     v, NULL, err, errlen);
 }
 
 int xlb_vip_add(struct xlb_agent *agent, const struct xlb_service *svc,
@@ -797,6 +778,18 @@ size_t xlb_agent_laddr_count(struct xlb_agent *agent)
 	return agent->n_laddrs[0] + agent->n_laddrs[1];
 }
 
+size_t xlb_agent_laddrs(struct xlb_agent *agent, struct xlb_ip *out, size_t max)
+{
+	size_t n = 0;
+	uint32_t f, i;
+
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < agent->n_laddrs[f]; i++, n++)
+			if (n < max)
+				out[n] = agent->laddrs[f][i];
+	return n;
+}
+
 int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		     enum xlb_fwd_mode mode, uint16_t mss, char *err,
 		     size_t errlen)
@@ -820,8 +813,8 @@ int xlb_vip_set_mode(struct xlb_agent *agent, const struct xlb_service *svc,
 		return ret;
 	/* A reload checked the final state as a whole already (and
 	 * turns a VIP's encap to ipip right after its mode). */
-	ret = vip_rules(svc->proto, mode, mss, vip->gue && !agent->batch, err,
-			errlen);
+	ret = xlb_vip_rules(svc->proto, mode, mss, vip->gue && !agent->batch,
+			    "", NULL, err, errlen);
 	if (ret)
 		return ret;
 	if (mode == XLB_MODE_FULLNAT && !agent->batch) {
@@ -870,7 +863,8 @@ int xlb_vip_set_encap(struct xlb_agent *agent, const struct xlb_service *svc,
 
 	if (!vip)
 		return -ENOENT;
-	ret = vip_rules(svc->proto, vip->mode, 0, gue, err, errlen);
+	ret = xlb_vip_rules(svc->proto, vip->mode, 0, gue, "", NULL, err,
+			    errlen);
 	if (ret)
 		return ret;
 	if (vip->gue == gue)

@@ -380,6 +380,49 @@ Test(settings, validator_words)
 			 "expected datapath, tunnel, direct or auto, got 'x'");
 }
 
+/* Every way in names the setting in front of the reason, one way. */
+Test(settings, keyed_words)
+{
+	const struct xlb_setting *w = xlb_setting_find("reals", "weight");
+	char err[XLB_ERR_LEN];
+	const char *key = NULL;
+	uint32_t v = 0;
+
+	cr_expect_eq(xlb_setting_check_key(w, "--weight", "7", 0, &v, err,
+					   sizeof(err)),
+		     0);
+	cr_expect_eq(v, 7);
+	cr_expect_eq(xlb_setting_check_key(w, "weight", NULL, 70000, &v, err,
+					   sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, "weight: 70000 is out of range 0..65535");
+	cr_expect_eq(v, 7, "a refused value is not stored");
+	cr_expect_eq(xlb_vip_rules(IPPROTO_UDP, XLB_MODE_TUNNEL, 1400, false,
+				   "--", &key, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, "--mss: only TCP VIPs have an MSS to clamp");
+	cr_expect_str_eq(key, "mss");
+}
+
+/* A restart-only setting a custom reader stores says how reload compares
+ * it (struct xlb_setting's differs): without, every reload is refused. */
+Test(settings, restart_only_custom_rows_compare)
+{
+	const struct xlb_setting *all, *s;
+	size_t n, i;
+
+	all = xlb_settings(&n);
+	for (i = 0; i < n; i++) {
+		s = &all[i];
+		if (!s->restart || s->size ||
+		    (s->section[0] && strcmp(s->section, "fullnat")))
+			continue;
+		cr_expect_not_null(s->differs, "%s%s%s has no differs",
+				   s->section, s->section[0] ? "." : "",
+				   s->key);
+	}
+}
+
 /* Defaults come from the table: what an empty file gives. */
 Test(settings, defaults_are_the_table_s)
 {

@@ -729,6 +729,52 @@ static int promtool_check(const char *text, char *out, size_t outlen)
 
 /* ---- lbctl's printers ----------------------------------------------- */
 
+/* The members lbctl's printers looked for and did not find. */
+static char missed[32][64];
+static size_t n_missed;
+
+static void note_missing(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n_missed; i++)
+		if (!strcmp(missed[i], key))
+			return;
+	if (n_missed < ARRAY_SIZE(missed))
+		snprintf(missed[n_missed++], sizeof(missed[0]), "%s", key);
+}
+
+/*
+ * Every member lbctl's printers read is in the agent's views (a member
+ * renamed on either side fails here by name), but those another part of
+ * the daemon adds, absent here: a real's "health" (the checks), status's
+ * "host" (ping's sysctl part), node status's "sync" (the cluster).
+ */
+Test(views, lbctl_keys_are_in_the_view)
+{
+	static const char *const lines[] = {
+		"vip list", "stats",	  "status",
+		"sessions", "laddr list", "node status",
+	};
+	static const char *const elsewhere[] = {"health", "host", "sync"};
+	size_t i, j;
+
+	traffic();
+	node_start();
+	lbctl_missing_key = note_missing;
+	for (i = 0; i < ARRAY_SIZE(lines); i++)
+		free(lbctl(NULL, lines[i]));
+	lbctl_missing_key = NULL;
+	for (i = 0; i < n_missed; i++) {
+		for (j = 0; j < ARRAY_SIZE(elsewhere); j++)
+			if (!strcmp(missed[i], elsewhere[j]))
+				break;
+		cr_expect_lt(j, ARRAY_SIZE(elsewhere),
+			     "lbctl reads \"%s\", which no view has",
+			     missed[i]);
+	}
+}
+
 Test(views, lbctl_stats)
 {
 	char row[256], *text;
@@ -991,6 +1037,35 @@ Test(views, node_status)
 	snprintf(row, sizeof(row), "10.97.0.1 local %u no node is draining",
 		 metric);
 	expect_row(text, row);
+	free(text);
+}
+
+/*
+ * The node announces its FULLNAT pool as it is now, not as configured:
+ * an address lbctl laddr adds is announced, one it removes withdrawn
+ * (node_cfg's configured 10.97.0.1 was once announced in their stead).
+ */
+Test(views, node_announces_the_live_pool)
+{
+	char row[256], *text;
+
+	node_start();
+	text = lbctl(NULL, "node status");
+	cr_expect_null(strstr(text, "10.97.0.1"), "not in the pool:\n%s", text);
+	free(text);
+
+	lbctl_ok("laddr add 10.97.0.2");
+	xlb_node_announce(node, agent);
+	text = lbctl(NULL, "node status");
+	snprintf(row, sizeof(row), "10.97.0.2 local %u yes -",
+		 node_cfg.routes.metric);
+	expect_row(text, row);
+	free(text);
+
+	lbctl_ok("laddr del 10.97.0.2");
+	xlb_node_announce(node, agent);
+	text = lbctl(NULL, "node status");
+	cr_expect_null(strstr(text, "10.97.0.2"), "withdrawn:\n%s", text);
 	free(text);
 }
 
