@@ -580,6 +580,7 @@ cl_flows_phase() {
 # cl_flows_stop NAME: stop the flows and wait for their JSON.
 cl_flows_stop() {
 	local pid
+	[[ -f $LAB_RUN/$1.pid ]] || return 0 # stopped already
 	pid=$(cat "$LAB_RUN/$1.pid")
 	kill -TERM "$pid" 2>/dev/null || true
 	wait_until 10 sh -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null
