@@ -231,6 +231,7 @@ xlbd_cpu() {
 
 cpu_since() {
 	local -a a b
+	local i
 	read -r -a a <<<"$1"
 	read -r -a b <<<"$(xlbd_cpu)"
 	for i in "${!b[@]}"; do
