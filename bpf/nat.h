@@ -17,6 +17,7 @@
 #include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
+#include "nexthop.h"
 #include "icmp_gen.h"
 
 #define XLB_EEXIST	 17
@@ -466,8 +467,10 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
 	x = &s->x;
-	route_reason = route(ctx, g, p->family, &x->src, &x->dst, p->l3_len,
-			     p->tos, &nh);
+	/* A request's flow spreads over ECMP legs by its local port. */
+	route_reason = route_real(ctx, g, x->real_id, x->real_gen,
+				  (__u32)x->sport * 0x9e3779b1u, p->family,
+				  &x->src, &x->dst, p->l3_len, p->tos, &nh);
 	/* Translation keeps the size: the sender must fit the MTU. */
 	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
 		return icmp_too_big(ctx, p, g, nh.mtu);
@@ -625,6 +628,8 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 	s->x.dst = real->addr;
 	s->x.dport = p->dport;
 	s->x.mss = vip->mss;
+	s->x.real_id = real_id;
+	s->x.real_gen = real->gen;
 	return XLB_NAT_SEND;
 }
 
@@ -685,6 +690,7 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	s->x.sport = fk->dport;
 	s->x.dport = fk->sport;
 	s->x.mss = s->rv.mss;
+	s->x.real_id = XLB_REAL_NONE;
 	return XLB_NAT_SEND;
 }
 
