@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -695,6 +696,7 @@ int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out)
 	unsigned int groups = RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE |
 			      RTMGRP_IPV6_ROUTE | RTMGRP_LINK;
 	struct xlb_nexthops *nh = calloc(1, sizeof(*nh));
+	struct timeval tmo = {.tv_sec = 1};
 	int rcvbuf = NH_RCVBUF, ret;
 
 	if (!nh)
@@ -723,6 +725,10 @@ int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out)
 		ret = -errno;
 		goto out_close;
 	}
+	/* The kernel answers these at once; never hang the event loop on
+	 * one that does not come (the entry stays invalid). */
+	setsockopt(mnl_socket_get_fd(nh->q), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+		   sizeof(tmo));
 	*out = nh;
 	return 0;
 
