@@ -691,6 +691,26 @@ int xlb_nexthops_read(struct xlb_nexthops *nh)
 
 /* ---- Life ---------------------------------------------------------------- */
 
+int xlb_nexthops_invalidate_all(struct xlb_dp *dp)
+{
+	uint32_t id, max = xlb_dp_max_reals(dp);
+	struct xlb_nh_entry e;
+	int ret;
+
+	for (id = 1; id < max; id++) {
+		ret = xlb_dp_nexthop_get(dp, id, &e);
+		if (ret)
+			return ret;
+		if (!(e.flags & XLB_NH_F_VALID))
+			continue;
+		e.flags &= ~XLB_NH_F_VALID;
+		ret = xlb_dp_nexthop_put(dp, id, &e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out)
 {
 	unsigned int groups = RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE |
@@ -703,6 +723,11 @@ int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out)
 		return -ENOMEM;
 	nh->agent = agent;
 	nh->max = agent->max_reals;
+	/* An earlier agent that did not stop cleanly (kill -9) left its
+	 * entries valid, followed by nobody since: none is trusted. */
+	ret = xlb_nexthops_invalidate_all(agent->dp);
+	if (ret)
+		goto out_free;
 	nh->r = calloc(nh->max, sizeof(*nh->r));
 	if (!nh->r) {
 		ret = -ENOMEM;

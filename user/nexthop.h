@@ -42,6 +42,9 @@ int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out);
  * fresh). NULL is ok.
  */
 void xlb_nexthops_close(struct xlb_nexthops *nh, bool invalidate);
+/* Clear the valid flag of every entry of the map (an earlier agent's
+ * too): packets go to bpf_fib_lookup. 0 or -errno. */
+int xlb_nexthops_invalidate_all(struct xlb_dp *dp);
 /* The event socket, for the event loop (readable: xlb_nexthops_read). */
 int xlb_nexthops_fd(const struct xlb_nexthops *nh);
 /*

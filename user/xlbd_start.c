@@ -394,6 +394,16 @@ static int step_nexthops(struct xlbd *d)
 	struct xlb_nexthops_stats st;
 	int ret;
 
+	if (!d->cfg.nexthops) {
+		pr_info("next hops: bpf_fib_lookup for every packet "
+			"(nexthops: false)");
+		/* An earlier agent's entries, if any, are followed by
+		 * nobody now. */
+		ret = xlb_nexthops_invalidate_all(d->dp);
+		if (ret)
+			pr_warn("next hops: %s", strerror(-ret));
+		return ret;
+	}
 	ret = xlb_nexthops_open(d->agent, &d->nexthops);
 	if (ret) {
 		pr_warn("next hops: netlink: %s", strerror(-ret));
