@@ -51,6 +51,7 @@ LIB_NAMES += sysctl
 LIB_NAMES += config_dump
 LIB_NAMES += reload
 LIB_NAMES += census views reconcile adopt cluster_sessions
+LIB_NAMES += nexthop
 LIB_OBJS  := $(patsubst %,$(BUILD)/user/%.o,$(LIB_NAMES))
 LIBXLB    := $(BUILD)/libxlb.a
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)

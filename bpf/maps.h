@@ -158,6 +158,10 @@ struct nat_xlat {
 	__be16 dport;
 	__u16 mss; /* clamp a SYN's MSS option to this; 0 = no */
 	__u8 pad[2];
+	/* Towards a real (a request): its id and generation, for its
+	 * resolved next hop (nexthop.h); XLB_REAL_NONE towards a client. */
+	__u32 real_id;
+	__u32 real_gen;
 };
 
 /*

@@ -68,6 +68,7 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	s->x.sport = fk->dport;
 	s->x.dport = fk->sport;
 	s->x.mss = s->rv.mss;
+	s->x.real_id = XLB_REAL_NONE;
 	return XLB_GO_ON;
 }
 

@@ -126,6 +126,8 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 	s->x.dst = real->addr;
 	s->x.dport = p->dport;
 	s->x.mss = vip->mss;
+	s->x.real_id = real_id;
+	s->x.real_gen = real->gen;
 	return XLB_GO_ON;
 }
 

@@ -11,6 +11,7 @@
 #include "nat_icmp.h"
 #include "nat_rewrite.h"
 #include "nat_session.h"
+#include "nexthop.h"
 #include "reason.h"
 #include "tcp.h"
 #include "xmit.h"
@@ -31,8 +32,10 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
 	x = &s->x;
-	route_reason = route(ctx, g, p->family, &x->src, &x->dst, p->l3_len,
-			     p->tos, &nh);
+	/* A request's flow spreads over ECMP legs by its local port. */
+	route_reason = route_real(ctx, g, x->real_id, x->real_gen,
+				  (__u32)x->sport * 0x9e3779b1u, p->family,
+				  &x->src, &x->dst, p->l3_len, p->tos, &nh);
 	/* Translation keeps the size: the sender must fit the MTU. */
 	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
 		return icmp_too_big(ctx, p, g, nh.mtu);

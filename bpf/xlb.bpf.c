@@ -24,6 +24,7 @@
 #include "sync.h"
 #include "tcp.h"
 #include "xmit.h"
+#include "nexthop.h"
 #include "icmp_gen.h"
 
 /* The verdict a reason stands for (see the ordering in xlb_abi.h). */
@@ -162,8 +163,9 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	gue = gue_vip_port(vip, g);
 	overhead = tunnel_overhead(real->family, gue);
 	encap_source(&src, real->family, g, hash);
-	route_reason = route(ctx, g, real->family, &src, &real->addr,
-			     p->l3_len + overhead, p->tos, &nh);
+	route_reason = route_real(ctx, g, real_id, real->gen, hash,
+				  real->family, &src, &real->addr,
+				  p->l3_len + overhead, p->tos, &nh);
 	/* The client must leave room for the outer header. */
 	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
 		return icmp_too_big(ctx, p, g, nh.mtu - overhead);

@@ -412,6 +412,46 @@ struct xlb_decap_src_key {
 
 #define XLB_DECAP_MAX_SOURCES 64
 
+/*
+ * nexthops: real id -> the next hop towards that real, resolved by the
+ * agent (user/nexthop.c) from the kernel's routes and neighbours and
+ * kept fresh from their change events, so that an established packet
+ * needs no bpf_fib_lookup (bpf/nexthop.h). The program uses an entry
+ * only while XLB_NH_F_VALID is set and gen is the real's generation in
+ * reals[id], and only for a packet that fits mtu; anything else (no
+ * entry, marked stale, a reused id, a big packet) asks bpf_fib_lookup as
+ * before. An ECMP route gives up to XLB_NH_LEGS legs, one picked per
+ * flow (xlb_nh_pick() in xlb_hash.h); a leg of weight w fills w slots.
+ */
+#define XLB_NH_LEGS 8 /* a power of 2 (bpf/nexthop.h) */
+
+enum xlb_nh_flags {
+	/* Resolved: route, neighbour and interface known. The agent clears
+	 * it before it re-resolves an entry a change may touch. */
+	XLB_NH_F_VALID = 1 << 0,
+};
+
+struct xlb_nh_leg {
+	__u8 smac[6]; /* the egress interface's address */
+	__u8 dmac[6]; /* the gateway's (or the real's) neighbour entry */
+	__u32 ifindex;
+};
+
+struct xlb_nh_entry {
+	__u8 flags;  /* enum xlb_nh_flags */
+	__u8 n_legs; /* 1..XLB_NH_LEGS while valid */
+	__u16 mtu;   /* the smallest of the legs' and the route's MTU */
+	__u32 gen;   /* the real's generation it was resolved for */
+	struct xlb_nh_leg legs[XLB_NH_LEGS];
+};
+
+/* nexthop_stats[i], per CPU: packets towards a real routed by
+ * bpf_fib_lookup because the entry could not be used. */
+enum xlb_nh_stat {
+	XLB_NH_ST_FALLBACK = 0,
+	XLB_NH_ST_MAX,
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
@@ -428,6 +468,9 @@ _Static_assert(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key");
 _Static_assert(sizeof(struct xlb_nat_rev) == 48, "xlb_nat_rev");
 _Static_assert(sizeof(struct xlb_sync_event) == 56, "xlb_sync_event");
 _Static_assert(sizeof(struct xlb_ct_guard) == 24, "xlb_ct_guard");
+_Static_assert(sizeof(struct xlb_nh_leg) == 16, "xlb_nh_leg");
+_Static_assert(sizeof(struct xlb_nh_entry) == 8 + 16 * XLB_NH_LEGS,
+	       "xlb_nh_entry");
 #endif
 
 #endif /* XLB_ABI_H */

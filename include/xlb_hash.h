@@ -98,4 +98,15 @@ XLB_HASH_INLINE __u32 xlb_tun_hash(const __u32 saddr[4], __u32 ports,
 	return h;
 }
 
+/*
+ * Which of n ECMP legs (xlb_abi.h, nexthops) a flow takes: the high bits
+ * of its hash scaled to n, a multiply where a modulo would divide. The
+ * high bits: the tunnel's outer source takes the low ones. A caller with
+ * a 16-bit value (a FULLNAT local port) spreads it over 32 bits first.
+ */
+XLB_HASH_INLINE __u32 xlb_nh_pick(__u32 hash, __u32 n)
+{
+	return (__u32)(((__u64)hash * n) >> 32);
+}
+
 #endif /* XLB_HASH_H */

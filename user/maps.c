@@ -235,6 +235,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	bpf_map__set_max_entries(skel->maps.vip_stats, dp->max_vips);
 	bpf_map__set_max_entries(skel->maps.reals, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.real_stats, dp->max_reals);
+	bpf_map__set_max_entries(skel->maps.nexthops, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.ct_maps, dp->ncpus);
 	dp->nat_sessions = opts->nat_sessions ? opts->nat_sessions
 					      : XLB_NAT_SESSIONS_DEFAULT;
@@ -1895,5 +1896,40 @@ int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
 		n++;
 	}
 	*done = cur->table >= 2;
+	return 0;
+}
+
+/* ---- Resolved next hops (nexthop.c, bpf/nexthop.h) ---------------------- */
+
+int xlb_dp_nexthop_put(struct xlb_dp *dp, uint32_t id,
+		       const struct xlb_nh_entry *e)
+{
+	if (id >= dp->max_reals)
+		return -ERANGE;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.nexthops), &id, e,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_nexthop_get(struct xlb_dp *dp, uint32_t id, struct xlb_nh_entry *e)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.nexthops), &id, e))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_nexthop_fallbacks(struct xlb_dp *dp, uint64_t *n)
+{
+	int fd = bpf_map__fd(dp->skel->maps.nexthop_stats);
+	uint64_t vals[XLB_MAX_CPUS];
+	uint32_t k = XLB_NH_ST_FALLBACK;
+	int i;
+
+	*n = 0;
+	if (bpf_map_lookup_elem(fd, &k, vals))
+		return -errno;
+	for (i = 0; i < dp->ncpus; i++)
+		*n += vals[i];
 	return 0;
 }

@@ -260,4 +260,14 @@ int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
  */
 uint64_t xlb_dp_fail_write(struct xlb_dp *dp, uint64_t nth);
 
+/*
+ * The next hop resolved for real id (nexthops, written by nexthop.c
+ * only); and the packets towards a real that bpf_fib_lookup routed
+ * because no valid entry was there, summed over CPUs.
+ */
+int xlb_dp_nexthop_put(struct xlb_dp *dp, uint32_t id,
+		       const struct xlb_nh_entry *e);
+int xlb_dp_nexthop_get(struct xlb_dp *dp, uint32_t id, struct xlb_nh_entry *e);
+int xlb_dp_nexthop_fallbacks(struct xlb_dp *dp, uint64_t *n);
+
 #endif /* XLB_MAPS_H */

@@ -70,6 +70,10 @@ static const struct family fam_guard_skipped = {
 	"xlb_flood_guard_skipped_total", "counter",
 	"Conntrack misses sent by the ring but not remembered: the flood "
 	"guard's rate of new entries was passed."};
+static const struct family fam_nh_fallbacks = {
+	"xlb_nexthop_fallbacks_total", "counter",
+	"Packets towards a real routed by bpf_fib_lookup because the agent's "
+	"resolved next hop was missing, stale or too small for them."};
 static const struct family fam_rebuilds = {
 	"xlb_ring_rebuilds_total", "counter",
 	"Maglev tables built and published."};
@@ -618,6 +622,7 @@ int xlb_metrics_render_json(json_t *stats, char **buf, size_t *len)
 	for_each_real(&p, vips, NULL, real_state);
 	render_reasons(&p, json_object_get(stats, "reasons"));
 	render_scalar(&p, &fam_guard_skipped, stats, "flood_guard_skipped");
+	render_scalar(&p, &fam_nh_fallbacks, stats, "nexthop_fallbacks");
 	render_scalar(&p, &fam_rebuilds, rings, "rebuilds");
 	render_scalar(&p, &fam_rebuild_seconds, rings, "rebuild_seconds");
 	render_fullnat(&p, json_object_get(stats, "fullnat"));

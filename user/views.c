@@ -429,6 +429,9 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 	if (!xlb_dp_guard_skipped(agent->dp, &skipped))
 		json_object_set_new(o, "flood_guard_skipped",
 				    json_integer((json_int_t)skipped));
+	if (!xlb_dp_nexthop_fallbacks(agent->dp, &skipped))
+		json_object_set_new(o, "nexthop_fallbacks",
+				    json_integer((json_int_t)skipped));
 	r = json_object();
 	json_object_set_new(r, "rebuilds", json_integer(agent->ring_builds));
 	json_object_set_new(r, "rebuild_seconds",

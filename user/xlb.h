@@ -289,6 +289,9 @@ struct xlb_config {
 	int tun_src_v6_plen;
 	bool has_gw_mac;
 	uint8_t gw_mac[6];
+	/* Resolve each real's next hop in xlbd (nexthop.c) rather than ask
+	 * bpf_fib_lookup for every packet. */
+	bool nexthops;
 	uint32_t icmp_rate; /* path MTU errors per second per CPU; 0 = none */
 	uint32_t gue_port;  /* UDP destination port of GUE tunnels */
 	char metrics_listen[64]; /* "ADDR:PORT"; "" = off */

@@ -26,6 +26,7 @@
 #include "loop.h"
 #include "maps.h"
 #include "metrics.h"
+#include "nexthop.h"
 #include "node.h"
 #include "sdnotify.h"
 #include "sync.h"
@@ -86,6 +87,9 @@ struct xlbd {
 	uint64_t next_refresh_ns;
 	uint64_t refreshed; /* records sent by refreshes */
 	bool returning;	    /* pre-online again after a silence (on_return) */
+	/* The reals' resolved next hops and their change events. */
+	struct xlb_nexthops *nexthops;
+	struct xlb_event nh_ev;
 };
 
 extern struct xlbd daemon_state;

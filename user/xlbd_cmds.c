@@ -68,6 +68,9 @@ int xlbd_reload(struct xlbd *d, json_t *reply, char *err, size_t errlen)
 	xlb_config_free(&d->cfg);
 	d->cfg = cfg;
 	xlbd_gc_arm(d);
+	/* A new tunnel source or local pool changes the routes asked. */
+	if (d->nexthops)
+		xlb_nexthops_sync(d->nexthops);
 	return 0;
 out:
 	xlb_config_free(&cfg);

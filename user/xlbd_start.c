@@ -139,6 +139,8 @@ void xlbd_on_agent_change(struct xlb_agent *agent, void *arg)
 	xlbd_health_sync(agent, d);
 	xlbd_accept_local_sync(d);
 	xlbd_forwarding_sync(d);
+	if (d->nexthops)
+		xlb_nexthops_sync(d->nexthops);
 	if (d->node)
 		xlb_node_announce(d->node, agent);
 }
@@ -369,6 +371,73 @@ static int step_follow(struct xlbd *d)
 	return 0;
 }
 
+/* Routes, neighbours or links changed: mark, then re-resolve. */
+static void on_nexthop_event(struct xlb_event *ev, uint32_t events)
+{
+	struct xlbd *d = &daemon_state;
+	int ret;
+
+	(void)ev;
+	(void)events;
+	ret = xlb_nexthops_read(d->nexthops);
+	if (ret)
+		pr_warn("next hop events: %s", strerror(-ret));
+}
+
+/*
+ * The reals' next hops, resolved once the model is complete and kept
+ * fresh from then on (nexthop.h). Subscribed before the first
+ * resolution, so that no change is missed in between.
+ */
+static int step_nexthops(struct xlbd *d)
+{
+	struct xlb_nexthops_stats st;
+	int ret;
+
+	if (!d->cfg.nexthops) {
+		pr_info("next hops: bpf_fib_lookup for every packet "
+			"(nexthops: false)");
+		/* An earlier agent's entries, if any, are followed by
+		 * nobody now. */
+		ret = xlb_nexthops_invalidate_all(d->dp);
+		if (ret)
+			pr_warn("next hops: %s", strerror(-ret));
+		return ret;
+	}
+	ret = xlb_nexthops_open(d->agent, &d->nexthops);
+	if (ret) {
+		pr_warn("next hops: netlink: %s", strerror(-ret));
+		return ret;
+	}
+	d->nh_ev.fd = xlb_nexthops_fd(d->nexthops);
+	d->nh_ev.handler = on_nexthop_event;
+	ret = xlb_loop_add(d->epfd, &d->nh_ev, EPOLLIN);
+	if (ret) {
+		pr_warn("next hops: event loop: %s", strerror(-ret));
+		d->nh_ev.fd = -1;
+		return ret;
+	}
+	ret = xlb_nexthops_sync(d->nexthops);
+	if (ret) {
+		pr_warn("next hops: %s", strerror(-ret));
+		return ret;
+	}
+	xlb_nexthops_get_stats(d->nexthops, &st);
+	pr_info("next hops: %zu of %zu reals resolved", st.valid, st.reals);
+	return 0;
+}
+
+/* The entries are marked stale as the agent goes: nobody would keep
+ * them fresh while the data plane runs on without it. */
+static void step_nexthops_close(struct xlbd *d)
+{
+	if (d->nh_ev.fd > 0)
+		xlb_loop_del(d->epfd, &d->nh_ev);
+	d->nh_ev.fd = -1;
+	xlb_nexthops_close(d->nexthops, d->dp != NULL);
+	d->nexthops = NULL;
+}
+
 static int step_gc(struct xlbd *d)
 {
 	int ret = xlbd_gc_start(d);
@@ -455,6 +524,7 @@ static const struct start_step {
 	{"vlans", step_vlans, NULL},
 	{"attach", step_attach, NULL},
 	{"follow", step_follow, NULL},
+	{"nexthops", step_nexthops, step_nexthops_close},
 	{"gc", step_gc, xlbd_gc_stop},
 	{"cluster", xlbd_cluster_start, xlbd_cluster_stop},
 	{"control", step_control, step_control_close},

@@ -104,7 +104,7 @@ pinned() { [[ -n $(ls -A "$PINS" 2>/dev/null) ]]; }
 fwd4() { ip netns exec "$NS" sysctl -n net.ipv4.ip_forward; }
 
 STEPS="control_cpus bpffs orphans data_plane model health sysctls state vlans
-attach follow gc cluster control metrics watchdog"
+attach follow nexthops gc cluster control metrics watchdog"
 
 # A first start failing at each step removes all it made.
 for step in $STEPS; do

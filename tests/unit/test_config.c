@@ -294,6 +294,7 @@ static void expect_defaults(const struct xlb_config *cfg, const char *what)
 	cr_expect_eq(cfg->ct_size, XLB_CT_SIZE_DEFAULT, "%s", what);
 	cr_expect_eq(cfg->flood_guard_rate, XLB_FLOOD_GUARD_RATE_DEFAULT, "%s",
 		     what);
+	cr_expect(cfg->nexthops, "%s: nexthops", what);
 	for (size_t w = 0; w < XLB_VLAN_WORDS; w++)
 		cr_expect_eq(cfg->vlans[w], 0, "%s: vlans", what);
 	cr_expect_eq(cfg->n_vlan_ifs, 0, "%s: vlans", what);
@@ -678,6 +679,19 @@ Test(config, metrics_and_control_cpus)
 	}
 }
 
+/* The resolved next hops can be turned off (bpf_fib_lookup per packet). */
+Test(config, nexthops_off)
+{
+	struct xlb_config cfg;
+
+	parse_ok("nexthops: false\n", &cfg);
+	cr_expect(!cfg.nexthops);
+	xlb_config_free(&cfg);
+	parse_ok("nexthops: true\n", &cfg);
+	cr_expect(cfg.nexthops);
+	xlb_config_free(&cfg);
+}
+
 Test(config, flood_guard_and_vlans)
 {
 	struct xlb_config cfg;
@@ -793,6 +807,7 @@ static const struct error_case error_cases[] = {
 	 "vlans: '" A32 "' is not an interface name"},
 	{"flood_guard_rate negative", "flood_guard_rate: -1\n", 1,
 	 "flood_guard_rate"},
+	{"nexthops not a boolean", "nexthops: 1\n", 1, "nexthops"},
 	{"unknown top-level key", "xdp_mode: native\nfrobnicate: 1\n", 2,
 	 "unknown key 'frobnicate'"},
 	{"unknown key in a VIP",

@@ -296,6 +296,20 @@ Test(render, health_counters_when_present)
 }
 
 /* Nothing but the info line when the view is empty or not an object. */
+/* The resolved next hops' fallbacks (bpf/nexthop.h): one counter. */
+Test(render, nexthop_fallbacks)
+{
+	char *text = render("{\"vips\":[],\"nexthop_fallbacks\":7}");
+
+	cr_expect(has_line(text, "# TYPE xlb_nexthop_fallbacks_total counter"),
+		  "%s", text);
+	cr_expect(has_line(text, "xlb_nexthop_fallbacks_total 7"), "%s", text);
+	free(text);
+	text = render("{\"vips\":[]}");
+	cr_expect(!strstr(text, "xlb_nexthop_fallbacks_total"), "%s", text);
+	free(text);
+}
+
 Test(render, empty_view)
 {
 	const char *want = "# HELP xlb_agent_info Always 1; the version of "

@@ -38,6 +38,7 @@
 #include <bpf/bpf.h>
 
 #include "bench.h"
+#include "nexthop.h"
 #include "bench_abi.h"
 #include "bench_baseline.skel.h"
 #include "bench_wrapper.skel.h"
@@ -76,6 +77,7 @@ enum dp_table {
 	DP_NAT,	 /* a FULLNAT VIP with one established session */
 	DP_GUE,	 /* DP_MAIN's VIP with encap: gue */
 	DP_ACK,	 /* flood guard holding: misses not remembered */
+	DP_FIB,	 /* DP_MAIN without resolved next hops: bpf_fib_lookup */
 	DP_NTABLES,
 };
 
@@ -117,6 +119,10 @@ static struct dp_case cases[] = {
 	 DP_BASE_NEW, 0, XLB_R_FWD_REDIRECT, true, 15, 0},
 	{"established TCP (tunnel), gateway MAC", DP_GW, TH_ACK, DP_VIP_ADDR, 0,
 	 0, XLB_R_FWD_TX, false, 0, 1},
+	/* Every other balancer has its reals' next hops resolved, as xlbd
+	 * does; this one has none: the fallback, bpf_fib_lookup. */
+	{"established TCP (tunnel), bpf_fib_lookup (no resolved next hop)",
+	 DP_FIB, TH_ACK, DP_VIP_ADDR, 0, 0, XLB_R_FWD_REDIRECT, false, 0, 1},
 	/* What a flood of spoofed mid-flow packets costs once the flood
 	 * guard holds (its instance allows 1 entry a second): a miss here,
 	 * a look in the other CPUs' tables, the ring, forwarded, not
@@ -350,11 +356,32 @@ static int nat_setup(struct dp_bench *b)
 	return 0;
 }
 
+/* The reals' next hops, resolved and written as xlbd does at start. */
+static int resolve_nexthops(struct dp_lb *d)
+{
+	struct xlb_nexthops_stats st;
+	struct xlb_nexthops *nh;
+	int ret;
+
+	ret = xlb_nexthops_open(d->lb.agent, &nh);
+	if (!ret)
+		ret = xlb_nexthops_sync(nh);
+	if (ret)
+		return bench_fail("datapath", "next hops: %s", strerror(-ret));
+	xlb_nexthops_get_stats(nh, &st);
+	/* Kept in the map for the run: nothing changes meanwhile. */
+	xlb_nexthops_close(nh, false);
+	if (st.valid != st.reals)
+		return bench_fail("datapath", "next hops: %zu of %zu resolved",
+				  st.valid, st.reals);
+	return 0;
+}
+
 static int setup(struct dp_bench *b)
 {
 	static const uint32_t ct[DP_NTABLES] = {
-		DP_CT_MAIN,  DP_CT_BIG,	  DP_CT_BIG,  DP_CT_SMALL,
-		DP_CT_SMALL, DP_CT_SMALL, DP_CT_SMALL};
+		DP_CT_MAIN,  DP_CT_BIG,	  DP_CT_BIG,   DP_CT_SMALL,
+		DP_CT_SMALL, DP_CT_SMALL, DP_CT_SMALL, DP_CT_SMALL};
 	struct xlb_config cfg;
 	struct xlb_service svc;
 	char err[XLB_ERR_LEN];
@@ -425,7 +452,11 @@ static int setup(struct dp_bench *b)
 	    prefill(b, &b->lbs[DP_FULL], DP_BASE_FILL,
 		    DP_CT_BIG + DP_CT_BIG / 8))
 		return bench_fail("datapath", "filling conntrack failed");
-	return nat_setup(b);
+	ret = nat_setup(b);
+	for (i = 0; !ret && i < DP_NTABLES; i++)
+		if (i != DP_FIB)
+			ret = resolve_nexthops(&b->lbs[i]);
+	return ret;
 }
 
 static void teardown(struct dp_bench *b)
