@@ -38,8 +38,8 @@ struct {
  * owner of the id, a packet over its MTU: bpf_fib_lookup then gives
  * the exact reason and MTU).
  */
-static __always_inline bool nexthop_cached(__u32 real_id, __u32 gen,
-					   __u32 hash, __u32 tot_len,
+static __always_inline bool nexthop_cached(__u32 real_id, __u32 gen, __u32 hash,
+					   __u32 tot_len,
 					   struct xlb_nexthop *nh)
 {
 	const struct xlb_nh_entry *e;
