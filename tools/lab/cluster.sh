@@ -50,6 +50,13 @@ CL_SYNC_PORT=7400
 # (At nice 10, the measuring client itself ran late by 100 ms and more
 # whenever the daemons were busy, which it then reported as pauses.)
 LAB_NICE=${LAB_NICE:-0}
+# The nodes' conntrack and FULLNAT session tables (the lab holds a few
+# thousand flows). The kernel fills a table of the default 262,144
+# entries in 50-70 ms without a break (this kernel does not preempt
+# kernel code), four such tables at a node's start: on the lab's two
+# shared CPUs that starved the other nodes' and the router's BFD, which
+# dropped every BGP session at once (docs/FRR.md, "CPU").
+CL_TABLE_SIZE=${CL_TABLE_SIZE:-65536}
 # bfdd's real-time priority (SCHED_RR), as docs/FRR.md advises.
 CL_BFD_RTPRIO=${CL_BFD_RTPRIO:-50}
 CL_FRR_CONF=$LAB_ROOT/docs/frr
@@ -292,8 +299,9 @@ cl_xlbd_config() {
 		echo "pin_path: $dir/bpffs/xlb"
 		echo "socket: $dir/xlbd.sock"
 		echo "metrics: 127.0.0.1:9617"
+		echo "conntrack_size: $CL_TABLE_SIZE"
 		if [[ $mode == fullnat ]]; then
-			echo "fullnat: {local_addresses: [$(cl_laddr4 "$n")], ports: 1024-65535${CL_NAT_TIMEOUTS:+, timeouts: $CL_NAT_TIMEOUTS}}"
+			echo "fullnat: {local_addresses: [$(cl_laddr4 "$n")], ports: 1024-65535, sessions: $CL_TABLE_SIZE${CL_NAT_TIMEOUTS:+, timeouts: $CL_NAT_TIMEOUTS}}"
 		fi
 		if [[ ${CL_XLBD_CLUSTER:-1} == 1 ]]; then
 			echo "routes:"
