@@ -90,11 +90,6 @@ static int nh_request(struct xlb_nexthops *nh, struct nlmsghdr *nlh,
 	}
 }
 
-static size_t addr_len(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
 struct route_ans {
 	bool got;
 	uint8_t type;
@@ -111,7 +106,7 @@ static void hop_via(const struct nlattr *a, int family, struct nh_hop *h)
 	const struct rtvia *v;
 	size_t len = mnl_attr_get_payload_len(a);
 
-	if (mnl_attr_get_type(a) == RTA_GATEWAY && len == addr_len(family)) {
+	if (mnl_attr_get_type(a) == RTA_GATEWAY && len == xlb_ip_len(family)) {
 		h->via.family = family;
 		memset(&h->via.a, 0, sizeof(h->via.a));
 		memcpy(&h->via.a, mnl_attr_get_payload(a), len);
@@ -121,11 +116,11 @@ static void hop_via(const struct nlattr *a, int family, struct nh_hop *h)
 		return;
 	v = mnl_attr_get_payload(a);
 	if ((v->rtvia_family != AF_INET && v->rtvia_family != AF_INET6) ||
-	    len < sizeof(*v) + addr_len(v->rtvia_family))
+	    len < sizeof(*v) + xlb_ip_len(v->rtvia_family))
 		return;
 	h->via.family = v->rtvia_family;
 	memset(&h->via.a, 0, sizeof(h->via.a));
-	memcpy(&h->via.a, v->rtvia_addr, addr_len(v->rtvia_family));
+	memcpy(&h->via.a, v->rtvia_addr, xlb_ip_len(v->rtvia_family));
 }
 
 static void route_multipath(const struct nlattr *mp, int family,
@@ -217,7 +212,7 @@ static int route_get(struct xlb_nexthops *nh, const struct xlb_ip *dst,
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
-	size_t len = addr_len(dst->family);
+	size_t len = xlb_ip_len(dst->family);
 
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -274,7 +269,7 @@ static int neigh_get(struct xlb_nexthops *nh, const struct nh_hop *h,
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = h->via.family;
 	ndm->ndm_ifindex = h->ifindex;
-	mnl_attr_put(nlh, NDA_DST, addr_len(h->via.family), &h->via.a);
+	mnl_attr_put(nlh, NDA_DST, xlb_ip_len(h->via.family), &h->via.a);
 	memset(ans, 0, sizeof(*ans));
 	return nh_request(nh, nlh, neigh_cb, ans);
 }
@@ -547,7 +542,7 @@ static bool prefix_holds(int family, const void *dst, unsigned int len,
 	const uint8_t *p = dst, *a = (const uint8_t *)&ip->a;
 	unsigned int full = len / 8, rest = len % 8;
 
-	if (ip->family != family || len > addr_len(family) * 8)
+	if (ip->family != family || len > xlb_ip_len(family) * 8)
 		return false;
 	if (!len)
 		return true;
@@ -571,7 +566,7 @@ static void on_route(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
 	mnl_attr_for_each(a, nlh, sizeof(*rtm))
 	{
 		if (mnl_attr_get_type(a) == RTA_DST &&
-		    mnl_attr_get_payload_len(a) == addr_len(rtm->rtm_family))
+		    mnl_attr_get_payload_len(a) == xlb_ip_len(rtm->rtm_family))
 			dst = mnl_attr_get_payload(a);
 	}
 	for (id = 1; id < nh->max; id++)
@@ -595,10 +590,11 @@ static void on_neigh(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
 	mnl_attr_for_each(a, nlh, sizeof(*ndm))
 	{
 		if (mnl_attr_get_type(a) == NDA_DST &&
-		    mnl_attr_get_payload_len(a) == addr_len(ndm->ndm_family)) {
+		    mnl_attr_get_payload_len(a) ==
+			    xlb_ip_len(ndm->ndm_family)) {
 			ip.family = ndm->ndm_family;
 			memcpy(&ip.a, mnl_attr_get_payload(a),
-			       addr_len(ndm->ndm_family));
+			       xlb_ip_len(ndm->ndm_family));
 		}
 	}
 	if (!ip.family)

@@ -40,19 +40,14 @@ static uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static size_t ip_len(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
 /* The L4 checksum over the pseudo-header of src -> dst. */
 static uint16_t l4_csum(const struct xlb_ip *src, const struct xlb_ip *dst,
 			uint8_t proto, const uint8_t *l4, size_t len)
 {
 	uint32_t sum = 0;
 
-	sum = csum_add(sum, src->a.addr, ip_len(src->family));
-	sum = csum_add(sum, dst->a.addr, ip_len(dst->family));
+	sum = csum_add(sum, src->a.addr, xlb_ip_len(src->family));
+	sum = csum_add(sum, dst->a.addr, xlb_ip_len(dst->family));
 	sum += proto;
 	sum += (uint32_t)len;
 	sum = csum_add(sum, l4, len);

@@ -252,7 +252,7 @@ static int dump_route_cb(const struct nlmsghdr *nlh, void *data)
 			break;
 		case RTA_DST:
 			if (mnl_attr_get_payload_len(attr) ==
-			    (rtm->rtm_family == AF_INET ? 4u : 16u))
+			    xlb_ip_len(rtm->rtm_family))
 				dst = mnl_attr_get_payload(attr);
 			break;
 		}
@@ -260,7 +260,7 @@ static int dump_route_cb(const struct nlmsghdr *nlh, void *data)
 	if (table != k->table || !dst)
 		return MNL_CB_OK;
 	kr.r.ip.family = rtm->rtm_family;
-	memcpy(&kr.r.ip.a, dst, rtm->rtm_family == AF_INET ? 4 : 16);
+	memcpy(&kr.r.ip.a, dst, xlb_ip_len(rtm->rtm_family));
 	kr.type = rtm->rtm_type;
 	k->err = kroutes_push(k, &kr);
 	return k->err ? MNL_CB_ERROR : MNL_CB_OK;
@@ -324,8 +324,7 @@ static struct nlmsghdr *route_msg(struct xlb_routes *r, char *buf,
 	rtm->rtm_scope = type == RTM_DELROUTE ? RT_SCOPE_NOWHERE
 					      : RT_SCOPE_UNIVERSE;
 	mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
-	mnl_attr_put(nlh, RTA_DST, rt->ip.family == AF_INET ? 4 : 16,
-		     &rt->ip.a);
+	mnl_attr_put(nlh, RTA_DST, xlb_ip_len(rt->ip.family), &rt->ip.a);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->metric);
 	return nlh;
 }

@@ -35,6 +35,12 @@ struct xlb_ip {
 	struct xlb_addr a; /* as stored in maps: IPv4 in a.addr[0] */
 };
 
+/* Bytes of an address of this family (AF_INET or AF_INET6). */
+static inline size_t xlb_ip_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
 /* A VIP's identity. port is host order; 0 matches any port. */
 struct xlb_service {
 	struct xlb_ip ip;
