@@ -1106,6 +1106,32 @@ int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX])
 
 #define CT_BATCH 4096
 
+int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
+{
+	uint32_t id;
+	int fd;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.ct_maps), &cpu, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+/* CPU cpu's conntrack table, kept open by dp: not to be closed. */
+static int ct_table_fd(struct xlb_dp *dp, uint32_t cpu)
+{
+	int fd;
+
+	if (cpu >= XLB_MAX_CPUS || cpu >= (uint32_t)dp->ncpus)
+		return -ENOENT;
+	if (dp->ct_fds[cpu] > 0)
+		return dp->ct_fds[cpu];
+	fd = xlb_dp_ct_fd(dp, cpu);
+	if (fd > 0)
+		dp->ct_fds[cpu] = fd;
+	return fd;
+}
+
 int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
 			  void *arg)
 {
@@ -1116,7 +1142,7 @@ int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
 	bool done = false;
 	int fd, ret = 0;
 
-	fd = xlb_dp_ct_fd(dp, cpu);
+	fd = ct_table_fd(dp, cpu);
 	if (fd < 0)
 		return 0; /* no table on that CPU */
 	keys = calloc(CT_BATCH, sizeof(*keys));
@@ -1141,7 +1167,6 @@ int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
 		in_batch = &in;
 	}
 out:
-	close(fd);
 	free(keys);
 	free(vals);
 	return ret;
@@ -1158,32 +1183,6 @@ int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
 			return ret;
 	}
 	return 0;
-}
-
-/* CPU cpu's conntrack table, kept open by dp: not to be closed. */
-static int ct_table_fd(struct xlb_dp *dp, uint32_t cpu)
-{
-	int fd;
-
-	if (cpu >= XLB_MAX_CPUS || cpu >= (uint32_t)dp->ncpus)
-		return -ENOENT;
-	if (dp->ct_fds[cpu] > 0)
-		return dp->ct_fds[cpu];
-	fd = xlb_dp_ct_fd(dp, cpu);
-	if (fd > 0)
-		dp->ct_fds[cpu] = fd;
-	return fd;
-}
-
-int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
-{
-	uint32_t id;
-	int fd;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.ct_maps), &cpu, &id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
 }
 
 int xlb_dp_map_fd(struct xlb_dp *dp, const char *name)
