@@ -102,8 +102,6 @@ DP_SRCS   := $(wildcard tests/datapath/*.c)
 .PHONY: all clean deps test bench bench-nexthop test-unit test-datapath test-e2e check-format \
 	format demo demo-cluster install
 .DELETE_ON_ERROR:
-# The rule of test_views above would otherwise be the default goal.
-.DEFAULT_GOAL := all
 
 all: $(BUILD)/xlbd $(BUILD)/lbctl $(BPF_OBJS)
 
