@@ -41,7 +41,8 @@ streamer=$!
 sleep 1.5
 xlbd_pid=$(cat "$LAB_RUN/xlbd.pid")
 kill -9 "$xlbd_pid"
-check "xlbd is gone" bash -c "! kill -0 $xlbd_pid 2>/dev/null"
+# The exit of a process holding the maps takes a moment after SIGKILL.
+check "xlbd is gone" wait_until 5 pid_gone "$xlbd_pid"
 sleep 1.5
 check "the program is still attached with no agent" \
 	bash -c "ip netns exec $(lab_ns xlb) ip link show eth0 | grep -q xdp"

@@ -169,6 +169,16 @@ lab_spawn() {
 	echo $! >"$LAB_RUN/$name.pid"
 }
 
+# pid_gone PID: the process has exited. A killed child of the calling
+# shell stays a zombie until the shell reaps it, and kill -0 still
+# reaches a zombie, so a zombie counts as gone.
+pid_gone() {
+	local state
+	kill -0 "$1" 2>/dev/null || return 0
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+	[[ -z $state || $state == Z || $state == X ]]
+}
+
 # wait_until SECONDS CMD...: poll CMD every 0.1 s, bounded.
 wait_until() {
 	local tries=$(($1 * 10))
