@@ -528,6 +528,17 @@ static double noop_b(struct dp_bench *b, bool vary)
 				frame, len, DP_REPEAT);
 }
 
+/*
+ * XLB_BENCH_CASE=NAME runs only the case of that name (and the
+ * baselines): for a profile of one case, e.g. under `perf record`.
+ */
+static bool case_wanted(const struct dp_case *c)
+{
+	const char *only = getenv("XLB_BENCH_CASE");
+
+	return !only || !strcmp(c->name, only);
+}
+
 static double min_of(const double *v, int n)
 {
 	double m = v[0];
@@ -596,11 +607,13 @@ int bench_datapath(const struct bench_opts *o)
 		w0[r] = noop_b(&b, false);
 		w1[r] = noop_b(&b, true);
 		for (i = 0; i < NCASES; i++)
-			cases[i].b[r] = case_b(&b, &cases[i]);
+			if (case_wanted(&cases[i]))
+				cases[i].b[r] = case_b(&b, &cases[i]);
 		swap_a[r] =
 			run_single(b.ifindex, sfd, frame, len, DP_CALLS, NULL);
 		for (i = 0; i < NCASES; i++)
-			cases[i].a[r] = case_a(&b, &cases[i]);
+			if (case_wanted(&cases[i]))
+				cases[i].a[r] = case_a(&b, &cases[i]);
 	}
 	/*
 	 * The wrapper's own cost is a constant; each of W and E is best
@@ -619,8 +632,9 @@ int bench_datapath(const struct bench_opts *o)
 	bench_stats(swap, o->runs, &dummy, &base_b);
 	bench_stats(swap_a, o->runs, &dummy, &base_a);
 	for (i = 0; i < NCASES; i++)
-		emit(&b, "(b)", cases[i].name, cases[i].b, base_b,
-		     cases[i].target, NULL);
+		if (case_wanted(&cases[i]))
+			emit(&b, "(b)", cases[i].name, cases[i].b, base_b,
+			     cases[i].target, NULL);
 	snprintf(note[0], sizeof(note[0]),
 		 "per run: noop wrapper - min(empty); %.2f ns (min - min) "
 		 "subtracted from the fixed-frame cases",
@@ -637,7 +651,9 @@ int bench_datapath(const struct bench_opts *o)
 	     NULL);
 	emit(&b, "(b)", "baseline: MAC swap + XDP_TX", swap, base_b, 0, NULL);
 	for (i = 0; i < NCASES; i++)
-		emit(&b, "(a)", cases[i].name, cases[i].a, base_a, 0, NULL);
+		if (case_wanted(&cases[i]))
+			emit(&b, "(a)", cases[i].name, cases[i].a, base_a, 0,
+			     NULL);
 	emit(&b, "(a)", "baseline: MAC swap + XDP_TX", swap_a, base_a, 0, NULL);
 	ret = 0;
 out:
