@@ -24,6 +24,7 @@
 #include "bench.h"
 #include "bench_abi.h"
 #include "bench_wrapper.skel.h"
+#include "nexthop.h"
 
 /* A number for JSON: null when not measured. */
 static json_t *json_num(double v)
@@ -387,6 +388,26 @@ void bench_lb_close(struct bench_lb *lb)
 	xlb_agent_free(lb->agent);
 	xlb_dp_close(lb->dp, true);
 	memset(lb, 0, sizeof(*lb));
+}
+
+int bench_lb_nexthops(struct bench_lb *lb, const char *part)
+{
+	struct xlb_nexthops_stats st;
+	struct xlb_nexthops *nh;
+	int ret;
+
+	ret = xlb_nexthops_open(lb->agent, &nh);
+	if (!ret)
+		ret = xlb_nexthops_sync(nh);
+	if (ret)
+		return bench_fail(part, "next hops: %s", strerror(-ret));
+	xlb_nexthops_get_stats(nh, &st);
+	/* Kept in the map for the run: nothing changes meanwhile. */
+	xlb_nexthops_close(nh, false);
+	if (st.valid != st.reals)
+		return bench_fail(part, "next hops: %zu of %zu resolved",
+				  st.valid, st.reals);
+	return 0;
 }
 
 int bench_lb_vip(struct bench_lb *lb, const char *vip, uint32_t real_first,

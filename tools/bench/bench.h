@@ -132,6 +132,12 @@ void bench_lb_close(struct bench_lb *lb);
 int bench_lb_vip(struct bench_lb *lb, const char *vip, uint32_t real_first,
 		 int n, char *err, size_t errlen);
 /*
+ * Resolve and write the reals' next hops as xlbd does at start, from the
+ * calling thread's network namespace; every real must resolve. Fails
+ * (reported under part) otherwise.
+ */
+int bench_lb_nexthops(struct bench_lb *lb, const char *part);
+/*
  * Before load: make every map of obj that the balancer also has (by
  * name) use the balancer's map, so a bench program sees what the agent
  * wrote.

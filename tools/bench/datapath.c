@@ -356,27 +356,6 @@ static int nat_setup(struct dp_bench *b)
 	return 0;
 }
 
-/* The reals' next hops, resolved and written as xlbd does at start. */
-static int resolve_nexthops(struct dp_lb *d)
-{
-	struct xlb_nexthops_stats st;
-	struct xlb_nexthops *nh;
-	int ret;
-
-	ret = xlb_nexthops_open(d->lb.agent, &nh);
-	if (!ret)
-		ret = xlb_nexthops_sync(nh);
-	if (ret)
-		return bench_fail("datapath", "next hops: %s", strerror(-ret));
-	xlb_nexthops_get_stats(nh, &st);
-	/* Kept in the map for the run: nothing changes meanwhile. */
-	xlb_nexthops_close(nh, false);
-	if (st.valid != st.reals)
-		return bench_fail("datapath", "next hops: %zu of %zu resolved",
-				  st.valid, st.reals);
-	return 0;
-}
-
 static int setup(struct dp_bench *b)
 {
 	static const uint32_t ct[DP_NTABLES] = {
@@ -455,7 +434,7 @@ static int setup(struct dp_bench *b)
 	ret = nat_setup(b);
 	for (i = 0; !ret && i < DP_NTABLES; i++)
 		if (i != DP_FIB)
-			ret = resolve_nexthops(&b->lbs[i]);
+			ret = bench_lb_nexthops(&b->lbs[i].lb, "datapath");
 	return ret;
 }
 

@@ -14,7 +14,8 @@
  *   machine do not take it:
  *   - xlb:  the balancer (maps filled by the agent's state.c: one TCP and
  *           one UDP VIP over 4 reals), native XDP on N (attached with
- *           bpf_xdp_attach), next hop from bpf_fib_lookup, IPIP out of O;
+ *           bpf_xdp_attach), the reals' next hops resolved as xlbd
+ *           resolves them (user/nexthop.c), IPIP out of O;
  *   - nft:  XDP_PASS on N (a veth delivers redirected frames only to an
  *           XDP program), then the kernel: conntrack, nftables DNAT
  *           (jhash of client address and port over the same 4 reals),
@@ -429,7 +430,7 @@ static int gen_load(struct e2e *e, enum e2e_proto p)
 static int programs(struct e2e *e)
 {
 	char err[XLB_ERR_LEN];
-	int p, ret;
+	int p, ret, back;
 
 	e->sink = bench_sink_bpf__open();
 	if (!e->sink)
@@ -460,9 +461,17 @@ static int programs(struct e2e *e)
 	if (!ret)
 		ret = bench_lb_vip(&e->lb, "10.200.0.10:80/tcp", E2E_REAL1,
 				   E2E_NREALS, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		fprintf(stderr, "xlb-bench e2e: balancer: %s\n", err);
-	return ret;
+		return ret;
+	}
+	/* As xlbd does at start: the reals' next hops, seen from the
+	 * node's namespace (bpf_fib_lookup only when one goes stale). */
+	ret = enter(e, NS_NODE);
+	if (!ret)
+		ret = bench_lb_nexthops(&e->lb, "e2e");
+	back = enter(e, -1);
+	return ret ? ret : back;
 }
 
 /* Attach the sink and the pass program, make both NAPIs threads, pin. */
