@@ -6,6 +6,7 @@
  * flows is scheduled afresh, "new flows" counts connection starts, and
  * the agent's ActiveConn / InActConn census.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,13 +85,11 @@ static bool ct_get(const char *svc, const char *client, uint16_t sport, int cpu,
 		   struct xlb_ct_entry *e)
 {
 	struct xlb_flow_key key;
-	int fd, ret;
+	int ret;
 
 	h_nat_key(svc, client, sport, &key);
-	fd = xlb_dp_ct_fd(h_dp, cpu);
-	cr_assert_geq(fd, 0);
-	ret = bpf_map_lookup_elem(fd, &key, e);
-	close(fd);
+	ret = xlb_dp_ct_get(h_dp, cpu, &key, e);
+	cr_assert(ret == 0 || ret == -ENOENT, "%s", strerror(-ret));
 	return ret == 0;
 }
 
@@ -98,13 +97,9 @@ static void ct_put(const char *svc, const char *client, uint16_t sport, int cpu,
 		   const struct xlb_ct_entry *e)
 {
 	struct xlb_flow_key key;
-	int fd;
 
 	h_nat_key(svc, client, sport, &key);
-	fd = xlb_dp_ct_fd(h_dp, cpu);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(bpf_map_update_elem(fd, &key, e, BPF_ANY), 0);
-	close(fd);
+	cr_assert_eq(xlb_dp_ct_put(h_dp, cpu, &key, e), 0);
 }
 
 static uint64_t new_flows(const char *svc)

@@ -467,14 +467,10 @@ Test(sync, ring_full_counts_lost_and_forwards)
 /* Remove a flow from every CPU's conntrack table. */
 static void ct_forget(const struct xlb_flow_key *key)
 {
-	int cpu, fd;
+	int cpu;
 
-	for (cpu = 0; cpu < xlb_dp_ncpus(h_dp); cpu++) {
-		fd = xlb_dp_ct_fd(h_dp, cpu);
-		cr_assert_geq(fd, 0);
-		bpf_map_delete_elem(fd, key);
-		close(fd);
-	}
+	for (cpu = 0; cpu < xlb_dp_ncpus(h_dp); cpu++)
+		xlb_dp_ct_del(h_dp, cpu, key);
 }
 
 /* An established flow's entry, seen now. */
@@ -488,14 +484,11 @@ static void ct_assert_all(const struct xlb_flow_key *key, uint32_t id,
 			  uint32_t gen)
 {
 	struct xlb_ct_entry e;
-	int cpu, fd;
+	int cpu;
 
 	for (cpu = 0; cpu < xlb_dp_ncpus(h_dp); cpu++) {
-		fd = xlb_dp_ct_fd(h_dp, cpu);
-		cr_assert_geq(fd, 0);
-		cr_assert_eq(bpf_map_lookup_elem(fd, key, &e), 0,
+		cr_assert_eq(xlb_dp_ct_get(h_dp, cpu, key, &e), 0,
 			     "CPU %d lacks the flow", cpu);
-		close(fd);
 		cr_assert_eq(xlb_ct_real_id(e.v), id, "CPU %d", cpu);
 		cr_assert(xlb_ct_gen_is(e.v, gen), "CPU %d", cpu);
 	}
@@ -547,7 +540,6 @@ Test(sync, ct_install_updated_kept_and_dead)
 	enum xlb_dp_install res;
 	char ring[64];
 	const char *other;
-	int fd;
 
 	tunnel_vips();
 	/* Our flow, on CPU 0 only. */
@@ -568,9 +560,7 @@ Test(sync, ct_install_updated_kept_and_dead)
 	ct_assert_all(&key, xlb_ct_real_id(e.v), real_gen(xlb_ct_real_id(e.v)));
 	/* A live entry on one CPU only is enough to keep it. */
 	if (xlb_dp_ncpus(h_dp) > 1) {
-		fd = xlb_dp_ct_fd(h_dp, 0);
-		cr_assert_eq(bpf_map_delete_elem(fd, &key), 0);
-		close(fd);
+		cr_assert_eq(xlb_dp_ct_del(h_dp, 0, &key), 0);
 		cr_assert_eq(xlb_dp_ct_install(h_dp, &key, &o, &res), 0);
 		cr_assert_eq(res, XLB_DP_KEPT);
 	}
@@ -1061,7 +1051,7 @@ Test(sync, walk_restarts_when_the_cursor_key_goes)
 	struct xlb_dp_cursor cur = {};
 	struct walk *w = calloc(1, sizeof(*w));
 	int ncpus = xlb_dp_ncpus(h_dp), cpu, i, calls = 0;
-	int gone_ct, gone_nat = -1, fd;
+	int gone_ct, gone_nat = -1;
 	bool done = false;
 
 	cr_assert_not_null(w);
@@ -1072,9 +1062,7 @@ Test(sync, walk_restarts_when_the_cursor_key_goes)
 	cr_assert_eq(w->calls, 7);
 	cr_assert(cur.has_key && cur.table == 0 && cur.cpu == 0);
 	gone_ct = ntohs(cur.key.sport) - 30000;
-	fd = xlb_dp_ct_fd(h_dp, 0);
-	cr_assert_eq(bpf_map_delete_elem(fd, &cur.key), 0);
-	close(fd);
+	cr_assert_eq(xlb_dp_ct_del(h_dp, 0, &cur.key), 0);
 	while (!done) {
 		cr_assert_eq(
 			xlb_dp_sessions_walk(h_dp, &cur, 7, walk_fn, w, &done),
