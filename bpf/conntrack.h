@@ -57,10 +57,10 @@ static __always_inline void flow_key(struct xlb_flow_key *key,
 }
 
 /* The flow's key in its family's conntrack table. */
-static __always_inline void ct_key(union ct_key *key, const struct xlb_pkt *p,
-				   __u32 vip_id)
+static __always_inline void ct_key(union ct_key *key, __u8 family,
+				   const struct xlb_pkt *p, __u32 vip_id)
 {
-	if (p->family == XLB_AF_INET)
+	if (family == XLB_AF_INET)
 		key->v4 = (struct xlb_flow_key4){
 			.saddr = p->saddr.addr[0],
 			.vip_id = vip_id,
@@ -249,6 +249,30 @@ select_from_other_cpus(void *ct, const union ct_key *key,
 		if (other)
 			bpf_map_delete_elem(other, key);
 	}
+	return real;
+}
+
+/*
+ * The real of a tracked flow of the family: this CPU's entry, else, for
+ * a packet in the middle of a flow, another CPU's. *ct is this CPU's
+ * table and *key the flow's key, for ct_insert. The caller passes the
+ * family as a constant, once per family, so that each family's lookups
+ * have call sites of their own: the verifier inlines a map lookup only
+ * where a call site sees one map (one table type), which one shared
+ * call site for both families' tables would lose on every packet.
+ */
+static __always_inline struct xlb_real *
+ct_select(void **ct, union ct_key *key, __u8 family, const struct xlb_pkt *p,
+	  __u32 vip_id, const struct xlb_globals *g, __u32 tick, __u32 *real_id)
+{
+	struct xlb_real *real;
+
+	*ct = ct_table(family);
+	ct_key(key, family, p, vip_id);
+	real = select_from_ct(*ct, key, p, g, tick, real_id);
+	if (!real &&
+	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
+		real = select_from_other_cpus(*ct, key, p, g, tick, real_id);
 	return real;
 }
 

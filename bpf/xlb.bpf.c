@@ -135,12 +135,12 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	__be16 gue;
 	void *ct;
 
-	ct = ct_table(p->family);
-	ct_key(&key, p, vip->vip_id);
-	real = select_from_ct(ct, &key, p, g, tick, &real_id);
-	if (!real &&
-	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
-		real = select_from_other_cpus(ct, &key, p, g, tick, &real_id);
+	if (p->family == XLB_AF_INET)
+		real = ct_select(&ct, &key, XLB_AF_INET, p, vip->vip_id, g,
+				 tick, &real_id);
+	else
+		real = ct_select(&ct, &key, XLB_AF_INET6, p, vip->vip_id, g,
+				 tick, &real_id);
 	/* An ICMP error is only about a flow we track; it starts none. */
 	if (!real && p->icmp_error)
 		return XLB_R_DROP_ICMP_UNMATCHED;
