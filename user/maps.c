@@ -143,13 +143,14 @@ static void ct_flow_of(int fam, const void *mk, struct xlb_flow_key *k)
 		memcpy(k, mk, sizeof(*k));
 }
 
-/* Create one LRU conntrack table per possible CPU of the family. */
+/* Create one LRU conntrack table per possible CPU of the family (those
+ * adopted kept): how many were made, or -errno. */
 static int create_ct_tables(struct xlb_dp *dp, int fam, uint32_t size,
 			    char *err, size_t errlen)
 {
 	int outer = ct_outer_fd(dp, fam);
+	int fd, ret, made = 0;
 	uint32_t cpu;
-	int fd, ret;
 
 	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
 		uint32_t id;
@@ -173,8 +174,9 @@ static int create_ct_tables(struct xlb_dp *dp, int fam, uint32_t size,
 			return xlb_errf(err, errlen, -errno,
 					"installing conntrack table: %s",
 					strerror(errno));
+		made++;
 	}
-	return 0;
+	return made;
 }
 
 /* Reuse a pinned devmap, if there is one, before load. */
@@ -254,13 +256,14 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 }
 
 static int filter_build(struct xlb_dp *dp);
+static int ct_move_ipv4(struct xlb_dp *dp);
 
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 		size_t errlen)
 {
 	struct xlb_bpf *skel;
 	struct xlb_dp *dp;
-	int ret;
+	int ret, made4;
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
@@ -323,16 +326,28 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	dp->max_vips = bpf_map__max_entries(skel->maps.vips);
 	dp->max_reals = bpf_map__max_entries(skel->maps.reals);
 	dp->nat_sessions = bpf_map__max_entries(skel->maps.nat_fwd);
-	ret = create_ct_tables(
+	made4 = create_ct_tables(
 		dp, CT_V4, opts->ct_size ? opts->ct_size : XLB_CT_SIZE_DEFAULT,
 		err, errlen);
-	if (!ret)
-		ret = create_ct_tables(dp, CT_V6,
-				       opts->ct6_size ? opts->ct6_size
-						      : XLB_CT6_SIZE_DEFAULT,
-				       err, errlen);
-	if (ret)
+	ret = made4 < 0
+		      ? made4
+		      : create_ct_tables(dp, CT_V6,
+					 opts->ct6_size ? opts->ct6_size
+							: XLB_CT6_SIZE_DEFAULT,
+					 err, errlen);
+	if (ret < 0)
 		goto out_destroy;
+	/* Maps pinned by an agent from before the IPv4 tables: their IPv4
+	 * flows are in the adopted (IPv6) tables, and move over. */
+	if (dp->adopted && made4 > 0 && ret == 0) {
+		ret = ct_move_ipv4(dp);
+		if (ret) {
+			ret = xlb_errf(err, errlen, ret,
+				       "moving IPv4 flows to their tables: %s",
+				       strerror(-ret));
+			goto out_destroy;
+		}
+	}
 	ret = filter_build(dp);
 	if (ret) {
 		ret = xlb_errf(err, errlen, ret, "address filter: %s",
@@ -1308,6 +1323,57 @@ int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
 			continue; /* no table on that CPU */
 		ret = map_walk(fd, ct_key_size(e.fam),
 			       sizeof(struct xlb_ct_entry), ct_each_batch, &e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct ct_move {
+	int fd4, fd6;
+};
+
+/* One batch of an IPv6 table: its IPv4 flows to the IPv4 table. */
+static int ct_move_batch(const void *keys, const void *vals, uint32_t n,
+			 void *arg)
+{
+	const struct xlb_flow_key *k = keys;
+	const struct xlb_ct_entry *v = vals;
+	struct ct_move *m = arg;
+	struct xlb_flow_key4 k4;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (k[i].family != XLB_AF_INET)
+			continue;
+		xlb_flow_key4_of(&k4, &k[i]);
+		if (bpf_map_update_elem(m->fd4, &k4, &v[i], BPF_ANY))
+			return -errno;
+		/* Its bucket is behind the walk: deleting it is safe. */
+		bpf_map_delete_elem(m->fd6, &k[i]);
+	}
+	return 0;
+}
+
+/*
+ * Every CPU's IPv4 flows from its IPv6 table (where an agent from before
+ * the IPv4 tables put them) into its IPv4 table, so that a restart across
+ * the change keeps them. Flows the old program still adds until the new
+ * one is attached are not moved: they are scheduled afresh.
+ */
+static int ct_move_ipv4(struct xlb_dp *dp)
+{
+	struct ct_move m;
+	uint32_t cpu;
+	int ret;
+
+	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
+		m.fd4 = ct_table_fd(dp, CT_V4, cpu);
+		m.fd6 = ct_table_fd(dp, CT_V6, cpu);
+		if (m.fd4 < 0 || m.fd6 < 0)
+			continue;
+		ret = map_walk(m.fd6, sizeof(struct xlb_flow_key),
+			       sizeof(struct xlb_ct_entry), ct_move_batch, &m);
 		if (ret)
 			return ret;
 	}

@@ -1139,3 +1139,73 @@ Test(sync, maps_pinned_and_adopted)
 	xlb_dp_close(b, true);
 	cr_assert_neq(access(path, F_OK), 0, "pins left behind");
 }
+
+/* A flow of family (AF_INET, AF_INET6) by number, for raw table entries. */
+static void raw_flow(int family, int n, struct xlb_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = family;
+	if (family == AF_INET)
+		k->saddr.addr[0] = htonl(0xc0000200 + n); /* 192.0.2.n */
+	else
+		inet_pton(AF_INET6, "2001:db8::1", &k->saddr);
+	k->vip_id = 1;
+	k->sport = htons(40000 + n);
+	k->dport = htons(80);
+	k->proto = IPPROTO_TCP;
+}
+
+/*
+ * A restart adopts both families' conntrack tables with their flows; and
+ * maps pinned before the IPv4 tables existed (no ct4_maps pin, IPv4
+ * flows in ct_maps' tables under the long key) have their IPv4 flows
+ * moved into the new IPv4 tables.
+ */
+Test(sync, conntrack_tables_of_both_families_adopted)
+{
+	struct xlb_flow_key k4, k6, old;
+	struct xlb_ct_entry e4 = {.v = 0x1111}, e6 = {.v = 0x2222};
+	struct xlb_ct_entry eo = {.v = 0x3333}, got;
+	struct xlb_dp *a, *b, *c;
+	char path[64], pin[128];
+	int fd;
+
+	cr_assert_eq(private_bpffs(), 0, "bpffs: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/sys/fs/bpf/xlb-test-ct-%d", getpid());
+	raw_flow(AF_INET, 1, &k4);
+	raw_flow(AF_INET6, 2, &k6);
+	raw_flow(AF_INET, 3, &old);
+	open_pinned(path, &a);
+	snprintf(pin, sizeof(pin), "%s/ct4_maps", path);
+	cr_assert_eq(access(pin, F_OK), 0, "ct4_maps not pinned");
+	cr_assert_eq(xlb_dp_ct_put(a, 0, &k4, &e4), 0);
+	cr_assert_eq(xlb_dp_ct_put(a, 0, &k6, &e6), 0);
+	xlb_dp_close(a, false);
+	open_pinned(path, &b);
+	cr_assert(xlb_dp_adopted(b));
+	cr_assert_eq(xlb_dp_ct_get(b, 0, &k4, &got), 0, "IPv4 flow lost");
+	cr_assert_eq(got.v, e4.v);
+	cr_assert_eq(xlb_dp_ct_get(b, 0, &k6, &got), 0, "IPv6 flow lost");
+	cr_assert_eq(got.v, e6.v);
+	/* What an agent from before the IPv4 tables left pinned. */
+	fd = xlb_dp_ct_fd(b, AF_INET6, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bpf_map_update_elem(fd, &old, &eo, BPF_ANY), 0);
+	close(fd);
+	cr_assert_eq(unlink(pin), 0);
+	xlb_dp_close(b, false);
+	open_pinned(path, &c);
+	cr_assert(xlb_dp_adopted(c));
+	cr_assert_eq(access(pin, F_OK), 0, "ct4_maps not pinned again");
+	cr_assert_eq(xlb_dp_ct_get(c, 0, &old, &got), 0,
+		     "the old IPv4 flow was not moved");
+	cr_assert_eq(got.v, eo.v);
+	fd = xlb_dp_ct_fd(c, AF_INET6, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_neq(bpf_map_lookup_elem(fd, &old, &got), 0,
+		      "the old IPv4 flow left in the IPv6 table");
+	cr_assert_eq(bpf_map_lookup_elem(fd, &k6, &got), 0);
+	close(fd);
+	xlb_dp_close(c, true);
+	cr_assert_neq(access(path, F_OK), 0, "pins left behind");
+}
