@@ -179,7 +179,7 @@ struct xlb_ct_entry {
  * directions live in maps shared by all CPUs, because the reply arrives
  * on whichever CPU the NIC's hash picks:
  *
- *   nat_fwd: struct xlb_flow_key (as conntrack) -> struct xlb_nat_fwd
+ *   nat_fwd: struct xlb_flow_key (as ct_maps)  -> struct xlb_nat_fwd
  *   nat_rev: struct xlb_nat_key (the reply)     -> struct xlb_nat_rev
  *
  * Local ports are split between CPUs (CPU c owns nat_port_min +
