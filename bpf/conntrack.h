@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * conntrack.h: tunnel-mode connection tracking, one LRU table per CPU.
+ * conntrack.h: tunnel-mode connection tracking, one LRU table per CPU
+ * and family (maps.h).
  * A flow keeps its real while the entry holds: not idle past the
  * timeout of its state, its real up and still the same real. The entry
  * (packed by include/xlb_conn.h) follows the TCP state seen from the
@@ -15,24 +16,70 @@
 #include "select.h"
 #include "xlb_conn.h"
 
-/* This CPU's conntrack table, or NULL if the agent has not made one. */
-static __always_inline void *ct_table(void)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
+/*
+ * A flow's key in its family's table. A table reads as many bytes as its
+ * own key has: an IPv4 flow's key is the 16 bytes of v4, written
+ * directly from the packet, and never the rest.
+ */
+union ct_key {
+	struct xlb_flow_key4 v4;
+	struct xlb_flow_key v6;
+};
 
+/* CPU cpu's conntrack table of the family, or NULL (past the last CPU,
+ * or the agent has not made it). */
+static __always_inline void *ct_cpu_table(__u32 cpu, __u8 family)
+{
+	if (family == XLB_AF_INET)
+		return bpf_map_lookup_elem(&ct4_maps, &cpu);
 	return bpf_map_lookup_elem(&ct_maps, &cpu);
 }
 
-/* The flow's key: conntrack and FULLNAT's nat_fwd share it. */
-static __always_inline void ct_key(struct xlb_flow_key *key,
+/* This CPU's conntrack table of the family, or NULL. */
+static __always_inline void *ct_table(__u8 family)
+{
+	return ct_cpu_table(bpf_get_smp_processor_id(), family);
+}
+
+/* The flow as everything but the IPv4 tables names it: FULLNAT's
+ * nat_fwd, the IPv6 tables, sync events. */
+static __always_inline void flow_key(struct xlb_flow_key *key,
+				     const struct xlb_pkt *p, __u32 vip_id)
+{
+	*key = (struct xlb_flow_key){
+		.saddr = p->saddr,
+		.vip_id = vip_id,
+		.sport = p->sport,
+		.dport = p->dport,
+		.proto = p->proto,
+		.family = p->family,
+	};
+}
+
+/* The flow's key in its family's conntrack table. */
+static __always_inline void ct_key(union ct_key *key, __u8 family,
 				   const struct xlb_pkt *p, __u32 vip_id)
 {
-	key->saddr = p->saddr;
-	key->vip_id = vip_id;
-	key->sport = p->sport;
-	key->dport = p->dport;
-	key->proto = p->proto;
-	key->family = p->family;
+	if (family == XLB_AF_INET)
+		key->v4 = (struct xlb_flow_key4){
+			.saddr = p->saddr.addr[0],
+			.vip_id = vip_id,
+			.sport = p->sport,
+			.dport = p->dport,
+			.proto = p->proto,
+		};
+	else
+		flow_key(&key->v6, p, vip_id);
+}
+
+/* Copy a key: only the bytes its family has are written. */
+static __always_inline void ct_key_copy(union ct_key *dst,
+					const union ct_key *src, __u8 family)
+{
+	if (family == XLB_AF_INET)
+		dst->v4 = src->v4;
+	else
+		dst->v6 = src->v6;
 }
 
 /* Does the packet start a connection (a TCP SYN without ACK; the first
@@ -77,11 +124,12 @@ static __always_inline __u64 ct_entry_next(__u64 v, const struct xlb_pkt *p,
 }
 
 struct ct_scan {
-	struct xlb_flow_key key;
+	union ct_key key;
 	struct xlb_ct_entry entry;
 	__u32 self;
 	__u32 found;
-	__u32 cpu; /* where it was found */
+	__u32 cpu;    /* where it was found */
+	__u32 family; /* which tables */
 };
 
 /* bpf_loop callback: drop the flow's entry from CPU cpu's table. */
@@ -92,7 +140,7 @@ static long ct_forget_cpu(__u32 cpu, void *data)
 
 	if (cpu == s->self)
 		return 0;
-	ct = bpf_map_lookup_elem(&ct_maps, &cpu);
+	ct = ct_cpu_table(cpu, s->family);
 	if (!ct)
 		return 1; /* past the last CPU */
 	bpf_map_delete_elem(ct, &s->key);
@@ -107,23 +155,23 @@ static long ct_forget_cpu(__u32 cpu, void *data)
  * follow them. Dropped, that packet misses there, finds this CPU's
  * entry (select_from_other_cpus) and moves it. Only SYNs pay for this.
  */
-static __always_inline void ct_syn_claim(const struct xlb_flow_key *key,
+static __always_inline void ct_syn_claim(const union ct_key *key,
 					 const struct xlb_pkt *p)
 {
 	struct ct_scan s = {};
 
 	if (p->proto != IPPROTO_TCP || p->icmp_error || !pkt_tcp_open(p))
 		return;
-	s.key = *key;
+	ct_key_copy(&s.key, key, p->family);
+	s.family = p->family;
 	s.self = bpf_get_smp_processor_id();
 	bpf_loop(XLB_MAX_CPUS, ct_forget_cpu, &s, 0);
 }
 
 /* The real a tracked flow is pinned to, if its entry holds. */
 static __always_inline struct xlb_real *
-select_from_ct(void *ct, const struct xlb_flow_key *key,
-	       const struct xlb_pkt *p, const struct xlb_globals *g, __u32 tick,
-	       __u32 *real_id)
+select_from_ct(void *ct, const union ct_key *key, const struct xlb_pkt *p,
+	       const struct xlb_globals *g, __u32 tick, __u32 *real_id)
 {
 	struct xlb_ct_entry *e;
 	struct xlb_real *real;
@@ -156,7 +204,7 @@ static long ct_scan_cpu(__u32 cpu, void *data)
 
 	if (cpu == s->self)
 		return 0;
-	ct = bpf_map_lookup_elem(&ct_maps, &cpu);
+	ct = ct_cpu_table(cpu, s->family);
 	if (!ct)
 		return 1; /* past the last CPU */
 	e = bpf_map_lookup_elem(ct, &s->key);
@@ -177,7 +225,7 @@ static long ct_scan_cpu(__u32 cpu, void *data)
  * entry per flow, so that the agent's census counts the flow once.
  */
 static __always_inline struct xlb_real *
-select_from_other_cpus(void *ct, const struct xlb_flow_key *key,
+select_from_other_cpus(void *ct, const union ct_key *key,
 		       const struct xlb_pkt *p, const struct xlb_globals *g,
 		       __u32 tick, __u32 *real_id)
 {
@@ -185,7 +233,8 @@ select_from_other_cpus(void *ct, const struct xlb_flow_key *key,
 	struct ct_scan s = {};
 	void *other;
 
-	s.key = *key;
+	ct_key_copy(&s.key, key, p->family);
+	s.family = p->family;
 	s.self = bpf_get_smp_processor_id();
 	bpf_loop(XLB_MAX_CPUS, ct_scan_cpu, &s, 0);
 	if (!s.found)
@@ -196,7 +245,7 @@ select_from_other_cpus(void *ct, const struct xlb_flow_key *key,
 	*real_id = xlb_ct_real_id(s.entry.v);
 	s.entry.v = ct_entry_next(s.entry.v, p, tick);
 	if (ct && !bpf_map_update_elem(ct, key, &s.entry, BPF_ANY)) {
-		other = bpf_map_lookup_elem(&ct_maps, &s.cpu);
+		other = ct_cpu_table(s.cpu, p->family);
 		if (other)
 			bpf_map_delete_elem(other, key);
 	}
@@ -204,10 +253,34 @@ select_from_other_cpus(void *ct, const struct xlb_flow_key *key,
 }
 
 /*
+ * The real of a tracked flow of the family: this CPU's entry, else, for
+ * a packet in the middle of a flow, another CPU's. *ct is this CPU's
+ * table and *key the flow's key, for ct_insert. The caller passes the
+ * family as a constant, once per family, so that each family's lookups
+ * have call sites of their own: the verifier inlines a map lookup only
+ * where a call site sees one map (one table type), which one shared
+ * call site for both families' tables would lose on every packet.
+ */
+static __always_inline struct xlb_real *
+ct_select(void **ct, union ct_key *key, __u8 family, const struct xlb_pkt *p,
+	  __u32 vip_id, const struct xlb_globals *g, __u32 tick, __u32 *real_id)
+{
+	struct xlb_real *real;
+
+	*ct = ct_table(family);
+	ct_key(key, family, p, vip_id);
+	real = select_from_ct(*ct, key, p, g, tick, real_id);
+	if (!real &&
+	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
+		real = select_from_other_cpus(*ct, key, p, g, tick, real_id);
+	return real;
+}
+
+/*
  * Remember the choice, replacing any entry the flow had; a full LRU
  * table evicts its oldest flow.
  */
-static __always_inline void ct_insert(void *ct, const struct xlb_flow_key *key,
+static __always_inline void ct_insert(void *ct, const union ct_key *key,
 				      const struct xlb_pkt *p, __u32 tick,
 				      __u32 real_id,
 				      const struct xlb_real *real)

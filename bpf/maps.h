@@ -51,14 +51,32 @@ struct {
 } rings SEC(".maps");
 
 /*
- * Conntrack: one LRU hash per CPU, so the fast path never shares a bucket
- * lock or an LRU list with another CPU. The agent creates the inner maps.
+ * Conntrack: one LRU hash per CPU and family, so the fast path never
+ * shares a bucket lock or an LRU list with another CPU, and an IPv4
+ * flow's entry has a 16-byte key (72-byte elements, against 88 with the
+ * IPv6 key). ct4_maps holds the IPv4 tables, ct_maps the IPv6 ones
+ * (its name from when it held both: a restarted agent adopts it). The
+ * agent creates the inner maps.
  */
 /* Sizes, not types: clang emits only forward declarations for types met
  * this deep inside a map-in-map definition, and libbpf needs sizes. */
-struct ct_map {
+struct ct4_map {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_CT_SIZE_DEFAULT);
+	__uint(key_size, sizeof(struct xlb_flow_key4));
+	__uint(value_size, sizeof(struct xlb_ct_entry));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_MAX_CPUS);
+	__type(key, __u32);
+	__array(values, struct ct4_map);
+} ct4_maps SEC(".maps");
+
+struct ct_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_CT6_SIZE_DEFAULT);
 	__uint(key_size, sizeof(struct xlb_flow_key));
 	__uint(value_size, sizeof(struct xlb_ct_entry));
 };

@@ -37,8 +37,7 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 	if (reason != XLB_GO_ON)
 		return reason;
 	key = &s->rv.flow;
-	__builtin_memset(key, 0, sizeof(*key));
-	ct_key(key, p, vip->vip_id);
+	flow_key(key, p, vip->vip_id);
 	f = bpf_map_lookup_elem(&nat_fwd, key);
 	real = f ? nat_session_real(f) : NULL;
 	if (real && !nat_keeps_new(f, real, p))

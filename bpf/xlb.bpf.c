@@ -125,22 +125,22 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 				       const struct xlb_globals *g)
 {
 	__u32 hash = tun_hash(p, vip->flags);
-	struct xlb_flow_key key = {};
 	struct xlb_nexthop nh = {};
 	struct xlb_real *real;
 	struct xlb_addr src;
 	__u32 real_id = 0, reason, route_reason, overhead;
 	__u32 tick = xlb_ct_tick(bpf_ktime_get_coarse_ns());
 	bool new_flow = false;
+	union ct_key key;
 	__be16 gue;
 	void *ct;
 
-	ct = ct_table();
-	ct_key(&key, p, vip->vip_id);
-	real = select_from_ct(ct, &key, p, g, tick, &real_id);
-	if (!real &&
-	    ((p->proto == IPPROTO_TCP && !pkt_tcp_syn(p)) || p->icmp_error))
-		real = select_from_other_cpus(ct, &key, p, g, tick, &real_id);
+	if (p->family == XLB_AF_INET)
+		real = ct_select(&ct, &key, XLB_AF_INET, p, vip->vip_id, g,
+				 tick, &real_id);
+	else
+		real = ct_select(&ct, &key, XLB_AF_INET6, p, vip->vip_id, g,
+				 tick, &real_id);
 	/* An ICMP error is only about a flow we track; it starts none. */
 	if (!real && p->icmp_error)
 		return XLB_R_DROP_ICMP_UNMATCHED;
@@ -153,8 +153,12 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 			ct_insert(ct, &key, p, tick, real_id, real);
 			/* Counted: a connection's start, not an insert. */
 			new_flow = ct_conn_start(p);
-			if (sync_on(g))
-				sync_emit(&key, NULL, real_id, real->gen);
+			/* The event names the flow as every table but
+			 * ours does; key is not needed after this. */
+			if (sync_on(g)) {
+				flow_key(&key.v6, p, vip->vip_id);
+				sync_emit(&key.v6, NULL, real_id, real->gen);
+			}
 		}
 	}
 	count_traffic(&vip_stats, vip->vip_id, p->frame_len, new_flow);

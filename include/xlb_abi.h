@@ -17,7 +17,8 @@
 #define XLB_MAX_VIPS	      1024
 #define XLB_MAX_REALS	      4096
 #define XLB_MAX_CPUS	      256
-#define XLB_CT_SIZE_DEFAULT   262144 /* entries per CPU */
+#define XLB_CT_SIZE_DEFAULT   262144 /* IPv4 entries per CPU */
+#define XLB_CT6_SIZE_DEFAULT  65536  /* IPv6 entries per CPU */
 #define XLB_RING_SIZE_DEFAULT 65537
 #define XLB_RING_SIZE_MAX     1048573 /* largest prime below 2^20 */
 
@@ -132,9 +133,24 @@ struct xlb_real {
 };
 
 /*
- * Conntrack: one LRU hash per CPU (ct_maps[cpu]). The VIP is named by id
- * rather than address to keep the key small.
+ * Conntrack: two LRU hashes per CPU, one per family, so that an IPv4
+ * flow's entry does not carry an IPv6 address: ct4_maps[cpu] keyed by
+ * struct xlb_flow_key4 (16 bytes) and ct_maps[cpu] by struct
+ * xlb_flow_key (28 bytes), IPv6 flows only. The VIP is named by id
+ * rather than address to keep the keys small. Everything outside the
+ * tables (sync events, FULLNAT's nat_fwd, the agent's walks) speaks of
+ * a flow as struct xlb_flow_key; xlb_flow_key4_of() and
+ * xlb_flow_key_of4() (xlb_conn.h) convert at the IPv4 table's edge.
  */
+struct xlb_flow_key4 {
+	__be32 saddr;
+	__u32 vip_id;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
 struct xlb_flow_key {
 	struct xlb_addr saddr;
 	__u32 vip_id;
@@ -163,7 +179,7 @@ struct xlb_ct_entry {
  * directions live in maps shared by all CPUs, because the reply arrives
  * on whichever CPU the NIC's hash picks:
  *
- *   nat_fwd: struct xlb_flow_key (as conntrack) -> struct xlb_nat_fwd
+ *   nat_fwd: struct xlb_flow_key (as ct_maps)  -> struct xlb_nat_fwd
  *   nat_rev: struct xlb_nat_key (the reply)     -> struct xlb_nat_rev
  *
  * Local ports are split between CPUs (CPU c owns nat_port_min +
@@ -460,6 +476,7 @@ _Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
 _Static_assert(sizeof(struct xlb_decap_src_key) == 24, "xlb_decap_src_key");
 _Static_assert(sizeof(struct xlb_real) == 32, "xlb_real");
 _Static_assert(sizeof(struct xlb_flow_key) == 28, "xlb_flow_key");
+_Static_assert(sizeof(struct xlb_flow_key4) == 16, "xlb_flow_key4");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
 _Static_assert(sizeof(struct xlb_counters) == 40, "xlb_counters");
 _Static_assert(sizeof(struct xlb_globals) == 88, "xlb_globals");

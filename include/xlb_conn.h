@@ -116,6 +116,33 @@ XLB_CONN_INLINE __u32 xlb_ct_idle_ticks(__u64 v, __u32 now_tick)
 	return (now_tick - xlb_ct_seen(v)) & XLB_CT_MASK(XLB_CT_TICK_BITS);
 }
 
+/* The IPv4 table's key of an IPv4 flow (xlb_abi.h: struct xlb_flow_key4). */
+XLB_CONN_INLINE void xlb_flow_key4_of(struct xlb_flow_key4 *k4,
+				      const struct xlb_flow_key *k)
+{
+	*k4 = (struct xlb_flow_key4){
+		.saddr = k->saddr.addr[0],
+		.vip_id = k->vip_id,
+		.sport = k->sport,
+		.dport = k->dport,
+		.proto = k->proto,
+	};
+}
+
+/* The flow of an IPv4 table's key, as everything else names it. */
+XLB_CONN_INLINE void xlb_flow_key_of4(struct xlb_flow_key *k,
+				      const struct xlb_flow_key4 *k4)
+{
+	*k = (struct xlb_flow_key){
+		.saddr.addr = {k4->saddr},
+		.vip_id = k4->vip_id,
+		.sport = k4->sport,
+		.dport = k4->dport,
+		.proto = k4->proto,
+		.family = XLB_AF_INET,
+	};
+}
+
 /*
  * A TCP segment that opens a connection, the only one that may make state
  * or start a connection afresh: SYN without ACK, RST or FIN (a listener

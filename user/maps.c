@@ -27,6 +27,14 @@
 #include "xlb_conn.h"
 #include "xlb_hash.h"
 
+/* A CPU's two conntrack tables (bpf/maps.h): IPv4 flows in ct4_maps' with
+ * struct xlb_flow_key4, IPv6 flows in ct_maps' with struct xlb_flow_key. */
+enum ct_fam {
+	CT_V4 = 0,
+	CT_V6,
+	CT_FAMS,
+};
+
 struct xlb_dp_link {
 	int ifindex;
 	bool alone; /* attached without libxdp's dispatcher */
@@ -64,10 +72,10 @@ struct xlb_dp {
 	 * local) each slot holds; [slot * 2 + 0] VIP, [slot * 2 + 1]
 	 * local. */
 	uint32_t *filter_n;
-	/* Each CPU's conntrack table, opened once (the tables live as long
-	 * as the maps: made at the first start, adopted after); 0: not
-	 * opened yet. */
-	int ct_fds[XLB_MAX_CPUS];
+	/* Each CPU's conntrack tables, [CT_V4] and [CT_V6], opened once
+	 * (the tables live as long as the maps: made at the first start,
+	 * adopted after); 0: not opened yet. */
+	int ct_fds[CT_FAMS][XLB_MAX_CPUS];
 };
 
 /* Count one write that can fail; -EIO when it is the one made to fail. */
@@ -91,13 +99,58 @@ const char *const xlb_reason_names[XLB_R_MAX] = {
 #undef XLB_REASON_NAME
 };
 
-/* Create one LRU conntrack table per possible CPU. */
-static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
-			    size_t errlen)
+static int ct_fam_of(int family)
 {
-	int outer = bpf_map__fd(dp->skel->maps.ct_maps);
+	return family == XLB_AF_INET ? CT_V4 : CT_V6;
+}
+
+static const char *const ct_fam_names[CT_FAMS] = {"IPv4", "IPv6"};
+
+static int ct_outer_fd(const struct xlb_dp *dp, int fam)
+{
+	return bpf_map__fd(fam == CT_V4 ? dp->skel->maps.ct4_maps
+					: dp->skel->maps.ct_maps);
+}
+
+static size_t ct_key_size(int fam)
+{
+	return fam == CT_V4 ? sizeof(struct xlb_flow_key4)
+			    : sizeof(struct xlb_flow_key);
+}
+
+/* A key of fam's tables, in a buffer that holds either. */
+union ct_map_key {
+	struct xlb_flow_key4 k4;
+	struct xlb_flow_key k;
+};
+
+/* The key of flow k in fam's tables. */
+static void ct_map_key(int fam, const struct xlb_flow_key *k,
+		       union ct_map_key *out)
+{
+	if (fam == CT_V4)
+		xlb_flow_key4_of(&out->k4, k);
+	else
+		out->k = *k;
+}
+
+/* The flow of a key of fam's tables. */
+static void ct_flow_of(int fam, const void *mk, struct xlb_flow_key *k)
+{
+	if (fam == CT_V4)
+		xlb_flow_key_of4(k, mk);
+	else
+		memcpy(k, mk, sizeof(*k));
+}
+
+/* Create one LRU conntrack table per possible CPU of the family (those
+ * adopted kept): how many were made, or -errno. */
+static int create_ct_tables(struct xlb_dp *dp, int fam, uint32_t size,
+			    char *err, size_t errlen)
+{
+	int outer = ct_outer_fd(dp, fam);
+	int fd, ret, made = 0;
 	uint32_t cpu;
-	int fd, ret;
 
 	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
 		uint32_t id;
@@ -105,23 +158,25 @@ static int create_ct_tables(struct xlb_dp *dp, uint32_t ct_size, char *err,
 		/* Adopted maps keep their tables and the flows in them. */
 		if (!bpf_map_lookup_elem(outer, &cpu, &id))
 			continue;
-		fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xlb_ct",
-				    sizeof(struct xlb_flow_key),
-				    sizeof(struct xlb_ct_entry), ct_size, NULL);
+		fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH,
+				    fam == CT_V4 ? "xlb_ct4" : "xlb_ct",
+				    ct_key_size(fam),
+				    sizeof(struct xlb_ct_entry), size, NULL);
 		if (fd < 0)
 			return xlb_errf(
 				err, errlen, -errno,
-				"creating conntrack table of %u entries "
+				"creating %s conntrack table of %u entries "
 				"for CPU %u: %s",
-				ct_size, cpu, strerror(errno));
+				ct_fam_names[fam], size, cpu, strerror(errno));
 		ret = bpf_map_update_elem(outer, &cpu, &fd, BPF_ANY);
 		close(fd);
 		if (ret)
 			return xlb_errf(err, errlen, -errno,
 					"installing conntrack table: %s",
 					strerror(errno));
+		made++;
 	}
-	return 0;
+	return made;
 }
 
 /* Reuse a pinned devmap, if there is one, before load. */
@@ -201,13 +256,14 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 }
 
 static int filter_build(struct xlb_dp *dp);
+static int ct_move_ipv4(struct xlb_dp *dp);
 
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 		size_t errlen)
 {
 	struct xlb_bpf *skel;
 	struct xlb_dp *dp;
-	int ret;
+	int ret, made4;
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
@@ -236,6 +292,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	bpf_map__set_max_entries(skel->maps.reals, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.real_stats, dp->max_reals);
 	bpf_map__set_max_entries(skel->maps.nexthops, dp->max_reals);
+	bpf_map__set_max_entries(skel->maps.ct4_maps, dp->ncpus);
 	bpf_map__set_max_entries(skel->maps.ct_maps, dp->ncpus);
 	dp->nat_sessions = opts->nat_sessions ? opts->nat_sessions
 					      : XLB_NAT_SESSIONS_DEFAULT;
@@ -269,11 +326,28 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	dp->max_vips = bpf_map__max_entries(skel->maps.vips);
 	dp->max_reals = bpf_map__max_entries(skel->maps.reals);
 	dp->nat_sessions = bpf_map__max_entries(skel->maps.nat_fwd);
-	ret = create_ct_tables(
-		dp, opts->ct_size ? opts->ct_size : XLB_CT_SIZE_DEFAULT, err,
-		errlen);
-	if (ret)
+	made4 = create_ct_tables(
+		dp, CT_V4, opts->ct_size ? opts->ct_size : XLB_CT_SIZE_DEFAULT,
+		err, errlen);
+	ret = made4 < 0
+		      ? made4
+		      : create_ct_tables(dp, CT_V6,
+					 opts->ct6_size ? opts->ct6_size
+							: XLB_CT6_SIZE_DEFAULT,
+					 err, errlen);
+	if (ret < 0)
 		goto out_destroy;
+	/* Maps pinned by an agent from before the IPv4 tables: their IPv4
+	 * flows are in the adopted (IPv6) tables, and move over. */
+	if (dp->adopted && made4 > 0 && ret == 0) {
+		ret = ct_move_ipv4(dp);
+		if (ret) {
+			ret = xlb_errf(err, errlen, ret,
+				       "moving IPv4 flows to their tables: %s",
+				       strerror(-ret));
+			goto out_destroy;
+		}
+	}
 	ret = filter_build(dp);
 	if (ret) {
 		ret = xlb_errf(err, errlen, ret, "address filter: %s",
@@ -394,9 +468,10 @@ void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 	}
 	if (dp->sysctls_fd > 0)
 		close(dp->sysctls_fd);
-	for (int cpu = 0; cpu < XLB_MAX_CPUS; cpu++)
-		if (dp->ct_fds[cpu] > 0)
-			close(dp->ct_fds[cpu]);
+	for (int fam = 0; fam < CT_FAMS; fam++)
+		for (int cpu = 0; cpu < XLB_MAX_CPUS; cpu++)
+			if (dp->ct_fds[fam][cpu] > 0)
+				close(dp->ct_fds[fam][cpu]);
 	free(dp->pin_path);
 	ring_buffer__free(dp->sync_rb);
 	xlb_bpf__destroy(dp->skel);
@@ -1104,72 +1179,205 @@ int xlb_dp_reasons(struct xlb_dp *dp, uint64_t out[XLB_R_MAX])
 	return 0;
 }
 
-#define CT_BATCH 4096
+#define WALK_BATCH 4096
 
-int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu)
+/* One batch of a walk: n keys and values side by side. */
+typedef int (*walk_fn)(const void *keys, const void *vals, uint32_t n,
+		       void *arg);
+
+/*
+ * Walk a hash map in batches (BPF_MAP_LOOKUP_BATCH). Entries that the
+ * data path adds or removes meanwhile may be seen or missed, never
+ * torn.
+ */
+static int map_walk(int fd, size_t ksize, size_t vsize, walk_fn fn, void *arg)
 {
-	uint32_t id;
-	int fd;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.ct_maps), &cpu, &id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
-}
-
-/* CPU cpu's conntrack table, kept open by dp: not to be closed. */
-static int ct_table_fd(struct xlb_dp *dp, uint32_t cpu)
-{
-	int fd;
-
-	if (cpu >= XLB_MAX_CPUS || cpu >= (uint32_t)dp->ncpus)
-		return -ENOENT;
-	if (dp->ct_fds[cpu] > 0)
-		return dp->ct_fds[cpu];
-	fd = xlb_dp_ct_fd(dp, cpu);
-	if (fd > 0)
-		dp->ct_fds[cpu] = fd;
-	return fd;
-}
-
-int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
-			  void *arg)
-{
-	struct xlb_flow_key *keys, in, out_key;
-	struct xlb_ct_entry *vals;
-	void *in_batch = NULL;
-	uint32_t count, i;
+	/* The batch token of a hash map is a bucket index; room to spare. */
+	uint64_t in_tok[8], out_tok[8];
+	void *keys, *vals, *in = NULL;
 	bool done = false;
-	int fd, ret = 0;
+	uint32_t count;
+	int ret = 0;
 
-	fd = ct_table_fd(dp, cpu);
-	if (fd < 0)
-		return 0; /* no table on that CPU */
-	keys = calloc(CT_BATCH, sizeof(*keys));
-	vals = calloc(CT_BATCH, sizeof(*vals));
+	keys = calloc(WALK_BATCH, ksize);
+	vals = calloc(WALK_BATCH, vsize);
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	while (!done) {
-		count = CT_BATCH;
-		ret = bpf_map_lookup_batch(fd, in_batch, &out_key, keys, vals,
-					   &count, NULL);
+		count = WALK_BATCH;
+		ret = bpf_map_lookup_batch(fd, in, out_tok, keys, vals, &count,
+					   NULL);
 		if (ret && errno != ENOENT) {
 			ret = -errno;
-			goto out;
+			break;
 		}
 		done = ret != 0;
-		ret = 0;
-		for (i = 0; i < count; i++)
-			fn(&keys[i], &vals[i], arg);
-		in = out_key;
-		in_batch = &in;
+		ret = count ? fn(keys, vals, count, arg) : 0;
+		if (ret)
+			break;
+		memcpy(in_tok, out_tok, sizeof(in_tok));
+		in = in_tok;
 	}
 out:
 	free(keys);
 	free(vals);
 	return ret;
+}
+
+int xlb_dp_ct_fd(struct xlb_dp *dp, int family, uint32_t cpu)
+{
+	uint32_t id;
+	int fd;
+
+	if (bpf_map_lookup_elem(ct_outer_fd(dp, ct_fam_of(family)), &cpu, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+/* CPU cpu's conntrack table of fam, kept open by dp: not to be closed. */
+static int ct_table_fd(struct xlb_dp *dp, int fam, uint32_t cpu)
+{
+	int fd;
+
+	if (cpu >= XLB_MAX_CPUS || cpu >= (uint32_t)dp->ncpus)
+		return -ENOENT;
+	if (dp->ct_fds[fam][cpu] > 0)
+		return dp->ct_fds[fam][cpu];
+	fd = xlb_dp_ct_fd(dp, fam == CT_V4 ? XLB_AF_INET : XLB_AF_INET6, cpu);
+	if (fd > 0)
+		dp->ct_fds[fam][cpu] = fd;
+	return fd;
+}
+
+int xlb_dp_ct_get(struct xlb_dp *dp, uint32_t cpu,
+		  const struct xlb_flow_key *key, struct xlb_ct_entry *e)
+{
+	int fam = ct_fam_of(key->family), fd = ct_table_fd(dp, fam, cpu);
+	union ct_map_key mk;
+
+	if (fd < 0)
+		return fd;
+	ct_map_key(fam, key, &mk);
+	return bpf_map_lookup_elem(fd, &mk, e) ? -errno : 0;
+}
+
+int xlb_dp_ct_put(struct xlb_dp *dp, uint32_t cpu,
+		  const struct xlb_flow_key *key, const struct xlb_ct_entry *e)
+{
+	int fam = ct_fam_of(key->family), fd = ct_table_fd(dp, fam, cpu);
+	union ct_map_key mk;
+
+	if (fd < 0)
+		return fd;
+	ct_map_key(fam, key, &mk);
+	return bpf_map_update_elem(fd, &mk, e, BPF_ANY) ? -errno : 0;
+}
+
+int xlb_dp_ct_del(struct xlb_dp *dp, uint32_t cpu,
+		  const struct xlb_flow_key *key)
+{
+	int fam = ct_fam_of(key->family), fd = ct_table_fd(dp, fam, cpu);
+	union ct_map_key mk;
+
+	if (fd < 0)
+		return fd;
+	ct_map_key(fam, key, &mk);
+	return bpf_map_delete_elem(fd, &mk) ? -errno : 0;
+}
+
+struct ct_each {
+	int fam;
+	xlb_dp_ct_fn fn;
+	void *arg;
+};
+
+/* One batch of a table: each entry to the caller, its key as a flow. */
+static int ct_each_batch(const void *keys, const void *vals, uint32_t n,
+			 void *arg)
+{
+	const struct xlb_ct_entry *v = vals;
+	struct ct_each *e = arg;
+	size_t ksize = ct_key_size(e->fam);
+	struct xlb_flow_key k;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		ct_flow_of(e->fam, (const char *)keys + i * ksize, &k);
+		e->fn(&k, &v[i], e->arg);
+	}
+	return 0;
+}
+
+int xlb_dp_ct_foreach_cpu(struct xlb_dp *dp, uint32_t cpu, xlb_dp_ct_fn fn,
+			  void *arg)
+{
+	struct ct_each e = {.fn = fn, .arg = arg};
+	int fd, ret;
+
+	for (e.fam = 0; e.fam < CT_FAMS; e.fam++) {
+		fd = ct_table_fd(dp, e.fam, cpu);
+		if (fd < 0)
+			continue; /* no table on that CPU */
+		ret = map_walk(fd, ct_key_size(e.fam),
+			       sizeof(struct xlb_ct_entry), ct_each_batch, &e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct ct_move {
+	int fd4, fd6;
+};
+
+/* One batch of an IPv6 table: its IPv4 flows to the IPv4 table. */
+static int ct_move_batch(const void *keys, const void *vals, uint32_t n,
+			 void *arg)
+{
+	const struct xlb_flow_key *k = keys;
+	const struct xlb_ct_entry *v = vals;
+	struct ct_move *m = arg;
+	struct xlb_flow_key4 k4;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (k[i].family != XLB_AF_INET)
+			continue;
+		xlb_flow_key4_of(&k4, &k[i]);
+		if (bpf_map_update_elem(m->fd4, &k4, &v[i], BPF_ANY))
+			return -errno;
+		/* Its bucket is behind the walk: deleting it is safe. */
+		bpf_map_delete_elem(m->fd6, &k[i]);
+	}
+	return 0;
+}
+
+/*
+ * Every CPU's IPv4 flows from its IPv6 table (where an agent from before
+ * the IPv4 tables put them) into its IPv4 table, so that a restart across
+ * the change keeps them. Flows the old program still adds until the new
+ * one is attached are not moved: they are scheduled afresh.
+ */
+static int ct_move_ipv4(struct xlb_dp *dp)
+{
+	struct ct_move m;
+	uint32_t cpu;
+	int ret;
+
+	for (cpu = 0; cpu < (uint32_t)dp->ncpus; cpu++) {
+		m.fd4 = ct_table_fd(dp, CT_V4, cpu);
+		m.fd6 = ct_table_fd(dp, CT_V6, cpu);
+		if (m.fd4 < 0 || m.fd6 < 0)
+			continue;
+		ret = map_walk(m.fd6, sizeof(struct xlb_flow_key),
+			       sizeof(struct xlb_ct_entry), ct_move_batch, &m);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg)
@@ -1194,53 +1402,6 @@ int xlb_dp_map_fd(struct xlb_dp *dp, const char *name)
 }
 
 /* ---- FULLNAT sessions --------------------------------------------------- */
-
-#define NAT_BATCH 4096
-
-/* One batch of a walk: n keys and values side by side. */
-typedef int (*walk_fn)(const void *keys, const void *vals, uint32_t n,
-		       void *arg);
-
-/*
- * Walk a hash map in batches (BPF_MAP_LOOKUP_BATCH). Entries that the
- * data path adds or removes meanwhile may be seen or missed, never
- * torn.
- */
-static int map_walk(int fd, size_t ksize, size_t vsize, walk_fn fn, void *arg)
-{
-	/* The batch token of a hash map is a bucket index; room to spare. */
-	uint64_t in_tok[8], out_tok[8];
-	void *keys, *vals, *in = NULL;
-	bool done = false;
-	uint32_t count;
-	int ret = 0;
-
-	keys = calloc(NAT_BATCH, ksize);
-	vals = calloc(NAT_BATCH, vsize);
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (!done) {
-		count = NAT_BATCH;
-		ret = bpf_map_lookup_batch(fd, in, out_tok, keys, vals, &count,
-					   NULL);
-		if (ret && errno != ENOENT) {
-			ret = -errno;
-			break;
-		}
-		done = ret != 0;
-		ret = count ? fn(keys, vals, count, arg) : 0;
-		if (ret)
-			break;
-		memcpy(in_tok, out_tok, sizeof(in_tok));
-		in = in_tok;
-	}
-out:
-	free(keys);
-	free(vals);
-	return ret;
-}
 
 struct nat_each {
 	xlb_dp_nat_fn fn;
@@ -1641,13 +1802,15 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 		      const struct xlb_ct_entry *e, enum xlb_dp_install *res)
 {
 	enum xlb_dp_install r = XLB_DP_INSTALLED;
-	int fds[XLB_MAX_CPUS], cpu, ret = 0;
+	int fds[XLB_MAX_CPUS], cpu, ret = 0, fam = ct_fam_of(key->family);
 	struct xlb_ct_entry cur;
+	union ct_map_key mk;
 
+	ct_map_key(fam, key, &mk);
 	for (cpu = 0; cpu < dp->ncpus; cpu++)
-		fds[cpu] = ct_table_fd(dp, cpu);
+		fds[cpu] = ct_table_fd(dp, fam, cpu);
 	for (cpu = 0; cpu < dp->ncpus && r != XLB_DP_KEPT; cpu++) {
-		if (fds[cpu] < 0 || bpf_map_lookup_elem(fds[cpu], key, &cur) ||
+		if (fds[cpu] < 0 || bpf_map_lookup_elem(fds[cpu], &mk, &cur) ||
 		    !ct_entry_valid(dp, &cur))
 			continue;
 		/* Live here on another real: ours decides, as a CPU's
@@ -1661,7 +1824,7 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 	 * may come on any CPU. */
 	for (cpu = 0; cpu < dp->ncpus && r != XLB_DP_KEPT; cpu++)
 		if (fds[cpu] >= 0 &&
-		    bpf_map_update_elem(fds[cpu], key, e, BPF_ANY) && !ret)
+		    bpf_map_update_elem(fds[cpu], &mk, e, BPF_ANY) && !ret)
 			ret = -errno;
 	if (!ret)
 		*res = r;
@@ -1822,28 +1985,33 @@ int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
 	return -EAGAIN;
 }
 
-/* One step of a walk over hash map fd: the entry after the cursor's key
- * (the first if the key has gone), or -ENOENT at the end. */
-static int walk_next(int fd, struct xlb_dp_cursor *cur, void *val)
+/*
+ * One step of a walk over hash map fd, whose keys are fam's (nat_fwd's
+ * are CT_V6's, struct xlb_flow_key): the entry after the cursor's key
+ * (the first if the key has gone), or -ENOENT at the end.
+ */
+static int walk_next(int fd, int fam, struct xlb_dp_cursor *cur, void *val)
 {
-	struct xlb_flow_key next;
+	union ct_map_key at, next;
 	void *prev = NULL;
+	bool found;
 
 	for (;;) {
-		if (cur->has_key && !bpf_map_lookup_elem(fd, &cur->key, val))
-			prev = &cur->key;
+		if (cur->has_key) {
+			ct_map_key(fam, &cur->key, &at);
+			if (!bpf_map_lookup_elem(fd, &at, val))
+				prev = &at;
+		}
 		if (bpf_map_get_next_key(fd, prev, &next))
 			return errno == ENOENT ? -ENOENT : -errno;
 		/* Deleted between the two calls: step over it. */
-		if (!bpf_map_lookup_elem(fd, &next, val)) {
-			cur->key = next;
-			cur->has_key = 1;
-			return 0;
-		}
-		if (errno != ENOENT)
+		found = !bpf_map_lookup_elem(fd, &next, val);
+		if (!found && errno != ENOENT)
 			return -errno;
-		cur->key = next;
+		ct_flow_of(fam, &next, &cur->key);
 		cur->has_key = 1;
+		if (found)
+			return 0;
 		prev = NULL;
 	}
 }
@@ -1863,17 +2031,21 @@ int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
 			cur->has_key = 0;
 			break;
 		}
-		fd = ct_table_fd(dp, cur->cpu);
+		fd = ct_table_fd(dp, cur->fam, cur->cpu);
 		ret = fd < 0 ? -ENOENT : 0;
 		while (!ret && n < max) {
-			ret = walk_next(fd, cur, &ct);
+			ret = walk_next(fd, cur->fam, cur, &ct);
 			if (!ret) {
 				fn(&cur->key, &ct, NULL, arg);
 				n++;
 			}
 		}
 		if (ret == -ENOENT) {
-			cur->cpu++;
+			/* This CPU's IPv4 table, then its IPv6 one. */
+			if (++cur->fam == CT_FAMS) {
+				cur->fam = 0;
+				cur->cpu++;
+			}
 			cur->has_key = 0;
 			ret = 0;
 		} else if (ret) {
@@ -1882,7 +2054,7 @@ int xlb_dp_sessions_walk(struct xlb_dp *dp, struct xlb_dp_cursor *cur,
 	}
 	fd = bpf_map__fd(dp->skel->maps.nat_fwd);
 	while (n < max && cur->table == 1) {
-		ret = walk_next(fd, cur, &nat);
+		ret = walk_next(fd, CT_V6, cur, &nat);
 		if (ret == -ENOENT) {
 			cur->table = 2;
 			cur->has_key = 0;

@@ -17,7 +17,8 @@ struct xlb_dp;
 struct xlb_dp_opts {
 	uint32_t max_vips;
 	uint32_t max_reals;
-	uint32_t ct_size;	   /* conntrack entries per CPU */
+	uint32_t ct_size;	   /* IPv4 conntrack entries per CPU */
+	uint32_t ct6_size;	   /* IPv6 conntrack entries per CPU */
 	uint32_t nat_sessions;	   /* FULLNAT sessions (0: the default) */
 	const char *pin_path;	   /* NULL: nothing pinned (tests) */
 	uint32_t flood_guard_rate; /* 0: no flood guard */
@@ -110,7 +111,9 @@ int xlb_dp_vips_dump(struct xlb_dp *dp, xlb_dp_vip_fn fn, void *arg);
 int xlb_dp_real_get(struct xlb_dp *dp, uint32_t id, struct xlb_real *r);
 int xlb_dp_ring_size(struct xlb_dp *dp, uint32_t vip_id, uint32_t *m);
 
-/* Every conntrack entry of every CPU, in batches (for counting). */
+/* Every conntrack entry of every CPU, both families' tables, in batches
+ * (for counting); an IPv4 table's key is handed out as the flow's
+ * struct xlb_flow_key. */
 typedef void (*xlb_dp_ct_fn)(const struct xlb_flow_key *key,
 			     const struct xlb_ct_entry *e, void *arg);
 int xlb_dp_ct_foreach(struct xlb_dp *dp, xlb_dp_ct_fn fn, void *arg);
@@ -175,9 +178,18 @@ int xlb_dp_nat_flush_laddr(struct xlb_dp *dp, const struct xlb_ip *laddr,
 			   size_t *n);
 int xlb_dp_nat_flush_vip(struct xlb_dp *dp, uint32_t vip_id, size_t *n);
 
-/* Conntrack table of one CPU, for tests and listings: a new fd that the
- * caller closes. */
-int xlb_dp_ct_fd(struct xlb_dp *dp, uint32_t cpu);
+/* Conntrack table of one CPU and family (XLB_AF_INET: the IPv4 table,
+ * keyed by struct xlb_flow_key4; else the IPv6 one), for tests and
+ * benchmarks: a new fd that the caller closes. */
+int xlb_dp_ct_fd(struct xlb_dp *dp, int family, uint32_t cpu);
+/* One CPU's entry of a flow, in its family's table: 0 or -errno
+ * (-ENOENT: none). */
+int xlb_dp_ct_get(struct xlb_dp *dp, uint32_t cpu,
+		  const struct xlb_flow_key *key, struct xlb_ct_entry *e);
+int xlb_dp_ct_put(struct xlb_dp *dp, uint32_t cpu,
+		  const struct xlb_flow_key *key, const struct xlb_ct_entry *e);
+int xlb_dp_ct_del(struct xlb_dp *dp, uint32_t cpu,
+		  const struct xlb_flow_key *key);
 
 /* The fd of one of the program's maps, by name (the program's own, not a
  * new one: do not close it), or -ENOENT. For benchmarks that load a
@@ -239,8 +251,9 @@ int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
 struct xlb_dp_cursor {
 	uint8_t table; /* 0 conntrack, 1 nat_fwd, 2 done */
 	uint8_t has_key;
-	uint8_t pad[2];
-	uint32_t cpu;		 /* conntrack: which CPU's table */
+	uint8_t fam; /* conntrack: the CPU's IPv4 (0) or IPv6 (1) table */
+	uint8_t pad;
+	uint32_t cpu;		 /* conntrack: which CPU's tables */
 	struct xlb_flow_key key; /* the last entry handed out */
 };
 typedef void (*xlb_dp_session_fn)(const struct xlb_flow_key *key,

@@ -269,7 +269,8 @@ struct xlb_config {
 	enum xlb_xdp_mode xdp_mode;
 	char socket_path[108]; /* sizeof(sun_path) */
 	char pin_path[256];
-	uint32_t ct_size; /* conntrack entries per CPU */
+	uint32_t ct_size;  /* IPv4 conntrack entries per CPU */
+	uint32_t ct6_size; /* IPv6 conntrack entries per CPU */
 	/* Tunnel mode's flood guard: new conntrack entries per CPU per
 	 * second before misses other than SYNs are not remembered; 0 off. */
 	uint32_t flood_guard_rate;

@@ -3,9 +3,11 @@
  * Tunnel conntrack through the real program: the TCP state seen from the
  * client, idle timeouts by state (an expired entry is a miss), a new
  * connection (SYN) on a closing entry or on a real that takes no new
- * flows is scheduled afresh, "new flows" counts connection starts, and
- * the agent's ActiveConn / InActConn census.
+ * flows is scheduled afresh, "new flows" counts connection starts, the
+ * agent's ActiveConn / InActConn census, and each family's flows in that
+ * family's tables.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,13 +86,11 @@ static bool ct_get(const char *svc, const char *client, uint16_t sport, int cpu,
 		   struct xlb_ct_entry *e)
 {
 	struct xlb_flow_key key;
-	int fd, ret;
+	int ret;
 
 	h_nat_key(svc, client, sport, &key);
-	fd = xlb_dp_ct_fd(h_dp, cpu);
-	cr_assert_geq(fd, 0);
-	ret = bpf_map_lookup_elem(fd, &key, e);
-	close(fd);
+	ret = xlb_dp_ct_get(h_dp, cpu, &key, e);
+	cr_assert(ret == 0 || ret == -ENOENT, "%s", strerror(-ret));
 	return ret == 0;
 }
 
@@ -98,13 +98,9 @@ static void ct_put(const char *svc, const char *client, uint16_t sport, int cpu,
 		   const struct xlb_ct_entry *e)
 {
 	struct xlb_flow_key key;
-	int fd;
 
 	h_nat_key(svc, client, sport, &key);
-	fd = xlb_dp_ct_fd(h_dp, cpu);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(bpf_map_update_elem(fd, &key, e, BPF_ANY), 0);
-	close(fd);
+	cr_assert_eq(xlb_dp_ct_put(h_dp, cpu, &key, e), 0);
 }
 
 static uint64_t new_flows(const char *svc)
@@ -496,4 +492,178 @@ Test(conntrack, syn_choice_wins_on_every_cpu)
 		cr_assert_eq(send_flow(client, sport, PKT_ACK, 0), b,
 			     "%s: then on CPU 0", cpu_cases[c].what);
 	}
+}
+
+/* The flows of family_cases: one per family, each VIP with two reals. */
+static const struct {
+	const char *svc, *vip, *client;
+	int family;
+	const char *reals[2];
+} family_cases[] = {
+	{VIP, "10.100.0.1", "192.0.2.7", AF_INET, {"10.1.0.2", "10.1.0.3"}},
+	{"[fd00:100::1]:80/tcp",
+	 "fd00:100::1",
+	 "2001:db8::7",
+	 AF_INET6,
+	 {"fd01::2", "fd01::3"}},
+};
+#define N_FAMILY_CASES (int)(sizeof(family_cases) / sizeof(family_cases[0]))
+#define FAMILY_SPORT   41234
+
+/* A TCP segment of family case f on cpu: the real it was sent to. */
+static const char *family_send(int f, uint8_t flags, int cpu, char *buf,
+			       size_t len)
+{
+	struct pkt_spec spec = {
+		.family = family_cases[f].family,
+		.saddr = family_cases[f].client,
+		.daddr = family_cases[f].vip,
+		.proto = IPPROTO_TCP,
+		.sport = FAMILY_SPORT,
+		.dport = 80,
+		.tcp_flags = flags,
+	};
+	struct h_result res;
+	struct pkt in;
+
+	cr_assert_eq(pkt_build(&in, &spec), 0);
+	h_run_on_cpu(&in, &res, cpu);
+	cr_assert_eq(res.retval, XDP_REDIRECT, "%s: reason %u",
+		     family_cases[f].client, res.reason);
+	return h_out_real(&res, buf, len);
+}
+
+/*
+ * Family case f's entry on cpu, read from the table of the given family
+ * with that table's own key, built here by hand: the IPv4 table's is
+ * struct xlb_flow_key4. True if there is one.
+ */
+static bool family_raw_get(int f, int table_family, int cpu,
+			   struct xlb_ct_entry *e)
+{
+	union {
+		struct xlb_flow_key4 k4;
+		struct xlb_flow_key k;
+	} key;
+	struct xlb_flow_key k;
+	int fd, ret;
+
+	h_nat_key(family_cases[f].svc, family_cases[f].client, FAMILY_SPORT,
+		  &k);
+	memset(&key, 0, sizeof(key));
+	if (table_family == AF_INET) {
+		key.k4.saddr = k.saddr.addr[0];
+		key.k4.vip_id = k.vip_id;
+		key.k4.sport = htons(FAMILY_SPORT);
+		key.k4.dport = htons(80);
+		key.k4.proto = IPPROTO_TCP;
+	} else {
+		key.k = k;
+	}
+	fd = xlb_dp_ct_fd(h_dp, table_family, cpu);
+	cr_assert_geq(fd, 0);
+	ret = bpf_map_lookup_elem(fd, &key, e);
+	close(fd);
+	return ret == 0;
+}
+
+/* Entries in one CPU's table of a family. */
+static int table_entries(int family, int cpu)
+{
+	uint8_t key[sizeof(struct xlb_flow_key)], next[sizeof(key)];
+	void *prev = NULL;
+	int fd, n = 0;
+
+	fd = xlb_dp_ct_fd(h_dp, family, cpu);
+	cr_assert_geq(fd, 0);
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
+struct family_walk {
+	int seen[N_FAMILY_CASES];
+};
+
+static void family_walk_one(const struct xlb_flow_key *k,
+			    const struct xlb_ct_entry *e, void *arg)
+{
+	struct family_walk *w = arg;
+	struct xlb_flow_key want;
+	int f;
+
+	(void)e;
+	for (f = 0; f < N_FAMILY_CASES; f++) {
+		h_nat_key(family_cases[f].svc, family_cases[f].client,
+			  FAMILY_SPORT, &want);
+		if (!memcmp(k, &want, sizeof(want)))
+			w->seen[f]++;
+	}
+}
+
+/*
+ * An IPv4 flow's entry is in the IPv4 tables under the 16-byte key, an
+ * IPv6 flow's in the IPv6 tables under the long one, never the other
+ * family's; each keeps the real its entry names (the entry decides, not
+ * the ring), on its CPU and, found there, on another CPU, where it moves.
+ * The agent's walk hands both out as the flows they are.
+ */
+Test(conntrack, each_family_in_its_own_table)
+{
+	struct family_walk w = {};
+	struct xlb_flow_key k;
+	struct xlb_ct_entry e;
+	struct xlb_real real;
+	char buf[XLB_IP_STRLEN];
+	const char *other;
+	uint32_t id;
+	int f, fam;
+
+	cr_assert_geq(libbpf_num_possible_cpus(), 2);
+	for (f = 0; f < N_FAMILY_CASES; f++) {
+		h_vip(family_cases[f].svc, XLB_HASH_MAGLEV, 65537);
+		h_real(family_cases[f].svc, family_cases[f].reals[0], 100);
+		h_real(family_cases[f].svc, family_cases[f].reals[1], 100);
+	}
+	for (f = 0; f < N_FAMILY_CASES; f++) {
+		fam = family_cases[f].family;
+		family_send(f, PKT_SYN, 0, buf, sizeof(buf));
+		id = h_real_id(family_cases[f].svc, buf);
+		cr_assert(family_raw_get(f, fam, 0, &e), "%s: not in its table",
+			  family_cases[f].client);
+		cr_assert_eq(xlb_ct_real_id(e.v), id);
+		/* The entry, not the ring, decides: point it elsewhere. */
+		other = strcmp(buf, family_cases[f].reals[0])
+				? family_cases[f].reals[0]
+				: family_cases[f].reals[1];
+		id = h_real_id(family_cases[f].svc, other);
+		cr_assert_eq(xlb_dp_real_get(h_dp, id, &real), 0);
+		e.v = xlb_ct_pack(id, real.gen, XLB_CT_S_EST,
+				  xlb_ct_tick(h_now_ns()));
+		h_nat_key(family_cases[f].svc, family_cases[f].client,
+			  FAMILY_SPORT, &k);
+		cr_assert_eq(xlb_dp_ct_put(h_dp, 0, &k, &e), 0);
+		cr_assert_str_eq(family_send(f, PKT_ACK, 0, buf, sizeof(buf)),
+				 other, "%s on CPU 0", family_cases[f].client);
+		/* Mid-flow on CPU 1: found on CPU 0, kept, moved. */
+		cr_assert_str_eq(family_send(f, PKT_ACK, 1, buf, sizeof(buf)),
+				 other, "%s on CPU 1", family_cases[f].client);
+		cr_assert(family_raw_get(f, fam, 1, &e));
+		cr_assert_eq(xlb_ct_real_id(e.v), id);
+		cr_assert_not(family_raw_get(f, fam, 0, &e));
+	}
+	/* One flow per family, each in its own family's tables. */
+	cr_assert_eq(table_entries(AF_INET, 0) + table_entries(AF_INET, 1), 1);
+	cr_assert_eq(table_entries(AF_INET6, 0) + table_entries(AF_INET6, 1),
+		     1);
+	cr_assert_not(family_raw_get(0, AF_INET6, 1, &e),
+		      "the IPv4 flow in an IPv6 table");
+	cr_assert_eq(xlb_dp_ct_foreach(h_dp, family_walk_one, &w), 0);
+	for (f = 0; f < N_FAMILY_CASES; f++)
+		cr_assert_eq(w.seen[f], 1, "%s seen %d times by the walk",
+			     family_cases[f].client, w.seen[f]);
 }

@@ -467,14 +467,10 @@ Test(sync, ring_full_counts_lost_and_forwards)
 /* Remove a flow from every CPU's conntrack table. */
 static void ct_forget(const struct xlb_flow_key *key)
 {
-	int cpu, fd;
+	int cpu;
 
-	for (cpu = 0; cpu < xlb_dp_ncpus(h_dp); cpu++) {
-		fd = xlb_dp_ct_fd(h_dp, cpu);
-		cr_assert_geq(fd, 0);
-		bpf_map_delete_elem(fd, key);
-		close(fd);
-	}
+	for (cpu = 0; cpu < xlb_dp_ncpus(h_dp); cpu++)
+		xlb_dp_ct_del(h_dp, cpu, key);
 }
 
 /* An established flow's entry, seen now. */
@@ -488,14 +484,11 @@ static void ct_assert_all(const struct xlb_flow_key *key, uint32_t id,
 			  uint32_t gen)
 {
 	struct xlb_ct_entry e;
-	int cpu, fd;
+	int cpu;
 
 	for (cpu = 0; cpu < xlb_dp_ncpus(h_dp); cpu++) {
-		fd = xlb_dp_ct_fd(h_dp, cpu);
-		cr_assert_geq(fd, 0);
-		cr_assert_eq(bpf_map_lookup_elem(fd, key, &e), 0,
+		cr_assert_eq(xlb_dp_ct_get(h_dp, cpu, key, &e), 0,
 			     "CPU %d lacks the flow", cpu);
-		close(fd);
 		cr_assert_eq(xlb_ct_real_id(e.v), id, "CPU %d", cpu);
 		cr_assert(xlb_ct_gen_is(e.v, gen), "CPU %d", cpu);
 	}
@@ -547,7 +540,6 @@ Test(sync, ct_install_updated_kept_and_dead)
 	enum xlb_dp_install res;
 	char ring[64];
 	const char *other;
-	int fd;
 
 	tunnel_vips();
 	/* Our flow, on CPU 0 only. */
@@ -568,9 +560,7 @@ Test(sync, ct_install_updated_kept_and_dead)
 	ct_assert_all(&key, xlb_ct_real_id(e.v), real_gen(xlb_ct_real_id(e.v)));
 	/* A live entry on one CPU only is enough to keep it. */
 	if (xlb_dp_ncpus(h_dp) > 1) {
-		fd = xlb_dp_ct_fd(h_dp, 0);
-		cr_assert_eq(bpf_map_delete_elem(fd, &key), 0);
-		close(fd);
+		cr_assert_eq(xlb_dp_ct_del(h_dp, 0, &key), 0);
 		cr_assert_eq(xlb_dp_ct_install(h_dp, &key, &o, &res), 0);
 		cr_assert_eq(res, XLB_DP_KEPT);
 	}
@@ -1061,7 +1051,7 @@ Test(sync, walk_restarts_when_the_cursor_key_goes)
 	struct xlb_dp_cursor cur = {};
 	struct walk *w = calloc(1, sizeof(*w));
 	int ncpus = xlb_dp_ncpus(h_dp), cpu, i, calls = 0;
-	int gone_ct, gone_nat = -1, fd;
+	int gone_ct, gone_nat = -1;
 	bool done = false;
 
 	cr_assert_not_null(w);
@@ -1072,9 +1062,7 @@ Test(sync, walk_restarts_when_the_cursor_key_goes)
 	cr_assert_eq(w->calls, 7);
 	cr_assert(cur.has_key && cur.table == 0 && cur.cpu == 0);
 	gone_ct = ntohs(cur.key.sport) - 30000;
-	fd = xlb_dp_ct_fd(h_dp, 0);
-	cr_assert_eq(bpf_map_delete_elem(fd, &cur.key), 0);
-	close(fd);
+	cr_assert_eq(xlb_dp_ct_del(h_dp, 0, &cur.key), 0);
 	while (!done) {
 		cr_assert_eq(
 			xlb_dp_sessions_walk(h_dp, &cur, 7, walk_fn, w, &done),
@@ -1149,5 +1137,75 @@ Test(sync, maps_pinned_and_adopted)
 	cr_assert_eq(xlb_dp_sync_open(b, collect, NULL), 0);
 	cr_assert_geq(xlb_dp_sync_fd(b), 0);
 	xlb_dp_close(b, true);
+	cr_assert_neq(access(path, F_OK), 0, "pins left behind");
+}
+
+/* A flow of family (AF_INET, AF_INET6) by number, for raw table entries. */
+static void raw_flow(int family, int n, struct xlb_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = family;
+	if (family == AF_INET)
+		k->saddr.addr[0] = htonl(0xc0000200 + n); /* 192.0.2.n */
+	else
+		inet_pton(AF_INET6, "2001:db8::1", &k->saddr);
+	k->vip_id = 1;
+	k->sport = htons(40000 + n);
+	k->dport = htons(80);
+	k->proto = IPPROTO_TCP;
+}
+
+/*
+ * A restart adopts both families' conntrack tables with their flows; and
+ * maps pinned before the IPv4 tables existed (no ct4_maps pin, IPv4
+ * flows in ct_maps' tables under the long key) have their IPv4 flows
+ * moved into the new IPv4 tables.
+ */
+Test(sync, conntrack_tables_of_both_families_adopted)
+{
+	struct xlb_flow_key k4, k6, old;
+	struct xlb_ct_entry e4 = {.v = 0x1111}, e6 = {.v = 0x2222};
+	struct xlb_ct_entry eo = {.v = 0x3333}, got;
+	struct xlb_dp *a, *b, *c;
+	char path[64], pin[128];
+	int fd;
+
+	cr_assert_eq(private_bpffs(), 0, "bpffs: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/sys/fs/bpf/xlb-test-ct-%d", getpid());
+	raw_flow(AF_INET, 1, &k4);
+	raw_flow(AF_INET6, 2, &k6);
+	raw_flow(AF_INET, 3, &old);
+	open_pinned(path, &a);
+	snprintf(pin, sizeof(pin), "%s/ct4_maps", path);
+	cr_assert_eq(access(pin, F_OK), 0, "ct4_maps not pinned");
+	cr_assert_eq(xlb_dp_ct_put(a, 0, &k4, &e4), 0);
+	cr_assert_eq(xlb_dp_ct_put(a, 0, &k6, &e6), 0);
+	xlb_dp_close(a, false);
+	open_pinned(path, &b);
+	cr_assert(xlb_dp_adopted(b));
+	cr_assert_eq(xlb_dp_ct_get(b, 0, &k4, &got), 0, "IPv4 flow lost");
+	cr_assert_eq(got.v, e4.v);
+	cr_assert_eq(xlb_dp_ct_get(b, 0, &k6, &got), 0, "IPv6 flow lost");
+	cr_assert_eq(got.v, e6.v);
+	/* What an agent from before the IPv4 tables left pinned. */
+	fd = xlb_dp_ct_fd(b, AF_INET6, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bpf_map_update_elem(fd, &old, &eo, BPF_ANY), 0);
+	close(fd);
+	cr_assert_eq(unlink(pin), 0);
+	xlb_dp_close(b, false);
+	open_pinned(path, &c);
+	cr_assert(xlb_dp_adopted(c));
+	cr_assert_eq(access(pin, F_OK), 0, "ct4_maps not pinned again");
+	cr_assert_eq(xlb_dp_ct_get(c, 0, &old, &got), 0,
+		     "the old IPv4 flow was not moved");
+	cr_assert_eq(got.v, eo.v);
+	fd = xlb_dp_ct_fd(c, AF_INET6, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_neq(bpf_map_lookup_elem(fd, &old, &got), 0,
+		      "the old IPv4 flow left in the IPv6 table");
+	cr_assert_eq(bpf_map_lookup_elem(fd, &k6, &got), 0);
+	close(fd);
+	xlb_dp_close(c, true);
 	cr_assert_neq(access(path, F_OK), 0, "pins left behind");
 }

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Figure 4: 10M concurrent sessions. The balancer is opened with
- * conntrack_size = 10M / CPUs per CPU (as xlbd would be configured), and
- * every CPU's table is filled through the data path itself: the wrapper
+ * conntrack_size = 10M / CPUs per CPU (as xlbd would be configured; the
+ * IPv6 tables at conntrack_size_ipv6's default), and every CPU's IPv4
+ * table is filled through the data path itself: the wrapper
  * (tools/bench/bpf/bench_wrapper.bpf.c) runs SYNs of distinct flows, on each
  * CPU at once, in SS_CHUNKS chunks (each a run of "insert into a table that is
  * not full yet"). Then:
  *
  * - sessions live: counted back from the tables (batch lookups), so the
  *   figure is sessions that are there, not inserts attempted;
- * - bytes per session: the kernel's own accounting of the tables
+ * - bytes per session: the kernel's own accounting of the IPv4 tables
  *   (memlock in /proc/self/fdinfo, what `bpftool map show` prints) over
- *   the live sessions; baseline: key + value bytes of one entry;
+ *   the live sessions; baseline: key + value bytes of one entry; the
+ *   IPv6 tables' memlock is given beside it;
  * - insert rate into the full tables: runs of SS_FULL_BATCH more new
  *   flows per CPU, each evicting one; baseline: the rate while filling.
  *
@@ -97,11 +99,11 @@ static int insert_all(struct ss_bench *b, uint32_t n, double *ns)
 static long count_entries(struct ss_bench *b, int cpu)
 {
 	const uint32_t batch = 65536;
-	struct xlb_flow_key *keys = calloc(batch, sizeof(*keys));
+	struct xlb_flow_key4 *keys = calloc(batch, sizeof(*keys));
 	struct xlb_ct_entry *vals = calloc(batch, sizeof(*vals));
 	uint64_t in = 0, out = 0;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int fd = xlb_dp_ct_fd(b->lb.dp, cpu), ret;
+	int fd = xlb_dp_ct_fd(b->lb.dp, XLB_AF_INET, cpu), ret;
 	long total = 0;
 	uint32_t n;
 	bool first = true;
@@ -132,12 +134,12 @@ out:
 	return total;
 }
 
-/* The kernel's memlock figure for one CPU's table (bytes). */
-static long table_bytes(struct ss_bench *b, int cpu)
+/* The kernel's memlock figure for one CPU's table of family (bytes). */
+static long table_bytes(struct ss_bench *b, int family, int cpu)
 {
 	char path[64], line[128];
 	long bytes = -1;
-	int fd = xlb_dp_ct_fd(b->lb.dp, cpu);
+	int fd = xlb_dp_ct_fd(b->lb.dp, family, cpu);
 	FILE *f;
 
 	if (fd < 0)
@@ -203,8 +205,8 @@ int bench_sessions(const struct bench_opts *o)
 	double fill[SS_CHUNKS * SS_MAX_CPUS], full[32 * SS_MAX_CPUS];
 	double ns[SS_MAX_CPUS], dmin;
 	struct ss_bench b = {.o = o};
-	long live = 0, bytes = 0, n;
-	char note[160];
+	long live = 0, bytes = 0, bytes6 = 0, n, t4, t6;
+	char note[256];
 	struct bench_figure f = {.group = "sessions", .note = note};
 	int i, c, nfill = 0, nfull = 0, ret = -1;
 
@@ -218,19 +220,24 @@ int bench_sessions(const struct bench_opts *o)
 	}
 	for (c = 0; c < b.ncpus; c++) {
 		n = count_entries(&b, c);
-		if (n < 0 || table_bytes(&b, c) < 0)
+		t4 = table_bytes(&b, XLB_AF_INET, c);
+		t6 = table_bytes(&b, XLB_AF_INET6, c);
+		if (n < 0 || t4 < 0 || t6 < 0)
 			goto out_fail;
 		live += n;
-		bytes += table_bytes(&b, c);
+		bytes += t4;
+		bytes6 += t6;
 	}
 	snprintf(note, sizeof(note),
-		 "%ld sessions live in %d per-CPU LRU tables of %u entries, "
-		 "%.1f MiB by memlock",
-		 live, b.ncpus, b.per_cpu, bytes / 1048576.0);
+		 "%ld IPv4 sessions live in %d per-CPU LRU tables of %u "
+		 "entries, %.1f MiB by memlock; the IPv6 tables (%u entries "
+		 "per CPU) %.1f MiB more",
+		 live, b.ncpus, b.per_cpu, bytes / 1048576.0,
+		 XLB_CT6_SIZE_DEFAULT, bytes6 / 1048576.0);
 	f.name = "sessions: memory per session (10M live)";
 	f.unit = "bytes";
 	f.min = f.median = live ? (double)bytes / live : NAN;
-	f.baseline = sizeof(struct xlb_flow_key) + sizeof(struct xlb_ct_entry);
+	f.baseline = sizeof(struct xlb_flow_key4) + sizeof(struct xlb_ct_entry);
 	f.baseline_name = "key + value bytes";
 	f.goal = BENCH_GOAL_VALUE_MAX;
 	f.target = 100;
