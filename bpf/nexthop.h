@@ -82,9 +82,9 @@ static __always_inline void nexthop_count(__u32 k)
 /*
  * route() for a packet towards a real (real_id, of generation gen): the
  * configured gateway first (it overrides every route), then the real's
- * resolved next hop, then bpf_fib_lookup. real_id XLB_REAL_NONE (a
- * FULLNAT reply, towards a client) goes straight to the lookup.
- * XLB_GO_ON or a reason, as route().
+ * resolved next hop, then bpf_fib_lookup. real_id XLB_REAL_NONE (no
+ * real) goes straight to the lookup; a FULLNAT reply, towards a client,
+ * takes route_reply() below. XLB_GO_ON or a reason, as route().
  */
 static __always_inline __u32 route_real(struct xdp_md *ctx,
 					const struct xlb_globals *g,
