@@ -600,6 +600,9 @@ Test(nexthop, reply_follows_neighbour_change)
 	cr_expect_gt(epoch_cur(), f.hop.epoch);
 	cr_expect_neq(epoch_cur(), 0);
 	xlb_nexthops_close(nh, false);
+	/* nexthops: false stops it too. */
+	cr_assert_eq(xlb_nexthops_invalidate_all(h_dp), 0);
+	cr_expect_eq(epoch_cur(), 0);
 }
 
 /*
