@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xlb_abi.h"
+#include "fib.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -192,6 +193,10 @@ struct nat_scratch {
 	struct xlb_nat_rev rv;
 	struct xlb_nat_fwd fwd; /* the forward entry of a new session */
 	struct nat_xlat x;	/* filled by nat_request / nat_reply */
+	/* The next hop: a request's found by nat_send, a reply's by
+	 * nat_reply (from its session), with route, its reason. */
+	struct xlb_nexthop nh;
+	__u32 route;
 };
 
 struct {

@@ -7,15 +7,18 @@
 #define XLB_BPF_NAT_REPLY_H
 
 #include "nat_session.h"
+#include "nexthop.h"
 #include "reason.h"
 #include "stats.h"
 #include "sync.h"
 
 /*
  * Real -> local address: a reply, or an ICMP error about a session.
- * XLB_GO_ON (on to nat_send) with nat_scratch.x filled, or the reason.
+ * XLB_GO_ON (on to nat_send) with nat_scratch.x filled and the route to
+ * the client found (nat_scratch.nh and .route: the session keeps its
+ * next hop), or the reason.
  */
-static __noinline __u32 nat_reply(const struct xlb_pkt *p,
+static __noinline __u32 nat_reply(struct xdp_md *ctx, const struct xlb_pkt *p,
 				  const struct xlb_globals *g)
 {
 	struct nat_scratch *s = nat_scratch_get();
@@ -69,6 +72,8 @@ static __noinline __u32 nat_reply(const struct xlb_pkt *p,
 	s->x.dport = fk->sport;
 	s->x.mss = s->rv.mss;
 	s->x.real_id = XLB_REAL_NONE;
+	s->route = route_reply(ctx, g, &f->hop, p->family, &s->x.src, &s->x.dst,
+			       p->l3_len, p->tos, &s->nh);
 	return XLB_GO_ON;
 }
 

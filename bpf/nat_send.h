@@ -25,20 +25,24 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 				 const struct xlb_globals *g)
 {
 	struct nat_scratch *s = nat_scratch_get();
-	struct xlb_nexthop nh = {};
 	__u32 reason, route_reason;
 	struct nat_xlat *x;
 
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
 	x = &s->x;
-	/* A request's flow spreads over ECMP legs by its local port. */
-	route_reason = route_real(ctx, g, x->real_id, x->real_gen,
-				  (__u32)x->sport * 0x9e3779b1u, p->family,
-				  &x->src, &x->dst, p->l3_len, p->tos, &nh);
+	/* A reply's route is found already (nat_reply). A request's flow
+	 * spreads over ECMP legs by its local port. */
+	if (x->real_id == XLB_REAL_NONE)
+		route_reason = s->route;
+	else
+		route_reason = route_real(ctx, g, x->real_id, x->real_gen,
+					  (__u32)x->sport * 0x9e3779b1u,
+					  p->family, &x->src, &x->dst,
+					  p->l3_len, p->tos, &s->nh);
 	/* Translation keeps the size: the sender must fit the MTU. */
 	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
-		return icmp_too_big(ctx, p, g, nh.mtu);
+		return icmp_too_big(ctx, p, g, s->nh.mtu);
 	if (route_reason != XLB_GO_ON && route_reason != XLB_R_PASS_NO_NEIGH)
 		return route_reason;
 	if (p->icmp_error)
@@ -54,7 +58,7 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	 * the neighbour); docs/FULLNAT.md says what that needs. */
 	if (route_reason == XLB_R_PASS_NO_NEIGH)
 		return pass_to_kernel(ctx, p);
-	return transmit(ctx, p, &nh);
+	return transmit(ctx, p, &s->nh);
 }
 
 #endif /* XLB_BPF_NAT_SEND_H */

@@ -206,7 +206,7 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 	 * calls so that their stacks do not add up. */
 	if (p.local) {
 		/* A reply (or an ICMP error) to a local address. */
-		reason = nat_reply(&p, g);
+		reason = nat_reply(ctx, &p, g);
 	} else {
 		if (!vip)
 			vip = lookup_vip(&p);

@@ -205,6 +205,23 @@ enum xlb_nat_state {
 	XLB_NAT_S_RST = 1 << 3,	       /* TCP RST either way */
 };
 
+/*
+ * The next hop of a session's replies (towards its client), as
+ * bpf_fib_lookup last answered it, so that an established reply makes
+ * no lookup (bpf/nexthop.h). Used only while epoch is the current one
+ * in nh_epoch (0: none; the agent moves it on every route, neighbour or
+ * link change) and only for a packet that fits mtu. The data plane
+ * writes it, epoch last; a session the agent writes starts without.
+ */
+struct xlb_nat_hop {
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u32 ifindex;
+	__u16 mtu; /* the largest packet the lookup would pass */
+	__u16 pad;
+	__u32 epoch;
+};
+
 struct xlb_nat_fwd {
 	struct xlb_addr laddr; /* translated source */
 	__be16 lport;
@@ -214,6 +231,7 @@ struct xlb_nat_fwd {
 	__u32 real_gen;
 	__u32 cpu;	 /* whose port range lport is in */
 	__u64 last_seen; /* bpf_ktime_get_coarse_ns(), either direction */
+	struct xlb_nat_hop hop; /* the replies' next hop */
 };
 
 struct xlb_nat_key {
@@ -461,11 +479,31 @@ struct xlb_nh_entry {
 	struct xlb_nh_leg legs[XLB_NH_LEGS];
 };
 
-/* nexthop_stats[i], per CPU: packets towards a real routed by
- * bpf_fib_lookup because the entry could not be used. */
+/* nexthop_stats[i], per CPU. */
 enum xlb_nh_stat {
+	/* Packets towards a real routed by bpf_fib_lookup because the
+	 * entry could not be used. */
 	XLB_NH_ST_FALLBACK = 0,
+	/* FULLNAT replies routed by bpf_fib_lookup because the session had
+	 * no next hop of the current epoch (its first reply, the first
+	 * after a change, a packet over its MTU, an answer that is not a
+	 * plain forward). */
+	XLB_NH_ST_REPLY_LOOKUP,
 	XLB_NH_ST_MAX,
+};
+
+/*
+ * nh_epoch[0]: the route epoch of the sessions' reply next hops
+ * (struct xlb_nat_hop). The agent (user/nexthop.c) moves it on to a
+ * fresh value at start and after every route, neighbour or link change
+ * it reads, so that every cached hop is looked up again; cur 0 (no agent
+ * follows the changes, or nexthops: false) caches nothing. last is the
+ * highest value ever used, so that a restarted agent never gives an
+ * old session's hop a value it had.
+ */
+struct xlb_nh_epoch {
+	__u32 cur;
+	__u32 last;
 };
 
 #ifndef __bpf__
@@ -480,7 +518,8 @@ _Static_assert(sizeof(struct xlb_flow_key4) == 16, "xlb_flow_key4");
 _Static_assert(sizeof(struct xlb_ct_entry) == 8, "xlb_ct_entry");
 _Static_assert(sizeof(struct xlb_counters) == 40, "xlb_counters");
 _Static_assert(sizeof(struct xlb_globals) == 88, "xlb_globals");
-_Static_assert(sizeof(struct xlb_nat_fwd) == 40, "xlb_nat_fwd");
+_Static_assert(sizeof(struct xlb_nat_hop) == 24, "xlb_nat_hop");
+_Static_assert(sizeof(struct xlb_nat_fwd) == 64, "xlb_nat_fwd");
 _Static_assert(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key");
 _Static_assert(sizeof(struct xlb_nat_rev) == 48, "xlb_nat_rev");
 _Static_assert(sizeof(struct xlb_sync_event) == 56, "xlb_sync_event");
@@ -488,6 +527,7 @@ _Static_assert(sizeof(struct xlb_ct_guard) == 24, "xlb_ct_guard");
 _Static_assert(sizeof(struct xlb_nh_leg) == 16, "xlb_nh_leg");
 _Static_assert(sizeof(struct xlb_nh_entry) == 8 + 16 * XLB_NH_LEGS,
 	       "xlb_nh_entry");
+_Static_assert(sizeof(struct xlb_nh_epoch) == 8, "xlb_nh_epoch");
 #endif
 
 #endif /* XLB_ABI_H */

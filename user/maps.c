@@ -2090,17 +2090,66 @@ int xlb_dp_nexthop_get(struct xlb_dp *dp, uint32_t id, struct xlb_nh_entry *e)
 	return 0;
 }
 
-int xlb_dp_nexthop_fallbacks(struct xlb_dp *dp, uint64_t *n)
+int xlb_dp_nexthop_stat(struct xlb_dp *dp, enum xlb_nh_stat k, uint64_t *n)
 {
 	int fd = bpf_map__fd(dp->skel->maps.nexthop_stats);
 	uint64_t vals[XLB_MAX_CPUS];
-	uint32_t k = XLB_NH_ST_FALLBACK;
+	uint32_t key = k;
 	int i;
 
 	*n = 0;
-	if (bpf_map_lookup_elem(fd, &k, vals))
+	if (bpf_map_lookup_elem(fd, &key, vals))
 		return -errno;
 	for (i = 0; i < dp->ncpus; i++)
 		*n += vals[i];
 	return 0;
+}
+
+int xlb_dp_nexthop_fallbacks(struct xlb_dp *dp, uint64_t *n)
+{
+	return xlb_dp_nexthop_stat(dp, XLB_NH_ST_FALLBACK, n);
+}
+
+int xlb_dp_nh_epoch_get(struct xlb_dp *dp, struct xlb_nh_epoch *e)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.nh_epoch), &zero, e))
+		return -errno;
+	return 0;
+}
+
+static int nh_epoch_put(struct xlb_dp *dp, const struct xlb_nh_epoch *e)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.nh_epoch), &zero, e,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_dp_nh_epoch_next(struct xlb_dp *dp)
+{
+	struct xlb_nh_epoch e;
+	int ret = xlb_dp_nh_epoch_get(dp, &e);
+
+	if (ret)
+		return ret;
+	/* A value never used before (0 means none). */
+	if (!++e.last)
+		e.last = 1;
+	e.cur = e.last;
+	return nh_epoch_put(dp, &e);
+}
+
+int xlb_dp_nh_epoch_stop(struct xlb_dp *dp)
+{
+	struct xlb_nh_epoch e;
+	int ret = xlb_dp_nh_epoch_get(dp, &e);
+
+	if (ret || !e.cur)
+		return ret;
+	e.cur = 0;
+	return nh_epoch_put(dp, &e);
 }

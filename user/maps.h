@@ -282,5 +282,17 @@ int xlb_dp_nexthop_put(struct xlb_dp *dp, uint32_t id,
 		       const struct xlb_nh_entry *e);
 int xlb_dp_nexthop_get(struct xlb_dp *dp, uint32_t id, struct xlb_nh_entry *e);
 int xlb_dp_nexthop_fallbacks(struct xlb_dp *dp, uint64_t *n);
+/* A counter of nexthop_stats, summed over CPUs. */
+int xlb_dp_nexthop_stat(struct xlb_dp *dp, enum xlb_nh_stat k, uint64_t *n);
+
+/*
+ * The route epoch of the FULLNAT sessions' reply next hops (nh_epoch,
+ * written by nexthop.c only): next moves it on to a value never used
+ * (every kept hop is looked up again), stop sets it to 0 (nothing is
+ * kept or used: nobody follows the changes).
+ */
+int xlb_dp_nh_epoch_get(struct xlb_dp *dp, struct xlb_nh_epoch *e);
+int xlb_dp_nh_epoch_next(struct xlb_dp *dp);
+int xlb_dp_nh_epoch_stop(struct xlb_dp *dp);
 
 #endif /* XLB_MAPS_H */

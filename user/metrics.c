@@ -74,6 +74,10 @@ static const struct family fam_nh_fallbacks = {
 	"xlb_nexthop_fallbacks_total", "counter",
 	"Packets towards a real routed by bpf_fib_lookup because the agent's "
 	"resolved next hop was missing, stale or too small for them."};
+static const struct family fam_nh_reply_lookups = {
+	"xlb_nexthop_reply_lookups_total", "counter",
+	"FULLNAT replies routed by bpf_fib_lookup because their session kept "
+	"no next hop of the current route epoch."};
 static const struct family fam_rebuilds = {
 	"xlb_ring_rebuilds_total", "counter",
 	"Maglev tables built and published."};
@@ -623,6 +627,8 @@ int xlb_metrics_render_json(json_t *stats, char **buf, size_t *len)
 	render_reasons(&p, json_object_get(stats, "reasons"));
 	render_scalar(&p, &fam_guard_skipped, stats, "flood_guard_skipped");
 	render_scalar(&p, &fam_nh_fallbacks, stats, "nexthop_fallbacks");
+	render_scalar(&p, &fam_nh_reply_lookups, stats,
+		      "nexthop_reply_lookups");
 	render_scalar(&p, &fam_rebuilds, rings, "rebuilds");
 	render_scalar(&p, &fam_rebuild_seconds, rings, "rebuild_seconds");
 	render_fullnat(&p, json_object_get(stats, "fullnat"));

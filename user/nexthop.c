@@ -576,7 +576,9 @@ static void on_route(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
 			mark_stale(nh, id);
 }
 
-static void on_neigh(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
+/* Returns whether the message is of the neighbours bpf_fib_lookup
+ * uses (IPv4, IPv6). */
+static bool on_neigh(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
 {
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 	struct xlb_ip ip = {.family = 0};
@@ -586,7 +588,7 @@ static void on_neigh(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)) ||
 	    (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6))
-		return;
+		return false;
 	mnl_attr_for_each(a, nlh, sizeof(*ndm))
 	{
 		if (mnl_attr_get_type(a) == NDA_DST &&
@@ -598,7 +600,7 @@ static void on_neigh(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
 		}
 	}
 	if (!ip.family)
-		return;
+		return true;
 	for (id = 1; id < nh->max; id++) {
 		const struct nh_real *r = &nh->r[id];
 
@@ -609,6 +611,7 @@ static void on_neigh(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
 				break;
 			}
 	}
+	return true;
 }
 
 static void on_link(struct xlb_nexthops *nh, const struct nlmsghdr *nlh)
@@ -639,9 +642,21 @@ static void mark_all(struct xlb_nexthops *nh)
 			mark_stale(nh, id);
 }
 
+/*
+ * The FULLNAT sessions' reply next hops (towards clients, whom this
+ * module does not follow one by one) are kept by the data plane for a
+ * route epoch: after any change, a new one, and each is looked up again.
+ */
+static void next_epoch(struct xlb_nexthops *nh)
+{
+	if (!xlb_dp_nh_epoch_next(nh->agent->dp))
+		nh->st.epochs++;
+}
+
 int xlb_nexthops_read(struct xlb_nexthops *nh)
 {
 	char buf[NH_BUF_SIZE];
+	bool changed = false;
 	int ret = 0;
 
 	for (;;) {
@@ -656,6 +671,7 @@ int xlb_nexthops_read(struct xlb_nexthops *nh)
 			/* Changes were lost: any entry may be wrong. */
 			nh->st.overflows++;
 			mark_all(nh);
+			changed = true;
 			continue;
 		}
 		if (n < 0) {
@@ -669,18 +685,23 @@ int xlb_nexthops_read(struct xlb_nexthops *nh)
 			case RTM_NEWROUTE:
 			case RTM_DELROUTE:
 				on_route(nh, h);
+				changed = true;
 				break;
 			case RTM_NEWNEIGH:
 			case RTM_DELNEIGH:
-				on_neigh(nh, h);
+				if (on_neigh(nh, h))
+					changed = true;
 				break;
 			case RTM_NEWLINK:
 			case RTM_DELLINK:
 				on_link(nh, h);
+				changed = true;
 				break;
 			}
 		}
 	}
+	if (changed)
+		next_epoch(nh);
 	resolve_dirty(nh);
 	return ret;
 }
@@ -704,7 +725,7 @@ int xlb_nexthops_invalidate_all(struct xlb_dp *dp)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return xlb_dp_nh_epoch_stop(dp);
 }
 
 int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out)
@@ -750,6 +771,11 @@ int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out)
 	 * one that does not come (the entry stays invalid). */
 	setsockopt(mnl_socket_get_fd(nh->q), SOL_SOCKET, SO_RCVTIMEO, &tmo,
 		   sizeof(tmo));
+	/* Followed from here on: the replies' next hops may be kept. */
+	ret = xlb_dp_nh_epoch_next(agent->dp);
+	if (ret)
+		goto out_close;
+	nh->st.epochs++;
 	*out = nh;
 	return 0;
 
@@ -776,6 +802,8 @@ void xlb_nexthops_close(struct xlb_nexthops *nh, bool invalidate)
 		if (r->written && (r->ent.flags & XLB_NH_F_VALID))
 			mark_stale(nh, id);
 	}
+	if (invalidate)
+		xlb_dp_nh_epoch_stop(nh->agent->dp);
 	mnl_socket_close(nh->q);
 	mnl_socket_close(nh->ev);
 	free(nh->r);

@@ -32,6 +32,7 @@ struct xlb_nexthops_stats {
 	uint64_t stale;	    /* entries marked stale by them */
 	uint64_t resolves;  /* resolutions made */
 	uint64_t overflows; /* event socket overruns (all re-resolved) */
+	uint64_t epochs;    /* route epochs begun (FULLNAT reply hops) */
 };
 
 /* Open the netlink sockets for the agent's data plane. 0 or -errno. */
@@ -43,7 +44,8 @@ int xlb_nexthops_open(struct xlb_agent *agent, struct xlb_nexthops **out);
  */
 void xlb_nexthops_close(struct xlb_nexthops *nh, bool invalidate);
 /* Clear the valid flag of every entry of the map (an earlier agent's
- * too): packets go to bpf_fib_lookup. 0 or -errno. */
+ * too) and stop the route epoch: packets go to bpf_fib_lookup. 0 or
+ * -errno. */
 int xlb_nexthops_invalidate_all(struct xlb_dp *dp);
 /* The event socket, for the event loop (readable: xlb_nexthops_read). */
 int xlb_nexthops_fd(const struct xlb_nexthops *nh);
@@ -53,7 +55,8 @@ int xlb_nexthops_fd(const struct xlb_nexthops *nh);
  * 0 or -errno.
  */
 int xlb_nexthops_sync(struct xlb_nexthops *nh);
-/* Read every waiting change: mark what it touches stale, re-resolve. */
+/* Read every waiting change: mark what it touches stale, re-resolve;
+ * and after any, a new route epoch (the replies' next hops). */
 int xlb_nexthops_read(struct xlb_nexthops *nh);
 void xlb_nexthops_get_stats(const struct xlb_nexthops *nh,
 			    struct xlb_nexthops_stats *st);

@@ -129,6 +129,9 @@ void h_nat_setup_sized(uint32_t nat_sessions)
 	cr_assert_eq(dp_net_client_routes(err, sizeof(err)), 0, "%s", err);
 	tx_port(H_IF_CLIENT);
 	tx_port(H_IF_REALS);
+	/* A route epoch, as xlbd's resolver starts one: FULLNAT replies
+	 * keep their next hop, as they do under xlbd. */
+	cr_assert_eq(xlb_dp_nh_epoch_next(h_dp), 0);
 }
 
 void h_nat_setup(void)

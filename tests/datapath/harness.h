@@ -65,7 +65,9 @@ void h_run_if(const struct pkt *in, struct h_result *res, int cpu,
  * FULLNAT lab (criterion .init): h_setup(), then routes to the clients
  * (192.0.2.0/24 via 10.0.0.2, 2001:db8::/32 via fd00::2, both on xt0,
  * neighbour H_MAC_ROUTER), and xt0 and xt2 in the tx_ports devmap as
- * xlbd does for the interfaces it attaches to. No pool, no VIPs.
+ * xlbd does for the interfaces it attaches to, and a route epoch (the
+ * replies keep their next hop; a test that changes routes or neighbours
+ * mid-session moves it on, as xlbd would). No pool, no VIPs.
  */
 void h_nat_setup(void);
 /* The same with a session table of nat_sessions entries. */

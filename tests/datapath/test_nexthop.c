@@ -421,3 +421,242 @@ Test(nexthop, agent_follows_changes)
 	cr_expect_gt(st.stale, 0);
 	xlb_nexthops_close(nh, false);
 }
+
+/* ---- FULLNAT replies: the session's kept next hop ------------------------ */
+
+#define ROUTER_MAC2 "02:00:00:00:0d:01"
+
+static uint64_t reply_lookups(void)
+{
+	uint64_t n;
+
+	cr_assert_eq(xlb_dp_nexthop_stat(h_dp, XLB_NH_ST_REPLY_LOOKUP, &n), 0);
+	return n;
+}
+
+static uint32_t epoch_cur(void)
+{
+	struct xlb_nh_epoch e;
+
+	cr_assert_eq(xlb_dp_nh_epoch_get(h_dp, &e), 0);
+	return e.cur;
+}
+
+/* A FULLNAT session of CLIENT4:40000 (its SYN sent); its forward entry. */
+static void nat_open(struct xlb_nat_fwd *f)
+{
+	struct h_result res;
+
+	put_entry(h_real_id(NAT4_SVC, "10.1.0.3"), XLB_NH_F_VALID,
+		  real_gen(h_real_id(NAT4_SVC, "10.1.0.3")), 1500, 1);
+	run_syn("10.100.0.5", AF_INET, 40000, &res);
+	cr_assert_eq(res.retval, XDP_REDIRECT, "SYN: %s",
+		     xlb_reason_names[res.reason]);
+	cr_assert_eq(h_nat_get(NAT4_SVC, CLIENT4, 40000, f), 0);
+}
+
+/* The real's answer to the session: payload bytes of TCP data. */
+static void nat_answer(const struct xlb_nat_fwd *f, uint16_t payload,
+		       struct h_result *res)
+{
+	char local[INET_ADDRSTRLEN];
+	struct pkt_spec r = {
+		.smac = H_MAC_REAL3,
+		.dmac = H_MAC_REALS,
+		.family = AF_INET,
+		.saddr = "10.1.0.3",
+		.daddr = local,
+		.proto = IPPROTO_TCP,
+		.sport = 80,
+		.dport = ntohs(f->lport),
+		.tcp_flags = PKT_ACK,
+		.df = true,
+		.payload_len = payload,
+	};
+	struct pkt in;
+
+	inet_ntop(AF_INET, &f->laddr.addr[0], local, sizeof(local));
+	cr_assert_eq(pkt_build(&in, &r), 0);
+	h_run_if(&in, res, -1, H_IF_REALS);
+}
+
+static void expect_hop(const char *dmac, uint32_t epoch, uint16_t mtu,
+		       const char *what)
+{
+	struct xlb_nat_fwd f;
+	uint8_t s[6], d[6];
+
+	mac_parse(H_MAC_CLIENT, s);
+	mac_parse(dmac, d);
+	cr_assert_eq(h_nat_get(NAT4_SVC, CLIENT4, 40000, &f), 0);
+	cr_expect_eq(f.hop.epoch, epoch, "%s: epoch %u, want %u", what,
+		     f.hop.epoch, epoch);
+	cr_expect(!memcmp(f.hop.smac, s, 6), "%s: source MAC", what);
+	cr_expect(!memcmp(f.hop.dmac, d, 6), "%s: destination MAC", what);
+	cr_expect_eq(f.hop.ifindex, if_nametoindex(H_IF_CLIENT), "%s: ifindex",
+		     what);
+	cr_expect_eq(f.hop.mtu, mtu, "%s: mtu %u, want %u", what, f.hop.mtu,
+		     mtu);
+}
+
+/*
+ * The first reply asks bpf_fib_lookup and the session keeps its answer;
+ * the next ones go by it with no lookup (the route to the clients is
+ * gone, which the lookup would answer with drop_no_route).
+ */
+Test(nexthop, reply_hop_kept)
+{
+	struct xlb_nat_fwd f;
+	struct h_result res;
+	uint8_t xt0[6], router[6];
+	uint64_t before;
+	uint32_t epoch;
+	int i;
+
+	mac_parse(H_MAC_CLIENT, xt0);
+	mac_parse(H_MAC_ROUTER, router);
+	cr_assert_eq(xlb_dp_nh_epoch_next(h_dp), 0);
+	epoch = epoch_cur();
+	cr_assert_neq(epoch, 0);
+	nat_open(&f);
+	cr_expect_eq(f.hop.epoch, 0, "a new session keeps no hop");
+	before = reply_lookups();
+	nat_answer(&f, 0, &res);
+	expect_macs(&res, xt0, router, "first reply");
+	cr_expect_eq(reply_lookups(), before + 1);
+	expect_hop(H_MAC_ROUTER, epoch, 1500, "kept");
+	sh("ip route del 192.0.2.0/24");
+	for (i = 0; i < 3; i++) {
+		nat_answer(&f, 100, &res);
+		expect_macs(&res, xt0, router, "kept hop");
+	}
+	cr_expect_eq(reply_lookups(), before + 1, "no lookup for kept hops");
+	/* A new epoch: the lookup again, which has no route now. */
+	cr_assert_eq(xlb_dp_nh_epoch_next(h_dp), 0);
+	nat_answer(&f, 0, &res);
+	cr_expect_eq(res.reason, XLB_R_DROP_NO_ROUTE, "reason %s",
+		     xlb_reason_names[res.reason]);
+	cr_expect_eq(reply_lookups(), before + 2);
+	/* Epoch 0 (no agent follows the changes): nothing used or kept. */
+	sh("ip route add 192.0.2.0/24 via 10.0.0.2 dev " H_IF_CLIENT);
+	nat_answer(&f, 0, &res);
+	expect_macs(&res, xt0, router, "route back");
+	cr_assert_eq(xlb_dp_nh_epoch_stop(h_dp), 0);
+	cr_expect_eq(epoch_cur(), 0);
+	sh("ip route del 192.0.2.0/24");
+	nat_answer(&f, 0, &res);
+	cr_expect_eq(res.reason, XLB_R_DROP_NO_ROUTE, "stopped: reason %s",
+		     xlb_reason_names[res.reason]);
+	cr_expect_eq(reply_lookups(), before + 4);
+}
+
+/*
+ * The agent's resolver moves the epoch on after a change it reads: the
+ * client's router gets another MAC, the next reply asks the lookup and
+ * goes to the new MAC, and keeps that.
+ */
+Test(nexthop, reply_follows_neighbour_change)
+{
+	struct xlb_nexthops *nh = resolver();
+	struct xlb_nexthops_stats st;
+	struct xlb_nat_fwd f;
+	struct h_result res;
+	uint8_t xt0[6], router[6], router2[6];
+	uint32_t epoch;
+	uint64_t before;
+
+	mac_parse(H_MAC_CLIENT, xt0);
+	mac_parse(H_MAC_ROUTER, router);
+	mac_parse(ROUTER_MAC2, router2);
+	epoch = epoch_cur();
+	cr_assert_neq(epoch, 0, "the resolver starts an epoch");
+	nat_open(&f);
+	nat_answer(&f, 0, &res);
+	expect_macs(&res, xt0, router, "before");
+	expect_hop(H_MAC_ROUTER, epoch, 1500, "before");
+	sh("ip neigh replace 10.0.0.2 lladdr " ROUTER_MAC2 " dev " H_IF_CLIENT
+	   " nud permanent");
+	cr_assert_eq(xlb_nexthops_read(nh), 0);
+	cr_assert_neq(epoch_cur(), epoch, "the change moved the epoch on");
+	cr_assert_gt(epoch_cur(), epoch);
+	before = reply_lookups();
+	nat_answer(&f, 0, &res);
+	expect_macs(&res, xt0, router2, "after");
+	cr_expect_eq(reply_lookups(), before + 1);
+	expect_hop(ROUTER_MAC2, epoch_cur(), 1500, "after");
+	nat_answer(&f, 0, &res);
+	expect_macs(&res, xt0, router2, "after, kept");
+	cr_expect_eq(reply_lookups(), before + 1);
+	xlb_nexthops_get_stats(nh, &st);
+	cr_expect_geq(st.epochs, 2);
+	/* An agent that stops stops the epoch: nothing is used. */
+	xlb_nexthops_close(nh, true);
+	cr_expect_eq(epoch_cur(), 0);
+	nat_answer(&f, 0, &res);
+	expect_macs(&res, xt0, router2, "stopped");
+	cr_expect_eq(reply_lookups(), before + 2);
+	/* The next agent never reuses an epoch an old hop may hold. */
+	nh = resolver();
+	cr_expect_gt(epoch_cur(), f.hop.epoch);
+	cr_expect_neq(epoch_cur(), 0);
+	xlb_nexthops_close(nh, false);
+	/* nexthops: false stops it too. */
+	cr_assert_eq(xlb_nexthops_invalidate_all(h_dp), 0);
+	cr_expect_eq(epoch_cur(), 0);
+}
+
+/*
+ * Only a plain forward is kept: no neighbour (the kernel forwards it)
+ * and a packet over the MTU (too big, sent back to the real) are asked
+ * every time, each with its reason; a packet over a kept hop's MTU goes
+ * to the lookup, which gives the MTU.
+ */
+Test(nexthop, reply_not_forward_not_kept)
+{
+	struct xlb_nat_fwd f, got;
+	struct h_result res;
+	uint64_t before;
+	uint32_t epoch;
+	int i;
+
+	cr_assert_eq(xlb_dp_nh_epoch_next(h_dp), 0);
+	epoch = epoch_cur();
+	nat_open(&f);
+	sh("ip neigh del 10.0.0.2 dev " H_IF_CLIENT);
+	before = reply_lookups();
+	for (i = 0; i < 2; i++) {
+		nat_answer(&f, 0, &res);
+		cr_expect_eq(res.reason, XLB_R_PASS_NO_NEIGH, "reason %s",
+			     xlb_reason_names[res.reason]);
+		cr_assert_eq(h_nat_get(NAT4_SVC, CLIENT4, 40000, &got), 0);
+		cr_expect_eq(got.hop.epoch, 0, "no neighbour kept");
+	}
+	cr_expect_eq(reply_lookups(), before + 2);
+	/* The neighbour back, a smaller MTU: a big reply is too big. */
+	sh("ip neigh replace 10.0.0.2 lladdr " H_MAC_ROUTER " dev " H_IF_CLIENT
+	   " nud permanent");
+	sh("ip link set " H_IF_CLIENT " mtu 1400");
+	for (i = 0; i < 2; i++) {
+		nat_answer(&f, 1400, &res);
+		cr_expect_eq(res.reason, XLB_R_FWD_ICMP_TOO_BIG, "reason %s",
+			     xlb_reason_names[res.reason]);
+		cr_assert_eq(h_nat_get(NAT4_SVC, CLIENT4, 40000, &got), 0);
+		cr_expect_eq(got.hop.epoch, 0, "too big kept");
+	}
+	cr_expect_eq(reply_lookups(), before + 4);
+	/* A small one is kept, with the MTU the lookup checks. */
+	nat_answer(&f, 0, &res);
+	cr_expect_eq(res.reason, XLB_R_FWD_REDIRECT, "reason %s",
+		     xlb_reason_names[res.reason]);
+	expect_hop(H_MAC_ROUTER, epoch, 1400, "small");
+	/* Over the kept MTU: the lookup, which says too big. */
+	nat_answer(&f, 1400, &res);
+	cr_expect_eq(res.reason, XLB_R_FWD_ICMP_TOO_BIG, "kept: reason %s",
+		     xlb_reason_names[res.reason]);
+	cr_expect_eq(reply_lookups(), before + 6);
+	expect_hop(H_MAC_ROUTER, epoch, 1400, "still kept");
+	nat_answer(&f, 1360 - 40, &res);
+	cr_expect_eq(res.reason, XLB_R_FWD_REDIRECT, "fits: reason %s",
+		     xlb_reason_names[res.reason]);
+	cr_expect_eq(reply_lookups(), before + 6);
+}

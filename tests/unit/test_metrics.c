@@ -310,6 +310,19 @@ Test(render, nexthop_fallbacks)
 	free(text);
 }
 
+/* The FULLNAT replies' lookups (bpf/nexthop.h route_reply). */
+Test(render, nexthop_reply_lookups)
+{
+	char *text = render("{\"vips\":[],\"nexthop_reply_lookups\":5}");
+
+	cr_expect(has_line(text,
+			   "# TYPE xlb_nexthop_reply_lookups_total counter"),
+		  "%s", text);
+	cr_expect(has_line(text, "xlb_nexthop_reply_lookups_total 5"), "%s",
+		  text);
+	free(text);
+}
+
 Test(render, empty_view)
 {
 	const char *want = "# HELP xlb_agent_info Always 1; the version of "

@@ -316,6 +316,12 @@ static void lab_setup(size_t packets)
 		die("get globals");
 	tx_port(if_client);
 	tx_port(if_reals);
+	/* A route epoch, as xlbd's resolver starts: FULLNAT replies keep
+	 * their next hop (the lab's routes never change) and the model
+	 * checks that path. */
+	ret = xlb_dp_nh_epoch_next(dp);
+	if (ret)
+		die("route epoch: %s", strerror(-ret));
 	for (i = 0; i < sizeof(laddr_cfgs) / sizeof(laddr_cfgs[0]); i++) {
 		parse_ip(laddr_cfgs[i], &ip);
 		if (xlb_laddr_add(agent, &ip, err, sizeof(err)))
