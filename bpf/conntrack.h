@@ -128,23 +128,36 @@ struct ct_scan {
 	struct xlb_ct_entry entry;
 	__u32 self;
 	__u32 found;
-	__u32 cpu;    /* where it was found */
-	__u32 family; /* which tables */
+	__u32 cpu; /* where it was found */
 };
 
-/* bpf_loop callback: drop the flow's entry from CPU cpu's table. */
-static long ct_forget_cpu(__u32 cpu, void *data)
+/*
+ * bpf_loop callbacks: drop the flow's entry from CPU cpu's table. One
+ * per family, each naming its own tables: a lookup site that sees one
+ * map is inlined by the verifier, one that may see either is a call.
+ */
+static __always_inline long ct_forget_in(void *tables, __u32 cpu,
+					 struct ct_scan *s)
 {
-	struct ct_scan *s = data;
 	void *ct;
 
 	if (cpu == s->self)
 		return 0;
-	ct = ct_cpu_table(cpu, s->family);
+	ct = bpf_map_lookup_elem(tables, &cpu);
 	if (!ct)
 		return 1; /* past the last CPU */
 	bpf_map_delete_elem(ct, &s->key);
 	return 0;
+}
+
+static long ct_forget_cpu4(__u32 cpu, void *data)
+{
+	return ct_forget_in(&ct4_maps, cpu, data);
+}
+
+static long ct_forget_cpu6(__u32 cpu, void *data)
+{
+	return ct_forget_in(&ct_maps, cpu, data);
 }
 
 /*
@@ -163,9 +176,11 @@ static __always_inline void ct_syn_claim(const union ct_key *key,
 	if (p->proto != IPPROTO_TCP || p->icmp_error || !pkt_tcp_open(p))
 		return;
 	ct_key_copy(&s.key, key, p->family);
-	s.family = p->family;
 	s.self = bpf_get_smp_processor_id();
-	bpf_loop(XLB_MAX_CPUS, ct_forget_cpu, &s, 0);
+	if (p->family == XLB_AF_INET)
+		bpf_loop(XLB_MAX_CPUS, ct_forget_cpu4, &s, 0);
+	else
+		bpf_loop(XLB_MAX_CPUS, ct_forget_cpu6, &s, 0);
 }
 
 /* The real a tracked flow is pinned to, if its entry holds. */
@@ -195,16 +210,17 @@ select_from_ct(void *ct, const union ct_key *key, const struct xlb_pkt *p,
 	return real;
 }
 
-/* bpf_loop callback: look for the flow in CPU cpu's table. */
-static long ct_scan_cpu(__u32 cpu, void *data)
+/* bpf_loop callbacks: look for the flow in CPU cpu's table; one per
+ * family, as ct_forget_cpu4/6. */
+static __always_inline long ct_scan_in(void *tables, __u32 cpu,
+				       struct ct_scan *s)
 {
-	struct ct_scan *s = data;
 	struct xlb_ct_entry *e;
 	void *ct;
 
 	if (cpu == s->self)
 		return 0;
-	ct = ct_cpu_table(cpu, s->family);
+	ct = bpf_map_lookup_elem(tables, &cpu);
 	if (!ct)
 		return 1; /* past the last CPU */
 	e = bpf_map_lookup_elem(ct, &s->key);
@@ -214,6 +230,16 @@ static long ct_scan_cpu(__u32 cpu, void *data)
 	s->found = 1;
 	s->cpu = cpu;
 	return 1;
+}
+
+static long ct_scan_cpu4(__u32 cpu, void *data)
+{
+	return ct_scan_in(&ct4_maps, cpu, data);
+}
+
+static long ct_scan_cpu6(__u32 cpu, void *data)
+{
+	return ct_scan_in(&ct_maps, cpu, data);
 }
 
 /*
@@ -234,9 +260,11 @@ select_from_other_cpus(void *ct, const union ct_key *key,
 	void *other;
 
 	ct_key_copy(&s.key, key, p->family);
-	s.family = p->family;
 	s.self = bpf_get_smp_processor_id();
-	bpf_loop(XLB_MAX_CPUS, ct_scan_cpu, &s, 0);
+	if (p->family == XLB_AF_INET)
+		bpf_loop(XLB_MAX_CPUS, ct_scan_cpu4, &s, 0);
+	else
+		bpf_loop(XLB_MAX_CPUS, ct_scan_cpu6, &s, 0);
 	if (!s.found)
 		return NULL;
 	real = ct_entry_real(s.entry.v, p, g, tick);
