@@ -310,3 +310,24 @@ conn_counters() {
 		"$conns" 10000000
 	lab_lbctl status | sed 's/^/  ..    /'
 }
+
+# timed_change NAME CMD...: run CMD, writing "NAME <time just before it>"
+# to $LAB_RUN/events (the next-hop tests time what follows a change).
+timed_change() {
+	local name=$1
+	shift
+	echo "$name $(date +%s.%N)" >>"$LAB_RUN/events"
+	"$@"
+}
+
+# xlb_ip ARGS...: `ip` in the xlb node's namespace.
+xlb_ip() { ip -n "$(lab_ns xlb)" "$@"; }
+
+# udp_stream RATE SECONDS BASE_PORT VIP [--read]: tools/lab/udp_stream.py
+# on the client, in the background, its count of datagrams sent in
+# $LAB_RUN/sent; $! is its pid.
+udp_stream() {
+	ip netns exec "$(lab_ns client)" "$LAB_PYTHON" \
+		"$LAB_ROOT/tools/lab/udp_stream.py" "$4" "$LAB_UDP_PORT" "$1" \
+		"$2" "$3" "${@:5}" >"$LAB_RUN/sent" &
+}

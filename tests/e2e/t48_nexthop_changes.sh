@@ -57,55 +57,28 @@ for i in 1 2; do
 	done
 done
 
-# The stream: 32 client ports in turn, RATE datagrams a second, 8 s.
-ip netns exec "$(lab_ns client)" "$LAB_PYTHON" - "$LAB_VIP4" "$LAB_UDP_PORT" \
-	"$RATE" 8 >"$LAB_RUN/sent" <<'EOF' &
-import socket, sys, time
-vip, port, rate, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-socks = []
-for i in range(32):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 42000 + i))
-    socks.append(s)
-start = time.monotonic()
-n = 0
-while True:
-    now = time.monotonic() - start
-    if now >= secs:
-        break
-    due = int(now * rate)
-    while n < due:
-        socks[n % 32].sendto(b"nexthop!", (vip, port))
-        n += 1
-    time.sleep(0.0005)
-print(n)
-EOF
+# The stream (tools/lab/udp_stream.py): 32 client ports in turn, RATE
+# datagrams a second, 8 s.
+udp_stream "$RATE" 8 42000 "$LAB_VIP4"
 sender=$!
 
-# change NAME CMD...: the time just before CMD, in $LAB_RUN/events.
-change() {
-	local name=$1
-	shift
-	echo "$name $(date +%s.%N)" >>"$LAB_RUN/events"
-	"$@"
-}
-xip() { ip -n "$(lab_ns xlb)" "$@"; }
-
 sleep 1
-change move xip route replace "$REAL/32" via "$(real_addr4 2)" dev r2
+timed_change move xlb_ip route replace "$REAL/32" \
+	via "$(real_addr4 2)" dev r2
 sleep 1
-change ecmp xip route replace "$REAL/32" \
+timed_change ecmp xlb_ip route replace "$REAL/32" \
 	nexthop via "$(real_addr4 1)" dev r1 \
 	nexthop via "$(real_addr4 2)" dev r2
 sleep 1.5
-change single xip route replace "$REAL/32" via "$(real_addr4 1)" dev r1
+timed_change single xlb_ip route replace "$REAL/32" \
+	via "$(real_addr4 1)" dev r1
 sleep 1
 lab_exec real1 ip link set eth0 address "$MAC1"
-change mac xip neigh replace "$(real_addr4 1)" lladdr "$MAC1" dev r1 \
-	nud reachable
+timed_change mac xlb_ip neigh replace "$(real_addr4 1)" lladdr "$MAC1" \
+	dev r1 nud reachable
 sleep 1
 lab_exec real1 ip link set eth0 address "$MAC2"
-change gone xip neigh del "$(real_addr4 1)" dev r1
+timed_change gone xlb_ip neigh del "$(real_addr4 1)" dev r1
 wait "$sender"
 sleep 0.3
 for i in 1 2; do

@@ -38,54 +38,18 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-# The stream: 32 client ports in turn, RATE datagrams a second, 5 s.
-ip netns exec "$(lab_ns client)" "$LAB_PYTHON" - "$LAB_NAT_VIP4" \
-	"$LAB_UDP_PORT" "$RATE" 5 >"$LAB_RUN/sent" <<'EOF' &
-import socket, sys, time
-vip, port, rate, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-socks = []
-for i in range(32):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 43000 + i))
-    s.setblocking(False)
-    socks.append(s)
-start = time.monotonic()
-n = 0
-while True:
-    now = time.monotonic() - start
-    if now >= secs:
-        break
-    due = int(now * rate)
-    while n < due:
-        socks[n % 32].sendto(b"nexthop!", (vip, port))
-        n += 1
-    for s in socks:
-        try:
-            while s.recv(2048):
-                pass
-        except BlockingIOError:
-            pass
-    time.sleep(0.0005)
-print(n)
-EOF
+# The stream (tools/lab/udp_stream.py): 32 client ports in turn, RATE
+# datagrams a second, 5 s, its replies read.
+udp_stream "$RATE" 5 43000 "$LAB_NAT_VIP4" --read
 sender=$!
-
-# change NAME CMD...: the time just before CMD, in $LAB_RUN/events.
-change() {
-	local name=$1
-	shift
-	echo "$name $(date +%s.%N)" >>"$LAB_RUN/events"
-	"$@"
-}
-xip() { ip -n "$(lab_ns xlb)" "$@"; }
 
 sleep 1.5
 lab_exec client ip link set eth0 address "$MAC1"
-change mac xip neigh replace "$LAB_CLIENT4" lladdr "$MAC1" dev eth0 \
-	nud reachable
+timed_change mac xlb_ip neigh replace "$LAB_CLIENT4" lladdr "$MAC1" \
+	dev eth0 nud reachable
 sleep 1.5
 lab_exec client ip link set eth0 address "$MAC2"
-change gone xip neigh del "$LAB_CLIENT4" dev eth0
+timed_change gone xlb_ip neigh del "$LAB_CLIENT4" dev eth0
 wait "$sender"
 sleep 0.3
 kill -TERM "$cap_pid"
