@@ -177,10 +177,6 @@ struct nat_xlat {
 	__be16 dport;
 	__u16 mss; /* clamp a SYN's MSS option to this; 0 = no */
 	__u8 pad[2];
-	/* Towards a real (a request): its id and generation, for its
-	 * resolved next hop (nexthop.h); XLB_REAL_NONE towards a client. */
-	__u32 real_id;
-	__u32 real_gen;
 };
 
 /*
@@ -193,8 +189,8 @@ struct nat_scratch {
 	struct xlb_nat_rev rv;
 	struct xlb_nat_fwd fwd; /* the forward entry of a new session */
 	struct nat_xlat x;	/* filled by nat_request / nat_reply */
-	/* The next hop: a request's found by nat_send, a reply's by
-	 * nat_reply (from its session), with route, its reason. */
+	/* The next hop, found by nat_request (the real's) or nat_reply
+	 * (the client's, from its session), with route, its reason. */
 	struct xlb_nexthop nh;
 	__u32 route;
 };

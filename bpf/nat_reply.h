@@ -71,7 +71,6 @@ static __noinline __u32 nat_reply(struct xdp_md *ctx, const struct xlb_pkt *p,
 	s->x.sport = fk->dport;
 	s->x.dport = fk->sport;
 	s->x.mss = s->rv.mss;
-	s->x.real_id = XLB_REAL_NONE;
 	s->route = route_reply(ctx, g, &f->hop, p->family, &s->x.src, &s->x.dst,
 			       p->l3_len, p->tos, &s->nh);
 	return XLB_GO_ON;

@@ -9,6 +9,7 @@
 #include "conntrack.h"
 #include "nat_alloc.h"
 #include "nat_session.h"
+#include "nexthop.h"
 #include "reason.h"
 #include "select.h"
 #include "stats.h"
@@ -16,10 +17,11 @@
 
 /*
  * Client -> VIP, for a fullnat VIP: find or make the flow's session.
- * XLB_GO_ON (on to nat_send) with nat_scratch.x filled, or the packet's
- * reason. Not inlined: each path gets a stack frame of its own.
+ * XLB_GO_ON (on to nat_send) with nat_scratch.x filled and the route to
+ * the real found (nat_scratch.nh and .route), or the packet's reason.
+ * Not inlined: each path gets a stack frame of its own.
  */
-static __noinline __u32 nat_request(const struct xlb_pkt *p,
+static __noinline __u32 nat_request(struct xdp_md *ctx, const struct xlb_pkt *p,
 				    const struct xlb_vip_meta *vip,
 				    const struct xlb_globals *g)
 {
@@ -125,8 +127,10 @@ static __noinline __u32 nat_request(const struct xlb_pkt *p,
 	s->x.dst = real->addr;
 	s->x.dport = p->dport;
 	s->x.mss = vip->mss;
-	s->x.real_id = real_id;
-	s->x.real_gen = real->gen;
+	/* The flow spreads over the real's ECMP legs by its local port. */
+	s->route = route_real(ctx, g, real_id, real->gen,
+			      (__u32)s->x.sport * 0x9e3779b1u, p->family,
+			      &s->x.src, &s->x.dst, p->l3_len, p->tos, &s->nh);
 	return XLB_GO_ON;
 }
 

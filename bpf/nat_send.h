@@ -31,15 +31,8 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
 	x = &s->x;
-	/* A reply's route is found already (nat_reply). A request's flow
-	 * spreads over ECMP legs by its local port. */
-	if (x->real_id == XLB_REAL_NONE)
-		route_reason = s->route;
-	else
-		route_reason = route_real(ctx, g, x->real_id, x->real_gen,
-					  (__u32)x->sport * 0x9e3779b1u,
-					  p->family, &x->src, &x->dst,
-					  p->l3_len, p->tos, &s->nh);
+	/* Found by the session's part: nat_request or nat_reply. */
+	route_reason = s->route;
 	/* Translation keeps the size: the sender must fit the MTU. */
 	if (route_reason == XLB_R_DROP_FRAG_NEEDED)
 		return icmp_too_big(ctx, p, g, s->nh.mtu);

@@ -215,7 +215,7 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 					    : XLB_R_PASS_NOT_VIP;
 		if (!(vip->flags & XLB_VIP_F_FULLNAT))
 			return tunnel_forward(ctx, &p, vip, g);
-		reason = nat_request(&p, vip, g);
+		reason = nat_request(ctx, &p, vip, g);
 	}
 	if (reason != XLB_GO_ON)
 		return reason;
