@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "select.h"
 #include "xlb_conn.h"
+#include "flowcache.h"
 
 /*
  * A flow's key in its family's table. A table reads as many bytes as its
@@ -146,7 +147,9 @@ static __always_inline long ct_forget_in(void *tables, __u32 cpu,
 	ct = bpf_map_lookup_elem(tables, &cpu);
 	if (!ct)
 		return 1; /* past the last CPU */
-	bpf_map_delete_elem(ct, &s->key);
+	/* That CPU may have the flow in its flow cache. */
+	if (!bpf_map_delete_elem(ct, &s->key))
+		fc_moved();
 	return 0;
 }
 
@@ -274,8 +277,8 @@ select_from_other_cpus(void *ct, const union ct_key *key,
 	s.entry.v = ct_entry_next(s.entry.v, p, tick);
 	if (ct && !bpf_map_update_elem(ct, key, &s.entry, BPF_ANY)) {
 		other = ct_cpu_table(s.cpu, p->family);
-		if (other)
-			bpf_map_delete_elem(other, key);
+		if (other && !bpf_map_delete_elem(other, key))
+			fc_moved();
 	}
 	return real;
 }

@@ -21,7 +21,8 @@ struct xlb_nexthop {
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u32 ifindex;
-	__u32 mtu; /* the egress MTU, when the packet is too big for it */
+	__u32 mtu;     /* the egress MTU, when the packet is too big for it */
+	__u8 resolved; /* from the agent's nexthops entry (mtu then set) */
 };
 
 /*

@@ -67,6 +67,8 @@ static __always_inline bool nexthop_cached(__u32 real_id, __u32 gen, __u32 hash,
 	__builtin_memcpy(nh->smac, leg->smac, sizeof(nh->smac));
 	__builtin_memcpy(nh->dmac, leg->dmac, sizeof(nh->dmac));
 	nh->ifindex = leg->ifindex;
+	nh->mtu = e->mtu;
+	nh->resolved = 1;
 	return true;
 }
 

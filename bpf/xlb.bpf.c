@@ -26,6 +26,7 @@
 #include "xmit.h"
 #include "nexthop.h"
 #include "icmp_gen.h"
+#include "flowcache.h"
 
 /* The verdict a reason stands for (see the ordering in xlb_abi.h). */
 static __always_inline int reason_verdict(__u32 reason)
@@ -129,12 +130,14 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	struct xlb_real *real;
 	struct xlb_addr src;
 	__u32 real_id = 0, reason, route_reason, overhead;
-	__u32 tick = xlb_ct_tick(bpf_ktime_get_coarse_ns());
-	bool new_flow = false;
+	__u32 tick = xlb_ct_tick(bpf_ktime_get_coarse_ns()), fc_ep = 0;
+	bool new_flow = false, tracked = true, fc_on;
 	union ct_key key;
 	__be16 gue;
 	void *ct;
 
+	/* Before the answer is read (flowcache.h). */
+	fc_on = fc_epoch_read(&fc_ep);
 	if (p->family == XLB_AF_INET)
 		real = ct_select(&ct, &key, XLB_AF_INET, p, vip->vip_id, g,
 				 tick, &real_id);
@@ -149,7 +152,8 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 					&real_id);
 		if (!real)
 			return XLB_R_DROP_NO_REAL;
-		if (guard_admit(p)) {
+		tracked = guard_admit(p);
+		if (tracked) {
 			ct_insert(ct, &key, p, tick, real_id, real);
 			/* Counted: a connection's start, not an insert. */
 			new_flow = ct_conn_start(p);
@@ -185,7 +189,12 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 		return reason;
 	if (route_reason == XLB_R_PASS_NO_NEIGH)
 		return pass_to_kernel(ctx, p);
-	return transmit(ctx, p, &nh);
+	reason = transmit(ctx, p, &nh);
+	if (fc_on && tracked &&
+	    (reason == XLB_R_FWD_TX || reason == XLB_R_FWD_REDIRECT))
+		fc_fill(ctx, p, fc_ep, tick, vip->vip_id, real_id, real->family,
+			overhead, gue != 0, &nh);
+	return reason;
 }
 
 /* The whole packet path; returns the packet's reason. */
@@ -196,6 +205,10 @@ static __always_inline __u32 process(struct xdp_md *ctx)
 	struct xlb_globals *g;
 	__u32 zero = 0, reason;
 
+	/* An established tunnel flow's packet, most of the time. */
+	reason = fc_forward(ctx);
+	if (reason != XLB_GO_ON)
+		return reason;
 	reason = parse_packet(ctx, &p, &vip);
 	if (reason != XLB_GO_ON)
 		return reason;

@@ -506,6 +506,53 @@ struct xlb_nh_epoch {
 	__u32 last;
 };
 
+/*
+ * The flow cache (bpf/flowcache.h): per CPU, direct-mapped, in front of
+ * the VIP and conntrack lookups of an established tunnel flow. A slot
+ * keeps one IPv4 flow's whole answer: its VIP and real, the frame's
+ * new head (Ethernet and outer header as last sent) and the egress.
+ * It is an answer the slow path gave, kept for at most one conntrack
+ * tick and only while fc_epoch has not moved: every change that could
+ * give the flow another answer (a map the agent writes, a route or
+ * neighbour event, a conntrack entry another CPU took or dropped)
+ * moves it. A slot is never the only copy of anything.
+ */
+#define XLB_FC_SIZE_DEFAULT 65536 /* slots per CPU */
+#define XLB_FC_SIZE_MAX	    (1u << 22)
+#define XLB_FC_HDR_MAX	    64
+
+struct xlb_fc_entry {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 outer;  /* family of the outer header; 0: an empty slot */
+	__u8 push;   /* bytes the outer header adds: IP (+ UDP for GUE) */
+	__u8 gue;    /* a UDP header follows the outer IP header */
+	__u32 epoch; /* fc_epoch's when the answer was read */
+	__u32 tick;  /* the conntrack tick the flow's entry was seen at */
+	__u32 vip_id;
+	__u32 real_id;
+	__u32 ifindex; /* egress; XDP_TX when it is the ingress */
+	__u32 sum;     /* outer IPv4 header's word sum, but words 0, 1, 5 */
+	__u16 max_l3;  /* largest inner packet the next hop takes */
+	__u16 hdr_len; /* bytes of hdr: Ethernet + push */
+	__u32 pad;
+	__u8 hdr[XLB_FC_HDR_MAX];
+	__u8 pad2[16];
+};
+
+/*
+ * fc_epoch[0], mapped by the agent: epoch is moved on (atomically) by
+ * the agent and by the data plane; on is 1 while an agent keeps it,
+ * and slots are filled only then.
+ */
+struct xlb_fc_epoch {
+	__u32 epoch;
+	__u32 on;
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
@@ -528,6 +575,8 @@ _Static_assert(sizeof(struct xlb_nh_leg) == 16, "xlb_nh_leg");
 _Static_assert(sizeof(struct xlb_nh_entry) == 8 + 16 * XLB_NH_LEGS,
 	       "xlb_nh_entry");
 _Static_assert(sizeof(struct xlb_nh_epoch) == 8, "xlb_nh_epoch");
+_Static_assert(sizeof(struct xlb_fc_entry) == 128, "xlb_fc_entry");
+_Static_assert(sizeof(struct xlb_fc_epoch) == 8, "xlb_fc_epoch");
 #endif
 
 #endif /* XLB_ABI_H */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,12 +77,101 @@ struct xlb_dp {
 	 * (the tables live as long as the maps: made at the first start,
 	 * adopted after); 0: not opened yet. */
 	int ct_fds[CT_FAMS][XLB_MAX_CPUS];
+	/* The flow cache's epoch (bpf/flowcache.h), mapped; NULL when the
+	 * cache is off (flow_cache_size 0). */
+	struct xlb_fc_epoch *fc;
 };
 
 /* Count one write that can fail; -EIO when it is the one made to fail. */
 static int write_fault(struct xlb_dp *dp)
 {
 	return ++dp->writes == dp->fail_at ? -EIO : 0;
+}
+
+/* A flow's cached answer may have changed: no slot filled before this
+ * holds any more. Called after the change, never before. */
+static void fc_changed(struct xlb_dp *dp)
+{
+	if (dp->fc)
+		__atomic_fetch_add(&dp->fc->epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Writes of the maps a tunnel flow's answer is made of (VIPs, addresses,
+ * reals, rings, conntrack, next hops, globals, ports): the flow cache's
+ * epoch moves after each, whatever came of it (errno kept).
+ */
+static int dp_update(struct xlb_dp *dp, int fd, const void *key,
+		     const void *val, __u64 flags)
+{
+	int ret = bpf_map_update_elem(fd, key, val, flags), e = errno;
+
+	fc_changed(dp);
+	errno = e;
+	return ret;
+}
+
+static int dp_delete(struct xlb_dp *dp, int fd, const void *key)
+{
+	int ret = bpf_map_delete_elem(fd, key), e = errno;
+
+	fc_changed(dp);
+	errno = e;
+	return ret;
+}
+
+/* Map fc_epoch; slots are filled from now if on. */
+static int fc_start(struct xlb_dp *dp, bool on)
+{
+	void *m;
+
+	m = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, bpf_map__fd(dp->skel->maps.fc_epoch), 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	dp->fc = m;
+	return xlb_dp_fc_enable(dp, on);
+}
+
+int xlb_dp_fc_enable(struct xlb_dp *dp, bool on)
+{
+	if (!dp->fc)
+		return -ENOENT;
+	__atomic_store_n(&dp->fc->on, on ? 1 : 0, __ATOMIC_SEQ_CST);
+	/* Slots filled before (by an earlier program or agent too) hold
+	 * no more. */
+	fc_changed(dp);
+	return 0;
+}
+
+void xlb_dp_fc_changed(struct xlb_dp *dp)
+{
+	fc_changed(dp);
+}
+
+int xlb_dp_fc_fills(struct xlb_dp *dp, uint64_t *n)
+{
+	uint64_t vals[XLB_MAX_CPUS];
+	uint32_t zero = 0;
+	int i;
+
+	*n = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.fc_stats), &zero,
+				vals))
+		return -errno;
+	for (i = 0; i < dp->ncpus; i++)
+		*n += vals[i];
+	return 0;
+}
+
+/* No agent keeps the epoch from now: no slot is filled or used. */
+static void fc_stop(struct xlb_dp *dp)
+{
+	if (!dp->fc)
+		return;
+	xlb_dp_fc_enable(dp, false);
+	munmap(dp->fc, sysconf(_SC_PAGESIZE));
+	dp->fc = NULL;
 }
 
 uint64_t xlb_dp_fail_write(struct xlb_dp *dp, uint64_t nth)
@@ -235,6 +325,9 @@ static int set_pin_paths(struct xlb_dp *dp, const char *pin_path, char *err,
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
+		/* A cache: each program starts with its own, empty. */
+		if (map == dp->skel->maps.flow_cache)
+			continue;
 		/* The kernel adds BPF_F_RDONLY_PROG to every devmap, which
 		 * libbpf's check of a pinned map then calls a mismatch:
 		 * tx_ports is adopted and pinned by hand (pin_devmap). */
@@ -263,6 +356,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 {
 	struct xlb_bpf *skel;
 	struct xlb_dp *dp;
+	uint32_t fc_size, fc_slots;
 	int ret, made4;
 
 	dp = calloc(1, sizeof(*dp));
@@ -299,6 +393,12 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	bpf_map__set_max_entries(skel->maps.nat_fwd, dp->nat_sessions);
 	bpf_map__set_max_entries(skel->maps.nat_rev, dp->nat_sessions);
 	skel->rodata->xlb_flood_guard_rate = opts->flood_guard_rate;
+	fc_size = opts->fc_size == XLB_DP_FC_DEFAULT ? XLB_FC_SIZE_DEFAULT
+						     : opts->fc_size;
+	for (fc_slots = 1; fc_slots < fc_size && fc_slots < XLB_FC_SIZE_MAX;)
+		fc_slots <<= 1;
+	bpf_map__set_max_entries(skel->maps.flow_cache, fc_slots);
+	skel->rodata->xlb_fc_mask = fc_slots - 1;
 	if (opts->pin_path) {
 		ret = set_pin_paths(dp, opts->pin_path, err, errlen);
 		if (ret)
@@ -351,6 +451,12 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 	ret = filter_build(dp);
 	if (ret) {
 		ret = xlb_errf(err, errlen, ret, "address filter: %s",
+			       strerror(-ret));
+		goto out_destroy;
+	}
+	ret = fc_start(dp, fc_size != 0);
+	if (ret) {
+		ret = xlb_errf(err, errlen, ret, "flow cache epoch: %s",
 			       strerror(-ret));
 		goto out_destroy;
 	}
@@ -452,16 +558,33 @@ bool xlb_dp_pinned(const char *pin_path)
 	return !access(path, F_OK);
 }
 
+/* Every pinned map (not the flow cache, which never is) off bpffs. */
+static void unpin_maps(struct xlb_dp *dp)
+{
+	struct bpf_map *map;
+	char path[512];
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map) ||
+		    map == dp->skel->maps.flow_cache)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_path,
+			 bpf_map__name(map));
+		bpf_map__unpin(map, path);
+	}
+}
+
 void xlb_dp_close(struct xlb_dp *dp, bool full_stop)
 {
 	if (!dp)
 		return;
+	fc_stop(dp);
 	/* Without a full stop the program stays attached and the maps stay
 	 * pinned: the data plane forwards on while no agent runs. */
 	if (full_stop || !dp->pin_path) {
 		xlb_dp_detach_all(dp);
 		if (dp->pin_path) {
-			bpf_object__unpin_maps(dp->skel->obj, dp->pin_path);
+			unpin_maps(dp);
 			sysctls_unpin(dp);
 			rmdir(dp->pin_path);
 		}
@@ -512,10 +635,9 @@ static int tx_port_set(struct xlb_dp *dp, uint32_t ifindex, bool on)
 	int fd = bpf_map__fd(dp->skel->maps.tx_ports);
 
 	if (on)
-		return bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY)
-			       ? -errno
-			       : 0;
-	if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT)
+		return dp_update(dp, fd, &ifindex, &ifindex, BPF_ANY) ? -errno
+								      : 0;
+	if (dp_delete(dp, fd, &ifindex) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -559,13 +681,13 @@ int xlb_dp_vlans_sync(struct xlb_dp *dp, const struct xlb_dp_vlans *ifs,
 		for (k = 0; ifs[i].vids && k < XLB_VLAN_WORDS; k++)
 			any |= ifs[i].vids[k] != 0;
 		if (!any) {
-			if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			if (dp_delete(dp, fd, &key) && errno != ENOENT)
 				return -errno;
 			continue;
 		}
 		/* One update: a frame sees the old set or the new one. */
 		memcpy(set.vids, ifs[i].vids, sizeof(set.vids));
-		if (bpf_map_update_elem(fd, &key, &set, BPF_ANY))
+		if (dp_update(dp, fd, &key, &set, BPF_ANY))
 			return -errno;
 	}
 	while (n_stale < XLB_VLAN_IFACES_MAX &&
@@ -579,7 +701,7 @@ int xlb_dp_vlans_sync(struct xlb_dp *dp, const struct xlb_dp_vlans *ifs,
 			stale[n_stale++] = key;
 	}
 	for (i = 0; i < n_stale; i++)
-		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
+		if (dp_delete(dp, fd, &stale[i]) && errno != ENOENT)
 			return -errno;
 	return 0;
 }
@@ -817,8 +939,8 @@ int xlb_dp_set_globals(struct xlb_dp *dp, const struct xlb_globals *g)
 		v.flags |= XLB_G_F_SYNC;
 	else
 		v.flags &= ~XLB_G_F_SYNC;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.globals), &zero, &v,
-				BPF_ANY))
+	if (dp_update(dp, bpf_map__fd(dp->skel->maps.globals), &zero, &v,
+		      BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -828,15 +950,14 @@ int xlb_dp_vip_put(struct xlb_dp *dp, const struct xlb_vip_key *key,
 {
 	if (write_fault(dp))
 		return -EIO;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.vips), key, meta,
-				BPF_ANY))
+	if (dp_update(dp, bpf_map__fd(dp->skel->maps.vips), key, meta, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
 int xlb_dp_vip_delete(struct xlb_dp *dp, const struct xlb_vip_key *key)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.vips), key) &&
+	if (dp_delete(dp, bpf_map__fd(dp->skel->maps.vips), key) &&
 	    errno != ENOENT)
 		return -errno;
 	return 0;
@@ -862,8 +983,8 @@ static int filter_write(struct xlb_dp *dp, uint32_t slot)
 
 		w |= bits << ((s % 32) * 2);
 	}
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.addr_filter), &word,
-				&w, BPF_ANY))
+	if (dp_update(dp, bpf_map__fd(dp->skel->maps.addr_filter), &word, &w,
+		      BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -941,9 +1062,9 @@ static int vip_addrs_store(struct xlb_dp *dp,
 	if (ret)
 		return ret;
 	if (!v) {
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+		if (dp_delete(dp, fd, key) && errno != ENOENT)
 			return -errno;
-	} else if (bpf_map_update_elem(fd, key, &v, BPF_ANY)) {
+	} else if (dp_update(dp, fd, key, &v, BPF_ANY)) {
 		return -errno;
 	}
 	return filter_count(dp, key, was & ~now, -1);
@@ -1050,8 +1171,7 @@ int xlb_dp_real_put(struct xlb_dp *dp, uint32_t id, const struct xlb_real *r)
 {
 	if (id >= dp->max_reals)
 		return -ERANGE;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.reals), &id, r,
-				BPF_ANY))
+	if (dp_update(dp, bpf_map__fd(dp->skel->maps.reals), &id, r, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -1102,8 +1222,8 @@ int xlb_dp_ring_publish(struct xlb_dp *dp, uint32_t vip_id, const uint32_t *ids,
 	if (ret)
 		goto out_close;
 	/* The switch: packets see the old ring or this one, nothing else. */
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.rings), &vip_id, &fd,
-				BPF_ANY))
+	if (dp_update(dp, bpf_map__fd(dp->skel->maps.rings), &vip_id, &fd,
+		      BPF_ANY))
 		ret = -errno;
 out_close:
 	close(fd);
@@ -1112,7 +1232,7 @@ out_close:
 
 int xlb_dp_ring_clear(struct xlb_dp *dp, uint32_t vip_id)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.rings), &vip_id) &&
+	if (dp_delete(dp, bpf_map__fd(dp->skel->maps.rings), &vip_id) &&
 	    errno != ENOENT)
 		return -errno;
 	return 0;
@@ -1273,7 +1393,7 @@ int xlb_dp_ct_put(struct xlb_dp *dp, uint32_t cpu,
 	if (fd < 0)
 		return fd;
 	ct_map_key(fam, key, &mk);
-	return bpf_map_update_elem(fd, &mk, e, BPF_ANY) ? -errno : 0;
+	return dp_update(dp, fd, &mk, e, BPF_ANY) ? -errno : 0;
 }
 
 int xlb_dp_ct_del(struct xlb_dp *dp, uint32_t cpu,
@@ -1285,7 +1405,7 @@ int xlb_dp_ct_del(struct xlb_dp *dp, uint32_t cpu,
 	if (fd < 0)
 		return fd;
 	ct_map_key(fam, key, &mk);
-	return bpf_map_delete_elem(fd, &mk) ? -errno : 0;
+	return dp_delete(dp, fd, &mk) ? -errno : 0;
 }
 
 struct ct_each {
@@ -1805,14 +1925,18 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 	int fds[XLB_MAX_CPUS], cpu, ret = 0, fam = ct_fam_of(key->family);
 	struct xlb_ct_entry cur;
 	union ct_map_key mk;
+	bool stale = false;
 
 	ct_map_key(fam, key, &mk);
 	for (cpu = 0; cpu < dp->ncpus; cpu++)
 		fds[cpu] = ct_table_fd(dp, fam, cpu);
 	for (cpu = 0; cpu < dp->ncpus && r != XLB_DP_KEPT; cpu++) {
-		if (fds[cpu] < 0 || bpf_map_lookup_elem(fds[cpu], &mk, &cur) ||
-		    !ct_entry_valid(dp, &cur))
+		if (fds[cpu] < 0 || bpf_map_lookup_elem(fds[cpu], &mk, &cur))
 			continue;
+		if (!ct_entry_valid(dp, &cur)) {
+			stale = true;
+			continue;
+		}
 		/* Live here on another real: ours decides, as a CPU's
 		 * own copy from another CPU would. */
 		if (!xlb_ct_same_real(cur.v, e->v))
@@ -1826,6 +1950,10 @@ int xlb_dp_ct_install(struct xlb_dp *dp, const struct xlb_flow_key *key,
 		if (fds[cpu] >= 0 &&
 		    bpf_map_update_elem(fds[cpu], &mk, e, BPF_ANY) && !ret)
 			ret = -errno;
+	/* A live entry keeps its real, so only one that was not live can
+	 * have given a cached answer the new entry changes. */
+	if (stale && r != XLB_DP_KEPT)
+		fc_changed(dp);
 	if (!ret)
 		*res = r;
 	return ret;
@@ -2077,8 +2205,8 @@ int xlb_dp_nexthop_put(struct xlb_dp *dp, uint32_t id,
 {
 	if (id >= dp->max_reals)
 		return -ERANGE;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.nexthops), &id, e,
-				BPF_ANY))
+	if (dp_update(dp, bpf_map__fd(dp->skel->maps.nexthops), &id, e,
+		      BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -2123,8 +2251,8 @@ static int nh_epoch_put(struct xlb_dp *dp, const struct xlb_nh_epoch *e)
 {
 	uint32_t zero = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.nh_epoch), &zero, e,
-				BPF_ANY))
+	if (dp_update(dp, bpf_map__fd(dp->skel->maps.nh_epoch), &zero, e,
+		      BPF_ANY))
 		return -errno;
 	return 0;
 }

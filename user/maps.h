@@ -22,9 +22,14 @@ struct xlb_dp_opts {
 	uint32_t nat_sessions;	   /* FULLNAT sessions (0: the default) */
 	const char *pin_path;	   /* NULL: nothing pinned (tests) */
 	uint32_t flood_guard_rate; /* 0: no flood guard */
+	uint32_t fc_size;	   /* flow cache slots per CPU; 0: off,
+				      XLB_DP_FC_DEFAULT: the default */
 };
 
+#define XLB_DP_FC_DEFAULT UINT32_MAX
+
 /* Open, size and load the program, and create the per-CPU conntrack. */
+
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 		size_t errlen);
 /*
@@ -34,6 +39,16 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
  * until the next agent adopts it. NULL is ok.
  */
 void xlb_dp_close(struct xlb_dp *dp, bool full_stop);
+/*
+ * The flow cache (bpf/flowcache.h). enable: let the data plane fill
+ * slots (xlb_dp_open() does when fc_size is not 0), or stop it; either
+ * way every slot filled before stops holding. changed: every slot stops
+ * holding, for a writer of the maps other than this file's functions
+ * (which do it themselves). fills: slots filled, summed over CPUs.
+ */
+int xlb_dp_fc_enable(struct xlb_dp *dp, bool on);
+void xlb_dp_fc_changed(struct xlb_dp *dp);
+int xlb_dp_fc_fills(struct xlb_dp *dp, uint64_t *n);
 /* True when the maps were found pinned (an earlier agent's). */
 bool xlb_dp_adopted(const struct xlb_dp *dp);
 /* True when pin_path holds a data plane's maps to adopt. */

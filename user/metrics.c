@@ -78,6 +78,10 @@ static const struct family fam_nh_reply_lookups = {
 	"xlb_nexthop_reply_lookups_total", "counter",
 	"FULLNAT replies routed by bpf_fib_lookup because their session kept "
 	"no next hop of the current route epoch."};
+static const struct family fam_fc_fills = {
+	"xlb_flow_cache_fills_total", "counter",
+	"Flow cache slots filled: established IPv4 tunnel packets that took "
+	"the slow path and left their answer for the flow's next ones."};
 static const struct family fam_rebuilds = {
 	"xlb_ring_rebuilds_total", "counter",
 	"Maglev tables built and published."};
@@ -629,6 +633,7 @@ int xlb_metrics_render_json(json_t *stats, char **buf, size_t *len)
 	render_scalar(&p, &fam_nh_fallbacks, stats, "nexthop_fallbacks");
 	render_scalar(&p, &fam_nh_reply_lookups, stats,
 		      "nexthop_reply_lookups");
+	render_scalar(&p, &fam_fc_fills, stats, "flow_cache_fills");
 	render_scalar(&p, &fam_rebuilds, rings, "rebuilds");
 	render_scalar(&p, &fam_rebuild_seconds, rings, "rebuild_seconds");
 	render_fullnat(&p, json_object_get(stats, "fullnat"));

@@ -129,6 +129,12 @@ static const struct xlb_setting settings[] = {
 	{"", "conntrack_size_ipv6", XLB_SET_U32, .min = 1024, .max = 1U << 24,
 	 NODE(ct6_size), .dflt = XLB_CT6_SIZE_DEFAULT, .restart = true,
 	 .help = "IPv6 conntrack entries per CPU"},
+	{"", "flow_cache_size", XLB_SET_U32, .min = 1024,
+	 .max = XLB_FC_SIZE_MAX, .zero_off = true, NODE(fc_size),
+	 .dflt = XLB_FC_SIZE_DEFAULT, .restart = true,
+	 .help = "flow cache slots per CPU (a power of two; others are "
+		 "rounded up): established IPv4 tunnel flows that skip the "
+		 "VIP and conntrack lookups"},
 	{"", "flood_guard_rate", XLB_SET_U32, .max = UINT32_MAX,
 	 .zero_off = true, NODE(flood_guard_rate),
 	 .dflt = XLB_FLOOD_GUARD_RATE_DEFAULT, .restart = true,

@@ -435,6 +435,9 @@ json_t *xlb_agent_stats_json(struct xlb_agent *agent)
 	if (!xlb_dp_nexthop_stat(agent->dp, XLB_NH_ST_REPLY_LOOKUP, &skipped))
 		json_object_set_new(o, "nexthop_reply_lookups",
 				    json_integer((json_int_t)skipped));
+	if (!xlb_dp_fc_fills(agent->dp, &skipped))
+		json_object_set_new(o, "flow_cache_fills",
+				    json_integer((json_int_t)skipped));
 	r = json_object();
 	json_object_set_new(r, "rebuilds", json_integer(agent->ring_builds));
 	json_object_set_new(r, "rebuild_seconds",

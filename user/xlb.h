@@ -271,6 +271,7 @@ struct xlb_config {
 	char pin_path[256];
 	uint32_t ct_size;  /* IPv4 conntrack entries per CPU */
 	uint32_t ct6_size; /* IPv6 conntrack entries per CPU */
+	uint32_t fc_size;  /* flow cache slots per CPU; 0: off */
 	/* Tunnel mode's flood guard: new conntrack entries per CPU per
 	 * second before misses other than SYNs are not remembered; 0 off. */
 	uint32_t flood_guard_rate;

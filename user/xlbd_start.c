@@ -203,6 +203,7 @@ static int step_dp_open(struct xlbd *d)
 		.max_reals = cfg->max_reals,
 		.ct_size = cfg->ct_size,
 		.ct6_size = cfg->ct6_size,
+		.fc_size = cfg->fc_size,
 		.nat_sessions = cfg->nat.sessions,
 		.pin_path = cfg->pin_path,
 		.flood_guard_rate = cfg->flood_guard_rate,

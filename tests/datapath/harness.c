@@ -89,6 +89,7 @@ static void setup(uint32_t nat_sessions)
 		.ct_size = 8192,
 		.nat_sessions = nat_sessions,
 		.flood_guard_rate = opt_guard_rate,
+		.fc_size = XLB_DP_FC_DEFAULT, /* as xlbd runs it */
 	};
 	struct xlb_config cfg;
 	char err[XLB_ERR_LEN];

@@ -601,6 +601,7 @@ Test(views, metrics_every_family_is_fed)
 		"xlb_flood_guard_skipped_total",
 		"xlb_nexthop_fallbacks_total",
 		"xlb_nexthop_reply_lookups_total",
+		"xlb_flow_cache_fills_total",
 		"xlb_ring_rebuilds_total",
 		"xlb_ring_rebuild_seconds_total",
 		"xlb_nat_sessions",

@@ -352,6 +352,7 @@ int bench_lb_open_guard(struct bench_lb *lb, uint32_t ct_size,
 		.max_reals = 64,
 		.ct_size = ct_size,
 		.flood_guard_rate = guard_rate,
+		.fc_size = XLB_DP_FC_DEFAULT, /* as xlbd runs it */
 	};
 	struct xlb_config cfg;
 	int ret;

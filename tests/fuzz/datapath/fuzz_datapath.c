@@ -43,6 +43,7 @@
 #include "agent.h"
 #include "log.h"
 #include "maps.h"
+#include "nexthop.h"
 #include "oracle.h"
 #include "pkt.h"
 #include "../../lib/dp_net.h"
@@ -277,6 +278,8 @@ static void tx_port(int ifindex)
 		die("tx_ports: %s", strerror(errno));
 }
 
+static struct xlb_nexthops *resolver;
+
 static void lab_setup(size_t packets)
 {
 	struct xlb_dp_opts opts = {
@@ -284,6 +287,7 @@ static void lab_setup(size_t packets)
 		.max_reals = 256,
 		.ct_size = 65536,
 		.nat_sessions = 131072,
+		.fc_size = XLB_DP_FC_DEFAULT, /* as xlbd runs it */
 	};
 	struct xlb_dp_vlans vlan_ifs[2];
 	char err[XLB_ERR_LEN];
@@ -368,6 +372,10 @@ static void lab_setup(size_t packets)
 			die("mode %s: %s", c->svc, err);
 		v->id = vip_id(&v->svc);
 	}
+	/* The reals' next hops resolved as xlbd's resolver does: tunnel
+	 * flows then go by them and their flow cache slots. */
+	if (xlb_nexthops_open(agent, &resolver) || xlb_nexthops_sync(resolver))
+		die("next hop resolver");
 	model.if_client = if_client;
 	model.if_reals = if_reals;
 	model.hop = lab_hop;
@@ -1292,6 +1300,7 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	uint64_t packets = 1000000, only = UINT64_MAX, every = 4096, c, last;
+	uint64_t fills;
 	bool have_seed = false;
 	cpu_set_t set;
 	double t0, dt;
@@ -1368,6 +1377,10 @@ int main(int argc, char **argv)
 			printf(" %s=%llu", xlb_reason_names[i],
 			       (unsigned long long)n_reason[i]);
 	printf("\n");
+	if (!xlb_dp_fc_fills(dp, &fills))
+		printf("flow cache: %llu slots filled (the other established "
+		       "tunnel packets were sent from them)\n",
+		       (unsigned long long)fills);
 	if (n_classes)
 		printf("violations by class (first case, packet):\n");
 	for (i = 0; i < n_classes; i++)
