@@ -43,10 +43,14 @@
 #include "reason.h"
 #include "stats.h"
 
-/* Sized by the agent before load (flow_cache_size, a power of two); not
- * pinned: each program starts with an empty one. */
+/* Each CPU's slots, one after the other: CPU c's slot i is c * size + i
+ * (size: flow_cache_size, a power of two). One plain array, not a
+ * per-CPU one: a lookup is one address, with no per-CPU pointer to read
+ * first (a cold line of its own when the flows do not fit in the CPU's
+ * caches). Sized by the agent before load; not pinned: each program
+ * starts with an empty one. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_FC_SIZE_DEFAULT);
 	__type(key, __u32);
 	__type(value, struct xlb_fc_entry);
@@ -69,7 +73,7 @@ struct {
 	__type(value, __u64);
 } fc_stats SEC(".maps");
 
-/* flow_cache's size - 1, set with it. */
+/* flow_cache_size - 1, set with the map's size. */
 const volatile __u32 xlb_fc_mask = XLB_FC_SIZE_DEFAULT - 1;
 
 #define XLB_FC_TCP_NO (XLB_TCP_SYN | XLB_TCP_FIN | XLB_TCP_RST)
@@ -90,7 +94,8 @@ static __always_inline __u32 fc_slot(__be32 saddr, __be32 daddr, __u32 ports,
 	h ^= h >> 15;
 	h *= 0xc2b2ae3du;
 	h ^= h >> 13;
-	return h & xlb_fc_mask;
+	return bpf_get_smp_processor_id() * (xlb_fc_mask + 1) +
+	       (h & xlb_fc_mask);
 }
 
 static __always_inline struct xlb_fc_epoch *fc_epoch_map(void)

@@ -517,7 +517,7 @@ struct xlb_nh_epoch {
  * neighbour event, a conntrack entry another CPU took or dropped)
  * moves it. A slot is never the only copy of anything.
  */
-#define XLB_FC_SIZE_DEFAULT 65536 /* slots per CPU */
+#define XLB_FC_SIZE_DEFAULT 262144 /* slots per CPU: as conntrack_size */
 #define XLB_FC_SIZE_MAX	    (1u << 22)
 #define XLB_FC_HDR_MAX	    64
 

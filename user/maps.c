@@ -397,7 +397,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out, char *err,
 						     : opts->fc_size;
 	for (fc_slots = 1; fc_slots < fc_size && fc_slots < XLB_FC_SIZE_MAX;)
 		fc_slots <<= 1;
-	bpf_map__set_max_entries(skel->maps.flow_cache, fc_slots);
+	bpf_map__set_max_entries(skel->maps.flow_cache, fc_slots * dp->ncpus);
 	skel->rodata->xlb_fc_mask = fc_slots - 1;
 	if (opts->pin_path) {
 		ret = set_pin_paths(dp, opts->pin_path, err, errlen);
