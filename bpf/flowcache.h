@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * flowcache.h: the established tunnel flow's short way. A per-CPU,
+ * flowcache.h: the established flow's short way. A per-CPU,
  * direct-mapped cache (xlb_abi.h: struct xlb_fc_entry) keeps the whole
- * answer the slow path gave an IPv4 flow: its VIP, its real, the new
- * head of the frame (Ethernet and outer header as sent) and the egress.
- * A packet that finds its flow there with the epoch and tick unchanged
- * is counted and sent with one array lookup and no hashed one. Anything
- * the slot cannot vouch for takes the slow path, which gives the exact
- * answer and may fill the slot:
+ * answer the slow path gave an IPv4 flow: for a tunnel flow its VIP, its
+ * real, the new head of the frame (Ethernet and outer header as sent)
+ * and the egress; for a FULLNAT session's request or reply the new
+ * addresses and ports, the checksums' differences, the MACs and the
+ * egress. A packet that finds its flow there, within the epoch and the
+ * slot's time, is counted and sent with one array lookup and no hashed
+ * one. Anything the slot cannot vouch for takes the slow path, which
+ * gives the exact answer and may fill the slot:
  *   - a frame that is not plain Ethernet + IPv4 without options, TCP or
  *     UDP, exactly as long as its IP packet (no VLAN tag, no trailer),
  *     a fragment, no TTL left;
  *   - a TCP segment with SYN, FIN or RST (they move the flow's state);
  *   - a packet over the next hop's MTU;
- *   - a new conntrack tick (~1 s): the slow path then refreshes the
- *     flow's entry, so the entry ages as if every packet had seen it;
+ *   - the slot's time is up: a tunnel flow's conntrack tick (~1 s) or a
+ *     FULLNAT session's second ended, and the slow path moves the
+ *     entry's or session's clock on as every packet would have;
+ *   - a FULLNAT reply of a session no reply had reached before;
  *   - a moved fc_epoch: the agent moves it after every map write and
  *     route, neighbour or link event, the data plane when a CPU drops
- *     or takes another CPU's entry of a flow (conntrack.h).
+ *     or takes another CPU's entry of a flow (conntrack.h) or a session
+ *     is replaced or its tuple taken back (nat_session.h, nat_alloc.h).
  * Slots are filled only while an agent keeps the epoch (fc_epoch.on).
  */
 #ifndef XLB_BPF_FLOWCACHE_H
@@ -38,6 +43,7 @@
 #include "csum.h"
 #include "fib.h"
 #include "lookup.h"
+#include "nat_rewrite.h"
 #include "maps.h"
 #include "parse.h"
 #include "reason.h"
@@ -150,79 +156,43 @@ static __always_inline __u32 fc_sum4(const struct iphdr *o4)
 		ok_;                                                 \
 	})
 
-/*
- * Send an established IPv4 tunnel flow's packet by its slot. Returns
- * the packet's reason, XLB_R_PASS_NOT_VIP for a packet to no address of
- * ours (the slow path's first answer for such a packet), or XLB_GO_ON
- * when the slot cannot answer: the slow path then does.
- */
-static __noinline __u32 fc_forward(struct xdp_md *ctx)
+/* The coarse clock in the units of a slot's time (2^20 ns). */
+static __always_inline __u32 fc_time(__u64 now_ns)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *iph = (void *)(eth + 1);
-	__u32 frame_len = data_end - data, tot, ports, slot, f, sum;
-	struct xlb_addr daddr = {};
-	struct xlb_fc_entry *e;
-	struct xlb_fc_epoch *ep;
-	struct tcphdr *th;
+	return (__u32)(now_ns >> 20);
+}
+
+/* A tunnel slot's time: the end of the conntrack tick of now_ns. */
+static __always_inline __u32 fc_tick_end(__u64 now_ns)
+{
+	return ((__u32)(now_ns >> XLB_CT_TICK_NS_SHIFT) + 1)
+	       << (XLB_CT_TICK_NS_SHIFT - 20);
+}
+
+/* Send the frame to the slot's egress. Returns the reason. */
+static __always_inline __u32 fc_xmit(struct xdp_md *ctx, __u32 ifindex)
+{
+	if (ifindex == ctx->ingress_ifindex)
+		return XLB_R_FWD_TX;
+	if (bpf_redirect_map(&tx_ports, ifindex, 0) == XDP_REDIRECT)
+		return XLB_R_FWD_REDIRECT;
+	if (bpf_redirect(ifindex, 0) != XDP_REDIRECT)
+		return XLB_R_DROP_INTERNAL;
+	return XLB_R_FWD_REDIRECT;
+}
+
+/* Tunnel: the slot's head in front of the packet (tot bytes, TOS tos). */
+static __always_inline __u32 fc_tunnel(struct xdp_md *ctx,
+				       const struct xlb_fc_entry *e, __u32 tot,
+				       __u8 tos)
+{
+	__u16 push = e->push;
 	struct udphdr *uh;
-	__u8 tos, proto;
-	__u16 push;
+	void *data, *data_end;
 
-	if ((void *)(iph + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XLB_GO_ON;
-	/* What parse_ipv4 accepts, then the filter's exit. */
-	if (iph->version != 4 || iph->ihl < 5)
-		return XLB_GO_ON;
-	tot = bpf_ntohs(iph->tot_len);
-	if (tot < iph->ihl * 4 || sizeof(*eth) + tot > frame_len)
-		return XLB_GO_ON;
-	daddr.addr[0] = iph->daddr;
-	f = addr_filter_bits(&daddr);
-	if (!f)
-		return XLB_R_PASS_NOT_VIP;
-	if (f != XLB_FILTER_VIP || iph->ihl != 5 ||
-	    sizeof(*eth) + tot != frame_len || !iph->ttl ||
-	    (iph->frag_off & bpf_htons(IPV4_FRAG_MASK)))
-		return XLB_GO_ON;
-	proto = iph->protocol;
-	if (proto == IPPROTO_TCP) {
-		th = (void *)(iph + 1);
-		if ((void *)(th + 1) > data_end ||
-		    (((__u8 *)th)[13] & XLB_FC_TCP_NO) || th->doff < 5 ||
-		    th->doff * 4 > tot - sizeof(*iph))
-			return XLB_GO_ON;
-		ports = fc_ports(th->source, th->dest);
-	} else if (proto == IPPROTO_UDP) {
-		uh = (void *)(iph + 1);
-		if ((void *)(uh + 1) > data_end ||
-		    bpf_ntohs(uh->len) != tot - sizeof(*iph))
-			return XLB_GO_ON;
-		ports = fc_ports(uh->source, uh->dest);
-	} else {
-		return XLB_GO_ON;
-	}
-	slot = fc_slot(iph->saddr, iph->daddr, ports, proto);
-	e = bpf_map_lookup_elem(&flow_cache, &slot);
-	if (!e || !e->outer || e->saddr != iph->saddr ||
-	    e->daddr != iph->daddr || fc_ports(e->sport, e->dport) != ports ||
-	    e->proto != proto || tot > e->max_l3)
-		return XLB_GO_ON;
-	ep = fc_epoch_map();
-	if (!ep || e->epoch != *(volatile __u32 *)&ep->epoch ||
-	    e->tick != xlb_ct_tick(bpf_ktime_get_coarse_ns()))
-		return XLB_GO_ON;
-
-	/* The answer holds: the slow path would give this one. */
-	tos = iph->tos;
-	count_traffic(&vip_stats, e->vip_id, frame_len, false);
-	count_traffic(&real_stats, e->real_id, frame_len, false);
-	push = e->push;
 	if (bpf_xdp_adjust_head(ctx, -(int)push))
 		return XLB_R_DROP_INTERNAL;
-	if (e->outer == XLB_AF_INET) {
+	if (e->kind == XLB_FC_TUN4) {
 		struct iphdr *o4;
 
 		if (e->gue) {
@@ -239,8 +209,7 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 			return XLB_R_DROP_INTERNAL;
 		o4->tos = tos;
 		o4->tot_len = bpf_htons(tot + push);
-		sum = e->sum + *(__u16 *)o4 + o4->tot_len;
-		o4->check = csum_fold(sum);
+		o4->check = csum_fold(e->sum + *(__u16 *)o4 + o4->tot_len);
 		if (e->gue)
 			uh->len = bpf_htons(tot + XLB_UDP_HDR_LEN);
 	} else {
@@ -264,13 +233,95 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 		if (e->gue)
 			uh->len = bpf_htons(tot + XLB_UDP_HDR_LEN);
 	}
-	if (e->ifindex == ctx->ingress_ifindex)
-		return XLB_R_FWD_TX;
-	if (bpf_redirect_map(&tx_ports, e->ifindex, 0) == XDP_REDIRECT)
-		return XLB_R_FWD_REDIRECT;
-	if (bpf_redirect(e->ifindex, 0) != XDP_REDIRECT)
-		return XLB_R_DROP_INTERNAL;
-	return XLB_R_FWD_REDIRECT;
+	return fc_xmit(ctx, e->ifindex);
+}
+
+/*
+ * Send an established IPv4 flow's packet by its slot. Returns the
+ * packet's reason, XLB_R_PASS_NOT_VIP for a packet to no address of
+ * ours (the slow path's first answer for such a packet), or XLB_GO_ON
+ * when the slot cannot answer: the slow path then does.
+ */
+static __noinline __u32 fc_forward(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	__u32 frame_len = data_end - data, tot, ports, slot, f;
+	struct xlb_addr daddr = {};
+	struct xlb_fc_entry *e;
+	struct xlb_fc_epoch *ep;
+	__u16 *check;
+	__u8 proto;
+
+	if ((void *)(iph + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XLB_GO_ON;
+	/* What parse_ipv4 accepts, then the filter's exit. */
+	if (iph->version != 4 || iph->ihl < 5)
+		return XLB_GO_ON;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < iph->ihl * 4 || sizeof(*eth) + tot > frame_len)
+		return XLB_GO_ON;
+	daddr.addr[0] = iph->daddr;
+	f = addr_filter_bits(&daddr);
+	if (!f)
+		return XLB_R_PASS_NOT_VIP;
+	if (iph->ihl != 5 || sizeof(*eth) + tot != frame_len || !iph->ttl ||
+	    (iph->frag_off & bpf_htons(IPV4_FRAG_MASK)))
+		return XLB_GO_ON;
+	proto = iph->protocol;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = (void *)(iph + 1);
+
+		if ((void *)(th + 1) > data_end ||
+		    (((__u8 *)th)[13] & XLB_FC_TCP_NO) || th->doff < 5 ||
+		    th->doff * 4 > tot - sizeof(*iph))
+			return XLB_GO_ON;
+		ports = fc_ports(th->source, th->dest);
+		check = &th->check;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = (void *)(iph + 1);
+
+		if ((void *)(uh + 1) > data_end ||
+		    bpf_ntohs(uh->len) != tot - sizeof(*iph))
+			return XLB_GO_ON;
+		ports = fc_ports(uh->source, uh->dest);
+		check = &uh->check;
+	} else {
+		return XLB_GO_ON;
+	}
+	slot = fc_slot(iph->saddr, iph->daddr, ports, proto);
+	e = bpf_map_lookup_elem(&flow_cache, &slot);
+	if (!e || e->kind == XLB_FC_EMPTY || e->saddr != iph->saddr ||
+	    e->daddr != iph->daddr || fc_ports(e->sport, e->dport) != ports ||
+	    e->proto != proto || tot > e->max_l3)
+		return XLB_GO_ON;
+	ep = fc_epoch_map();
+	if (!ep || e->epoch != *(volatile __u32 *)&ep->epoch ||
+	    (__s32)(e->until - fc_time(bpf_ktime_get_coarse_ns())) <= 0)
+		return XLB_GO_ON;
+
+	/* The answer holds: the slow path would give this one. */
+	if (e->kind == XLB_FC_TUN4 || e->kind == XLB_FC_TUN6) {
+		count_traffic(&vip_stats, e->vip_id, frame_len, false);
+		count_traffic(&real_stats, e->real_id, frame_len, false);
+		return fc_tunnel(ctx, e, tot, iph->tos);
+	}
+	if (e->kind == XLB_FC_NAT_REQ) {
+		count_traffic(&vip_stats, e->vip_id, frame_len, false);
+		count_traffic(&real_stats, e->real_id, frame_len, false);
+	} else {
+		count_reply(&vip_stats, e->vip_id, frame_len);
+		count_reply(&real_stats, e->real_id, frame_len);
+	}
+	/* FULLNAT: the rewrite nat_rewrite() makes, and the MACs. */
+	iph->check = csum_apply(iph->check, e->sum);
+	__builtin_memcpy(&iph->saddr, e->hdr + 12, 8);
+	__builtin_memcpy((void *)(iph + 1), e->hdr + 20, 4);
+	*check = l4_csum(proto, *check, e->l4_sum);
+	__builtin_memcpy(eth, e->hdr, 12);
+	return fc_xmit(ctx, e->ifindex);
 }
 
 /* Copy the frame's head (n bytes, a constant) into the slot. */
@@ -284,38 +335,66 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 	})
 
 /*
- * Keep the answer the slow path just sent a tunnel packet with (the
- * frame as it leaves, nh its resolved next hop), when the slot may
- * give it to the flow's next packets: an IPv4 flow the conntrack
- * holds, in a plain frame (what fc_forward takes), not a TCP segment
- * that moves the state, sent by the agent's resolved next hop. epoch
- * is fc_epoch_read()'s, from before the answer was read.
+ * The slot for packet p's flow, to fill with an answer of the given
+ * epoch and time, or NULL: a packet fc_forward() would not take (not a
+ * plain IPv4 frame, an ICMP error, a TCP segment that moves the state),
+ * or a slot that holds another flow of this epoch whose time is not up
+ * (two flows on one slot take turns by their time, not by the packet).
  */
-static __always_inline void fc_fill(struct xdp_md *ctx, const struct xlb_pkt *p,
-				    __u32 epoch, __u32 tick, __u32 vip_id,
-				    __u32 real_id, __u8 outer, __u32 push,
-				    bool gue, const struct xlb_nexthop *nh)
+static __always_inline struct xlb_fc_entry *
+fc_slot_for(const struct xlb_pkt *p, __u32 epoch, __u64 now_ns)
 {
 	__u32 slot, ports = fc_ports(p->sport, p->dport);
 	struct xlb_fc_entry *e;
-	int ok;
+	__u64 *n;
+	__u32 zero = 0;
 
 	if (p->family != XLB_AF_INET || p->vlan || p->icmp_error ||
 	    p->frame_len != sizeof(struct ethhdr) + p->l3_len ||
-	    (p->proto == IPPROTO_TCP && (p->tcp_flags & XLB_FC_TCP_NO)) ||
-	    !nh->resolved || nh->mtu <= push)
-		return;
+	    (p->proto == IPPROTO_TCP && (p->tcp_flags & XLB_FC_TCP_NO)))
+		return NULL;
 	slot = fc_slot(p->saddr.addr[0], p->daddr.addr[0], ports, p->proto);
 	e = bpf_map_lookup_elem(&flow_cache, &slot);
 	if (!e)
-		return;
-	/* A slot that holds another flow this tick keeps it: two flows
-	 * on one slot take turns by the tick, not by the packet. */
-	if (e->outer && e->tick == tick && e->epoch == epoch &&
+		return NULL;
+	if (e->kind != XLB_FC_EMPTY && e->epoch == epoch &&
+	    (__s32)(e->until - fc_time(now_ns)) > 0 &&
 	    (e->saddr != p->saddr.addr[0] || e->daddr != p->daddr.addr[0] ||
 	     fc_ports(e->sport, e->dport) != ports || e->proto != p->proto))
+		return NULL;
+	e->kind = XLB_FC_EMPTY;
+	e->saddr = p->saddr.addr[0];
+	e->daddr = p->daddr.addr[0];
+	e->sport = p->sport;
+	e->dport = p->dport;
+	e->proto = p->proto;
+	e->epoch = epoch;
+	n = bpf_map_lookup_elem(&fc_stats, &zero);
+	if (n)
+		*n += 1;
+	return e;
+}
+
+/*
+ * Keep the answer the slow path just sent a tunnel packet with (the
+ * frame as it leaves, nh its next hop) for the flow's next packets:
+ * an IPv4 flow the conntrack holds, sent by the agent's resolved next
+ * hop. epoch is fc_epoch_read()'s, from before the answer was read;
+ * now_ns the clock of the conntrack tick the flow's entry was seen at.
+ */
+static __always_inline void fc_fill(struct xdp_md *ctx, const struct xlb_pkt *p,
+				    __u32 epoch, __u64 now_ns, __u32 vip_id,
+				    __u32 real_id, __u8 outer, __u32 push,
+				    bool gue, const struct xlb_nexthop *nh)
+{
+	struct xlb_fc_entry *e;
+	int ok;
+
+	if (!nh->resolved || nh->mtu <= push)
 		return;
-	e->outer = 0;
+	e = fc_slot_for(p, epoch, now_ns);
+	if (!e)
+		return;
 	if (outer == XLB_AF_INET)
 		ok = gue ? FC_READ_HEAD(ctx, e, ETH_HLEN + 28)
 			 : FC_READ_HEAD(ctx, e, ETH_HLEN + 20);
@@ -326,28 +405,120 @@ static __always_inline void fc_fill(struct xdp_md *ctx, const struct xlb_pkt *p,
 		return;
 	if (outer == XLB_AF_INET)
 		e->sum = fc_sum4((const struct iphdr *)(e->hdr + ETH_HLEN));
-	e->saddr = p->saddr.addr[0];
-	e->daddr = p->daddr.addr[0];
-	e->sport = p->sport;
-	e->dport = p->dport;
-	e->proto = p->proto;
 	e->push = push;
 	e->gue = gue;
 	e->hdr_len = ETH_HLEN + push;
-	e->epoch = epoch;
-	e->tick = tick;
+	e->until = fc_tick_end(now_ns);
 	e->vip_id = vip_id;
 	e->real_id = real_id;
 	e->ifindex = nh->ifindex;
 	e->max_l3 = nh->mtu - push > 0xffff ? 0xffff : nh->mtu - push;
-	e->outer = outer;
-	slot = 0;
-	{
-		__u64 *n = bpf_map_lookup_elem(&fc_stats, &slot);
+	e->kind = outer == XLB_AF_INET ? XLB_FC_TUN4 : XLB_FC_TUN6;
+}
 
-		if (n)
-			*n += 1;
-	}
+/*
+ * What FULLNAT's session part leaves for the packet part's fill (one per
+ * CPU): whether the slot may be filled, and with what.
+ */
+struct fc_nat_note {
+	__u32 epoch;
+	__u32 until;
+	__u32 vip_id;
+	__u32 real_id;
+	__u8 kind;	 /* XLB_FC_NAT_REQ or XLB_FC_NAT_REP; 0: no fill */
+	__u8 epoch_read; /* epoch holds fc_epoch_read()'s */
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fc_nat_note);
+} fc_nat_notes SEC(".maps");
+
+static __always_inline struct fc_nat_note *fc_nat_note_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fc_nat_notes, &zero);
+}
+
+/* The session part starts: no fill unless it says so (fc_nat_keep). */
+static __always_inline void fc_nat_begin(void)
+{
+	struct fc_nat_note *n = fc_nat_note_get();
+
+	if (!n)
+		return;
+	n->kind = 0;
+	n->epoch_read = fc_epoch_read(&n->epoch);
+}
+
+/* The session part found the session: the slot may be filled with its
+ * answer until its clock would be moved on (last_seen, nat_touch). */
+static __always_inline void fc_nat_keep(__u8 kind, __u32 vip_id, __u32 real_id,
+					__u64 last_seen)
+{
+	struct fc_nat_note *n = fc_nat_note_get();
+
+	if (!n || !n->epoch_read)
+		return;
+	n->kind = kind;
+	n->vip_id = vip_id;
+	n->real_id = real_id;
+	n->until = fc_time(last_seen + XLB_CONN_NSEC_PER_SEC);
+}
+
+/* No fill for this packet after all. */
+static __always_inline void fc_nat_none(void)
+{
+	struct fc_nat_note *n = fc_nat_note_get();
+
+	if (n)
+		n->kind = 0;
+}
+
+/*
+ * Keep a FULLNAT packet's rewrite (p as it came, x what it became, nh
+ * the next hop it was sent by) for the flow's next packets, as the
+ * session part allowed (fc_nat_keep).
+ */
+static __always_inline void fc_fill_nat(const struct xlb_pkt *p,
+					const struct nat_xlat *x,
+					const struct xlb_nexthop *nh)
+{
+	struct fc_nat_note *n = fc_nat_note_get();
+	struct xlb_fc_entry *e;
+	__u32 l3;
+
+	if (!n || (n->kind != XLB_FC_NAT_REQ && n->kind != XLB_FC_NAT_REP) ||
+	    !nh->resolved ||
+	    (__s32)(n->until - fc_time(bpf_ktime_get_coarse_ns())) <= 0)
+		return;
+	e = fc_slot_for(p, n->epoch, bpf_ktime_get_coarse_ns());
+	if (!e)
+		return;
+	l3 = csum_diff32(0, p->saddr.addr[0], x->src.addr[0]);
+	l3 = csum_diff32(l3, p->daddr.addr[0], x->dst.addr[0]);
+	e->sum = l3;
+	e->l4_sum = csum_diff16(csum_diff16(l3, p->sport, x->sport), p->dport,
+				x->dport);
+	__builtin_memcpy(e->hdr, nh->dmac, 6);
+	__builtin_memcpy(e->hdr + 6, nh->smac, 6);
+	__builtin_memcpy(e->hdr + 12, &x->src.addr[0], 4);
+	__builtin_memcpy(e->hdr + 16, &x->dst.addr[0], 4);
+	__builtin_memcpy(e->hdr + 20, &x->sport, 2);
+	__builtin_memcpy(e->hdr + 22, &x->dport, 2);
+	e->push = 0;
+	e->gue = 0;
+	e->hdr_len = 24;
+	e->until = n->until;
+	e->vip_id = n->vip_id;
+	e->real_id = n->real_id;
+	e->ifindex = nh->ifindex;
+	e->max_l3 = nh->mtu > 0xffff ? 0xffff : nh->mtu;
+	e->kind = n->kind;
 }
 
 #endif /* XLB_BPF_FLOWCACHE_H */

@@ -9,6 +9,7 @@
 
 #include "maps.h"
 #include "nat_session.h"
+#include "flowcache.h"
 #include "reason.h"
 
 #define XLB_EEXIST 17
@@ -51,7 +52,8 @@ static __always_inline bool nat_tuple_free(const struct xlb_nat_key *rk,
 		if ((__s64)(now - f->last_seen) <= (__s64)limit)
 			return false;
 	}
-	bpf_map_delete_elem(&nat_fwd, &fk);
+	if (!bpf_map_delete_elem(&nat_fwd, &fk))
+		fc_moved(); /* any CPU's slot may hold the session */
 	return true;
 }
 
@@ -97,6 +99,8 @@ static long nat_try(__u32 i, void *data)
 		if (!nat_tuple_free(&s->rk, a->now))
 			return 0;
 		ret = bpf_map_update_elem(&nat_rev, &s->rk, &s->rv, BPF_ANY);
+		/* The tuple's replies were another session's. */
+		fc_moved();
 	}
 	if (ret) {
 		a->reason = XLB_R_DROP_NAT_TABLE_FULL;

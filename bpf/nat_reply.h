@@ -27,10 +27,11 @@ static __noinline __u32 nat_reply(struct xdp_md *ctx, const struct xlb_pkt *p,
 	struct xlb_nat_rev *rv;
 	struct xlb_nat_fwd *f;
 	__u32 reason;
-	__u8 before;
+	__u8 before = 0;
 
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
+	fc_nat_begin();
 	reason = nat_check(p);
 	if (reason != XLB_GO_ON)
 		return reason;
@@ -73,6 +74,11 @@ static __noinline __u32 nat_reply(struct xdp_md *ctx, const struct xlb_pkt *p,
 	s->x.mss = s->rv.mss;
 	s->route = route_reply(ctx, g, &f->hop, p->family, &s->x.src, &s->x.dst,
 			       p->l3_len, p->tos, &s->nh);
+	/* Only a session that had its first reply: the next ones change
+	 * nothing in it but its clock. */
+	if (!p->icmp_error && (before & XLB_NAT_S_REPLIED))
+		fc_nat_keep(XLB_FC_NAT_REP, fk->vip_id, f->real_id,
+			    f->last_seen);
 	return XLB_GO_ON;
 }
 

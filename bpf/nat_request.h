@@ -31,10 +31,11 @@ static __noinline __u32 nat_request(struct xdp_md *ctx, const struct xlb_pkt *p,
 	struct xlb_nat_fwd *f;
 	struct xlb_real *real;
 	__u32 real_id = 0, reason, hash;
-	bool new_flow = false;
+	bool new_flow = false, made = false;
 
 	if (!s)
 		return XLB_R_DROP_INTERNAL;
+	fc_nat_begin();
 	reason = nat_check(p);
 	if (reason != XLB_GO_ON)
 		return reason;
@@ -59,8 +60,11 @@ static __noinline __u32 nat_request(struct xdp_md *ctx, const struct xlb_pkt *p,
 		 */
 		if (p->proto == IPPROTO_TCP && !pkt_tcp_open(p))
 			return XLB_R_DROP_NAT_NOT_SYN;
-		if (f)
+		if (f) {
 			nat_release(key, f);
+			/* Any CPU's slot may hold the session replaced. */
+			fc_moved();
+		}
 		/* The flow hash: a new session's only. */
 		hash = flow_hash(p, vip->flags);
 		real = select_from_ring(vip->vip_id, hash, &real_id);
@@ -104,6 +108,7 @@ static __noinline __u32 nat_request(struct xdp_md *ctx, const struct xlb_pkt *p,
 				return XLB_R_DROP_NO_REAL;
 		}
 	}
+	made = new_flow;
 	if (new_flow) {
 		s->x.src = s->rk.laddr;
 		s->x.sport = s->rk.lport;
@@ -131,6 +136,9 @@ static __noinline __u32 nat_request(struct xdp_md *ctx, const struct xlb_pkt *p,
 	s->route = route_real(ctx, g, real_id, real->gen,
 			      (__u32)s->x.sport * 0x9e3779b1u, p->family,
 			      &s->x.src, &s->x.dst, p->l3_len, p->tos, &s->nh);
+	if (!p->icmp_error)
+		fc_nat_keep(XLB_FC_NAT_REQ, vip->vip_id, real_id,
+			    made ? s->fwd.last_seen : f->last_seen);
 	return XLB_GO_ON;
 }
 

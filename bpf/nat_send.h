@@ -51,7 +51,10 @@ static __noinline __u32 nat_send(struct xdp_md *ctx, const struct xlb_pkt *p,
 	 * the neighbour); docs/FULLNAT.md says what that needs. */
 	if (route_reason == XLB_R_PASS_NO_NEIGH)
 		return pass_to_kernel(ctx, p);
-	return transmit(ctx, p, &s->nh);
+	reason = transmit(ctx, p, &s->nh);
+	if (reason == XLB_R_FWD_TX || reason == XLB_R_FWD_REDIRECT)
+		fc_fill_nat(p, x, &s->nh);
+	return reason;
 }
 
 #endif /* XLB_BPF_NAT_SEND_H */

@@ -13,6 +13,7 @@
 #include "reason.h"
 #include "select.h"
 #include "xlb_conn.h"
+#include "flowcache.h"
 
 #define XLB_NSEC_PER_SEC 1000000000ULL
 /* last_seen is written at most this often: the two directions of a flow

@@ -96,6 +96,7 @@ static __always_inline __u32 route_real(struct xdp_md *ctx,
 					__u32 tot_len, __u8 tos,
 					struct xlb_nexthop *nh)
 {
+	nh->resolved = 0;
 	if (!(g->flags & XLB_G_F_GW_MAC) && real_id != XLB_REAL_NONE) {
 		if (nexthop_cached(real_id, gen, hash, tot_len, nh))
 			return XLB_GO_ON;
@@ -136,6 +137,8 @@ static __always_inline bool reply_hop_cached(const struct xlb_nat_hop *h,
 	nh_barrier();
 	if (*(volatile const __u32 *)&h->epoch != epoch)
 		return false;
+	nh->mtu = mtu;
+	nh->resolved = 1;
 	return tot_len <= mtu;
 }
 
@@ -172,6 +175,7 @@ static __always_inline __u32 route_reply(
 {
 	__u32 epoch, reason, mtu;
 
+	nh->resolved = 0;
 	if (g->flags & XLB_G_F_GW_MAC)
 		return route(ctx, g, family, src, dst, tot_len, tos, nh);
 	epoch = nh_epoch_cur();

@@ -130,7 +130,8 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	struct xlb_real *real;
 	struct xlb_addr src;
 	__u32 real_id = 0, reason, route_reason, overhead;
-	__u32 tick = xlb_ct_tick(bpf_ktime_get_coarse_ns()), fc_ep = 0;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u32 tick = xlb_ct_tick(now), fc_ep = 0;
 	bool new_flow = false, tracked = true, fc_on;
 	union ct_key key;
 	__be16 gue;
@@ -192,7 +193,7 @@ static __noinline __u32 tunnel_forward(struct xdp_md *ctx,
 	reason = transmit(ctx, p, &nh);
 	if (fc_on && tracked &&
 	    (reason == XLB_R_FWD_TX || reason == XLB_R_FWD_REDIRECT))
-		fc_fill(ctx, p, fc_ep, tick, vip->vip_id, real_id, real->family,
+		fc_fill(ctx, p, fc_ep, now, vip->vip_id, real_id, real->family,
 			overhead, gue != 0, &nh);
 	return reason;
 }

@@ -521,26 +521,45 @@ struct xlb_nh_epoch {
 #define XLB_FC_SIZE_MAX	    (1u << 22)
 #define XLB_FC_HDR_MAX	    64
 
+/* What a slot holds (struct xlb_fc_entry.kind). */
+enum xlb_fc_kind {
+	XLB_FC_EMPTY = 0,
+	XLB_FC_TUN4 = 1,    /* tunnel to an IPv4 real: hdr is the new head */
+	XLB_FC_TUN6 = 2,    /* tunnel to an IPv6 real */
+	XLB_FC_NAT_REQ = 3, /* FULLNAT, client -> VIP: hdr has the rewrite */
+	XLB_FC_NAT_REP = 4, /* FULLNAT, real -> local address */
+};
+
 struct xlb_fc_entry {
+	/* The packet's flow, as it arrives. */
 	__be32 saddr;
 	__be32 daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
-	__u8 outer;  /* family of the outer header; 0: an empty slot */
-	__u8 push;   /* bytes the outer header adds: IP (+ UDP for GUE) */
-	__u8 gue;    /* a UDP header follows the outer IP header */
+	__u8 kind;   /* enum xlb_fc_kind */
+	__u8 push;   /* tunnel: bytes the outer header adds, IP (+ UDP) */
+	__u8 gue;    /* tunnel: a UDP header follows the outer IP header */
 	__u32 epoch; /* fc_epoch's when the answer was read */
-	__u32 tick;  /* the conntrack tick the flow's entry was seen at */
+	/* Good until this time of the coarse monotonic clock, in units of
+	 * 2^20 ns: a tunnel flow's conntrack tick ends, a FULLNAT
+	 * session's clock would be moved on. */
+	__u32 until;
 	__u32 vip_id;
 	__u32 real_id;
 	__u32 ifindex; /* egress; XDP_TX when it is the ingress */
-	__u32 sum;     /* outer IPv4 header's word sum, but words 0, 1, 5 */
-	__u16 max_l3;  /* largest inner packet the next hop takes */
-	__u16 hdr_len; /* bytes of hdr: Ethernet + push */
-	__u32 pad;
+	/* Tunnel to IPv4: the outer header's word sum, but words 0, 1 and
+	 * 5 (version and TOS, length, checksum). FULLNAT: what the rewrite
+	 * adds to the IP header's checksum. */
+	__u32 sum;
+	__u16 max_l3;  /* largest packet (inner, for a tunnel) sent */
+	__u16 hdr_len; /* bytes of hdr used */
+	__u32 l4_sum;  /* FULLNAT: what the rewrite adds to the L4 checksum */
+	/* Tunnel: Ethernet + outer header as sent. FULLNAT: destination
+	 * and source MAC, new source and destination address, new source
+	 * and destination port. */
 	__u8 hdr[XLB_FC_HDR_MAX];
-	__u8 pad2[16];
+	__u8 pad[16];
 };
 
 /*

@@ -80,6 +80,7 @@ struct xlb_dp {
 	/* The flow cache's epoch (bpf/flowcache.h), mapped; NULL when the
 	 * cache is off (flow_cache_size 0). */
 	struct xlb_fc_epoch *fc;
+	bool fc_pending; /* a change made, the epoch not moved yet */
 };
 
 /* Count one write that can fail; -EIO when it is the one made to fail. */
@@ -94,6 +95,13 @@ static void fc_changed(struct xlb_dp *dp)
 {
 	if (dp->fc)
 		__atomic_fetch_add(&dp->fc->epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+static void fc_changed_if_pending(struct xlb_dp *dp)
+{
+	if (dp->fc_pending)
+		fc_changed(dp);
+	dp->fc_pending = false;
 }
 
 /*
@@ -1698,6 +1706,8 @@ static void gc_expire(struct nat_gc *c, const struct xlb_flow_key *k)
 		return;
 	if (bpf_map_delete_elem(c->fwd_fd, k))
 		return;
+	/* Not only for time: also a real gone, `lbctl` flushing. */
+	fc_changed(c->dp);
 	c->st->expired++;
 	/* The reverse entry may already name another flow (the tuple was
 	 * reclaimed): then it is not ours to delete. */
@@ -2017,16 +2027,20 @@ static bool nat_tuple_held(struct xlb_dp *dp, const struct xlb_globals *g,
  * live session holds it): a dead session of another flow still using it
  * here goes.
  */
-static int nat_claim_tuple(int fwd_fd, int rev_fd,
+static int nat_claim_tuple(struct xlb_dp *dp, int fwd_fd, int rev_fd,
 			   const struct xlb_flow_key *key,
 			   const struct xlb_nat_key *rk,
 			   const struct xlb_nat_rev *rv)
 {
 	struct xlb_nat_rev old;
 	struct xlb_nat_fwd of;
+	bool had = !bpf_map_lookup_elem(rev_fd, rk, &old);
 
-	if (!bpf_map_lookup_elem(rev_fd, rk, &old) &&
-	    memcmp(&old.flow, key, sizeof(*key)) &&
+	/* The tuple's replies were another entry's: a flow cache slot may
+	 * hold them (the epoch moves once the new entry is in). */
+	if (had)
+		dp->fc_pending = true;
+	if (had && memcmp(&old.flow, key, sizeof(*key)) &&
 	    !bpf_map_lookup_elem(fwd_fd, &old.flow, &of) &&
 	    !memcmp(&of.laddr, &rk->laddr, sizeof(of.laddr)) &&
 	    of.lport == rk->lport)
@@ -2051,6 +2065,7 @@ int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
 	/* No CPU of ours owns the port: our allocation never reclaims it
 	 * (the local address is not in our pool); the sweep ages it. */
 	nf.cpu = UINT32_MAX;
+	dp->fc_pending = false;
 	for (tries = 0; tries < 2; tries++) {
 		if (bpf_map_lookup_elem(fwd_fd, key, &cur)) {
 			if (errno != ENOENT)
@@ -2062,17 +2077,19 @@ int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
 			}
 			/* The tuple first, as the data plane does, so that a
 			 * reply never finds the session without it. */
-			ret = nat_claim_tuple(fwd_fd, rev_fd, key, rk, rv);
+			ret = nat_claim_tuple(dp, fwd_fd, rev_fd, key, rk, rv);
 			if (ret)
 				return ret;
 			if (!bpf_map_update_elem(fwd_fd, key, &nf,
 						 BPF_NOEXIST)) {
+				fc_changed_if_pending(dp);
 				*res = XLB_DP_INSTALLED;
 				return 0;
 			}
 			if (errno != EEXIST) {
 				ret = -errno;
 				nat_rev_drop(rev_fd, rk, key);
+				fc_changed_if_pending(dp);
 				return ret;
 			}
 			/* A packet made the session meanwhile: judge it. */
@@ -2099,14 +2116,17 @@ int xlb_dp_nat_install(struct xlb_dp *dp, const struct xlb_globals *g,
 		 * is gone the sweep finds the orphan). */
 		if (!nat_rev_key(dp, key, &cur, &old_rk))
 			nat_rev_drop(rev_fd, &old_rk, key);
-		ret = nat_claim_tuple(fwd_fd, rev_fd, key, rk, rv);
+		ret = nat_claim_tuple(dp, fwd_fd, rev_fd, key, rk, rv);
 		if (ret)
 			return ret;
 		if (bpf_map_update_elem(fwd_fd, key, &nf, BPF_ANY)) {
 			ret = -errno;
 			nat_rev_drop(rev_fd, rk, key);
+			fc_changed(dp);
 			return ret;
 		}
+		/* A dead session of the flow replaced. */
+		fc_changed(dp);
 		*res = XLB_DP_INSTALLED;
 		return 0;
 	}

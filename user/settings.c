@@ -133,8 +133,8 @@ static const struct xlb_setting settings[] = {
 	 .max = XLB_FC_SIZE_MAX, .zero_off = true, NODE(fc_size),
 	 .dflt = XLB_FC_SIZE_DEFAULT, .restart = true,
 	 .help = "flow cache slots per CPU (a power of two; others are "
-		 "rounded up): established IPv4 tunnel flows that skip the "
-		 "VIP and conntrack lookups"},
+		 "rounded up): established IPv4 flows sent without the VIP, "
+		 "conntrack or session lookups"},
 	{"", "flood_guard_rate", XLB_SET_U32, .max = UINT32_MAX,
 	 .zero_off = true, NODE(flood_guard_rate),
 	 .dflt = XLB_FLOOD_GUARD_RATE_DEFAULT, .restart = true,

@@ -467,6 +467,8 @@ void h_nat_put(const char *vip, const char *client, uint16_t cport,
 	h_nat_key(vip, client, cport, &key);
 	cr_assert_eq(bpf_map_update_elem(map_fd("nat_fwd"), &key, e, BPF_EXIST),
 		     0, "nat_fwd update: %s", strerror(errno));
+	/* A write the agent's functions would have made: slots go. */
+	xlb_dp_fc_changed(h_dp);
 }
 
 void h_nat_del_fwd(const char *vip, const char *client, uint16_t cport)
@@ -476,6 +478,7 @@ void h_nat_del_fwd(const char *vip, const char *client, uint16_t cport)
 	h_nat_key(vip, client, cport, &key);
 	cr_assert_eq(bpf_map_delete_elem(map_fd("nat_fwd"), &key), 0,
 		     "nat_fwd delete: %s", strerror(errno));
+	xlb_dp_fc_changed(h_dp);
 }
 
 void h_nat_rev_key(uint8_t proto, const char *real, uint16_t rport,

@@ -32,6 +32,11 @@
 #define SVC_UDP	 VIP4 ":53/udp"
 #define SVC_GUE	 VIP4 ":443/tcp"
 #define SVC_V6RL VIP4 ":8080/tcp"
+#define NAT_VIP	 "10.100.0.5"
+#define NAT_SVC	 NAT_VIP ":80/tcp"
+#define NAT_UDP	 NAT_VIP ":53/udp"
+#define NAT_REAL "10.1.0.4"
+#define LOCAL4	 "10.97.0.1"
 
 static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0x0c, 0x01};
 static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0x0c, 0x02};
@@ -76,6 +81,15 @@ static void fc_setup(void)
 	h_vip(SVC_V6RL, XLB_HASH_MAGLEV, 251);
 	h_real(SVC_V6RL, REAL6, 100);
 	nexthop(SVC_V6RL, REAL6, mac_a, 1500);
+	h_laddr(LOCAL4);
+	h_vip(NAT_SVC, XLB_HASH_MAGLEV, 251);
+	h_vip_mode(NAT_SVC, XLB_MODE_FULLNAT, 0);
+	h_real(NAT_SVC, NAT_REAL, 100);
+	nexthop(NAT_SVC, NAT_REAL, mac_a, 1500);
+	h_vip(NAT_UDP, XLB_HASH_MAGLEV, 251);
+	h_vip_mode(NAT_UDP, XLB_MODE_FULLNAT, 0);
+	h_real(NAT_UDP, NAT_REAL, 100);
+	nexthop(NAT_UDP, NAT_REAL, mac_a, 1500);
 }
 
 TestSuite(flowcache, .init = fc_setup, .fini = h_teardown);
@@ -158,7 +172,7 @@ Test(flowcache, slot_sends_what_the_slow_path_sends)
 	};
 	struct h_result on, again, off;
 	struct flow syn;
-	uint64_t n;
+	uint64_t n, first = fills();
 	size_t i;
 
 	for (i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
@@ -187,6 +201,8 @@ Test(flowcache, slot_sends_what_the_slow_path_sends)
 		cr_expect_eq(again.retval, XDP_REDIRECT, "%s: %s", what,
 			     xlb_reason_names[again.reason]);
 	}
+	cr_expect_geq(fills() - first, 4, "%llu fills",
+		      (unsigned long long)(fills() - first));
 }
 
 /* A map written behind the epoch's back is not seen until the epoch
@@ -336,16 +352,161 @@ Test(flowcache, new_tick_refreshes_the_entry, .timeout = 10)
 	struct xlb_flow_key key;
 	struct xlb_ct_entry e;
 	struct h_result res;
+	uint32_t seen;
 	uint64_t n;
 
 	send_flow(&f, &res, 0);
 	send_flow(&f, &res, 0);
+	h_nat_key(SVC, CLIENT4, f.sport, &key);
+	cr_assert_eq(xlb_dp_ct_get(h_dp, 0, &key, &e), 0);
+	seen = xlb_ct_seen(e.v);
 	n = fills();
 	usleep(1200 * 1000); /* more than a tick, 2^30 ns */
 	send_flow(&f, &res, 0);
 	cr_expect_eq(fills(), n + 1, "no refill after a tick");
-	h_nat_key(SVC, CLIENT4, f.sport, &key);
 	cr_assert_eq(xlb_dp_ct_get(h_dp, 0, &key, &e), 0);
-	cr_expect_eq(xlb_ct_seen(e.v), xlb_ct_tick(h_now_ns()),
-		     "entry not refreshed");
+	cr_expect_neq(xlb_ct_seen(e.v), seen, "entry not refreshed");
+}
+
+/* FULLNAT: a client's packet (to the VIP) and the real's answer (to the
+ * session's local address and port). */
+static void nat_request_pkt(struct pkt *in, uint8_t proto, uint16_t cport,
+			    uint16_t vport, uint8_t flags, uint8_t tos,
+			    size_t payload)
+{
+	struct pkt_spec s = {
+		.family = AF_INET,
+		.saddr = CLIENT4,
+		.daddr = NAT_VIP,
+		.proto = proto,
+		.sport = cport,
+		.dport = vport,
+		.tcp_flags = flags,
+		.tos = tos,
+		.payload_len = payload,
+	};
+
+	cr_assert_eq(pkt_build(in, &s), 0);
+}
+
+static void nat_reply_pkt(struct pkt *in, const char *svc, uint8_t proto,
+			  uint16_t cport, uint16_t vport, uint8_t flags,
+			  size_t payload)
+{
+	char local[INET_ADDRSTRLEN];
+	struct xlb_nat_fwd f;
+	struct pkt_spec s = {
+		.smac = H_MAC_REAL4,
+		.dmac = H_MAC_REALS,
+		.family = AF_INET,
+		.saddr = NAT_REAL,
+		.daddr = local,
+		.proto = proto,
+		.sport = vport,
+		.tcp_flags = flags,
+		.payload_len = payload,
+	};
+
+	cr_assert_eq(h_nat_get(svc, CLIENT4, cport, &f), 0, "no session");
+	inet_ntop(AF_INET, &f.laddr.addr[0], local, sizeof(local));
+	s.dport = ntohs(f.lport);
+	cr_assert_eq(pkt_build(in, &s), 0);
+}
+
+/* Sent with the cache on, again (from the slot), and with it off: the
+ * same frame each time. */
+static void expect_slot_as_slow(const struct pkt *in, const char *ifname,
+				bool from_slot, const char *what)
+{
+	struct h_result on, again, off;
+	uint64_t n;
+
+	h_run_if(in, &on, 0, ifname);
+	n = fills();
+	h_run_if(in, &again, 0, ifname);
+	if (from_slot)
+		cr_expect_eq(fills(), n, "%s: sent again, not from its slot",
+			     what);
+	cr_assert_eq(xlb_dp_fc_enable(h_dp, false), 0);
+	h_run_if(in, &off, 0, ifname);
+	cr_assert_eq(xlb_dp_fc_enable(h_dp, true), 0);
+	expect_same(&on, &off, what);
+	expect_same(&again, &off, what);
+	cr_expect_eq(again.retval, XDP_REDIRECT, "%s: %s", what,
+		     xlb_reason_names[again.reason]);
+}
+
+/* A FULLNAT session's requests and replies from their slots: exactly
+ * the slow path's translation (addresses, ports, both checksums, MACs),
+ * TCP and UDP. */
+Test(flowcache, fullnat_slots_send_what_the_slow_path_sends)
+{
+	struct h_result res;
+	struct pkt in;
+	uint64_t n, first = fills();
+
+	nat_request_pkt(&in, IPPROTO_TCP, 41000, 80, PKT_SYN, 0, 0);
+	h_run(&in, &res);
+	cr_assert_eq(res.retval, XDP_REDIRECT, "SYN: %s",
+		     xlb_reason_names[res.reason]);
+	/* The session's first reply fills nothing: it moves the state. */
+	nat_reply_pkt(&in, NAT_SVC, IPPROTO_TCP, 41000, 80, PKT_SYN | PKT_ACK,
+		      0);
+	n = fills();
+	h_run_if(&in, &res, 0, H_IF_REALS);
+	cr_assert_eq(res.retval, XDP_REDIRECT, "SYN-ACK: %s",
+		     xlb_reason_names[res.reason]);
+	cr_expect_eq(fills(), n, "the first reply filled a slot");
+	nat_request_pkt(&in, IPPROTO_TCP, 41000, 80, PKT_ACK, 0x02, 0);
+	expect_slot_as_slow(&in, H_IF_CLIENT, true, "request ACK");
+	nat_request_pkt(&in, IPPROTO_TCP, 41000, 80, PKT_ACK | PKT_PSH, 0x2e,
+			900);
+	expect_slot_as_slow(&in, H_IF_CLIENT, true, "request data");
+	nat_reply_pkt(&in, NAT_SVC, IPPROTO_TCP, 41000, 80, PKT_ACK, 1200);
+	/* The second reply keeps the hop the first looked up; from then
+	 * on a slot. */
+	h_run_if(&in, &res, 0, H_IF_REALS);
+	expect_slot_as_slow(&in, H_IF_REALS, true, "reply data");
+	nat_request_pkt(&in, IPPROTO_UDP, 41001, 53, 0, 0, 100);
+	expect_slot_as_slow(&in, H_IF_CLIENT, true, "UDP request");
+	nat_reply_pkt(&in, NAT_UDP, IPPROTO_UDP, 41001, 53, 0, 300);
+	h_run_if(&in, &res, 0, H_IF_REALS);
+	h_run_if(&in, &res, 0, H_IF_REALS);
+	expect_slot_as_slow(&in, H_IF_REALS, true, "UDP reply");
+	/* Each of the four flows had a slot: TCP and UDP, both ways (and
+	 * again after each time the cache was turned on). */
+	cr_expect_geq(fills() - first, 4, "%llu fills",
+		      (unsigned long long)(fills() - first));
+}
+
+/* A session the agent removes is gone for its slots too: the next
+ * request is the slow path's (no session: not a SYN), the next reply
+ * too (no session). */
+Test(flowcache, fullnat_session_removed)
+{
+	struct h_result res;
+	struct pkt req, rep;
+	size_t n = 0;
+
+	nat_request_pkt(&req, IPPROTO_TCP, 41010, 80, PKT_SYN, 0, 0);
+	h_run(&req, &res);
+	nat_reply_pkt(&rep, NAT_SVC, IPPROTO_TCP, 41010, 80, PKT_SYN | PKT_ACK,
+		      0);
+	h_run_if(&rep, &res, 0, H_IF_REALS);
+	nat_reply_pkt(&rep, NAT_SVC, IPPROTO_TCP, 41010, 80, PKT_ACK, 0);
+	nat_request_pkt(&req, IPPROTO_TCP, 41010, 80, PKT_ACK, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		h_run(&req, &res);
+		cr_assert_eq(res.retval, XDP_REDIRECT);
+		h_run_if(&rep, &res, 0, H_IF_REALS);
+		cr_assert_eq(res.retval, XDP_REDIRECT);
+	}
+	cr_assert_eq(xlb_dp_nat_flush_vip(h_dp, h_vip_id(NAT_SVC), &n), 0);
+	cr_assert_geq(n, 1);
+	h_run(&req, &res);
+	cr_expect_eq(res.reason, XLB_R_DROP_NAT_NOT_SYN, "request: %s",
+		     xlb_reason_names[res.reason]);
+	h_run_if(&rep, &res, 0, H_IF_REALS);
+	cr_expect_eq(res.reason, XLB_R_PASS_NAT_NO_SESSION, "reply: %s",
+		     xlb_reason_names[res.reason]);
 }

@@ -1379,7 +1379,7 @@ int main(int argc, char **argv)
 	printf("\n");
 	if (!xlb_dp_fc_fills(dp, &fills))
 		printf("flow cache: %llu slots filled (the other established "
-		       "tunnel packets were sent from them)\n",
+		       "packets were sent from them)\n",
 		       (unsigned long long)fills);
 	if (n_classes)
 		printf("violations by class (first case, packet):\n");
