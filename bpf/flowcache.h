@@ -71,13 +71,47 @@ struct {
 	__type(value, struct xlb_fc_epoch);
 } fc_epoch SEC(".maps");
 
-/* Slots filled, [0] (per CPU). */
+/*
+ * Each CPU's use of its slots, [0]: slots filled, and the bypass. When
+ * the flows a CPU sees do not fit in its slots (more flows than slots,
+ * each seldom), looking a slot up only costs: one more cold line per
+ * packet. So a CPU judges its slots every XLB_FC_WINDOW lookups: under
+ * one hit in XLB_FC_MIN_HIT_SHARE, it neither looks up nor fills a slot
+ * for the next XLB_FC_BYPASS packets, then tries again. A CPU whose
+ * flows fit stays on them.
+ */
+#define XLB_FC_WINDOW	     256
+#define XLB_FC_MIN_HIT_SHARE 8
+#define XLB_FC_BYPASS	     (64 * XLB_FC_WINDOW)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct xlb_fc_stats);
 } fc_stats SEC(".maps");
+
+static __always_inline struct xlb_fc_stats *fc_stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fc_stats, &zero);
+}
+
+/* A lookup's outcome counted into the CPU's window; at its end the
+ * window decides whether the CPU bypasses its slots for a while. */
+static __always_inline void fc_judge(struct xlb_fc_stats *st, bool hit)
+{
+	st->hits += hit;
+	if (++st->lookups < XLB_FC_WINDOW)
+		return;
+	if (st->hits < XLB_FC_WINDOW / XLB_FC_MIN_HIT_SHARE) {
+		st->bypass = XLB_FC_BYPASS;
+		st->bypassed++;
+	}
+	st->lookups = 0;
+	st->hits = 0;
+}
 
 /* flow_cache_size - 1, set with the map's size. */
 const volatile __u32 xlb_fc_mask = XLB_FC_SIZE_DEFAULT - 1;
@@ -250,6 +284,7 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 	struct iphdr *iph = (void *)(eth + 1);
 	__u32 frame_len = data_end - data, tot, ports, slot, f;
 	struct xlb_addr daddr = {};
+	struct xlb_fc_stats *st;
 	struct xlb_fc_entry *e;
 	struct xlb_fc_epoch *ep;
 	__u16 *check;
@@ -291,16 +326,25 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 	} else {
 		return XLB_GO_ON;
 	}
+	st = fc_stats_get();
+	if (!st)
+		return XLB_GO_ON;
+	if (st->bypass) {
+		st->bypass--;
+		return XLB_GO_ON;
+	}
 	slot = fc_slot(iph->saddr, iph->daddr, ports, proto);
 	e = bpf_map_lookup_elem(&flow_cache, &slot);
-	if (!e || e->kind == XLB_FC_EMPTY || e->saddr != iph->saddr ||
-	    e->daddr != iph->daddr || fc_ports(e->sport, e->dport) != ports ||
-	    e->proto != proto || tot > e->max_l3)
-		return XLB_GO_ON;
 	ep = fc_epoch_map();
-	if (!ep || e->epoch != *(volatile __u32 *)&ep->epoch ||
-	    (__s32)(e->until - fc_time(bpf_ktime_get_coarse_ns())) <= 0)
+	if (!e || !ep || e->kind == XLB_FC_EMPTY || e->saddr != iph->saddr ||
+	    e->daddr != iph->daddr || fc_ports(e->sport, e->dport) != ports ||
+	    e->proto != proto || tot > e->max_l3 ||
+	    e->epoch != *(volatile __u32 *)&ep->epoch ||
+	    (__s32)(e->until - fc_time(bpf_ktime_get_coarse_ns())) <= 0) {
+		fc_judge(st, false);
 		return XLB_GO_ON;
+	}
+	fc_judge(st, true);
 
 	/* The answer holds: the slow path would give this one. */
 	if (e->kind == XLB_FC_TUN4 || e->kind == XLB_FC_TUN6) {
@@ -345,11 +389,11 @@ static __always_inline struct xlb_fc_entry *
 fc_slot_for(const struct xlb_pkt *p, __u32 epoch, __u64 now_ns)
 {
 	__u32 slot, ports = fc_ports(p->sport, p->dport);
+	struct xlb_fc_stats *st = fc_stats_get();
 	struct xlb_fc_entry *e;
-	__u64 *n;
-	__u32 zero = 0;
 
-	if (p->family != XLB_AF_INET || p->vlan || p->icmp_error ||
+	if (!st || st->bypass || p->family != XLB_AF_INET || p->vlan ||
+	    p->icmp_error ||
 	    p->frame_len != sizeof(struct ethhdr) + p->l3_len ||
 	    (p->proto == IPPROTO_TCP && (p->tcp_flags & XLB_FC_TCP_NO)))
 		return NULL;
@@ -369,9 +413,7 @@ fc_slot_for(const struct xlb_pkt *p, __u32 epoch, __u64 now_ns)
 	e->dport = p->dport;
 	e->proto = p->proto;
 	e->epoch = epoch;
-	n = bpf_map_lookup_elem(&fc_stats, &zero);
-	if (n)
-		*n += 1;
+	st->fills++;
 	return e;
 }
 

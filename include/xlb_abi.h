@@ -517,7 +517,7 @@ struct xlb_nh_epoch {
  * neighbour event, a conntrack entry another CPU took or dropped)
  * moves it. A slot is never the only copy of anything.
  */
-#define XLB_FC_SIZE_DEFAULT 262144 /* slots per CPU: as conntrack_size */
+#define XLB_FC_SIZE_DEFAULT 16384 /* slots per CPU: 2 MiB */
 #define XLB_FC_SIZE_MAX	    (1u << 22)
 #define XLB_FC_HDR_MAX	    64
 
@@ -562,6 +562,16 @@ struct xlb_fc_entry {
 	__u8 pad[16];
 };
 
+/* fc_stats[0], per CPU (bpf/flowcache.h). */
+struct xlb_fc_stats {
+	__u64 fills;	/* slots filled */
+	__u64 bypassed; /* times the CPU stopped looking for a while */
+	__u32 lookups;	/* in the current window */
+	__u32 hits;	/* in the current window */
+	__u32 bypass;	/* packets left that bypass the slots */
+	__u32 pad;
+};
+
 /*
  * fc_epoch[0], mapped by the agent: epoch is moved on (atomically) by
  * the agent and by the data plane; on is 1 while an agent keeps it,
@@ -596,6 +606,7 @@ _Static_assert(sizeof(struct xlb_nh_entry) == 8 + 16 * XLB_NH_LEGS,
 _Static_assert(sizeof(struct xlb_nh_epoch) == 8, "xlb_nh_epoch");
 _Static_assert(sizeof(struct xlb_fc_entry) == 128, "xlb_fc_entry");
 _Static_assert(sizeof(struct xlb_fc_epoch) == 8, "xlb_fc_epoch");
+_Static_assert(sizeof(struct xlb_fc_stats) == 32, "xlb_fc_stats");
 #endif
 
 #endif /* XLB_ABI_H */

@@ -157,19 +157,28 @@ void xlb_dp_fc_changed(struct xlb_dp *dp)
 	fc_changed(dp);
 }
 
-int xlb_dp_fc_fills(struct xlb_dp *dp, uint64_t *n)
+int xlb_dp_fc_stats(struct xlb_dp *dp, uint64_t *fills, uint64_t *bypassed)
 {
-	uint64_t vals[XLB_MAX_CPUS];
+	struct xlb_fc_stats vals[XLB_MAX_CPUS];
 	uint32_t zero = 0;
 	int i;
 
-	*n = 0;
+	*fills = *bypassed = 0;
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.fc_stats), &zero,
 				vals))
 		return -errno;
-	for (i = 0; i < dp->ncpus; i++)
-		*n += vals[i];
+	for (i = 0; i < dp->ncpus; i++) {
+		*fills += vals[i].fills;
+		*bypassed += vals[i].bypassed;
+	}
 	return 0;
+}
+
+int xlb_dp_fc_fills(struct xlb_dp *dp, uint64_t *n)
+{
+	uint64_t bypassed;
+
+	return xlb_dp_fc_stats(dp, n, &bypassed);
 }
 
 /* No agent keeps the epoch from now: no slot is filled or used. */

@@ -49,6 +49,8 @@ void xlb_dp_close(struct xlb_dp *dp, bool full_stop);
 int xlb_dp_fc_enable(struct xlb_dp *dp, bool on);
 void xlb_dp_fc_changed(struct xlb_dp *dp);
 int xlb_dp_fc_fills(struct xlb_dp *dp, uint64_t *n);
+/* The same, and how many times a CPU started bypassing its slots. */
+int xlb_dp_fc_stats(struct xlb_dp *dp, uint64_t *fills, uint64_t *bypassed);
 /* True when the maps were found pinned (an earlier agent's). */
 bool xlb_dp_adopted(const struct xlb_dp *dp);
 /* True when pin_path holds a data plane's maps to adopt. */

@@ -510,3 +510,32 @@ Test(flowcache, fullnat_session_removed)
 	cr_expect_eq(res.reason, XLB_R_PASS_NAT_NO_SESSION, "reply: %s",
 		     xlb_reason_names[res.reason]);
 }
+
+/* A CPU whose packets keep missing their slots (many flows, each once)
+ * stops looking them up for a while; its packets go on being sent by
+ * the slow path, to the same reals. */
+Test(flowcache, many_flows_bypass_the_slots)
+{
+	struct flow f = {IPPROTO_TCP, 0, 80, PKT_ACK, 0, 0};
+	uint64_t fills, bypassed, after;
+	struct h_result res;
+	char real[64];
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		f.sport = 20000 + i;
+		send_flow(&f, &res, 0);
+		cr_assert_eq(res.retval, XDP_REDIRECT, "flow %d: %s", i,
+			     xlb_reason_names[res.reason]);
+	}
+	cr_assert_eq(xlb_dp_fc_stats(h_dp, &fills, &bypassed), 0);
+	cr_expect_geq(bypassed, 1, "no bypass after 600 misses");
+	/* Bypassing: the slow path, no fill. */
+	f.sport = 20000;
+	send_flow(&f, &res, 0);
+	cr_expect_str_eq(h_out_real(&res, real, sizeof(real)), REAL_A);
+	cr_assert_eq(xlb_dp_fc_stats(h_dp, &fills, &bypassed), 0);
+	send_flow(&f, &res, 0);
+	cr_assert_eq(xlb_dp_fc_fills(h_dp, &after), 0);
+	cr_expect_eq(after, fills, "a slot filled while bypassing");
+}
