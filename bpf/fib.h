@@ -17,12 +17,17 @@
 #define AF_INET6 10
 #endif
 
+#define XLB_NH_KEPT    1
+#define XLB_NH_GATEWAY 2
+
 struct xlb_nexthop {
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u32 ifindex;
-	__u32 mtu;     /* the egress MTU, when the packet is too big for it */
-	__u8 resolved; /* from the agent's nexthops entry (mtu then set) */
+	__u32 mtu; /* the egress MTU, when the packet is too big for it */
+	/* XLB_NH_KEPT: from the agent's nexthops entry or a session's kept
+	 * hop; XLB_NH_GATEWAY: the configured gateway MAC; mtu then set. */
+	__u8 resolved;
 };
 
 /*

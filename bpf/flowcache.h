@@ -344,6 +344,12 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 		fc_judge(st, false);
 		return XLB_GO_ON;
 	}
+	/* Gateway MAC mode: the source MAC is the one the frame came to. */
+	if (e->gw && (*(__u32 *)eth->h_dest != *(__u32 *)(e->hdr + 6) ||
+		      *(__u16 *)(eth->h_dest + 4) != *(__u16 *)(e->hdr + 10))) {
+		fc_judge(st, false);
+		return XLB_GO_ON;
+	}
 	fc_judge(st, true);
 
 	/* The answer holds: the slow path would give this one. */
@@ -451,6 +457,7 @@ static __always_inline void fc_fill(struct xdp_md *ctx, const struct xlb_pkt *p,
 	e->gue = gue;
 	e->hdr_len = ETH_HLEN + push;
 	e->until = fc_tick_end(now_ns);
+	e->gw = nh->resolved == XLB_NH_GATEWAY;
 	e->vip_id = vip_id;
 	e->real_id = real_id;
 	e->ifindex = nh->ifindex;
@@ -556,6 +563,7 @@ static __always_inline void fc_fill_nat(const struct xlb_pkt *p,
 	e->gue = 0;
 	e->hdr_len = 24;
 	e->until = n->until;
+	e->gw = nh->resolved == XLB_NH_GATEWAY;
 	e->vip_id = n->vip_id;
 	e->real_id = n->real_id;
 	e->ifindex = nh->ifindex;

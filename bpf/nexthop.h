@@ -68,7 +68,7 @@ static __always_inline bool nexthop_cached(__u32 real_id, __u32 gen, __u32 hash,
 	__builtin_memcpy(nh->dmac, leg->dmac, sizeof(nh->dmac));
 	nh->ifindex = leg->ifindex;
 	nh->mtu = e->mtu;
-	nh->resolved = 1;
+	nh->resolved = XLB_NH_KEPT;
 	return true;
 }
 
@@ -138,7 +138,7 @@ static __always_inline bool reply_hop_cached(const struct xlb_nat_hop *h,
 	if (*(volatile const __u32 *)&h->epoch != epoch)
 		return false;
 	nh->mtu = mtu;
-	nh->resolved = 1;
+	nh->resolved = XLB_NH_KEPT;
 	return tot_len <= mtu;
 }
 

@@ -32,6 +32,9 @@ static __always_inline __u32 route(struct xdp_md *ctx,
 		__builtin_memcpy(nh->smac, eth->h_dest, ETH_ALEN);
 		__builtin_memcpy(nh->dmac, g->gw_mac, ETH_ALEN);
 		nh->ifindex = ctx->ingress_ifindex;
+		/* No MTU is asked in this mode: the ingress port's. */
+		nh->mtu = 0xffff;
+		nh->resolved = XLB_NH_GATEWAY;
 		return XLB_GO_ON;
 	}
 	return fib_nexthop(ctx, family, src, dst, tot_len, tos, nh);

@@ -559,7 +559,10 @@ struct xlb_fc_entry {
 	 * and source MAC, new source and destination address, new source
 	 * and destination port. */
 	__u8 hdr[XLB_FC_HDR_MAX];
-	__u8 pad[16];
+	/* Sent to the configured gateway MAC from the MAC the frame came
+	 * to (hdr's source MAC): only a frame sent to that MAC may use it. */
+	__u8 gw;
+	__u8 pad[15];
 };
 
 /* fc_stats[0], per CPU (bpf/flowcache.h). */

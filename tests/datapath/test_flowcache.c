@@ -539,3 +539,39 @@ Test(flowcache, many_flows_bypass_the_slots)
 	cr_assert_eq(xlb_dp_fc_fills(h_dp, &after), 0);
 	cr_expect_eq(after, fills, "a slot filled while bypassing");
 }
+
+/* Gateway MAC mode (`gateway_mac`): the slot is used only by frames sent
+ * to the MAC the filling frame came to, which is the source MAC sent. */
+Test(flowcache, gateway_mac_slot_needs_the_same_destination_mac)
+{
+	static const uint8_t gw[6] = {0x02, 0, 0, 0, 0x0e, 0x01};
+	const struct flow f = {IPPROTO_TCP, 40070, 80, PKT_ACK, 0, 0};
+	const struct ethhdr *eth;
+	struct xlb_config cfg;
+	struct h_result res;
+	struct pkt in;
+	uint64_t n;
+
+	xlb_config_defaults(&cfg);
+	cfg.has_gw_mac = true;
+	memcpy(cfg.gw_mac, gw, 6);
+	cr_assert_eq(xlb_agent_set_globals(h_agent, &cfg), 0);
+	xlb_config_free(&cfg);
+	build(&in, &f);
+	n = fills();
+	h_run_on_cpu(&in, &res, 0);
+	cr_expect_eq(fills(), n + 1, "no slot filled in gateway MAC mode");
+	n = fills();
+	h_run_on_cpu(&in, &res, 0);
+	cr_expect_eq(fills(), n, "not sent from the slot");
+	eth = (const void *)res.out;
+	cr_expect(!memcmp(eth->h_dest, gw, 6), "not to the gateway");
+	cr_expect(!memcmp(eth->h_source, pkt_eth(&in)->h_dest, 6));
+	/* The same flow's frame to another of the node's MACs: the slow
+	 * path, whose source MAC is that one. */
+	pkt_eth(&in)->h_dest[5] ^= 0x40;
+	h_run_on_cpu(&in, &res, 0);
+	cr_expect_eq(res.retval, XDP_TX);
+	cr_expect(!memcmp(eth->h_source, pkt_eth(&in)->h_dest, 6),
+		  "the slot's source MAC for a frame sent to another MAC");
+}
