@@ -77,12 +77,14 @@ struct {
  * each seldom), looking a slot up only costs: one more cold line per
  * packet. So a CPU judges its slots every XLB_FC_WINDOW lookups: under
  * one hit in XLB_FC_MIN_HIT_SHARE, it neither looks up nor fills a slot
- * for the next XLB_FC_BYPASS packets, then tries again. A CPU whose
- * flows fit stays on them.
+ * for the next XLB_FC_BYPASS packets, then tries again; each window in a
+ * row that misses again doubles that, up to 2^XLB_FC_BACKOFF_MAX times.
+ * A CPU whose flows fit stays on them.
  */
 #define XLB_FC_WINDOW	     256
 #define XLB_FC_MIN_HIT_SHARE 8
 #define XLB_FC_BYPASS	     (64 * XLB_FC_WINDOW)
+#define XLB_FC_BACKOFF_MAX   6
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -106,8 +108,12 @@ static __always_inline void fc_judge(struct xlb_fc_stats *st, bool hit)
 	if (++st->lookups < XLB_FC_WINDOW)
 		return;
 	if (st->hits < XLB_FC_WINDOW / XLB_FC_MIN_HIT_SHARE) {
-		st->bypass = XLB_FC_BYPASS;
+		st->bypass = XLB_FC_BYPASS << st->backoff;
+		if (st->backoff < XLB_FC_BACKOFF_MAX)
+			st->backoff++;
 		st->bypassed++;
+	} else {
+		st->backoff = 0;
 	}
 	st->lookups = 0;
 	st->hits = 0;

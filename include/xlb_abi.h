@@ -572,7 +572,7 @@ struct xlb_fc_stats {
 	__u32 lookups;	/* in the current window */
 	__u32 hits;	/* in the current window */
 	__u32 bypass;	/* packets left that bypass the slots */
-	__u32 pad;
+	__u32 backoff;	/* windows in a row that missed */
 };
 
 /*
