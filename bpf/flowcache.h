@@ -185,16 +185,31 @@ static __always_inline __u32 fc_sum4(const struct iphdr *o4)
 	return w[2] + w[3] + w[4] + w[6] + w[7] + w[8] + w[9];
 }
 
-/* Write the slot's head in front of the packet (tot bytes of IPv4, tos
- * its TOS). n is the head's length, a constant at each call site. */
-#define FC_WRITE_HEAD(ctx, e, n)                                     \
+/* Copy n bytes (a constant) between the frame's start and the slot's
+ * head: into the slot when fill, else into the frame. */
+#define FC_COPY_HEAD(ctx, e, n, fill)                                \
 	({                                                           \
 		void *d_ = (void *)(long)(ctx)->data;                \
 		int ok_ = d_ + (n) <= (void *)(long)(ctx)->data_end; \
-		if (ok_)                                             \
+		if (ok_ && (fill))                                   \
+			__builtin_memcpy((e)->hdr, d_, (n));         \
+		else if (ok_)                                        \
 			__builtin_memcpy(d_, (e)->hdr, (n));         \
 		ok_;                                                 \
 	})
+
+/* A tunnel slot's head (Ethernet and outer header) to or from the
+ * frame: its length by kind and GUE, one constant per copy for the
+ * verifier. false when the frame is shorter. */
+static __always_inline bool fc_head(struct xdp_md *ctx, struct xlb_fc_entry *e,
+				    __u8 kind, bool gue, bool fill)
+{
+	if (kind == XLB_FC_TUN4)
+		return gue ? FC_COPY_HEAD(ctx, e, ETH_HLEN + 28, fill)
+			   : FC_COPY_HEAD(ctx, e, ETH_HLEN + 20, fill);
+	return gue ? FC_COPY_HEAD(ctx, e, ETH_HLEN + 48, fill)
+		   : FC_COPY_HEAD(ctx, e, ETH_HLEN + 40, fill);
+}
 
 /* The coarse clock in the units of a slot's time (2^20 ns). */
 static __always_inline __u32 fc_time(__u64 now_ns)
@@ -223,56 +238,39 @@ static __always_inline __u32 fc_xmit(struct xdp_md *ctx, __u32 ifindex)
 
 /* Tunnel: the slot's head in front of the packet (tot bytes, TOS tos). */
 static __always_inline __u32 fc_tunnel(struct xdp_md *ctx,
-				       const struct xlb_fc_entry *e, __u32 tot,
+				       struct xlb_fc_entry *e, __u32 tot,
 				       __u8 tos)
 {
 	__u16 push = e->push;
-	struct udphdr *uh;
 	void *data, *data_end;
+	struct udphdr *uh;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)push))
+	if (bpf_xdp_adjust_head(ctx, -(int)push) ||
+	    !fc_head(ctx, e, e->kind, e->gue, false))
 		return XLB_R_DROP_INTERNAL;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
 	if (e->kind == XLB_FC_TUN4) {
-		struct iphdr *o4;
+		struct iphdr *o4 = data + ETH_HLEN;
 
-		if (e->gue) {
-			if (!FC_WRITE_HEAD(ctx, e, ETH_HLEN + 28))
-				return XLB_R_DROP_INTERNAL;
-		} else if (!FC_WRITE_HEAD(ctx, e, ETH_HLEN + 20)) {
-			return XLB_R_DROP_INTERNAL;
-		}
-		data = (void *)(long)ctx->data;
-		data_end = (void *)(long)ctx->data_end;
-		o4 = data + ETH_HLEN;
 		uh = (void *)(o4 + 1);
 		if ((void *)(uh + 1) > data_end)
 			return XLB_R_DROP_INTERNAL;
 		o4->tos = tos;
 		o4->tot_len = bpf_htons(tot + push);
 		o4->check = csum_fold(e->sum + *(__u16 *)o4 + o4->tot_len);
-		if (e->gue)
-			uh->len = bpf_htons(tot + XLB_UDP_HDR_LEN);
 	} else {
-		struct ipv6hdr *o6;
+		struct ipv6hdr *o6 = data + ETH_HLEN;
 
-		if (e->gue) {
-			if (!FC_WRITE_HEAD(ctx, e, ETH_HLEN + 48))
-				return XLB_R_DROP_INTERNAL;
-		} else if (!FC_WRITE_HEAD(ctx, e, ETH_HLEN + 40)) {
-			return XLB_R_DROP_INTERNAL;
-		}
-		data = (void *)(long)ctx->data;
-		data_end = (void *)(long)ctx->data_end;
-		o6 = data + ETH_HLEN;
 		uh = (void *)(o6 + 1);
 		if ((void *)(uh + 1) > data_end)
 			return XLB_R_DROP_INTERNAL;
 		o6->priority = tos >> 4;
 		o6->flow_lbl[0] = ((tos & 0xf) << 4) | (o6->flow_lbl[0] & 0xf);
 		o6->payload_len = bpf_htons(tot + push - XLB_IPV6_HDR_LEN);
-		if (e->gue)
-			uh->len = bpf_htons(tot + XLB_UDP_HDR_LEN);
 	}
+	if (e->gue)
+		uh->len = bpf_htons(tot + XLB_UDP_HDR_LEN);
 	return fc_xmit(ctx, e->ifindex);
 }
 
@@ -359,18 +357,15 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 	fc_judge(st, true);
 
 	/* The answer holds: the slow path would give this one. */
-	if (e->kind == XLB_FC_TUN4 || e->kind == XLB_FC_TUN6) {
-		count_traffic(&vip_stats, e->vip_id, frame_len, false);
-		count_traffic(&real_stats, e->real_id, frame_len, false);
-		return fc_tunnel(ctx, e, tot, iph->tos);
-	}
-	if (e->kind == XLB_FC_NAT_REQ) {
-		count_traffic(&vip_stats, e->vip_id, frame_len, false);
-		count_traffic(&real_stats, e->real_id, frame_len, false);
-	} else {
+	if (e->kind == XLB_FC_NAT_REP) {
 		count_reply(&vip_stats, e->vip_id, frame_len);
 		count_reply(&real_stats, e->real_id, frame_len);
+	} else {
+		count_traffic(&vip_stats, e->vip_id, frame_len, false);
+		count_traffic(&real_stats, e->real_id, frame_len, false);
 	}
+	if (e->kind == XLB_FC_TUN4 || e->kind == XLB_FC_TUN6)
+		return fc_tunnel(ctx, e, tot, iph->tos);
 	/* FULLNAT: the rewrite nat_rewrite() makes, and the MACs. */
 	iph->check = csum_apply(iph->check, e->sum);
 	__builtin_memcpy(&iph->saddr, e->hdr + 12, 8);
@@ -379,16 +374,6 @@ static __noinline __u32 fc_forward(struct xdp_md *ctx)
 	__builtin_memcpy(eth, e->hdr, 12);
 	return fc_xmit(ctx, e->ifindex);
 }
-
-/* Copy the frame's head (n bytes, a constant) into the slot. */
-#define FC_READ_HEAD(ctx, e, n)                                      \
-	({                                                           \
-		void *d_ = (void *)(long)(ctx)->data;                \
-		int ok_ = d_ + (n) <= (void *)(long)(ctx)->data_end; \
-		if (ok_)                                             \
-			__builtin_memcpy((e)->hdr, d_, (n));         \
-		ok_;                                                 \
-	})
 
 /*
  * The slot for packet p's flow, to fill with an answer of the given
@@ -442,33 +427,27 @@ static __always_inline void fc_fill(struct xdp_md *ctx, const struct xlb_pkt *p,
 				    bool gue, const struct xlb_nexthop *nh)
 {
 	struct xlb_fc_entry *e;
-	int ok;
+	__u8 kind;
 
 	if (!nh->resolved || nh->mtu <= push)
 		return;
 	e = fc_slot_for(p, epoch, now_ns);
 	if (!e)
 		return;
-	if (outer == XLB_AF_INET)
-		ok = gue ? FC_READ_HEAD(ctx, e, ETH_HLEN + 28)
-			 : FC_READ_HEAD(ctx, e, ETH_HLEN + 20);
-	else
-		ok = gue ? FC_READ_HEAD(ctx, e, ETH_HLEN + 48)
-			 : FC_READ_HEAD(ctx, e, ETH_HLEN + 40);
-	if (!ok)
+	kind = outer == XLB_AF_INET ? XLB_FC_TUN4 : XLB_FC_TUN6;
+	if (!fc_head(ctx, e, kind, gue, true))
 		return;
-	if (outer == XLB_AF_INET)
+	if (kind == XLB_FC_TUN4)
 		e->sum = fc_sum4((const struct iphdr *)(e->hdr + ETH_HLEN));
 	e->push = push;
 	e->gue = gue;
-	e->hdr_len = ETH_HLEN + push;
 	e->until = fc_tick_end(now_ns);
 	e->gw = nh->resolved == XLB_NH_GATEWAY;
 	e->vip_id = vip_id;
 	e->real_id = real_id;
 	e->ifindex = nh->ifindex;
 	e->max_l3 = nh->mtu - push > 0xffff ? 0xffff : nh->mtu - push;
-	e->kind = outer == XLB_AF_INET ? XLB_FC_TUN4 : XLB_FC_TUN6;
+	e->kind = kind;
 }
 
 /*
@@ -525,15 +504,6 @@ static __always_inline void fc_nat_keep(__u8 kind, __u32 vip_id, __u32 real_id,
 	n->until = fc_time(last_seen + XLB_CONN_NSEC_PER_SEC);
 }
 
-/* No fill for this packet after all. */
-static __always_inline void fc_nat_none(void)
-{
-	struct fc_nat_note *n = fc_nat_note_get();
-
-	if (n)
-		n->kind = 0;
-}
-
 /*
  * Keep a FULLNAT packet's rewrite (p as it came, x what it became, nh
  * the next hop it was sent by) for the flow's next packets, as the
@@ -567,7 +537,6 @@ static __always_inline void fc_fill_nat(const struct xlb_pkt *p,
 	__builtin_memcpy(e->hdr + 22, &x->dport, 2);
 	e->push = 0;
 	e->gue = 0;
-	e->hdr_len = 24;
 	e->until = n->until;
 	e->gw = nh->resolved == XLB_NH_GATEWAY;
 	e->vip_id = n->vip_id;

@@ -552,9 +552,9 @@ struct xlb_fc_entry {
 	 * 5 (version and TOS, length, checksum). FULLNAT: what the rewrite
 	 * adds to the IP header's checksum. */
 	__u32 sum;
-	__u16 max_l3;  /* largest packet (inner, for a tunnel) sent */
-	__u16 hdr_len; /* bytes of hdr used */
-	__u32 l4_sum;  /* FULLNAT: what the rewrite adds to the L4 checksum */
+	__u16 max_l3; /* largest packet (inner, for a tunnel) sent */
+	__u16 pad0;
+	__u32 l4_sum; /* FULLNAT: what the rewrite adds to the L4 checksum */
 	/* Tunnel: Ethernet + outer header as sent. FULLNAT: destination
 	 * and source MAC, new source and destination address, new source
 	 * and destination port. */
